@@ -1,0 +1,1 @@
+"""Kinerja's engine: store, import, KPIs, SPC, targets and review, importable without Streamlit."""

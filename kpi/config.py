@@ -1,0 +1,33 @@
+"""Deployment settings, read from the environment so the dashboard and the CLI agree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "data/kpi.duckdb"
+DEFAULT_TZ = "Asia/Jakarta"
+DEFAULT_LANG = "id"
+SAMPLE_DIR = ROOT / "data" / "sample"
+
+
+def db_path(override: str | os.PathLike[str] | None = None) -> Path:
+    """The store file: `--db` beats `KPI_DB`, which beats data/kpi.duckdb (relative to the cwd)."""
+    return Path(override or os.environ.get("KPI_DB") or DEFAULT_DB)
+
+
+def time_zone() -> str:
+    """The deployment time zone: naive timestamps are local wall-clock time of this zone."""
+    return os.environ.get("KPI_TZ", DEFAULT_TZ)
+
+
+def default_language() -> str:
+    """The language the dashboard starts in (`en` or `id`)."""
+    lang = os.environ.get("KPI_LANG", DEFAULT_LANG)
+    return lang if lang in ("en", "id") else DEFAULT_LANG
+
+
+def upload_limit_mb() -> int:
+    """Largest file the Upload page accepts, in megabytes (also server.maxUploadSize)."""
+    return int(os.environ.get("KPI_UPLOAD_LIMIT_MB", "200"))

@@ -1,0 +1,94 @@
+"""Message catalogues (English and Bahasa Indonesia) and locale-aware number and date formats.
+
+Catalogues are TOML files under `kpi/i18n/<lang>/`, one per area of the app; their tables are
+flattened to dotted keys (`[kpi] throughput = "…"` is `kpi.throughput`). A key defined twice
+across files is an error, and both languages must define the same keys (a test checks).
+Numbers and dates are formatted by Babel, so Indonesian shows `1.234,5` and English `1,234.5`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date as _babel_format_date
+from babel.numbers import format_decimal as _babel_format_decimal
+
+LANGUAGES = ("en", "id")
+LOCALES = {"en": "en_GB", "id": "id_ID"}
+_DIR = Path(__file__).resolve().parent
+
+
+def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str], source: Path) -> None:
+    for name, value in table.items():
+        key = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, dict):
+            _flatten(key, value, out, source)
+        else:
+            if key in out:
+                raise ValueError(f"i18n key {key!r} is defined twice (again in {source.name})")
+            out[key] = str(value)
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """Every message of `lang`, keyed by dotted name."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    messages: dict[str, str] = {}
+    for path in sorted((_DIR / lang).glob("*.toml")):
+        with path.open("rb") as handle:
+            _flatten("", tomllib.load(handle), messages, path)
+    return messages
+
+
+def has_key(key: str, lang: str) -> bool:
+    return key in catalog(lang)
+
+
+def t(key: str, lang: str, **params: Any) -> str:
+    """The message `key` in `lang`, with `{name}` placeholders filled from `params`.
+
+    A missing key raises KeyError: tests catch it, and a page never shows a raw key.
+    """
+    text = catalog(lang)[key]
+    return text.format(**params) if params else text
+
+
+def locale_of(lang: str) -> str:
+    return LOCALES.get(lang, LOCALES["en"])
+
+
+def fmt_number(value: float | int | None, lang: str, decimals: int = 1) -> str:
+    """`value` with `decimals` fixed decimals in the language's convention; an em dash for null."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return _babel_format_decimal(value, format=pattern, locale=locale_of(lang))
+
+
+def fmt_int(value: float | int | None, lang: str) -> str:
+    return fmt_number(value, lang, 0)
+
+
+def fmt_percent(value: float | None, lang: str, decimals: int = 1) -> str:
+    """A value already in percent (0–100), e.g. `87,5 %` in Indonesian, `87.5%` in English."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    number = fmt_number(value, lang, decimals)
+    return f"{number} %" if lang == "id" else f"{number}%"
+
+
+def fmt_date(value: dt.date | str | None, lang: str, style: str = "medium") -> str:
+    """A date as the language writes it (`26 Nov 2026`); `style` is Babel's short/medium/long."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return _babel_format_date(value, format=style, locale=locale_of(lang))

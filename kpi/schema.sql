@@ -1,0 +1,90 @@
+-- Kinerja store schema (DuckDB). Idempotent: every statement is IF NOT EXISTS.
+-- Timestamps are local wall-clock time of the deployment time zone (KPI_TZ, default
+-- Asia/Jakarta); the import converts timestamps that carry an offset.
+-- Keys are enforced by the import (one hash join per batch) rather than by indexes, so that a
+-- ten-million-row import stays close to DuckDB's raw load speed.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR NOT NULL,
+    value BIGINT  NOT NULL
+);
+INSERT INTO meta SELECT 'data_version', 0 WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'data_version');
+INSERT INTO meta SELECT 'schema_version', 1 WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema_version');
+
+CREATE SEQUENCE IF NOT EXISTS batch_id_seq START 1;
+
+-- One row per import (file upload, CLI ingest, editor save).
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id       BIGINT  NOT NULL,
+    kind           VARCHAR NOT NULL,   -- units, services, events, survey, targets
+    file_name      VARCHAR,
+    sha256         VARCHAR,
+    rows_in_file   BIGINT  NOT NULL DEFAULT 0,
+    rows_inserted  BIGINT  NOT NULL DEFAULT 0,
+    rows_replaced  BIGINT  NOT NULL DEFAULT 0,
+    loaded_by      VARCHAR,
+    loaded_at      TIMESTAMP NOT NULL,  -- local time of the deployment zone
+    status         VARCHAR NOT NULL DEFAULT 'committed',  -- committed | rolled_back
+    rolled_back_at TIMESTAMP,
+    rolled_back_by VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS units (
+    unit_code   VARCHAR NOT NULL,
+    name        VARCHAR NOT NULL,
+    type        VARCHAR NOT NULL,
+    parent_code VARCHAR,
+    district    VARCHAR,
+    batch_id    BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS services (
+    unit_code        VARCHAR NOT NULL,
+    service_code     VARCHAR NOT NULL,
+    name             VARCHAR NOT NULL,
+    standard_minutes DOUBLE,
+    batch_id         BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    unit_code    VARCHAR   NOT NULL,
+    service_code VARCHAR   NOT NULL,
+    ticket_id    VARCHAR   NOT NULL,
+    arrived_at   TIMESTAMP NOT NULL,
+    started_at   TIMESTAMP,
+    completed_at TIMESTAMP,
+    outcome      VARCHAR   NOT NULL,
+    channel      VARCHAR,
+    batch_id     BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS survey_responses (
+    unit_code           VARCHAR   NOT NULL,
+    response_id         VARCHAR   NOT NULL,
+    submitted_at        TIMESTAMP NOT NULL,
+    u1 UTINYINT, u2 UTINYINT, u3 UTINYINT, u4 UTINYINT, u5 UTINYINT,
+    u6 UTINYINT, u7 UTINYINT, u8 UTINYINT, u9 UTINYINT,
+    service_code        VARCHAR,
+    respondent_gender   VARCHAR,
+    respondent_age      INTEGER,
+    respondent_education VARCHAR,
+    comment             VARCHAR,
+    batch_id            BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS targets (
+    unit_code  VARCHAR NOT NULL,   -- a unit, or '*' for every unit
+    kpi        VARCHAR NOT NULL,
+    target     DOUBLE  NOT NULL,
+    valid_from DATE    NOT NULL,
+    valid_to   DATE,
+    amber_pct  DOUBLE  NOT NULL DEFAULT 10,
+    batch_id   BIGINT
+);
+
+-- Rows a batch replaced, kept so that rolling the batch back restores them exactly.
+CREATE TABLE IF NOT EXISTS units_replaced            AS SELECT *, NULL::BIGINT AS replaced_by FROM units            WITH NO DATA;
+CREATE TABLE IF NOT EXISTS services_replaced         AS SELECT *, NULL::BIGINT AS replaced_by FROM services         WITH NO DATA;
+CREATE TABLE IF NOT EXISTS events_replaced           AS SELECT *, NULL::BIGINT AS replaced_by FROM events           WITH NO DATA;
+CREATE TABLE IF NOT EXISTS survey_responses_replaced AS SELECT *, NULL::BIGINT AS replaced_by FROM survey_responses WITH NO DATA;
+CREATE TABLE IF NOT EXISTS targets_replaced          AS SELECT *, NULL::BIGINT AS replaced_by FROM targets          WITH NO DATA;
