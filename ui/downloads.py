@@ -1,0 +1,33 @@
+"""Download buttons for any table the dashboard shows: CSV and Excel, formula-safe."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi.exports import to_csv_bytes, to_xlsx_bytes
+from kpi.i18n import t
+
+
+def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | None = None) -> None:
+    """Two buttons under a table: CSV and Excel of `frame`, named `name`.csv/.xlsx."""
+    key = key or name
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("download.csv", lang), to_csv_bytes(frame), file_name=f"{name}.csv",
+                         mime="text/csv", key=f"dl-csv-{key}", icon=":material/download:",
+                         on_click="ignore")
+    right.download_button(t("download.xlsx", lang), to_xlsx_bytes({name: frame}),
+                          file_name=f"{name}.xlsx", key=f"dl-xlsx-{key}",
+                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          icon=":material/table_view:", on_click="ignore")
+
+
+def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,
+                         key: str | None = None, **dataframe_args) -> None:
+    """Show `frame` with the columns named in `formats` turned into text by their function
+    (numbers in the language's format), and offer `frame` itself as CSV/Excel, so that the
+    files keep numbers a spreadsheet can compute with."""
+    shown = frame.assign(**{column: frame[column].map(format_value)
+                            for column, format_value in formats.items()})
+    st.dataframe(shown, hide_index=True, width="stretch", **dataframe_args)
+    table_downloads(frame, name, lang, key=key)

@@ -1,0 +1,85 @@
+"""The one guard every page calls first: language, role check, store, empty-store start page.
+
+The router is never the access check: a page file is served at its URL even when st.navigation
+does not list it, so each page begins with `ctx = guard("<page key>")`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from kpi.errors import KinerjaError
+from kpi.i18n import t
+from kpi.store import Store
+from ui.auth import current_role, current_user_name
+from ui.data import data_version, forget_version, get_store
+from ui.registry import PAGES_BY_KEY, PageSpec, may_open
+from ui.state import language
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What a page needs to know about this run."""
+
+    lang: str
+    role: str
+    user: str
+    spec: PageSpec
+    store: Store
+
+    def t(self, key: str, **params: Any) -> str:
+        """The message `key` in this run's language."""
+        return t(key, self.lang, **params)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _has_data(db: str, version: int) -> bool:
+    """Whether the store holds any events or responses (cached per data version)."""
+    from ui.data import _store_for
+
+    return not _store_for(db).is_empty()
+
+
+def guard(page_key: str) -> PageContext:
+    """Check access to page `page_key` and return its context; stops the page when it may not run."""
+    spec = PAGES_BY_KEY[page_key]
+    lang = language()
+    role = current_role()
+    if not may_open(role, spec):
+        st.error(t("guard.forbidden", lang, page=t(spec.title_key, lang)), icon=":material/lock:")
+        st.stop()
+    try:
+        store = get_store()
+        empty = spec.needs_data and not _has_data(str(store.path), data_version())
+    except KinerjaError as error:
+        st.error(error.localized(lang), icon=":material/error:")
+        st.stop()
+    ctx = PageContext(lang=lang, role=role, user=current_user_name(), spec=spec, store=store)
+    if empty:
+        start_page(ctx)
+        st.stop()
+    return ctx
+
+
+def start_page(ctx: PageContext) -> None:
+    """The friendly page an empty store shows: load the demo city, or go and upload data."""
+    st.title(ctx.t("start.title"))
+    st.write(ctx.t("start.body"))
+    may_load = may_open(ctx.role, PAGES_BY_KEY["upload"])
+    left, right = st.columns(2)
+    if may_load and left.button(ctx.t("start.load_demo"), type="primary",
+                                icon=":material/rocket_launch:"):
+        from kpi.ingest import load_demo
+
+        with st.spinner(ctx.t("start.loading_demo")):
+            load_demo(ctx.store)
+        forget_version()
+        st.rerun()
+    if may_load:
+        right.page_link(PAGES_BY_KEY["upload"].path, label=ctx.t("start.go_upload"),
+                        icon=":material/upload_file:")
+    else:
+        st.info(ctx.t("start.ask_analyst"))
