@@ -26,7 +26,8 @@ class _Parser(argparse.ArgumentParser):
 def _store(args: argparse.Namespace, *, create: bool = False):
     from kpi.store import Store
 
-    return Store(config.db_path(args.db), create=create, hold=True)
+    return Store(config.db_path(args.db), create=create, hold=True,
+                 busy_timeout=config.busy_timeout())
 
 
 # -- command handlers: each returns an exit status --------------------------------------------
@@ -37,35 +38,183 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    raise NotImplementedError("demo")
+    from kpi import ingest
+    from kpi.i18n import t
+
+    store = _store(args, create=True)
+    results = ingest.load_demo(store)
+    print(t("batches.demo_loaded", "en", path=store.path))
+    for result in results:
+        if not result.ok:
+            return _report_rejected(ingest.rejection_report(result, None), result)
+        print("  " + ingest.summary(result))
+    return EXIT_OK
+
+
+def _report_rejected(report: list[str], result) -> int:
+    """The rejected rows on stdout, the one sentence on stderr: exit status 2."""
+    from kpi import ingest
+
+    print("\n".join(report))
+    print(ingest.rejected_sentence(result), file=sys.stderr)
+    return EXIT_REJECTED
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    raise NotImplementedError("ingest")
+    import json
+    from pathlib import Path
+
+    from kpi import ingest
+
+    store = _store(args)
+    try:
+        result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by)
+    except ingest.FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
+        if not args.json:
+            raise
+        result = ingest.IngestResult(args.kind, Path(args.file).name, "",
+                                     problems=error.problems)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        if not result.ok:
+            print(ingest.rejected_sentence(result), file=sys.stderr)
+            if args.problems_csv:
+                ingest.write_problems(result, args.problems_csv)
+        return EXIT_OK if result.ok else EXIT_REJECTED
+    if not result.ok:
+        return _report_rejected(ingest.rejection_report(result, args.problems_csv), result)
+    print(ingest.summary(result))
+    return EXIT_OK
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    raise NotImplementedError("batches")
+    import json
+
+    from kpi import ingest
+    from kpi.i18n import t
+
+    batches = ingest.list_batches(_store(args))
+    if args.json:
+        records = batches.astype(object).where(batches.notna(), None).to_dict("records")
+        print(json.dumps(records, indent=1, ensure_ascii=False, default=str))
+    elif batches.empty:
+        print(t("batches.none", "en"))
+    else:
+        shown = batches.drop(columns=["sha256"])
+        print(shown.astype(object).where(shown.notna(), "").to_string(index=False))
+    return EXIT_OK
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    raise NotImplementedError("rollback")
+    from kpi import ingest
+    from kpi.i18n import t
+
+    undone = ingest.rollback(_store(args), args.batch, by=args.by)
+    print(t("batches.rolled_back", "en", batch=undone["batch_id"], kind=undone["kind"],
+            removed=undone["removed"], restored=undone["restored"]))
+    return EXIT_OK
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
-    raise NotImplementedError("kpis")
+    import csv
+    import json
+
+    from kpi import metrics
+
+    date_from = metrics.parse_date(args.date_from, "--from date")
+    date_to = metrics.parse_date(args.date_to, "--to date")
+    if date_from > date_to:
+        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    store = _store(args)
+    table = metrics.kpi_table(
+        store, period=args.period, date_from=date_from, date_to=date_to,
+        units=[args.unit] if args.unit else None, kpis=[args.kpi] if args.kpi else None)
+    records = metrics.kpi_records(table)
+    if args.format == "json":
+        print(json.dumps(records, indent=1, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(metrics.KPI_RECORD_KEYS),
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+    elif not records:
+        print("No KPI values in that range.")
+    else:
+        shown = table.assign(
+            value=[f"{value:.{metrics.KPIS[kpi].decimals}f}"
+                   for value, kpi in zip(table["value"], table["kpi"], strict=True)],
+            target=table["target"].map(lambda target: "" if target != target else f"{target:g}"))
+        print(shown[list(metrics.KPI_RECORD_KEYS)].to_string(index=False))
+    return EXIT_OK
 
 
 def cmd_ikm(args: argparse.Namespace) -> int:
-    raise NotImplementedError("ikm")
+    import json
+
+    from kpi import metrics, skm
+
+    date_from = metrics.parse_date(args.date_from, "--from date")
+    date_to = metrics.parse_date(args.date_to, "--to date")
+    if date_from > date_to:
+        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    rows = skm.ikm_table(_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
+    if args.format == "json":
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+    elif not rows:
+        print("No survey responses in that range.")
+    else:
+        for row in rows:
+            nrr = " ".join(f"{element}={'-' if value is None else f'{value:.2f}'}"
+                           for element, value in row["nrr"].items())
+            sample = "ok" if row["sample_ok"] else "sample too small"
+            print(f"{row['unit_code']:<12} n={row['n']:<6} IKM {row['ikm']:6.2f} "
+                  f"{row['grade']} {row['label']:<12} min sample {row['min_sample']} ({sample})"
+                  f"  {nrr}")
+    return EXIT_OK
 
 
 def cmd_spc(args: argparse.Namespace) -> int:
-    raise NotImplementedError("spc")
+    import json
+
+    from kpi import metrics, spc
+
+    date_from = date_to = None
+    if args.date_from:
+        date_from = metrics.parse_date(args.date_from, "--from date")
+    if args.date_to:
+        date_to = metrics.parse_date(args.date_to, "--to date")
+    if date_from and date_to and date_from > date_to:
+        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    store = _store(args)
+    metrics.check_units(store, [args.unit])
+    chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,
+                           date_from=date_from, date_to=date_to, baseline=args.baseline)
+    if args.format == "json":
+        print(json.dumps(chart, indent=1, ensure_ascii=False))
+        return EXIT_OK
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    print(f"{chart['unit_code']} {chart['kpi']} by {chart['period']}: centre {show(chart['centre'])}"
+          f", limits {show(chart['lcl'])} to {show(chart['ucl'])}"
+          f"{' (trial)' if chart['trial'] else ''}; variation {chart['variation'] or '-'}, "
+          f"assurance {chart['assurance'] or '-'} (target {show(chart['target'])})")
+    for point in chart["points"]:
+        print(f"  {point['period_start']}  {point['value']:12.3f}  {', '.join(point['signals'])}")
+    return EXIT_OK
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    raise NotImplementedError("review")
+    from kpi.pack import write_pack
+    from kpi.review import parse_week
+
+    week = parse_week(args.week)  # an invalid week fails before the store is opened
+    store = _store(args)
+    store.init()  # a store made before the review tables existed gets them (idempotent)
+    for path in write_pack(store, week.strftime("%G-W%V"), args.out, args.lang):
+        print(path)
+    return EXIT_OK
 
 
 # -- parser -----------------------------------------------------------------------------------

@@ -28,6 +28,21 @@ def default_language() -> str:
     return lang if lang in ("en", "id") else DEFAULT_LANG
 
 
+def city_name() -> str:
+    """The government the dashboard serves, as printed on the review pack's cover."""
+    return os.environ.get("KPI_CITY", "Pemerintah Kota Medan")
+
+
+def busy_timeout() -> float:
+    """Seconds the CLI waits for a store another process holds before giving up (StoreBusy)."""
+    return float(os.environ.get("KPI_BUSY_TIMEOUT", "5"))
+
+
+def keep_alive() -> float:
+    """Seconds the dashboard keeps the store open after its last query (then a CLI import may run)."""
+    return float(os.environ.get("KPI_KEEP_ALIVE", "2"))
+
+
 def upload_limit_mb() -> int:
     """Largest file the Upload page accepts, in megabytes (also server.maxUploadSize)."""
     return int(os.environ.get("KPI_UPLOAD_LIMIT_MB", "200"))

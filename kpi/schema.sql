@@ -88,3 +88,66 @@ CREATE TABLE IF NOT EXISTS services_replaced         AS SELECT *, NULL::BIGINT A
 CREATE TABLE IF NOT EXISTS events_replaced           AS SELECT *, NULL::BIGINT AS replaced_by FROM events           WITH NO DATA;
 CREATE TABLE IF NOT EXISTS survey_responses_replaced AS SELECT *, NULL::BIGINT AS replaced_by FROM survey_responses WITH NO DATA;
 CREATE TABLE IF NOT EXISTS targets_replaced          AS SELECT *, NULL::BIGINT AS replaced_by FROM targets          WITH NO DATA;
+
+-- Column mappings saved on the Upload page, reused for next week's file from the same system.
+-- mapping is JSON: {"file column": "contract column" or null (= drop the column)}.
+CREATE TABLE IF NOT EXISTS column_mappings (
+    name     VARCHAR   NOT NULL,   -- unique, chosen by the analyst
+    kind     VARCHAR   NOT NULL,   -- units, services, events, survey, targets
+    mapping  VARCHAR   NOT NULL,
+    saved_by VARCHAR,
+    saved_at TIMESTAMP NOT NULL
+);
+
+-- Management review (ISO 9001 clause 9.3): one review per ISO week, its minutes, and the action
+-- log carried from review to review. A finalised review keeps its record as JSON with a
+-- sha256 checksum; kpi/review.py refuses every change to it (ReviewLocked).
+CREATE TABLE IF NOT EXISTS reviews (
+    week          VARCHAR   NOT NULL,   -- ISO week, e.g. 2026-W47
+    week_start    DATE      NOT NULL,   -- its Monday
+    status        VARCHAR   NOT NULL DEFAULT 'draft',  -- draft | final
+    attendees     VARCHAR,              -- one name a line
+    decisions     VARCHAR,              -- the meeting's general decisions
+    created_at    TIMESTAMP NOT NULL,
+    created_by    VARCHAR,
+    finalised_at  TIMESTAMP,
+    finalised_by  VARCHAR,
+    record_json   VARCHAR,              -- the finalised record: agenda, numbers, minutes
+    record_sha256 VARCHAR
+);
+
+-- Notes and decision per agenda item of a review (item_key as built by kpi/review.py).
+CREATE TABLE IF NOT EXISTS review_minutes (
+    week       VARCHAR   NOT NULL,
+    item_key   VARCHAR   NOT NULL,
+    note       VARCHAR,
+    decision   VARCHAR,
+    updated_at TIMESTAMP NOT NULL,
+    updated_by VARCHAR
+);
+
+CREATE SEQUENCE IF NOT EXISTS action_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS actions (
+    action_id   BIGINT    NOT NULL,
+    title       VARCHAR   NOT NULL,     -- what is to be done
+    unit_code   VARCHAR   NOT NULL,     -- the owning unit ('*' = the city)
+    responsible VARCHAR   NOT NULL,     -- the person answerable for it
+    due_date    DATE      NOT NULL,
+    kpi         VARCHAR,                -- the KPI it is meant to move
+    raised_week VARCHAR   NOT NULL,     -- the review that raised it
+    item_key    VARCHAR,                -- the agenda item it came from
+    status      VARCHAR   NOT NULL DEFAULT 'open',  -- open | in_progress | done | dropped
+    created_at  TIMESTAMP NOT NULL,
+    created_by  VARCHAR
+);
+
+-- Every status change of an action, with its comment: the history is never overwritten.
+CREATE TABLE IF NOT EXISTS action_updates (
+    action_id  BIGINT    NOT NULL,
+    week       VARCHAR,                 -- the review it was made in (NULL: outside a review)
+    status     VARCHAR   NOT NULL,
+    comment    VARCHAR,
+    updated_at TIMESTAMP NOT NULL,
+    updated_by VARCHAR
+);

@@ -4,11 +4,12 @@ One `Store` owns the DuckDB file. Every unit of work takes its own cursor (`with
 or `with store.transaction()`), so no two threads ever share a connection.
 
 Sharing the file between processes: DuckDB lets one process hold a file read-write. The
-dashboard therefore does not keep the file open between units of work (`hold=False`, its
-default): a connection is opened for a unit of work and closed after it, and while another
-process (a CLI import) holds the file, opening waits up to `busy_timeout` seconds and then
-raises `StoreBusy`, a sentence that says who holds it and what to do. Inside one process
-DuckDB's instance cache makes concurrent units of work share one database instance.
+dashboard therefore keeps the file open only while it is in use (`keep_alive` seconds after
+its last unit of work; its buffer cache stays warm across a page's queries and clicks) and then
+releases it. A process that finds the file held (a CLI import while the dashboard renders, or
+the dashboard during an import) waits up to `busy_timeout` seconds and then raises `StoreBusy`,
+a sentence that says who holds it and what to do. The CLI holds the file for its whole run
+(`hold=True`).
 """
 
 from __future__ import annotations
@@ -119,12 +120,17 @@ class Store:
         *,
         create: bool = False,
         hold: bool = False,
+        keep_alive: float = 0.0,
         busy_timeout: float = 5.0,
     ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._hold = hold
+        self._keep_alive = keep_alive
         self._held: duckdb.DuckDBPyConnection | None = None
+        self._active = 0
+        self._last_used = 0.0
+        self._release_timer: threading.Timer | None = None
         self._lock = threading.Lock()
         if not create and not self.path.exists():
             raise StoreMissing(
@@ -151,21 +157,47 @@ class Store:
 
     @contextmanager
     def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if self._hold:
-            with self._lock:
-                if self._held is None:
-                    self._held = self._connect()
-            raw = self._held.cursor()
-            try:
-                yield raw
-            finally:
-                raw.close()
-        else:
+        if not (self._hold or self._keep_alive):
             raw = self._connect()
             try:
                 yield raw
             finally:
                 raw.close()
+            return
+        with self._lock:
+            if self._held is None:
+                self._held = self._connect()
+            self._active += 1
+            raw = self._held.cursor()
+        try:
+            yield raw
+        finally:
+            raw.close()
+            with self._lock:
+                self._active -= 1
+                self._last_used = time.monotonic()
+                if self._keep_alive and not self._hold and self._active == 0:
+                    self._schedule_release()
+
+    def _schedule_release(self) -> None:
+        """Close the file `keep_alive` seconds after the last unit of work (lock held by caller).
+
+        While the dashboard is in use its DuckDB instance (and buffer cache) stays warm; once it
+        is idle the file is free for a CLI import, which waits up to its busy timeout for that.
+        """
+        if self._release_timer is not None:
+            self._release_timer.cancel()
+        timer = threading.Timer(self._keep_alive, self._release_if_idle)
+        timer.daemon = True
+        self._release_timer = timer
+        timer.start()
+
+    def _release_if_idle(self) -> None:
+        with self._lock:
+            idle = time.monotonic() - self._last_used
+            if self._held is not None and self._active == 0 and idle >= self._keep_alive * 0.9:
+                self._held.close()
+                self._held = None
 
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:
@@ -192,8 +224,11 @@ class Store:
                 raise
 
     def close(self) -> None:
-        """Release the file (only matters with `hold=True`)."""
+        """Release the file now (only matters with `hold` or `keep_alive`)."""
         with self._lock:
+            if self._release_timer is not None:
+                self._release_timer.cancel()
+                self._release_timer = None
             if self._held is not None:
                 self._held.close()
                 self._held = None
@@ -225,3 +260,20 @@ class Store:
         return not self.query_value(
             "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM survey_responses)"
         )
+
+
+def one_unit_of_work(function):
+    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor, so a
+    call that makes several queries opens one connection (with `hold=False` each opening costs
+    tens of milliseconds on a large file). A cursor passed in is used as it is, so engine
+    functions can call each other inside one unit of work."""
+    import functools
+
+    @functools.wraps(function)
+    def run(store, *args, **kwargs):
+        if isinstance(store, Cursor):
+            return function(store, *args, **kwargs)
+        with store.cursor() as cur:
+            return function(cur, *args, **kwargs)
+
+    return run

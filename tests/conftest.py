@@ -17,3 +17,47 @@ EXAMPLE_DIR = SPEC_DIR / "example"
 def empty_store(tmp_path: Path) -> Store:
     """A freshly initialised store file of its own."""
     return Store(tmp_path / "kpi.duckdb", create=True)
+
+
+EXAMPLE_KINDS = ("units", "services", "events", "survey", "targets")
+
+
+@pytest.fixture(scope="session")
+def _example_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The contract's worked example loaded once through kpi.ingest.ingest_file."""
+    from kpi.ingest import ingest_file
+
+    path = tmp_path_factory.mktemp("example") / "example.duckdb"
+    store = Store(path, create=True)
+    for kind in EXAMPLE_KINDS:
+        result = ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv", loaded_by="tests")
+        assert result.ok, [problem.reason for problem in result.problems]
+    return path
+
+
+@pytest.fixture
+def example_store(_example_store_file: Path, tmp_path: Path) -> Store:
+    """A store of its own holding the contract's worked example (batches 1-5, in kind order)."""
+    path = tmp_path / "example.duckdb"
+    path.write_bytes(_example_store_file.read_bytes())
+    return Store(path)
+
+
+def store_fingerprint(store: Store) -> dict[str, str]:
+    """A digest of every row of every table: equal digests mean the store is unchanged."""
+    import hashlib
+
+    digests = {}
+    with store.cursor() as cur:
+        tables = [name for (name,) in cur.query_rows(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name")]
+        for table in tables:
+            rows = cur.query_rows(f'SELECT * FROM "{table}" ORDER BY ALL')
+            digests[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
+
+
+@pytest.fixture
+def fingerprint():
+    """`fingerprint(store)`: a digest of every table, to prove that a store is unchanged."""
+    return store_fingerprint

@@ -21,8 +21,8 @@ _version_memo: dict[str, tuple[float, int]] = {}
 
 @st.cache_resource(show_spinner=False)
 def _store_for(path: str) -> Store:
-    """The process-wide Store for `path`; it opens a connection per unit of work (hold=False)."""
-    return Store(path, create=True, hold=False)
+    """The process-wide Store for `path`: open while the dashboard is in use, released when idle."""
+    return Store(path, create=True, keep_alive=config.keep_alive(), busy_timeout=config.busy_timeout())
 
 
 def get_store() -> Store:

@@ -1,0 +1,860 @@
+"""The import engine: CSV / CSV.gz / XLSX files into the store, all or nothing (contract §1).
+
+How a file goes in (one transaction; any rejected row rejects the whole file):
+
+1. The header is read in Python: UTF-8 (a BOM is fine), comma or semicolon, names matched
+   case-insensitively after trimming, mapped or dropped by `column_map`. Whole-file problems
+   (not text, empty, tab-separated, missing / misspelt / extra column) raise `FileRejected`.
+2. Fast path: ONE pass of DuckDB over the file (`read_csv`, every column as VARCHAR) casts the
+   values, checks every row rule in SQL and inserts the rows with the new batch id. A row that
+   breaks a rule makes the statement fail (`error()`), which rolls everything back. Then the
+   keys are checked for duplicates inside the file, and rows of the store with a key present in
+   the file are moved to `<table>_replaced` (so a rollback restores them) and deleted.
+3. Only when the fast path fails: the diagnosis reads the file into a temporary table (keeping
+   each record's position), runs the same rule expressions to list EVERY bad row with its line,
+   column, value and reason, and rolls back. So the rules are written once and serve both.
+
+Timestamps without an offset are local wall-clock time of `config.time_zone()`; with an offset
+(`Z`, `+07:00`, `+0700`) they are converted to it. The session TimeZone is never consulted:
+naive values are parsed by `strptime`, offset values by a TIMESTAMPTZ cast carrying its offset.
+"""
+
+# SQL here formats in identifiers only from the fixed whitelists below (tables, contract
+# columns, positional c0…cN names); every value goes in as a parameter.
+# ruff: noqa: S608
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import difflib
+import getpass
+import gzip
+import hashlib
+import io
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from kpi import config
+from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
+from kpi.i18n import t
+from kpi.store import Cursor, Store
+
+KINDS = ("units", "services", "events", "survey", "targets")
+KPI_NAMES = (
+    "throughput",
+    "service_time_median",
+    "service_time_p90",
+    "wait_time_median",
+    "within_standard_pct",
+    "abandon_rate",
+    "response_count",
+    "ikm",
+)
+OUTCOMES = ("completed", "abandoned", "no_show")
+U_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "units": ("unit_code", "name", "type"),
+    "services": ("unit_code", "service_code", "name"),
+    "events": ("unit_code", "service_code", "ticket_id", "arrived_at", "outcome"),
+    "survey": ("unit_code", "response_id", "submitted_at", *U_COLUMNS),
+    "targets": ("unit_code", "kpi", "target", "valid_from"),
+}
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "units": ("parent_code", "district"),
+    "services": ("standard_minutes",),
+    "events": ("started_at", "completed_at", "channel"),
+    "survey": ("service_code", "respondent_gender", "respondent_age", "respondent_education",
+               "comment"),
+    "targets": ("valid_to", "amber_pct"),
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "units": ("unit_code",),
+    "services": ("unit_code", "service_code"),
+    "events": ("unit_code", "ticket_id"),
+    "survey": ("unit_code", "response_id"),
+    "targets": ("unit_code", "kpi", "valid_from"),
+}
+TABLES = {"units": "units", "services": "services", "events": "events",
+          "survey": "survey_responses", "targets": "targets"}
+
+# How each typed column is parsed; every other contract column is text.
+_COLUMN_TYPES: dict[str, str] = {
+    "standard_minutes": "minutes", "arrived_at": "timestamp", "started_at": "timestamp",
+    "completed_at": "timestamp", "submitted_at": "timestamp", "respondent_age": "age",
+    "target": "number", "amber_pct": "percent", "valid_from": "date", "valid_to": "date",
+    **dict.fromkeys(U_COLUMNS, "u_value"),
+}
+_NAIVE_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
+_ISO_WITH_OFFSET = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d(:?\d\d)?)"
+_ISO_FRACTION = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}"
+_REJECT_SIGNAL = "kinerja: row rejected"
+_SNIFF_BYTES = 1 << 16
+_PROBLEM_COLUMNS = ["line", "column", "value", "reason"]
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass
+class Problem:
+    """One reason a file was rejected; `line` is the line in the file (header = line 1)."""
+
+    line: int | None
+    column: str | None
+    reason: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    value: str | None = None
+
+    @classmethod
+    def make(cls, key: str, *, line: int | None = None, column: str | None = None,
+             value: str | None = None, **params: Any) -> Problem:
+        params = {"line": line if line is not None else "", "column": column or "",
+                  "value": value if value is not None else "", **params}
+        return cls(line, column, t(f"ingest.{key}", "en", **params), f"ingest.{key}", params,
+                   value)
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+@dataclass
+class IngestResult:
+    kind: str
+    file_name: str
+    sha256: str
+    rows: int = 0
+    inserted: int = 0
+    replaced: int = 0
+    batch_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problems_frame(self, lang: str = "en") -> pd.DataFrame:
+        """Every problem as line, column, value, reason (for a CSV download)."""
+        return pd.DataFrame(
+            [(p.line, p.column, p.value, p.message(lang)) for p in self.problems],
+            columns=_PROBLEM_COLUMNS,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `python -m kpi ingest --json`."""
+        return {
+            "batch_id": self.batch_id, "kind": self.kind, "file_name": self.file_name,
+            "sha256": self.sha256, "rows": self.rows, "inserted": self.inserted,
+            "replaced": self.replaced, "ok": self.ok, "dry_run": self.dry_run,
+            "problems": [{"line": p.line, "column": p.column, "value": p.value,
+                          "reason": p.reason} for p in self.problems],
+        }
+
+
+class FileRejected(InputRejected):
+    """A whole-file problem (or several); `problems` lists them, `localized` joins them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(p.reason for p in problems), key=problems[0].key,
+                         **problems[0].params)
+
+    def localized(self, lang: str) -> str:
+        return " ".join(p.message(lang) for p in self.problems)
+
+
+def _reject(key: str, **params: Any) -> FileRejected:
+    return FileRejected([Problem.make(key, **params)])
+
+
+# -- the file: format, header, separator ---------------------------------------------------------
+@dataclass
+class _Source:
+    path: Path
+    file_name: str
+    form: str  # csv | gzip | xlsx
+    delimiter: str = ","
+    header: list[str] = field(default_factory=list)
+    frame: pd.DataFrame | None = None  # xlsx only: every cell as text
+
+
+def _head_bytes(path: Path) -> tuple[bytes, str]:
+    """The first bytes of the (decompressed) file and its form."""
+    with path.open("rb") as handle:
+        raw = handle.read(_SNIFF_BYTES)
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as handle:
+                return handle.read(_SNIFF_BYTES), "gzip"
+        except (OSError, EOFError) as error:
+            raise _reject("not_text", file=path.name) from error
+    if raw[:4] == b"PK\x03\x04":
+        return raw, "xlsx"
+    return raw, "csv"
+
+
+def _text_lines(head: bytes, path: Path) -> list[str]:
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise _reject("empty_file", file=path.name)
+    if b"\x00" in head or head.startswith(b"\x89PNG") or head.startswith(b"%PDF"):
+        raise _reject("not_text", file=path.name)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        text = decoder.decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError as error:
+        line = head[: error.start].count(b"\n") + 1
+        raise _reject("not_utf8", file=path.name, line=line) from error
+    return text.splitlines()
+
+
+def _split_header(line: str, path: Path) -> tuple[list[str], str]:
+    """The header's names and the separator (comma or semicolon, whichever splits more)."""
+    best: tuple[list[str], str] = ([line], ",")
+    for delimiter in (",", ";"):
+        names = next(csv.reader([line], delimiter=delimiter))
+        if len(names) > len(best[0]):
+            best = (names, delimiter)
+    if len(best[0]) == 1 and "\t" in line:
+        raise _reject("tab_separated", file=path.name)
+    return [name.strip() for name in best[0]], best[1]
+
+
+def _read_xlsx(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=str, engine="calamine")
+    except Exception as error:  # a broken or foreign zip: one sentence, not a traceback
+        raise _reject("bad_xlsx", file=path.name) from error
+    filled = frame.notna().any(axis=1)
+    # Only trailing empty rows go: an empty row inside keeps the sheet's row numbers right.
+    return frame.iloc[: filled[filled].index.max() + 1] if filled.any() else frame.iloc[:0]
+
+
+def _open_source(path: Path, file_name: str) -> _Source:
+    if not path.is_file():
+        raise KinerjaError(f"There is no file {path}.", key="ingest.no_file", file=str(path))
+    head, form = _head_bytes(path)
+    if form == "xlsx":
+        frame = _read_xlsx(path)
+        if frame.empty:
+            raise _reject("empty_file", file=file_name)
+        header = ["" if pd.isna(v) else str(v).strip() for v in frame.iloc[0]]
+        while header and not header[-1]:
+            header.pop()
+        body = frame.iloc[1:, : len(header)].reset_index(drop=True)
+        body.columns = [f"c{i}" for i in range(len(header))]
+        return _Source(path, file_name, form, header=header, frame=body)
+    lines = _text_lines(head, path)
+    header_line = next((line for line in lines if line.strip()), "")
+    header, delimiter = _split_header(header_line, path)
+    return _Source(path, file_name, form, delimiter=delimiter, header=header)
+
+
+def read_columns(path: str | Path) -> list[str]:
+    """The column names of a CSV/CSV.gz/XLSX file's header, trimmed (BOM and separator handled)."""
+    path = Path(path)
+    return _open_source(path, path.name).header
+
+
+def detect_kind(columns: list[str]) -> str | None:
+    """The kind whose required columns the header has (the most specific one), or None."""
+    names = {c.strip().lower() for c in columns}
+    fitting = [kind for kind in KINDS if set(REQUIRED[kind]) <= names]
+    return max(fitting, key=lambda kind: len(REQUIRED[kind]), default=None)
+
+
+def _resolve_columns(kind: str, header: list[str], column_map: dict[str, str | None] | None,
+                     file_name: str) -> dict[str, int]:
+    """Contract column -> position in the file; whole-file problems raise FileRejected."""
+    allowed = REQUIRED[kind] + OPTIONAL[kind]
+    mapping = {k.strip().lower(): v for k, v in (column_map or {}).items()}
+    positions: dict[str, int] = {}
+    problems: list[Problem] = []
+    unknown: list[str] = []
+    for position, name in enumerate(header):
+        normal = name.strip().lower()
+        if normal in mapping:
+            target = mapping[normal]
+            if target is None:
+                continue
+            normal = target.strip().lower()
+        if normal not in allowed:
+            unknown.append(name)
+        elif normal in positions:
+            problems.append(Problem.make("duplicate_column", column=normal, file=file_name))
+        else:
+            positions[normal] = position
+    missing = [name for name in REQUIRED[kind] if name not in positions]
+    for name in unknown:
+        candidates = [c for c in allowed if c not in positions]
+        close = difflib.get_close_matches(name.lower(), candidates, n=1, cutoff=0.6)
+        if not name:
+            problems.append(Problem.make("unnamed_column", file=file_name))
+        elif close:
+            problems.append(Problem.make("misspelt_column", column=name, suggestion=close[0],
+                                         kind=kind))
+            if close[0] in missing:
+                missing.remove(close[0])
+        else:
+            problems.append(Problem.make("extra_column", column=name, kind=kind,
+                                         allowed=", ".join(allowed)))
+    problems.extend(Problem.make("missing_column", column=name, kind=kind) for name in missing)
+    if problems:
+        raise FileRejected(problems)
+    return positions
+
+
+# -- the rules, written once as SQL over raw (r_<col>, trimmed text) and typed (<col>) values ---
+@dataclass(frozen=True)
+class _Rule:
+    column: str
+    key: str
+    condition: str  # SQL, true when the row breaks the rule
+    detail: str = "NULL"  # SQL for the {detail} placeholder of the message
+
+
+def _typed_sql(column: str) -> str:
+    raw = f"r_{column}"
+    kind = _COLUMN_TYPES.get(column, "text")
+    if kind == "timestamp":
+        # The common case first and cheaply; the regular expressions see only the rest.
+        return (
+            f"coalesce(CASE WHEN length({raw}) BETWEEN 16 AND 19"
+            f" THEN try_strptime({raw}, $naive_formats) END,"
+            f" CASE WHEN regexp_full_match({raw}, '{_ISO_FRACTION}')"
+            f" THEN try_cast({raw} AS TIMESTAMP)"
+            f" WHEN regexp_full_match({raw}, '{_ISO_WITH_OFFSET}')"
+            f" THEN timezone($tz, try_cast({raw} AS TIMESTAMPTZ)) END)"
+        )
+    if kind == "date":
+        return f"CASE WHEN length({raw}) = 10 THEN try_strptime({raw}, '%Y-%m-%d')::DATE END"
+    if kind in ("number", "minutes", "percent"):
+        return (f"CASE WHEN isfinite(try_cast({raw} AS DOUBLE)) "
+                f"THEN try_cast({raw} AS DOUBLE) END")
+    if kind == "u_value":
+        return f"CASE WHEN {raw} IN ('1', '2', '3', '4') THEN {raw}::UTINYINT END"
+    if kind == "age":
+        return f"CASE WHEN regexp_full_match({raw}, '[0-9]{{1,3}}') THEN {raw}::INTEGER END"
+    return raw
+
+
+_PARSE_KEYS = {"timestamp": "bad_timestamp", "date": "bad_date", "number": "bad_number",
+               "minutes": "bad_number", "percent": "bad_number", "u_value": "bad_u_value",
+               "age": "bad_age"}
+
+
+# Units whose parent_code chain leads back to themselves once the file is in: the file's rows
+# plus the store's units the file does not replace. (A unit that is its own parent is
+# own_parent.) The walk stops at the first repeat, so it ends even on a loop.
+_CYCLES_SQL = """
+WITH RECURSIVE tree AS (
+    SELECT r_unit_code AS unit_code, r_parent_code AS parent_code FROM file
+    WHERE r_unit_code IS NOT NULL
+    UNION ALL
+    SELECT unit_code, parent_code FROM units
+    WHERE unit_code NOT IN (SELECT r_unit_code FROM file WHERE r_unit_code IS NOT NULL)
+), walk(start, node, depth) AS (
+    SELECT unit_code, parent_code, 1 FROM tree
+    WHERE parent_code IS NOT NULL AND parent_code <> unit_code
+    UNION ALL
+    SELECT walk.start, tree.parent_code, walk.depth + 1 FROM walk
+    JOIN tree ON tree.unit_code = walk.node
+    WHERE tree.parent_code IS NOT NULL AND walk.node <> walk.start
+      AND walk.depth <= (SELECT count(*) FROM tree)
+)
+SELECT start FROM walk WHERE node = start
+"""
+
+
+def _rules(kind: str, columns: list[str]) -> list[_Rule]:
+    """Every row rule of `kind` for the columns present in the file."""
+    # u1…u9 must be columns of a survey file, but an empty answer is allowed.
+    rules = [_Rule(c, "required", f"r_{c} IS NULL") for c in REQUIRED[kind] if c not in U_COLUMNS]
+    for column in columns:
+        parse_key = _PARSE_KEYS.get(_COLUMN_TYPES.get(column, "text"))
+        if parse_key:
+            rules.append(_Rule(column, parse_key, f"r_{column} IS NOT NULL AND {column} IS NULL"))
+        if _COLUMN_TYPES.get(column) in ("minutes", "percent"):
+            rules.append(_Rule(column, "negative", f"{column} < 0"))
+    known_unit = "unit_code IN (SELECT unit_code FROM units)"
+    if kind == "units":
+        rules.append(_Rule("parent_code", "unknown_parent",
+                           "parent_code IS NOT NULL AND parent_code NOT IN "
+                           "(SELECT unit_code FROM units UNION ALL SELECT r_unit_code FROM file)"))
+        rules.append(_Rule("parent_code", "own_parent", "parent_code = unit_code"))
+        rules.append(_Rule("parent_code", "parent_cycle", f"unit_code IN ({_CYCLES_SQL})",
+                           detail="unit_code"))
+    if kind in ("services", "events", "survey"):
+        rules.append(_Rule("unit_code", "unknown_unit",
+                           f"unit_code IS NOT NULL AND NOT {known_unit}"))
+    service_known = ("EXISTS (SELECT 1 FROM services s WHERE s.unit_code = v.unit_code"
+                     " AND s.service_code = v.service_code)")
+    if kind in ("events", "survey"):
+        rules.append(_Rule("service_code", "unknown_service",
+                           f"service_code IS NOT NULL AND {known_unit} AND NOT {service_known}",
+                           detail="unit_code"))
+    if kind == "events":
+        rules += [
+            _Rule("outcome", "bad_outcome", f"outcome NOT IN {OUTCOMES!r}"),
+            _Rule("completed_at", "completed_needs_time",
+                  "outcome = 'completed' AND r_completed_at IS NULL"),
+            _Rule("started_at", "started_before_arrived", "started_at < arrived_at"),
+            _Rule("completed_at", "completed_before_started", "completed_at < started_at"),
+            _Rule("completed_at", "completed_before_arrived",
+                  "started_at IS NULL AND completed_at < arrived_at"),
+        ]
+    if kind == "targets":
+        rules += [
+            _Rule("kpi", "bad_kpi", f"kpi NOT IN {KPI_NAMES!r}"),
+            _Rule("unit_code", "unknown_unit",
+                  f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
+            _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
+        ]
+    # A rule about an absent optional column can never fire; leave it out.
+    return [rule for rule in rules if rule.column in columns]
+
+
+def _raw_sql(column: str, position: int, xlsx: bool) -> str:
+    """The cell as trimmed text, NULL when empty. A date cell of a workbook reads as
+    `2026-01-01 00:00:00`: its midnight goes, so that it is the date the analyst typed."""
+    cell = f"c{position}"
+    # trim() only where a space is at either end: most cells have none, and trimming every
+    # cell of a ten-million-row file costs more than the test.
+    text = (f"CASE WHEN {cell} LIKE ' %' OR {cell} LIKE '% ' THEN nullif(trim({cell}), '') "
+            f"ELSE {cell} END")
+    if xlsx and _COLUMN_TYPES.get(column) == "date":
+        return f"regexp_replace({text}, ' 00:00:00$', '')"
+    return text
+
+
+def _select_sql(kind: str, positions: dict[str, int], source_sql: str, *, with_rec: bool,
+                xlsx: bool = False) -> str:
+    """CTEs `file` (trimmed text r_<col> of every contract column; absent ones NULL) and `v`
+    (those plus the typed <col>), over `source_sql` whose columns are c0…cN."""
+    raw = [f"{_raw_sql(col, positions[col], xlsx)} AS r_{col}" if col in positions
+           else f"NULL::VARCHAR AS r_{col}" for col in _contract_columns(kind)]
+    if with_rec:  # the table's rowid is the record's position: it was filled in file order
+        raw.insert(0, "rowid - $rowid_base AS __rec")
+    typed = [f"{_typed_sql(col)} AS {col}" for col in _contract_columns(kind)]
+    return (f"WITH file AS (SELECT {', '.join(raw)} FROM {source_sql}), "
+            f"v AS (SELECT *, {', '.join(typed)} FROM file) ")
+
+
+def _contract_columns(kind: str) -> tuple[str, ...]:
+    return REQUIRED[kind] + OPTIONAL[kind]
+
+
+def _insert_select(kind: str, column: str) -> str:
+    if kind == "targets" and column == "amber_pct":
+        return "coalesce(amber_pct, 10) AS amber_pct"
+    return column
+
+
+# -- reading the file in DuckDB ------------------------------------------------------------------
+def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> str:
+    """A read_csv call over the file, every column VARCHAR and named c0…cN (never user names)."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    extra = (f", store_rejects = true, rejects_table = '{rejects}', "
+             f"rejects_scan = '{rejects}_scan'") if rejects else ""
+    return (f"read_csv($path, auto_detect = false, header = true, delim = $delim, quote = '\"', "
+            f"escape = '\"', columns = {{{columns}}}, compression = $compression, "
+            f"encoding = 'utf-8'{extra})")
+
+
+def _params(source: _Source, **more: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS}
+    if source.form != "xlsx":
+        params.update(path=str(source.path), delim=source.delimiter,
+                      compression="gzip" if source.form == "gzip" else "none")
+    params.update(more)
+    return params
+
+
+def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """DuckDB refuses named parameters a statement does not use."""
+    return {name: value for name, value in params.items() if f"${name}" in sql}
+
+
+def _run(cur: Cursor, sql: str, params: dict[str, Any]) -> Cursor:
+    return cur.execute(sql, _used_params(sql, params))
+
+
+# -- the fast path: one pass, insert, then keys ------------------------------------------------
+class _Rejected(Exception):
+    """The fast path met a bad row (or a file DuckDB could not read): diagnose."""
+
+
+def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, int],
+                 batch_id: int) -> tuple[int, int]:
+    """Insert the file's rows with `batch_id`; returns (rows, replaced). Raises _Rejected."""
+    table = TABLES[kind]
+    if source.form == "xlsx":
+        cur.register("xlsx_file", source.frame)
+        source_sql = "xlsx_file"
+    else:
+        source_sql = _csv_source(source, len(source.header))
+    rules = _rules(kind, list(positions))
+    # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
+    # the diagnosis (which says coalesce(…, false)).
+    broken = " OR ".join(f"({rule.condition})" for rule in rules)
+    insert_columns = _contract_columns(kind)
+    sql = (
+        _select_sql(kind, positions, source_sql, with_rec=False, xlsx=source.form == "xlsx")
+        + f"INSERT INTO {table} ({', '.join(insert_columns)}, batch_id) "
+        + f"SELECT {', '.join(_insert_select(kind, c) for c in insert_columns)}, $batch "
+        + f"FROM v WHERE CASE WHEN {broken} THEN error('{_REJECT_SIGNAL}') ELSE true END"
+    )
+    params = _params(source, batch=batch_id)
+    had_rows = bool(cur.query_rows(f"SELECT count(*) FROM {table}")[0][0])
+    # The table has no order; letting DuckDB write in any order is faster (this cursor only).
+    cur.execute("SET SESSION preserve_insertion_order = false")
+    try:
+        rows = int(_run(cur, sql, params).fetchall()[0][0])
+    except StoreBusy:
+        raise
+    except StoreError as error:
+        raise _Rejected(str(error)) from error
+    if _has_duplicate_keys(cur, table, KEYS[kind], batch_id):
+        raise _Rejected("duplicate keys")
+    keys = KEYS[kind]
+    key_list = ", ".join(keys)
+    replaced = 0
+    if had_rows:
+        match = " AND ".join(f"o.{k} = n.{k}" for k in keys)
+        replaced = int(cur.execute(
+            f"INSERT INTO {table}_replaced SELECT o.*, $batch AS replaced_by FROM {table} o "
+            f"WHERE o.batch_id IS DISTINCT FROM $batch AND EXISTS (SELECT 1 FROM {table} n "
+            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}).fetchone()[0])
+        if replaced:
+            match = " AND ".join(f"{table}.{k} = r.{k}" for k in keys)
+            cur.execute(
+                f"DELETE FROM {table} USING (SELECT {key_list} FROM {table}_replaced "
+                f"WHERE replaced_by = $batch) r WHERE {match} "
+                f"AND {table}.batch_id IS DISTINCT FROM $batch", {"batch": batch_id})
+    return rows, replaced
+
+
+def _has_duplicate_keys(cur: Cursor, table: str, keys: tuple[str, ...], batch_id: int) -> bool:
+    """Whether the batch's rows repeat a key. Grouping 64-bit hashes is much cheaper than
+    grouping strings; only hashes seen twice (normally none) are checked on the keys."""
+    key_list = ", ".join(keys)
+    repeated = [h for (h,) in cur.query_rows(
+        f"SELECT hash({key_list}) AS h FROM {table} WHERE batch_id = $batch "
+        "GROUP BY h HAVING count(*) > 1", {"batch": batch_id})]
+    if not repeated:
+        return False
+    return bool(cur.query_rows(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE batch_id = $batch "
+        f"AND list_contains($hashes, hash({key_list})) GROUP BY {key_list} "
+        "HAVING count(*) > 1)", {"batch": batch_id, "hashes": repeated})[0][0])
+
+
+# -- the diagnosis: every bad row, with its line -------------------------------------------------
+def _diagnose(cur: Cursor, kind: str, source: _Source,
+              positions: dict[str, int]) -> tuple[list[Problem], int]:
+    """Every problem of the file and its number of data rows (inside a rolled-back transaction)."""
+    problems: list[Problem] = []
+    structural_lines: set[int] = set()
+    if source.form == "xlsx":
+        cur.register("xlsx_file", source.frame)
+        cur.execute("CREATE TEMP TABLE __raw AS SELECT * FROM xlsx_file")
+    else:
+        _check_utf8(source)
+        read = _csv_source(source, len(source.header), rejects="__rejects")
+        cur.execute(f"CREATE TEMP TABLE __raw AS SELECT * FROM {read}",
+                    _used_params(read, _params(source)))
+        for line, error_type, detail in cur.query_rows(
+                "SELECT line, error_type, error_message FROM __rejects ORDER BY line"):
+            structural_lines.add(int(line))
+            key = "bad_structure" if "COLUMNS" in str(error_type) else "unreadable_row"
+            problems.append(Problem.make(key, line=int(line), detail=str(detail).strip()))
+    rows = int(cur.query_value("SELECT count(*) FROM __raw")) + len(structural_lines)
+    select = _select_sql(kind, positions, "__raw", with_rec=True, xlsx=source.form == "xlsx")
+    params = _params(source, rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
+    found: list[tuple[int, str, str | None, str, str | None]] = []
+    for rule in _rules(kind, list(positions)):
+        sql = (select + f"SELECT __rec, r_{rule.column}, {rule.detail} FROM v "
+               f"WHERE coalesce({rule.condition}, false)")
+        found += [(int(rec), rule.column, value, rule.key, detail)
+                  for rec, value, detail in _run(cur, sql, params).fetchall()]
+    keys = KEYS[kind]
+    key_raw = ", ".join(f"r_{k}" for k in keys)
+    duplicates = _run(cur, select + (
+        f"SELECT list(__rec ORDER BY __rec), {key_raw} FROM file "
+        f"WHERE {' AND '.join(f'r_{k} IS NOT NULL' for k in keys)} "
+        f"GROUP BY {key_raw} HAVING count(*) > 1"), params).fetchall()
+    recs = {rec for rec, *_ in found} | {rec for group, *_ in duplicates for rec in group}
+    line_of = _line_numbers(source, recs, rows - len(structural_lines), structural_lines)
+    for rec, column, value, key, detail in found:
+        problems.append(Problem.make(key, line=line_of[rec], column=column, value=value,
+                                     detail=detail or ""))
+    for group, *values in duplicates:
+        described = ", ".join(f"{k} {v}" for k, v in zip(keys, values, strict=True))
+        problems += [Problem.make("duplicate_key", line=line_of[rec], column=keys[-1],
+                                  value=str(values[-1]), key_text=described,
+                                  other=line_of[group[0]]) for rec in group[1:]]
+    order = {name: i for i, name in enumerate(_contract_columns(kind))}
+    problems.sort(key=lambda p: (p.line or 0, order.get(p.column or "", -1)))
+    return problems, rows
+
+
+def _open_binary(source: _Source):
+    return gzip.open(source.path, "rb") if source.form == "gzip" else source.path.open("rb")
+
+
+def _check_utf8(source: _Source) -> None:
+    """Reject a file with bytes that are not UTF-8, naming the first such line."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with _open_binary(source) as handle:
+        while chunk := handle.read(1 << 22):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                raise _reject("not_utf8", file=source.file_name,
+                              line=line + chunk[: max(error.start, 0)].count(b"\n")) from error
+            line += chunk.count(b"\n")
+
+
+def _line_numbers(source: _Source, recs: set[int], records: int,
+                  structural_lines: set[int]) -> dict[int, int]:
+    """Record index (0-based, in the order DuckDB read them) -> line in the file (header = 1)."""
+    if not recs:
+        return {}
+    if source.form == "xlsx":
+        return {rec: rec + 2 for rec in recs}
+    if not structural_lines:
+        # Every record on one line and no blank line: the line is the record's index + 2.
+        newlines, last = 0, b""
+        with _open_binary(source) as handle:
+            while chunk := handle.read(1 << 22):
+                newlines += chunk.count(b"\n")
+                last = chunk[-1:]
+        if newlines + (last != b"\n") == records + 1:
+            return {rec: rec + 2 for rec in recs}
+    # Otherwise follow the records as a CSV reader sees them (quoted line breaks, blank lines,
+    # rows DuckDB set aside for a wrong number of values).
+    wanted: dict[int, int] = {}
+    with _open_binary(source) as handle:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text, delimiter=source.delimiter)
+        next(reader, None)
+        rec, start, last_rec = 0, reader.line_num + 1, max(recs)
+        for row in reader:
+            if row and start not in structural_lines and len(row) == len(source.header):
+                if rec in recs:
+                    wanted[rec] = start
+                rec += 1
+                if rec > last_rec:
+                    break
+            start = reader.line_num + 1
+    return wanted
+
+
+# -- the public entry points ---------------------------------------------------------------------
+def _sha256_in_background(path: Path) -> tuple[threading.Thread, list[str]]:
+    """Hash the file beside DuckDB's read (hashlib releases the GIL on large blocks)."""
+    out: list[str] = []
+
+    def work() -> None:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 22):
+                digest.update(block)
+        out.append(digest.hexdigest())
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _now_local() -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(config.time_zone())).replace(tzinfo=None, microsecond=0)
+
+
+def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | None = None,
+                loaded_by: str | None = None, column_map: dict[str, str | None] | None = None,
+                dry_run: bool = False) -> IngestResult:
+    """Import one file of `kind`, all or nothing; see the module docstring.
+
+    Whole-file problems raise FileRejected (an InputRejected); row problems come back in
+    `IngestResult.problems` with nothing written. `dry_run` checks everything, writes nothing.
+    """
+    if kind not in KINDS:
+        raise InputRejected(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.",
+                            key="ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
+    path = Path(path)
+    file_name = file_name or path.name
+    source = _open_source(path, file_name)
+    positions = _resolve_columns(kind, source.header, column_map, file_name)
+    if source.frame is not None and source.frame.empty:
+        raise _reject("no_rows", file=file_name)
+    hashing, digest = _sha256_in_background(path)
+    result = IngestResult(kind, file_name, "", dry_run=dry_run)
+    try:
+        _ingest(store, kind, source, positions, result, loaded_by or getpass.getuser(),
+                (hashing, digest))
+    finally:
+        hashing.join()
+    result.sha256 = digest[0] if digest else ""
+    return result
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run so that the transaction rolls back."""
+
+
+def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
+            result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]]) -> None:
+    try:
+        with store.transaction() as cur:
+            batch_id = int(cur.query_rows("SELECT nextval('batch_id_seq')")[0][0])
+            rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
+            if rows == 0:
+                raise _reject("no_rows", file=source.file_name)
+            result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
+            hashing[0].join()
+            cur.execute(
+                "INSERT INTO batches (batch_id, kind, file_name, sha256, rows_in_file, "
+                "rows_inserted, rows_replaced, loaded_by, loaded_at, status) VALUES "
+                "($batch, $kind, $file, $sha, $rows, $inserted, $replaced, $who, $at, "
+                "'committed')",
+                {"batch": batch_id, "kind": kind, "file": source.file_name,
+                 "sha": hashing[1][0] if hashing[1] else "", "rows": rows,
+                 "inserted": result.inserted, "replaced": replaced, "who": who,
+                 "at": _now_local()})
+            if result.dry_run:
+                raise _DryRun
+            result.batch_id = batch_id
+    except _DryRun:
+        return
+    except _Rejected as signal:
+        with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                problems, result.rows = _diagnose(cur, kind, source, positions)
+            finally:
+                cur.execute("ROLLBACK")
+        if not problems:  # the fast path failed for a reason the rules do not know
+            raise StoreError(f"The import of {source.file_name} failed: {signal}",
+                             key="ingest.failed", file=source.file_name,
+                             detail=str(signal)) from signal
+        result.problems = problems
+
+
+# -- reports for people (the CLI; the Upload page shows the same Problems) ----------------------
+def summary(result: IngestResult, lang: str = "en") -> str:
+    """`Batch 7: 835 rows (835 inserted, 0 replaced) from events.csv` (or the dry-run line)."""
+    key = "ingest.checked" if result.dry_run else "ingest.loaded"
+    return t(key, lang, batch=result.batch_id, rows=result.rows, inserted=result.inserted,
+             replaced=result.replaced, file=result.file_name)
+
+
+def rejected_sentence(result: IngestResult, lang: str = "en") -> str:
+    return t("ingest.rejected", lang, file=result.file_name, count=len(result.problems))
+
+
+def write_problems(result: IngestResult, path: str | Path | None = None,
+                   lang: str = "en") -> Path:
+    """Every problem as CSV (line, column, value, reason) at `path`, or a new temporary file."""
+    if path is None:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept for the person to open
+            "w", prefix=f"kinerja-problems-{Path(result.file_name).stem}-", suffix=".csv",
+            delete=False, encoding="utf-8")
+        handle.close()
+        path = handle.name
+    path = Path(path)
+    result.problems_frame(lang).to_csv(path, index=False)
+    return path
+
+
+def rejection_report(result: IngestResult, problems_csv: str | Path | None, *, limit: int = 50,
+                     lang: str = "en") -> list[str]:
+    """The lines the CLI prints for a rejected file: at most `limit` problems, then where the
+    full list is (`problems_csv`, or a temporary file it names when there are more)."""
+    lines = [rejected_sentence(result, lang)]
+    for problem in result.problems[:limit]:
+        where = problem.line if problem.line is not None else "-"
+        lines.append("  " + t("ingest.problem_line", lang, line=where,
+                              column=problem.column or "-", reason=problem.message(lang)))
+    more = len(result.problems) - limit
+    if problems_csv or more > 0:
+        written = write_problems(result, problems_csv, lang)
+        lines.append(t("ingest.more_problems", lang, count=more, path=written) if more > 0
+                     else t("ingest.all_problems", lang, path=written))
+    return lines
+
+
+def list_batches(store: Store) -> pd.DataFrame:
+    """Every load, newest last."""
+    return store.query_df(
+        "SELECT batch_id, kind, file_name, sha256, rows_in_file, rows_inserted, rows_replaced, "
+        "loaded_by, loaded_at, status, rolled_back_at FROM batches ORDER BY batch_id")
+
+
+def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str, Any]:
+    """Undo one committed batch: delete its rows, restore exactly the rows it replaced."""
+    with store.transaction() as cur:
+        row = cur.query_rows("SELECT kind, status FROM batches WHERE batch_id = $batch",
+                             {"batch": batch_id})
+        if not row:
+            raise InputRejected(f"There is no batch {batch_id}.", key="batches.unknown",
+                                batch=batch_id)
+        kind, status = row[0]
+        if status != "committed":
+            raise InputRejected(f"Batch {batch_id} was already rolled back.",
+                                key="batches.already_rolled_back", batch=batch_id)
+        table = TABLES[kind]
+        later = cur.query_value(
+            f"SELECT max(replaced_by) FROM {table}_replaced WHERE batch_id = $batch",
+            {"batch": batch_id})
+        if later is not None:
+            raise InputRejected(
+                f"Batch {later} replaced rows of batch {batch_id}; roll back batch {later} "
+                "first.", key="batches.later_batch", batch=batch_id, later=int(later))
+        removed = int(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
+                                  {"batch": batch_id}).fetchone()[0])
+        restored = int(cur.execute(
+            f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
+            "WHERE replaced_by = $batch", {"batch": batch_id}).fetchone()[0])
+        cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
+                    {"batch": batch_id})
+        cur.execute(
+            "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
+            "rolled_back_by = $who WHERE batch_id = $batch",
+            {"at": _now_local(), "who": by or getpass.getuser(), "batch": batch_id})
+    return {"batch_id": batch_id, "kind": kind, "removed": removed, "restored": restored}
+
+
+def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Path]]:
+    """(kind, file) of the demo data in load order; a kind may be `.csv` or `.csv.gz`."""
+    directory = Path(directory)
+    found = []
+    for kind in KINDS:
+        candidates = [directory / f"{kind}.csv", directory / f"{kind}.csv.gz"]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise InputRejected(
+                f"The demo data in {directory} has no {kind}.csv (or {kind}.csv.gz).",
+                key="ingest.demo_missing", directory=str(directory), kind=kind)
+        found.append((kind, path))
+    return found
+
+
+def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR) -> list[IngestResult]:
+    """Load units, services, events, survey and targets of the demo city, stopping at a reject."""
+    results = []
+    for kind, path in demo_files(directory):
+        result = ingest_file(store, kind, path, loaded_by="demo")
+        results.append(result)
+        if not result.ok:
+            break
+    return results
+
+

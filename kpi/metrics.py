@@ -1,0 +1,722 @@
+"""The KPIs of the contract (section 2), computed in DuckDB over the store.
+
+Every figure is computed over a unit's subtree (its own rows plus its descendants', pooled); the
+city is the unit `*` (all rows pooled). An event belongs to the period of the local date of
+`arrived_at`, a survey response to that of `submitted_at` (the store keeps local wall-clock time).
+A KPI whose `n` is 0 is absent: no row, never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi.errors import KinerjaError
+from kpi.store import one_unit_of_work
+from kpi.targets import attach_targets_sql, status, targets_in_force
+
+PERIODS = ("day", "week", "month", "quarter", "year")
+CITY = "*"
+
+
+@dataclass(frozen=True)
+class KpiInfo:
+    """What a KPI is: which way is better, its unit, where it comes from, how many decimals to show."""
+
+    name: str
+    better: str  # "higher" | "lower"
+    unit: str  # "count" | "minutes" | "percent" | "index"
+    source: str  # "events" | "survey"
+    decimals: int
+
+
+KPIS: dict[str, KpiInfo] = {
+    info.name: info
+    for info in (
+        KpiInfo("throughput", "higher", "count", "events", 0),
+        KpiInfo("service_time_median", "lower", "minutes", "events", 1),
+        KpiInfo("service_time_p90", "lower", "minutes", "events", 1),
+        KpiInfo("wait_time_median", "lower", "minutes", "events", 1),
+        KpiInfo("within_standard_pct", "higher", "percent", "events", 1),
+        KpiInfo("abandon_rate", "lower", "percent", "events", 1),
+        KpiInfo("response_count", "higher", "count", "survey", 0),
+        KpiInfo("ikm", "higher", "index", "survey", 2),
+    )
+}
+
+
+# -- validation -------------------------------------------------------------------------------
+class UnknownArgument(KinerjaError):
+    """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
+
+    key = "kpi.error.unknown_argument"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, detail=message)
+
+
+def check_period(period: str) -> str:
+    if period not in PERIODS:
+        raise UnknownArgument(f"Unknown period {period!r}: use one of {', '.join(PERIODS)}.")
+    return period
+
+
+def check_kpis(kpis: list[str] | None) -> list[str]:
+    """The KPIs asked for, in the contract's order (all of them for None)."""
+    if kpis is None:
+        return list(KPIS)
+    unknown = [name for name in kpis if name not in KPIS]
+    if unknown:
+        raise UnknownArgument(
+            f"Unknown KPI {unknown[0]!r}: use one of {', '.join(KPIS)}.")
+    return [name for name in KPIS if name in kpis]
+
+
+@one_unit_of_work
+def check_units(store, units: list[str] | None) -> list[str] | None:
+    """`units` unchanged when every code is `*` or a known unit; otherwise UnknownArgument."""
+    if units is None:
+        return None
+    known = set(store.query_df("SELECT unit_code FROM units")["unit_code"]) | {CITY}
+    unknown = [code for code in units if code not in known]
+    if unknown:
+        raise UnknownArgument(f"Unknown unit {unknown[0]!r}: it is not in the loaded units.")
+    return list(units)
+
+
+def parse_date(text: str | dt.date, what: str = "date") -> dt.date:
+    """An ISO date (YYYY-MM-DD), or UnknownArgument naming `what`."""
+    if isinstance(text, dt.date):
+        return text
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise UnknownArgument(f"The {what} {text!r} is not a date of the form YYYY-MM-DD.") from None
+
+
+# -- periods ----------------------------------------------------------------------------------
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_start(day: dt.date, period: str) -> dt.date:
+    """The first date of the `period` that contains `day` (weeks are ISO, starting Monday)."""
+    check_period(period)
+    if isinstance(day, dt.datetime):
+        day = day.date()
+    if period == "day":
+        return day
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+_start_of = period_start  # for functions whose `period_start` parameter shadows the name
+
+
+def _shift(start: dt.date, period: str, steps: int) -> dt.date:
+    start = period_start(start, period)
+    if period == "day":
+        return start + dt.timedelta(days=steps)
+    if period == "week":
+        return start + dt.timedelta(weeks=steps)
+    return _add_months(start, steps * {"month": 1, "quarter": 3, "year": 12}[period])
+
+
+def next_period(start: dt.date, period: str) -> dt.date:
+    """The first date of the period after the one that contains `start`."""
+    return _shift(start, period, 1)
+
+
+def previous_period(start: dt.date, period: str) -> dt.date:
+    """The first date of the period before the one that contains `start`."""
+    return _shift(start, period, -1)
+
+
+def same_period_last_year(start: dt.date, period: str) -> dt.date:
+    """The period a year before: 52 weeks or 365/366 days back for week and day, the same month,
+    quarter or year of the previous year otherwise."""
+    if period == "week":
+        return period_start(start, period) - dt.timedelta(weeks=52)
+    if period == "day":
+        try:
+            return start.replace(year=start.year - 1)
+        except ValueError:  # 29 February
+            return start.replace(year=start.year - 1, day=28)
+    return _shift(start, period, -{"month": 12, "quarter": 4, "year": 1}[period])
+
+
+def periods_between(date_from: dt.date, date_to: dt.date, period: str) -> tuple[dt.date, dt.date]:
+    """[first, end) covering the periods whose first date lies in [date_from, date_to]: the
+    whole of each period counts, even past date_to. first ≥ end when there is none."""
+    first = period_start(date_from, period)
+    if first < date_from:
+        first = next_period(first, period)
+    return first, next_period(date_to, period)
+
+
+# -- units ------------------------------------------------------------------------------------
+@one_unit_of_work
+def unit_tree(store) -> pd.DataFrame:
+    """Every unit: unit_code, name, type, parent_code, district, depth (0 = root) and path (the
+    ancestors' codes from the root down, the unit itself excluded), in tree order (depth first,
+    siblings by code). A parent that is not loaded makes a unit a root."""
+    units = store.query_df(
+        "SELECT unit_code, name, type, parent_code, district FROM units ORDER BY unit_code")
+    records = {row["unit_code"]: row for row in units.to_dict("records")}
+    children: dict[str | None, list[str]] = {}
+    for code, row in records.items():
+        parent = row["parent_code"] if row["parent_code"] in records else None
+        children.setdefault(parent, []).append(code)
+    ordered: list[dict] = []
+    seen: set[str] = set()
+
+    def visit(code: str, path: list[str]) -> None:
+        if code in seen:  # a cycle in parent_code: show each unit once
+            return
+        seen.add(code)
+        ordered.append({**records[code], "depth": len(path), "path": list(path)})
+        for child in children.get(code, []):
+            visit(child, [*path, code])
+
+    for root in children.get(None, []):
+        visit(root, [])
+    for code in records:  # units only reachable through a cycle
+        visit(code, [])
+    columns = ["unit_code", "name", "type", "parent_code", "district", "depth", "path"]
+    frame = pd.DataFrame(ordered, columns=columns)
+    frame["parent_code"] = frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None)
+    return frame
+
+
+@one_unit_of_work
+def data_range(store) -> tuple[dt.date | None, dt.date | None]:
+    """First and last local date with events or survey responses (None, None when empty)."""
+    first, last = store.query_rows("""
+        SELECT least(min(first_day), NULL), greatest(max(last_day), NULL) FROM (
+            SELECT min(arrived_at)::DATE AS first_day, max(arrived_at)::DATE AS last_day FROM events
+            UNION ALL
+            SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM survey_responses)
+    """)[0]
+    return first, last
+
+
+# -- the SQL ----------------------------------------------------------------------------------
+# A unit's figures pool the rows of its subtree: `closure` pairs every unit with itself and each
+# of its descendants (UNION, not UNION ALL, so a cycle in parent_code cannot loop for ever).
+_CLOSURE = """
+    closure(ancestor, unit_code) AS (
+        SELECT unit_code, unit_code FROM units
+        UNION
+        SELECT closure.ancestor, units.unit_code
+        FROM closure JOIN units ON units.parent_code = closure.unit_code
+    )"""
+
+# Per source: the rows (one per event or response, with the derived minutes) and the aggregate
+# columns over one (scope, period) group. A query computes only the columns its KPIs need, and
+# joins services (for the standard) only when within_standard_pct is asked for.
+_EVENT_ROWS = """
+    SELECT e.unit_code, e.service_code, e.arrived_at AS local_time, {bucket} AS period_start,
+           e.outcome = 'completed' AS completed,
+           e.outcome IN ('abandoned', 'no_show') AS lost,
+           CASE WHEN e.outcome = 'completed'
+                THEN date_diff('microsecond', e.arrived_at, e.completed_at) / 60e6
+           END AS service_minutes,
+           CASE WHEN e.outcome = 'completed' AND e.started_at IS NOT NULL
+                THEN date_diff('microsecond', e.arrived_at, e.started_at) / 60e6
+           END AS wait_minutes,
+           {standard} AS standard_minutes
+    FROM events AS e {join}
+    WHERE {time_filter}"""
+_SERVICE_JOIN = ("LEFT JOIN services AS s "
+                 "ON s.unit_code = e.unit_code AND s.service_code = e.service_code")
+_SURVEY_ROWS = """
+    SELECT unit_code, service_code, submitted_at AS local_time, {bucket} AS period_start,
+           u1, u2, u3, u4, u5, u6, u7, u8, u9
+    FROM survey_responses WHERE {time_filter}"""
+_TIME_COLUMN = {"events": "e.arrived_at", "survey": "submitted_at"}
+
+_AGGREGATES = {
+    "events": {
+        "n_events": "count(*)",
+        "n_abandoned": "count(*) FILTER (WHERE lost)",
+        "n_completed": "count(*) FILTER (WHERE completed)",
+        "service_time_median": "quantile_cont(service_minutes, 0.5)",
+        "service_time_p90": "quantile_cont(service_minutes, 0.9)",
+        "n_waited": "count(wait_minutes)",
+        "wait_time_median": "quantile_cont(wait_minutes, 0.5)",
+        "n_with_standard": "count(*) FILTER (WHERE completed AND standard_minutes IS NOT NULL)",
+        "n_within_standard": "count(*) FILTER (WHERE service_minutes <= standard_minutes)",
+    },
+    "survey": {
+        "n_responses": "count(*)",
+        **{f"nrr_u{i}": f"avg(u{i})" for i in range(1, 10)},
+        # NRR per element = mean of the answered values; IKM = 25 × mean of the non-null NRRs.
+        "ikm": "25 * list_avg([avg(u1), avg(u2), avg(u3), avg(u4), avg(u5), avg(u6), avg(u7), "
+               "avg(u8), avg(u9)])",
+    },
+}
+
+# KPI -> (source, value expression, n expression, aggregate columns it needs).
+_KPI_SQL = {
+    "throughput": ("events", "n_completed::DOUBLE", "n_completed", ["n_completed"]),
+    "service_time_median": ("events", "service_time_median", "n_completed",
+                            ["n_completed", "service_time_median"]),
+    "service_time_p90": ("events", "service_time_p90", "n_completed",
+                         ["n_completed", "service_time_p90"]),
+    "wait_time_median": ("events", "wait_time_median", "n_waited",
+                         ["n_waited", "wait_time_median"]),
+    "within_standard_pct": ("events", "100.0::DOUBLE * n_within_standard / n_with_standard",
+                            "n_with_standard", ["n_with_standard", "n_within_standard"]),
+    "abandon_rate": ("events", "100.0::DOUBLE * n_abandoned / n_events", "n_events",
+                     ["n_events", "n_abandoned"]),
+    "response_count": ("survey", "n_responses::DOUBLE", "n_responses", ["n_responses"]),
+    "ikm": ("survey", "ikm", "n_responses", ["n_responses", "ikm"]),
+}
+_STANDARD_COLUMNS = {"n_with_standard", "n_within_standard"}
+
+
+def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
+              bucket: str = "NULL::DATE") -> str:
+    """One row per event or response with its period bucket (computed once per row, before
+    the rows are repeated for every ancestor) and derived minutes and flags."""
+    bucket = bucket.format(time=_TIME_COLUMN[source])
+    if source == "survey":
+        return _SURVEY_ROWS.format(time_filter=time_filter, bucket=bucket)
+    return _EVENT_ROWS.format(
+        standard="s.standard_minutes" if with_standard else "NULL::DOUBLE",
+        join=_SERVICE_JOIN if with_standard else "", time_filter=time_filter, bucket=bucket)
+
+
+Ranges = list[tuple[dt.date, dt.date]]
+
+
+def _aggregate_sql(source: str, period: str | None, ranges: Ranges, units: list[str] | None,
+                   params: dict, columns: list[str] | None = None) -> str:
+    """A SELECT of one row per (unit_code, period_start) with the source's aggregate `columns`
+    (all for None), over the rows whose local time lies in one of `ranges` ([start, end)
+    dates); units None = every unit and `*`. `period` None makes the whole of the ranges one
+    bucket named by the first range's start. Fills `params` with the values the SQL uses."""
+    aggregates = _AGGREGATES[source]
+    columns = list(aggregates) if columns is None else columns
+    time_column = _TIME_COLUMN[source]
+    conditions = []
+    for index, (start, end) in enumerate(ranges):
+        params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
+        params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
+        conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
+    if period is None:
+        params["bucket"] = ranges[0][0] if ranges else dt.date(1970, 1, 1)
+        bucket = "$bucket::DATE"
+    else:
+        bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
+    rows_sql = _rows_sql(source, " OR ".join(conditions) or "FALSE",
+                         with_standard=bool(_STANDARD_COLUMNS & set(columns)), bucket=bucket)
+    # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
+    unit_scope = ("" if units is None
+                  else " WHERE list_contains($units, closure.ancestor)")
+    scoped = [f"SELECT closure.ancestor AS scope, r.* FROM ({rows_sql}) AS r "  # noqa: S608
+              f"JOIN closure ON closure.unit_code = r.unit_code{unit_scope}"]
+    if units is None or CITY in units:
+        scoped.append(f"SELECT '*' AS scope, r.* FROM ({rows_sql}) AS r")  # noqa: S608
+    if units is not None:
+        params["units"] = list(units)
+    # Both service-time quantiles from one aggregate state (one pass over the values).
+    both = {"service_time_median", "service_time_p90"} <= set(columns)
+    selected = ", ".join(
+        f"{aggregates[name]} AS {name}" for name in columns
+        if not (both and name in ("service_time_median", "service_time_p90")))
+    if both:
+        selected += ", quantile_cont(service_minutes, [0.5, 0.9]) AS service_quantiles"
+    outer = ("* EXCLUDE (service_quantiles), service_quantiles[1] AS service_time_median, "
+             "service_quantiles[2] AS service_time_p90") if both else "*"
+    return f"""
+        WITH RECURSIVE {_CLOSURE}
+        SELECT {outer} FROM (
+            SELECT scope AS unit_code, period_start, {selected}
+            FROM ({" UNION ALL ".join(scoped)}) AS scoped GROUP BY ALL)"""  # noqa: S608 - engine SQL only
+
+
+@one_unit_of_work
+def scoped_aggregates(store, *, source: str, period: str | None, ranges: Ranges,
+                      units: list[str] | None = None,
+                      columns: list[str] | None = None) -> pd.DataFrame:
+    """The raw aggregate columns per (unit_code, period_start) of `source` ("events" or
+    "survey"), pooled over each unit's subtree, for rows whose local time lies in one of
+    `ranges` ([start, end) dates); `period` None = one bucket named by the first range's start.
+    Events: n_events, n_abandoned, n_completed, service_time_median, service_time_p90,
+    n_waited, wait_time_median, n_with_standard, n_within_standard. Survey: n_responses,
+    nrr_u1 … nrr_u9, ikm. `columns` picks some of them (all for None)."""
+    params: dict = {}
+    sql = _aggregate_sql(source, period, ranges, units, params, columns)
+    frame = store.query_df(sql, params)
+    frame["period_start"] = _to_dates(frame["period_start"])
+    return frame
+
+
+def survey_aggregates_sql() -> str:
+    """The survey aggregate columns (n_responses, nrr_u1 … nrr_u9, ikm) for any GROUP BY."""
+    return ", ".join(f"{sql} AS {name}" for name, sql in _AGGREGATES["survey"].items())
+
+
+def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: list[str],
+                  params: dict) -> str:
+    """SELECT unit_code, period_start, kpi, value, n for the KPIs asked for (n > 0 only)."""
+    parts = []
+    for source in _AGGREGATES:
+        wanted = [name for name in kpis if _KPI_SQL[name][0] == source]
+        if not wanted:
+            continue
+        columns = list(dict.fromkeys(column for name in wanted for column in _KPI_SQL[name][3]))
+        aggregate = _aggregate_sql(source, period, ranges, units, params, columns)
+        selects = [
+            f"SELECT unit_code, period_start, '{name}' AS kpi, {value} AS value, {n} AS n "  # noqa: S608
+            f"FROM agg_{source} WHERE {n} > 0 AND {value} IS NOT NULL"
+            for name in wanted
+            for _, value, n, _ in [_KPI_SQL[name]]
+        ]
+        parts.append((f"agg_{source} AS ({aggregate})", " UNION ALL ".join(selects)))
+    if not parts:
+        return "SELECT NULL AS unit_code, NULL::DATE AS period_start, NULL AS kpi, " \
+               "NULL::DOUBLE AS value, NULL::BIGINT AS n WHERE FALSE"
+    ctes = ", ".join(cte for cte, _ in parts)
+    body = " UNION ALL ".join(select for _, select in parts)
+    return f"WITH {ctes} {body}"
+
+
+def _kpi_order(frame: pd.DataFrame) -> pd.DataFrame:
+    order = {name: index for index, name in enumerate(KPIS)}
+    frame = frame.assign(_order=frame["kpi"].map(order))
+    frame = frame.sort_values(["unit_code", "_order", "period_start"], kind="stable")
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def _to_dates(column: pd.Series) -> pd.Series:
+    return pd.Series([value.date() if hasattr(value, "date") else value for value in column],
+                     index=column.index, dtype=object)
+
+
+def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
+                kpis: list[str], with_targets: bool) -> pd.DataFrame:
+    params: dict = {}
+    sql = _kpi_rows_sql(period, ranges, units, kpis, params)
+    columns = ["unit_code", "period_start", "kpi", "value", "n"]
+    if with_targets:
+        sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"
+        columns += ["target", "amber_pct"]
+    frame = store.query_df(sql, params)[columns]
+    frame["period_start"] = _to_dates(frame["period_start"])
+    frame["value"] = frame["value"].astype(float)
+    frame["n"] = frame["n"].astype("int64")
+    if with_targets:
+        frame["target"] = frame["target"].astype(float)
+        frame["amber_pct"] = frame["amber_pct"].astype(float)
+        frame["status"] = [
+            status(value, target, KPIS[kpi].better, amber)
+            for value, target, kpi, amber in zip(
+                frame["value"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+        ]
+    return _kpi_order(frame)
+
+
+def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
+                   units: list[str] | None, kpis: list[str] | None, *,
+                   with_targets: bool) -> pd.DataFrame:
+    first, end = periods_between(date_from, date_to, check_period(period))
+    return _query_kpis(store, period=period, ranges=[(first, end)] if first < end else [],
+                       units=check_units(store, units), kpis=check_kpis(kpis),
+                       with_targets=with_targets)
+
+
+@one_unit_of_work
+def kpi_values(store, *, period: str, date_from: dt.date, date_to: dt.date,
+               units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
+    """Tidy KPI values: unit_code, period_start (date), kpi, value (float), n (int).
+
+    One row per unit (every unit and `*` when `units` is None), KPI and period whose first date
+    lies in [date_from, date_to] (the whole period counts, even past date_to). Absent values
+    (n = 0) are no row. Sorted by unit_code, KPI (contract order), period_start.
+    """
+    return _kpis_in_range(store, period, date_from, date_to, units, kpis, with_targets=False)
+
+
+@one_unit_of_work
+def kpi_table(store, *, period: str, date_from: dt.date, date_to: dt.date,
+              units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
+    """`kpi_values` plus target (float, NaN when none), amber_pct and status
+    ("green" | "amber" | "red" | "none"): exactly the rows of the CLI's `kpis`."""
+    return _kpis_in_range(store, period, date_from, date_to, units, kpis, with_targets=True)
+
+
+@one_unit_of_work
+def overview(store, *, period: str, period_start: dt.date,
+             units: list[str] | None = None) -> pd.DataFrame:
+    """One row per unit × KPI for one period (every unit and `*` when `units` is None): unit
+    name, type, parent_code, depth; value, n, target, amber_pct, status; prev_value, prev_status
+    and change (value − prev_value) against the previous period; last_year_value (the same
+    period a year before). A unit without a value still has its rows (value NaN, status "none")."""
+    start = _start_of(period_start, check_period(period))
+    previous = previous_period(start, period)
+    last_year = same_period_last_year(start, period)
+    units = check_units(store, units)
+    ranges = [(start, next_period(start, period)), (previous, start)]
+    if last_year < previous:
+        ranges.append((last_year, next_period(last_year, period)))
+    values = _query_kpis(store, period=period, ranges=ranges, units=units, kpis=list(KPIS),
+                         with_targets=True)
+    tree = unit_tree(store)
+    scopes = pd.concat([
+        pd.DataFrame([{"unit_code": CITY, "name": None, "type": None, "parent_code": None,
+                       "depth": -1}]),
+        tree[["unit_code", "name", "type", "parent_code", "depth"]],
+    ], ignore_index=True)
+    if units is not None:
+        scopes = scopes[scopes["unit_code"].isin(units)]
+    grid = scopes.merge(pd.DataFrame({"kpi": list(KPIS)}), how="cross")
+    in_force = targets_in_force(store, day=start)[["unit_code", "kpi", "target", "amber_pct"]]
+    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n"]]
+    before = values[values["period_start"] == previous].rename(
+        columns={"value": "prev_value", "status": "prev_status"})
+    year_ago = values[values["period_start"] == last_year].rename(
+        columns={"value": "last_year_value"})
+    frame = (grid.merge(current, on=["unit_code", "kpi"], how="left")
+             .merge(in_force, on=["unit_code", "kpi"], how="left")
+             .merge(before[["unit_code", "kpi", "prev_value", "prev_status"]],
+                    on=["unit_code", "kpi"], how="left")
+             .merge(year_ago[["unit_code", "kpi", "last_year_value"]],
+                    on=["unit_code", "kpi"], how="left"))
+    frame["period_start"] = start
+    frame["n"] = frame["n"].fillna(0).astype("int64")
+    for column in ("value", "target", "amber_pct", "prev_value", "last_year_value"):
+        frame[column] = frame[column].astype(float)
+    frame["status"] = [
+        status(value, target, KPIS[kpi].better, amber)
+        for value, target, kpi, amber in zip(
+            frame["value"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+    ]
+    frame["prev_status"] = frame["prev_status"].fillna("none")
+    frame["change"] = frame["value"] - frame["prev_value"]
+    columns = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
+               "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
+               "change", "last_year_value"]
+    return frame[columns].reset_index(drop=True)
+
+
+def bounds_or_all_data(store, period: str, date_from: dt.date | None,
+                       date_to: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """[date_from, date_to] with a missing bound taken from the data: the start of the period
+    holding the first date with data, and the last such date (None, None on an empty store)."""
+    if date_from is not None and date_to is not None:
+        return date_from, date_to
+    first_day, last_day = data_range(store)
+    if date_from is None and first_day is not None:
+        date_from = period_start(first_day, period)
+    return date_from, date_to if date_to is not None else last_day
+
+
+@one_unit_of_work
+def series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
+           date_to: dt.date | None = None) -> pd.DataFrame:
+    """period_start, value, n, target, amber_pct, status of one unit's KPI for every period
+    with a value whose first date lies in [date_from, date_to] (all data when a bound is None)."""
+    check_period(period)
+    date_from, date_to = bounds_or_all_data(store, period, date_from, date_to)
+    columns = ["period_start", "value", "n", "target", "amber_pct", "status"]
+    if date_from is None or date_to is None:
+        return pd.DataFrame(columns=columns)
+    table = kpi_table(store, period=period, date_from=date_from, date_to=date_to,
+                      units=[unit], kpis=[kpi])
+    return table[columns].reset_index(drop=True)
+
+
+def subtree_filter_sql(units_param: str = "unit") -> str:
+    """SQL condition: the row's unit_code lies in the subtree of `$unit` (all rows for `*`)."""
+    return (f"(${units_param} = '*' OR unit_code IN (WITH RECURSIVE {_CLOSURE} "  # noqa: S608
+            f"SELECT unit_code FROM closure WHERE ancestor = ${units_param}))")
+
+
+def day_params(date_from: dt.date, date_to: dt.date) -> dict:
+    """Parameters for local dates [date_from, date_to], both inclusive."""
+    return {"start": dt.datetime.combine(date_from, dt.time()),
+            "end": dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())}
+
+
+@one_unit_of_work
+def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
+    """Per service of the unit's subtree, over arrivals on local dates [date_from, date_to]:
+    unit_code, service_code, name, standard_minutes, events, completed, service_time_median,
+    service_time_p90, within_standard_pct (NaN when the service has no standard)."""
+    check_units(store, [unit])
+    sql = f"""
+        WITH rows AS ({_rows_sql(
+            "events", "e.arrived_at >= $start AND e.arrived_at < $end")})
+        SELECT r.unit_code, r.service_code, s.name, s.standard_minutes,
+               count(*) AS events,
+               count(*) FILTER (WHERE r.completed) AS completed,
+               quantile_cont(r.service_minutes, 0.5) AS service_time_median,
+               quantile_cont(r.service_minutes, 0.9) AS service_time_p90,
+               100.0::DOUBLE * count(*) FILTER (WHERE r.service_minutes <= r.standard_minutes)
+                 / nullif(count(*) FILTER (WHERE r.completed
+                                            AND r.standard_minutes IS NOT NULL), 0)
+                 AS within_standard_pct
+        FROM (SELECT * FROM rows WHERE {subtree_filter_sql()}) AS r
+        LEFT JOIN services AS s ON s.unit_code = r.unit_code AND s.service_code = r.service_code
+        GROUP BY ALL ORDER BY r.unit_code, r.service_code
+    """  # noqa: S608 - engine SQL only
+    return store.query_df(sql, {"unit": unit, **day_params(date_from, date_to)})
+
+
+@one_unit_of_work
+def arrivals_by_hour(store, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
+    """weekday (1 = Monday … 7), hour (0–23), arrivals, wait_time_median over the unit's subtree
+    for arrivals on local dates [date_from, date_to]; only the hours with arrivals."""
+    check_units(store, [unit])
+    sql = f"""
+        WITH rows AS ({_rows_sql(
+            "events", "e.arrived_at >= $start AND e.arrived_at < $end")})
+        SELECT isodow(local_time) AS weekday, hour(local_time) AS hour, count(*) AS arrivals,
+               quantile_cont(wait_minutes, 0.5) AS wait_time_median
+        FROM rows WHERE {subtree_filter_sql()}
+        GROUP BY ALL ORDER BY weekday, hour
+    """  # noqa: S608 - engine SQL only
+    return store.query_df(sql, {"unit": unit, **day_params(date_from, date_to)})
+
+
+# z-values of the funnel's two-sided 95 % and 99.8 % limits.
+_Z95 = 1.959963984540054
+_Z998 = 3.090232306167813
+_FUNNEL_COUNTS = {
+    "within_standard_pct": ("n_within_standard", "n_with_standard"),
+    "abandon_rate": ("n_abandoned", "n_events"),
+}
+
+
+@one_unit_of_work
+def funnel(store, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFrame:
+    """A funnel plot's data for `within_standard_pct` or `abandon_rate` in one period, one row
+    per unit with a denominator: unit_code, numerator, denominator, rate (percent), city_rate,
+    lower_95, upper_95, lower_998, upper_998 (binomial normal approximation around the city
+    rate, in percent, unclipped)."""
+    if kpi not in _FUNNEL_COUNTS:
+        raise UnknownArgument(f"A funnel plot needs a proportion KPI: "
+                              f"{' or '.join(_FUNNEL_COUNTS)}, not {kpi!r}.")
+    numerator, denominator = _FUNNEL_COUNTS[kpi]
+    start = _start_of(period_start, check_period(period))
+    params: dict = {}
+    aggregate = _aggregate_sql("events", period, [(start, next_period(start, period))], None, params)
+    frame = store.query_df(
+        f"SELECT unit_code, {numerator} AS numerator, {denominator} AS denominator "  # noqa: S608
+        f"FROM ({aggregate}) WHERE {denominator} > 0 ORDER BY unit_code", params)
+    city = frame[frame["unit_code"] == CITY]
+    frame = frame[frame["unit_code"] != CITY].reset_index(drop=True)
+    frame["rate"] = 100.0 * frame["numerator"] / frame["denominator"]
+    if city.empty:
+        frame["city_rate"] = float("nan")
+    else:
+        frame["city_rate"] = 100.0 * city["numerator"].iloc[0] / city["denominator"].iloc[0]
+    city_rate = frame["city_rate"].iloc[0] if len(frame) else float("nan")
+    limits = funnel_limits(city_rate, frame["denominator"])
+    for column in FUNNEL_LIMITS:
+        frame[column] = limits[column].to_numpy()
+    return frame
+
+
+FUNNEL_LIMITS = ("lower_95", "upper_95", "lower_998", "upper_998")
+
+
+def funnel_limits(city_rate: float, denominators) -> pd.DataFrame:
+    """lower_95, upper_95, lower_998, upper_998 (percent, unclipped) around `city_rate`
+    (percent) for each of `denominators`: the binomial normal approximation,
+    city ± z·√(p(1−p)/n). One formula for the units' limits and the drawn funnel."""
+    counts = pd.Series(denominators, dtype=float).reset_index(drop=True)
+    share = city_rate / 100
+    spread = 100 * (share * (1 - share) / counts) ** 0.5
+    limits = {"denominator": counts}
+    for label, z in (("95", _Z95), ("998", _Z998)):
+        limits[f"lower_{label}"] = city_rate - z * spread
+        limits[f"upper_{label}"] = city_rate + z * spread
+    return pd.DataFrame(limits)
+
+
+# -- output shapes ----------------------------------------------------------------------------
+KPI_RECORD_KEYS = ("unit_code", "period_start", "kpi", "value", "target", "status", "n")
+
+
+def _plain(value):
+    """A JSON-ready scalar: NaN/NaT -> None, dates -> ISO text, numpy numbers -> Python's."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
+
+
+def kpi_records(table: pd.DataFrame) -> list[dict]:
+    """The rows of `kpi_table` in the contract's JSON shape (`kpis` command): unit_code,
+    period_start (YYYY-MM-DD), kpi, value, target (None when none), status, n."""
+    return [
+        {key: _plain(row[key]) for key in KPI_RECORD_KEYS}
+        for row in table.to_dict("records")
+    ]
+
+
+# -- comparing units (the Compare page) -------------------------------------------------------
+FUNNEL_KPIS = tuple(_FUNNEL_COUNTS)
+
+
+def funnel_curve(city_rate: float, denominators, points: int = 80) -> pd.DataFrame:
+    """The funnel to draw behind the units: `funnel_limits` on a geometric grid of
+    denominators from just below the smallest of `denominators` to just past the largest."""
+    counts = pd.Series(denominators, dtype=float)
+    counts = counts[counts > 0]
+    if counts.empty:
+        return funnel_limits(city_rate, [])
+    low, high = max(1.0, counts.min() * 0.7), counts.max() * 1.08
+    grid = [low * (high / low) ** (step / (points - 1)) for step in range(points)]
+    return funnel_limits(city_rate, grid)
+
+
+def funnel_position(frame: pd.DataFrame, kpi: str) -> pd.Series:
+    """For each row of a `funnel` frame: "better" or "worse" (for the KPI) when its rate lies
+    strictly beyond the 99.8 % limits, else "within" (the difference is plausibly chance)."""
+    better = KPIS[kpi].better
+    above = frame["rate"] > frame["upper_998"]
+    below = frame["rate"] < frame["lower_998"]
+    good, bad = (above, below) if better == "higher" else (below, above)
+    position = pd.Series("within", index=frame.index, dtype=object)
+    position[good] = "better"
+    position[bad] = "worse"
+    return position
+
+
+def league_table(frame: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """The units of an `overview` frame ranked on `kpi`, best first: rank (1 = best; ties
+    share a rank; NaN for a unit without a value, listed last) and the overview's columns.
+    The city `*` is left out."""
+    rows = frame[(frame["kpi"] == kpi) & (frame["unit_code"] != CITY)].copy()
+    ascending = KPIS[kpi].better == "lower"
+    rows["rank"] = rows["value"].rank(method="min", ascending=ascending)
+    rows = rows.sort_values(["rank", "unit_code"], na_position="last", kind="stable")
+    return rows.reset_index(drop=True)
+
+
+def league_summary(table: pd.DataFrame) -> dict:
+    """What a `league_table` says in one line: best and worst unit_code (None when no unit
+    has a value), ranked (units with a value), with_target (of those, units with a target) and
+    met (of those, units meeting it, status green)."""
+    ranked = table[table["rank"].notna()]
+    with_target = ranked[ranked["status"] != "none"]
+    return {
+        "best": ranked["unit_code"].iloc[0] if len(ranked) else None,
+        "worst": ranked["unit_code"].iloc[-1] if len(ranked) else None,
+        "ranked": len(ranked),
+        "with_target": len(with_target),
+        "met": int((with_target["status"] == "green").sum()),
+    }

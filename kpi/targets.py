@@ -1,0 +1,153 @@
+"""Targets and the green/amber/red status of a value (contract section 2, "Targets and status").
+
+The target of a unit's KPI on a date is the row valid that day (valid_from ≤ day ≤ valid_to,
+an empty valid_to is open); a row for the unit beats a `*` row; among several, the latest
+valid_from wins. The city `*` only ever gets `*` rows. Every lookup in the engine goes through
+`attach_targets_sql`, so the rule lives in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from kpi.store import one_unit_of_work
+
+CITY = "*"
+
+
+def attach_targets_sql(relation: str, day_column: str) -> str:
+    """SQL that returns every row of `relation` (columns unit_code, kpi and the date column
+    `day_column`, one row per (unit_code, kpi, day)) with the target that applies added:
+    target, amber_pct, target_valid_from, target_valid_to, target_source_unit (all NULL when none).
+
+    `relation` and `day_column` are identifiers chosen by the engine, never user values.
+    """
+    return f"""
+        SELECT r.*, t.target, t.amber_pct, t.valid_from AS target_valid_from,
+               t.valid_to AS target_valid_to, t.unit_code AS target_source_unit
+        FROM {relation} AS r
+        LEFT JOIN targets AS t
+          ON t.kpi = r.kpi
+         AND (t.unit_code = r.unit_code OR t.unit_code = '*')
+         AND t.valid_from <= r.{day_column}
+         AND (t.valid_to IS NULL OR r.{day_column} <= t.valid_to)
+        QUALIFY row_number() OVER (
+            PARTITION BY r.unit_code, r.kpi, r.{day_column}
+            ORDER BY (t.unit_code = r.unit_code) DESC NULLS LAST, t.valid_from DESC NULLS LAST
+        ) = 1
+    """  # noqa: S608 - identifiers from the engine, values are joined, not formatted
+
+
+def _resolve(store, ctes: str, params: dict, order: str | None = None) -> pd.DataFrame:
+    """Run `WITH <ctes>` whose last CTE `wanted` has unit_code, kpi, day; attach the targets."""
+    sql = f"WITH {ctes} {attach_targets_sql('wanted', 'day')}"
+    if order:
+        sql += f" ORDER BY {order}"
+    return store.query_df(sql, params)
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def status(value: float | None, target: float | None, better: str, amber_pct: float = 10.0) -> str:
+    """"green" when `value` meets `target` (≥ when higher is better, ≤ when lower is), "amber"
+    when it misses by at most amber_pct % of the target, "red" otherwise, "none" without a
+    value or a target."""
+    if _missing(value) or _missing(target):
+        return "none"
+    if _missing(amber_pct):
+        amber_pct = 10.0
+    if better == "higher":
+        if value >= target:
+            return "green"
+        return "amber" if value >= target * (1 - amber_pct / 100) else "red"
+    if better == "lower":
+        if value <= target:
+            return "green"
+        return "amber" if value <= target * (1 + amber_pct / 100) else "red"
+    raise ValueError(f"better must be 'higher' or 'lower', not {better!r}")
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.date()
+    return value
+
+
+def _target_dict(row: dict) -> dict:
+    return {
+        "target": float(row["target"]),
+        "amber_pct": float(row["amber_pct"]),
+        "valid_from": _as_date(row["target_valid_from"]),
+        "valid_to": _as_date(row["target_valid_to"]),
+        "source_unit": row["target_source_unit"],
+    }
+
+
+@one_unit_of_work
+def target_for(store, *, unit: str, kpi: str, day: dt.date) -> dict | None:
+    """{target, amber_pct, valid_from, valid_to, source_unit} of the target that applies to
+    `unit`'s `kpi` on `day`, or None."""
+    frame = _resolve(store, "wanted AS (SELECT $unit AS unit_code, $kpi AS kpi, $day::DATE AS day)",
+                     {"unit": unit, "kpi": kpi, "day": day})
+    row = frame.iloc[0].to_dict()
+    return None if _missing(row["target"]) else _target_dict(row)
+
+
+@one_unit_of_work
+def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
+    """valid_from, valid_to, target, amber_pct, source_unit: the target that applies to `unit`
+    over time, one row per stretch in which the applying row stays the same (valid_to None =
+    open). Stretches without a target are left out."""
+    ctes = """
+        edges AS (
+            SELECT valid_from AS day FROM targets WHERE kpi = $kpi AND unit_code IN ($unit, '*')
+            UNION
+            SELECT valid_to + 1 FROM targets
+            WHERE kpi = $kpi AND unit_code IN ($unit, '*') AND valid_to IS NOT NULL
+        ),
+        wanted AS (SELECT $unit AS unit_code, $kpi AS kpi, day FROM edges)
+    """
+    rows = _resolve(store, ctes, {"unit": unit, "kpi": kpi}, order="day").to_dict("records")
+    steps: list[dict] = []
+    for index, row in enumerate(rows):
+        day = _as_date(row["day"])
+        if _missing(row["target"]):
+            continue
+        step = _target_dict(row)
+        step["valid_from"] = day
+        following = _as_date(rows[index + 1]["day"]) if index + 1 < len(rows) else None
+        step["valid_to"] = following - dt.timedelta(days=1) if following else None
+        same = steps and steps[-1]["valid_to"] == day - dt.timedelta(days=1) and all(
+            steps[-1][key] == step[key] for key in ("target", "amber_pct", "source_unit"))
+        if same:
+            steps[-1]["valid_to"] = step["valid_to"]
+        else:
+            steps.append(step)
+    columns = ["valid_from", "valid_to", "target", "amber_pct", "source_unit"]
+    return pd.DataFrame(steps, columns=columns)
+
+
+@one_unit_of_work
+def targets_in_force(store, *, day: dt.date) -> pd.DataFrame:
+    """unit_code, kpi, target, amber_pct, valid_from, valid_to, source_unit for every unit (and
+    `*`) × KPI that has a target on `day`."""
+    from kpi.metrics import KPIS
+
+    ctes = """
+        scopes AS (SELECT unit_code FROM units UNION SELECT '*'),
+        kpis AS (SELECT unnest($kpis) AS kpi),
+        wanted AS (SELECT s.unit_code, k.kpi, $day::DATE AS day FROM scopes s CROSS JOIN kpis k)
+    """
+    frame = _resolve(store, ctes, {"kpis": list(KPIS), "day": day}, order="unit_code, kpi")
+    frame = frame[frame["target"].notna()]
+    rows = [{"unit_code": row["unit_code"], "kpi": row["kpi"], **_target_dict(row)}
+            for row in frame.to_dict("records")]
+    columns = ["unit_code", "kpi", "target", "amber_pct", "valid_from", "valid_to", "source_unit"]
+    return pd.DataFrame(rows, columns=columns)

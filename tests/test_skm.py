@@ -1,0 +1,121 @@
+"""SKM: grades, Krejcie–Morgan, NRR and IKM with unanswered elements, breakdowns, comments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kpi import skm
+from kpi.i18n import t
+from kpi.store import Store
+from tests.reference_impl import load_rows
+
+DAY = dt.date(2026, 3, 2)
+
+
+@pytest.mark.parametrize(("ikm", "letter", "label"), [
+    (100.0, "A", "Sangat Baik"), (88.31, "A", "Sangat Baik"), (88.3099999, "B", "Baik"),
+    (76.61, "B", "Baik"), (76.6099999, "C", "Kurang Baik"), (65.00, "C", "Kurang Baik"),
+    (64.9999999, "D", "Tidak Baik"), (25.0, "D", "Tidak Baik"),
+])
+def test_grade_boundaries_on_the_unrounded_index(ikm, letter, label):
+    assert skm.grade(ikm)[:2] == (letter, label)
+
+
+def test_grade_labels_match_the_catalogue():
+    for _, letter, label_id, label_en in skm.GRADES:
+        assert t(f"grade.{letter}", "id") == label_id
+        assert t(f"grade.{letter}", "en") == label_en
+
+
+@pytest.mark.parametrize(("population", "sample"), [
+    # Krejcie & Morgan (1970), table 1, which rounds; the contract takes the ceiling, so
+    # 44.34 -> 45 for N = 50 and 217.47 -> 218 for N = 500 where the table says 44 and 217.
+    (10, 10), (50, 45), (100, 80), (500, 218), (1000, 278), (10000, 370), (100000, 383),
+    (1, 1), (0, 0),
+    (2554, 334),  # S = 3841·N / (10·N + 3831) is exactly 334 here: the ceiling must not add one
+])
+def test_krejcie_morgan(population, sample):
+    assert skm.min_sample(population) == sample
+
+
+def test_element_names_follow_the_regulation():
+    assert t("element.u1", "id") == "Persyaratan"
+    assert t("element.u9", "id") == "Penanganan Pengaduan, Saran dan Masukan"
+    assert all(t(f"element.{element}", "en") for element in skm.ELEMENTS)
+
+
+def _city() -> Store:
+    store = Store(":memory:", create=True, hold=True)
+    answers = [  # u9 never answered; u8 answered once
+        {"u1": 4, "u2": 3, "u3": 2, "u4": 1, "u5": 4, "u6": 4, "u7": 3, "u8": None, "u9": None},
+        {"u1": 2, "u2": 3, "u3": 4, "u4": 1, "u5": 4, "u6": 2, "u7": 3, "u8": 2, "u9": None},
+        {"u1": 3, "u2": None, "u3": 3, "u4": 1, "u5": 4, "u6": 3, "u7": 3, "u8": None, "u9": None},
+    ]
+    survey = [{"unit_code": "PKM" if index < 2 else "DINKES", "response_id": f"R{index}",
+               "submitted_at": dt.datetime(2026, 3, 2, 9 + index), "service_code": "S",
+               "respondent_gender": "L" if index else "P", "respondent_age": 20 + 30 * index,
+               "comment": ["Antrian lama", "  ", "AC rusak, antrian panjang"][index], **row}
+              for index, row in enumerate(answers)]
+    events = [{"unit_code": "PKM", "service_code": "S", "ticket_id": f"T{index}",
+               "arrived_at": dt.datetime(2026, 3, 2, 8), "completed_at": dt.datetime(2026, 3, 2, 9),
+               "outcome": "completed"} for index in range(5)]
+    load_rows(store,
+              units=[{"unit_code": "DINKES", "name": "Dinas", "type": "dinas"},
+                     {"unit_code": "PKM", "name": "Puskesmas", "type": "puskesmas",
+                      "parent_code": "DINKES"}],
+              services=[{"unit_code": u, "service_code": "S", "name": "S"} for u in ("DINKES", "PKM")],
+              events=events, survey_responses=survey)
+    return store
+
+
+def test_ikm_averages_only_the_elements_with_answers():
+    rows = {row["unit_code"]: row for row in skm.ikm_table(_city(), date_from=DAY, date_to=DAY)}
+    pkm = rows["PKM"]
+    assert pkm["n"] == 2
+    assert pkm["nrr"]["u9"] is None and pkm["nrr"]["u8"] == 2.0 and pkm["nrr"]["u1"] == 3.0
+    nrrs = [3.0, 3.0, 3.0, 1.0, 4.0, 3.0, 3.0, 2.0]  # u1 … u8
+    assert pkm["ikm"] == pytest.approx(25 * sum(nrrs) / 8)
+    assert pkm["grade"] == "C" and pkm["label"] == "Kurang Baik"
+    assert pkm["min_sample"] == 5 and pkm["sample_ok"] is False  # N = 5 completed events
+    dinkes = rows["DINKES"]  # pooled over its subtree: all three responses
+    assert dinkes["n"] == 3 and dinkes["nrr"]["u2"] == 3.0
+    assert dinkes["nrr"]["u1"] == 3.0 and dinkes["nrr"]["u8"] == 2.0
+    assert rows["*"]["n"] == 3
+    assert list(rows) == ["DINKES", "PKM", "*"]
+
+
+def test_ikm_table_for_one_unit_and_an_empty_range():
+    store = _city()
+    assert [row["unit_code"] for row in skm.ikm_table(store, date_from=DAY, date_to=DAY,
+                                                      unit="PKM")] == ["PKM"]
+    assert skm.ikm_table(store, date_from=DAY + dt.timedelta(days=1),
+                         date_to=DAY + dt.timedelta(days=9)) == []
+
+
+def test_ikm_by_period_and_breakdown():
+    store = _city()
+    trend = skm.ikm_by_period(store, period="quarter", unit="PKM")
+    assert trend[["unit_code", "n"]].to_dict("records") == [{"unit_code": "PKM", "n": 2}]
+    assert trend["period_start"].tolist() == [dt.date(2026, 1, 1)]
+    by_gender = skm.ikm_breakdown(store, unit="DINKES", date_from=DAY, date_to=DAY,
+                                  by="respondent_gender")
+    assert dict(zip(by_gender["group"], by_gender["n"], strict=True)) == {"L": 2, "P": 1}
+    by_age = skm.ikm_breakdown(store, unit="DINKES", date_from=DAY, date_to=DAY, by="age_band")
+    assert sorted(by_age["group"]) == ["45–54", "65+", "<25"]
+
+
+def test_comments_skip_blanks_and_search_case_insensitively():
+    store = _city()
+    everything = skm.comments(store, unit="DINKES", date_from=DAY, date_to=DAY)
+    assert everything["comment"].tolist() == ["AC rusak, antrian panjang", "Antrian lama"]
+    found = skm.comments(store, unit="PKM", date_from=DAY, date_to=DAY, search="ANTRIAN")
+    assert found["comment"].tolist() == ["Antrian lama"]
+    assert skm.comments(store, unit="DINKES", date_from=DAY, date_to=DAY,
+                        search="'; DROP TABLE survey_responses; --").empty
+
+
+def test_unknown_breakdown_is_refused():
+    with pytest.raises(Exception, match="Cannot split"):
+        skm.ikm_breakdown(_city(), unit="PKM", date_from=DAY, date_to=DAY, by="comment")

@@ -1,0 +1,91 @@
+"""Targets: which row applies (unit beats `*`, latest valid_from, validity inclusive), status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kpi import targets
+from kpi.store import Store
+from tests.reference_impl import load_rows
+
+D = dt.date
+
+
+@pytest.mark.parametrize(("value", "target", "better", "amber", "expected"), [
+    (100.0, 100.0, "higher", 10.0, "green"),
+    (90.0, 100.0, "higher", 10.0, "amber"),      # exactly target × (1 − 10 %)
+    (89.99, 100.0, "higher", 10.0, "red"),
+    (100.0, 100.0, "lower", 10.0, "green"),
+    (110.0, 100.0, "lower", 10.0, "amber"),      # exactly target × (1 + 10 %)
+    (110.01, 100.0, "lower", 10.0, "red"),
+    (30.1, 30.0, "lower", 0.0, "red"),           # amber_pct 0: no amber band
+    (None, 30.0, "lower", 10.0, "none"),
+    (31.0, None, "lower", 10.0, "none"),
+    (float("nan"), 30.0, "higher", 10.0, "none"),
+    (0.0, 0.0, "lower", 10.0, "green"),
+])
+def test_status(value, target, better, amber, expected):
+    assert targets.status(value, target, better, amber) == expected
+
+
+def test_status_default_amber_is_ten_percent():
+    assert targets.status(9.0, 10.0, "higher") == "amber"
+    assert targets.status(8.9, 10.0, "higher") == "red"
+
+
+@pytest.fixture
+def store() -> Store:
+    store = Store(":memory:", create=True, hold=True)
+    rows = [
+        ("*", "service_time_median", 30.0, D(2026, 1, 1), None, 10.0),
+        ("*", "service_time_median", 28.0, D(2026, 3, 1), None, 10.0),
+        ("A", "service_time_median", 25.0, D(2026, 1, 1), D(2026, 3, 8), 20.0),
+        ("A", "service_time_median", 22.0, D(2026, 3, 9), None, 10.0),
+        ("B", "service_time_median", 20.0, D(2026, 2, 1), D(2026, 2, 28), 10.0),
+        ("B", "service_time_median", 18.0, D(2026, 2, 15), D(2026, 2, 20), 5.0),  # overlaps
+    ]
+    load_rows(store,
+              units=[{"unit_code": code, "name": code, "type": "dinas"} for code in "ABC"],
+              targets=[dict(zip(["unit_code", "kpi", "target", "valid_from", "valid_to",
+                                 "amber_pct"], row, strict=True)) for row in rows])
+    return store
+
+
+@pytest.mark.parametrize(("unit", "day", "target", "source"), [
+    ("A", D(2026, 3, 8), 25.0, "A"),   # valid_to is inclusive
+    ("A", D(2026, 3, 9), 22.0, "A"),
+    ("A", D(2025, 12, 31), None, None),
+    ("B", D(2026, 1, 15), 30.0, "*"),  # no row of its own yet: the city's
+    ("B", D(2026, 2, 16), 18.0, "B"),  # overlapping own rows: the latest valid_from
+    ("B", D(2026, 2, 21), 20.0, "B"),
+    ("B", D(2026, 3, 1), 28.0, "*"),   # own rows expired; the latest `*` row
+    ("C", D(2026, 2, 28), 30.0, "*"),
+    ("*", D(2026, 3, 9), 28.0, "*"),   # the city only ever gets `*` rows
+])
+def test_target_for(store, unit, day, target, source):
+    found = targets.target_for(store, unit=unit, kpi="service_time_median", day=day)
+    assert (found and found["target"], found and found["source_unit"]) == (target, source)
+
+
+def test_target_for_another_kpi_is_none(store):
+    assert targets.target_for(store, unit="A", kpi="ikm", day=D(2026, 3, 1)) is None
+
+
+def test_target_steps_for_a_step_line(store):
+    steps = targets.target_steps(store, unit="B", kpi="service_time_median")
+    assert steps[["valid_from", "valid_to", "target", "source_unit"]].values.tolist() == [
+        [D(2026, 1, 1), D(2026, 1, 31), 30.0, "*"],
+        [D(2026, 2, 1), D(2026, 2, 14), 20.0, "B"],
+        [D(2026, 2, 15), D(2026, 2, 20), 18.0, "B"],
+        [D(2026, 2, 21), D(2026, 2, 28), 20.0, "B"],
+        [D(2026, 3, 1), None, 28.0, "*"],
+    ]
+
+
+def test_targets_in_force(store):
+    table = targets.targets_in_force(store, day=D(2026, 3, 9))
+    assert dict(zip(table["unit_code"], table["target"], strict=True)) == {
+        "*": 28.0, "A": 22.0, "B": 28.0, "C": 28.0}
+    assert set(table["kpi"]) == {"service_time_median"}
