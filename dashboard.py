@@ -9,6 +9,7 @@ import streamlit as st
 from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES, t
 from ui.auth import current_role
+from ui.guard import ROUTED_KEY
 from ui.registry import PAGES, may_open
 from ui.state import keep_in_url, language
 
@@ -28,6 +29,7 @@ for spec in PAGES:
         sections.setdefault(t(spec.section_key, lang), []).append(page)
 
 current = st.navigation(sections)
+st.session_state[ROUTED_KEY] = True
 with st.sidebar:
     chosen = st.segmented_control(t("nav.language", lang), LANGUAGES, default=lang,
                                   format_func=lambda code: t(f"nav.language_{code}", lang),

@@ -12,14 +12,16 @@ from kpi.i18n import t
 def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | None = None) -> None:
     """Two buttons under a table: CSV and Excel of `frame`, named `name`.csv/.xlsx."""
     key = key or name
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("download.csv", lang), to_csv_bytes(frame), file_name=f"{name}.csv",
-                         mime="text/csv", key=f"dl-csv-{key}", icon=":material/download:",
-                         on_click="ignore")
-    right.download_button(t("download.xlsx", lang), to_xlsx_bytes({name: frame}),
-                          file_name=f"{name}.xlsx", key=f"dl-xlsx-{key}",
-                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          icon=":material/table_view:", on_click="ignore")
+    # A horizontal container sizes the buttons to their labels (fixed-ratio columns cut them
+    # to "C…" on a tablet).
+    row = st.container(horizontal=True)
+    row.download_button(t("download.csv", lang), to_csv_bytes(frame), file_name=f"{name}.csv",
+                        mime="text/csv", key=f"dl-csv-{key}", icon=":material/download:",
+                        on_click="ignore")
+    row.download_button(t("download.xlsx", lang), to_xlsx_bytes({name: frame}),
+                        file_name=f"{name}.xlsx", key=f"dl-xlsx-{key}",
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        icon=":material/table_view:", on_click="ignore")
 
 
 def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,

@@ -19,6 +19,8 @@ from ui.data import data_version, forget_version, get_store
 from ui.registry import PAGES_BY_KEY, PageSpec, may_open
 from ui.state import language
 
+ROUTED_KEY = "kinerja_routed"  # set by dashboard.py on every run it makes
+
 
 @dataclass(frozen=True)
 class PageContext:
@@ -43,8 +45,28 @@ def _has_data(db: str, version: int) -> bool:
     return not _store_for(db).is_empty()
 
 
+def _through_router() -> None:
+    """Make sure the page runs inside dashboard.py's router.
+
+    Streamlit keeps a compatibility mode for apps with a pages/ folder: until some run has
+    called st.navigation in this server process, it runs a requested pages/ file directly,
+    without the entry point (no language picker, no page layout, a raw page list). A link to
+    /unit opened right after a restart would land there. Switch the mode off and, in a session
+    the router has not served yet (so no widget event can be lost), run again through it.
+    Streamlit's AppTest turns the mode back on before every run; its sessions have been routed
+    by their first run, so a test's button click is never swallowed.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state.get(ROUTED_KEY):
+            st.rerun()
+
+
 def guard(page_key: str) -> PageContext:
     """Check access to page `page_key` and return its context; stops the page when it may not run."""
+    _through_router()
     spec = PAGES_BY_KEY[page_key]
     lang = language()
     role = current_role()

@@ -1,0 +1,653 @@
+"""Every plotly figure of Kinerja, and their shared theme.
+
+The theme: the Okabe–Ito palette (safe for the common colour-vision deficiencies), one colour
+and one symbol per status (status is never shown by colour alone), the fonts, and
+`base_layout(fig, lang)`, which every chart function calls last so that numbers use the
+language's separators (Indonesian `1.234,5`). Chart functions take tidy frames and translated
+labels; they never query the store and never import streamlit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from babel.dates import get_day_names, get_month_names
+
+from kpi.i18n import locale_of, t
+
+# Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+COLORWAY = [OKABE_ITO[name] for name in ("blue", "orange", "bluish_green", "vermillion",
+                                         "reddish_purple", "sky_blue", "yellow", "black")]
+GREY = "#8C8C8C"
+LIGHT_GREY = "#D9D9D9"
+INK = "#262730"  # Streamlit's text colour, so charts and page read as one
+
+STATUSES = ("green", "amber", "red", "none")
+STATUS_COLOURS = {
+    "green": OKABE_ITO["bluish_green"],
+    "amber": OKABE_ITO["orange"],
+    "red": OKABE_ITO["vermillion"],
+    "none": LIGHT_GREY,
+}
+# A symbol per status for text inside figures (heatmap cells, hover) …
+STATUS_SYMBOLS = {"green": "✓", "amber": "!", "red": "✕", "none": "–"}
+# … and a Material icon per status for Streamlit elements (st.metric, st.badge, st.markdown).
+STATUS_ICONS = {
+    "green": ":material/check_circle:",
+    "amber": ":material/warning:",
+    "red": ":material/cancel:",
+    "none": ":material/remove:",
+}
+# Streamlit's named text colours closest to the status colours (for :color[text] markdown).
+STATUS_TEXT_COLOURS = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
+
+FONT_FAMILY = '"Source Sans Pro", "Source Sans 3", "DejaVu Sans", Arial, sans-serif'
+FONT_SIZE = 13
+TITLE_SIZE = 15
+
+
+def separators(lang: str) -> str:
+    """Plotly's `layout.separators` (decimal mark, then thousands mark) for `lang`."""
+    return ",." if lang == "id" else ".,"
+
+
+def base_layout(fig: go.Figure, lang: str, *, height: int | None = None,
+                title: str | None = None, legend: bool = True,
+                legend_below: bool = False) -> go.Figure:
+    """Apply Kinerja's theme to `fig` (in place) and return it. The legend sits above the plot,
+    or below it with `legend_below` (for narrow charts, where it would wrap into the title)."""
+    fig.update_layout(
+        template="plotly_white",
+        colorway=COLORWAY,
+        separators=separators(lang),
+        font={"family": FONT_FAMILY, "size": FONT_SIZE, "color": INK},
+        title={"text": title, "font": {"size": TITLE_SIZE}, "x": 0, "xanchor": "left"}
+        if title else None,
+        margin={"l": 8, "r": 8, "t": 40 if title else 12, "b": 8},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        hoverlabel={"font": {"family": FONT_FAMILY, "size": FONT_SIZE}},
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
+                "font": {"size": FONT_SIZE - 1}},
+    )
+    if legend_below:
+        fig.update_layout(legend={"yanchor": "top", "y": -0.24, "valign": "top"})
+    if height is not None:
+        fig.update_layout(height=height)
+    fig.update_xaxes(automargin=True, gridcolor="#EEEEEE", zeroline=False)
+    fig.update_yaxes(automargin=True, gridcolor="#EEEEEE", zeroline=False)
+    return fig
+
+
+# Plotly's own English phrases in the modebar we keep, and the catalogue keys that translate them.
+MODEBAR_PHRASES = {
+    "Download plot as a PNG": "charts.modebar.download_png",
+    "Download plot": "charts.modebar.download",
+    "Preparing image - this may take a few seconds": "charts.modebar.preparing",
+    "Zoom": "charts.modebar.zoom",
+    "Pan": "charts.modebar.pan",
+    "Reset axes": "charts.modebar.reset",
+    "Double-click to zoom back out": "charts.modebar.double_click",
+}
+MODEBAR_REMOVE = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
+
+
+def wrap_label(text: str, width: int, max_lines: int = 2) -> str:
+    """`text` broken into lines of about `width` characters at spaces (plotly's `<br>`), at
+    most `max_lines`; a longer text ends with an ellipsis (the hover shows it whole)."""
+    lines: list[str] = []
+    for word in str(text).split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: max(width - 1, 1)].rstrip() + "…"
+    return "<br>".join(lines)
+
+
+def plotly_locale(lang: str) -> dict[str, Any]:
+    """A plotly.js locale for `lang` (`config.locales`): the modebar's tooltips from the
+    catalogue, month and day names for date axes and the number separators from Babel."""
+    locale = locale_of(lang)
+    months = get_month_names("wide", locale=locale)
+    short_months = get_month_names("abbreviated", locale=locale)
+    days = get_day_names("wide", locale=locale)
+    short_days = get_day_names("abbreviated", locale=locale)
+    # Babel counts weekdays from Monday = 0; plotly's lists start on Sunday.
+    sunday_first = [6, 0, 1, 2, 3, 4, 5]
+    return {
+        "moduleType": "locale",
+        "name": lang,
+        "dictionary": {phrase: t(key, lang) for phrase, key in MODEBAR_PHRASES.items()},
+        "format": {
+            "days": [days[i] for i in sunday_first],
+            "shortDays": [short_days[i] for i in sunday_first],
+            "months": [months[i] for i in range(1, 13)],
+            "shortMonths": [short_months[i].rstrip(".") for i in range(1, 13)],
+            "date": "%d/%m/%Y",
+            "decimal": separators(lang)[0],
+            "thousands": separators(lang)[1],
+        },
+    }
+
+
+def plotly_config(lang: str, file_name: str) -> dict[str, Any]:
+    """The plotly.js `config` for a chart on screen: PNG download named `file_name`.png at twice
+    the size (sharp in a report), a trimmed modebar, tooltips and dates in `lang`."""
+    return {
+        "displaylogo": False,
+        "modeBarButtonsToRemove": MODEBAR_REMOVE,
+        "toImageButtonOptions": {"format": "png", "filename": file_name, "scale": 2},
+        "locale": lang,
+        "locales": {lang: plotly_locale(lang)},
+        "responsive": True,
+    }
+
+
+def as_date(value: Any) -> dt.date:
+    """A date from a date, datetime, pandas Timestamp or ISO string."""
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if hasattr(value, "date") and callable(value.date):
+        return value.date()
+    return value
+
+
+# == Compare units and Satisfaction (SKM) pages ===============================================
+# The pages hand over texts already formatted in the user's language (numbers, status words,
+# grade labels); these functions only draw.
+
+BAR_HEIGHT = 34  # pixels per bar of a ranked bar chart
+LABEL_WIDTH = 30  # characters per line of a bar's name
+HEATMAP_LABEL_WIDTH = 20  # narrower in the heatmap: nine columns need the room
+NEUTRAL_BAR = OKABE_ITO["sky_blue"]  # a bar without a status (no target)
+FUNNEL_LOG_RATIO = 20  # largest ÷ smallest denominator above which the funnel's x-axis is log
+# NRR heatmap: vermillion below the "Baik" line, white on it, blue above: two hues that stay
+# apart for the common colour-vision deficiencies; status symbols mark what matters, not hue.
+NRR_SCALE = [[0.0, "#B54A00"], [0.35, "#F4C7A3"], [0.5, "#FFFFFF"], [0.75, "#9CC9E8"],
+             [1.0, OKABE_ITO["blue"]]]
+GRADE_BAND_COLOURS = {"A": "#E5F1F9", "B": "#F3F8FC", "C": "#FDF6EC", "D": "#FBEAE0"}
+
+
+def _text_headroom(texts: Sequence[str]) -> float:
+    """How far past the longest bar the value axis must reach for the texts written beside the
+    bars to fit (a factor of the axis maximum; longer texts need more room)."""
+    longest = max((len(str(text)) for text in texts), default=0)
+    return 1.15 + 0.025 * longest
+
+
+def _nice_ticks(top: float, count: int = 5) -> list[float]:
+    """Round tick values from 0 to `top`: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    raw = top / count
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next((factor * power for factor in (1, 2, 2.5, 5, 10) if factor * power >= raw), raw)
+    ticks = [0.0]
+    while ticks[-1] + step <= top * 1.0001:
+        ticks.append(ticks[-1] + step)
+    return ticks
+
+
+def ranked_bars(frame: pd.DataFrame, lang: str, *, axis_title: str, title: str | None = None,
+                marker_name: str | None = None, lines: Sequence[tuple[float, str]] = (),
+                start: float = 0.0) -> go.Figure:
+    """Horizontal bars, one per row of `frame`, the first row on top. Columns: label (the axis
+    name of the bar, unique), value, text (written beside the bar: the value and, in words, its
+    status), colour, hover; an optional `marker` column is drawn as a black tick across each bar
+    (that unit's own target or minimum sample) named `marker_name` in the legend. `lines` are
+    dashed vertical reference lines (value, caption), e.g. the city value. Bars grow from
+    `start`, the lowest value the measure can take (0, or 25 for the IKM)."""
+    fig = go.Figure()
+    # Long unit names wrap onto a second line rather than squeezing the bars.
+    labels = [_wrapped(str(label), LABEL_WIDTH) for label in frame["label"]]
+    values = frame["value"].astype(float)
+    has_marker = bool("marker" in frame and frame["marker"].notna().any())
+    markers = frame["marker"].astype(float) if has_marker else values
+    fig.add_bar(y=labels, x=list(values - start), base=start, orientation="h",
+                marker={"color": list(frame["colour"]), "line": {"width": 0}},
+                hovertext=list(frame["hover"]), hoverinfo="text", showlegend=False)
+    if has_marker:
+        fig.add_scatter(y=labels, x=list(markers), mode="markers", name=marker_name,
+                        marker={"symbol": "line-ns", "size": BAR_HEIGHT - 8, "color": INK,
+                                "line": {"width": 3, "color": INK}},
+                        hoverinfo="skip", showlegend=bool(marker_name))
+    # The texts start past the bar or its marker, whichever reaches further, never across them.
+    fig.add_scatter(y=labels, x=list(pd.concat([values, markers], axis=1).max(axis=1)),
+                    mode="text", text=[f"  {text}" for text in frame["text"]],
+                    textposition="middle right", textfont={"size": FONT_SIZE - 1},
+                    cliponaxis=False, hoverinfo="skip", showlegend=False)
+    for value, caption in lines:
+        fig.add_vline(x=value, line={"dash": "dash", "color": GREY, "width": 1.5},
+                      layer="below",  # behind the bars and the texts beside them
+                      annotation={"text": caption, "font": {"size": FONT_SIZE - 2, "color": GREY},
+                                  "yanchor": "bottom"},
+                      annotation_position="top")
+    reach = [*values.dropna(), *(value for value, _ in lines)]
+    if has_marker:
+        reach += list(markers.dropna())
+    top = max(reach, default=start + 1.0)
+    end = start + (top - start) * _text_headroom(frame["text"])
+    # Ticks stop at the data: the room past it is only for the texts.
+    fig.update_xaxes(title={"text": axis_title}, range=[start, end],
+                     tickvals=[start, *(tick for tick in _nice_ticks(top) if tick > start)],
+                     showgrid=True, fixedrange=True)
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=labels,
+                     fixedrange=True, ticksuffix="  ")
+    height = BAR_HEIGHT * len(frame) + (110 if title else 80)
+    base_layout(fig, lang, height=max(height, 200), title=title, legend=has_marker)
+    # The legend sits on its own line between the title and the plot, at the left (a long
+    # title on a tablet reaches the right edge; the reference lines' captions sit further in).
+    fig.update_layout(bargap=0.3, margin={"t": (84 if has_marker else 64) if title else 40},
+                      legend={"yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0})
+    return fig
+
+
+def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, lang: str, *, city_rate: float,
+                names: dict[str, str], x_title: str, y_title: str,
+                title: str | None = None) -> go.Figure:
+    """A funnel plot: each unit's rate against its denominator, with the 95 % and 99.8 % limits
+    around the city rate. `points`: denominator, rate, position ("within", "better" or
+    "worse" than the 99.8 % limits explain), text (written beside the dot; empty for none),
+    hover. `curve`: denominator, lower_95, upper_95,
+    lower_998, upper_998 (percent; clipped here to 0–100). `names`: translated legend names
+    limits_95, limits_998, city, within, better, worse. Units beyond the limits have a symbol
+    of their own, so the finding never rests on colour."""
+    fig = go.Figure()
+    for level, dash, width in (("998", "solid", 1.6), ("95", "dot", 1.4)):
+        for side in ("lower", "upper"):
+            fig.add_scatter(x=list(curve["denominator"]), y=list(curve[f"{side}_{level}"].clip(0, 100)),
+                            mode="lines", line={"color": GREY if level == "95" else INK,
+                                                "dash": dash, "width": width},
+                            name=names[f"limits_{level}"], legendgroup=level,
+                            showlegend=side == "upper", hoverinfo="skip")
+    fig.add_hline(y=city_rate, line={"color": OKABE_ITO["sky_blue"], "width": 2},
+                  annotation={"text": names["city"], "font": {"size": FONT_SIZE - 1}},
+                  annotation_position="bottom right")
+    styles = {"within": (OKABE_ITO["blue"], "circle", 10),
+              "better": (OKABE_ITO["bluish_green"], "diamond", 13),
+              "worse": (OKABE_ITO["vermillion"], "square", 12)}
+    for position, (colour, symbol, size) in styles.items():
+        chosen = points[points["position"] == position]
+        if chosen.empty:
+            continue
+        fig.add_scatter(x=list(chosen["denominator"]), y=list(chosen["rate"]),
+                        mode="markers+text", text=list(chosen["text"]), textposition="top center",
+                        textfont={"size": FONT_SIZE - 1}, cliponaxis=False,
+                        marker={"color": colour, "symbol": symbol, "size": size,
+                                "line": {"color": "white", "width": 1}},
+                        name=names[position], hovertext=list(chosen["hover"]), hoverinfo="text")
+    rates = [*points["rate"], city_rate]
+    limits = [*curve["lower_998"].clip(0, 100), *curve["upper_998"].clip(0, 100)]
+    low = max(0.0, min([*rates, *limits]) - 3)
+    high = min(100.0, max([*rates, *limits]) + 3)
+    # Units of very different sizes crowd the left edge of a linear axis; a log axis spreads them.
+    sizes = points["denominator"][points["denominator"] > 0]
+    if len(sizes) and sizes.max() / sizes.min() > FUNNEL_LOG_RATIO:
+        fig.update_xaxes(type="log", dtick="D2")
+    else:
+        fig.update_xaxes(rangemode="tozero")
+    fig.update_xaxes(title={"text": x_title})
+    fig.update_yaxes(title={"text": y_title}, range=[low, high], ticksuffix="%")
+    base_layout(fig, lang, height=440, title=title)
+    fig.update_layout(margin={"t": 90 if title else 60})
+    return fig
+
+
+def _wrapped(label: str, width: int, max_lines: int = 2) -> str:
+    """`label` on lines of at most `width` characters (plotly's <br>), cut with … after
+    `max_lines` lines (the full name stays in the hover)."""
+    lines = textwrap.wrap(label, width) or [label]
+    if len(lines) > max_lines:
+        lines = [*lines[:max_lines - 1], textwrap.shorten(" ".join(lines[max_lines - 1:]),
+                                                          width, placeholder="…")]
+    return "<br>".join(lines)
+
+
+def element_heatmap(values: pd.DataFrame, texts: pd.DataFrame, lang: str, *,
+                    element_codes: Sequence[str], element_names: Sequence[str],
+                    zmid: float, title: str | None = None) -> go.Figure:
+    """Units (rows, the first on top) × the nine SKM elements (columns): NRR values as colour
+    and as the formatted `texts` (same shape; a unit's weakest element carries a ▼). The
+    colour scale is white at `zmid` (the NRR of the "Baik" line), vermillion below, blue above.
+    Columns are headed by `element_codes` (U1 … U9: nine full names cannot sit side by side on a
+    tablet); `element_names` are the full names for the hover (the page lists them too)."""
+    units = [_wrapped(str(unit), HEATMAP_LABEL_WIDTH) for unit in values.index]
+    hover = [[f"{unit}<br>{name}: {text.replace('▼', '').replace('<br>', ' ').strip()}"
+              for name, text in zip(element_names, row, strict=True)]
+             for unit, row in zip(values.index, texts.to_numpy().tolist(), strict=True)]
+    spread = max(0.6, float((values - zmid).abs().max().max()) if values.size else 0.6)
+    fig = go.Figure(go.Heatmap(
+        z=values.to_numpy(), x=list(element_codes), y=units, text=texts.to_numpy(),
+        texttemplate="%{text}", textfont={"size": FONT_SIZE - 1}, colorscale=NRR_SCALE,
+        zmin=zmid - spread, zmax=zmid + spread, xgap=2, ygap=2, hovertext=hover,
+        hoverinfo="text", showscale=False,  # every cell carries its number; the page says
+    ))                                      # what the two hues mean
+    fig.update_yaxes(autorange="reversed", ticksuffix="  ", fixedrange=True)
+    fig.update_xaxes(side="top", tickangle=0, fixedrange=True)
+    base_layout(fig, lang, height=44 * len(units) + (110 if title else 70), title=title,
+                legend=False)
+    fig.update_layout(margin={"t": 80 if title else 40})
+    return fig
+
+
+def ikm_trend(frame: pd.DataFrame, lang: str, *, bands: Sequence[tuple[float, float, str, str]],
+              y_title: str, title: str | None = None) -> go.Figure:
+    """IKM per period: one line per `series`, over `period` labels in the frame's order;
+    columns series, period, ikm, hover. `bands` (low, high, letter, caption) shade the grade
+    bands behind the lines, each captioned at its left edge, so the grade is read off the
+    chart without relying on colour."""
+    fig = go.Figure()
+    periods = list(dict.fromkeys(frame["period"]))
+    for name, rows in frame.groupby("series", sort=False):
+        fig.add_scatter(x=list(rows["period"]), y=list(rows["ikm"]), mode="lines+markers",
+                        name=str(name), hovertext=list(rows["hover"]), hoverinfo="text",
+                        marker={"size": 8}, line={"width": 2.5})
+    values = frame["ikm"].dropna()
+    low = max(25.0, (values.min() if len(values) else 60.0) - 4)
+    high = min(100.0, (values.max() if len(values) else 90.0) + 4)
+    for band_low, band_high, letter, caption in bands:
+        shown_low, shown_high = max(band_low, low), min(band_high, high)
+        if shown_low >= shown_high:
+            continue
+        fig.add_hrect(y0=shown_low, y1=shown_high, line_width=0, layer="below",
+                      fillcolor=GRADE_BAND_COLOURS.get(letter, "#F5F5F5"),
+                      annotation={"text": caption, "font": {"size": FONT_SIZE - 2, "color": GREY}},
+                      annotation_position="top left")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods)
+    fig.update_yaxes(title={"text": y_title}, range=[low, high])
+    base_layout(fig, lang, height=360, title=title)
+    fig.update_layout(margin={"t": 80 if title else 50})
+    return fig
+
+
+# -- overview and unit pages -----------------------------------------------------------------
+def status_heatmap(cells, lang: str, *, rows: list[str], columns: list[str],
+                   title: str | None = None) -> go.Figure:
+    """Units × indicators coloured by status, each cell showing its value and status symbol.
+
+    `cells`: one row per cell with row (label), column (label), status, text (shown in the
+    cell) and hover (the tooltip); `rows` and `columns` give the order (rows top to bottom)."""
+    index = {status: number for number, status in enumerate(STATUSES)}
+    lookup = {(cell["row"], cell["column"]): cell for cell in cells.to_dict("records")}
+    z, text, hover = [], [], []
+    for row in rows:
+        # The middle of the status's band in the colourscale below.
+        z.append([index.get(lookup.get((row, col), {}).get("status", "none"), 3) + 0.5
+                  for col in columns])
+        text.append([lookup.get((row, col), {}).get("text", "") for col in columns])
+        hover.append([lookup.get((row, col), {}).get("hover", "") for col in columns])
+    # A discrete colourscale: each status index gets its own flat band.
+    scale = []
+    for number, status in enumerate(STATUSES):
+        scale += [[number / len(STATUSES), STATUS_COLOURS[status]],
+                  [(number + 1) / len(STATUSES), STATUS_COLOURS[status]]]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[wrap_label(col, 9, max_lines=3) for col in columns], y=[wrap_label(row, 22) for row in rows],
+        text=text, customdata=hover, texttemplate="%{text}",
+        textfont={"size": FONT_SIZE - 2, "color": INK}, hovertemplate="%{customdata}<extra></extra>",
+        colorscale=scale, zmin=0, zmax=len(STATUSES), showscale=False, xgap=2, ygap=2,
+    ))
+    fig.update_xaxes(side="top", tickangle=0, showgrid=False, fixedrange=True,
+                     tickfont={"size": FONT_SIZE - 2})
+    fig.update_yaxes(autorange="reversed", showgrid=False, fixedrange=True,
+                     tickfont={"size": FONT_SIZE - 1})
+    base_layout(fig, lang, height=max(160, 38 * len(rows) + 80), title=title, legend=False)
+    fig.update_layout(margin={"t": 84 if title else 62})
+    return fig
+
+
+def _clip_step(step: dict, x_first: dt.date, x_last: dt.date) -> tuple[dt.date, dt.date]:
+    """The part of a target step (valid_from … valid_to, None = open) inside the window."""
+    open_ended = step["valid_to"] is None or step["valid_to"] != step["valid_to"]  # None or NaN
+    start = max(as_date(step["valid_from"]), x_first)
+    end = x_last if open_ended else min(as_date(step["valid_to"]), x_last)
+    return start, end
+
+
+def _step_polyline(steps, x_first: dt.date, x_last: dt.date, value) -> tuple[list, list]:
+    """x and y of a line that follows `value(step)` over each step clipped to the window, with
+    gaps between steps that do not touch."""
+    xs: list = []
+    ys: list = []
+    previous_end = None
+    for step in steps.to_dict("records"):
+        start, end = _clip_step(step, x_first, x_last)
+        if start > end:
+            continue
+        if previous_end is not None and (start - previous_end).days > 1:
+            xs.append(None)
+            ys.append(None)
+        xs += [start, end]
+        ys += [value(step), value(step)]
+        previous_end = end
+    return xs, ys
+
+
+PERIOD_TICK_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y", "quarter": "%b %Y",
+                       "year": "%Y"}
+MAX_TICKS = 5  # few enough to stay level and legible in a half-width chart on a tablet
+
+
+def period_axis(fig: go.Figure, starts, grain: str | None) -> None:
+    """Put the x-axis ticks on the periods' first dates (a week's Monday, not plotly's Sunday),
+    at most MAX_TICKS of them, labelled as the period is named."""
+    if grain not in PERIOD_TICK_FORMATS or not len(starts):
+        return
+    every = -(-len(starts) // MAX_TICKS)  # ceiling division
+    first = as_date(starts.iloc[0] if hasattr(starts, "iloc") else starts[0])
+    if grain in ("day", "week"):
+        days = every * (7 if grain == "week" else 1)
+        dtick: Any = days * 24 * 3600 * 1000  # plotly counts date ticks in milliseconds
+    else:
+        dtick = f"M{every * {'month': 1, 'quarter': 3, 'year': 12}[grain]}"
+    fig.update_xaxes(tick0=first.isoformat(), dtick=dtick, tickformat=PERIOD_TICK_FORMATS[grain],
+                     tickangle=0)
+
+
+def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
+                y_title: str | None = None, title: str | None = None,
+                grain: str | None = None) -> go.Figure:
+    """A KPI over time with its target as it was valid (a step line) and the near-target band.
+
+    `points`: period_start, value, status, hover (text); `steps`: valid_from, valid_to, target,
+    amber_pct (kpi.targets.target_steps); `x_last` the last date the chart covers; `labels`:
+    value, target, band (the band's legend text, may hold {pct})."""
+    fig = go.Figure()
+    if len(points):
+        x_first = as_date(points["period_start"].iloc[0])
+        if len(steps):
+            for step in steps.to_dict("records"):
+                band_edge = step["target"] * (1 - step["amber_pct"] / 100 if better == "higher"
+                                              else 1 + step["amber_pct"] / 100)
+                start, end = _clip_step(step, x_first, x_last)
+                if start > end:
+                    continue
+                xs = [start, end]
+                fig.add_trace(go.Scatter(
+                    x=[xs[0], xs[-1], xs[-1], xs[0]],
+                    y=[step["target"], step["target"], band_edge, band_edge],
+                    fill="toself", fillcolor="rgba(230,159,0,0.18)", line={"width": 0},
+                    mode="lines", hoverinfo="skip", showlegend=False, legendgroup="band",
+                    name=labels["band"].format(pct=step["amber_pct"])))
+            band_pcts = sorted(set(steps["amber_pct"]))
+            fig.add_trace(go.Scatter(  # one legend entry for the band
+                x=[None], y=[None], mode="markers", legendgroup="band",
+                marker={"symbol": "square", "size": 12, "color": "rgba(230,159,0,0.35)"},
+                name=labels["band"].format(pct=", ".join(f"{p:g}" for p in band_pcts))))
+            xs, ys = _step_polyline(steps, x_first, x_last, lambda s: s["target"])
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines", name=labels["target"], hoverinfo="skip",
+                line={"color": OKABE_ITO["black"], "width": 2, "dash": "dash"}))
+        fig.add_trace(go.Scatter(
+            x=points["period_start"], y=points["value"], mode="lines+markers",
+            name=labels["value"], customdata=points["hover"],
+            hovertemplate="%{customdata}<extra></extra>",
+            line={"color": OKABE_ITO["blue"], "width": 2},
+            marker={"size": 8, "color": [STATUS_COLOURS.get(s, GREY) for s in points["status"]],
+                    "symbol": [STATUS_MARKERS.get(s, "circle") for s in points["status"]],
+                    "line": {"width": 1, "color": "white"}}))
+    fig.update_yaxes(title=y_title)
+    period_axis(fig, points["period_start"], grain)
+    return base_layout(fig, lang, height=400, title=title, legend_below=True)
+
+
+# Marker shapes per status, so a point's status reads without its colour.
+STATUS_MARKERS = {"green": "circle", "amber": "diamond", "red": "x", "none": "circle-open"}
+VARIATION_COLOURS = {"common": GREY, "concern": OKABE_ITO["orange"],
+                     "improvement": OKABE_ITO["blue"]}
+VARIATION_MARKERS = {"common": "circle", "concern": "triangle-up", "improvement": "square"}
+
+
+def spc_chart(points, lang: str, *, centre: float | None, ucl: float | None,
+              lcl: float | None, trial: bool, target: float | None, labels: dict[str, str],
+              y_title: str | None = None, title: str | None = None,
+              grain: str | None = None) -> go.Figure:
+    """An XmR chart in the manner of NHS "Making Data Count": the values in grey, points with
+    a special cause marked orange (concern) or blue (improvement) with their own marker shape,
+    the centre line, the control limits (dotted while trial) and the target.
+
+    `points`: period_start, value, variation ("common" | "concern" | "improvement"), hover;
+    `labels`: value, centre, limits, target, concern, improvement, trial_suffix."""
+    fig = go.Figure()
+    if len(points):
+        x = points["period_start"]
+        limit_dash = "dot" if trial else "dash"
+        limit_name = labels["limits"] + (labels["trial_suffix"] if trial else "")
+        if ucl is not None and lcl is not None:
+            for bound, show in ((ucl, True), (lcl, False)):
+                fig.add_trace(go.Scatter(
+                    x=[x.iloc[0], x.iloc[-1]], y=[bound, bound], mode="lines",
+                    name=limit_name, legendgroup="limits", showlegend=show, hoverinfo="skip",
+                    line={"color": GREY, "width": 1.5, "dash": limit_dash}))
+        if centre is not None:
+            fig.add_trace(go.Scatter(
+                x=[x.iloc[0], x.iloc[-1]], y=[centre, centre], mode="lines",
+                name=labels["centre"], hoverinfo="skip", line={"color": INK, "width": 1.5}))
+        if target is not None:
+            fig.add_trace(go.Scatter(
+                x=[x.iloc[0], x.iloc[-1]], y=[target, target], mode="lines",
+                name=labels["target"], hoverinfo="skip",
+                line={"color": OKABE_ITO["vermillion"], "width": 1.5, "dash": "dashdot"}))
+        fig.add_trace(go.Scatter(
+            x=x, y=points["value"], mode="lines+markers", name=labels["value"],
+            customdata=points["hover"], hovertemplate="%{customdata}<extra></extra>",
+            line={"color": "#B0B0B0", "width": 1.5},
+            marker={"size": 6, "color": GREY}))
+        for reading in ("concern", "improvement"):
+            chosen = points[points["variation"] == reading]
+            if chosen.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=chosen["period_start"], y=chosen["value"], mode="markers",
+                name=labels[reading], customdata=chosen["hover"],
+                hovertemplate="%{customdata}<extra></extra>",
+                marker={"size": 10, "color": VARIATION_COLOURS[reading],
+                        "symbol": VARIATION_MARKERS[reading],
+                        "line": {"width": 1, "color": "white"}}))
+    fig.update_yaxes(title=y_title)
+    period_axis(fig, points["period_start"], grain)
+    return base_layout(fig, lang, height=400, title=title, legend_below=True)
+
+
+def weekday_hour_heatmap(cells, lang: str, *, weekdays: list[str], value_title: str,
+                         title: str | None = None, decimals: int = 0) -> go.Figure:
+    """A weekday × hour heatmap: `cells` has weekday (1 = Monday … 7), hour (0–23) and value;
+    `weekdays` are the seven day names, Monday first. Only the hours with data are columns."""
+    hours = sorted(int(hour) for hour in cells["hour"].unique()) if len(cells) else []
+    grid = {(int(row["weekday"]), int(row["hour"])): row["value"] for row in cells.to_dict("records")}
+    days = [day for day in range(1, 8) if any((day, hour) in grid for hour in hours)]
+    z = [[grid.get((day, hour)) for hour in hours] for day in days]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{hour:02d}" for hour in hours], y=[weekdays[day - 1] for day in days],
+        colorscale="Viridis", reversescale=True, xgap=1, ygap=1, hoverongaps=False,
+        texttemplate=f"%{{z:,.{decimals}f}}", textfont={"size": FONT_SIZE - 3},
+        colorbar={"title": {"text": value_title, "side": "right"}, "thickness": 12},
+        hovertemplate=f"%{{y}} %{{x}}:00 — %{{z:,.{decimals}f}}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed", showgrid=False, fixedrange=True)
+    fig.update_xaxes(showgrid=False, fixedrange=True, type="category")
+    return base_layout(fig, lang, height=max(200, 36 * len(days) + 90), title=title, legend=False)
+
+
+# -- static images (the management review pack, kpi/pack.py) -----------------------------------
+def _use_debian_chromium() -> None:
+    """Point kaleido at Debian's /usr/bin/chromium unless BROWSER_PATH names another browser."""
+    import os
+    from pathlib import Path
+
+    if "BROWSER_PATH" not in os.environ and Path("/usr/bin/chromium").exists():
+        os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
+
+
+# The page kaleido renders in loads plotly.js from the plotly package; MathJax (for LaTeX
+# labels, which Kinerja has none of) would come from a CDN, so it is left out.
+_KALEIDO_OPTIONS = {"mathjax": False}
+_session = {"open": False}
+
+
+@contextmanager
+def image_session() -> Iterator[None]:
+    """Keep one headless Chromium for every figure_images call inside. It boots in the
+    background at once, while the caller goes on computing. Kaleido's session is one per
+    process: use this from a script (the CLI), not from the dashboard's concurrent sessions."""
+    import kaleido
+
+    _use_debian_chromium()
+    kaleido.start_sync_server(silence_warnings=True, **_KALEIDO_OPTIONS)
+    _session["open"] = True
+    try:
+        yield
+    finally:
+        _session["open"] = False
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+def figure_images(figures: Iterable[go.Figure], *, image_format: str = "png", width: int = 900,
+                  height: int | None = None, scale: float = 2.0) -> list[bytes]:
+    """Static images (`png`, `jpg` or `svg`) of `figures`, in order, all from one headless
+    Chromium session (plotly's static export engine, kaleido; a browser per image would cost
+    seconds each). `figures` may be a generator: kaleido renders one figure while the next is
+    being built, so Python and Chromium work side by side. No browser is ever downloaded."""
+    import tempfile
+    from pathlib import Path
+
+    import kaleido
+
+    if isinstance(figures, Sequence) and not figures:
+        return []
+    _use_debian_chromium()
+    with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
+        paths: list[Path] = []
+
+        def specs():
+            for index, figure in enumerate(figures):
+                path = Path(folder) / f"figure-{index}.{image_format}"
+                paths.append(path)
+                yield {"fig": figure.to_dict(), "path": path,
+                       "opts": {"format": image_format, "width": width, "scale": scale,
+                                "height": height or figure.layout.height or 340}}
+
+        options = {} if _session["open"] else {"kopts": dict(_KALEIDO_OPTIONS)}
+        kaleido.write_fig_from_object_sync(specs(), cancel_on_error=True, **options)
+        return [path.read_bytes() for path in paths]

@@ -1,0 +1,131 @@
+"""Exceptions: the unit × KPI pairs that need a manager's attention in a period.
+
+A pair is an exception when its status is `red`, or when the latest point of its XmR series
+(over the history window ending with the period) signals a special cause of concern. For each,
+how long it has been off target (the current run of consecutive red periods), whether it got
+worse than the previous period, and the SPC reading. The overview page ranks them; the same
+function serves any page or report that needs the list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from kpi import metrics, spc
+
+COLUMNS = ["rank", "unit_code", "kpi", "period_start", "value", "n", "target", "amber_pct",
+           "status", "prev_value", "change", "worse", "red_since", "red_periods", "variation",
+           "signals", "assurance", "gap_pct"]
+
+
+def red_run(periods: list[dt.date], statuses: list[str], grain: str) -> tuple[dt.date | None, int]:
+    """The first period and length of the run of consecutive `red` periods that ends with the
+    last one (periods oldest first; a period without a value breaks the run)."""
+    if not statuses or statuses[-1] != "red":
+        return None, 0
+    first, length = periods[-1], 1
+    for index in range(len(periods) - 2, -1, -1):
+        if statuses[index] != "red" or metrics.next_period(periods[index], grain) != first:
+            break
+        first, length = periods[index], length + 1
+    return first, length
+
+
+def _gap_pct(value: float, target: float, better: str) -> float:
+    """How far the value misses the target, in percent of the target (0 when it meets it)."""
+    if pd.isna(value) or pd.isna(target) or target == 0:
+        return 0.0
+    miss = (target - value) if better == "higher" else (value - target)
+    return max(0.0, 100.0 * miss / abs(target))
+
+
+def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt.date,
+                     units: list[str] | None = None) -> pd.DataFrame:
+    """Per unit × KPI with a value in the period: unit_code, kpi, value, target, status;
+    red_since and red_periods (the current run of red periods, traced back through all the
+    data); and the XmR reading of the history window [date_from, period_start]: variation,
+    signals (of the latest point), assurance, centre, ucl, lcl, trial."""
+    first_day, _ = metrics.data_range(store)
+    if first_day is None:
+        first_day = date_from
+    table = metrics.kpi_table(store, period=period, date_from=min(first_day, date_from),
+                              date_to=period_start, units=units)
+    window_start = metrics.period_start(date_from, period)
+    rows = []
+    for (unit, kpi), group in table.groupby(["unit_code", "kpi"], sort=False):
+        group = group.sort_values("period_start")
+        if group["period_start"].iloc[-1] != period_start:
+            continue
+        since, length = red_run(group["period_start"].tolist(), group["status"].tolist(), period)
+        window = group[group["period_start"] >= window_start]
+        latest = group.iloc[-1]
+        target = None if pd.isna(latest["target"]) else float(latest["target"])
+        chart = spc.xmr(window["value"].tolist(), better=metrics.KPIS[kpi].better, target=target)
+        rows.append({
+            "unit_code": unit, "kpi": kpi, "value": float(latest["value"]),
+            "n": int(latest["n"]), "target": target, "status": latest["status"],
+            "red_since": since, "red_periods": length, "variation": chart.variation,
+            "signals": chart.signals[-1] if chart.signals else [],
+            "assurance": chart.assurance, "centre": chart.centre, "ucl": chart.ucl,
+            "lcl": chart.lcl, "trial": chart.trial,
+        })
+    columns = ["unit_code", "kpi", "value", "n", "target", "status", "red_since", "red_periods",
+               "variation", "signals", "assurance", "centre", "ucl", "lcl", "trial"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
+               units: list[str] | None = None, include_city: bool = False) -> pd.DataFrame:
+    """The ranked exceptions of the period (COLUMNS): red first, ordered by how long they have
+    been red and how far they miss; then special causes of concern that are not red.
+    `worse` is True when the value moved the worse way since the previous period."""
+    start = metrics.period_start(period_start, period)
+    history = unit_kpi_history(store, period=period, period_start=start, date_from=date_from,
+                               units=units)
+    if not include_city:
+        history = history[history["unit_code"] != metrics.CITY]
+    flagged = history[(history["status"] == "red") | (history["variation"] == "concern")]
+    if flagged.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    current = metrics.overview(store, period=period, period_start=start,
+                               units=sorted(set(flagged["unit_code"])))
+    frame = flagged.merge(current[["unit_code", "kpi", "amber_pct", "prev_value", "change"]],
+                          on=["unit_code", "kpi"], how="left")
+    frame["period_start"] = start
+    better = frame["kpi"].map(lambda name: metrics.KPIS[name].better)
+    frame["worse"] = [
+        False if pd.isna(change) else (change < 0 if side == "higher" else change > 0)
+        for change, side in zip(frame["change"], better, strict=True)
+    ]
+    frame["gap_pct"] = [_gap_pct(value, target, side) for value, target, side
+                        in zip(frame["value"], frame["target"], better, strict=True)]
+    frame["_red"] = frame["status"] == "red"
+    frame["_concern"] = frame["variation"] == "concern"
+    frame = frame.sort_values(["_red", "_concern", "red_periods", "gap_pct", "unit_code", "kpi"],
+                              ascending=[False, False, False, False, True, True], kind="stable")
+    frame["rank"] = range(1, len(frame) + 1)
+    return frame[COLUMNS].reset_index(drop=True)
+
+
+def point_variations(values: list[float], signals: list[list[str]], centre: float | None,
+                     better: str) -> list[str]:
+    """Per point of an XmR chart: "common" without a signal, else "concern" or "improvement"
+    (the point's side of the centre; for a point flagged only by a trend, the direction of
+    the run at that point), as the latest point's variation is judged."""
+    good = 1 if better == "higher" else -1
+    readings = []
+    for index, flags in enumerate(signals):
+        if not flags:
+            readings.append("common")
+            continue
+        if any(flag != "trend" for flag in flags) and centre is not None:
+            side = (values[index] > centre) - (values[index] < centre)
+        else:
+            neighbour = index + 1 if index + 1 < len(values) and "trend" in signals[index + 1] \
+                else index - 1
+            step = values[max(index, neighbour)] - values[min(index, neighbour)]
+            side = (step > 0) - (step < 0)
+        readings.append("improvement" if side == good else "concern")
+    return readings

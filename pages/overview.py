@@ -1,0 +1,211 @@
+"""City overview: the whole city at a glance for the mayor's office.
+
+In ten seconds: which units are off target, since when, and whether it is getting worse. The
+title states the finding; a tile per KPI shows the city; the ranked exceptions link to their
+unit pages; a heatmap shows every unit on every KPI.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi import charts, exceptions, metrics
+from kpi.i18n import fmt_date, fmt_int
+from ui import labels
+from ui.charts_ui import file_name, show_chart
+from ui.data import load
+from ui.downloads import table_downloads
+from ui.filters import Filters, period_label, sidebar_filters, unit_label, units_in_scope
+from ui.guard import guard
+from ui.tiles import kpi_tiles
+
+MAX_LINKED_UNITS = 10
+
+ctx = guard("overview")
+filters = sidebar_filters(ctx)
+if filters is None:
+    st.info(ctx.t("filters.no_data"))
+    st.stop()
+
+tree = load(metrics.unit_tree)
+scope = units_in_scope(tree, filters)
+period_name = period_label(filters.period_start, filters.grain, ctx.lang)
+previous_name = period_label(filters.previous_start, filters.grain, ctx.lang)
+names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+names[metrics.CITY] = ctx.t("charts.city")
+
+
+def unit_page_params(code: str, filters: Filters) -> dict[str, str]:
+    """The query parameters of the unit page showing `code` in the chosen period."""
+    return {"unit": code, **filters.url_params(unit_filters=False), "lang": ctx.lang}
+
+
+def formatted(kpis: pd.Series, values: pd.Series) -> list[str]:
+    """Values of mixed KPIs, each written with its own decimals and unit."""
+    return [labels.format_value(k, v, ctx.lang) for k, v in zip(kpis, values, strict=True)]
+
+
+def table_shown_and_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
+    """Show the formatted table; the downloads keep the numbers (a spreadsheet computes)."""
+    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
+    table_downloads(pd.DataFrame(kept), name, ctx.lang, key=key)
+
+
+def exception_line(item: dict) -> str:
+    """One markdown bullet: the KPI, value against target, status, since when, which way."""
+    kpi = item["kpi"]
+    value = labels.format_value(kpi, item["value"], ctx.lang)
+    facts = [ctx.t("overview.exception_value", kpi=labels.kpi_name(kpi, ctx.lang), value=value,
+                   target=labels.format_value(kpi, item["target"], ctx.lang))
+             if not labels.is_missing(item["target"])
+             else ctx.t("overview.exception_value_no_target",
+                        kpi=labels.kpi_name(kpi, ctx.lang), value=value)]
+    if item["status"] == "red":
+        since_key = "overview.since_one" if item["red_periods"] == 1 else "overview.since"
+        facts.append(labels.status_markdown("red", ctx.lang) + " "
+                     + ctx.t(since_key, since=fmt_date(item["red_since"], ctx.lang),
+                             periods=fmt_int(item["red_periods"], ctx.lang)))
+    if item["variation"] == "concern":
+        facts.append(":orange[:material/warning: "
+                     + labels.variation_word("concern", ctx.lang) + "]")
+    facts.append(labels.change_words(kpi, item["change"], ctx.lang))
+    return "- " + " · ".join(facts)
+
+
+# -- the finding -----------------------------------------------------------------------------
+frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
+unit_rows = frame[frame["unit_code"].isin(scope)]
+found = load(exceptions.exceptions, period=filters.grain, period_start=filters.period_start,
+             date_from=filters.date_from, units=scope) if scope \
+    else pd.DataFrame(columns=exceptions.COLUMNS)
+off_target = found[found["status"] == "red"]
+units_off = off_target["unit_code"].nunique()
+if units_off:
+    title_key = "overview.title_off_one" if units_off == 1 else "overview.title_off_many"
+    st.title(ctx.t(title_key, count=fmt_int(units_off, ctx.lang)))
+else:
+    st.title(ctx.t("overview.title_none"))
+st.markdown(f"**{period_name}**")
+
+if len(off_target):
+    worse_units = off_target[off_target["worse"]]["unit_code"].nunique()
+    longest = off_target.sort_values(["red_periods", "gap_pct"], ascending=False).iloc[0]
+    st.markdown(ctx.t("overview.finding_detail",
+                      worse=fmt_int(worse_units, ctx.lang),
+                      unit=names.get(longest["unit_code"], longest["unit_code"]),
+                      kpi=labels.kpi_name(longest["kpi"], ctx.lang),
+                      since=fmt_date(longest["red_since"], ctx.lang),
+                      periods=fmt_int(longest["red_periods"], ctx.lang)))
+st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous=previous_name))
+
+# -- the city, one tile per KPI --------------------------------------------------------------
+st.subheader(ctx.t("overview.city_heading"))
+history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
+               date_to=filters.period_start, units=[metrics.CITY])
+kpi_tiles(frame[frame["unit_code"] == metrics.CITY], history, ctx.lang)
+
+if not scope:
+    st.info(ctx.t("filters.no_units"))
+    st.stop()
+
+# -- exceptions, ranked, each a link to its unit page -----------------------------------------
+st.subheader(ctx.t("overview.exceptions_heading"))
+if found.empty:
+    st.success(ctx.t("overview.exceptions_none"), icon=":material/check_circle:")
+else:
+    st.caption(ctx.t("overview.exceptions_caption"))
+    ranked_units = list(dict.fromkeys(found["unit_code"]))  # by each unit's worst exception
+    halves = st.columns(2)
+    for position, code in enumerate(ranked_units[:MAX_LINKED_UNITS]):
+        items = found[found["unit_code"] == code]
+        with halves[position % 2].container(border=True):
+            st.page_link(
+                "pages/unit.py",
+                label=ctx.t("overview.exception_unit", rank=position + 1,
+                            unit=names.get(code, code)),
+                icon=labels.status_icon("red") if (items["status"] == "red").any()
+                else ":material/warning:",
+                query_params=unit_page_params(code, filters),
+            )
+            st.markdown("\n".join(exception_line(item) for item in items.to_dict("records")))
+    if len(ranked_units) > MAX_LINKED_UNITS:
+        st.caption(ctx.t("overview.more_exceptions",
+                         count=fmt_int(len(ranked_units) - MAX_LINKED_UNITS, ctx.lang)))
+    with st.expander(ctx.t("overview.exceptions_table")):
+        unit_column = [unit_label(tree, code) for code in found["unit_code"]]
+        kpi_column = [labels.kpi_name(k, ctx.lang) for k in found["kpi"]]
+        described = {
+            ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang) for s in found["status"]],
+            ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
+                                          for d in found["red_since"]],
+            ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
+            ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
+                                           in zip(found["kpi"], found["change"], strict=True)],
+            ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
+                                              for v in found["variation"]],
+        }
+        table_shown_and_kept(
+            shown={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
+                   ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
+                   ctx.t("overview.col_value"): formatted(found["kpi"], found["value"]),
+                   ctx.t("overview.col_target"): formatted(found["kpi"], found["target"]),
+                   **described},
+            kept={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
+                  ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
+                  ctx.t("overview.col_value"): found["value"].to_numpy(dtype=float),
+                  ctx.t("overview.col_target"): found["target"].to_numpy(dtype=float),
+                  **described},
+            name=file_name("exceptions", filters.grain, filters.period_start),
+            key="overview-exceptions")
+
+# -- every unit on every KPI ------------------------------------------------------------------
+st.subheader(ctx.t("overview.heatmap_heading"))
+st.caption(ctx.t("overview.heatmap_caption"))
+ordered = [code for code in tree["unit_code"] if code in set(scope)]
+row_names = {code: names[code] for code in ordered}
+if len(set(row_names.values())) < len(row_names):  # two units share a name: add the codes
+    row_names = {code: unit_label(tree, code) for code in ordered}
+columns = [labels.kpi_short(kpi, ctx.lang) for kpi in metrics.KPIS]
+cells = pd.DataFrame([
+    {
+        "row": row_names[item["unit_code"]],
+        "column": labels.kpi_short(item["kpi"], ctx.lang),
+        "status": item["status"],
+        "text": f"{labels.format_value(item['kpi'], item['value'], ctx.lang, unit=False)} "
+                f"{labels.status_symbol(item['status'])}",
+        "hover": ctx.t("overview.cell_hover",
+                       unit=row_names[item["unit_code"]],
+                       kpi=labels.kpi_name(item["kpi"], ctx.lang),
+                       value=labels.format_value(item["kpi"], item["value"], ctx.lang),
+                       target=labels.format_value(item["kpi"], item["target"], ctx.lang),
+                       status=labels.status_word(item["status"], ctx.lang,
+                                                 has_value=not labels.is_missing(item["value"]))),
+    }
+    for item in unit_rows.to_dict("records")
+])
+figure = charts.status_heatmap(cells, ctx.lang, rows=[row_names[c] for c in ordered],
+                               columns=columns)
+show_chart(figure, ctx.lang, name=file_name("status-heatmap", filters.grain, filters.period_start),
+           alt=ctx.t("overview.heatmap_alt", period=period_name))
+
+units_column = [unit_label(tree, code) for code in unit_rows["unit_code"]]
+kpi_column = [labels.kpi_name(k, ctx.lang) for k in unit_rows["kpi"]]
+status_column = [labels.status_text(s, ctx.lang, has_value=not labels.is_missing(v))
+                 for s, v in zip(unit_rows["status"], unit_rows["value"], strict=True)]
+with st.expander(ctx.t("overview.heatmap_table")):
+    common = {ctx.t("overview.col_unit"): units_column, ctx.t("overview.col_kpi"): kpi_column}
+    table_shown_and_kept(
+        shown={**common,
+               ctx.t("overview.col_value"): formatted(unit_rows["kpi"], unit_rows["value"]),
+               ctx.t("overview.col_target"): formatted(unit_rows["kpi"], unit_rows["target"]),
+               ctx.t("overview.col_status"): status_column,
+               ctx.t("overview.col_previous"): formatted(unit_rows["kpi"], unit_rows["prev_value"]),
+               ctx.t("overview.col_n"): [fmt_int(n, ctx.lang) for n in unit_rows["n"]]},
+        kept={**common,
+              ctx.t("overview.col_value"): unit_rows["value"].to_numpy(),
+              ctx.t("overview.col_target"): unit_rows["target"].to_numpy(),
+              ctx.t("overview.col_status"): status_column,
+              ctx.t("overview.col_previous"): unit_rows["prev_value"].to_numpy(),
+              ctx.t("overview.col_n"): unit_rows["n"].to_numpy()},
+        name=file_name("units-kpis", filters.grain, filters.period_start), key="overview-grid")

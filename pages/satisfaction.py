@@ -1,0 +1,319 @@
+"""Satisfaction (SKM): the IKM and grade of every unit and of the city, the nine elements' scores,
+the quarterly trend, the sample against its minimum, breakdowns and the respondents' comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi import charts, metrics, skm
+from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
+from ui import labels
+from ui.charts_ui import file_name, show_chart
+from ui.data import load
+from ui.downloads import table_with_downloads
+from ui.filters import (
+    date_range_label,
+    period_label,
+    sidebar_filters,
+    synced_choice,
+    units_in_scope,
+)
+from ui.guard import guard
+from ui.state import keep_in_url
+
+# SKM results are reported per quarter (triwulan), so before the user picks a period length
+# the page shows the last complete quarter in the data (the shared filters' default period),
+# or the newest quarter when none is complete yet.
+DEFAULT_GRAIN = "quarter"
+TREND_GRAIN = "quarter"
+IKM_DECIMALS = 2
+SAMPLE_SHARE_SHOWN = 200.0  # percent of the minimum sample where the bars stop
+BREAKDOWN_BARS = 12  # groups drawn in a breakdown chart, largest first
+
+ctx = guard("satisfaction")
+filters = sidebar_filters(ctx, default_grain=DEFAULT_GRAIN)
+if filters is None:
+    st.info(ctx.t("filters.no_data"))
+    st.stop()
+period_name = period_label(filters.period_start, filters.grain, ctx.lang)
+if metrics.PERIODS.index(filters.grain) < metrics.PERIODS.index(DEFAULT_GRAIN):
+    # A day, week or month holds few responses: offer the quarter around the chosen period.
+    quarter = metrics.period_start(filters.period_start, DEFAULT_GRAIN)
+    hint, switch = st.columns([3, 1], vertical_alignment="center")
+    hint.info(ctx.t("skmpage.short_period", grain=ctx.t(f"filters.grain_{filters.grain}").lower()),
+              icon=":material/info:")
+    if switch.button(ctx.t("skmpage.show_quarter",
+                           quarter=period_label(quarter, DEFAULT_GRAIN, ctx.lang))):
+        keep_in_url(grain=DEFAULT_GRAIN, period=quarter.isoformat())
+        st.rerun()
+tree = load(metrics.unit_tree)
+scope = units_in_scope(tree, filters)
+names = {**dict(zip(tree["unit_code"], tree["name"], strict=True)),
+         metrics.CITY: ctx.t("skmpage.city")}
+rows = load(skm.ikm_table, date_from=filters.period_start, date_to=filters.period_end)
+rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == metrics.CITY]
+city = next((row for row in rows if row["unit_code"] == metrics.CITY), None)
+unit_rows = [row for row in rows if row["unit_code"] != metrics.CITY]
+if city is None:
+    st.header(ctx.t("skmpage.title"))
+    st.info(ctx.t("skmpage.no_responses", period=period_name))
+    st.stop()
+
+
+def ikm_text(value: float | None) -> str:
+    return fmt_number(value, ctx.lang, IKM_DECIMALS)
+
+
+def count_text(value: int) -> str:
+    return fmt_int(value, ctx.lang)
+
+
+def grade_text(letter: str | None) -> str:
+    """`C · Kurang Baik` in Indonesian, `C · Poor` in English."""
+    if not letter:
+        return "—"
+    return ctx.t("skmpage.grade_text", letter=letter, label=ctx.t(f"grade.{letter}"))
+
+
+def element_name(element: str | None) -> str:
+    return ctx.t(f"element.{element}") if element else "—"
+
+
+def sample_word(ok: bool) -> str:
+    return ctx.t("skmpage.sample_ok") if ok else ctx.t("grade.sample_too_small")
+
+
+def sample_text(ok: bool) -> str:
+    """`✕ Jumlah sampel belum memenuhi minimum`: symbol and words, never colour alone."""
+    return ctx.t("skmpage.symbol_word", symbol=charts.STATUS_SYMBOLS["green" if ok else "red"],
+                 word=sample_word(ok))
+
+
+# -- the finding, said in the title ---------------------------------------------------------
+city_weakest = skm.weakest_element(city["nrr"])
+if city_weakest:
+    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm"]), grade=grade_text(city["grade"]),
+                   element=element_name(city_weakest),
+                   nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
+else:
+    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm"]),
+                   grade=grade_text(city["grade"])))
+st.caption(ctx.t("skmpage.range", period=period_name,
+                 dates=date_range_label(filters.period_start, filters.period_end, ctx.lang)))
+
+# Two columns, not three: on a tablet three would cut "C · Kurang Baik" to "C · Kur…".
+ikm_column, sample_column = st.columns(2)
+ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm"]),
+                  delta=grade_text(city["grade"]), delta_color="off", delta_arrow="off")
+sample_column.metric(ctx.t("grade.respondents"), count_text(city["n"]),
+                     delta=ctx.t("skmpage.respondents_of",
+                                 minimum=count_text(city["min_sample"])),
+                     delta_color="off", delta_arrow="off")
+city_sample = "green" if city["sample_ok"] else "red"
+# Coloured text with an icon (it wraps, unlike a badge): the status never rests on colour.
+sample_column.markdown(f":{charts.STATUS_TEXT_COLOURS[city_sample]}"
+                       f"[{charts.STATUS_ICONS[city_sample]} {sample_word(city['sample_ok'])}]")
+
+too_small = [row for row in unit_rows if not row["sample_ok"]]
+if too_small:
+    listed = ctx.t("skmpage.list_separator").join(
+        ctx.t("skmpage.sample_unit", unit=names.get(row["unit_code"], row["unit_code"]),
+              n=count_text(row["n"]), minimum=count_text(row["min_sample"]))
+        for row in too_small)
+    st.warning(ctx.t("skmpage.sample_warning", count=len(too_small), total=len(unit_rows),
+                     units=listed), icon=":material/warning:")
+elif unit_rows:
+    st.success(ctx.t("skmpage.sample_all_ok"), icon=":material/check_circle:")
+
+# -- IKM per unit ---------------------------------------------------------------------------
+st.subheader(ctx.t("skmpage.table_title"))
+ordered = [*unit_rows, city]
+weakest = {row["unit_code"]: skm.weakest_element(row["nrr"]) for row in ordered}
+column = {key: ctx.t(f"skmpage.col_{key}") for key in
+          ("unit", "code", "n", "ikm", "grade", "min_sample", "sample", "weakest")}
+per_unit = pd.DataFrame({
+    column["unit"]: [names.get(row["unit_code"], row["unit_code"]) for row in ordered],
+    column["ikm"]: [row["ikm"] for row in ordered],
+    column["grade"]: [grade_text(row["grade"]) for row in ordered],
+    column["n"]: [row["n"] for row in ordered],
+    column["min_sample"]: [row["min_sample"] for row in ordered],
+    column["sample"]: [sample_text(row["sample_ok"]) for row in ordered],
+    column["weakest"]: [element_name(weakest[row["unit_code"]]) for row in ordered],
+    column["code"]: [row["unit_code"] for row in ordered],
+})
+table_with_downloads(per_unit, {column["n"]: count_text, column["ikm"]: ikm_text,
+                                column["min_sample"]: count_text},
+                     file_name(ctx.t("skmpage.table_file"), filters.period_start), ctx.lang,
+                     key="skm-units")
+
+# -- the nine elements ----------------------------------------------------------------------
+st.subheader(ctx.t("skmpage.heatmap_title"))
+row_labels = [names.get(row["unit_code"], row["unit_code"]) for row in ordered]
+nrr = pd.DataFrame([[row["nrr"][element] for element in skm.ELEMENTS] for row in ordered],
+                   index=row_labels, columns=list(skm.ELEMENTS), dtype=float)
+marks = pd.DataFrame(
+    [[ctx.t("skmpage.weakest_mark" if element == weakest[row["unit_code"]] else "skmpage.nrr_mark",
+            value=fmt_number(row["nrr"][element], ctx.lang, IKM_DECIMALS))
+      for element in skm.ELEMENTS] for row in ordered],
+    index=row_labels, columns=list(skm.ELEMENTS))
+element_names = [ctx.t("skmpage.element_axis", code=element.upper(), name=element_name(element))
+                 for element in skm.ELEMENTS]
+element_codes = [element.upper() for element in skm.ELEMENTS]
+heatmap = charts.element_heatmap(nrr, marks, ctx.lang, element_codes=element_codes,
+                                 element_names=element_names, zmid=skm.nrr_of_grade("B"))
+show_chart(heatmap, ctx.lang, name=file_name(ctx.t("skmpage.heatmap_file"), filters.period_start),
+           alt=ctx.t("skmpage.heatmap_title"))
+st.caption(ctx.t("skmpage.heatmap_caption",
+                 line=fmt_number(skm.nrr_of_grade("B"), ctx.lang, IKM_DECIMALS)))
+st.caption(ctx.t("skmpage.list_separator").join(element_names))
+with st.expander(ctx.t("skmpage.heatmap_data")):
+    nrr_table = nrr.copy()
+    nrr_table.columns = element_names
+    nrr_table = nrr_table.reset_index(names=column["unit"])
+    nrr_text = {name: ikm_text for name in element_names}
+    table_with_downloads(nrr_table, nrr_text,
+                         file_name(ctx.t("skmpage.heatmap_file"), filters.period_start), ctx.lang,
+                         key="skm-nrr")
+
+# -- the sample against its minimum -----------------------------------------------------------
+# Respondents as a share of each unit's own minimum: one line (100 %) serves every unit, and a
+# big unit's thousands do not squeeze the small ones. Bars stop at SAMPLE_SHARE_SHOWN; the text
+# beside each bar gives the counts.
+st.subheader(ctx.t("skmpage.sample_title"))
+shares = [skm.sample_share(row["n"], row["min_sample"]) for row in ordered]
+sample_bars = pd.DataFrame({
+    "label": row_labels,
+    "value": [min(share, SAMPLE_SHARE_SHOWN) for share in shares],
+    "text": [ctx.t("skmpage.sample_bar", n=count_text(row["n"]),
+                   minimum=count_text(row["min_sample"]),
+                   symbol=charts.STATUS_SYMBOLS["green" if row["sample_ok"] else "red"])
+             for row in ordered],
+    "colour": [charts.STATUS_COLOURS["green" if row["sample_ok"] else "red"] for row in ordered],
+    "hover": [ctx.t("skmpage.sample_hover", unit=label, n=count_text(row["n"]),
+                    minimum=count_text(row["min_sample"]),
+                    share=fmt_percent(share, ctx.lang, 0), sample=sample_text(row["sample_ok"]))
+              for label, row, share in zip(row_labels, ordered, shares, strict=True)],
+})
+sample_fig = charts.ranked_bars(sample_bars, ctx.lang, axis_title=ctx.t("skmpage.sample_axis"),
+                                lines=[(100.0, ctx.t("grade.min_sample"))])
+show_chart(sample_fig, ctx.lang, name=file_name(ctx.t("skmpage.sample_file"),
+                                                filters.period_start),
+           alt=ctx.t("skmpage.sample_title"))
+st.caption(ctx.t("skmpage.sample_caption", shown=fmt_percent(SAMPLE_SHARE_SHOWN, ctx.lang, 0)))
+
+# -- one unit in detail: trend, breakdowns, comments ------------------------------------------
+st.divider()
+choices = [metrics.CITY, *[row["unit_code"] for row in unit_rows]]
+with st.columns([3, 2])[0]:
+    unit = synced_choice("unit", choices, metrics.CITY, widget=st.selectbox,
+                         label=ctx.t("skmpage.detail_unit"),
+                         format_func=lambda code: names.get(code, code))
+unit_name = names.get(unit, unit)
+
+st.subheader(ctx.t("skmpage.trend_title", unit=unit_name))
+trend = load(skm.ikm_by_period, period=TREND_GRAIN, date_to=filters.period_end)
+# Oldest first; on one date the city (`*` sorts first) before the unit, so its line comes first.
+trend = trend[trend["unit_code"].isin({unit, metrics.CITY})].sort_values(
+    ["period_start", "unit_code"])
+trend_frame = pd.DataFrame({
+    "series": [names.get(code, code) for code in trend["unit_code"]],
+    "period": [ctx.t("skmpage.quarter", quarter=(start.month - 1) // 3 + 1, year=start.year)
+               for start in trend["period_start"]],
+    "ikm": trend["ikm"].to_numpy(),
+    "hover": [ctx.t("skmpage.trend_hover", unit=names.get(code, code),
+                    period=period_label(start, TREND_GRAIN, ctx.lang), ikm=ikm_text(value),
+                    grade=grade_text(letter), n=count_text(n))
+              for code, start, value, letter, n in zip(
+                  trend["unit_code"], trend["period_start"], trend["ikm"], trend["grade"],
+                  trend["n"], strict=True)],
+})
+bands = []
+upper = skm.IKM_HIGHEST
+for lowest, letter, _, _ in skm.GRADES:
+    bands.append((max(lowest, skm.IKM_LOWEST), upper, letter, grade_text(letter)))
+    upper = lowest
+trend_fig = charts.ikm_trend(trend_frame, ctx.lang, bands=bands, y_title=ctx.t("skmpage.col_ikm"))
+show_chart(trend_fig, ctx.lang, name=file_name(ctx.t("skmpage.trend_file"), unit),
+           alt=ctx.t("skmpage.trend_title", unit=unit_name))
+
+st.subheader(ctx.t("skmpage.breakdown_title", unit=unit_name))
+services = load(metrics.service_breakdown, unit=unit, date_from=filters.period_start,
+                date_to=filters.period_end)
+tabs = st.tabs([ctx.t(f"skmpage.by_{by}") for by in skm.BREAKDOWNS])
+for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
+    with tab:
+        split = load(skm.ikm_breakdown, unit=unit, date_from=filters.period_start,
+                     date_to=filters.period_end, by=by)
+        if by == "age_band":  # age groups read best youngest first, not largest first
+            band_order = {label: index for index, (_, _, label) in enumerate(skm.AGE_BANDS)}
+            split = split.sort_values("group", key=lambda values: values.map(band_order),
+                                      na_position="last").reset_index(drop=True)
+        if split.empty:
+            st.info(ctx.t("skmpage.no_responses", period=period_name))
+            continue
+        groups = [ctx.t("skmpage.not_stated") if labels.is_missing(group) else str(group)
+                  for group in split["group"]]
+        if by == "service_code":
+            service_names = dict(zip(services["service_code"], services["name"], strict=True))
+            groups = [ctx.t("skmpage.service_name", name=service_names[group], code=group)
+                      if group in service_names else group for group in groups]
+        bars = pd.DataFrame({
+            "label": groups,
+            "value": split["ikm"].to_numpy(),
+            "text": [ctx.t("skmpage.breakdown_bar", ikm=ikm_text(value), grade=letter or "",
+                           n=count_text(n))
+                     for value, letter, n in zip(split["ikm"], split["grade"], split["n"],
+                                                 strict=True)],
+            "colour": charts.NEUTRAL_BAR,
+            "hover": [ctx.t("skmpage.breakdown_hover", group=group, ikm=ikm_text(value),
+                            grade=grade_text(letter), n=count_text(n))
+                      for group, value, letter, n in zip(groups, split["ikm"], split["grade"],
+                                                         split["n"], strict=True)],
+        })
+        # The lines where grades C, B and A begin, captioned by letter (words would collide).
+        grade_lines = [(lowest, letter) for lowest, letter, _, _ in skm.GRADES
+                       if lowest > skm.IKM_LOWEST]
+        # The largest groups in the chart (a city has dozens of services); the table has all.
+        show_chart(charts.ranked_bars(bars.head(BREAKDOWN_BARS), ctx.lang,
+                                      axis_title=ctx.t("skmpage.col_ikm"), lines=grade_lines,
+                                      start=skm.IKM_LOWEST),
+                   ctx.lang, name=file_name(ctx.t("skmpage.breakdown_file", by=by), unit),
+                   key=f"skm-breakdown-{by}")
+        if len(bars) > BREAKDOWN_BARS:
+            st.caption(ctx.t("skmpage.breakdown_largest", shown=BREAKDOWN_BARS, total=len(bars)))
+        split_table = pd.DataFrame({
+            ctx.t("skmpage.col_group"): groups,
+            column["n"]: split["n"].to_numpy(),
+            column["ikm"]: split["ikm"].to_numpy(),
+            column["grade"]: [grade_text(letter) for letter in split["grade"]],
+            **{name: split[f"nrr_{element}"].to_numpy()
+               for name, element in zip(element_names, skm.ELEMENTS, strict=True)},
+        })
+        table_with_downloads(split_table, {column["n"]: count_text, column["ikm"]: ikm_text,
+                                           **nrr_text},
+                             file_name(ctx.t("skmpage.breakdown_file", by=by), unit,
+                                       filters.period_start),
+                             ctx.lang, key=f"skm-breakdown-table-{by}")
+
+# -- comments -------------------------------------------------------------------------------
+st.subheader(ctx.t("skmpage.comments_title", unit=unit_name))
+search = st.text_input(ctx.t("skmpage.search"), placeholder=ctx.t("skmpage.search_placeholder"),
+                       key="skm-comment-search").strip()
+found = load(skm.comments, unit=unit, date_from=filters.period_start,
+             date_to=filters.period_end, search=search or None)
+st.caption(ctx.t("skmpage.comments_count", count=count_text(len(found))))
+if found.empty:
+    st.info(ctx.t("skmpage.no_comments"))
+else:
+    comment_table = pd.DataFrame({
+        ctx.t("skmpage.col_submitted"): found["submitted_at"].to_numpy(),
+        column["unit"]: [names.get(code, code) for code in found["unit_code"]],
+        ctx.t("skmpage.col_service"): [ctx.t("skmpage.not_stated") if labels.is_missing(code)
+                                        else code for code in found["service_code"]],
+        ctx.t("skmpage.col_comment"): found["comment"].to_numpy(),
+    })
+    table_with_downloads(comment_table,
+                         {ctx.t("skmpage.col_submitted"): lambda when: fmt_date(when, ctx.lang)},
+                         file_name(ctx.t("skmpage.comments_file"), unit, filters.period_start),
+                         ctx.lang, key="skm-comments")

@@ -1,0 +1,187 @@
+"""The browser harness: the real dashboard served by `streamlit run`, driven in Debian's chromium.
+
+Fixtures:
+- `app_store`: the contract's worked example in a store file of this session;
+- `app_url`: `streamlit run dashboard.py` on a free port over that store (KPI_DB), up and healthy;
+- `browser`: Debian's /usr/bin/chromium through playwright (never a downloaded browser);
+- `page`: a fresh page at 1366×768; `new_page(width, height)` for other viewports;
+- `screenshot(page, name)`: a full-page PNG in tests/artifacts/ (gitignored) to look at.
+Helpers: `open_app(page, url)` and `wait_idle(page)` wait until the script run has finished.
+Every test here is marked `browser`; without chromium they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+DESKTOP = (1366, 768)
+TABLET = (820, 1180)
+STARTUP_SECONDS = 60
+RUN_TIMEOUT_MS = 60_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of this folder `browser` (select with -m browser, leave out with
+    -m 'not browser')."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the worked example's store for the served app (the app only reads it)."""
+    path = tmp_path_factory.mktemp("browser") / "kpi.duckdb"
+    shutil.copyfile(_example_store_file, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(app_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of the dashboard served over `app_store`; stopped after the session."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "KPI_DB": str(app_store), "KPI_LANG": "en",
+           "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
+               "--server.headless", "true", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _healthy(url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {log_path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make system-deps installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser) -> Iterator[Callable[..., object]]:
+    """`new_page(width, height)`: a page in a context of its own (no shared cookies/storage)."""
+    contexts = []
+
+    def make(width: int = DESKTOP[0], height: int = DESKTOP[1]):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="en-GB", timezone_id="Asia/Jakarta")
+        context.set_default_timeout(RUN_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page(*DESKTOP)
+
+
+def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until Streamlit is connected and has finished running the script."""
+    page.wait_for_selector('[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-test-script-state]');
+            return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                && !document.querySelector('[data-testid="stSkeleton"]');
+        }""", timeout=timeout_ms)
+    # Plotly draws after the script run has finished.
+    page.wait_for_timeout(400)
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+
+
+def take_screenshot(page, name: str) -> Path:
+    """Save a full-page PNG as tests/artifacts/<name>.png and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its main section, not the document: grow the viewport to the
+    # section's height for the shot, then put it back.
+    viewport = page.viewport_size
+    height = page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMain"]');
+        return main ? main.scrollHeight : document.documentElement.scrollHeight;
+    }""")
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height)})
+    page.wait_for_timeout(500)  # plotly re-lays out on resize
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
+    return path
+
+
+@pytest.fixture
+def screenshot() -> Callable[..., Path]:
+    """`screenshot(page, name)`: see take_screenshot."""
+    return take_screenshot
+
+
+@pytest.fixture
+def goto(app_url: str) -> Callable[..., None]:
+    """`goto(page, "unit?unit=PKM-1")`: open a path of the app and wait for its run to end."""
+
+    def open_path(page, path: str = "") -> None:
+        open_app(page, f"{app_url}/{path.lstrip('/')}")
+
+    return open_path
+
+
+@pytest.fixture
+def idle() -> Callable[..., None]:
+    """`idle(page)`: wait until the script run that an interaction started has finished."""
+    return wait_idle

@@ -1,0 +1,193 @@
+"""The Satisfaction (SKM) page on the contract's worked example: IKM, grade, elements, sample
+size against the Krejcie–Morgan minimum, breakdowns and comments, checked against
+expected/ikm.json and the example's survey.csv (its whole range lies in the first quarter)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from analyst_pages import keep_clicks
+from dashboard_views import EXPECTED_DIR, expected, no_exceptions, open_view, texts
+from streamlit.testing.v1 import AppTest
+
+from kpi.i18n import t
+
+EXAMPLE_DIR = EXPECTED_DIR.parent
+
+QUARTER = "2026-01-01"
+UNIT_NAMES = {"DINKES": "Dinas Kesehatan Contoh", "PKM-1": "Puskesmas Contoh Satu",
+              "PKM-2": "Puskesmas Contoh Dua", "DUKCAPIL": "Disdukcapil Contoh"}
+GRADE_WORDS = {"en": {"A": "Very good", "B": "Good", "C": "Poor", "D": "Very poor"}}
+
+
+def open_skm(store, monkeypatch, *, lang="en", **query) -> AppTest:
+    at = open_view(store, monkeypatch, "satisfaction", lang=lang, **query)
+    no_exceptions(at)
+    return at
+
+
+def ikm_rows() -> dict[str, dict]:
+    return {row["unit_code"]: row for row in expected("ikm")}
+
+
+def two_decimals(value: float, lang: str) -> str:
+    """Written here without the app's formatter: 75.84 in English, 75,84 in Indonesian."""
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def grade_label(row: dict, lang: str) -> str:
+    """`C · Kurang Baik` in Indonesian (the contract's label), `C · Poor` in English."""
+    label = row["label"] if lang == "id" else GRADE_WORDS["en"][row["grade"]]
+    return f"{row['grade']} · {label}"
+
+
+def weakest(row: dict) -> str:
+    return min(row["nrr"], key=lambda element: (row["nrr"][element], element))
+
+
+def table_with(at: AppTest, column: str):
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def survey_rows() -> list[dict]:
+    with (EXAMPLE_DIR / "survey.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_unit_shows_the_contract_ikm_grade_and_sample(example_store, monkeypatch, lang):
+    at = open_skm(example_store, monkeypatch, lang=lang, grain="quarter", period=QUARTER)
+    table = table_with(at, t("skmpage.col_ikm", lang)).set_index(t("skmpage.col_code", lang))
+    too_small = t("grade.sample_too_small", lang)
+    for code, row in ikm_rows().items():
+        shown = table.loc[code]
+        assert shown[t("skmpage.col_ikm", lang)] == two_decimals(row["ikm"], lang)
+        assert shown[t("skmpage.col_grade", lang)] == grade_label(row, lang)
+        assert shown[t("skmpage.col_n", lang)] == str(row["n"])
+        assert shown[t("skmpage.col_min_sample", lang)] == str(row["min_sample"])
+        assert row["sample_ok"] is False
+        assert shown[t("skmpage.col_sample", lang)].endswith(too_small)
+        assert shown[t("skmpage.col_weakest", lang)] == t(f"element.{weakest(row)}", lang)
+
+
+def test_the_indonesian_page_says_sample_too_small_in_the_glossary_words(example_store,
+                                                                         monkeypatch):
+    at = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER)
+    [warning] = texts(at.warning)
+    assert warning.startswith("Jumlah sampel belum memenuhi minimum untuk 4 dari 4 unit")
+    for code, row in ikm_rows().items():
+        if code != "*":
+            assert f"{UNIT_NAMES[code]} ({row['n']} dari {row['min_sample']})" in warning
+
+
+def test_the_title_and_headline_give_the_city(example_store, monkeypatch):
+    city = ikm_rows()["*"]
+    at = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER)
+    [title] = texts(at.header)
+    assert title.startswith(f"IKM kota {two_decimals(city['ikm'], 'id')}, mutu C · Kurang Baik")
+    assert t(f"element.{weakest(city)}", "id") in title  # Biaya/Tarif, by a hair over u1
+    metrics = {metric.label: (metric.value, metric.proto.delta) for metric in at.metric}
+    assert metrics[t("skmpage.city_ikm", "id")] == ("75,96", "C · Kurang Baik")
+    assert metrics[t("grade.respondents", "id")] == (str(city["n"]),
+                                                      f"minimum {city['min_sample']}")
+    assert any(t("grade.sample_too_small", "id") in text for text in texts(at.markdown))
+
+
+def test_english_numbers_and_grade_words(example_store, monkeypatch):
+    at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
+    [title] = texts(at.header)
+    assert title.startswith("City IKM 75.96, grade C · Poor")
+    assert "Sample too small for 4 of 4 units" in texts(at.warning)[0]
+
+
+def test_the_page_opens_on_the_quarter(example_store, monkeypatch):
+    # No period in the link: SKM is reported per quarter, the newest one here (Q1 2026).
+    at = open_skm(example_store, monkeypatch, lang="en")
+    assert at.query_params["grain"] == "quarter"
+    assert at.query_params["period"] == QUARTER
+    table = table_with(at, t("skmpage.col_ikm", "en")).set_index(t("skmpage.col_code", "en"))
+    assert table.loc["DINKES", t("skmpage.col_ikm", "en")] == "75.84"
+
+
+def test_a_week_offers_the_quarter_around_it(example_store, monkeypatch):
+    keep_clicks(monkeypatch)
+    at = open_skm(example_store, monkeypatch, lang="en", grain="week", period="2026-03-16")
+    hint = t("skmpage.short_period", "en", grain=t("filters.grain_week", "en").lower())
+    assert hint in texts(at.info)
+    [switch] = [button for button in at.button if button.label.startswith("Show ")]
+    at = switch.click().run()
+    no_exceptions(at)
+    assert (at.query_params["grain"], at.query_params["period"]) == ("quarter", QUARTER)
+    assert texts(at.header)[0].startswith("City IKM 75.96")
+
+
+def test_the_element_table_has_every_nrr(example_store, monkeypatch):
+    at = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER)
+    first_element = t("skmpage.element_axis", "id", code="U1", name=t("element.u1", "id"))
+    table = table_with(at, first_element).set_index(t("skmpage.col_unit", "id"))
+    for code, row in ikm_rows().items():
+        name = UNIT_NAMES.get(code, t("skmpage.city", "id"))
+        for index, element in enumerate(row["nrr"], start=1):
+            column = t("skmpage.element_axis", "id", code=f"U{index}",
+                       name=t(f"element.{element}", "id"))
+            assert table.loc[name, column] == two_decimals(row["nrr"][element], "id")
+
+
+def test_charts_and_downloads(example_store, monkeypatch):
+    at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
+    # heatmap, sample size, trend, and one breakdown chart per tab (service, gender, education,
+    # age group)
+    assert len(at.get("plotly_chart")) == 7
+    csv_buttons = [button for button in at.get("download_button")
+                   if button.proto.label == t("download.csv", "en")]
+    # per unit, element scores, four breakdowns, comments
+    assert len(csv_buttons) == 7
+
+
+def test_breakdown_by_gender_counts_the_respondents(example_store, monkeypatch):
+    at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
+    group = t("skmpage.col_group", "en")
+    tables = [frame.value for frame in at.dataframe if group in frame.value.columns]
+    genders = next(frame for frame in tables if "L" in set(frame[group]))
+    counts = {}
+    for row in survey_rows():
+        key = row["respondent_gender"] or t("skmpage.not_stated", "en")
+        counts[key] = counts.get(key, 0) + 1
+    shown = dict(zip(genders[group], genders[t("skmpage.col_n", "en")], strict=True))
+    assert shown == {key: str(value) for key, value in counts.items()}
+
+
+@pytest.mark.parametrize("search", ["antrian", "AC"])
+def test_comments_search_is_case_insensitive(example_store, monkeypatch, search):
+    keep_clicks(monkeypatch)
+    at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
+    at.text_input(key="skm-comment-search").input(search).run()
+    no_exceptions(at)
+    wanted = [row for row in survey_rows() if search.lower() in row["comment"].lower()]
+    assert wanted, "the example has comments to find"
+    assert t("skmpage.comments_count", "en", count=len(wanted)) in texts(at.caption)
+    comments = table_with(at, t("skmpage.col_comment", "en"))[t("skmpage.col_comment", "en")]
+    assert len(comments) == len(wanted)
+    assert all(search.lower() in comment.lower() for comment in comments)
+
+
+def test_one_unit_in_detail(example_store, monkeypatch):
+    at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER,
+                  unit="PKM-1")
+    assert t("skmpage.comments_title", "en", unit=UNIT_NAMES["PKM-1"]) in texts(at.subheader)
+    comments = table_with(at, t("skmpage.col_comment", "en"))
+    assert set(comments[t("skmpage.col_unit", "en")]) == {UNIT_NAMES["PKM-1"]}
+    wanted = [row for row in survey_rows() if row["unit_code"] == "PKM-1" and row["comment"]]
+    assert len(comments) == len(wanted)
+
+
+def test_weakest_element_and_sample_share():
+    from kpi import skm
+
+    assert skm.weakest_element({"u1": 3.0, "u2": 2.5, "u3": 2.5, "u4": None}) == "u2"
+    assert skm.weakest_element({"u1": None}) is None
+    assert skm.sample_share(122, 229) == pytest.approx(53.275, abs=1e-3)
+    assert skm.sample_share(0, 0) == 100.0
+    assert skm.nrr_of_grade("B") == pytest.approx(76.61 / 25)

@@ -1,0 +1,246 @@
+"""The shared sidebar filters: period grain, period, unit type and parent unit.
+
+Each filter lives in three places, and this module keeps them in step:
+- the widget (the user's latest choice on this page);
+- the URL query parameters `grain`, `period`, `type`, `parent`, so that a copied link reproduces
+  the view;
+- a plain session_state mirror, because Streamlit drops a widget's state when a page that does
+  not draw it runs (a page switch), and page switches drop the query parameters.
+The rule: a URL value that differs from the mirror came from outside the session's own runs
+(a followed link, a page link with query parameters) and wins; otherwise the widget wins, then the
+mirror, then the default. Every run ends with widget, mirror and URL equal.
+
+Pages call `sidebar_filters(ctx)` and get a `Filters`; `units_in_scope` applies the unit-type
+and parent filters to the unit tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from kpi import metrics
+from kpi.i18n import fmt_date, has_key, t
+from ui.data import load
+from ui.state import keep_in_url
+
+GRAINS = metrics.PERIODS
+DEFAULT_GRAIN = "week"
+# How far back trends and sparklines reach from the chosen period, per grain.
+HISTORY_PERIODS = {"day": 42, "week": 26, "month": 18, "quarter": 12, "year": 10}
+ALL = ""  # the option meaning "no filter" for unit type and parent
+
+_WIDGET_PREFIX = "kinerja_filter_"
+_MIRROR_PREFIX = "kinerja_kept_"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selected. `period_start`…`period_end` is the chosen period (both dates
+    included); `date_from`…`date_to` is the history window ending with it (for trends and
+    sparklines: HISTORY_PERIODS periods, never before the first data). `unit_type` and
+    `parent` are None when not filtered."""
+
+    grain: str
+    period_start: dt.date
+    period_end: dt.date
+    date_from: dt.date
+    date_to: dt.date
+    unit_type: str | None
+    parent: str | None
+
+    @property
+    def previous_start(self) -> dt.date:
+        """The first date of the period before the chosen one."""
+        return metrics.previous_period(self.period_start, self.grain)
+
+    def url_params(self, *, unit_filters: bool = True) -> dict[str, str]:
+        """The query parameters that reproduce this selection (for st.page_link); without the
+        unit type and parent for a page about one unit."""
+        params = {"grain": self.grain, "period": self.period_start.isoformat()}
+        if not unit_filters:
+            return params
+        if self.unit_type:
+            params["type"] = self.unit_type
+        if self.parent:
+            params["parent"] = self.parent
+        return params
+
+
+# -- periods -------------------------------------------------------------------------------
+def period_end(start: dt.date, grain: str) -> dt.date:
+    """The last date of the `grain` period that starts on `start`."""
+    return metrics.next_period(start, grain) - dt.timedelta(days=1)
+
+
+def period_starts(first: dt.date, last: dt.date, grain: str) -> list[dt.date]:
+    """The first dates of every `grain` period touching [first, last], newest first."""
+    starts = []
+    start = metrics.period_start(first, grain)
+    while start <= last:
+        starts.append(start)
+        start = metrics.next_period(start, grain)
+    return starts[::-1]
+
+
+def last_complete_period(starts: Sequence[dt.date], last_data_day: dt.date, grain: str,
+                         today: dt.date | None = None) -> dt.date:
+    """The newest period (of `starts`, newest first) that is over: it ends on or before the
+    last day with data, or before today (data often stops on a Saturday because offices close
+    on Sunday, and that week is still complete). The newest period when none is over yet."""
+    today = today or dt.date.today()
+    over_by = max(last_data_day, today - dt.timedelta(days=1))
+    for start in starts:
+        if period_end(start, grain) <= over_by:
+            return start
+    return starts[0]
+
+
+def date_range_label(first: dt.date, last: dt.date, lang: str) -> str:
+    """`16–22 Nov 2026`, `28 Sep – 4 Oct 2026`, `29 Dec 2025 – 4 Jan 2026` in the language."""
+    if first == last:
+        return fmt_date(first, lang, "d MMM y")
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{fmt_date(first, lang, 'd')}–{fmt_date(last, lang, 'd MMM y')}"
+    if first.year == last.year:
+        return f"{fmt_date(first, lang, 'd MMM')} – {fmt_date(last, lang, 'd MMM y')}"
+    return f"{fmt_date(first, lang, 'd MMM y')} – {fmt_date(last, lang, 'd MMM y')}"
+
+
+def period_label(start: dt.date, grain: str, lang: str) -> str:
+    """A period as people name it: `Week 47 · 16–22 Nov 2026`, `Minggu 47 · 16–22 Nov 2026`,
+    `November 2026`, `Q4 2026 · Oct–Dec`, `2026`, `Mon 16 Nov 2026`."""
+    end = period_end(start, grain)
+    if grain == "day":
+        return fmt_date(start, lang, "EEE d MMM y")
+    if grain == "week":
+        return t("filters.period_week", lang, week=start.isocalendar().week,
+                 dates=date_range_label(start, end, lang))
+    if grain == "month":
+        return fmt_date(start, lang, "MMMM y")
+    if grain == "quarter":
+        months = f"{fmt_date(start, lang, 'MMM')}–{fmt_date(end, lang, 'MMM')}"
+        return t("filters.period_quarter", lang, quarter=(start.month - 1) // 3 + 1,
+                 year=start.year, months=months)
+    return str(start.year)
+
+
+def grain_label(grain: str, lang: str) -> str:
+    return t(f"filters.grain_{grain}", lang)
+
+
+def unit_type_label(unit_type: str, lang: str) -> str:
+    """The translated name of a unit type; the code itself for a type the catalogue lacks."""
+    key = f"filters.unit_types.{unit_type}"
+    return t(key, lang) if has_key(key, lang) else unit_type
+
+
+# -- unit scope ------------------------------------------------------------------------------
+def units_in_scope(tree: pd.DataFrame, filters: Filters) -> list[str]:
+    """Codes of the units (tree order) of the chosen type that lie under the chosen parent
+    (the parent itself included, as a unit's KPIs cover its subtree)."""
+    chosen = tree
+    if filters.parent:
+        under = chosen["path"].map(lambda path: filters.parent in list(path))
+        chosen = chosen[under | (chosen["unit_code"] == filters.parent)]
+    if filters.unit_type:
+        chosen = chosen[chosen["type"] == filters.unit_type]
+    return chosen["unit_code"].tolist()
+
+
+def unit_label(tree: pd.DataFrame, code: str) -> str:
+    """`Name (CODE)` of a unit; the code alone when the tree does not know it."""
+    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    return f"{names[code]} ({code})" if code in names else code
+
+
+# -- widget / URL / session synchronisation ---------------------------------------------------
+def synced_choice(name: str, options: Sequence[str], default: str, *,
+                  widget: Callable[..., object], **widget_args: object) -> str:
+    """Draw `widget` (e.g. st.selectbox) for the URL parameter `name` over `options` and
+    return the chosen option, keeping widget, URL and session mirror in step (module docstring).
+    Other pages (compare, satisfaction) may use it for their own URL-backed choices."""
+    widget_key = _WIDGET_PREFIX + name
+    mirror_key = _MIRROR_PREFIX + name
+    from_url = st.query_params.get(name)
+    mirror = st.session_state.get(mirror_key)
+    current = st.session_state.get(widget_key)
+    if from_url is not None and from_url != mirror and from_url in options:
+        value = from_url
+    elif current in options:
+        value = current
+    elif mirror in options:
+        value = mirror
+    else:
+        value = default
+    # Always hand the value to the widget: a widget drawn by another page has another id, and
+    # a state left over from there would not reach this one.
+    st.session_state[widget_key] = value
+    chosen = widget(options=list(options), key=widget_key, **widget_args)
+    chosen = chosen if chosen in options else default
+    st.session_state[mirror_key] = chosen
+    keep_in_url(**{name: chosen})
+    return chosen
+
+
+def forget_choice(name: str) -> None:
+    """Drop a remembered choice (e.g. the period when the grain changes)."""
+    st.session_state.pop(_WIDGET_PREFIX + name, None)
+    st.session_state.pop(_MIRROR_PREFIX + name, None)
+
+
+def sidebar_filters(ctx, *, unit_filters: bool = True,
+                    default_grain: str = DEFAULT_GRAIN) -> Filters | None:
+    """Draw the shared filters in the sidebar and return the selection; None when the store has
+    no dated data yet (the page then says so). `unit_filters=False` leaves out unit type and
+    parent (a page about one unit). `default_grain` is the grain before the user has chosen
+    one in this session (the Satisfaction page reports SKM per quarter)."""
+    lang = ctx.lang
+    first, last = load(metrics.data_range)
+    if first is None or last is None:
+        return None
+    with st.sidebar:
+        st.subheader(t("filters.heading", lang))
+        previous_grain = st.session_state.get(_MIRROR_PREFIX + "grain")
+        grain = synced_choice("grain", GRAINS, default_grain, widget=st.selectbox,
+                              label=t("filters.grain", lang),
+                              format_func=lambda g: grain_label(g, lang))
+        if previous_grain is not None and previous_grain != grain \
+                and st.query_params.get("period") == st.session_state.get(_MIRROR_PREFIX + "period"):
+            # The user switched grain: a period of the old grain means nothing in the new one.
+            forget_choice("period")
+            keep_in_url(period=None)
+        starts = period_starts(first, last, grain)
+        default = last_complete_period(starts, last, grain)
+        iso = [start.isoformat() for start in starts]
+        chosen = synced_choice("period", iso, default.isoformat(), widget=st.selectbox,
+                               label=t("filters.period", lang),
+                               format_func=lambda s: period_label(dt.date.fromisoformat(s),
+                                                                  grain, lang),
+                               help=t("filters.period_help", lang))
+        start = dt.date.fromisoformat(chosen)
+        unit_type = parent = None
+        if unit_filters:
+            tree = load(metrics.unit_tree)
+            types = sorted(tree["type"].dropna().unique().tolist())
+            unit_type = synced_choice("type", [ALL, *types], ALL, widget=st.selectbox,
+                                      label=t("filters.unit_type", lang),
+                                      format_func=lambda u: t("filters.all_types", lang)
+                                      if u == ALL else unit_type_label(u, lang)) or None
+            parents = [code for code in tree["unit_code"]
+                       if (tree["parent_code"] == code).any()]
+            parent = synced_choice("parent", [ALL, *parents], ALL, widget=st.selectbox,
+                                   label=t("filters.parent", lang),
+                                   format_func=lambda p: t("filters.all_parents", lang)
+                                   if p == ALL else unit_label(tree, p)) or None
+    end = period_end(start, grain)
+    window_start = start
+    for _ in range(HISTORY_PERIODS[grain] - 1):
+        window_start = metrics.previous_period(window_start, grain)
+    return Filters(grain=grain, period_start=start, period_end=end,
+                   date_from=max(window_start, metrics.period_start(first, grain)),
+                   date_to=end, unit_type=unit_type, parent=parent)

@@ -1,0 +1,49 @@
+"""KPI tiles: a KPI's value, its change against the previous period (with the words better or
+worse, not colour alone), a sparkline of its recent history, and its status as icon and word."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from kpi import metrics
+from kpi.i18n import t
+from ui import labels
+
+TILE_WIDTH = 212  # px: four fit beside the sidebar at 1366 px, three on an 820 px tablet
+
+
+def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: str) -> None:
+    """One bordered tile. `row` is the KPI's row of metrics.overview (None when absent)."""
+    info = metrics.KPIS[kpi]
+    value = None if row is None else row["value"]
+    change = None if row is None else row["change"]
+    status = "none" if row is None else row["status"]
+    target = None if row is None else row["target"]
+    direction = labels.change_direction(kpi, change)
+    with st.container(border=True, width=TILE_WIDTH, height="stretch"):
+        st.metric(
+            labels.kpi_short(kpi, lang), labels.format_value(kpi, value, lang),
+            delta=None if direction is None else 0 if direction == "same"
+            else labels.format_change(kpi, change, lang),
+            delta_color="normal" if info.better == "higher" else "inverse",
+            delta_description=t(f"status_ui.{direction}", lang) if direction else None,
+            chart_data=list(sparkline) if len(sparkline) > 1 else None,
+            help=f"**{labels.kpi_name(kpi, lang)}**. {labels.kpi_help(kpi, lang)}",
+        )
+        st.markdown(labels.status_markdown(status, lang, has_value=not labels.is_missing(value)))
+        if not labels.is_missing(target):
+            st.caption(t("status_ui.target", lang, value=labels.format_value(kpi, target, lang)))
+
+
+def kpi_tiles(rows: pd.DataFrame, history: pd.DataFrame, lang: str) -> None:
+    """A tile per KPI, flowing into as many per row as the screen holds (four on a laptop,
+    three on a tablet held upright). `rows`: one unit's metrics.overview rows; `history`: its
+    metrics.kpi_values over the window (for the sparklines)."""
+    by_kpi = rows.set_index("kpi")
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for kpi in metrics.KPIS:
+            kpi_tile(kpi, by_kpi.loc[kpi] if kpi in by_kpi.index else None,
+                     history[history["kpi"] == kpi]["value"].tolist(), lang)
