@@ -1,0 +1,319 @@
+"""Column mappings: how a file's own column names become the contract's (section 1).
+
+Queue systems and survey tools export their own headers (`Kode Unit`, `Waktu Datang`,
+`No Antrian`…). A mapping says, for each column of the file, which contract column it is, or
+None to drop it. `suggest` proposes one from common English and Indonesian names; an analyst can
+save a mapping under a name and reuse it for next week's file from the same system. The mapping
+is handed to `kpi.ingest.ingest_file(column_map=…)`, which does all the validation of values.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from kpi.errors import InputRejected
+
+# Names other systems use for each contract column, written as `normalize` leaves them. A name
+# may stand for different columns in different kinds (`tanggal`); `suggest` only looks among the
+# columns of the chosen kind, so within one kind every name must point to one column.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "unit_code": ("kode unit", "kd unit", "unit", "unit id", "id unit", "kode satker",
+                  "kode opd", "kode puskesmas", "kode unit layanan", "unit kode"),
+    "service_code": ("kode layanan", "kd layanan", "layanan", "service", "service id",
+                     "id layanan", "kode jenis layanan", "jenis layanan kode"),
+    "ticket_id": ("no antrian", "nomor antrian", "no antrean", "nomor antrean", "antrian",
+                  "nomor tiket", "no tiket", "tiket", "ticket", "ticket no", "ticket number",
+                  "queue number", "queue no", "id antrian", "no urut"),
+    "arrived_at": ("waktu datang", "jam datang", "waktu kedatangan", "kedatangan", "datang",
+                   "tanggal datang", "waktu daftar", "arrival", "arrival time", "arrived",
+                   "check in", "checkin", "tanggal", "date", "waktu"),
+    "started_at": ("jam mulai", "waktu mulai", "mulai", "waktu dilayani", "waktu panggil",
+                   "jam panggil", "start", "start time", "started", "called at"),
+    "completed_at": ("jam selesai", "waktu selesai", "selesai", "end", "end time", "finished",
+                     "finish time", "completed", "done at"),
+    "outcome": ("status", "hasil", "status layanan", "status antrian", "result"),
+    "channel": ("kanal", "saluran", "media", "jalur", "via"),
+    "name": ("nama", "nama unit", "nama layanan", "nama unit layanan", "unit name",
+             "service name"),
+    "type": ("jenis", "jenis unit", "tipe", "tipe unit", "unit type", "kategori"),
+    "parent_code": ("kode induk", "induk", "parent", "parent unit", "unit induk", "parent id"),
+    "district": ("kecamatan", "wilayah", "kec"),
+    "standard_minutes": ("standar waktu", "standar menit", "waktu standar", "standar pelayanan",
+                         "jangka waktu", "jangka waktu penyelesaian", "standard time",
+                         "standard", "sla minutes", "sla"),
+    "response_id": ("id responden", "no responden", "nomor responden", "id survei",
+                    "no survei", "nomor survei", "id respon", "response", "response no",
+                    "respondent id"),
+    "submitted_at": ("tanggal survei", "waktu survei", "waktu isi", "tanggal isi",
+                     "waktu pengisian", "tanggal pengisian", "tanggal", "date", "waktu",
+                     "submitted", "timestamp", "submission time"),
+    **{f"u{i}": (f"unsur {i}", f"unsur{i}", f"u {i}", f"q{i}", f"pertanyaan {i}", f"p{i}",
+                 f"nilai unsur {i}") for i in range(1, 10)},
+    "respondent_gender": ("jenis kelamin", "kelamin", "jk", "gender", "sex"),
+    "respondent_age": ("umur", "usia", "age"),
+    "respondent_education": ("pendidikan", "pendidikan terakhir", "education"),
+    "comment": ("komentar", "saran", "masukan", "saran dan masukan", "catatan", "comments",
+                "keterangan", "remarks"),
+    "kpi": ("indikator", "indikator kinerja", "kode indikator", "indicator", "measure"),
+    "target": ("sasaran", "nilai target", "target value"),
+    "valid_from": ("berlaku dari", "berlaku mulai", "mulai berlaku", "dari tanggal",
+                   "tanggal mulai", "tanggal", "valid from", "from", "start date"),
+    "valid_to": ("berlaku sampai", "berlaku hingga", "sampai tanggal", "tanggal akhir",
+                 "valid to", "valid until", "to", "end date"),
+    "amber_pct": ("toleransi", "toleransi persen", "batas kuning", "amber", "amber percent",
+                  "tolerance"),
+}
+
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
+
+# The reasons column of a rejected-rows file: dropped by default when the fixed file comes back.
+REASON_COLUMN = "rejected_because"
+
+
+def normalize(name: str) -> str:
+    """A column name compared loosely: lower case, every run of other characters one space."""
+    return _NOT_ALPHANUMERIC.sub(" ", str(name).strip().lower()).strip()
+
+
+DROP_BY_DEFAULT = frozenset({normalize(REASON_COLUMN)})
+
+
+def contract_columns(kind: str) -> tuple[str, ...]:
+    """The required then optional columns of `kind` (from kpi.ingest, the one list)."""
+    from kpi.ingest import OPTIONAL, REQUIRED
+
+    return tuple(REQUIRED[kind]) + tuple(OPTIONAL[kind])
+
+
+def suggest(columns: list[str], kind: str) -> dict[str, str | None]:
+    """For every column of the file: the contract column of `kind` it most likely is, or None.
+
+    A column named like a contract column (ignoring case, spaces and punctuation) is that
+    column; otherwise the first synonym match wins. No contract column is proposed twice.
+    """
+    # (rank, target) per loose name: the contract's own name ranks first, then the synonyms in
+    # their listed order, so `Waktu Datang` beats a plain `Tanggal` for arrived_at.
+    ranked: dict[str, list[tuple[int, str]]] = {}
+    for target in contract_columns(kind):
+        for rank, alias in enumerate((target, *SYNONYMS.get(target, ()))):
+            ranked.setdefault(normalize(alias), []).append((rank, target))
+    candidates = sorted((rank, position, target)
+                        for position, column in enumerate(columns)
+                        for rank, target in ranked.get(normalize(column), ()))
+    mapping: dict[str, str | None] = {column: None for column in columns}
+    taken: set[str] = set()
+    for _rank, position, target in candidates:
+        column = columns[position]
+        if mapping[column] is None and target not in taken:
+            mapping[column] = target
+            taken.add(target)
+    return mapping
+
+
+def apply_saved(columns: list[str], kind: str, saved: dict[str, str | None]) -> dict[str, str | None]:
+    """A saved mapping applied to this file: its entries for the columns it knows, suggestions
+    for new columns (a suggestion never takes a contract column the saved mapping uses)."""
+    known = {normalize(source): target for source, target in saved.items()}
+    mapping = {column: known[normalize(column)] for column in columns if normalize(column) in known}
+    used = {target for target in mapping.values() if target}
+    for column, target in suggest([c for c in columns if c not in mapping], kind).items():
+        mapping[column] = target if target not in used else None
+    return {column: mapping[column] for column in columns}
+
+
+def guess_kind(columns: list[str]) -> str | None:
+    """The kind of a file from its header: kpi.ingest.detect_kind on the names as they are,
+    else the one kind whose required columns the suggestions cover (the most columns wins)."""
+    from kpi.ingest import KINDS, REQUIRED, detect_kind
+
+    kind = detect_kind(columns)
+    if kind:
+        return kind
+    covered = []
+    for candidate in KINDS:
+        targets = {t for t in suggest(columns, candidate).values() if t}
+        if set(REQUIRED[candidate]) <= targets:
+            covered.append((len(targets), candidate))
+    covered.sort(reverse=True)
+    if covered and (len(covered) == 1 or covered[0][0] > covered[1][0]):
+        return covered[0][1]
+    return None
+
+
+def is_identity(mapping: dict[str, str | None]) -> bool:
+    """True when every column already carries its contract name (no mapping needed)."""
+    return all(target is not None and normalize(source) == normalize(target)
+               for source, target in mapping.items())
+
+
+def unmapped_required(mapping: dict[str, str | None], kind: str) -> list[str]:
+    """The required columns of `kind` no file column is mapped to."""
+    from kpi.ingest import REQUIRED
+
+    mapped = set(mapping.values())
+    return [column for column in REQUIRED[kind] if column not in mapped]
+
+
+def check_mapping(mapping: dict[str, str | None], kind: str, *, undecided: int = 0) -> None:
+    """Raise InputRejected when `mapping` cannot be used for `kind`: a required column left
+    unmapped, one contract column chosen for two file columns, or a name that is not a column.
+
+    With `undecided` file columns (neither matched nor left out) a missing required column is
+    left to the import, which names misspelt and extra columns with a suggestion."""
+    allowed = set(contract_columns(kind))
+    unknown = sorted({t for t in mapping.values() if t is not None and t not in allowed})
+    if unknown:
+        raise InputRejected(
+            f"{', '.join(unknown)} is not a column of {kind} files.",
+            key="mapping.unknown_target", columns=", ".join(unknown), kind=kind)
+    targets = [t for t in mapping.values() if t is not None]
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise InputRejected(
+            f"Several file columns are mapped to {', '.join(twice)}; choose one.",
+            key="mapping.duplicate_target", columns=", ".join(twice))
+    missing = unmapped_required(mapping, kind)
+    if missing and not undecided:
+        raise InputRejected(
+            f"Required column(s) {', '.join(missing)} are not mapped to any column of the file.",
+            key="mapping.unmapped_required", columns=", ".join(missing))
+
+
+# -- saved mappings ---------------------------------------------------------------------------
+def save_mapping(store, name: str, kind: str, mapping: dict[str, str | None], *,
+                 by: str | None = None) -> None:
+    """Save `mapping` for `kind` under `name`, replacing a mapping of that name."""
+    name = name.strip()
+    if not name:
+        raise InputRejected("A saved mapping needs a name.", key="mapping.name_missing")
+    check_mapping(mapping, kind)
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
+        cur.execute(
+            "INSERT INTO column_mappings (name, kind, mapping, saved_by, saved_at) VALUES (?, ?, ?, ?, ?)",
+            [name, kind, json.dumps(mapping, ensure_ascii=False), by,
+             dt.datetime.now().replace(microsecond=0)])
+
+
+def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
+    """name, kind, mapping (dict), saved_by, saved_at of the saved mappings (of `kind`), by name."""
+    frame = store.query_df(
+        "SELECT name, kind, mapping, saved_by, saved_at FROM column_mappings "
+        "WHERE $kind IS NULL OR kind = $kind ORDER BY name", {"kind": kind})
+    frame["mapping"] = [json.loads(text) for text in frame["mapping"]]
+    return frame
+
+
+def load_mapping(store, name: str) -> tuple[str, dict[str, str | None]]:
+    """(kind, mapping) of the saved mapping `name`."""
+    rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?", [name])
+    if not rows:
+        raise InputRejected(f"There is no saved mapping named {name!r}.",
+                            key="mapping.not_found", name=name)
+    return rows[0][0], json.loads(rows[0][1])
+
+
+def delete_mapping(store, name: str) -> None:
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
+
+
+# -- the file's own rows: preview, rejected rows, templates -----------------------------------
+def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The file's rows as text under its own header, with their `line` in the file (header =
+    line 1): the first `limit` rows, or those at `lines`. Reads what kpi.ingest reads (same
+    form, separator and header), but never judges the values."""
+    from kpi.ingest import _open_source  # the one reader of forms, separators and headers
+
+    source = _open_source(Path(path), Path(path).name)
+    header = _unique_names(source.header)
+    wanted: list[tuple[int, list[str]]] = []
+    if source.frame is not None:  # xlsx: every cell is text already
+        for position, values in enumerate(source.frame.itertuples(index=False), start=2):
+            if lines is None or position in lines:
+                wanted.append((position, ["" if pd.isna(v) else str(v) for v in values]))
+            if _enough(wanted, lines, limit):
+                break
+    else:
+        opener = gzip.open if source.form == "gzip" else Path.open
+        with opener(Path(path), "rb") as handle:
+            text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
+            reader = csv.reader(text, delimiter=source.delimiter)
+            next(reader, None)
+            start = reader.line_num + 1
+            for values in reader:
+                if values and (lines is None or start in lines):
+                    wanted.append((start, values))
+                if _enough(wanted, lines, limit):
+                    break
+                start = reader.line_num + 1
+    width = len(header)
+    frame = pd.DataFrame([(values + [""] * width)[:width] for _, values in wanted],
+                         columns=header, dtype=object)
+    frame.insert(0, "line", [line for line, _ in wanted])
+    return frame
+
+
+def _enough(found: list, lines: set[int] | None, limit: int | None) -> bool:
+    if lines is not None:
+        return len(found) >= len(lines)
+    return limit is not None and len(found) >= limit
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Header names made unique (`name`, `name (2)`) so that a table can show them."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return names
+
+
+def rejected_rows(path, problems: list, lang: str,
+                  reason_column: str = REASON_COLUMN) -> pd.DataFrame:
+    """The original rows of every line a problem names, with the reasons (in `lang`) in a last
+    column: the file to fix and upload again. Problems without a line are left out."""
+    reasons: dict[int, list[str]] = {}
+    for problem in problems:
+        if problem.line and problem.line > 1:
+            reasons.setdefault(int(problem.line), []).append(problem.message(lang))
+    if not reasons:
+        return pd.DataFrame()
+    frame = read_rows(path, lines=set(reasons))
+    frame[reason_column] = ["; ".join(reasons.get(int(line), [])) for line in frame["line"]]
+    return frame.drop(columns="line")
+
+
+TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
+    "units": {"unit_code": "PKM-PDB", "name": "Puskesmas Padang Bulan", "type": "puskesmas",
+              "parent_code": "", "district": "Medan Baru"},
+    "services": {"unit_code": "PKM-PDB", "service_code": "UMUM", "name": "Poli umum",
+                 "standard_minutes": "45"},
+    "events": {"unit_code": "PKM-PDB", "service_code": "UMUM", "ticket_id": "A-0001",
+               "arrived_at": "2026-11-16 07:45:00", "started_at": "2026-11-16 08:05:00",
+               "completed_at": "2026-11-16 08:20:00", "outcome": "completed",
+               "channel": "counter"},
+    "survey": {"unit_code": "PKM-PDB", "response_id": "R-0001",
+               "submitted_at": "2026-11-16 09:10:00",
+               **{f"u{i}": "3" for i in range(1, 10)}, "service_code": "UMUM",
+               "respondent_gender": "P", "respondent_age": "34", "respondent_education": "SMA",
+               "comment": "Pelayanan cepat"},
+    "targets": {"unit_code": "*", "kpi": "service_time_median", "target": "30",
+                "valid_from": "2026-01-01", "valid_to": "", "amber_pct": "10"},
+}
+
+
+def template_frame(kind: str) -> pd.DataFrame:
+    """A file of `kind` with every contract column and one example row."""
+    example = TEMPLATE_EXAMPLES[kind]
+    return pd.DataFrame([[example.get(column, "") for column in contract_columns(kind)]],
+                        columns=list(contract_columns(kind)))

@@ -1,0 +1,170 @@
+"""Targets & standards: edit the targets and each service's standard minutes, set one target for
+every unit of a type, and see which target applies to every unit and KPI on a day.
+
+Saving goes through kpi.editor, which validates like an upload and writes one batch that Import
+history can undo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from kpi import editor, targets
+from kpi.i18n import fmt_date, fmt_int, fmt_number
+from kpi.ingest import KPI_NAMES
+from kpi.metrics import CITY
+from ui.data import forget_version, load
+from ui.downloads import table_downloads
+from ui.guard import guard
+from ui.labels import format_value, kpi_name
+from ui.problems import show_problems
+
+ctx = guard("targets")
+
+
+def editor_key(name: str) -> str:
+    """The data editor's widget key; a new one after each save so old edits do not linger."""
+    return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"
+
+
+def unit_label(code: str) -> str:
+    return ctx.t("targetspage.all_units") if code == CITY else code
+
+
+def report(result, name: str) -> None:
+    """After Save: nothing changed, the problems (by editor row), or the saved batch."""
+    if result is None:
+        st.info(ctx.t("targetspage.no_changes"), icon=":material/info:")
+    elif not result.ok:
+        show_problems(result.problems, ctx.lang, name=f"{name}-problems", key=f"{name}-problems",
+                      where_key="upload.col_row")
+    else:
+        st.session_state[f"{name}_generation"] = st.session_state.get(f"{name}_generation", 0) + 1
+        st.session_state["targets_message"] = ctx.t(
+            "targetspage.saved", batch=result.batch_id, inserted=fmt_int(result.inserted, ctx.lang),
+            replaced=fmt_int(result.replaced, ctx.lang))
+        forget_version()
+        st.rerun()
+
+
+def targets_tab() -> None:
+    original = load(editor.targets_table)
+    units = load(editor.unit_codes)
+    st.caption(ctx.t("targetspage.targets_help"))
+    edited = st.data_editor(
+        original, key=editor_key("targets_editor"), num_rows="add", hide_index=True,
+        width="stretch",
+        column_config={
+            "unit_code": st.column_config.SelectboxColumn(
+                ctx.t("targetspage.col_unit"), options=[CITY, *units], required=True,
+                format_func=unit_label, help=ctx.t("targetspage.col_unit_help")),
+            "kpi": st.column_config.SelectboxColumn(
+                ctx.t("targetspage.col_kpi"), options=list(KPI_NAMES), required=True,
+                format_func=lambda kpi: kpi_name(kpi, ctx.lang), width="medium"),
+            "target": st.column_config.NumberColumn(ctx.t("targetspage.col_target"),
+                                                    required=True),
+            "valid_from": st.column_config.DateColumn(ctx.t("targetspage.col_valid_from"),
+                                                      required=True, format="YYYY-MM-DD"),
+            "valid_to": st.column_config.DateColumn(ctx.t("targetspage.col_valid_to"),
+                                                    format="YYYY-MM-DD",
+                                                    help=ctx.t("targetspage.col_valid_to_help")),
+            "amber_pct": st.column_config.NumberColumn(
+                ctx.t("targetspage.col_amber"), default=10.0,
+                help=ctx.t("targetspage.col_amber_help")),
+        })
+    if st.button(ctx.t("targetspage.save_targets"), key="targets_save", type="primary",
+                 icon=":material/save:"):
+        report(editor.save_targets(ctx.store, original, edited, by=ctx.user), "targets")
+
+    st.subheader(ctx.t("targetspage.bulk_title"), anchor=False)
+    st.caption(ctx.t("targetspage.bulk_help"))
+    types = load(editor.unit_types)
+    with st.form("targets_bulk", border=True):
+        first, second, third = st.columns(3)
+        unit_type = first.selectbox(ctx.t("targetspage.bulk_type"), types, key="bulk_type")
+        kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPI_NAMES), key="bulk_kpi",
+                               format_func=lambda name: kpi_name(name, ctx.lang))
+        value = third.number_input(ctx.t("targetspage.col_target"), value=0.0, key="bulk_target")
+        first, second, third = st.columns(3)
+        valid_from = first.date_input(ctx.t("targetspage.col_valid_from"), key="bulk_from",
+                                      value=dt.date.today().replace(day=1), format="YYYY-MM-DD")
+        valid_to = second.date_input(ctx.t("targetspage.col_valid_to"), key="bulk_to",
+                                     value=None, format="YYYY-MM-DD",
+                                     help=ctx.t("targetspage.col_valid_to_help"))
+        amber = third.number_input(ctx.t("targetspage.col_amber"), value=10.0, key="bulk_amber")
+        if st.form_submit_button(ctx.t("targetspage.bulk_apply"), icon=":material/done_all:"):
+            if unit_type is None:
+                st.warning(ctx.t("targetspage.bulk_no_type"))
+            else:
+                bulk = editor.with_bulk_target(ctx.store, original, unit_type=unit_type, kpi=kpi,
+                                               target=value, valid_from=valid_from,
+                                               valid_to=valid_to, amber_pct=amber)
+                report(editor.save_targets(ctx.store, original, bulk, by=ctx.user), "targets")
+
+
+def standards_tab() -> None:
+    original = load(editor.services_table)
+    st.caption(ctx.t("targetspage.standards_help"))
+    if original.empty:
+        st.info(ctx.t("targetspage.no_services"))
+        return
+    edited = st.data_editor(
+        original, key=editor_key("services_editor"), num_rows="fixed", hide_index=True,
+        width="stretch", disabled=["unit_code", "service_code"],
+        column_config={
+            "unit_code": st.column_config.TextColumn(ctx.t("targetspage.col_unit")),
+            "service_code": st.column_config.TextColumn(ctx.t("targetspage.col_service")),
+            "name": st.column_config.TextColumn(ctx.t("targetspage.col_service_name"),
+                                                required=True, width="large"),
+            "standard_minutes": st.column_config.NumberColumn(
+                ctx.t("targetspage.col_standard"), help=ctx.t("targetspage.col_standard_help")),
+        })
+    if st.button(ctx.t("targetspage.save_standards"), key="services_save", type="primary",
+                 icon=":material/save:"):
+        report(editor.save_services(ctx.store, original, edited, by=ctx.user), "services")
+
+
+def in_force_tab() -> None:
+    day = st.date_input(ctx.t("targetspage.in_force_day"), value=dt.date.today(),
+                        key="in_force_day", format="YYYY-MM-DD")
+    st.caption(ctx.t("targetspage.in_force_help", day=fmt_date(day, ctx.lang)))
+    frame = load(targets.targets_in_force, day=day)
+    if frame.empty:
+        st.info(ctx.t("targetspage.in_force_none"))
+        return
+    shown = pd.DataFrame({
+        ctx.t("targetspage.col_unit"): [unit_label(code) for code in frame["unit_code"]],
+        ctx.t("targetspage.col_kpi"): [kpi_name(kpi, ctx.lang) for kpi in frame["kpi"]],
+        ctx.t("targetspage.col_target"): [format_value(kpi, value, ctx.lang)
+                                           for kpi, value in zip(frame["kpi"], frame["target"],
+                                                                 strict=True)],
+        ctx.t("targetspage.col_amber"): [fmt_number(value, ctx.lang, 1) for value in frame["amber_pct"]],
+        ctx.t("targetspage.col_valid_from"): [fmt_date(value, ctx.lang) for value in frame["valid_from"]],
+        ctx.t("targetspage.col_valid_to"): [fmt_date(value, ctx.lang) if value else
+                                             ctx.t("targetspage.open_ended")
+                                             for value in frame["valid_to"]],
+        ctx.t("targetspage.col_source"): [
+            ctx.t("targetspage.source_city") if source == CITY else ctx.t("targetspage.source_own")
+            for source in frame["source_unit"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    table_downloads(shown, f"targets-in-force-{day.isoformat()}", ctx.lang, key="in-force")
+
+
+st.title(ctx.t("targetspage.title"))
+st.write(ctx.t("targetspage.intro"))
+message = st.session_state.pop("targets_message", None)
+if message:
+    st.success(message, icon=":material/task_alt:")
+tab_targets, tab_standards, tab_in_force = st.tabs([
+    ctx.t("targetspage.tab_targets"), ctx.t("targetspage.tab_standards"),
+    ctx.t("targetspage.tab_in_force")])
+with tab_targets:
+    targets_tab()
+with tab_standards:
+    standards_tab()
+with tab_in_force:
+    in_force_tab()

@@ -1,0 +1,88 @@
+"""The Upload page in a real browser: files dropped through the file input, columns mapped,
+checked; screenshots of the validation report in both languages (tests/artifacts/).
+
+Only checks (dry runs): the served store is shared by the browser tests and stays unchanged.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kpi.i18n import t
+
+BAD_EVENTS = "\n".join([
+    "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel",
+    "PKM-2,UMUM,BAD-1,2026-02-30 08:00:00,,,no_show,counter",
+    "PKM-2,UMUM,BAD-2,2026-03-24 08:00:00,,2026-03-24 07:00:00,completed,counter",
+    "PKM-9,UMUM,BAD-3,2026-03-24 08:00:00,,,no_show,counter",
+    "PKM-2,XYZ,BAD-4,2026-03-24 08:00:00,,,no_show,counter",
+    "PKM-2,UMUM,BAD-5,2026-03-24 08:00:00,,,no_show,counter",
+    "PKM-2,UMUM,BAD-5,2026-03-24 09:00:00,,,no_show,counter",
+]) + "\n"
+INDONESIAN_EVENTS = "\n".join([
+    "Kode Unit;Kode Layanan;No Antrian;Waktu Datang;Jam Mulai;Jam Selesai;Status;Catatan",
+    "PKM-2;UMUM;ID-1;2026-03-24 08:00:00;2026-03-24 08:05:00;2026-03-24 08:30:00;completed;-",
+    "PKM-2;UMUM;ID-2;2026-03-24 09:00:00;2026-03-24 09:10:00;2026-03-24 09:30:00;completed;-",
+]) + "\n"
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` (its list opens on a click; a click that
+    lands while the page re-renders is tried again)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_role("combobox", name=label, exact=True)
+    item = page.locator('[role="option"]').filter(has_text=option).first
+    for _ in range(3):
+        box.click()
+        try:
+            item.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    item.click()
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_upload_check_and_report(page, goto, idle, screenshot, tmp_path, lang):
+    bad = tmp_path / "events-week13.csv"
+    bad.write_text(BAD_EVENTS, encoding="utf-8")
+    mapped = tmp_path / "antrian-simpus.csv"
+    mapped.write_text(INDONESIAN_EVENTS, encoding="utf-8")
+    goto(page, f"upload?lang={lang}")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        [str(bad), str(mapped)])
+    idle(page)
+    for name in (bad.name, mapped.name):  # both uploaded and shown before anything is clicked
+        page.get_by_role("heading", name=name).wait_for()
+    check = t("upload.validate", lang)
+    # Events first (the columns match), then the Indonesian export with an unknown column.
+    for index, count in ((0, "5"), (1, "1")):
+        page.get_by_role("button", name=check).nth(index).click()
+        idle(page)
+        page.get_by_text(t("upload.problems_found", lang, count=count)).wait_for()
+    assert page.get_by_text(t("upload.valid", lang, rows="2")).count() == 0  # Catatan not matched
+    assert page.get_by_role("button", name=t("upload.commit", lang), exact=True).count() == 0
+    screenshot(page, f"upload-report-{lang}")
+    # Leave the unknown column out: the same file is now valid and may be imported.
+    choose(page, "Catatan", t("mapping.drop", lang))
+    idle(page)
+    assert page.get_by_role("combobox", name="Catatan", exact=True).input_value() == t(
+        "mapping.drop", lang)
+    idle(page)
+    page.get_by_role("button", name=check).nth(1).click()
+    idle(page)
+    screenshot(page, f"upload-mapped-{lang}")
+    page.get_by_text(t("upload.valid", lang, rows="2")).wait_for()
+    assert page.get_by_role("button", name=t("upload.commit", lang), exact=True).count() == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("path", ["history", "targets", "quality"])
+def test_the_other_data_pages_render(page, goto, screenshot, path, lang):
+    goto(page, f"{path}?lang={lang}")
+    title = {"history": "history.title", "targets": "targetspage.title",
+             "quality": "quality.title"}[path]
+    page.get_by_role("heading", name=t(title, lang)).wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, f"{path}-{lang}")

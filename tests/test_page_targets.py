@@ -1,0 +1,150 @@
+"""The Targets & standards page: edits are validated like an upload, saved as a reversible
+batch, and the targets in force are shown per unit and KPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from analyst_pages import click, open_page, run, table_with, texts
+
+from kpi import targets
+from kpi.i18n import t
+from kpi.ingest import list_batches, rollback
+
+TARGETS_EDITOR = "targets_editor_0"
+SERVICES_EDITOR = "services_editor_0"
+
+
+def edit(store, monkeypatch, editor: str, *, lang: str = "en", edited=None, added=None):
+    """Open the page with `editor` holding these edits (as a browser would send them)."""
+    from analyst_pages import DASHBOARD
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KPI_DB", str(store.path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.session_state["kinerja_role"] = "analyst"
+    at.session_state[editor] = {"edited_rows": edited or {}, "added_rows": added or [],
+                                "deleted_rows": []}
+    at.switch_page("pages/targets.py")
+    return run(at)
+
+
+def new_target(unit="PKM-2", kpi="throughput", target=100.0, valid_from="2026-01-01",
+               valid_to=None, amber=10.0) -> dict:
+    return {"unit_code": unit, "kpi": kpi, "target": target, "valid_from": valid_from,
+            "valid_to": valid_to, "amber_pct": amber}
+
+
+def problems(at, lang="en") -> list[tuple[int, str, str]]:
+    frame = table_with(at, t("upload.col_reason", lang))
+    return list(zip(frame[t("upload.col_row", lang)], frame[t("upload.col_column", lang)],
+                    frame[t("upload.col_reason", lang)], strict=True))
+
+
+def test_a_new_target_is_saved_as_a_reversible_batch(example_store, monkeypatch):
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, added=[new_target()])
+    at = click(at, t("targetspage.save_targets", "en"))
+    batches = list_batches(example_store)
+    last = batches.iloc[-1]
+    assert (last["kind"], last["file_name"], last["rows_inserted"]) == ("targets", "editor", 1)
+    assert t("targetspage.saved", "en", batch=int(last["batch_id"]), inserted="1",
+             replaced="0") in texts(at.success)
+    found = targets.target_for(example_store, unit="PKM-2", kpi="throughput", day=dt.date(2026, 3, 1))
+    assert found["target"] == 100.0
+    rollback(example_store, int(last["batch_id"]), by="tests")
+    assert targets.target_for(example_store, unit="PKM-2", kpi="throughput",
+                              day=dt.date(2026, 3, 1)) is None
+
+
+def test_changing_a_value_replaces_that_row(example_store, monkeypatch):
+    # Row 5 (0-based) is PKM-1's service_time_median from 2026-01-01 (target 25).
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, edited={5: {"target": 24.0}})
+    at = click(at, t("targetspage.save_targets", "en"))
+    last = list_batches(example_store).iloc[-1]
+    assert (last["rows_inserted"], last["rows_replaced"]) == (0, 1)
+    assert targets.target_for(example_store, unit="PKM-1", kpi="service_time_median",
+                              day=dt.date(2026, 2, 1))["target"] == 24.0
+
+
+@pytest.mark.parametrize(("row", "column", "key"), [
+    (new_target(target=-5.0), "target", "targetspage.rule_negative"),
+    (new_target(kpi="waiting_time"), "kpi", "ingest.bad_kpi"),
+    (new_target(unit="PKM-1", kpi="service_time_median", valid_from="2026-03-01"),
+     "valid_from", "targetspage.rule_overlap"),
+    (new_target(amber=-1.0), "amber_pct", "ingest.negative"),
+    (new_target(valid_from="2026-05-01", valid_to="2026-04-01"), "valid_to",
+     "ingest.valid_to_before_from"),
+])
+def test_invalid_edits_are_refused_with_a_message(example_store, fingerprint, monkeypatch, row,
+                                                   column, key):
+    before = fingerprint(example_store)
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, lang="id", added=[row])
+    at = click(at, t("targetspage.save_targets", "id"))
+    shown = problems(at, "id")
+    assert [(line, col) for line, col, _ in shown] == [(8, column)]  # the 8th row of the editor
+    assert shown[0][2].split()[0] in t(key, "id", **_params(key, row, column)), shown
+    assert fingerprint(example_store) == before
+
+
+def _params(key: str, row: dict, column: str) -> dict:
+    return {"value": row[column], "name": column, "other": 6, "line": 8, "column": column,
+            "detail": ""}
+
+
+def test_removing_a_row_is_refused(example_store, fingerprint, monkeypatch):
+    before = fingerprint(example_store)
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR)
+    at.session_state[TARGETS_EDITOR] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}
+    at = click(run(at), t("targetspage.save_targets", "en"))
+    assert [(line, col) for line, col, _ in problems(at)] == [(1, "valid_from")]
+    assert fingerprint(example_store) == before
+
+
+def test_standard_minutes_are_saved_as_a_services_batch(example_store, monkeypatch, fingerprint):
+    # Row 0 is DINKES/REK, standard 60 minutes.
+    at = edit(example_store, monkeypatch, SERVICES_EDITOR, edited={0: {"standard_minutes": 50.0}})
+    at = click(at, t("targetspage.save_standards", "en"))
+    last = list_batches(example_store).iloc[-1]
+    assert (last["kind"], last["file_name"], last["rows_replaced"]) == ("services", "editor", 1)
+    assert example_store.query_value(
+        "SELECT standard_minutes FROM services WHERE unit_code = 'DINKES'") == 50.0
+    before = fingerprint(example_store)
+    at = edit(example_store, monkeypatch, "services_editor_0", edited={0: {"standard_minutes": -3.0}})
+    at = click(at, t("targetspage.save_standards", "en"))
+    assert [(line, col) for line, col, _ in problems(at)] == [(1, "standard_minutes")]
+    assert fingerprint(example_store) == before
+
+
+def test_bulk_set_for_every_unit_of_a_type(example_store, monkeypatch):
+    at = open_page(example_store, "targets", monkeypatch)
+    at.selectbox(key="bulk_type").set_value("puskesmas")
+    at.selectbox(key="bulk_kpi").set_value("service_time_median")
+    at.number_input(key="bulk_target").set_value(20.0)
+    at.date_input(key="bulk_from").set_value(dt.date(2026, 3, 16))
+    at = click(at, t("targetspage.bulk_apply", "en"))
+    assert not at.error, texts(at.error)
+    day = dt.date(2026, 3, 20)
+    for unit in ("PKM-1", "PKM-2"):
+        assert targets.target_for(example_store, unit=unit, kpi="service_time_median",
+                                  day=day)["target"] == 20.0
+    # PKM-1's own open target (22 from 2026-03-09) was ended the day before.
+    assert targets.target_for(example_store, unit="PKM-1", kpi="service_time_median",
+                              day=dt.date(2026, 3, 15))["target"] == 22.0
+    assert targets.target_for(example_store, unit="DINKES", kpi="service_time_median",
+                              day=day)["source_unit"] == "*"
+
+
+def test_targets_in_force_on_a_day(example_store, monkeypatch):
+    at = open_page(example_store, "targets", monkeypatch, lang="id")
+    at.date_input(key="in_force_day").set_value(dt.date(2026, 3, 20))
+    at = run(at)
+    table = table_with(at, t("targetspage.col_source", "id"))
+    pkm1 = table[(table[t("targetspage.col_unit", "id")] == "PKM-1")]
+    row = pkm1[pkm1[t("targetspage.col_target", "id")].str.startswith("22")].iloc[0]
+    assert row[t("targetspage.col_source", "id")] == t("targetspage.source_own", "id")
+    assert row[t("targetspage.col_valid_from", "id")] == "9 Mar 2026"
+    dinkes = table[table[t("targetspage.col_unit", "id")] == "DINKES"]
+    assert set(dinkes[t("targetspage.col_source", "id")]) == {t("targetspage.source_city", "id")}
+    assert len(dinkes) == 4  # the four city-wide targets
