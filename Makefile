@@ -23,11 +23,14 @@ venv: $(VENV)/.installed
 
 dev-deps: $(VENV)/.dev-installed system-deps
 
-# Debian's chromium drives the browser tests and plotly's static image export.
+# Debian's chromium drives the browser tests and plotly's static image export; WeasyPrint (the
+# review pack's PDF) needs pango, and the pack is set in Liberation Sans (DejaVu for symbols).
+SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; fi; }
+	@{ command -v chromium >/dev/null 2>&1 && ldconfig -p | grep -q libpangoft2-1.0 \
+	   && fc-list | grep -q LiberationSans; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; fi; }
 
 # Create the store with the demo city when there is none yet.
 store: venv
@@ -44,8 +47,10 @@ test: dev-deps
 
 check: lint test
 
-bench: venv
-	$(PY) bench/run_all.py
+# Benchmarks (minutes; they generate 10 million events under bench/data/).
+bench: $(VENV)/.dev-installed
+	$(PY) bench/bench_import.py
+	$(PY) bench/bench_engine.py
 
 clean:
 	rm -rf $(VENV) tests/artifacts .pytest_cache .ruff_cache

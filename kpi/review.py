@@ -1,0 +1,604 @@
+"""The weekly management review (ISO 9001 clause 9.3): agenda, action log, minutes, record.
+
+Pure functions over the store. The agenda of an ISO week is built from the data:
+(a) actions raised by earlier reviews and not yet closed (overdue ones first); (b) changes
+since the last review (imports, new units, new targets); (c) the scorecard of every unit against
+its targets, with the change from the week before; (d) exceptions: red statuses and SPC signals
+of concern; (e) the SKM results of a quarter that closed in the week; (f) opportunities: SPC
+signals of improvement.
+
+A review is a draft until it is finalised. Finalising stores the whole review (agenda, the
+numbers it showed, minutes, the actions as they stood) as one JSON document with its sha256;
+from then on the review is opened from that JSON, never recomputed, and every change to it is
+refused with `ReviewLocked`, here in the engine and not only in the UI.
+
+Everything the agenda holds is plain JSON (ISO dates as text, floats, None), so that a live
+draft and a finalised record have exactly the same shape and render the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from kpi import config, metrics, skm, spc
+from kpi import exceptions as kpi_exceptions
+from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+
+CITY = "*"
+RECORD_FORMAT = 1
+ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
+CLOSED_STATUSES = ("done", "dropped")
+# Weeks of history the SPC readings and charts rest on: the overview page's weekly window
+# (ui/filters.HISTORY_PERIODS), so that the review and the overview flag the same exceptions.
+SPC_HISTORY_WEEKS = 26
+RECENT_BATCHES = 20  # imports listed under "changes since the last review"
+DEFAULT_ACTION_DAYS = 14
+_WEEK_PATTERN = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+
+
+# -- weeks -------------------------------------------------------------------------------------
+def parse_week(text: str) -> dt.date:
+    """The Monday of ISO week `text` (`YYYY-Www`); KinerjaError with one sentence otherwise."""
+    match = _WEEK_PATTERN.match(str(text or ""))
+    if match:
+        try:
+            return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+        except ValueError:
+            pass
+    raise KinerjaError(
+        f"“{text}” is not an ISO week; write it as YYYY-Www, for example 2026-W47.",
+        key="review.error_week", week=str(text))
+
+
+def week_label(day: dt.date) -> str:
+    """The ISO week `YYYY-Www` that contains `day`."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_bounds(week: str) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of `week`."""
+    start = parse_week(week)
+    return start, start + dt.timedelta(days=6)
+
+
+def review_day(week: str) -> dt.date:
+    """The day the review of `week` looks from: the Monday after the week (an action due on or
+    before the week's Sunday and still open is overdue)."""
+    return parse_week(week) + dt.timedelta(days=7)
+
+
+def last_complete_week(last_day: dt.date) -> str:
+    """The latest ISO week that has ended by `last_day` (inclusive)."""
+    monday = last_day - dt.timedelta(days=last_day.weekday())
+    if last_day.weekday() == 6:
+        return week_label(monday)
+    return week_label(monday - dt.timedelta(days=7))
+
+
+def data_weeks(store) -> list[str]:
+    """Every ISO week with data, newest first (empty for an empty store)."""
+    first, last = metrics.data_range(store)
+    if first is None or last is None:
+        return []
+    weeks = []
+    day = first - dt.timedelta(days=first.weekday())
+    while day <= last:
+        weeks.append(week_label(day))
+        day += dt.timedelta(days=7)
+    return weeks[::-1]
+
+
+def default_week(store, today: dt.date | None = None) -> str | None:
+    """The week a review normally looks at: the last complete ISO week by `today`, or the last
+    week with data when the data ends earlier (offices closed on Sunday still end a week)."""
+    _, last = metrics.data_range(store)
+    if last is None:
+        return None
+    today = today or _now().date()
+    return min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
+
+
+def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
+    start, end = week_bounds(week)
+    first, last = metrics.data_range(store)
+    if first is None or last is None or end < first or start > last:
+        covered = "no data yet" if first is None else f"data from {first} to {last}"
+        raise KinerjaError(
+            f"There is no data for week {week}; the store holds {covered}.",
+            key="review.error_no_data", week=week, first=str(first or "—"),
+            last=str(last or "—"))
+    return start, end, first
+
+
+# -- plain JSON values -------------------------------------------------------------------------
+def _now() -> dt.datetime:
+    """Local wall-clock time of the deployment zone, naive (as the store keeps it)."""
+    return dt.datetime.now(ZoneInfo(config.time_zone())).replace(tzinfo=None, microsecond=0)
+
+
+def _plain(value: Any) -> Any:
+    """`value` as JSON: dates as ISO text, NaN/NaT as None, numpy scalars as Python ones."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _day(value: Any) -> str | None:
+    """An ISO date (text) from a date, timestamp or text; None for null."""
+    value = _plain(value)
+    return None if value is None else str(value)[:10]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [_plain(row) for row in frame.to_dict("records")]
+
+
+# -- the agenda --------------------------------------------------------------------------------
+def _scorecard(store, start: dt.date) -> list[dict]:
+    """Every unit (the city first, then the unit tree) × KPI for the week: value, target,
+    status, the value of the week before and the change."""
+    frame = metrics.overview(store, period="week", period_start=start)
+    return [_plain({
+        "unit_code": row["unit_code"], "unit_name": row["name"], "depth": int(row["depth"]) + 1,
+        "kpi": row["kpi"], "value": row["value"], "n": row["n"], "target": row["target"],
+        "status": row["status"] or "none", "prev_value": row["prev_value"],
+        "change": row["change"],
+    }) for row in frame.to_dict("records")]
+
+
+def _history_start(first: dt.date, start: dt.date) -> dt.date:
+    """The first week of the SPC history window that ends with week `start`."""
+    window = start - dt.timedelta(weeks=SPC_HISTORY_WEEKS - 1)
+    return max(window, metrics.period_start(first, "week"))
+
+
+def _charts(store, pairs: list[tuple[str, str]], date_from: dt.date,
+            start: dt.date) -> dict[tuple[str, str], dict]:
+    """The XmR chart data of agenda items {(unit, kpi): centre, ucl, lcl, trial, points} over
+    the history window, from one query (the record stores it, so the chart can be redrawn)."""
+    if not pairs:
+        return {}
+    values = metrics.kpi_values(store, period="week", date_from=date_from, date_to=start,
+                                units=sorted({unit for unit, _ in pairs}),
+                                kpis=sorted({kpi for _, kpi in pairs}))
+    values = values.sort_values("period_start")
+    found = {}
+    for (unit, kpi), series in values.groupby(["unit_code", "kpi"], sort=False):
+        if (unit, kpi) not in pairs:
+            continue
+        chart = spc.xmr(series["value"].tolist(), better=metrics.KPIS[kpi].better)
+        found[(unit, kpi)] = _plain({
+            "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl, "trial": chart.trial,
+            "points": [{"period_start": _day(day), "value": value, "n": n, "signals": signals}
+                       for day, value, n, signals in zip(series["period_start"], series["value"],
+                                                         series["n"], chart.signals,
+                                                         strict=True)]})
+    return found
+
+
+def _agenda_item(kind: str, row: dict, scorecard: dict, chart: dict | None) -> dict:
+    unit, kpi = row["unit_code"], row["kpi"]
+    reasons = {"exception": [reason for reason, present in (
+        ("off_target", row["status"] == "red"),
+        ("spc_concern", row["variation"] == "concern")) if present],
+        "opportunity": ["spc_improvement"]}[kind]
+    return {**scorecard[(unit, kpi)], "key": f"{kind}:{unit}:{kpi}", "reasons": reasons,
+            "variation": _plain(row["variation"]), "signals": list(row["signals"] or []),
+            "red_periods": _plain(row.get("red_periods")), "chart": chart}
+
+
+def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
+                start: dt.date) -> tuple[list[dict], list[dict]]:
+    """(exceptions, opportunities) of the week. Exceptions are kpi.exceptions' ranked list (red
+    statuses, then SPC concerns; the overview page shows the same list), the city included;
+    opportunities are SPC signals of improvement that are not red, volume KPIs left out."""
+    date_from = _history_start(first, start)
+    scorecard = {(row["unit_code"], row["kpi"]): row for row in scorecard_rows}
+    ranked = kpi_exceptions.exceptions(store, period="week", period_start=start,
+                                       date_from=date_from, include_city=True)
+    history = kpi_exceptions.unit_kpi_history(store, period="week", period_start=start,
+                                              date_from=date_from)
+    # Volume KPIs (throughput, responses) rise and fall with demand, not with the service's
+    # quality: their "improvements" are not opportunities to learn from.
+    volume = [kpi for kpi, info in metrics.KPIS.items() if info.unit == "count"]
+    improving = history[(history["variation"] == "improvement") & (history["status"] != "red")
+                        & ~history["kpi"].isin(volume)]
+    order = {key: index for index, key in enumerate(scorecard)}
+    improving = sorted(improving.to_dict("records"),
+                       key=lambda row: order.get((row["unit_code"], row["kpi"]), len(order)))
+    ranked = ranked.to_dict("records")
+    charts = _charts(store, [(row["unit_code"], row["kpi"]) for row in ranked], date_from, start)
+    exceptions = [_agenda_item("exception", row, scorecard,
+                               charts.get((row["unit_code"], row["kpi"]))) for row in ranked]
+    opportunities = [_agenda_item("opportunity", row, scorecard, None) for row in improving]
+    return exceptions, opportunities
+
+
+def _quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day of the quarter that contains `day`."""
+    start = metrics.period_start(day, "quarter")
+    return start, metrics.next_period(start, "quarter") - dt.timedelta(days=1)
+
+
+def closed_quarter(week: str) -> tuple[dt.date, dt.date] | None:
+    """The SKM quarter whose last day falls in `week`, or None."""
+    start, end = week_bounds(week)
+    quarter = _quarter_of(end)
+    if start <= quarter[1] <= end:
+        return quarter
+    quarter = _quarter_of(start)
+    return quarter if start <= quarter[1] <= end else None
+
+
+def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
+    """IKM per unit of the quarter that closed in `week`; without one, the quarter to date."""
+    end = week_bounds(week)[1]
+    quarter = closed_quarter(week)
+    closed = quarter is not None
+    q_start, q_end = quarter if closed else (_quarter_of(end)[0], end)
+    rows = skm.ikm_table(store, date_from=q_start, date_to=q_end)
+    previous_start = _quarter_of(q_start - dt.timedelta(days=1))[0]
+    before = skm.ikm_by_period(store, period="quarter", date_from=previous_start,
+                               date_to=q_start - dt.timedelta(days=1))
+    prev = {} if before.empty else dict(zip(before["unit_code"], before["ikm"], strict=True))
+    rank = {code: index for index, code in enumerate(order)}
+    rows = sorted(rows, key=lambda row: rank.get(row["unit_code"], len(rank)))
+    return _plain({
+        "closed": closed, "quarter_start": q_start, "quarter_end": q_end,
+        "rows": [{"unit_code": row["unit_code"], "unit_name": names.get(row["unit_code"]),
+                  "n": row["n"], "ikm": row["ikm"], "grade": row["grade"],
+                  "min_sample": row["min_sample"], "sample_ok": row["sample_ok"],
+                  "prev_ikm": prev.get(row["unit_code"])} for row in rows],
+    })
+
+
+def _previous_review(cur, week: str) -> dict | None:
+    rows = cur.query_df(
+        "SELECT week, status, created_at, finalised_at FROM reviews WHERE week < ? "
+        "ORDER BY week DESC LIMIT 1", [week])
+    return None if rows.empty else _records(rows)[0]
+
+
+def _changes(store, week: str, names: dict) -> dict:
+    """What changed since the last review: imports, new units, targets that are new."""
+    start, end = week_bounds(week)
+    with store.cursor() as cur:
+        previous = _previous_review(cur, week)
+        since = None
+        if previous:
+            since = previous["finalised_at"] or previous["created_at"]
+        batches = cur.query_df(
+            "SELECT batch_id, kind, file_name, rows_in_file, rows_inserted, rows_replaced, "
+            "loaded_by, loaded_at, status FROM batches "
+            "WHERE $since IS NULL OR loaded_at > $since::TIMESTAMP "
+            "ORDER BY loaded_at DESC, batch_id DESC", {"since": since})
+        batch_ids = [int(b) for b in batches["batch_id"]] if not batches.empty else []
+        new_units = cur.query_df(
+            "SELECT u.unit_code, u.name, u.type FROM units u "
+            "WHERE $first IS FALSE AND list_contains($ids, u.batch_id) AND NOT EXISTS ("
+            "  SELECT 1 FROM units_replaced r WHERE r.unit_code = u.unit_code "
+            "  AND r.replaced_by = u.batch_id) ORDER BY u.unit_code",
+            {"first": previous is None, "ids": batch_ids})
+        targets = cur.query_df(
+            "SELECT unit_code, kpi, target, valid_from, valid_to, amber_pct FROM targets "
+            "WHERE valid_from BETWEEN $start AND $end "
+            "   OR ($first IS FALSE AND list_contains($ids, batch_id)) "
+            "ORDER BY valid_from, unit_code, kpi",
+            {"start": start, "end": end, "first": previous is None, "ids": batch_ids})
+    targets = targets.assign(unit_name=targets["unit_code"].map(names))
+    return _plain({
+        "previous_week": previous["week"] if previous else None,
+        "since": since,
+        "batch_count": len(batch_ids),
+        "batches": _records(batches.head(RECENT_BATCHES)),
+        "new_units": _records(new_units),
+        "new_targets": _records(targets),
+    })
+
+
+def build_agenda(store, week: str) -> dict:
+    """The agenda of `week`'s review, built from the data as it is now (see the module doc)."""
+    start, end, first = _check_week_has_data(store, week)
+    scorecard = _scorecard(store, start)
+    names = {row["unit_code"]: row["unit_name"] for row in scorecard}
+    order = list(names)
+    exceptions, opportunities = _exceptions(store, scorecard, first, start)
+    actions = list_actions(store, week=week)
+    return {
+        "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
+        "review_day": review_day(week).isoformat(),
+        "carried_actions": [a for a in actions if a["raised_week"] < week],
+        "new_actions": [a for a in actions if a["raised_week"] == week],
+        "changes": _changes(store, week, names),
+        "scorecard": scorecard,
+        "exceptions": exceptions,
+        "satisfaction": _satisfaction(store, week, names, order),
+        "opportunities": opportunities,
+    }
+
+
+# -- actions -----------------------------------------------------------------------------------
+def _history(cur, action_ids: list[int]) -> dict[int, list[dict]]:
+    if not action_ids:
+        return {}
+    frame = cur.query_df(
+        "SELECT action_id, week, status, comment, updated_at, updated_by FROM action_updates "
+        "WHERE list_contains(?, action_id) ORDER BY updated_at, rowid", [action_ids])
+    history: dict[int, list[dict]] = {}
+    for row in _records(frame):
+        history.setdefault(int(row.pop("action_id")), []).append(row)
+    return history
+
+
+def list_actions(store, *, week: str | None = None, unit: str | None = None,
+                 open_only: bool = False) -> list[dict]:
+    """Actions with their history, overdue flag and unit name.
+
+    With `week`: what that review shows: actions raised in that week or earlier that are still
+    open, or that were closed during that review; overdue ones first, then by due date. With
+    `unit`: that unit's actions. `open_only`: neither done nor dropped.
+    """
+    as_of = review_day(week) if week else _now().date()
+    with store.cursor() as cur:
+        frame = cur.query_df(
+            "SELECT a.*, u.name AS unit_name FROM actions a "
+            "LEFT JOIN units u ON u.unit_code = a.unit_code "
+            "WHERE ($week IS NULL OR a.raised_week <= $week) "
+            "  AND ($unit IS NULL OR a.unit_code = $unit) "
+            "  AND (NOT $open_only OR a.status NOT IN ('done', 'dropped')) "
+            "  AND ($week IS NULL OR a.status NOT IN ('done', 'dropped') OR EXISTS ("
+            "       SELECT 1 FROM action_updates x WHERE x.action_id = a.action_id "
+            "       AND x.week = $week AND x.status IN ('done', 'dropped')))",
+            {"week": week, "unit": unit, "open_only": open_only})
+        actions = _records(frame)
+        history = _history(cur, [int(a["action_id"]) for a in actions])
+    for action in actions:
+        action["due_date"] = _day(action["due_date"])
+        action["overdue"] = (action["status"] not in CLOSED_STATUSES
+                             and dt.date.fromisoformat(action["due_date"]) < as_of)
+        action["history"] = history.get(int(action["action_id"]), [])
+    actions.sort(key=lambda a: (not a["overdue"], a["status"] in CLOSED_STATUSES,
+                                a["due_date"], a["action_id"]))
+    return actions
+
+
+def _require(value: str | None, field: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InputRejected(f"The action needs a {field.replace('_', ' ')}.",
+                            key=f"action.error_{field}")
+    return text
+
+
+def create_action(store, week: str, *, title: str, unit_code: str, responsible: str,
+                  due_date: dt.date, kpi: str | None = None, item_key: str | None = None,
+                  by: str | None = None) -> int:
+    """Record a new action raised in `week`'s review; returns its id. Refused (ReviewLocked)
+    once that review is finalised."""
+    parse_week(week)
+    title = _require(title, "title")
+    responsible = _require(responsible, "responsible")
+    if not isinstance(due_date, dt.date):
+        raise InputRejected("The action needs a due date.", key="action.error_due_date")
+    if kpi is not None and kpi not in metrics.KPIS:
+        raise InputRejected(f"Unknown KPI {kpi}.", key="action.error_kpi", kpi=kpi)
+    with store.transaction() as cur:
+        _ensure_editable(cur, week)
+        _ensure_review(cur, week, by)
+        known = unit_code == CITY or cur.query_value(
+            "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
+        if not known:
+            raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
+                                unit=unit_code)
+        action_id = int(cur.query_value("SELECT nextval('action_id_seq')"))
+        now = _now()
+        cur.execute(
+            "INSERT INTO actions (action_id, title, unit_code, responsible, due_date, kpi, "
+            "raised_week, item_key, status, created_at, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+            [action_id, title, unit_code, responsible, due_date, kpi, week, item_key, now, by])
+        cur.execute(
+            "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
+            "updated_by) VALUES (?, ?, 'open', NULL, ?, ?)", [action_id, week, now, by])
+    return action_id
+
+
+def update_action(store, action_id: int, *, status: str, comment: str,
+                  week: str | None = None, by: str | None = None) -> None:
+    """Change an action's status with a comment; the history keeps every change. `week` is the
+    review it is done in (refused once that review is finalised); None outside a review."""
+    if status not in ACTION_STATUSES:
+        raise InputRejected(f"Unknown action status {status}.", key="action.error_status",
+                            status=status)
+    comment = _require(comment, "comment")
+    with store.transaction() as cur:
+        if week is not None:
+            _ensure_editable(cur, week)
+        if not cur.query_value("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
+            raise InputRejected(f"There is no action {action_id}.", key="action.error_missing",
+                                action=action_id)
+        if week is not None:
+            _ensure_review(cur, week, by)
+        cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
+        cur.execute(
+            "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
+            "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+            [action_id, week, status, comment, _now(), by])
+
+
+# -- reviews, minutes, the record --------------------------------------------------------------
+def _ensure_editable(cur, week: str) -> None:
+    status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
+    if status == "final":
+        raise ReviewLocked(
+            f"The review of week {week} has been finalised and can no longer be changed.",
+            week=week)
+
+
+def _ensure_review(cur, week: str, by: str | None) -> None:
+    if not cur.query_value("SELECT count(*) FROM reviews WHERE week = ?", [week]):
+        cur.execute(
+            "INSERT INTO reviews (week, week_start, status, created_at, created_by) "
+            "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), _now(), by])
+
+
+def get_review(store, week: str) -> dict:
+    """The review's state: status (none | draft | final), attendees (list), decisions, who
+    finalised it and when, and the record's checksum."""
+    parse_week(week)
+    rows = store.query_df(
+        "SELECT status, attendees, decisions, created_at, created_by, finalised_at, "
+        "finalised_by, record_sha256 FROM reviews WHERE week = ?", [week])
+    if rows.empty:
+        return {"week": week, "status": "none", "attendees": [], "decisions": "",
+                "finalised_at": None, "finalised_by": None, "record_sha256": None}
+    review = _records(rows)[0]
+    review["week"] = week
+    review["attendees"] = _attendee_list(review["attendees"])
+    review["decisions"] = review["decisions"] or ""
+    return review
+
+
+def _attendee_list(text: str | list | None) -> list[str]:
+    lines = text if isinstance(text, list) else (text or "").replace(";", "\n").splitlines()
+    return [line.strip() for line in lines if line and line.strip()]
+
+
+def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
+                 decisions: str | None = None, by: str | None = None) -> None:
+    """Record the attendees (one a line) and the meeting's decisions. ReviewLocked once final."""
+    parse_week(week)
+    with store.transaction() as cur:
+        _ensure_editable(cur, week)
+        _ensure_review(cur, week, by)
+        if attendees is not None:
+            cur.execute("UPDATE reviews SET attendees = ? WHERE week = ?",
+                        ["\n".join(_attendee_list(attendees)), week])
+        if decisions is not None:
+            cur.execute("UPDATE reviews SET decisions = ? WHERE week = ?",
+                        [decisions.strip(), week])
+
+
+def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decision: str = "",
+                      by: str | None = None) -> None:
+    """Record the note and decision on one agenda item. ReviewLocked once final."""
+    parse_week(week)
+    with store.transaction() as cur:
+        _ensure_editable(cur, week)
+        _ensure_review(cur, week, by)
+        cur.execute("DELETE FROM review_minutes WHERE week = ? AND item_key = ?", [week, item_key])
+        if (note or "").strip() or (decision or "").strip():
+            cur.execute(
+                "INSERT INTO review_minutes (week, item_key, note, decision, updated_at, "
+                "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
+                [week, item_key, (note or "").strip(), (decision or "").strip(), _now(), by])
+
+
+def minutes(store, week: str) -> dict:
+    """attendees, decisions and the notes per agenda item {item_key: {note, decision}}."""
+    review = get_review(store, week)
+    rows = store.query_df(
+        "SELECT item_key, note, decision FROM review_minutes WHERE week = ? ORDER BY item_key",
+        [week])
+    items = {row["item_key"]: {"note": row["note"] or "", "decision": row["decision"] or ""}
+             for row in _records(rows)}
+    return {"attendees": review["attendees"], "decisions": review["decisions"], "items": items}
+
+
+def _canonical(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def finalise(store, week: str, *, by: str | None = None) -> str:
+    """Store `week`'s review as its immutable record (agenda, numbers, minutes, actions as they
+    stand) and lock it; returns the record's sha256. ReviewLocked when already final."""
+    with store.cursor() as cur:
+        _ensure_editable(cur, week)
+    agenda = build_agenda(store, week)
+    now = _now()
+    record = {
+        "format": RECORD_FORMAT,
+        "city": config.city_name(),
+        "week": week,
+        "agenda": agenda,
+        "minutes": minutes(store, week),
+        "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by},
+    }
+    text = _canonical(record)
+    digest = checksum(text)
+    with store.transaction() as cur:
+        _ensure_editable(cur, week)  # again, inside the transaction: nobody finalised meanwhile
+        _ensure_review(cur, week, by)
+        cur.execute(
+            "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
+            "record_json = ?, record_sha256 = ? WHERE week = ?", [now, by, text, digest, week])
+    return digest
+
+
+def load_record(store, week: str) -> dict | None:
+    """The finalised record of `week` exactly as stored (None while not finalised); a record
+    whose checksum no longer matches is refused."""
+    parse_week(week)
+    row = store.query_rows(
+        "SELECT record_json, record_sha256 FROM reviews WHERE week = ? AND status = 'final'",
+        [week])
+    if not row:
+        return None
+    text, digest = row[0]
+    if checksum(text) != digest:
+        raise StoreError(
+            f"The stored record of the review of week {week} does not match its checksum; "
+            "it has been altered outside Kinerja.", key="review.error_checksum", week=week)
+    record = json.loads(text)
+    record["review"]["record_sha256"] = digest
+    return record
+
+
+def review_content(store, week: str) -> dict:
+    """What the page and the pack show for `week`: the stored record of a finalised review, or
+    the live agenda with the draft minutes, in the same shape."""
+    record = load_record(store, week)
+    if record is not None:
+        return record
+    review = get_review(store, week)
+    return {
+        "format": RECORD_FORMAT,
+        "city": config.city_name(),
+        "week": week,
+        "agenda": build_agenda(store, week),
+        "minutes": minutes(store, week),
+        "review": {"status": review["status"], "finalised_at": None, "finalised_by": None,
+                   "record_sha256": None},
+    }
+
+
+def reviews(store) -> list[dict]:
+    """Every review: week, status, finalised_at, finalised_by, newest first."""
+    return _records(store.query_df(
+        "SELECT week, status, finalised_at, finalised_by FROM reviews ORDER BY week DESC"))
