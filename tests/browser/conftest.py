@@ -20,9 +20,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -132,6 +134,12 @@ def page(new_page):
 def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
     """Wait until Streamlit is connected and has finished running the script."""
     page.wait_for_selector('[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
+    # After a click or Enter the rerun may start a moment later: give it the chance to start,
+    # so that we wait for its end rather than for the idle state before it.
+    with suppress(PlaywrightTimeoutError):  # no rerun was triggered, or it already finished
+        page.wait_for_function(
+            """() => document.querySelector('[data-test-script-state="running"]') !== null""",
+            timeout=500)
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-test-script-state]');

@@ -9,6 +9,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from kpi.i18n import t
 
@@ -78,5 +79,7 @@ def test_comment_search_in_the_browser(page, goto, idle):
     box = page.get_by_label(t("skmpage.search", "id"))
     box.fill("Antrian")
     box.press("Enter")
+    # The rerun may not have started when Enter returns: wait for its result, not for idleness.
+    expect(page.get_by_text(t("skmpage.comments_count", "id", count=wanted), exact=True)
+           ).to_have_count(1, timeout=30_000)
     idle(page)
-    assert page.get_by_text(t("skmpage.comments_count", "id", count=wanted), exact=True).count() == 1
