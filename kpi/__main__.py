@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from kpi import config
 from kpi.errors import InputRejected, KinerjaError
@@ -115,16 +116,24 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
+    """`--from` and `--to` as dates (None where not given); one sentence when they are wrong."""
+    from kpi import metrics
+
+    date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
+    date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
+    if date_from and date_to and date_from > date_to:
+        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    return date_from, date_to
+
+
 def cmd_kpis(args: argparse.Namespace) -> int:
     import csv
     import json
 
     from kpi import metrics
 
-    date_from = metrics.parse_date(args.date_from, "--from date")
-    date_to = metrics.parse_date(args.date_to, "--to date")
-    if date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    date_from, date_to = _date_range(args)
     store = _store(args)
     table = metrics.kpi_table(
         store, period=args.period, date_from=date_from, date_to=date_to,
@@ -151,12 +160,9 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 def cmd_ikm(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import metrics, skm
+    from kpi import skm
 
-    date_from = metrics.parse_date(args.date_from, "--from date")
-    date_to = metrics.parse_date(args.date_to, "--to date")
-    if date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    date_from, date_to = _date_range(args)
     rows = skm.ikm_table(_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
     if args.format == "json":
         print(json.dumps(rows, indent=1, ensure_ascii=False))
@@ -178,13 +184,7 @@ def cmd_spc(args: argparse.Namespace) -> int:
 
     from kpi import metrics, spc
 
-    date_from = date_to = None
-    if args.date_from:
-        date_from = metrics.parse_date(args.date_from, "--from date")
-    if args.date_to:
-        date_to = metrics.parse_date(args.date_to, "--to date")
-    if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+    date_from, date_to = _date_range(args)
     store = _store(args)
     metrics.check_units(store, [args.unit])
     chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,

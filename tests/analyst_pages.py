@@ -11,6 +11,18 @@ from kpi.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
+EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
+# One row for each kind of rejection: an impossible date, completion before arrival, an unknown
+# unit, an unknown service, and a key twice in the file (lines 6 and 7).
+BAD_EVENTS = "\n".join([
+    EVENTS_HEADER,
+    "PKM-2,UMUM,BAD-1,2026-02-30 08:00:00,,,no_show,counter",
+    "PKM-2,UMUM,BAD-2,2026-03-24 08:00:00,,2026-03-24 07:00:00,completed,counter",
+    "PKM-9,UMUM,BAD-3,2026-03-24 08:00:00,,,no_show,counter",
+    "PKM-2,XYZ,BAD-4,2026-03-24 08:00:00,,,no_show,counter",
+    "PKM-2,UMUM,BAD-5,2026-03-24 08:00:00,,,no_show,counter",
+    "PKM-2,UMUM,BAD-5,2026-03-24 09:00:00,,,no_show,counter",
+]) + "\n"
 
 
 def open_page(store: Store, page: str, monkeypatch, *, lang: str = "en", role: str = "analyst",

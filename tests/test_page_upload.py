@@ -6,29 +6,29 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from analyst_pages import buttons, click, open_page, run, table_with, texts, upload
+from analyst_pages import (
+    BAD_EVENTS,
+    EVENTS_HEADER,
+    buttons,
+    click,
+    open_page,
+    run,
+    table_with,
+    texts,
+    upload,
+)
 
 from kpi import mappings, metrics
 from kpi.i18n import fmt_int, t
 from kpi.ingest import FileRejected, ingest_file
 from ui.labels import kpi_short
 
-EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
 WEEK = dt.date(2026, 3, 23)
 GOOD_EVENTS = "\n".join([
     EVENTS_HEADER,
     "PKM-2,UMUM,UP-1,2026-03-24 08:00:00,2026-03-24 08:05:00,2026-03-24 08:30:00,completed,counter",
     "PKM-2,UMUM,UP-2,2026-03-24 09:00:00,2026-03-24 09:05:00,2026-03-24 09:40:00,completed,online",
     "PKM-2,KIA,UP-3,2026-03-25 10:00:00,2026-03-25 10:02:00,2026-03-25 10:20:00,completed,counter",
-]) + "\n"
-BAD_EVENTS = "\n".join([
-    EVENTS_HEADER,
-    "PKM-2,UMUM,BAD-1,2026-02-30 08:00:00,,,no_show,counter",
-    "PKM-2,UMUM,BAD-2,2026-03-24 08:00:00,,2026-03-24 07:00:00,completed,counter",
-    "PKM-9,UMUM,BAD-3,2026-03-24 08:00:00,,,no_show,counter",
-    "PKM-2,XYZ,BAD-4,2026-03-24 08:00:00,,,no_show,counter",
-    "PKM-2,UMUM,BAD-5,2026-03-24 08:00:00,,,no_show,counter",
-    "PKM-2,UMUM,BAD-5,2026-03-24 09:00:00,,,no_show,counter",
 ]) + "\n"
 SURVEY_HEADER = "unit_code,response_id,submitted_at,u1,u2,u3,u4,u5,u6,u7,u8,u9"
 

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -69,12 +69,12 @@ def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactor
     return path
 
 
-@pytest.fixture(scope="session")
-def app_url(app_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The URL of the dashboard served over `app_store`; stopped after the session."""
+@contextmanager
+def serve_dashboard(store: Path, log_dir: Path) -> Iterator[str]:
+    """Run `streamlit run dashboard.py` over `store` on a free port; yield its URL, then stop it."""
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "KPI_DB": str(app_store), "KPI_LANG": "en",
+    log_path = log_dir / "server.log"
+    env = {**os.environ, "KPI_DB": str(store), "KPI_LANG": "en",
            "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
                "--server.headless", "true", "--server.port", str(port),
@@ -95,6 +95,13 @@ def app_url(app_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of the dashboard served over `app_store`; stopped after the session."""
+    with serve_dashboard(app_store, tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -7,17 +7,12 @@ its own over a private copy of the worked example: the shared served store stays
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import serve_dashboard
 
 from kpi import review
 from kpi.i18n import t
@@ -28,49 +23,15 @@ WEEK = "2026-W10"
 ACTION = "Phone every booked patient the day before"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def meeting_app(_example_store_file: Path, tmp_path_factory) -> Iterator[tuple[str, Path]]:
-    """(url, store path) of a dashboard served over a private copy of the worked example."""
-    store = tmp_path_factory.mktemp("review-browser") / "kpi.duckdb"
+    """(url, store path) of a dashboard served over a private copy of the worked example: the
+    meeting writes to it, and the shared browser store must stay unchanged."""
+    folder = tmp_path_factory.mktemp("review-browser")
+    store = folder / "kpi.duckdb"
     shutil.copyfile(_example_store_file, store)
-    port = _free_port()
-    log_path = store.with_name("server.log")
-    env = {**os.environ, "KPI_DB": str(store), "KPI_LANG": "en", "KPI_DEFAULT_ROLE": "admin",
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless",
-               "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none"]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log_path.read_text(errors='replace')}")
-            time.sleep(0.3)
+    with serve_dashboard(store, folder) as url:
         yield url, store
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def test_a_short_review_meeting(page, meeting_app, idle, screenshot):

@@ -9,16 +9,8 @@ from __future__ import annotations
 import pytest
 
 from kpi.i18n import t
+from tests.analyst_pages import BAD_EVENTS
 
-BAD_EVENTS = "\n".join([
-    "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel",
-    "PKM-2,UMUM,BAD-1,2026-02-30 08:00:00,,,no_show,counter",
-    "PKM-2,UMUM,BAD-2,2026-03-24 08:00:00,,2026-03-24 07:00:00,completed,counter",
-    "PKM-9,UMUM,BAD-3,2026-03-24 08:00:00,,,no_show,counter",
-    "PKM-2,XYZ,BAD-4,2026-03-24 08:00:00,,,no_show,counter",
-    "PKM-2,UMUM,BAD-5,2026-03-24 08:00:00,,,no_show,counter",
-    "PKM-2,UMUM,BAD-5,2026-03-24 09:00:00,,,no_show,counter",
-]) + "\n"
 INDONESIAN_EVENTS = "\n".join([
     "Kode Unit;Kode Layanan;No Antrian;Waktu Datang;Jam Mulai;Jam Selesai;Status;Catatan",
     "PKM-2;UMUM;ID-1;2026-03-24 08:00:00;2026-03-24 08:05:00;2026-03-24 08:30:00;completed;-",
