@@ -25,7 +25,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kpi import charts, config
 from kpi.exceptions import point_variations
 from kpi.exports import escape_cell
-from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent, t
+from kpi.i18n import fmt_date, fmt_int, fmt_number, t
+from kpi.labels import (
+    change_direction,
+    format_value,
+    is_missing,
+    kpi_name,
+    signal_words,
+    status_text,
+)
 from kpi.metrics import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -46,31 +54,10 @@ def pack_name(week: str) -> str:
 
 
 # -- words and numbers -------------------------------------------------------------------------
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def kpi_name(kpi: str, lang: str) -> str:
-    return t(f"kpi.{kpi}.name", lang)
-
-
-def format_value(kpi: str, value: float | None, lang: str) -> str:
-    """A KPI value with its decimals and unit: `27,8 menit`, `11,1 %`, `412`."""
-    if _missing(value):
-        return "—"
-    info = KPIS[kpi]
-    if info.unit == "percent":
-        return fmt_percent(value, lang, info.decimals)
-    number = fmt_number(value, lang, info.decimals)
-    if info.unit == "minutes":
-        return t("pack.value_with_unit", lang, value=number, unit=t(f"kpi.{kpi}.unit", lang))
-    return number
-
-
 def format_change(kpi: str, change: float | None, lang: str) -> str:
     """A signed change with the KPI's decimals and an arrow that says better or worse in shape
     (▲ up / ▼ down) and word is left to the reader's KPI knowledge; `—` when absent."""
-    if _missing(change):
+    if is_missing(change):
         return "—"
     decimals = KPIS[kpi].decimals
     if round(change, decimals) == 0:
@@ -79,30 +66,10 @@ def format_change(kpi: str, change: float | None, lang: str) -> str:
     return sign + fmt_number(abs(change), lang, decimals)
 
 
-def change_direction(kpi: str, change: float | None) -> str | None:
-    """"better", "worse" or "same" for a change of the KPI; None without one."""
-    if _missing(change):
-        return None
-    if round(change, KPIS[kpi].decimals) == 0:
-        return "same"
-    higher = change > 0
-    return "better" if higher == (KPIS[kpi].better == "higher") else "worse"
-
-
-def status_text(status: str, lang: str) -> str:
-    """Symbol and word of a status (`✕ Tidak memenuhi target`): never colour alone."""
-    status = status if status in STATUS_SYMBOLS else "none"
-    return f"{STATUS_SYMBOLS[status]} {t(f'status.{status}', lang)}"
-
-
 def unit_label(code: str, name: str | None, lang: str) -> str:
     if code == "*":
         return t("review.city_unit", lang)
     return name or code
-
-
-def signals_text(signals: list[str], lang: str) -> str:
-    return "; ".join(t(f"spc.signal.{signal}", lang) for signal in signals)
 
 
 def reasons_text(item: dict, lang: str) -> str:
@@ -164,7 +131,7 @@ def _item_view(item: dict, lang: str, minutes: dict) -> dict:
         "change": format_change(kpi, item.get("change"), lang),
         "change_words": t(f"pack.change_{direction}", lang) if direction else "",
         "reasons": reasons_text(item, lang),
-        "signals": signals_text(item.get("signals") or [], lang),
+        "signals": signal_words(item.get("signals") or [], lang),
         "variation": t(f"spc.variation.{item['variation']}", lang) if item.get("variation")
         else "",
         "note": noted.get("note", ""),
@@ -181,7 +148,7 @@ def _scorecard_view(scorecard: list[dict], lang: str) -> dict:
             "unit": unit_label(row["unit_code"], row.get("unit_name"), lang),
             "code": row["unit_code"], "depth": row.get("depth", 1), "cells": {}})
         status = row.get("status") or "none"
-        has_value = not _missing(row.get("value"))
+        has_value = not is_missing(row.get("value"))
         unit["cells"][row["kpi"]] = {
             "value": format_value(row["kpi"], row.get("value"), lang),
             "status": status if has_value else "none",
@@ -425,7 +392,7 @@ def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[
 
     scorecard = [[row["unit_code"], unit_label(row["unit_code"], row.get("unit_name"), lang),
                   kpi_name(row["kpi"], lang), row.get("value"), row.get("target"),
-                  status_text(row.get("status") or "none", lang) if not _missing(row.get("value"))
+                  status_text(row.get("status") or "none", lang) if not is_missing(row.get("value"))
                   else t("pack.no_value", lang),
                   row.get("prev_value"), row.get("change"), row.get("n")]
                  for row in agenda["scorecard"]]
@@ -436,7 +403,7 @@ def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[
             item["unit_code"], unit_label(item["unit_code"], item.get("unit_name"), lang),
             kpi_name(item["kpi"], lang), item.get("value"), item.get("target"),
             status_text(item.get("status") or "none", lang), item.get("change"),
-            reasons_text(item, lang), signals_text(item.get("signals") or [], lang),
+            reasons_text(item, lang), signal_words(item.get("signals") or [], lang),
             noted.get("note", ""), noted.get("decision", "")])
     actions = [[a["action_id"], a["title"], a["unit_code"],
                 unit_label(a["unit_code"], a.get("unit_name"), lang), a["responsible"],
@@ -510,7 +477,7 @@ def render_xlsx(view: dict, content: dict, lang: str) -> bytes:
             number = number_formats.setdefault(pattern, book.add_format(
                 {"num_format": pattern, "valign": "top"}))
             for c, cell in enumerate(row):
-                if _missing(cell):
+                if is_missing(cell):
                     sheet.write_blank(r, c, None)
                 elif isinstance(cell, bool):
                     sheet.write_string(r, c, str(cell))

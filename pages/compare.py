@@ -6,9 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, metrics
+from kpi import charts, labels, metrics
 from kpi.i18n import fmt_int
-from ui import labels
 from ui.charts_ui import file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads

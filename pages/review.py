@@ -16,10 +16,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from kpi import metrics, pack, review
+from kpi import labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
-from ui import labels
 from ui.charts_ui import file_name, show_chart
 from ui.data import data_version, forget_version, load
 from ui.downloads import table_downloads

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, metrics, skm
+from kpi import charts, labels, metrics, skm
 from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
-from ui import labels
 from ui.charts_ui import file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads

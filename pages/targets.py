@@ -15,11 +15,11 @@ import streamlit as st
 from kpi import editor, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
 from kpi.ingest import KPI_NAMES
+from kpi.labels import format_value, kpi_name
 from kpi.metrics import CITY
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
-from ui.labels import format_value, kpi_name
 from ui.problems import show_problems
 
 ctx = guard("targets")

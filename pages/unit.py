@@ -12,9 +12,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, exceptions, metrics, spc, targets
+from kpi import charts, exceptions, labels, metrics, spc, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
-from ui import labels
 from ui.actions import show_open_actions
 from ui.charts_ui import file_name, show_chart
 from ui.data import load

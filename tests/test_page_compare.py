@@ -11,7 +11,7 @@ from dashboard_views import expected, no_exceptions, open_view, texts
 
 from kpi import metrics
 from kpi.i18n import t
-from ui.labels import status_word
+from kpi.labels import status_word
 
 MARCH = "2026-03-01"
 UNIT_NAMES = {"DINKES": "Dinas Kesehatan Contoh", "PKM-1": "Puskesmas Contoh Satu",

@@ -21,7 +21,7 @@ from analyst_pages import (
 from kpi import mappings, metrics
 from kpi.i18n import fmt_int, t
 from kpi.ingest import FileRejected, ingest_file
-from ui.labels import kpi_short
+from kpi.labels import kpi_short
 
 WEEK = dt.date(2026, 3, 23)
 GOOD_EVENTS = "\n".join([

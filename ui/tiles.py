@@ -8,9 +8,8 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from kpi import metrics
+from kpi import labels, metrics
 from kpi.i18n import t
-from ui import labels
 
 TILE_WIDTH = 212  # px: four fit beside the sidebar at 1366 px, three on an 820 px tablet
 

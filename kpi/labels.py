@@ -1,4 +1,5 @@
-"""Words and numbers as the dashboard shows them: KPI names, formatted values, status words.
+"""Words and numbers as the dashboard and the review pack show them: KPI names, formatted
+values, status words.
 
 One place for these so that every page (and every chart label) says the same thing the same
 way, in the reader's language: Indonesian `26,8 menit`, `90,7 %`; English `26.8 min`, `90.7%`.
