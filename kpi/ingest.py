@@ -511,11 +511,11 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
         + f"FROM v WHERE CASE WHEN {broken} THEN error('{_REJECT_SIGNAL}') ELSE true END"
     )
     params = _params(source, batch=batch_id)
-    had_rows = bool(cur.query_rows(f"SELECT count(*) FROM {table}")[0][0])
+    had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
     try:
-        rows = int(_run(cur, sql, params).fetchall()[0][0])
+        rows = int(_run(cur, sql, params).fetchone()[0])
     except StoreBusy:
         raise
     except StoreError as error:
@@ -714,7 +714,7 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
             result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]]) -> None:
     try:
         with store.transaction() as cur:
-            batch_id = int(cur.query_rows("SELECT nextval('batch_id_seq')")[0][0])
+            batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
             rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
             if rows == 0:
                 raise _reject("no_rows", file=source.file_name)

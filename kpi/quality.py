@@ -13,14 +13,10 @@ import datetime as dt
 
 import pandas as pd
 
+from kpi.metrics import day_params
+
 LONG_SERVICE_HOURS = 24
 SPIKE_FACTOR = 10
-
-
-def _day_bounds(date_from: dt.date, date_to: dt.date) -> dict:
-    """Parameters for the local dates [date_from, date_to], both inclusive."""
-    return {"start": dt.datetime.combine(date_from, dt.time()),
-            "end": dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())}
 
 
 def last_dates(store) -> pd.DataFrame:
@@ -67,7 +63,7 @@ def empty_weeks(store, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
         WHERE (x.first_day IS NULL OR w.week_start >= date_trunc('week', x.first_day))
           AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.unit_code = x.unit_code
                           AND s.source = x.source AND s.week_start = w.week_start)
-        ORDER BY x.unit_code, x.source, w.week_start""", _day_bounds(date_from, date_to))
+        ORDER BY x.unit_code, x.source, w.week_start""", day_params(date_from, date_to))
 
 
 def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
@@ -94,7 +90,7 @@ def long_service_times(store, *, date_from: dt.date, date_to: dt.date,
                        hours: float = LONG_SERVICE_HOURS) -> pd.DataFrame:
     """unit_code, service_code, ticket_id, arrived_at, completed_at, service_minutes of the
     events arriving in [date_from, date_to] whose service time exceeds `hours`."""
-    params = {**_day_bounds(date_from, date_to), "minutes": hours * 60}
+    params = {**day_params(date_from, date_to), "minutes": hours * 60}
     return store.query_df("""
         SELECT unit_code, service_code, ticket_id, arrived_at, completed_at,
                date_diff('microsecond', arrived_at, completed_at) / 60e6 AS service_minutes
@@ -108,7 +104,7 @@ def volume_spikes(store, *, date_from: dt.date, date_to: dt.date,
                   factor: float = SPIKE_FACTOR) -> pd.DataFrame:
     """unit_code, day, events, usual: days in [date_from, date_to] on which a unit had at least
     `factor` times its usual volume (the median of its daily event counts over the range)."""
-    params = {**_day_bounds(date_from, date_to), "factor": factor}
+    params = {**day_params(date_from, date_to), "factor": factor}
     return store.query_df("""
         WITH daily AS (
             SELECT unit_code, arrived_at::DATE AS day, count(*) AS events

@@ -83,7 +83,7 @@ def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None =
     survey = metrics.scoped_aggregates(store, source="survey", period=None, ranges=ranges,
                                        units=units)
     events = metrics.scoped_aggregates(store, source="events", period=None, ranges=ranges,
-                                       units=units)
+                                       units=units, columns=["n_completed"])
     served = dict(zip(events["unit_code"], events["n_completed"], strict=True))
     order = {code: index for index, code in enumerate(metrics.unit_tree(store)["unit_code"])}
     order[CITY] = len(order)

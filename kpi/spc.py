@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from kpi.store import one_unit_of_work
 
 SIGMA_FACTOR = 2.66
@@ -160,16 +162,15 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
     lower_two_sigma, trial, baseline, variation, assurance, target (the one valid on the latest
     period), points [{period_start (ISO), value, n, signals}]."""
     from kpi.metrics import KPIS, UnknownArgument, check_kpis, series
-    from kpi.targets import target_for
 
     check_kpis([kpi])
     if baseline is not None and baseline < 1:
         raise UnknownArgument(f"The baseline must be at least 1 point, not {baseline}.")
     points = series(store, unit=unit, kpi=kpi, period=period, date_from=date_from,
                     date_to=date_to)
-    latest = points["period_start"].iloc[-1] if len(points) else None
-    target = target_for(store, unit=unit, kpi=kpi, day=latest) if latest else None
-    target_value = target["target"] if target else None
+    # The series carries the target valid on each period's first date: the latest one applies.
+    last_target = points["target"].iloc[-1] if len(points) else None
+    target_value = None if last_target is None or pd.isna(last_target) else float(last_target)
     chart = xmr(points["value"].tolist(), better=KPIS[kpi].better, baseline=baseline,
                 target=target_value)
     return {

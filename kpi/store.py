@@ -78,7 +78,11 @@ class Cursor:
         return self._raw.fetchall()
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        return self._raw.fetchone()
+        """The first row; the rest of the result is released, so that the cursor can take other
+        work at once (DuckDB 2 refuses e.g. `register` while a result is unfinished)."""
+        row = self._raw.fetchone()
+        self._raw.complete()
+        return row
 
     def df(self) -> pd.DataFrame:
         return self._raw.df()

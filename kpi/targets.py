@@ -15,8 +15,6 @@ import pandas as pd
 
 from kpi.store import one_unit_of_work
 
-CITY = "*"
-
 
 def attach_targets_sql(relation: str, day_column: str) -> str:
     """SQL that returns every row of `relation` (columns unit_code, kpi and the date column
