@@ -38,8 +38,9 @@ if not scope:
     st.info(ctx.t("filters.no_units"))
     st.stop()
 
-overview = load(metrics.overview, period=filters.grain, period_start=filters.period_start,
-                units=[*scope, metrics.CITY])
+# The whole-city frame is the one the overview page caches: filter it rather than query again.
+overview = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
+overview = overview[overview["unit_code"].isin([*scope, metrics.CITY])].reset_index(drop=True)
 table = metrics.league_table(overview, kpi)
 summary = metrics.league_summary(table)
 city_row = overview[(overview["unit_code"] == metrics.CITY) & (overview["kpi"] == kpi)]

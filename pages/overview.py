@@ -161,7 +161,7 @@ else:
 # -- every unit on every KPI ------------------------------------------------------------------
 st.subheader(ctx.t("overview.heatmap_heading"))
 st.caption(ctx.t("overview.heatmap_caption"))
-ordered = [code for code in tree["unit_code"] if code in set(scope)]
+ordered = scope  # units_in_scope keeps the tree order
 row_names = {code: names[code] for code in ordered}
 if len(set(row_names.values())) < len(row_names):  # two units share a name: add the codes
     row_names = {code: unit_label(tree, code) for code in ordered}

@@ -13,6 +13,7 @@ from ui.data import load
 from ui.downloads import table_with_downloads
 from ui.filters import (
     date_range_label,
+    grain_label,
     period_label,
     sidebar_filters,
     synced_choice,
@@ -40,7 +41,7 @@ if metrics.PERIODS.index(filters.grain) < metrics.PERIODS.index(DEFAULT_GRAIN):
     # A day, week or month holds few responses: offer the quarter around the chosen period.
     quarter = metrics.period_start(filters.period_start, DEFAULT_GRAIN)
     hint, switch = st.columns([3, 1], vertical_alignment="center")
-    hint.info(ctx.t("skmpage.short_period", grain=ctx.t(f"filters.grain_{filters.grain}").lower()),
+    hint.info(ctx.t("skmpage.short_period", grain=grain_label(filters.grain, ctx.lang).lower()),
               icon=":material/info:")
     if switch.button(ctx.t("skmpage.show_quarter",
                            quarter=period_label(quarter, DEFAULT_GRAIN, ctx.lang))):
@@ -85,7 +86,7 @@ def sample_word(ok: bool) -> str:
 
 def sample_text(ok: bool) -> str:
     """`✕ Jumlah sampel belum memenuhi minimum`: symbol and words, never colour alone."""
-    return ctx.t("skmpage.symbol_word", symbol=charts.STATUS_SYMBOLS["green" if ok else "red"],
+    return ctx.t("skmpage.symbol_word", symbol=labels.status_symbol("green" if ok else "red"),
                  word=sample_word(ok))
 
 
@@ -186,7 +187,7 @@ sample_bars = pd.DataFrame({
     "value": [min(share, SAMPLE_SHARE_SHOWN) for share in shares],
     "text": [ctx.t("skmpage.sample_bar", n=count_text(row["n"]),
                    minimum=count_text(row["min_sample"]),
-                   symbol=charts.STATUS_SYMBOLS["green" if row["sample_ok"] else "red"])
+                   symbol=labels.status_symbol("green" if row["sample_ok"] else "red"))
              for row in ordered],
     "colour": [charts.STATUS_COLOURS["green" if row["sample_ok"] else "red"] for row in ordered],
     "hover": [ctx.t("skmpage.sample_hover", unit=label, n=count_text(row["n"]),

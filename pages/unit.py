@@ -56,8 +56,8 @@ period_name = period_label(filters.period_start, filters.grain, ctx.lang)
 unit_name = names.get(unit, unit)
 
 # -- the finding -------------------------------------------------------------------------------
-rows = load(metrics.overview, period=filters.grain, period_start=filters.period_start,
-            units=[unit])
+rows = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
+rows = rows[rows["unit_code"] == unit].reset_index(drop=True)  # the overview's cached frame
 readings = load(exceptions.unit_kpi_history, period=filters.grain,
                 period_start=filters.period_start, date_from=filters.date_from, units=[unit])
 red = readings[readings["status"] == "red"]

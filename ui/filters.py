@@ -41,7 +41,7 @@ _MIRROR_PREFIX = "kinerja_kept_"
 @dataclass(frozen=True)
 class Filters:
     """What the sidebar selected. `period_start`…`period_end` is the chosen period (both dates
-    included); `date_from`…`date_to` is the history window ending with it (for trends and
+    included); `date_from`…`period_end` is the history window ending with it (for trends and
     sparklines: HISTORY_PERIODS periods, never before the first data). `unit_type` and
     `parent` are None when not filtered."""
 
@@ -49,7 +49,6 @@ class Filters:
     period_start: dt.date
     period_end: dt.date
     date_from: dt.date
-    date_to: dt.date
     unit_type: str | None
     parent: str | None
 
@@ -243,4 +242,4 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
         window_start = metrics.previous_period(window_start, grain)
     return Filters(grain=grain, period_start=start, period_end=end,
                    date_from=max(window_start, metrics.period_start(first, grain)),
-                   date_to=end, unit_type=unit_type, parent=parent)
+                   unit_type=unit_type, parent=parent)

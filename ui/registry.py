@@ -36,7 +36,6 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 PAGES_BY_KEY = {page.key: page for page in PAGES}
-PAGES_BY_PATH = {page.path: page for page in PAGES}
 
 
 def may_open(role: str, page: PageSpec) -> bool:
