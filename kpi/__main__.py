@@ -182,11 +182,10 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 def cmd_spc(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import metrics, spc
+    from kpi import spc
 
     date_from, date_to = _date_range(args)
     store = _store(args)
-    metrics.check_units(store, [args.unit])
     chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,
                            date_from=date_from, date_to=date_to, baseline=args.baseline)
     if args.format == "json":
@@ -207,12 +206,12 @@ def cmd_spc(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from kpi.pack import write_pack
-    from kpi.review import parse_week
+    from kpi.review import parse_week, week_label
 
     week = parse_week(args.week)  # an invalid week fails before the store is opened
     store = _store(args)
     store.init()  # a store made before the review tables existed gets them (idempotent)
-    for path in write_pack(store, week.strftime("%G-W%V"), args.out, args.lang):
+    for path in write_pack(store, week_label(week), args.out, args.lang):
         print(path)
     return EXIT_OK
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "data/kpi.duckdb"
@@ -20,6 +22,12 @@ def db_path(override: str | os.PathLike[str] | None = None) -> Path:
 def time_zone() -> str:
     """The deployment time zone: naive timestamps are local wall-clock time of this zone."""
     return os.environ.get("KPI_TZ", DEFAULT_TZ)
+
+
+def local_now() -> dt.datetime:
+    """Local wall-clock time of the deployment zone, naive and to the second (as the store keeps
+    timestamps)."""
+    return dt.datetime.now(ZoneInfo(time_zone())).replace(tzinfo=None, microsecond=0)
 
 
 def default_language() -> str:

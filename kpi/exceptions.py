@@ -77,13 +77,16 @@ def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt
 
 
 def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
-               units: list[str] | None = None, include_city: bool = False) -> pd.DataFrame:
+               units: list[str] | None = None, include_city: bool = False,
+               history: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ranked exceptions of the period (COLUMNS): red first, ordered by how long they have
     been red and how far they miss; then special causes of concern that are not red.
-    `worse` is True when the value moved the worse way since the previous period."""
+    `worse` is True when the value moved the worse way since the previous period. A caller
+    that already holds `unit_kpi_history` for the same arguments passes it as `history`."""
     start = metrics.period_start(period_start, period)
-    history = unit_kpi_history(store, period=period, period_start=start, date_from=date_from,
-                               units=units)
+    if history is None:
+        history = unit_kpi_history(store, period=period, period_start=start,
+                                   date_from=date_from, units=units)
     if not include_city:
         history = history[history["unit_code"] != metrics.CITY]
     flagged = history[(history["status"] == "red") | (history["variation"] == "concern")]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import difflib
 import getpass
 import gzip
@@ -37,7 +36,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -674,10 +672,6 @@ def _sha256_in_background(path: Path) -> tuple[threading.Thread, list[str]]:
     return thread, out
 
 
-def _now_local() -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(config.time_zone())).replace(tzinfo=None, microsecond=0)
-
-
 def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | None = None,
                 loaded_by: str | None = None, column_map: dict[str, str | None] | None = None,
                 dry_run: bool = False) -> IngestResult:
@@ -728,7 +722,7 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
                 {"batch": batch_id, "kind": kind, "file": source.file_name,
                  "sha": hashing[1][0] if hashing[1] else "", "rows": rows,
                  "inserted": result.inserted, "replaced": replaced, "who": who,
-                 "at": _now_local()})
+                 "at": config.local_now()})
             if result.dry_run:
                 raise _DryRun
             result.batch_id = batch_id
@@ -828,7 +822,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         cur.execute(
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",
-            {"at": _now_local(), "who": by or getpass.getuser(), "batch": batch_id})
+            {"at": config.local_now(), "who": by or getpass.getuser(), "batch": batch_id})
     return {"batch_id": batch_id, "kind": kind, "removed": removed, "restored": restored}
 
 

@@ -527,6 +527,7 @@ def series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None
     """period_start, value, n, target, amber_pct, status of one unit's KPI for every period
     with a value whose first date lies in [date_from, date_to] (all data when a bound is None)."""
     check_period(period)
+    check_units(store, [unit])
     date_from, date_to = bounds_or_all_data(store, period, date_from, date_to)
     columns = ["period_start", "value", "n", "target", "amber_pct", "status"]
     if date_from is None or date_to is None:

@@ -31,10 +31,13 @@ from kpi.labels import (
     format_value,
     is_missing,
     kpi_name,
+    kpi_short,
+    kpi_unit,
     signal_words,
     status_text,
 )
 from kpi.metrics import KPIS
+from kpi.review import CLOSED_STATUSES
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "review_pack.html.j2"
@@ -160,7 +163,7 @@ def _scorecard_view(scorecard: list[dict], lang: str) -> dict:
             "direction": change_direction(row["kpi"], row.get("change")),
         }
     rows = [{**unit, "cells": [unit["cells"].get(kpi) for kpi in kpis]} for unit in units.values()]
-    headers = [{"name": t(f"kpi.{kpi}.short", lang),
+    headers = [{"name": kpi_short(kpi, lang),
                 "better": t(f"pack.better_{KPIS[kpi].better}", lang)} for kpi in kpis]
     return {"headers": headers, "rows": rows}
 
@@ -225,10 +228,10 @@ def _changes_view(changes: dict, lang: str) -> dict:
             if hidden > 0 else ""}
 
 
-def _minutes_view(content: dict, items: list[dict], lang: str) -> dict | None:
+def _minutes_view(content: dict, item_labels: list[tuple[str, str]]) -> dict | None:
     minutes = content.get("minutes") or {}
     noted = [{"item": label, "note": entry.get("note", ""), "decision": entry.get("decision", "")}
-             for key, label in _agenda_item_labels(content, lang)
+             for key, label in item_labels
              if (entry := minutes.get("items", {}).get(key))]
     if not (minutes.get("attendees") or minutes.get("decisions") or noted):
         return None
@@ -259,7 +262,8 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
     opportunities = [_item_view(item, lang, minutes) for item in agenda["opportunities"]]
     carried = [action_view(a, lang) for a in agenda["carried_actions"]]
     new = [action_view(a, lang) for a in agenda["new_actions"]]
-    open_carried = [a for a in carried if a["status"] not in ("done", "dropped")]
+    open_carried = [a for a in carried if a["status"] not in CLOSED_STATUSES]
+    item_labels = _agenda_item_labels(content, lang)
     off_target = sum("off_target" in item["reasons"] for item in agenda["exceptions"])
     if final:
         status_line = t("pack.status_final", lang, when=format_timestamp(review.get("finalised_at"), lang),
@@ -297,8 +301,8 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "changes": _changes_view(agenda.get("changes") or {}, lang),
         "scorecard": _scorecard_view(agenda["scorecard"], lang),
         "satisfaction": _satisfaction_view(agenda.get("satisfaction"), lang),
-        "minutes": _minutes_view(content, exceptions, lang),
-        "agenda_items": _agenda_item_labels(content, lang),
+        "minutes": _minutes_view(content, item_labels),
+        "agenda_items": item_labels,
     }
 
 
@@ -329,7 +333,7 @@ def item_figure(item: dict, lang: str, *, title: str | None = None,
     figure = charts.spc_chart(points, lang, centre=chart.get("centre"), ucl=chart.get("ucl"),
                               lcl=chart.get("lcl"), trial=bool(chart.get("trial")),
                               target=item.get("target"), labels=chart_labels(lang, item["kpi"]),
-                              y_title=t(f"kpi.{item['kpi']}.unit", lang), title=title)
+                              y_title=kpi_unit(item["kpi"], lang), title=title)
     if height is not None:
         figure.update_layout(height=height)
     # A static image has no plotly.js locale: label the weeks with the language's own dates.

@@ -24,7 +24,6 @@ import json
 import math
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -103,7 +102,7 @@ def default_week(store, today: dt.date | None = None) -> str | None:
     _, last = metrics.data_range(store)
     if last is None:
         return None
-    today = today or _now().date()
+    today = today or config.local_now().date()
     return min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
 
 
@@ -120,11 +119,6 @@ def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
 
 
 # -- plain JSON values -------------------------------------------------------------------------
-def _now() -> dt.datetime:
-    """Local wall-clock time of the deployment zone, naive (as the store keeps it)."""
-    return dt.datetime.now(ZoneInfo(config.time_zone())).replace(tzinfo=None, microsecond=0)
-
-
 def _plain(value: Any) -> Any:
     """`value` as JSON: dates as ISO text, NaN/NaT as None, numpy scalars as Python ones."""
     if value is None or value is pd.NaT:
@@ -215,10 +209,10 @@ def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
     opportunities are SPC signals of improvement that are not red, volume KPIs left out."""
     date_from = _history_start(first, start)
     scorecard = {(row["unit_code"], row["kpi"]): row for row in scorecard_rows}
-    ranked = kpi_exceptions.exceptions(store, period="week", period_start=start,
-                                       date_from=date_from, include_city=True)
     history = kpi_exceptions.unit_kpi_history(store, period="week", period_start=start,
                                               date_from=date_from)
+    ranked = kpi_exceptions.exceptions(store, period="week", period_start=start,
+                                       date_from=date_from, include_city=True, history=history)
     # Volume KPIs (throughput, responses) rise and fall with demand, not with the service's
     # quality: their "improvements" are not opportunities to learn from.
     volume = [kpi for kpi, info in metrics.KPIS.items() if info.unit == "count"]
@@ -359,7 +353,7 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
     open, or that were closed during that review; overdue ones first, then by due date. With
     `unit`: that unit's actions. `open_only`: neither done nor dropped.
     """
-    as_of = review_day(week) if week else _now().date()
+    as_of = review_day(week) if week else config.local_now().date()
     with store.cursor() as cur:
         frame = cur.query_df(
             "SELECT a.*, u.name AS unit_name FROM actions a "
@@ -412,7 +406,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
             raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
                                 unit=unit_code)
         action_id = int(cur.query_value("SELECT nextval('action_id_seq')"))
-        now = _now()
+        now = config.local_now()
         cur.execute(
             "INSERT INTO actions (action_id, title, unit_code, responsible, due_date, kpi, "
             "raised_week, item_key, status, created_at, created_by) "
@@ -444,7 +438,7 @@ def update_action(store, action_id: int, *, status: str, comment: str,
         cur.execute(
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
-            [action_id, week, status, comment, _now(), by])
+            [action_id, week, status, comment, config.local_now(), by])
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
@@ -460,7 +454,7 @@ def _ensure_review(cur, week: str, by: str | None) -> None:
     if not cur.query_value("SELECT count(*) FROM reviews WHERE week = ?", [week]):
         cur.execute(
             "INSERT INTO reviews (week, week_start, status, created_at, created_by) "
-            "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), _now(), by])
+            "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), config.local_now(), by])
 
 
 def get_review(store, week: str) -> dict:
@@ -512,7 +506,7 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
             cur.execute(
                 "INSERT INTO review_minutes (week, item_key, note, decision, updated_at, "
                 "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
-                [week, item_key, (note or "").strip(), (decision or "").strip(), _now(), by])
+                [week, item_key, (note or "").strip(), (decision or "").strip(), config.local_now(), by])
 
 
 def minutes(store, week: str) -> dict:
@@ -541,7 +535,7 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
     with store.cursor() as cur:
         _ensure_editable(cur, week)
     agenda = build_agenda(store, week)
-    now = _now()
+    now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
         "city": config.city_name(),
