@@ -8,15 +8,9 @@ Status is always an icon plus a word, never a colour alone.
 
 from __future__ import annotations
 
-import math
-
 from kpi.charts import STATUS_ICONS, STATUS_SYMBOLS, STATUS_TEXT_COLOURS
-from kpi.i18n import fmt_number, fmt_percent, t
+from kpi.i18n import fmt_number, fmt_percent, is_missing, t
 from kpi.metrics import KPIS
-
-
-def is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def kpi_name(kpi: str, lang: str) -> str:

@@ -98,6 +98,8 @@ def action_view(action: dict, lang: str) -> dict:
     history = action.get("history") or []
     comments = [entry for entry in history if entry.get("comment")]
     last = comments[-1] if comments else None
+    status_text = t(f"action.status_{action['status']}", lang)
+    overdue_text = f"{OVERDUE_SYMBOL} {t('action.overdue', lang)}" if action.get("overdue") else ""
     return {
         "id": action["action_id"],
         "title": action["title"],
@@ -107,10 +109,11 @@ def action_view(action: dict, lang: str) -> dict:
         "kpi": kpi_name(action["kpi"], lang) if action.get("kpi") else "—",
         "raised": action["raised_week"],
         "status": action["status"],
-        "status_text": t(f"action.status_{action['status']}", lang),
+        "status_text": status_text,
         "overdue": bool(action.get("overdue")),
-        "overdue_text": f"{OVERDUE_SYMBOL} {t('action.overdue', lang)}"
-        if action.get("overdue") else "",
+        "overdue_text": overdue_text,
+        # the status as a table cell shows it: `Terbuka · ⚠ Terlambat`
+        "status_full": " · ".join(part for part in (status_text, overdue_text) if part),
         "last_comment": last["comment"] if last else "",
         "last_comment_date": fmt_date(last["updated_at"], lang) if last else "",
     }

@@ -13,6 +13,7 @@ import math
 
 import pandas as pd
 
+from kpi.i18n import is_missing
 from kpi.store import one_unit_of_work
 
 
@@ -47,17 +48,13 @@ def _resolve(store, ctes: str, params: dict, order: str | None = None) -> pd.Dat
     return store.query_df(sql, params)
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def status(value: float | None, target: float | None, better: str, amber_pct: float = 10.0) -> str:
     """"green" when `value` meets `target` (≥ when higher is better, ≤ when lower is), "amber"
     when it misses by at most amber_pct % of the target, "red" otherwise, "none" without a
     value or a target."""
-    if _missing(value) or _missing(target):
+    if is_missing(value) or is_missing(target):
         return "none"
-    if _missing(amber_pct):
+    if is_missing(amber_pct):
         amber_pct = 10.0
     if better == "higher":
         if value >= target:
@@ -95,7 +92,7 @@ def target_for(store, *, unit: str, kpi: str, day: dt.date) -> dict | None:
     frame = _resolve(store, "wanted AS (SELECT $unit AS unit_code, $kpi AS kpi, $day::DATE AS day)",
                      {"unit": unit, "kpi": kpi, "day": day})
     row = frame.iloc[0].to_dict()
-    return None if _missing(row["target"]) else _target_dict(row)
+    return None if is_missing(row["target"]) else _target_dict(row)
 
 
 @one_unit_of_work
@@ -116,7 +113,7 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     steps: list[dict] = []
     for index, row in enumerate(rows):
         day = _as_date(row["day"])
-        if _missing(row["target"]):
+        if is_missing(row["target"]):
             continue
         step = _target_dict(row)
         step["valid_from"] = day

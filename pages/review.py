@@ -109,8 +109,7 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
         ctx.t("pack.col_id"): a["id"], ctx.t("pack.col_action"): a["title"],
         ctx.t("pack.col_unit"): a["unit"], ctx.t("pack.col_responsible"): a["responsible"],
         ctx.t("pack.col_due"): a["due"], ctx.t("pack.col_kpi"): a["kpi"],
-        ctx.t("pack.col_status"): a["status_text"] + (f" · {a['overdue_text']}" if a["overdue"]
-                                                       else ""),
+        ctx.t("pack.col_status"): a["status_full"],
         ctx.t("pack.col_comment"): a["last_comment"],
     } for a in actions]
     return pd.DataFrame(rows)

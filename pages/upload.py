@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from kpi import config, mappings
@@ -74,6 +75,19 @@ def stage(upload) -> Path:
     return path
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def columns_of(path: Path) -> list[str]:
+    """The header of a staged file. A staged file never changes (one path per upload), so the
+    path is a safe key and an XLSX workbook is not read again on every rerun."""
+    return read_columns(path)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def preview_of(path: Path) -> pd.DataFrame:
+    """The first rows of a staged file, cached like its header."""
+    return mappings.read_rows(path, limit=5)
+
+
 def forget_removed(uploads) -> None:
     """Delete the temporary copies and reports of files no longer in the uploader."""
     current = {upload.file_id for upload in uploads}
@@ -92,7 +106,7 @@ def sort_key(upload, limit_mb: int) -> int:
     kind = st.session_state.get(f"upload_kind_{upload.file_id}")
     if kind is None and upload.size <= limit_mb * MEGABYTE:
         try:
-            kind = mappings.guess_kind(read_columns(stage(upload)))
+            kind = mappings.guess_kind(columns_of(stage(upload)))
         except KinerjaError:
             kind = None
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
@@ -225,7 +239,7 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             return
         path = stage(upload)
         try:
-            columns = read_columns(path)
+            columns = columns_of(path)
         except FileRejected as rejected:
             show_problems(rejected.problems, ctx.lang, name=f"{Path(upload.name).stem}-problems",
                           key=f"problems-{file_id}")
@@ -246,7 +260,7 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             kind = chosen_kind
         st.caption(f"{size} · {ctx.t('upload.columns_count', count=fmt_int(len(columns), ctx.lang))}")
         with st.expander(ctx.t("upload.preview"), icon=":material/visibility:"):
-            preview = mappings.read_rows(path, limit=5).rename(
+            preview = preview_of(path).rename(
                 columns={"line": ctx.t("upload.col_line")})
             st.dataframe(preview, hide_index=True, width="stretch")
         mapping = mapping_editor(file_id, columns, kind)

@@ -23,7 +23,6 @@ def show_open_actions(ctx, unit: str) -> None:
         ctx.t("pack.col_id"): a["id"], ctx.t("pack.col_action"): a["title"],
         ctx.t("pack.col_responsible"): a["responsible"], ctx.t("pack.col_due"): a["due"],
         ctx.t("pack.col_kpi"): a["kpi"],
-        ctx.t("action.status"): a["status_text"] + (f" · {a['overdue_text']}" if a["overdue"]
-                                                    else ""),
+        ctx.t("action.status"): a["status_full"],
         ctx.t("action.raised"): a["raised"], ctx.t("action.last_comment"): a["last_comment"],
     } for a in shown]), hide_index=True, width="stretch", key=f"open-actions-{unit}")

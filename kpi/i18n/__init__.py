@@ -59,13 +59,18 @@ def t(key: str, lang: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def is_missing(value: object) -> bool:
+    """True for None and NaN: a value that is absent is shown as a dash, never as 0."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def locale_of(lang: str) -> str:
     return LOCALES.get(lang, LOCALES["en"])
 
 
 def fmt_number(value: float | int | None, lang: str, decimals: int = 1) -> str:
     """`value` with `decimals` fixed decimals in the language's convention; an em dash for null."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "—"
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     return _babel_format_decimal(value, format=pattern, locale=locale_of(lang))
@@ -77,7 +82,7 @@ def fmt_int(value: float | int | None, lang: str) -> str:
 
 def fmt_percent(value: float | None, lang: str, decimals: int = 1) -> str:
     """A value already in percent (0–100), e.g. `87,5 %` in Indonesian, `87.5%` in English."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "—"
     number = fmt_number(value, lang, decimals)
     return f"{number} %" if lang == "id" else f"{number}%"
