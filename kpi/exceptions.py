@@ -114,21 +114,14 @@ def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
 
 def point_variations(values: list[float], signals: list[list[str]], centre: float | None,
                      better: str) -> list[str]:
-    """Per point of an XmR chart: "common" without a signal, else "concern" or "improvement"
-    (the point's side of the centre; for a point flagged only by a trend, the direction of
-    the run at that point), as the latest point's variation is judged."""
-    good = 1 if better == "higher" else -1
+    """Per point of an XmR chart, its variation judged as the latest point's is
+    (`spc.point_variation`); a trend's direction is the step to the next (or from the previous)
+    point of the run."""
     readings = []
     for index, flags in enumerate(signals):
-        if not flags:
-            readings.append("common")
-            continue
-        if any(flag != "trend" for flag in flags) and centre is not None:
-            side = (values[index] > centre) - (values[index] < centre)
-        else:
-            neighbour = index + 1 if index + 1 < len(values) and "trend" in signals[index + 1] \
-                else index - 1
-            step = values[max(index, neighbour)] - values[min(index, neighbour)]
-            side = (step > 0) - (step < 0)
-        readings.append("improvement" if side == good else "concern")
+        neighbour = index + 1 if index + 1 < len(values) and "trend" in signals[index + 1] \
+            else index - 1
+        step = values[max(index, neighbour)] - values[min(index, neighbour)] if neighbour >= 0 else 0
+        readings.append(spc.point_variation(values[:index + 1], flags, centre,
+                                            (step > 0) - (step < 0), better))
     return readings

@@ -89,8 +89,11 @@ def _two_of_three_points(values: Sequence[float], upper: float, lower: float) ->
     return points
 
 
-def _variation(values: Sequence[float], signals: list[str], centre: float | None,
-               trend_direction: int, better: str) -> str:
+def point_variation(values: Sequence[float], signals: list[str], centre: float | None,
+                    trend_direction: int, better: str) -> str:
+    """The variation of the last of `values` given its signals: `concern` when any signal points
+    the worse way (its side of the centre; for a trend, the run's direction), else `improvement`;
+    `common` without a signal."""
     if not signals:
         return "common"
     good = 1 if better == "higher" else -1
@@ -145,7 +148,7 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
     variation = None
     if values:
         last = len(values) - 1
-        variation = _variation(values, signals[-1], centre, trend_direction.get(last, 0), better)
+        variation = point_variation(values, signals[-1], centre, trend_direction.get(last, 0), better)
     return SpcResult(
         centre=centre, ucl=ucl, lcl=lcl, upper_two_sigma=upper_inner,
         lower_two_sigma=lower_inner, trial=len(basis) < MIN_POINTS_FOR_FIRM_LIMITS,

@@ -55,3 +55,17 @@ def test_the_history_reading_matches_the_contracts_xmr(example_store):
     assert row["ucl"] == pytest.approx(want["ucl"], abs=1e-9)
     assert row["variation"] == want["variation"] and row["assurance"] == want["assurance"]
     assert row["signals"] == want["points"][-1]["signals"]
+
+
+def test_a_point_reads_as_the_latest_point_does_when_its_signals_disagree():
+    """High above the centre (good for a higher-is-better KPI) but falling for 7 points (bad):
+    the chart's marker and the latest point's variation both say concern."""
+    from kpi import spc
+    from kpi.exceptions import point_variations
+
+    values = [1.0] * 8 + [107.0, 106.0, 105.0, 104.0, 103.0, 102.0, 101.0]
+    chart = spc.xmr(values, better="higher")
+    assert {"shift", "trend"} <= set(chart.signals[-1])
+    assert chart.variation == "concern"
+    readings = point_variations(values, chart.signals, chart.centre, "higher")
+    assert readings[-1] == chart.variation
