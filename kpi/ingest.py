@@ -92,6 +92,7 @@ _COLUMN_TYPES: dict[str, str] = {
 }
 _NAIVE_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
 _ISO_WITH_OFFSET = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d(:?\d\d)?)"
+_MINUTES_BEFORE_OFFSET = r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d)([Z+-])"
 _ISO_FRACTION = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}"
 _REJECT_SIGNAL = "kinerja: row rejected"
 _SNIFF_BYTES = 1 << 16
@@ -328,7 +329,9 @@ def _typed_sql(column: str) -> str:
             f" CASE WHEN regexp_full_match({raw}, '{_ISO_FRACTION}')"
             f" THEN try_cast({raw} AS TIMESTAMP)"
             f" WHEN regexp_full_match({raw}, '{_ISO_WITH_OFFSET}')"
-            f" THEN timezone($tz, try_cast({raw} AS TIMESTAMPTZ)) END)"
+            # DuckDB 1.5 casts an offset only after seconds: give "HH:MM" its ":00" first.
+            f" THEN timezone($tz, try_cast(regexp_replace({raw}, '{_MINUTES_BEFORE_OFFSET}',"
+            f" '\\1:00\\2') AS TIMESTAMPTZ)) END)"
         )
     if kind == "date":
         return f"CASE WHEN length({raw}) = 10 THEN try_strptime({raw}, '%Y-%m-%d')::DATE END"

@@ -80,9 +80,7 @@ class Cursor:
     def fetchone(self) -> tuple[Any, ...] | None:
         """The first row; the rest of the result is released, so that the cursor can take other
         work at once (DuckDB 2 refuses e.g. `register` while a result is unfinished)."""
-        row = self._raw.fetchone()
-        self._raw.complete()
-        return row
+        return self._raw.fetchone()
 
     def df(self) -> pd.DataFrame:
         return self._raw.df()
