@@ -42,8 +42,11 @@ run: store
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 
+# Two phases: everything that only uses its own temporary store runs on every core (xdist);
+# the tests marked `serial` (servers on ports, browsers, timed waits) then run alone.
 test: dev-deps
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n auto -m "not serial"
+	$(VENV)/bin/python -m pytest -q -m serial
 
 check: lint test
 

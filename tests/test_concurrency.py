@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = ROOT.parent / "shared" / "spec" / "example"
 STREAMLIT = Path(sys.executable).with_name("streamlit")
 
-pytestmark = pytest.mark.slow
+# Servers, ports and timed waits: run alone (`make test` runs `-m serial` after the rest).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 # Short units of work with Store(hold=False), as the dashboard does, until told to stop.
 READER = textwrap.dedent("""

@@ -40,11 +40,13 @@ RUN_TIMEOUT_MS = 60_000
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder `browser` (select with -m browser, leave out with
-    -m 'not browser')."""
+    -m 'not browser') and `serial` (each serves the app on a port and waits on it, so
+    `make test` runs them alone after the parallel phase)."""
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.serial)
 
 
 def _free_port() -> int:
