@@ -25,10 +25,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
+    from kpi.precompute import ensure_ready
     from kpi.store import Store
 
-    return Store(config.db_path(args.db), create=create, hold=True,
-                 busy_timeout=config.busy_timeout())
+    store = Store(config.db_path(args.db), create=create, hold=True,
+                  busy_timeout=config.busy_timeout())
+    ensure_ready(store)  # a store made before the precomputed KPI values gets them once
+    return store
 
 
 # -- command handlers: each returns an exit status --------------------------------------------

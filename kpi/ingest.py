@@ -39,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config
+from kpi import config, precompute
 from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.store import Cursor, Store
@@ -728,6 +728,7 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
                  "at": config.local_now()})
             if result.dry_run:
                 raise _DryRun
+            precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
             result.batch_id = batch_id
     except _DryRun:
         return
@@ -815,6 +816,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             raise InputRejected(
                 f"Batch {later} replaced rows of batch {batch_id}; roll back batch {later} "
                 "first.", key="batches.later_batch", batch=batch_id, later=int(later))
+        change = precompute.batch_change(cur, kind, batch_id)  # before its rows go
         removed = int(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
                                   {"batch": batch_id}).fetchone()[0])
         restored = int(cur.execute(
@@ -826,6 +828,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",
             {"at": config.local_now(), "who": by or getpass.getuser(), "batch": batch_id})
+        precompute.refresh(cur, change)
     return {"batch_id": batch_id, "kind": kind, "removed": removed, "restored": restored}
 
 

@@ -199,12 +199,11 @@ def unit_tree(store) -> pd.DataFrame:
 @one_unit_of_work
 def data_range(store) -> tuple[dt.date | None, dt.date | None]:
     """First and last local date with events or survey responses (None, None when empty)."""
-    first, last = store.query_rows("""
-        SELECT least(min(first_day), NULL), greatest(max(last_day), NULL) FROM (
-            SELECT min(arrived_at)::DATE AS first_day, max(arrived_at)::DATE AS last_day FROM events
-            UNION ALL
-            SELECT min(submitted_at)::DATE, max(submitted_at)::DATE FROM survey_responses)
-    """)[0]
+    # Every day with an event has a stored abandon_rate of `*`, every day with a response a
+    # response_count: the day grain of kpi_values spans the same dates as the raw rows.
+    first, last = store.query_rows(
+        "SELECT min(period_start), max(period_start) FROM kpi_values "
+        "WHERE grain = 'day' AND unit_code = '*'")[0]
     return first, last
 
 
@@ -218,6 +217,7 @@ _CLOSURE = """
         SELECT closure.ancestor, units.unit_code
         FROM closure JOIN units ON units.parent_code = closure.unit_code
     )"""
+CLOSURE_SQL = _CLOSURE  # for kpi.precompute, which stores what this module computes
 
 # Per source: the rows (one per event or response, with the derived minutes) and the aggregate
 # columns over one (scope, period) group. A query computes only the columns its KPIs need, and
@@ -298,17 +298,18 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
 Ranges = list[tuple[dt.date, dt.date]]
 
 
-def _aggregate_sql(source: str, period: str | None, ranges: Ranges, units: list[str] | None,
-                   params: dict, columns: list[str] | None = None) -> str:
+def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
+                   units: list[str] | None, params: dict, columns: list[str] | None = None) -> str:
     """A SELECT of one row per (unit_code, period_start) with the source's aggregate `columns`
     (all for None), over the rows whose local time lies in one of `ranges` ([start, end)
-    dates); units None = every unit and `*`. `period` None makes the whole of the ranges one
-    bucket named by the first range's start. Fills `params` with the values the SQL uses."""
+    dates; None = every row); units None = every unit and `*`. `period` None makes the whole
+    of the ranges one bucket named by the first range's start. Fills `params` with the values
+    the SQL uses."""
     aggregates = _AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
     time_column = _TIME_COLUMN[source]
-    conditions = []
-    for index, (start, end) in enumerate(ranges):
+    conditions = [] if ranges is not None else ["TRUE"]
+    for index, (start, end) in enumerate(ranges or []):
         params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
         params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
         conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
@@ -366,9 +367,10 @@ def survey_aggregates_sql() -> str:
     return ", ".join(f"{sql} AS {name}" for name, sql in _AGGREGATES["survey"].items())
 
 
-def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: list[str],
-                  params: dict) -> str:
-    """SELECT unit_code, period_start, kpi, value, n for the KPIs asked for (n > 0 only)."""
+def kpi_rows_sql(period: str, ranges: Ranges | None, units: list[str] | None, kpis: list[str],
+                 params: dict) -> str:
+    """SELECT unit_code, period_start, kpi, value, n for the KPIs asked for (n > 0 only),
+    computed over the raw rows whose local time lies in `ranges` (None = every row)."""
     parts = []
     for source in _AGGREGATES:
         wanted = [name for name in kpis if _KPI_SQL[name][0] == source]
@@ -403,10 +405,29 @@ def _to_dates(column: pd.Series) -> pd.Series:
                      index=column.index, dtype=object)
 
 
+def _stored_kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None,
+                         kpis: list[str], params: dict) -> str:
+    """The rows of `kpi_rows_sql` for whole periods, read from the precomputed `kpi_values`
+    (kpi.precompute keeps them equal to the computation over the raw rows)."""
+    params.update(grain=period, kpis=list(kpis))
+    conditions = ["grain = $grain", "list_contains($kpis, kpi)"]
+    spans = []
+    for index, (start, end) in enumerate(ranges):
+        params[f"start_{index}"], params[f"end_{index}"] = start, end
+        spans.append(f"(period_start >= $start_{index} AND period_start < $end_{index})")
+    conditions.append("(" + (" OR ".join(spans) or "FALSE") + ")")
+    if units is not None:
+        params["units"] = list(units)
+        conditions.append("list_contains($units, unit_code)")
+    return ("SELECT unit_code, period_start, kpi, value, n FROM kpi_values "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)}")
+
+
 def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
                 kpis: list[str], with_targets: bool) -> pd.DataFrame:
+    """KPI rows of whole periods (`ranges` are [start, end) of period starts)."""
     params: dict = {}
-    sql = _kpi_rows_sql(period, ranges, units, kpis, params)
+    sql = _stored_kpi_rows_sql(period, ranges, units, kpis, params)
     columns = ["unit_code", "period_start", "kpi", "value", "n"]
     if with_targets:
         sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"

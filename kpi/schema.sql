@@ -151,3 +151,16 @@ CREATE TABLE IF NOT EXISTS action_updates (
     updated_at TIMESTAMP NOT NULL,
     updated_by VARCHAR
 );
+
+-- KPI values precomputed from the raw rows (kpi/precompute.py): per unit subtree ('*' = the
+-- city), KPI, period grain (day, week, month, quarter, year) and period (its first date); only
+-- values with n > 0. Refreshed inside every write transaction that changes their inputs; the
+-- pages and the CLI read these instead of scanning the raw rows. Targets are not stored here.
+CREATE TABLE IF NOT EXISTS kpi_values (
+    unit_code    VARCHAR NOT NULL,
+    kpi          VARCHAR NOT NULL,
+    grain        VARCHAR NOT NULL,
+    period_start DATE    NOT NULL,
+    value        DOUBLE  NOT NULL,
+    n            BIGINT  NOT NULL
+);

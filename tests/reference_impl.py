@@ -30,7 +30,11 @@ TABLES = {"units": UNIT_COLUMNS, "services": SERVICE_COLUMNS, "events": EVENT_CO
 
 
 def load_rows(store, **tables: list[dict]) -> None:
-    """Insert rows (dicts; missing columns are NULL) into the named tables of `store`."""
+    """Insert rows (dicts; missing columns are NULL) into the named tables of `store`, then
+    refresh the store's precomputed KPI values in the same transaction, as every write of the
+    app does (the reference computation below uses nothing from the engine)."""
+    from kpi.precompute import refresh
+
     with store.transaction() as cur:
         for table, rows in tables.items():
             columns = TABLES[table]
@@ -40,6 +44,8 @@ def load_rows(store, **tables: list[dict]) -> None:
             cur.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
                 [[row.get(column) for column in columns] for row in rows])
+        # Like every write of the app, refresh the precomputed KPI values in the transaction.
+        refresh(cur)
 
 
 # -- periods and subtrees ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from kpi import config
+from kpi import config, precompute
 from kpi.store import Store
 
 _VERSION_TTL_SECONDS = 0.5
@@ -22,7 +22,10 @@ _version_memo: dict[str, tuple[float, int]] = {}
 @st.cache_resource(show_spinner=False)
 def _store_for(path: str) -> Store:
     """The process-wide Store for `path`: open while the dashboard is in use, released when idle."""
-    return Store(path, create=True, keep_alive=config.keep_alive(), busy_timeout=config.busy_timeout())
+    store = Store(path, create=True, keep_alive=config.keep_alive(),
+                  busy_timeout=config.busy_timeout())
+    precompute.ensure_ready(store)  # a store made before the precomputed KPI values
+    return store
 
 
 def get_store() -> Store:

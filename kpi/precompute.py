@@ -1,0 +1,142 @@
+"""Precomputed KPI values: table `kpi_values`, kept equal to a computation over the raw rows.
+
+Every KPI of every unit subtree (and the city `*`) for every period of every grain is computed
+once, when the data change, by the same SQL as `metrics` uses over the raw rows (medians and
+P90 from the rows themselves, subtrees pooled through the closure), and stored as
+(unit_code, kpi, grain, period_start, value, n). The pages and the CLI read these rows: a
+full-history scan of the raw tables costs seconds on a large store (about 4× more on the
+lake), a read of kpi_values milliseconds.
+
+One entry point, `refresh(cur, change)`, runs inside the write transaction that changed the
+data, so the values and the rows they come from are committed together (or not at all).
+`change` says what the write touched (`batch_change`): only the subtrees that contain a touched
+unit (its ancestors, itself and `*`) and the periods that contain a touched day are recomputed.
+Targets are not stored: status is derived from the targets at read time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kpi import metrics
+
+# The KPIs each kind of data feeds (a services batch changes only the standard).
+_EVENT_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source == "events")
+_SURVEY_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source == "survey")
+_ROW_TABLES = {"events": ("events", "arrived_at"), "survey": ("survey_responses", "submitted_at")}
+_READY_KEY = "kpi_values_ready"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write touched: the KPIs whose inputs changed; the units whose rows changed (None:
+    every unit, e.g. when the unit tree itself changed); the local days of those rows (None:
+    every day)."""
+
+    kpis: tuple[str, ...] = tuple(metrics.KPIS)
+    units: frozenset[str] | None = None
+    days: frozenset[dt.date] | None = None
+
+    @property
+    def nothing(self) -> bool:
+        return not self.kpis or self.units == frozenset() or self.days == frozenset()
+
+
+EVERYTHING = Change()
+
+
+def _distinct(cur, sql: str, params: dict) -> frozenset:
+    return frozenset(value for (value,) in cur.query_rows(sql, params) if value is not None)
+
+
+def batch_change(cur, kind: str, batch_id: int) -> Change:
+    """What batch `batch_id` of `kind` touches: its own rows and the rows it replaced. Call it
+    after the batch's rows are written (import) or before they are removed (rollback): both
+    times the same rows are there."""
+    if kind == "targets":  # status is derived at read time
+        return Change(kpis=())
+    if kind == "units":  # the tree may have changed: every subtree
+        return EVERYTHING
+    params = {"batch": batch_id}
+    if kind == "services":  # a standard changed: within_standard_pct of the services' units
+        units = _distinct(cur, """
+            SELECT unit_code FROM services WHERE batch_id = $batch
+            UNION SELECT unit_code FROM services_replaced WHERE replaced_by = $batch""", params)
+        return Change(kpis=("within_standard_pct",), units=units)
+    table, time_column = _ROW_TABLES[kind]
+    rows = (f"SELECT unit_code, {time_column} AS local_time FROM {table} "  # noqa: S608
+            f"WHERE batch_id = $batch UNION ALL SELECT unit_code, {time_column} "
+            f"FROM {table}_replaced WHERE replaced_by = $batch")
+    return Change(
+        kpis=_EVENT_KPIS if kind == "events" else _SURVEY_KPIS,
+        units=_distinct(cur, f"SELECT DISTINCT unit_code FROM ({rows})", params),  # noqa: S608
+        days=_distinct(cur, f"SELECT DISTINCT local_time::DATE FROM ({rows})", params))  # noqa: S608
+
+
+def _scopes(cur, units: frozenset[str]) -> list[str]:
+    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors)."""
+    ancestors = _distinct(cur, f"""
+        WITH RECURSIVE {metrics.CLOSURE_SQL}
+        SELECT ancestor FROM closure WHERE list_contains($units, unit_code)""",  # noqa: S608
+                          {"units": sorted(units)})
+    return sorted(ancestors | {metrics.CITY})
+
+
+def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
+    """The periods of `grain` holding `days`, as [start, end) ranges, adjacent periods merged."""
+    ranges: metrics.Ranges = []
+    for start in sorted({metrics.period_start(day, grain) for day in days}):
+        end = metrics.next_period(start, grain)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict) -> str:
+    conditions = []
+    for index, (start, end) in enumerate(ranges):
+        params[f"from_{index}"], params[f"to_{index}"] = start, end
+        conditions.append(f"({column} >= $from_{index} AND {column} < $to_{index})")
+    return "(" + " OR ".join(conditions) + ")"
+
+
+def refresh(cur, change: Change = EVERYTHING) -> None:
+    """Recompute the stored values `change` makes stale, on `cur` (inside the write
+    transaction). EVERYTHING rebuilds the table from the raw rows."""
+    if change.nothing:
+        return
+    scopes = None if change.units is None else _scopes(cur, change.units)
+    for grain in metrics.PERIODS:
+        ranges = None if change.days is None else _period_ranges(change.days, grain)
+        params: dict = {"grain": grain, "kpis": list(change.kpis)}
+        where = ["grain = $grain", "list_contains($kpis, kpi)"]
+        if scopes is not None:
+            params["scopes"] = scopes
+            where.append("list_contains($scopes, unit_code)")
+        if ranges is not None:
+            where.append(_ranges_condition("period_start", ranges, params))
+        cur.execute(f"DELETE FROM kpi_values WHERE {' AND '.join(where)}", params)  # noqa: S608
+        params = {"grain": grain}
+        rows = metrics.kpi_rows_sql(grain, ranges, scopes, list(change.kpis), params)
+        insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n) "  # noqa: S608
+                  f"SELECT unit_code, kpi, $grain, period_start, value, n FROM ({rows})")
+        cur.execute(insert, params)
+    if change == EVERYTHING:
+        cur.execute("DELETE FROM meta WHERE key = $key", {"key": _READY_KEY})
+        cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": _READY_KEY})
+
+
+def ensure_ready(store) -> None:
+    """Build kpi_values once for a store made before it existed (or whose build never ran);
+    a no-op otherwise."""
+    with store.cursor() as cur:
+        ready = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
+                                {"key": _READY_KEY})
+    if ready:
+        return
+    store.init()
+    with store.transaction() as cur:
+        refresh(cur)

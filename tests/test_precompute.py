@@ -1,0 +1,135 @@
+"""The precomputed KPI values (kpi/precompute.py) equal a computation over the raw rows after
+every kind of write: imports of each kind, a replacing import, rollbacks, a target edit, a
+change of the unit tree and a standard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import editor, ingest, metrics, precompute
+from kpi.ingest import ingest_file
+
+
+def _stored(store) -> pd.DataFrame:
+    frame = store.query_df(
+        "SELECT grain, unit_code, kpi, period_start, value, n FROM kpi_values")
+    return frame.sort_values(["grain", "unit_code", "kpi", "period_start"], ignore_index=True)
+
+
+def _from_raw_rows(store) -> pd.DataFrame:
+    """Every KPI of every grain computed afresh from the raw rows (the engine's own SQL)."""
+    parts = []
+    for grain in metrics.PERIODS:
+        params: dict = {}
+        sql = metrics.kpi_rows_sql(grain, None, None, list(metrics.KPIS), params)
+        part = store.query_df(f"SELECT unit_code, kpi, period_start, value, n FROM ({sql})",
+                              params)
+        parts.append(part.assign(grain=grain))
+    frame = pd.concat(parts, ignore_index=True)[
+        ["grain", "unit_code", "kpi", "period_start", "value", "n"]]
+    return frame.sort_values(["grain", "unit_code", "kpi", "period_start"], ignore_index=True)
+
+
+def assert_fresh(store) -> None:
+    stored, fresh = _stored(store), _from_raw_rows(store)
+    assert len(fresh) > 0
+    pd.testing.assert_frame_equal(stored, fresh, check_exact=True, check_dtype=False)
+
+
+def _write(folder: Path, name: str, lines: list[str]) -> Path:
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_values_follow_imports_rollbacks_and_edits(example_store, tmp_path):
+    store = example_store
+    assert_fresh(store)  # after the five imports of the example
+    # A batch that replaces a ticket with one two weeks later and adds a new one.
+    moved = store.query_df("SELECT * FROM events WHERE outcome = 'completed' LIMIT 1").iloc[0]
+    later = (moved["arrived_at"] + pd.Timedelta(days=15)).strftime("%Y-%m-%d %H:%M:%S")
+    done = (moved["arrived_at"] + pd.Timedelta(days=15, minutes=95)).strftime(
+        "%Y-%m-%d %H:%M:%S")
+    service = store.query_value(
+        "SELECT service_code FROM services WHERE unit_code = 'PKM-2' ORDER BY ALL LIMIT 1")
+    events = _write(tmp_path, "events.csv", [
+        "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel",
+        f"{moved['unit_code']},{moved['service_code']},{moved['ticket_id']},{later},,{done},"
+        "completed,counter",
+        f"PKM-2,{service},NEW-1,"
+        "2026-03-02 08:00:00,2026-03-02 08:10:00,2026-03-02 08:20:00,completed,counter",
+    ])
+    before = _stored(store)
+    batch = ingest_file(store, "events", events, loaded_by="tests")
+    assert batch.ok and batch.replaced == 1
+    assert_fresh(store)
+    assert not _stored(store).equals(before)
+    ingest.rollback(store, batch.batch_id, by="tests")
+    assert_fresh(store)
+    pd.testing.assert_frame_equal(_stored(store), before, check_exact=True)
+
+    # A survey batch, then its rollback.
+    survey = _write(tmp_path, "survey.csv", [
+        "unit_code,response_id,submitted_at,u1,u2,u3,u4,u5,u6,u7,u8,u9",
+        "DUKCAPIL,R-NEW-1,2026-03-03 10:00:00,1,1,1,1,1,1,1,1,",
+    ])
+    answered = ingest_file(store, "survey", survey, loaded_by="tests")
+    assert answered.ok
+    assert_fresh(store)
+    ingest.rollback(store, answered.batch_id, by="tests")
+    assert_fresh(store)
+
+    # A target edit changes no stored value (status is derived at read time).
+    stored_before_edit = _stored(store)
+    original = editor.targets_table(store)
+    edited = original.copy()
+    edited.loc[0, "target"] = float(edited.loc[0, "target"]) + 7
+    assert editor.save_targets(store, original, edited, by="tests").ok
+    assert_fresh(store)
+    pd.testing.assert_frame_equal(_stored(store), stored_before_edit, check_exact=True)
+
+    # A standard edit moves within_standard_pct of the service's unit and its ancestors.
+    original = editor.services_table(store)
+    edited = original.copy()
+    edited.loc[0, "standard_minutes"] = 1.0
+    assert editor.save_services(store, original, edited, by="tests").ok
+    assert_fresh(store)
+
+    # The unit tree changes: PKM-2 moves from DINKES to DUKCAPIL; then back by rollback.
+    units = _write(tmp_path, "units.csv", [
+        "unit_code,name,type,parent_code,district",
+        "PKM-2,Puskesmas Contoh Dua,puskesmas,DUKCAPIL,Medan Amplas",
+    ])
+    moved_unit = ingest_file(store, "units", units, loaded_by="tests")
+    assert moved_unit.ok
+    assert_fresh(store)
+    ingest.rollback(store, moved_unit.batch_id, by="tests")
+    assert_fresh(store)
+
+
+def test_a_dry_run_and_a_rejected_file_leave_the_values(example_store, tmp_path, fingerprint):
+    before = fingerprint(example_store)
+    events = _write(tmp_path, "events.csv", [
+        "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel",
+        "PKM-1,UMUM,NEW-9,2026-03-02 08:00:00,,2026-03-02 08:20:00,completed,counter",
+    ])
+    assert ingest_file(example_store, "events", events, dry_run=True).ok
+    bad = _write(tmp_path, "bad.csv", [
+        "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel",
+        "PKM-1,UMUM,NEW-9,2026-03-02 08:00:00,,,completed,counter",
+    ])
+    assert not ingest_file(example_store, "events", bad).ok
+    assert fingerprint(example_store) == before
+
+
+def test_a_store_without_values_gets_them_once(example_store):
+    with example_store.transaction() as cur:
+        cur.execute("DELETE FROM kpi_values")
+        cur.execute("DELETE FROM meta WHERE key = 'kpi_values_ready'")
+    precompute.ensure_ready(example_store)
+    assert_fresh(example_store)
+    version = example_store.data_version()
+    precompute.ensure_ready(example_store)  # ready: nothing written
+    assert example_store.data_version() == version
