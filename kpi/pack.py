@@ -119,6 +119,14 @@ def action_view(action: dict, lang: str) -> dict:
     }
 
 
+def action_counts(carried: list[dict], new: list[dict]) -> dict:
+    """open_actions and overdue of a review, from the `action_view`s of its carried and new
+    actions (a carried action closed during the review is no longer open)."""
+    open_carried = [a for a in carried if a["status"] not in CLOSED_STATUSES]
+    return {"open_actions": len(open_carried) + len(new),
+            "overdue": sum(a["overdue"] for a in carried + new)}
+
+
 def _item_view(item: dict, lang: str, minutes: dict) -> dict:
     kpi = item["kpi"]
     noted = minutes.get("items", {}).get(item["key"], {})
@@ -265,7 +273,6 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
     opportunities = [_item_view(item, lang, minutes) for item in agenda["opportunities"]]
     carried = [action_view(a, lang) for a in agenda["carried_actions"]]
     new = [action_view(a, lang) for a in agenda["new_actions"]]
-    open_carried = [a for a in carried if a["status"] not in CLOSED_STATUSES]
     item_labels = _agenda_item_labels(content, lang)
     off_target = sum("off_target" in item["reasons"] for item in agenda["exceptions"])
     if final:
@@ -289,8 +296,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
             "exceptions": len(exceptions),
             "off_target": off_target,
             "concerns": len(exceptions) - off_target,
-            "open_actions": len(open_carried) + len(new),
-            "overdue": sum(a["overdue"] for a in carried + new),
+            **action_counts(carried, new),
             "opportunities": len(opportunities),
         },
         "exceptions": exceptions,

@@ -26,6 +26,10 @@ _EVENT_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source =
 _SURVEY_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source == "survey")
 _ROW_TABLES = {"events": ("events", "arrived_at"), "survey": ("survey_responses", "submitted_at")}
 _READY_KEY = "kpi_values_ready"
+# Bumped by every refresh, i.e. by every write of data the KPIs or their statuses derive from
+# (imports of any kind, rollbacks, target edits), and by nothing else: the dashboard keys its
+# KPI caches on it, so a meeting's own writes (actions, minutes) leave them warm.
+_VERSION_KEY = "kpi_data_version"
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,11 @@ def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict) -> str:
 def refresh(cur, change: Change = EVERYTHING) -> None:
     """Recompute the stored values `change` makes stale, on `cur` (inside the write
     transaction). EVERYTHING rebuilds the table from the raw rows."""
+    version = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
+                              {"key": _VERSION_KEY})
+    cur.execute("DELETE FROM meta WHERE key = $key", {"key": _VERSION_KEY})
+    cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
+                {"key": _VERSION_KEY, "value": (version or 0) + 1})
     if change.nothing:
         return
     scopes = None if change.units is None else _scopes(cur, change.units)
@@ -127,6 +136,12 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
     if change == EVERYTHING:
         cur.execute("DELETE FROM meta WHERE key = $key", {"key": _READY_KEY})
         cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": _READY_KEY})
+
+
+def data_version(store) -> int:
+    """The KPI data version: changes with every write the KPI values or statuses depend on."""
+    return int(store.query_value("SELECT coalesce(max(value), 0) FROM meta WHERE key = $key",
+                                 {"key": _VERSION_KEY}))
 
 
 def ensure_ready(store) -> None:

@@ -311,24 +311,38 @@ def _changes(store, week: str, names: dict) -> dict:
     })
 
 
-def build_agenda(store, week: str) -> dict:
-    """The agenda of `week`'s review, built from the data as it is now (see the module doc)."""
+def data_agenda(store, week: str) -> dict:
+    """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
+    with their charts, SKM results, opportunities): the costly part, which changes only with
+    an import, a rollback or a target edit, never with the meeting's own writes (actions,
+    minutes), so the dashboard caches it per KPI data version (kpi.precompute)."""
     start, end, first = _check_week_has_data(store, week)
     scorecard = _scorecard(store, start)
     names = {row["unit_code"]: row["unit_name"] for row in scorecard}
-    order = list(names)
     exceptions, opportunities = _exceptions(store, scorecard, first, start)
-    actions = list_actions(store, week=week)
     return {
         "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
         "review_day": review_day(week).isoformat(),
+        "scorecard": scorecard,
+        "exceptions": exceptions,
+        "satisfaction": _satisfaction(store, week, names, list(names)),
+        "opportunities": opportunities,
+    }
+
+
+def build_agenda(store, week: str, data: dict | None = None) -> dict:
+    """The agenda of `week`'s review, built from the data as it is now (see the module doc).
+    `data`: `data_agenda(store, week)` when the caller already holds it for the current data."""
+    data = data_agenda(store, week) if data is None else data
+    names = {row["unit_code"]: row["unit_name"] for row in data["scorecard"]}
+    actions = list_actions(store, week=week)
+    return {
+        **{key: data[key] for key in ("week", "week_start", "week_end", "review_day")},
         "carried_actions": [a for a in actions if a["raised_week"] < week],
         "new_actions": [a for a in actions if a["raised_week"] == week],
         "changes": _changes(store, week, names),
-        "scorecard": scorecard,
-        "exceptions": exceptions,
-        "satisfaction": _satisfaction(store, week, names, order),
-        "opportunities": opportunities,
+        **{key: data[key] for key in ("scorecard", "exceptions", "satisfaction",
+                                      "opportunities")},
     }
 
 
@@ -529,12 +543,13 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def finalise(store, week: str, *, by: str | None = None) -> str:
+def finalise(store, week: str, *, by: str | None = None, data: dict | None = None) -> str:
     """Store `week`'s review as its immutable record (agenda, numbers, minutes, actions as they
-    stand) and lock it; returns the record's sha256. ReviewLocked when already final."""
+    stand) and lock it; returns the record's sha256. ReviewLocked when already final. `data`:
+    `data_agenda(store, week)` of the current data, when the caller holds it."""
     with store.cursor() as cur:
         _ensure_editable(cur, week)
-    agenda = build_agenda(store, week)
+    agenda = build_agenda(store, week, data)
     now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
@@ -574,9 +589,9 @@ def load_record(store, week: str) -> dict | None:
     return record
 
 
-def review_content(store, week: str) -> dict:
+def review_content(store, week: str, data: dict | None = None) -> dict:
     """What the page and the pack show for `week`: the stored record of a finalised review, or
-    the live agenda with the draft minutes, in the same shape."""
+    the live agenda with the draft minutes, in the same shape. `data`: as for build_agenda."""
     record = load_record(store, week)
     if record is not None:
         return record
@@ -585,7 +600,7 @@ def review_content(store, week: str) -> dict:
         "format": RECORD_FORMAT,
         "city": config.city_name(),
         "week": week,
-        "agenda": build_agenda(store, week),
+        "agenda": build_agenda(store, week, data),
         "minutes": minutes(store, week),
         "review": {"status": review["status"], "finalised_at": None, "finalised_by": None,
                    "record_sha256": None},

@@ -20,7 +20,7 @@ from kpi import labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
 from ui.charts_ui import file_name, show_chart
-from ui.data import data_version, forget_version, load
+from ui.data import built, data_version, forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
 from ui.state import keep_in_url, url_value
@@ -48,22 +48,51 @@ week = st.selectbox(ctx.t("review.week"), weeks, index=weeks.index(chosen),
                     format_func=week_option, help=ctx.t("review.week_help"), key="review_week")
 keep_in_url(week=week)
 
-content = load(review.review_content, week=week)
+# The agenda's data part (scorecard, exceptions and their charts, SKM, opportunities) is cached
+# per KPI data version: the meeting's own writes below never recompute it. Each agenda item, the
+# actions, the minutes and the pack are fragments: a save reruns only the part it changes.
+final = week in finals
+data = None if final else load(review.data_agenda, week=week)
+content = load(review.review_content, week=week, data=data)
 agenda = content["agenda"]
 view = pack.pack_view(content, ctx.lang)
-final = content["review"]["status"] == "final"
+TOASTS = "review-toasts"
 
 
-def write(action, *args, **kwargs) -> bool:
-    """Run an engine write; on success refresh the cached data and rerun, else say why."""
+def errors_and_toasts(scope: str) -> None:
+    """The sentence of a failed save in `scope`, and the confirmations of the saves queued by
+    the callbacks (shown by whichever part reruns first)."""
+    if message := st.session_state.pop(f"review-error-{scope}", None):
+        st.error(message, icon=":material/error:")
+    for message in st.session_state.pop(TOASTS, []):
+        st.toast(message, icon=":material/check_circle:")
+
+
+def saved(scope: str, action, *args, confirm, **kwargs):
+    """In a widget callback: run an engine write; on success forget the cached data version and
+    queue `confirm(result)` as a toast; on failure keep the sentence for `scope` to show.
+    Returns the write's result, or None when it failed."""
     try:
-        action(ctx.store, *args, by=ctx.user, **kwargs)
+        result = action(ctx.store, *args, by=ctx.user, **kwargs)
     except KinerjaError as error:
-        st.error(error.localized(ctx.lang), icon=":material/error:")
-        return False
+        st.session_state[f"review-error-{scope}"] = error.localized(ctx.lang)
+        return None
     forget_version()
-    st.rerun()
-    return True
+    st.session_state.setdefault(TOASTS, []).append(confirm(result))
+    return True if result is None else result
+
+
+def current_actions() -> tuple[list[dict], list[dict]]:
+    """(carried, new) actions of the week as they stand now (the record's once final)."""
+    if final:
+        return agenda["carried_actions"], agenda["new_actions"]
+    actions = load(review.list_actions, week=week)
+    return ([a for a in actions if a["raised_week"] < week],
+            [a for a in actions if a["raised_week"] == week])
+
+
+def current_minutes() -> dict:
+    return content["minutes"] if final else load(review.minutes, week=week)
 
 
 if final:
@@ -76,32 +105,35 @@ else:
         else "review.status_draft"
     st.info(ctx.t(status_key), icon=":material/edit_note:")
 
-summary = view["summary"]
-tiles = st.columns(4)
-tiles[0].metric(ctx.t("pack.tile_off_target"), summary["off_target"], border=True)
-tiles[1].metric(ctx.t("pack.tile_concerns"), summary["concerns"], border=True)
-tiles[2].metric(ctx.t("pack.tile_open_actions", overdue=summary["overdue"]),
-                summary["open_actions"], border=True)
-tiles[3].metric(ctx.t("pack.tile_opportunities"), summary["opportunities"], border=True)
-
 
 def item_minutes(key: str) -> None:
     """Notes and decision of one agenda item: a small form, or the text once final."""
-    noted = content["minutes"]["items"].get(key, {})
+    noted = current_minutes()["items"].get(key, {})
     if final:
         if noted.get("note"):
             st.markdown(f"**{ctx.t('review.note')}:** {noted['note']}")
         if noted.get("decision"):
             st.markdown(f"**{ctx.t('review.decision')}:** {noted['decision']}")
         return
+    errors_and_toasts(f"minutes-{key}")
+
+    def save() -> None:
+        saved(f"minutes-{key}", review.save_item_minutes, week, key,
+              note=st.session_state[f"note-{key}"], decision=st.session_state[f"decision-{key}"],
+              confirm=lambda _: ctx.t("review.toast_item_saved"))
+
     with st.expander(ctx.t("review.minutes_for_item"), icon=":material/edit_note:",
                      expanded=bool(noted)), st.form(f"minutes-{key}", border=False):
-        note = st.text_area(ctx.t("review.note"), value=noted.get("note", ""), height=80,
-                            key=f"note-{key}")
-        decision = st.text_area(ctx.t("review.decision"), value=noted.get("decision", ""),
-                                height=80, key=f"decision-{key}")
-        if st.form_submit_button(ctx.t("review.save_item"), icon=":material/save:"):
-            write(review.save_item_minutes, week, key, note=note, decision=decision)
+        st.text_area(ctx.t("review.note"), value=noted.get("note", ""), height=80,
+                     key=f"note-{key}")
+        st.text_area(ctx.t("review.decision"), value=noted.get("decision", ""), height=80,
+                     key=f"decision-{key}")
+        st.form_submit_button(ctx.t("review.save_item"), icon=":material/save:", on_click=save)
+
+
+def minutes_part(key: str) -> None:
+    """`item_minutes` of a section as a fragment of its own: saving reruns only it."""
+    st.fragment(item_minutes, key=f"review-minutes-{key}")(key)
 
 
 def actions_frame(actions: list[dict]) -> pd.DataFrame:
@@ -115,34 +147,68 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# -- 1. Actions from earlier reviews -----------------------------------------------------------
-st.header(f"1. {ctx.t('review.section_actions')}", divider="gray")
-st.caption(ctx.t("review.actions_caption"))
-carried = view["carried_actions"] + view["new_actions"]
-if carried:
-    frame = actions_frame(carried)
-    st.dataframe(frame, hide_index=True, width="stretch", key="actions-table")
-    table_downloads(frame, f"actions-{week}", ctx.lang, key="actions")
-else:
-    st.write(ctx.t("review.no_carried_actions"))
-open_actions = [a for a in agenda["carried_actions"] + agenda["new_actions"]
-                if a["status"] not in review.CLOSED_STATUSES]
-if open_actions and not final:
+ITEM_FRAGMENTS = {item["key"]: f"review-item-{index}"
+                  for index, item in enumerate(agenda["exceptions"], start=1)}
+
+
+@st.fragment(key="review-actions")
+def actions_part() -> None:
+    """The summary tiles and section 1 (the actions carried and raised, and their update form):
+    rerun by a new action or an update, not the whole page."""
+    carried_actions, new_actions = current_actions()
+    carried_views = [pack.action_view(a, ctx.lang) for a in carried_actions]
+    new_views = [pack.action_view(a, ctx.lang) for a in new_actions]
+    counts = pack.action_counts(carried_views, new_views)
+    summary = view["summary"]
+    tiles = st.columns(4)
+    tiles[0].metric(ctx.t("pack.tile_off_target"), summary["off_target"], border=True)
+    tiles[1].metric(ctx.t("pack.tile_concerns"), summary["concerns"], border=True)
+    tiles[2].metric(ctx.t("pack.tile_open_actions", overdue=counts["overdue"]),
+                    counts["open_actions"], border=True)
+    tiles[3].metric(ctx.t("pack.tile_opportunities"), summary["opportunities"], border=True)
+
+    st.header(f"1. {ctx.t('review.section_actions')}", divider="gray")
+    st.caption(ctx.t("review.actions_caption"))
+    errors_and_toasts("actions")
+    shown = carried_views + new_views
+    if shown:
+        frame = actions_frame(shown)
+        st.dataframe(frame, hide_index=True, width="stretch", key="actions-table")
+        table_downloads(frame, f"actions-{week}", ctx.lang, key="actions")
+    else:
+        st.write(ctx.t("review.no_carried_actions"))
+    open_actions = [a for a in carried_actions + new_actions
+                    if a["status"] not in review.CLOSED_STATUSES]
+    if not open_actions or final:
+        return
+    by_id = {a["action_id"]: a for a in open_actions}
+
+    def update() -> None:
+        state = st.session_state
+        action_id = state["update-which"]
+        status = state["update-status"] or "in_progress"
+        if saved("actions", review.update_action, action_id, status=status,
+                 comment=state["update-comment"], week=week,
+                 confirm=lambda _: ctx.t("review.toast_action_updated", id=action_id,
+                                         status=ctx.t(f"action.status_{status}"))):
+            item = ITEM_FRAGMENTS.get(by_id[action_id].get("item_key"))
+            st.rerun(["review-actions", *([item] if item else [])])
+
     with st.expander(ctx.t("review.update_action"), icon=":material/published_with_changes:"), \
             st.form("update-action", border=False):
-        by_id = {a["action_id"]: a for a in open_actions}
-        action_id = st.selectbox(ctx.t("review.update_which"), list(by_id),
-                                 format_func=lambda i: f"{i} · {by_id[i]['title']}",
-                                 key="update-which")
-        status = st.segmented_control(
+        st.selectbox(ctx.t("review.update_which"), list(by_id),
+                     format_func=lambda i: f"{i} · {by_id[i]['title']}", key="update-which")
+        st.segmented_control(
             ctx.t("review.update_status"), review.ACTION_STATUSES, default="in_progress",
             format_func=lambda s: ctx.t(f"action.status_{s}"), key="update-status")
-        comment = st.text_area(ctx.t("review.update_comment"), height=80,
-                               help=ctx.t("review.update_comment_help"), key="update-comment")
-        if st.form_submit_button(ctx.t("review.update_save"), icon=":material/save:"):
-            write(review.update_action, action_id, status=status or "in_progress",
-                  comment=comment, week=week)
-item_minutes("actions")
+        st.text_area(ctx.t("review.update_comment"), height=80,
+                     help=ctx.t("review.update_comment_help"), key="update-comment")
+        st.form_submit_button(ctx.t("review.update_save"), icon=":material/save:",
+                              on_click=update)
+
+
+actions_part()
+minutes_part("actions")
 
 # -- 2. Changes since the last review ----------------------------------------------------------
 st.header(f"2. {ctx.t('review.section_changes')}", divider="gray")
@@ -166,7 +232,7 @@ if changes["targets"]:
 if changes["units"]:
     st.subheader(ctx.t("review.changes_units"))
     st.write(", ".join(changes["units"]))
-item_minutes("changes")
+minutes_part("changes")
 
 # -- 3. Scorecard ------------------------------------------------------------------------------
 st.header(f"3. {ctx.t('review.section_scorecard')}", divider="gray")
@@ -189,7 +255,7 @@ scorecard_rows = pd.DataFrame([{
     ctx.t("pack.col_previous"): row["prev_value"], ctx.t("pack.col_change"): row["change"],
 } for row in agenda["scorecard"]])
 table_downloads(scorecard_rows, f"scorecard-{week}", ctx.lang, key="scorecard")
-item_minutes("scorecard")
+minutes_part("scorecard")
 
 # -- 4. Exceptions -----------------------------------------------------------------------------
 st.header(f"4. {ctx.t('review.section_exceptions')}", divider="gray")
@@ -200,36 +266,46 @@ else:
 tree = load(metrics.unit_tree)
 unit_names = {metrics.CITY: ctx.t("review.city_unit")} | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
-agenda_actions = agenda["carried_actions"] + agenda["new_actions"]
-shown_actions = {a["id"]: a for a in view["carried_actions"] + view["new_actions"]}
 due_default = review.review_day(week) + dt.timedelta(days=review.DEFAULT_ACTION_DAYS)
 
 
 def action_form(item: dict) -> None:
-    """Raise an action from an exception: what, owning unit, responsible, due date, KPI."""
+    """Raise an action from an exception: what, owning unit, responsible, due date, KPI. Saving
+    reruns this item and the actions (section 1 and the tiles), not the page."""
+    key = item["key"]
+
+    def create() -> None:
+        state = st.session_state
+        if saved(f"item-{key}", review.create_action, week, title=state[f"title-{key}"],
+                 unit_code=state[f"unit-{key}"], responsible=state[f"who-{key}"],
+                 due_date=state[f"due-{key}"], kpi=state[f"kpi-{key}"], item_key=key,
+                 confirm=lambda action_id: ctx.t("review.toast_action_created", id=action_id,
+                                                 title=state[f"title-{key}"].strip())):
+            st.rerun([ITEM_FRAGMENTS[key], "review-actions"])
+
     with st.expander(ctx.t("review.create_action"), icon=":material/add_task:"), \
-            st.form(f"action-{item['key']}", border=False):
+            st.form(f"action-{key}", border=False):
         st.markdown(ctx.t("review.action_form_title", unit=unit_names.get(
             item["unit_code"], item["unit_code"]), kpi=labels.kpi_name(item["kpi"], ctx.lang)))
-        title = st.text_input(ctx.t("action.title"), key=f"title-{item['key']}")
+        st.text_input(ctx.t("action.title"), key=f"title-{key}")
         codes = list(unit_names)
-        unit = st.selectbox(ctx.t("action.unit"), codes, index=codes.index(item["unit_code"])
-                            if item["unit_code"] in codes else 0,
-                            format_func=lambda code: unit_names[code], key=f"unit-{item['key']}")
-        responsible = st.text_input(ctx.t("action.responsible"), key=f"who-{item['key']}")
-        due = st.date_input(ctx.t("action.due_date"), value=due_default,
-                            format="DD/MM/YYYY", key=f"due-{item['key']}")
+        st.selectbox(ctx.t("action.unit"), codes, index=codes.index(item["unit_code"])
+                     if item["unit_code"] in codes else 0,
+                     format_func=lambda code: unit_names[code], key=f"unit-{key}")
+        st.text_input(ctx.t("action.responsible"), key=f"who-{key}")
+        st.date_input(ctx.t("action.due_date"), value=due_default, format="DD/MM/YYYY",
+                      key=f"due-{key}")
         kpis = [None, *metrics.KPIS]
-        kpi = st.selectbox(ctx.t("action.kpi"), kpis, index=kpis.index(item["kpi"]),
-                           format_func=lambda k: labels.kpi_name(k, ctx.lang) if k
-                           else ctx.t("review.kpi_none"), key=f"kpi-{item['key']}")
-        if st.form_submit_button(ctx.t("action.save"), type="primary", icon=":material/add:"):
-            write(review.create_action, week, title=title, unit_code=unit,
-                  responsible=responsible, due_date=due, kpi=kpi, item_key=item["key"])
+        st.selectbox(ctx.t("action.kpi"), kpis, index=kpis.index(item["kpi"]),
+                     format_func=lambda k: labels.kpi_name(k, ctx.lang) if k
+                     else ctx.t("review.kpi_none"), key=f"kpi-{key}")
+        st.form_submit_button(ctx.t("action.save"), type="primary", icon=":material/add:",
+                              on_click=create)
 
 
-for index, (item, shown) in enumerate(zip(agenda["exceptions"], view["exceptions"],
-                                          strict=True), start=1):
+def exception_item(index: int, item: dict, shown: dict) -> None:
+    """One exception: its facts, its control chart (drawn when opened; the first is open),
+    the actions raised from it, the form for a new one, and its notes."""
     with st.container(border=True):
         st.subheader(f"{index}. {shown['unit']} — {shown['kpi']}")
         st.markdown(ctx.t("review.facts", value=shown["value"], target=shown["target"],
@@ -239,21 +315,34 @@ for index, (item, shown) in enumerate(zip(agenda["exceptions"], view["exceptions
         st.caption(f"{ctx.t('review.col_reason')}: {shown['reasons']}"
                    + (f" · {ctx.t('review.col_signals')}: {shown['signals']}"
                       if shown["signals"] else ""))
-        figure = pack.item_figure(item, ctx.lang, title=ctx.t(
-            "review.chart_title", unit=shown["unit"], kpi=shown["kpi"]))
-        if figure is not None:
-            show_chart(figure, ctx.lang, name=file_name("review", week, item["unit_code"],
-                                                        item["kpi"]),
-                       alt=ctx.t("pack.chart_alt", unit=shown["unit"], kpi=shown["kpi"]),
-                       key=f"chart-{item['key']}")
-        raised = [shown_actions[a["action_id"]] for a in agenda_actions
-                  if a.get("item_key") == item["key"]]
-        for action in raised:
-            st.markdown(f":material/task_alt: **{action['id']}** · {action['title']} · "
-                        f"{action['responsible']} · {action['due']} · {action['status_text']}")
+        if item.get("chart") and item["chart"].get("points"):
+            chart = st.expander(ctx.t("review.chart_open"), icon=":material/show_chart:",
+                                expanded=index == 1, key=f"chart-open-{item['key']}",
+                                on_change="rerun")
+            if chart.open:
+                figure = built(pack.item_figure, item=item, lang=ctx.lang, title=ctx.t(
+                    "review.chart_title", unit=shown["unit"], kpi=shown["kpi"]))
+                with chart:
+                    show_chart(figure, ctx.lang,
+                               name=file_name("review", week, item["unit_code"], item["kpi"]),
+                               alt=ctx.t("pack.chart_alt", unit=shown["unit"], kpi=shown["kpi"]),
+                               key=f"chart-{item['key']}")
+        carried_actions, new_actions = current_actions()
+        for action in carried_actions + new_actions:
+            if action.get("item_key") == item["key"]:
+                action = pack.action_view(action, ctx.lang)
+                st.markdown(f":material/task_alt: **{action['id']}** · {action['title']} · "
+                            f"{action['responsible']} · {action['due']} · "
+                            f"{action['status_text']}")
         if not final:
+            errors_and_toasts(f"item-{item['key']}")
             action_form(item)
         item_minutes(item["key"])
+
+
+for index, (item, shown) in enumerate(zip(agenda["exceptions"], view["exceptions"],
+                                          strict=True), start=1):
+    st.fragment(exception_item, key=ITEM_FRAGMENTS[item["key"]])(index, item, shown)
 
 # -- 5. Satisfaction ---------------------------------------------------------------------------
 st.header(f"5. {ctx.t('review.section_satisfaction')}", divider="gray")
@@ -269,7 +358,7 @@ if satisfaction and satisfaction["rows"]:
         hide_index=True, width="stretch", key="skm-table")
 else:
     st.write(ctx.t("review.no_satisfaction"))
-item_minutes("satisfaction")
+minutes_part("satisfaction")
 
 # -- 6. Opportunities --------------------------------------------------------------------------
 st.header(f"6. {ctx.t('review.section_opportunities')}", divider="gray")
@@ -283,53 +372,88 @@ if view["opportunities"]:
         key="opportunities-table")
 else:
     st.write(ctx.t("review.no_opportunities"))
-item_minutes("opportunities")
+minutes_part("opportunities")
 
 # -- Minutes and finalising --------------------------------------------------------------------
-st.header(ctx.t("review.section_minutes"), divider="gray")
-if final:
-    st.markdown(f"**{ctx.t('review.attendees')}:** "
-                + (", ".join(content["minutes"]["attendees"]) or "—"))
-    st.markdown(f"**{ctx.t('review.decisions')}:**")
-    st.text(content["minutes"]["decisions"] or "—")
-    st.info(ctx.t("review.locked_note"), icon=":material/lock:")
-else:
+@st.fragment(key="review-minutes")
+def minutes_and_finalising() -> None:
+    """Attendees and decisions (saving reruns only this part), and finalising (which reruns the
+    page: it is then shown from the stored record)."""
+    st.header(ctx.t("review.section_minutes"), divider="gray")
+    noted = current_minutes()
+    if final:
+        st.markdown(f"**{ctx.t('review.attendees')}:** " + (", ".join(noted["attendees"]) or "—"))
+        st.markdown(f"**{ctx.t('review.decisions')}:**")
+        st.text(noted["decisions"] or "—")
+        st.info(ctx.t("review.locked_note"), icon=":material/lock:")
+        return
+    errors_and_toasts("minutes")
+
+    def save() -> None:
+        saved("minutes", review.save_minutes, week, attendees=st.session_state["attendees"],
+              decisions=st.session_state["decisions"],
+              confirm=lambda _: ctx.t("review.toast_minutes_saved"))
+
     with st.form("minutes", border=True):
-        attendees = st.text_area(ctx.t("review.attendees"),
-                                 value="\n".join(content["minutes"]["attendees"]),
-                                 help=ctx.t("review.attendees_help"), key="attendees")
-        decisions = st.text_area(ctx.t("review.decisions"), value=content["minutes"]["decisions"],
-                                 key="decisions")
-        if st.form_submit_button(ctx.t("review.save_minutes"), icon=":material/save:"):
-            write(review.save_minutes, week, attendees=attendees, decisions=decisions)
+        st.text_area(ctx.t("review.attendees"), value="\n".join(noted["attendees"]),
+                     help=ctx.t("review.attendees_help"), key="attendees")
+        st.text_area(ctx.t("review.decisions"), value=noted["decisions"], key="decisions")
+        st.form_submit_button(ctx.t("review.save_minutes"), icon=":material/save:",
+                              on_click=save)
     confirmed = st.checkbox(ctx.t("review.finalise_confirm"), key="finalise-confirm")
     if st.button(ctx.t("review.finalise"), type="primary", icon=":material/verified:",
                  disabled=not confirmed, help=ctx.t("review.finalise_help"), key="finalise"):
-        write(review.finalise, week)
+        try:
+            digest = review.finalise(ctx.store, week, by=ctx.user, data=data)
+        except KinerjaError as error:
+            st.error(error.localized(ctx.lang), icon=":material/error:")
+            return
+        forget_version()
+        st.session_state.setdefault(TOASTS, []).append(
+            ctx.t("review.finalised", week=week, digest=digest[:12]))
+        st.rerun()
+
+
+minutes_and_finalising()
+errors_and_toasts("page")  # a confirmation queued before a full rerun (finalising)
+
 
 # -- The pack ----------------------------------------------------------------------------------
-st.header(ctx.t("review.pack_title"), divider="gray")
-st.caption(ctx.t("review.pack_caption"))
-pack_key = (week, ctx.lang, data_version())
-prepared = st.session_state.get("review_pack")
-if st.button(ctx.t("review.pack_prepare"), icon=":material/picture_as_pdf:", key="pack-prepare"):
-    with st.spinner(ctx.t("review.pack_preparing")):
-        started = time.monotonic()
-        files = pack.build_pack(content, ctx.lang).files()
-        seconds = time.monotonic() - started
-    prepared = {"key": pack_key, "files": files, "seconds": seconds}
-    st.session_state["review_pack"] = prepared
-if prepared and prepared["key"] == pack_key:
-    st.success(ctx.t("review.pack_ready", week=week,
-                     seconds=fmt_number(prepared["seconds"], ctx.lang, 0)),
-               icon=":material/check_circle:")
-    stem = pack.pack_name(week)
-    buttons = st.columns(3)
-    for column, (suffix, label_key, mime) in zip(buttons, (
-            ("pdf", "review.pack_pdf", "application/pdf"),
-            ("xlsx", "review.pack_xlsx",
-             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            ("html", "review.pack_html", "text/html")), strict=True):
-        column.download_button(ctx.t(label_key), prepared["files"][f"{stem}.{suffix}"],
-                               file_name=f"{stem}.{suffix}", mime=mime, icon=":material/download:",
-                               on_click="ignore", key=f"pack-{suffix}")
+def pack_files(*, week: str, lang: str, data: dict | None) -> dict[str, bytes]:
+    """The pack's three files of the review as it stands now."""
+    return pack.build_pack(load(review.review_content, week=week, data=data), lang).files()
+
+
+@st.fragment(key="review-pack")
+def pack_part() -> None:
+    """Prepare the pack (PDF, Excel, HTML) of the review as it stands; reruns only this part."""
+    st.header(ctx.t("review.pack_title"), divider="gray")
+    st.caption(ctx.t("review.pack_caption"))
+    pack_key = (week, ctx.lang, data_version())
+    prepared = st.session_state.get("review_pack")
+    if st.button(ctx.t("review.pack_prepare"), icon=":material/picture_as_pdf:",
+                 key="pack-prepare"):
+        with st.spinner(ctx.t("review.pack_preparing")):
+            started = time.monotonic()
+            files = pack_files(week=week, lang=ctx.lang, data=data)
+            seconds = time.monotonic() - started
+        prepared = {"key": pack_key, "files": files, "seconds": seconds}
+        st.session_state["review_pack"] = prepared
+    if prepared and prepared["key"] == pack_key:
+        st.success(ctx.t("review.pack_ready", week=week,
+                         seconds=fmt_number(prepared["seconds"], ctx.lang, 0)),
+                   icon=":material/check_circle:")
+        stem = pack.pack_name(week)
+        buttons = st.columns(3)
+        for column, (suffix, label_key, mime) in zip(buttons, (
+                ("pdf", "review.pack_pdf", "application/pdf"),
+                ("xlsx", "review.pack_xlsx",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("html", "review.pack_html", "text/html")), strict=True):
+            column.download_button(ctx.t(label_key), prepared["files"][f"{stem}.{suffix}"],
+                                   file_name=f"{stem}.{suffix}", mime=mime,
+                                   icon=":material/download:", on_click="ignore",
+                                   key=f"pack-{suffix}")
+
+
+pack_part()

@@ -11,6 +11,7 @@ from kpi.i18n import t
 
 WEEK = "2026-W12"
 FIRST = "exception:PKM-1:service_time_median"
+SECOND = "exception:PKM-1:abandon_rate"
 
 
 def review_page(store, monkeypatch, *, lang: str = "en", week: str = WEEK):
@@ -53,7 +54,11 @@ def test_the_page_shows_the_weeks_exceptions_and_scorecard(example_store, monkey
     assert row["Service time"] == "✕ 27.0 min"
     assert row["Abandoned"] == "✕ 11.5%"
     assert scorecard["Unit"].iloc[0] == "City (all units)"
-    assert len(at.get("plotly_chart")) == 4  # one control chart per exception
+    # Control charts are drawn when their expander is opened; the first one is open.
+    assert len(at.get("plotly_chart")) == 1
+    at.session_state[f"chart-open-{SECOND}"] = True
+    at = at.run()
+    assert len(at.get("plotly_chart")) == 2
 
 
 def test_an_action_raised_from_an_exception_is_on_the_agenda(example_store, monkeypatch):
@@ -62,6 +67,11 @@ def test_an_action_raised_from_an_exception_is_on_the_agenda(example_store, monk
     at.text_input(key=f"who-{FIRST}").input("dr. Rina")
     at = click(at, t("action.save", "en"))
     assert not at.exception and not at.error
+    stored_id = review.list_actions(example_store)[0]["action_id"]
+    assert [toast.value for toast in at.toast] == [t(
+        "review.toast_action_created", "en", id=stored_id, title="Add a second triage nurse")]
+    assert any(text.startswith(f":material/task_alt: **{stored_id}** · Add a second triage")
+               for text in markdown_texts(at))  # under its exception
     actions = table_with(at, t("pack.col_action", "en"))
     assert list(actions[t("pack.col_action", "en")]) == ["Add a second triage nurse"]
     assert list(actions[t("pack.col_responsible", "en")]) == ["dr. Rina"]
@@ -86,6 +96,7 @@ def test_finalising_locks_the_review(example_store, monkeypatch):
     at = review_page(example_store, monkeypatch)
     at.text_area(key="attendees").input("Wali Kota\nSekda")
     at = click(at, t("review.save_minutes", "en"))
+    assert [toast.value for toast in at.toast] == [t("review.toast_minutes_saved", "en")]
     at.checkbox(key="finalise-confirm").check()
     at = at.run()
     at.button(key="finalise").click()

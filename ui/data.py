@@ -16,7 +16,7 @@ from kpi import config, precompute
 from kpi.store import Store
 
 _VERSION_TTL_SECONDS = 0.5
-_version_memo: dict[str, tuple[float, int]] = {}
+_version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,16 +33,35 @@ def get_store() -> Store:
     return _store_for(str(config.db_path()))
 
 
-def data_version() -> int:
-    """The store's data version, re-read at most every half second (one page run's many calls)."""
+def _memo_version(kind: str, read) -> int:
+    """`read(store)`, re-read at most every half second (one page run's many calls)."""
     path = str(config.db_path())
     now = time.monotonic()
-    memo = _version_memo.get(path)
+    memo = _version_memo.get((kind, path))
     if memo and now - memo[0] < _VERSION_TTL_SECONDS:
         return memo[1]
-    version = get_store().data_version()
-    _version_memo[path] = (now, version)
+    version = read(get_store())
+    _version_memo[(kind, path)] = (now, version)
     return version
+
+
+def data_version() -> int:
+    """The store's data version: changes with every committed write."""
+    return _memo_version("data", Store.data_version)
+
+
+def kpi_data_version() -> int:
+    """The version of the data KPIs derive from (imports, rollbacks, targets; not the review's
+    actions and minutes): see kpi.precompute."""
+    return _memo_version("kpi", precompute.data_version)
+
+
+# Engine functions whose results depend on the KPI data alone (rows, units, services, targets
+# and the values precomputed from them): cached per KPI data
+# version, so a review meeting's writes leave them warm. Everything else: per data version.
+_KPI_DATA_FUNCTIONS = ("kpi.metrics.", "kpi.skm.", "kpi.spc.", "kpi.targets.", "kpi.quality.",
+                       "kpi.exceptions.", "kpi.offtarget.", "kpi.review.data_agenda",
+                       "kpi.review.data_weeks", "kpi.review.default_week")
 
 
 def forget_version() -> None:
@@ -61,4 +80,18 @@ def _engine_call(qualified_name: str, db: str, version: int, kwargs: dict[str, A
 def load(function: Any, **kwargs: Any) -> Any:
     """`function(store, **kwargs)` from the engine, cached until the data changes."""
     qualified_name = f"{function.__module__}.{function.__qualname__}"
-    return _engine_call(qualified_name, str(config.db_path()), data_version(), kwargs)
+    version = (kpi_data_version() if qualified_name.startswith(_KPI_DATA_FUNCTIONS)
+               else data_version())
+    return _engine_call(qualified_name, str(config.db_path()), version, kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
+def _pure_call(qualified_name: str, kwargs: dict[str, Any]) -> Any:
+    module_name, function_name = qualified_name.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), function_name)(**kwargs)
+
+
+def built(function: Any, **kwargs: Any) -> Any:
+    """`function(**kwargs)` of an engine function that depends on its arguments alone (a chart
+    from its data, say), built once per distinct arguments."""
+    return _pure_call(f"{function.__module__}.{function.__qualname__}", kwargs)
