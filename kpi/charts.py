@@ -10,7 +10,10 @@ labels; they never query the store and never import streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
+import os
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from babel.dates import get_day_names, get_month_names
 
+from kpi import config
 from kpi.i18n import locale_of, t
 
 # Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
@@ -628,26 +632,44 @@ def figure_images(figures: Iterable[go.Figure], *, image_format: str = "png", wi
     """Static images (`png`, `jpg` or `svg`) of `figures`, in order, all from one headless
     Chromium session (plotly's static export engine, kaleido; a browser per image would cost
     seconds each). `figures` may be a generator: kaleido renders one figure while the next is
-    being built, so Python and Chromium work side by side. No browser is ever downloaded."""
+    being built, so Python and Chromium work side by side. No browser is ever downloaded.
+
+    Images are kept in a cache folder (config.chart_cache_dir) named by a digest of the
+    figure and its export options, so a chart whose data did not change is never rendered
+    twice: the dashboard and the CLI share it, and the browser starts only for new charts."""
     import tempfile
     from pathlib import Path
 
     import kaleido
 
-    if isinstance(figures, Sequence) and not figures:
+    figures = list(figures)
+    if not figures:
         return []
-    _use_debian_chromium()
-    with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
-        paths: list[Path] = []
-
-        def specs():
-            for index, figure in enumerate(figures):
-                path = Path(folder) / f"figure-{index}.{image_format}"
-                paths.append(path)
-                yield {"fig": figure.to_dict(), "path": path,
-                       "opts": {"format": image_format, "width": width, "scale": scale,
-                                "height": height or figure.layout.height or 340}}
-
-        options = {} if _session["open"] else {"kopts": dict(_KALEIDO_OPTIONS)}
-        kaleido.write_fig_from_object_sync(specs(), cancel_on_error=True, **options)
-        return [path.read_bytes() for path in paths]
+    cache = config.chart_cache_dir()
+    found: dict[int, bytes] = {}
+    wanted: list[tuple[int, go.Figure, dict, Path]] = []
+    for index, figure in enumerate(figures):
+        opts = {"format": image_format, "width": width, "scale": scale,
+                "height": height or figure.layout.height or 340}
+        spec = figure.to_json() + json.dumps(opts, sort_keys=True)
+        cached = cache / f"{hashlib.sha256(spec.encode()).hexdigest()}.{image_format}"
+        if cached.is_file():
+            found[index] = cached.read_bytes()
+        else:
+            wanted.append((index, figure, opts, cached))
+    if wanted:
+        _use_debian_chromium()
+        with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
+            specs = [{"fig": figure.to_dict(), "path": Path(folder) / cached.name, "opts": opts}
+                     for _, figure, opts, cached in wanted]
+            options = {} if _session["open"] else {"kopts": dict(_KALEIDO_OPTIONS)}
+            kaleido.write_fig_from_object_sync(specs, cancel_on_error=True, **options)
+            cache.mkdir(parents=True, exist_ok=True)
+            for (index, _, _, cached), spec in zip(wanted, specs, strict=True):
+                found[index] = spec["path"].read_bytes()
+                # Written under a temporary name, then renamed: another process never reads
+                # half an image.
+                partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+                partial.write_bytes(found[index])
+                partial.replace(cached)
+    return [found[index] for index in range(len(figures))]

@@ -54,3 +54,13 @@ def keep_alive() -> float:
 def upload_limit_mb() -> int:
     """Largest file the Upload page accepts, in megabytes (also server.maxUploadSize)."""
     return int(os.environ.get("KPI_UPLOAD_LIMIT_MB", "200"))
+
+
+def chart_cache_dir() -> Path:
+    """Where rendered chart images are kept, named by a digest of the figure (KPI_CACHE_DIR,
+    default kinerja-cache/charts in the system's temporary folder): shared by the dashboard and
+    the CLI, so a chart whose data did not change is rendered once."""
+    import tempfile
+
+    base = os.environ.get("KPI_CACHE_DIR") or Path(tempfile.gettempdir()) / "kinerja-cache"
+    return Path(base) / "charts"

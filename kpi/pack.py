@@ -551,8 +551,9 @@ def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -
     from kpi import review
 
     lang = lang or config.default_language()
-    with charts.image_session():  # the browser boots while the agenda is computed
-        pack = build_pack(review.review_content(store, week), lang)
+    # No browser session up front: charts whose images are cached (charts.figure_images) need
+    # none, and the browser starts only for the ones that are not.
+    pack = build_pack(review.review_content(store, week), lang)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

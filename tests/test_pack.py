@@ -159,3 +159,21 @@ def test_the_cli_refuses_an_invalid_week_with_one_sentence(example_store, tmp_pa
     error = capsys.readouterr().err.strip()
     assert code == 1 and error.count("\n") == 0 and "YYYY-Www" in error
     assert not out.exists()
+
+
+def test_a_chart_image_is_rendered_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    """figure_images keeps each image under a digest of the figure: the second call needs no
+    browser at all (here none can start), and a changed figure is rendered anew."""
+    from kpi import charts
+
+    monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
+    figure = charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
+    first = charts.figure_images([figure], image_format="jpg", width=300, height=200, scale=1)
+    assert first[0][:2] == b"\xff\xd8"  # a JPEG
+    assert len(list((tmp_path / "cache" / "charts").iterdir())) == 1
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-browser"))
+    again = charts.figure_images([figure], image_format="jpg", width=300, height=200, scale=1)
+    assert again == first
+    changed = charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, 9]))
+    with pytest.raises(Exception):  # noqa: B017 - any failure to start the missing browser
+        charts.figure_images([changed], image_format="jpg", width=300, height=200, scale=1)
