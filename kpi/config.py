@@ -64,3 +64,9 @@ def chart_cache_dir() -> Path:
 
     base = os.environ.get("KPI_CACHE_DIR") or Path(tempfile.gettempdir()) / "kinerja-cache"
     return Path(base) / "charts"
+
+
+def warm_up() -> bool:
+    """Whether the dashboard warms its caches in the background at start (KPI_WARM_UP, default
+    1; the tests turn it off so that each test's store does not start a browser)."""
+    return os.environ.get("KPI_WARM_UP", "1") != "0"

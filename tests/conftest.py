@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from kpi.store import Store
+
+# The dashboards the tests start (AppTest, served) skip the start-up warm-up: each test's store
+# would otherwise render its charts in a browser of its own (the benchmarks measure it).
+os.environ.setdefault("KPI_WARM_UP", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT.parent / "shared" / "spec"

@@ -6,7 +6,11 @@ data version changes, so a new import or a rollback shows at once and nothing st
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import logging
+import os
+import threading
 import time
 from typing import Any
 
@@ -25,7 +29,31 @@ def _store_for(path: str) -> Store:
     store = Store(path, create=True, keep_alive=config.keep_alive(),
                   busy_timeout=config.busy_timeout())
     precompute.ensure_ready(store)  # a store made before the precomputed KPI values
+    if config.warm_up():
+        threading.Thread(target=_warm_up, args=(path,), name="kinerja-warm-up",
+                         daemon=True).start()
     return store
+
+
+def _warm_up(path: str) -> None:
+    """At server start, in the background and below the pages' priority: open the store's
+    blocks, compute the default week's review agenda into the cache the page reads, and render
+    its charts into the image cache the pack reads. A page never waits for this; one that
+    needs the same result first computes it itself."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only
+    try:
+        from kpi import pack, review
+
+        store = _store_for(path)
+        version = precompute.data_version(store)
+        week = _engine_call("kpi.review.default_week", path, version, {})
+        if week is None:
+            return
+        data = _engine_call("kpi.review.data_agenda", path, version, {"week": week})
+        pack.chart_images(review.review_content(store, week, data), config.default_language())
+    except Exception:  # a warm-up that fails costs only the time it would have saved
+        logging.getLogger(__name__).warning("Warming the caches failed", exc_info=True)
 
 
 def get_store() -> Store:

@@ -1,0 +1,242 @@
+"""Page benchmark (issue 13): every page's warm rerun against the Upload page's, the review
+meeting's clicks in a real browser, the first page after a server start, and the pack.
+
+1. AppTest (streamlit.testing) of dashboard.py, in a child process per store: each page is
+   run once (cold), then --repeat times (warm, the median is kept). The Upload page is the
+   baseline: Streamlit and the router alone. Ratio = page / Upload, measured in the same run.
+   Stores: the demo city (`python -m kpi demo`, built once into bench/data/pages/) and the
+   engine benchmark's large store (bench/bench_engine.py builds it; --large-events).
+2. The real server (`streamlit run`, warm-up at start on) over a copy of the demo store, driven
+   in Debian's chromium by Playwright:
+   - the first page after the server is up (the City overview), and the review page;
+   - on the review page: create an action, save an item's notes, prepare the pack, finalise:
+     each timed from the click to its confirmation on screen (toast, "ready", "Finalised");
+   - the dashboard's RSS afterwards.
+3. The pack from the CLI (`python -m kpi review`), cold (empty chart image cache) and warm.
+
+Wall times on a shared machine are inflated by the others' load: the load average is printed
+with the results, and the ratios are measured in the same run.
+
+    python bench/bench_pages.py [--repeat R] [--large-events N] [--skip-large] [--skip-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data" / "pages"
+ENGINE_DATA = ROOT / "bench" / "data" / "engine"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+APPTEST = textwrap.dedent("""
+    import json, statistics, sys, time
+    from streamlit.testing.v1 import AppTest
+    from ui.registry import PAGES
+    repeat = int(sys.argv[1])
+    out = {}
+    for spec in PAGES:
+        at = AppTest.from_file("dashboard.py", default_timeout=600)
+        at.query_params["lang"] = "en"
+        at.session_state["kinerja_role"] = "admin"
+        at.switch_page(spec.path)
+        times = []
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - started)
+        if at.exception:
+            raise SystemExit(f"{spec.key}: {at.exception[0].value}")
+        out[spec.key] = {"cold": times[0], "warm": statistics.median(times[1:])}
+    print(json.dumps(out))
+""")
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} CPUs"
+
+
+def demo_store() -> Path:
+    """The demo city's store, built once through the CLI (`kpi init`, `kpi demo`)."""
+    path = DATA / "demo.duckdb"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "KPI_DB": str(path)}
+    for command in ("init", "demo"):
+        subprocess.run([sys.executable, "-m", "kpi", command], cwd=ROOT, env=env, check=True,
+                       capture_output=True)
+    return path
+
+
+def apptest_pages(store: Path, repeat: int) -> dict:
+    env = {**os.environ, "KPI_DB": str(store), "KPI_WARM_UP": "0", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", APPTEST, str(repeat)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"AppTest child failed: {done.stderr.strip()[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_pages(title: str, pages: dict) -> None:
+    base = pages["upload"]["warm"]
+    print(f"\n{title}: AppTest warm rerun (median) against the Upload page ({base:.3f} s)")
+    print(f"  {'page':14s}{'cold':>9s}{'warm':>9s}{'ratio':>8s}  target <= 3x")
+    for key, run in pages.items():
+        ratio = run["warm"] / base
+        print(f"  {key:14s}{run['cold']:8.2f}s{run['warm']:8.3f}s{ratio:7.1f}x"
+              f"  {'ok' if ratio <= 3 else 'OVER'}")
+
+
+# -- the browser -------------------------------------------------------------------------------
+def _visible(page, locator, timeout_ms: int = 120_000) -> None:
+    locator.first.wait_for(state="visible", timeout=timeout_ms)
+
+
+def browser_session(store: Path) -> dict:
+    """The timings of part 2 over a private copy of `store` (the meeting writes to it)."""
+    import psutil
+    from browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_dashboard, wait_idle
+    from playwright.sync_api import sync_playwright
+
+    from kpi.i18n import t
+    from kpi.review import default_week
+    from kpi.store import Store
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="kinerja-bench-pages-") as folder:
+        copy = Path(folder) / "kpi.duckdb"
+        shutil.copyfile(store, copy)
+        week = default_week(Store(copy))
+        os.environ["KPI_CACHE_DIR"] = str(Path(folder) / "cache")  # a cold chart cache
+        started = time.perf_counter()
+        with serve_dashboard(copy, Path(folder)) as url, sync_playwright() as playwright:
+            out["server_up"] = time.perf_counter() - started
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.set_default_timeout(180_000)
+            started = time.perf_counter()
+            page.goto(f"{url}/?lang=en")
+            wait_idle(page, 180_000)
+            out["first_page"] = time.perf_counter() - started
+            started = time.perf_counter()
+            page.goto(f"{url}/review?lang=en&week={week}")
+            wait_idle(page, 180_000)
+            page.get_by_role("heading", name=f"4. {t('review.section_exceptions', 'en')}").wait_for()
+            out["review_open"] = time.perf_counter() - started
+
+            form = page.locator('[data-testid="stExpander"]').filter(
+                has_text=t("review.create_action", "en")).first
+            form.locator("summary").click()
+            form.get_by_label(t("action.title", "en")).fill("Call every booked patient")
+            form.get_by_label(t("action.responsible", "en")).fill("dr. Sari")
+            started = time.perf_counter()
+            form.get_by_role("button", name=t("action.save", "en")).click()
+            _visible(page, page.get_by_text("Call every booked patient.", exact=False))
+            out["create_action"] = time.perf_counter() - started
+            wait_idle(page)
+
+            notes = page.locator('[data-testid="stExpander"]').filter(
+                has_text=t("review.minutes_for_item", "en")).first
+            notes.locator("summary").click()
+            notes.get_by_label(t("review.note", "en")).fill("Discussed with the head of unit.")
+            started = time.perf_counter()
+            notes.get_by_role("button", name=t("review.save_item", "en")).click()
+            _visible(page, page.get_by_text(t("review.toast_item_saved", "en")))
+            out["save_minute"] = time.perf_counter() - started
+            wait_idle(page)
+
+            started = time.perf_counter()
+            page.get_by_role("button", name=t("review.pack_prepare", "en")).click()
+            _visible(page, page.get_by_text(f"The pack of week {week} is ready"))
+            out["pack_page"] = time.perf_counter() - started
+            wait_idle(page)
+
+            page.get_by_text(t("review.finalise_confirm", "en")).click()
+            wait_idle(page)
+            started = time.perf_counter()
+            page.get_by_role("button", name=t("review.finalise", "en")).click()
+            _visible(page, page.get_by_text("✓ Finalised on"))
+            out["finalise"] = time.perf_counter() - started
+            wait_idle(page)
+            browser.close()
+            server = next(child for child in psutil.Process().children(recursive=True)
+                          if "streamlit" in " ".join(child.cmdline()))
+            out["rss_mib"] = server.memory_info().rss / 2**20
+    return out
+
+
+def cli_pack(store: Path) -> dict:
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="kinerja-bench-pack-") as folder:
+        env = {**os.environ, "KPI_DB": str(store), "KPI_CACHE_DIR": str(Path(folder) / "cache")}
+        from kpi.review import default_week
+        from kpi.store import Store
+
+        week = default_week(Store(store))
+        for label in ("cold", "warm"):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "kpi", "review", "--week", week, "--out",
+                            str(Path(folder) / "packs"), "--lang", "en"], cwd=ROOT, env=env,
+                           check=True, capture_output=True)
+            out[label] = time.perf_counter() - started
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args(argv)
+    from bench_import import machine
+
+    print(f"machine: {machine()}")
+    print(f"before: {load_average()}")
+    demo = demo_store()
+    print_pages(f"demo city ({demo})", apptest_pages(demo, args.repeat))
+    large = ENGINE_DATA / "bench.duckdb"
+    if not args.skip_large:
+        if not large.exists():
+            print("\nno large store: run bench/bench_engine.py first (--events N)")
+        else:
+            size = (ENGINE_DATA / "bench.size").read_text().split()
+            print_pages(f"large store ({int(size[0]):,} events, {int(size[1]):,} responses)",
+                        apptest_pages(large, args.repeat))
+    print(f"\nafter the AppTest runs: {load_average()}")
+    if not args.skip_browser:
+        session = browser_session(demo)
+        print("\nreal server over the demo city, Debian's chromium (click to confirmation):")
+        for key, label, target in (
+                ("server_up", "server start to healthy", None),
+                ("first_page", "first page after start (overview)", 5.0),
+                ("review_open", "review page, first open", None),
+                ("create_action", "create an action", 1.0),
+                ("save_minute", "save an item's notes", 1.0),
+                ("pack_page", "prepare the pack (page)", 10.0),
+                ("finalise", "finalise", 1.0)):
+            verdict = "" if target is None else (
+                f"  target < {target:g} s: {'ok' if session[key] < target else 'OVER'}")
+            print(f"  {label:36s}{session[key]:7.2f} s{verdict}")
+        print(f"  dashboard RSS afterwards            {session['rss_mib']:7.0f} MiB")
+        pack = cli_pack(demo)
+        print(f"pack from the CLI: cold image cache {pack['cold']:.1f} s, "
+              f"warm {pack['warm']:.1f} s (target < 10 s)")
+        print(f"after the browser runs: {load_average()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
