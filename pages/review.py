@@ -122,8 +122,12 @@ def item_minutes(key: str) -> None:
               note=st.session_state[f"note-{key}"], decision=st.session_state[f"decision-{key}"],
               confirm=lambda _: ctx.t("review.toast_item_saved"))
 
-    with st.expander(ctx.t("review.minutes_for_item"), icon=":material/edit_note:",
-                     expanded=bool(noted)), st.form(f"minutes-{key}", border=False):
+    # The form is built only while its expander is open (opening it reruns this part alone).
+    box = st.expander(ctx.t("review.minutes_for_item"), icon=":material/edit_note:",
+                      expanded=bool(noted), key=f"notes-open-{key}", on_change="rerun")
+    if not box.open:
+        return
+    with box, st.form(f"minutes-{key}", border=False):
         st.text_area(ctx.t("review.note"), value=noted.get("note", ""), height=80,
                      key=f"note-{key}")
         st.text_area(ctx.t("review.decision"), value=noted.get("decision", ""), height=80,
@@ -147,6 +151,8 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SHOWN_ITEMS = "review-shown-items"  # the item fragments of the page of exceptions shown
+EXCEPTIONS_PER_PAGE = 10
 ITEM_FRAGMENTS = {item["key"]: f"review-item-{index}"
                   for index, item in enumerate(agenda["exceptions"], start=1)}
 
@@ -192,7 +198,8 @@ def actions_part() -> None:
                  confirm=lambda _: ctx.t("review.toast_action_updated", id=action_id,
                                          status=ctx.t(f"action.status_{status}"))):
             item = ITEM_FRAGMENTS.get(by_id[action_id].get("item_key"))
-            st.rerun(["review-actions", *([item] if item else [])])
+            shown_items = st.session_state.get(SHOWN_ITEMS, set())
+            st.rerun(["review-actions", *([item] if item in shown_items else [])])
 
     with st.expander(ctx.t("review.update_action"), icon=":material/published_with_changes:"), \
             st.form("update-action", border=False):
@@ -283,8 +290,11 @@ def action_form(item: dict) -> None:
                                                  title=state[f"title-{key}"].strip())):
             st.rerun([ITEM_FRAGMENTS[key], "review-actions"])
 
-    with st.expander(ctx.t("review.create_action"), icon=":material/add_task:"), \
-            st.form(f"action-{key}", border=False):
+    box = st.expander(ctx.t("review.create_action"), icon=":material/add_task:",
+                      key=f"action-open-{key}", on_change="rerun")
+    if not box.open:  # built only while open: opening it reruns this item alone
+        return
+    with box, st.form(f"action-{key}", border=False):
         st.markdown(ctx.t("review.action_form_title", unit=unit_names.get(
             item["unit_code"], item["unit_code"]), kpi=labels.kpi_name(item["kpi"], ctx.lang)))
         st.text_input(ctx.t("action.title"), key=f"title-{key}")
@@ -340,8 +350,15 @@ def exception_item(index: int, item: dict, shown: dict) -> None:
         item_minutes(item["key"])
 
 
-for index, (item, shown) in enumerate(zip(agenda["exceptions"], view["exceptions"],
-                                          strict=True), start=1):
+numbered = list(enumerate(zip(agenda["exceptions"], view["exceptions"], strict=True), start=1))
+if len(numbered) > EXCEPTIONS_PER_PAGE:  # a page of exceptions at a time
+    pages = range(0, len(numbered), EXCEPTIONS_PER_PAGE)
+    first = st.segmented_control(
+        ctx.t("review.exceptions_page"), list(pages), default=0, key="review-exceptions-page",
+        format_func=lambda start: f"{start + 1}–{min(start + EXCEPTIONS_PER_PAGE, len(numbered))}")
+    numbered = numbered[(first or 0):(first or 0) + EXCEPTIONS_PER_PAGE]
+st.session_state[SHOWN_ITEMS] = {ITEM_FRAGMENTS[item["key"]] for _, (item, _) in numbered}
+for index, (item, shown) in numbered:
     st.fragment(exception_item, key=ITEM_FRAGMENTS[item["key"]])(index, item, shown)
 
 # -- 5. Satisfaction ---------------------------------------------------------------------------

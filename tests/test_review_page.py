@@ -22,6 +22,8 @@ def review_page(store, monkeypatch, *, lang: str = "en", week: str = WEEK):
     at.query_params["lang"] = lang
     at.query_params["week"] = week
     at.session_state["kinerja_role"] = "reviewer"
+    # The form of a new action is built while its expander is open: open the first one's.
+    at.session_state[f"action-open-{FIRST}"] = True
     at.switch_page("pages/review.py")
     return at.run()
 

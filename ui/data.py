@@ -20,6 +20,7 @@ from kpi import config, precompute
 from kpi.store import Store
 
 _VERSION_TTL_SECONDS = 0.5
+WARM_UP_DELAY_SECONDS = 4.0
 _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 
@@ -30,8 +31,11 @@ def _store_for(path: str) -> Store:
                   busy_timeout=config.busy_timeout())
     precompute.ensure_ready(store)  # a store made before the precomputed KPI values
     if config.warm_up():
-        threading.Thread(target=_warm_up, args=(path,), name="kinerja-warm-up",
-                         daemon=True).start()
+        # After the first page has had its run: the warm-up shares the interpreter (and its
+        # lock) with the pages, so it starts once that page is on screen.
+        warm = threading.Timer(WARM_UP_DELAY_SECONDS, _warm_up, args=(path,))
+        warm.name, warm.daemon = "kinerja-warm-up", True
+        warm.start()
     return store
 
 

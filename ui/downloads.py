@@ -15,10 +15,13 @@ def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | Non
     # A horizontal container sizes the buttons to their labels (fixed-ratio columns cut them
     # to "C…" on a tablet).
     row = st.container(horizontal=True)
-    row.download_button(t("download.csv", lang), to_csv_bytes(frame), file_name=f"{name}.csv",
+    # The files are written when a button is clicked (Streamlit calls the function then), not
+    # on every rerun: an Excel file of a large table costs a tenth of a second or more.
+    row.download_button(t("download.csv", lang), lambda: to_csv_bytes(frame),
+                        file_name=f"{name}.csv",
                         mime="text/csv", key=f"dl-csv-{key}", icon=":material/download:",
                         on_click="ignore")
-    row.download_button(t("download.xlsx", lang), to_xlsx_bytes({name: frame}),
+    row.download_button(t("download.xlsx", lang), lambda: to_xlsx_bytes({name: frame}),
                         file_name=f"{name}.xlsx", key=f"dl-xlsx-{key}",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         icon=":material/table_view:", on_click="ignore")
