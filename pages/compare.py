@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi import charts, labels, metrics
 from kpi.i18n import fmt_int
-from ui.charts_ui import file_name, show_chart
+from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
 from ui.filters import period_label, sidebar_filters, synced_choice, units_in_scope
@@ -113,7 +113,7 @@ reference = [] if labels.is_missing(city_value) or info.unit == "count" else [
 kpi_short = labels.kpi_short(kpi, ctx.lang)
 axis = kpi_short if info.unit in ("count", "index") else ctx.t(
     "compare.axis", kpi=kpi_short, unit=ctx.t(f"kpi.{kpi}.unit"))
-fig = charts.ranked_bars(bars, ctx.lang, axis_title=axis,
+fig = built_figure(charts.ranked_bars, bars, ctx.lang, axis_title=axis,
                          title=ctx.t("compare.chart_title", kpi=kpi_name),
                          marker_name=ctx.t("compare.target"), lines=reference)
 show_chart(fig, ctx.lang, name=file_name(kpi, filters.grain, filters.period_start),
@@ -194,7 +194,7 @@ if kpi in metrics.FUNNEL_KPIS:
         legend = {name: ctx.t(f"compare.funnel_{name}") for name in
                   ("limits_95", "limits_998", "within", "better", "worse")}
         legend["city"] = ctx.t("compare.funnel_city", value=show(city_rate))
-        funnel_fig = charts.funnel_plot(points, metrics.funnel_curve(city_rate,
+        funnel_fig = built_figure(charts.funnel_plot, points, metrics.funnel_curve(city_rate,
                                                                      funnel["denominator"]),
                                         ctx.lang, city_rate=city_rate, names=legend,
                                         x_title=ctx.t(f"compare.funnel_x_{kpi}"),

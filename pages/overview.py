@@ -12,7 +12,7 @@ import streamlit as st
 
 from kpi import charts, exceptions, labels, metrics
 from kpi.i18n import fmt_date, fmt_int
-from ui.charts_ui import file_name, show_chart
+from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_downloads
 from ui.filters import Filters, period_label, sidebar_filters, unit_label, units_in_scope
@@ -183,7 +183,7 @@ cells = pd.DataFrame([
     }
     for item in unit_rows.to_dict("records")
 ])
-figure = charts.status_heatmap(cells, ctx.lang, rows=[row_names[c] for c in ordered],
+figure = built_figure(charts.status_heatmap, cells, ctx.lang, rows=[row_names[c] for c in ordered],
                                columns=columns)
 show_chart(figure, ctx.lang, name=file_name("status-heatmap", filters.grain, filters.period_start),
            alt=ctx.t("overview.heatmap_alt", period=period_name))

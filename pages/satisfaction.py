@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi import charts, labels, metrics, skm
 from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
-from ui.charts_ui import file_name, show_chart
+from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
 from ui.filters import (
@@ -160,7 +160,7 @@ marks = pd.DataFrame(
 element_names = [ctx.t("skmpage.element_axis", code=element.upper(), name=element_name(element))
                  for element in skm.ELEMENTS]
 element_codes = [element.upper() for element in skm.ELEMENTS]
-heatmap = charts.element_heatmap(nrr, marks, ctx.lang, element_codes=element_codes,
+heatmap = built_figure(charts.element_heatmap, nrr, marks, ctx.lang, element_codes=element_codes,
                                  element_names=element_names, zmid=skm.nrr_of_grade("B"))
 show_chart(heatmap, ctx.lang, name=file_name(ctx.t("skmpage.heatmap_file"), filters.period_start),
            alt=ctx.t("skmpage.heatmap_title"))
@@ -195,7 +195,7 @@ sample_bars = pd.DataFrame({
                     share=fmt_percent(share, ctx.lang, 0), sample=sample_text(row["sample_ok"]))
               for label, row, share in zip(row_labels, ordered, shares, strict=True)],
 })
-sample_fig = charts.ranked_bars(sample_bars, ctx.lang, axis_title=ctx.t("skmpage.sample_axis"),
+sample_fig = built_figure(charts.ranked_bars, sample_bars, ctx.lang, axis_title=ctx.t("skmpage.sample_axis"),
                                 lines=[(100.0, ctx.t("grade.min_sample"))])
 show_chart(sample_fig, ctx.lang, name=file_name(ctx.t("skmpage.sample_file"),
                                                 filters.period_start),
@@ -233,7 +233,7 @@ upper = skm.IKM_HIGHEST
 for lowest, letter, _, _ in skm.GRADES:
     bands.append((max(lowest, skm.IKM_LOWEST), upper, letter, grade_text(letter)))
     upper = lowest
-trend_fig = charts.ikm_trend(trend_frame, ctx.lang, bands=bands, y_title=ctx.t("skmpage.col_ikm"))
+trend_fig = built_figure(charts.ikm_trend, trend_frame, ctx.lang, bands=bands, y_title=ctx.t("skmpage.col_ikm"))
 show_chart(trend_fig, ctx.lang, name=file_name(ctx.t("skmpage.trend_file"), unit),
            alt=ctx.t("skmpage.trend_title", unit=unit_name))
 
@@ -275,7 +275,7 @@ for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
         grade_lines = [(lowest, letter) for lowest, letter, _, _ in skm.GRADES
                        if lowest > skm.IKM_LOWEST]
         # The largest groups in the chart (a city has dozens of services); the table has all.
-        show_chart(charts.ranked_bars(bars.head(BREAKDOWN_BARS), ctx.lang,
+        show_chart(built_figure(charts.ranked_bars, bars.head(BREAKDOWN_BARS), ctx.lang,
                                       axis_title=ctx.t("skmpage.col_ikm"), lines=grade_lines,
                                       start=skm.IKM_LOWEST),
                    ctx.lang, name=file_name(ctx.t("skmpage.breakdown_file", by=by), unit),

@@ -15,7 +15,7 @@ import streamlit as st
 from kpi import charts, exceptions, labels, metrics, spc, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
 from ui.actions import show_open_actions
-from ui.charts_ui import file_name, show_chart
+from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
 from ui.filters import (
@@ -146,16 +146,16 @@ else:
     y_title = labels.kpi_unit(kpi, ctx.lang)
     left, right = st.columns(2)
     with left:
-        trend = charts.trend_chart(
-            points, steps, ctx.lang, better=info.better, x_last=filters.period_start,
+        trend = built_figure(
+            charts.trend_chart, points, steps, ctx.lang, better=info.better, x_last=filters.period_start,
             labels={"value": kpi_name, "target": ctx.t("charts.target"),
                     "band": ctx.t("charts.amber_band")},
             y_title=y_title, title=ctx.t("unitpage.trend_title"), grain=filters.grain)
         show_chart(trend, ctx.lang, name=file_name("trend", unit, kpi, filters.grain),
                    alt=ctx.t("unitpage.trend_alt", kpi=kpi_name, unit=unit_name, window=window))
     with right:
-        control = charts.spc_chart(
-            points, ctx.lang, centre=chart["centre"], ucl=chart["ucl"], lcl=chart["lcl"],
+        control = built_figure(
+            charts.spc_chart, points, ctx.lang, centre=chart["centre"], ucl=chart["ucl"], lcl=chart["lcl"],
             trial=chart["trial"], target=chart["target"],
             labels={"value": kpi_name, "centre": ctx.t("spc.centre"),
                     "limits": ctx.t("spc.limits"), "target": ctx.t("spc.target"),
@@ -231,13 +231,15 @@ else:
     weekdays = labels.weekday_names(ctx.lang)
     left, right = st.columns(2)
     with left:
-        figure = charts.weekday_hour_heatmap(
-            by_hour.rename(columns={"arrivals": "value"}), ctx.lang, weekdays=weekdays,
+        figure = built_figure(
+            charts.weekday_hour_heatmap, by_hour.rename(columns={"arrivals": "value"}),
+            ctx.lang, weekdays=weekdays,
             value_title=ctx.t("charts.arrivals"), title=ctx.t("charts.arrivals_title"))
         show_chart(figure, ctx.lang, name=file_name("arrivals", unit, arrivals_from),
                    alt=ctx.t("charts.arrivals_title"))
     with right:
-        figure = charts.weekday_hour_heatmap(
+        figure = built_figure(
+            charts.weekday_hour_heatmap,
             by_hour.rename(columns={"wait_time_median": "value"}).dropna(subset=["value"]),
             ctx.lang, weekdays=weekdays, value_title=ctx.t("charts.wait_median"),
             title=ctx.t("charts.wait_title"), decimals=1)
