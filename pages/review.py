@@ -355,7 +355,8 @@ if len(numbered) > EXCEPTIONS_PER_PAGE:  # a page of exceptions at a time
     pages = range(0, len(numbered), EXCEPTIONS_PER_PAGE)
     first = st.segmented_control(
         ctx.t("review.exceptions_page"), list(pages), default=0, key="review-exceptions-page",
-        format_func=lambda start: f"{start + 1}–{min(start + EXCEPTIONS_PER_PAGE, len(numbered))}")
+        format_func=lambda start: ctx.t("review.exceptions_range", first=start + 1,
+                                        last=min(start + EXCEPTIONS_PER_PAGE, len(numbered))))
     numbered = numbered[(first or 0):(first or 0) + EXCEPTIONS_PER_PAGE]
 st.session_state[SHOWN_ITEMS] = {ITEM_FRAGMENTS[item["key"]] for _, (item, _) in numbered}
 for index, (item, shown) in numbered:
