@@ -711,7 +711,7 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
             result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]]) -> None:
     try:
         with store.transaction() as cur:
-            batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
+            batch_id = store.next_id(cur, "batches", "batch_id")
             rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
             if rows == 0:
                 raise _reject("no_rows", file=source.file_name)
