@@ -239,7 +239,8 @@ class _Engine:
                 options.append(f"DATA_PATH '{_quote(self.location.data_path)}'")
             if snapshot is not None:
                 options += [f"SNAPSHOT_VERSION {int(snapshot)}", "READ_ONLY"]
-            sql = f"ATTACH '{_quote(self.location.catalog)}' AS {alias} ({', '.join(options)})"
+            listed = f" ({', '.join(options)})" if options else ""
+            sql = f"ATTACH '{_quote(self.location.catalog)}' AS {alias}{listed}"
             try:
                 self.db.execute(sql)
             except duckdb.Error as error:
