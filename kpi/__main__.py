@@ -13,6 +13,7 @@ from typing import Any
 
 from kpi import config
 from kpi.errors import InputRejected, KinerjaError
+from kpi.vocabulary import KINDS, KPIS, PERIODS
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
@@ -150,7 +151,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         print("No KPI values in that range.")
     else:
         shown = table.assign(
-            value=[f"{value:.{metrics.KPIS[kpi].decimals}f}"
+            value=[f"{value:.{KPIS[kpi].decimals}f}"
                    for value, kpi in zip(table["value"], table["kpi"], strict=True)],
             target=table["target"].map(lambda target: "" if target != target else f"{target:g}"))
         print(shown[list(metrics.KPI_RECORD_KEYS)].to_string(index=False))
@@ -231,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", cmd_demo, "load the bundled demo city (data/sample)")
 
     ingest = add("ingest", cmd_ingest, "import one CSV or XLSX file, all or nothing")
-    ingest.add_argument("kind", choices=["units", "services", "events", "survey", "targets"])
+    ingest.add_argument("kind", choices=KINDS)
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="print the result as JSON")
     ingest.add_argument("--by", default=None, help="who loads it (default: the OS user)")
@@ -246,8 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--by", default=None)
 
     kpis = add("kpis", cmd_kpis, "KPI values per unit and period, with targets and status")
-    kpis.add_argument("--period", required=True,
-                      choices=["day", "week", "month", "quarter", "year"])
+    kpis.add_argument("--period", required=True, choices=PERIODS)
     kpis.add_argument("--from", dest="date_from", required=True, metavar="D")
     kpis.add_argument("--to", dest="date_to", required=True, metavar="D")
     kpis.add_argument("--unit")
@@ -263,8 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     spc = add("spc", cmd_spc, "the XmR chart of one unit's KPI")
     spc.add_argument("--unit", required=True)
     spc.add_argument("--kpi", required=True)
-    spc.add_argument("--period", required=True,
-                     choices=["day", "week", "month", "quarter", "year"])
+    spc.add_argument("--period", required=True, choices=PERIODS)
     spc.add_argument("--from", dest="date_from", metavar="D")
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)

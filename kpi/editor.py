@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi.vocabulary import KEYS
+
 EDITOR_FILE_NAME = "editor"
 TARGET_COLUMNS = ("unit_code", "kpi", "target", "valid_from", "valid_to", "amber_pct")
 SERVICE_COLUMNS = ("unit_code", "service_code", "name", "standard_minutes")
-KEYS = {"targets": ("unit_code", "kpi", "valid_from"), "services": ("unit_code", "service_code")}
 COLUMNS = {"targets": TARGET_COLUMNS, "services": SERVICE_COLUMNS}
 # The import already refuses negative minutes and percentages; a target may be any number there.
 NON_NEGATIVE = {"targets": ("target",), "services": ()}

@@ -43,45 +43,7 @@ from kpi import config
 from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.store import Cursor, Store
-
-KINDS = ("units", "services", "events", "survey", "targets")
-KPI_NAMES = (
-    "throughput",
-    "service_time_median",
-    "service_time_p90",
-    "wait_time_median",
-    "within_standard_pct",
-    "abandon_rate",
-    "response_count",
-    "ikm",
-)
-OUTCOMES = ("completed", "abandoned", "no_show")
-U_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "units": ("unit_code", "name", "type"),
-    "services": ("unit_code", "service_code", "name"),
-    "events": ("unit_code", "service_code", "ticket_id", "arrived_at", "outcome"),
-    "survey": ("unit_code", "response_id", "submitted_at", *U_COLUMNS),
-    "targets": ("unit_code", "kpi", "target", "valid_from"),
-}
-OPTIONAL: dict[str, tuple[str, ...]] = {
-    "units": ("parent_code", "district"),
-    "services": ("standard_minutes",),
-    "events": ("started_at", "completed_at", "channel"),
-    "survey": ("service_code", "respondent_gender", "respondent_age", "respondent_education",
-               "comment"),
-    "targets": ("valid_to", "amber_pct"),
-}
-KEYS: dict[str, tuple[str, ...]] = {
-    "units": ("unit_code",),
-    "services": ("unit_code", "service_code"),
-    "events": ("unit_code", "ticket_id"),
-    "survey": ("unit_code", "response_id"),
-    "targets": ("unit_code", "kpi", "valid_from"),
-}
-TABLES = {"units": "units", "services": "services", "events": "events",
-          "survey": "survey_responses", "targets": "targets"}
+from kpi.vocabulary import KEYS, KINDS, KPIS, OPTIONAL, OUTCOMES, REQUIRED, TABLES, U_COLUMNS
 
 # How each typed column is parsed; every other contract column is text.
 _COLUMN_TYPES: dict[str, str] = {
@@ -412,7 +374,7 @@ def _rules(kind: str, columns: list[str]) -> list[_Rule]:
         ]
     if kind == "targets":
         rules += [
-            _Rule("kpi", "bad_kpi", f"kpi NOT IN {KPI_NAMES!r}"),
+            _Rule("kpi", "bad_kpi", f"kpi NOT IN {tuple(KPIS)!r}"),
             _Rule("unit_code", "unknown_unit",
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),

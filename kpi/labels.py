@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kpi.charts import STATUS_ICONS, STATUS_SYMBOLS, STATUS_TEXT_COLOURS
 from kpi.i18n import fmt_number, fmt_percent, is_missing, t
-from kpi.metrics import KPIS
+from kpi.vocabulary import KPIS
 
 
 def kpi_name(kpi: str, lang: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi.errors import InputRejected
+from kpi.vocabulary import KINDS, OPTIONAL, REQUIRED
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
 # may stand for different columns in different kinds (`tanggal`); `suggest` only looks among the
@@ -87,9 +88,7 @@ DROP_BY_DEFAULT = frozenset({normalize(REASON_COLUMN)})
 
 
 def contract_columns(kind: str) -> tuple[str, ...]:
-    """The required then optional columns of `kind` (from kpi.ingest, the one list)."""
-    from kpi.ingest import OPTIONAL, REQUIRED
-
+    """The required then optional columns of `kind` (from kpi.vocabulary, the one list)."""
     return tuple(REQUIRED[kind]) + tuple(OPTIONAL[kind])
 
 
@@ -132,7 +131,7 @@ def apply_saved(columns: list[str], kind: str, saved: dict[str, str | None]) -> 
 def guess_kind(columns: list[str]) -> str | None:
     """The kind of a file from its header: kpi.ingest.detect_kind on the names as they are,
     else the one kind whose required columns the suggestions cover (the most columns wins)."""
-    from kpi.ingest import KINDS, REQUIRED, detect_kind
+    from kpi.ingest import detect_kind
 
     kind = detect_kind(columns)
     if kind:
@@ -156,8 +155,6 @@ def is_identity(mapping: dict[str, str | None]) -> bool:
 
 def unmapped_required(mapping: dict[str, str | None], kind: str) -> list[str]:
     """The required columns of `kind` no file column is mapped to."""
-    from kpi.ingest import REQUIRED
-
     mapped = set(mapping.values())
     return [column for column in REQUIRED[kind] if column not in mapped]
 

@@ -36,8 +36,8 @@ from kpi.labels import (
     signal_words,
     status_text,
 )
-from kpi.metrics import KPIS
 from kpi.review import CLOSED_STATUSES
+from kpi.vocabulary import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "review_pack.html.j2"

@@ -30,8 +30,8 @@ import pandas as pd
 from kpi import config, metrics, skm, spc
 from kpi import exceptions as kpi_exceptions
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.vocabulary import CITY, KPIS
 
-CITY = "*"
 RECORD_FORMAT = 1
 ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
 CLOSED_STATUSES = ("done", "dropped")
@@ -181,7 +181,7 @@ def _charts(store, pairs: list[tuple[str, str]], date_from: dt.date,
     for (unit, kpi), series in values.groupby(["unit_code", "kpi"], sort=False):
         if (unit, kpi) not in pairs:
             continue
-        chart = spc.xmr(series["value"].tolist(), better=metrics.KPIS[kpi].better)
+        chart = spc.xmr(series["value"].tolist(), better=KPIS[kpi].better)
         found[(unit, kpi)] = _plain({
             "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl, "trial": chart.trial,
             "points": [{"period_start": _day(day), "value": value, "n": n, "signals": signals}
@@ -215,7 +215,7 @@ def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
                                        date_from=date_from, include_city=True, history=history)
     # Volume KPIs (throughput, responses) rise and fall with demand, not with the service's
     # quality: their "improvements" are not opportunities to learn from.
-    volume = [kpi for kpi, info in metrics.KPIS.items() if info.unit == "count"]
+    volume = [kpi for kpi, info in KPIS.items() if info.unit == "count"]
     improving = history[(history["variation"] == "improvement") & (history["status"] != "red")
                         & ~history["kpi"].isin(volume)]
     order = {key: index for index, key in enumerate(scorecard)}
@@ -395,7 +395,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     responsible = _require(responsible, "responsible")
     if not isinstance(due_date, dt.date):
         raise InputRejected("The action needs a due date.", key="action.error_due_date")
-    if kpi is not None and kpi not in metrics.KPIS:
+    if kpi is not None and kpi not in KPIS:
         raise InputRejected(f"Unknown KPI {kpi}.", key="action.error_kpi", kpi=kpi)
     with store.transaction() as cur:
         _ensure_editable(cur, week)

@@ -14,8 +14,9 @@ from fractions import Fraction
 import pandas as pd
 
 from kpi import metrics
-from kpi.metrics import CITY, UnknownArgument
+from kpi.metrics import UnknownArgument
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import CITY
 
 ELEMENTS = ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9")
 

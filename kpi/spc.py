@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import KPIS
 
 SIGMA_FACTOR = 2.66
 INNER_FRACTION = 2 / 3
@@ -164,7 +165,7 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
     data when no dates): unit_code, kpi, period, centre, ucl, lcl, upper_two_sigma,
     lower_two_sigma, trial, baseline, variation, assurance, target (the one valid on the latest
     period), points [{period_start (ISO), value, n, signals}]."""
-    from kpi.metrics import KPIS, UnknownArgument, check_kpis, series
+    from kpi.metrics import UnknownArgument, check_kpis, series
 
     check_kpis([kpi])
     if baseline is not None and baseline < 1:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from kpi.i18n import is_missing
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import KPIS
 
 
 def attach_targets_sql(relation: str, day_column: str) -> str:
@@ -133,8 +134,6 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
 def targets_in_force(store, *, day: dt.date) -> pd.DataFrame:
     """unit_code, kpi, target, amber_pct, valid_from, valid_to, source_unit for every unit (and
     `*`) × KPI that has a target on `day`."""
-    from kpi.metrics import KPIS
-
     ctes = """
         scopes AS (SELECT unit_code FROM units UNION SELECT '*'),
         kpis AS (SELECT unnest($kpis) AS kpi),

@@ -14,6 +14,7 @@ import pytest
 from kpi import ingest
 from kpi.errors import InputRejected
 from kpi.ingest import FileRejected, ingest_file
+from kpi.vocabulary import KINDS
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example"
 
@@ -501,7 +502,7 @@ def test_read_columns_and_detect_kind(tmp_path):
 
 
 def test_load_demo_reads_csv_and_csv_gz(empty_store, tmp_path):
-    for kind in ingest.KINDS:
+    for kind in KINDS:
         text = (EXAMPLE_DIR / f"{kind}.csv").read_bytes()
         if kind in ("events", "survey"):
             (tmp_path / f"{kind}.csv.gz").write_bytes(gzip.compress(text))

@@ -7,7 +7,8 @@ import pytest
 
 from kpi import mappings
 from kpi.errors import InputRejected
-from kpi.ingest import KINDS, OPTIONAL, REQUIRED, ingest_file
+from kpi.ingest import ingest_file
+from kpi.vocabulary import KINDS, OPTIONAL, REQUIRED
 
 
 @pytest.mark.parametrize(("kind", "header", "expected"), [

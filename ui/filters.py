@@ -25,10 +25,11 @@ import streamlit as st
 
 from kpi import metrics
 from kpi.i18n import fmt_date, has_key, t
+from kpi.vocabulary import PERIODS
 from ui.data import load
 from ui.state import keep_in_url
 
-GRAINS = metrics.PERIODS
+GRAINS = PERIODS
 DEFAULT_GRAIN = "week"
 # How far back trends and sparklines reach from the chosen period, per grain.
 HISTORY_PERIODS = {"day": 42, "week": 26, "month": 18, "quarter": 12, "year": 10}
