@@ -15,7 +15,7 @@ import pandas as pd
 from kpi.errors import KinerjaError
 from kpi.store import one_unit_of_work
 from kpi.targets import attach_targets_sql, status, targets_in_force
-from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS
+from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
 
 
 # -- validation -------------------------------------------------------------------------------
@@ -488,21 +488,25 @@ def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date)
     unit_code, service_code, name, standard_minutes, events, completed, service_time_median,
     service_time_p90, within_standard_pct (NaN when the service has no standard)."""
     check_units(store, [unit])
+    events = AGGREGATES["events"]
     sql = f"""
         WITH rows AS ({_rows_sql(
-            "events", "e.arrived_at >= $start AND e.arrived_at < $end")})
-        SELECT r.unit_code, r.service_code, s.name, s.standard_minutes,
-               count(*) AS events,
-               count(*) FILTER (WHERE r.completed) AS completed,
-               quantile_cont(r.service_minutes, 0.5) AS service_time_median,
-               quantile_cont(r.service_minutes, 0.9) AS service_time_p90,
-               100.0::DOUBLE * count(*) FILTER (WHERE r.service_minutes <= r.standard_minutes)
-                 / nullif(count(*) FILTER (WHERE r.completed
-                                            AND r.standard_minutes IS NOT NULL), 0)
-                 AS within_standard_pct
-        FROM (SELECT * FROM rows WHERE {subtree_filter_sql()}) AS r
+            "events", "e.arrived_at >= $start AND e.arrived_at < $end")}),
+        per_service AS (
+            SELECT unit_code, service_code, {events["n_events"]} AS events,
+                   {events["n_completed"]} AS completed,
+                   {events["service_time_median"]} AS service_time_median,
+                   {events["service_time_p90"]} AS service_time_p90,
+                   {events["n_with_standard"]} AS n_with_standard,
+                   {events["n_within_standard"]} AS n_within_standard
+            FROM rows WHERE {subtree_filter_sql()}
+            GROUP BY ALL)
+        SELECT r.unit_code, r.service_code, s.name, s.standard_minutes, r.events, r.completed,
+               r.service_time_median, r.service_time_p90,
+               {WITHIN_STANDARD_SQL} AS within_standard_pct
+        FROM per_service AS r
         LEFT JOIN services AS s ON s.unit_code = r.unit_code AND s.service_code = r.service_code
-        GROUP BY ALL ORDER BY r.unit_code, r.service_code
+        ORDER BY r.unit_code, r.service_code
     """  # noqa: S608 - engine SQL only
     return store.query_df(sql, {"unit": unit, **day_params(date_from, date_to)})
 
