@@ -27,8 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, metrics, skm, spc
-from kpi import exceptions as kpi_exceptions
+from kpi import config, metrics, offtarget, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 from kpi.vocabulary import CITY, KPIS
 
@@ -204,14 +203,14 @@ def _agenda_item(kind: str, row: dict, scorecard: dict, chart: dict | None) -> d
 
 def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
                 start: dt.date) -> tuple[list[dict], list[dict]]:
-    """(exceptions, opportunities) of the week. Exceptions are kpi.exceptions' ranked list (red
+    """(exceptions, opportunities) of the week. Exceptions are kpi.offtarget's ranked list (red
     statuses, then SPC concerns; the overview page shows the same list), the city included;
     opportunities are SPC signals of improvement that are not red, volume KPIs left out."""
     date_from = _history_start(first, start)
     scorecard = {(row["unit_code"], row["kpi"]): row for row in scorecard_rows}
-    history = kpi_exceptions.unit_kpi_history(store, period="week", period_start=start,
+    history = offtarget.unit_kpi_history(store, period="week", period_start=start,
                                               date_from=date_from)
-    ranked = kpi_exceptions.exceptions(store, period="week", period_start=start,
+    ranked = offtarget.exceptions(store, period="week", period_start=start,
                                        date_from=date_from, include_city=True, history=history)
     # Volume KPIs (throughput, responses) rise and fall with demand, not with the service's
     # quality: their "improvements" are not opportunities to learn from.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, exceptions, labels, metrics
+from kpi import charts, labels, metrics, offtarget
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
@@ -76,9 +76,9 @@ def exception_line(item: dict) -> str:
 # -- the finding -----------------------------------------------------------------------------
 frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
 unit_rows = frame[frame["unit_code"].isin(scope)]
-found = load(exceptions.exceptions, period=filters.grain, period_start=filters.period_start,
+found = load(offtarget.exceptions, period=filters.grain, period_start=filters.period_start,
              date_from=filters.date_from, units=scope) if scope \
-    else pd.DataFrame(columns=exceptions.COLUMNS)
+    else pd.DataFrame(columns=offtarget.COLUMNS)
 off_target = found[found["status"] == "red"]
 units_off = off_target["unit_code"].nunique()
 if units_off:

@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, exceptions, labels, metrics, spc, targets
+from kpi import charts, labels, metrics, offtarget, spc, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
 from kpi.vocabulary import CITY, KPIS
 from ui.actions import show_open_actions
@@ -59,7 +59,7 @@ unit_name = names.get(unit, unit)
 # -- the finding -------------------------------------------------------------------------------
 rows = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
 rows = rows[rows["unit_code"] == unit].reset_index(drop=True)  # the overview's cached frame
-readings = load(exceptions.unit_kpi_history, period=filters.grain,
+readings = load(offtarget.unit_kpi_history, period=filters.grain,
                 period_start=filters.period_start, date_from=filters.date_from, units=[unit])
 red = readings[readings["status"] == "red"]
 with_target = rows[rows["status"] != "none"]
@@ -129,7 +129,7 @@ else:
     points = points.merge(series[["period_start", "status", "target"]], on="period_start",
                           how="left")
     points["status"] = points["status"].fillna("none")
-    points["variation"] = exceptions.point_variations(
+    points["variation"] = offtarget.point_variations(
         points["value"].tolist(), points["signals"].tolist(), chart["centre"], info.better)
     points["hover"] = [
         ctx.t("unitpage.point_hover",

@@ -1,4 +1,4 @@
-"""Exceptions: the unit × KPI pairs that need a manager's attention in a period.
+"""The off-target list ("exceptions"): the unit × KPI pairs that need a manager's attention in a period.
 
 A pair is an exception when its status is `red`, or when the latest point of its XmR series
 (over the history window ending with the period) signals a special cause of concern. For each,
