@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kpi import config
-from kpi.errors import InputRejected, KinerjaError
+from kpi.errors import FileRejected, InputRejected, KinerjaError
 from kpi.vocabulary import KINDS, KPIS, PERIODS
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
@@ -71,7 +71,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by)
-    except ingest.FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
+    except FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
         if not args.json:
             raise
         result = ingest.IngestResult(args.kind, Path(args.file).name, "",

@@ -140,8 +140,8 @@ def _renumber(problem, row: int):
 
 def _problem(editor_row: int, column: str, key: str, value: object = None, **params):
     """A Problem of the editor's own rules; its English reason comes from the catalogue."""
+    from kpi.errors import Problem
     from kpi.i18n import t
-    from kpi.ingest import Problem
 
     text = None if value is None else str(value)
     return Problem(line=editor_row, column=column, reason=t(key, "en", **params), key=key,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -56,3 +57,48 @@ class ReviewLocked(KinerjaError):
     """A finalised management review cannot be changed."""
 
     key = "error.review_locked"
+
+
+@dataclass
+class Problem:
+    """One reason a file was rejected; `line` is the line in the file (header = line 1)."""
+
+    line: int | None
+    column: str | None
+    reason: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    value: str | None = None
+
+    @classmethod
+    def make(cls, key: str, *, line: int | None = None, column: str | None = None,
+             value: str | None = None, **params: Any) -> Problem:
+        params = {"line": line if line is not None else "", "column": column or "",
+                  "value": value if value is not None else "", **params}
+        from kpi.i18n import t
+
+        return cls(line, column, t(f"ingest.{key}", "en", **params), f"ingest.{key}", params,
+                   value)
+
+    def message(self, lang: str) -> str:
+        from kpi.i18n import t
+
+        return t(self.key, lang, **self.params)
+
+
+
+class FileRejected(InputRejected):
+    """A whole-file problem (or several); `problems` lists them, `localized` joins them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(" ".join(p.reason for p in problems), key=problems[0].key,
+                         **problems[0].params)
+
+    def localized(self, lang: str) -> str:
+        return " ".join(p.message(lang) for p in self.problems)
+
+    @classmethod
+    def one(cls, key: str, **params: Any) -> FileRejected:
+        """The file rejected for one reason: the `ingest.<key>` message with `params`."""
+        return cls([Problem.make(key, **params)])

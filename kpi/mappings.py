@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import json
 import re
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi.errors import InputRejected
+from kpi.sources import open_binary, open_source
 from kpi.vocabulary import KINDS, OPTIONAL, REQUIRED
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
@@ -228,9 +228,7 @@ def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) 
     """The file's rows as text under its own header, with their `line` in the file (header =
     line 1): the first `limit` rows, or those at `lines`. Reads what kpi.ingest reads (same
     form, separator and header), but never judges the values."""
-    from kpi.ingest import _open_source  # the one reader of forms, separators and headers
-
-    source = _open_source(Path(path), Path(path).name)
+    source = open_source(Path(path), Path(path).name)
     header = _unique_names(source.header)
     wanted: list[tuple[int, list[str]]] = []
     if source.frame is not None:  # xlsx: every cell is text already
@@ -240,8 +238,7 @@ def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) 
             if _enough(wanted, lines, limit):
                 break
     else:
-        opener = gzip.open if source.form == "gzip" else Path.open
-        with opener(Path(path), "rb") as handle:
+        with open_binary(source) as handle:
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
             reader = csv.reader(text, delimiter=source.delimiter)
             next(reader, None)

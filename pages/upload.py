@@ -16,10 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from kpi import config, mappings
-from kpi.errors import KinerjaError
+from kpi.errors import FileRejected, KinerjaError
 from kpi.exports import to_csv_bytes
 from kpi.i18n import fmt_int, fmt_number
-from kpi.ingest import KINDS, REQUIRED, FileRejected, ingest_file, read_columns
+from kpi.ingest import ingest_file
+from kpi.sources import read_columns
+from kpi.vocabulary import KINDS, REQUIRED
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems

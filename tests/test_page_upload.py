@@ -19,8 +19,9 @@ from analyst_pages import (
 )
 
 from kpi import mappings, metrics
+from kpi.errors import FileRejected
 from kpi.i18n import fmt_int, t
-from kpi.ingest import FileRejected, ingest_file
+from kpi.ingest import ingest_file
 from kpi.labels import kpi_short
 
 WEEK = dt.date(2026, 3, 23)
