@@ -124,7 +124,8 @@ def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
     date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
     date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
     if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+        raise metrics.UnknownArgument("kpi.error.from_after_to", date_from=date_from,
+                                      date_to=date_to)
     return date_from, date_to
 
 

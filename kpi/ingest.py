@@ -499,8 +499,7 @@ def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | N
     `IngestResult.problems` with nothing written. `dry_run` checks everything, writes nothing.
     """
     if kind not in KINDS:
-        raise InputRejected(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.",
-                            key="ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
+        raise InputRejected("ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
     path = Path(path)
     file_name = file_name or path.name
     source = open_source(path, file_name)
@@ -554,9 +553,7 @@ def _ingest(store: Store, kind: str, source: Source, positions: dict[str, int],
             finally:
                 cur.execute("ROLLBACK")
         if not problems:  # the fast path failed for a reason the rules do not know
-            raise StoreError(f"The import of {source.file_name} failed: {signal}",
-                             key="ingest.failed", file=source.file_name,
-                             detail=str(signal)) from signal
+            raise StoreError("ingest.failed", file=source.file_name, detail=str(signal)) from signal
         result.problems = problems
 
 
@@ -616,20 +613,16 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         row = cur.query_rows("SELECT kind, status FROM batches WHERE batch_id = $batch",
                              {"batch": batch_id})
         if not row:
-            raise InputRejected(f"There is no batch {batch_id}.", key="batches.unknown",
-                                batch=batch_id)
+            raise InputRejected("batches.unknown", batch=batch_id)
         kind, status = row[0]
         if status != "committed":
-            raise InputRejected(f"Batch {batch_id} was already rolled back.",
-                                key="batches.already_rolled_back", batch=batch_id)
+            raise InputRejected("batches.already_rolled_back", batch=batch_id)
         table = TABLES[kind]
         later = cur.query_value(
             f"SELECT max(replaced_by) FROM {table}_replaced WHERE batch_id = $batch",
             {"batch": batch_id})
         if later is not None:
-            raise InputRejected(
-                f"Batch {later} replaced rows of batch {batch_id}; roll back batch {later} "
-                "first.", key="batches.later_batch", batch=batch_id, later=int(later))
+            raise InputRejected("batches.later_batch", batch=batch_id, later=int(later))
         removed = int(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
                                   {"batch": batch_id}).fetchone()[0])
         restored = int(cur.execute(
@@ -652,9 +645,7 @@ def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Pat
         candidates = [directory / f"{kind}.csv", directory / f"{kind}.csv.gz"]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            raise InputRejected(
-                f"The demo data in {directory} has no {kind}.csv (or {kind}.csv.gz).",
-                key="ingest.demo_missing", directory=str(directory), kind=kind)
+            raise InputRejected("ingest.demo_missing", directory=str(directory), kind=kind)
         found.append((kind, path))
     return found
 

@@ -168,20 +168,14 @@ def check_mapping(mapping: dict[str, str | None], kind: str, *, undecided: int =
     allowed = set(contract_columns(kind))
     unknown = sorted({t for t in mapping.values() if t is not None and t not in allowed})
     if unknown:
-        raise InputRejected(
-            f"{', '.join(unknown)} is not a column of {kind} files.",
-            key="mapping.unknown_target", columns=", ".join(unknown), kind=kind)
+        raise InputRejected("mapping.unknown_target", columns=", ".join(unknown), kind=kind)
     targets = [t for t in mapping.values() if t is not None]
     twice = sorted({t for t in targets if targets.count(t) > 1})
     if twice:
-        raise InputRejected(
-            f"Several file columns are mapped to {', '.join(twice)}; choose one.",
-            key="mapping.duplicate_target", columns=", ".join(twice))
+        raise InputRejected("mapping.duplicate_target", columns=", ".join(twice))
     missing = unmapped_required(mapping, kind)
     if missing and not undecided:
-        raise InputRejected(
-            f"Required column(s) {', '.join(missing)} are not mapped to any column of the file.",
-            key="mapping.unmapped_required", columns=", ".join(missing))
+        raise InputRejected("mapping.unmapped_required", columns=", ".join(missing))
 
 
 # -- saved mappings ---------------------------------------------------------------------------
@@ -190,7 +184,7 @@ def save_mapping(store, name: str, kind: str, mapping: dict[str, str | None], *,
     """Save `mapping` for `kind` under `name`, replacing a mapping of that name."""
     name = name.strip()
     if not name:
-        raise InputRejected("A saved mapping needs a name.", key="mapping.name_missing")
+        raise InputRejected("mapping.name_missing")
     check_mapping(mapping, kind)
     with store.transaction() as cur:
         cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
@@ -213,8 +207,7 @@ def load_mapping(store, name: str) -> tuple[str, dict[str, str | None]]:
     """(kind, mapping) of the saved mapping `name`."""
     rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?", [name])
     if not rows:
-        raise InputRejected(f"There is no saved mapping named {name!r}.",
-                            key="mapping.not_found", name=name)
+        raise InputRejected("mapping.not_found", name=name)
     return rows[0][0], json.loads(rows[0][1])
 
 

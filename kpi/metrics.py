@@ -22,15 +22,10 @@ from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
 class UnknownArgument(KinerjaError):
     """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
 
-    key = "kpi.error.unknown_argument"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, detail=message)
-
 
 def check_period(period: str) -> str:
     if period not in PERIODS:
-        raise UnknownArgument(f"Unknown period {period!r}: use one of {', '.join(PERIODS)}.")
+        raise UnknownArgument("kpi.error.unknown_period", period=period, periods=", ".join(PERIODS))
     return period
 
 
@@ -40,8 +35,7 @@ def check_kpis(kpis: list[str] | None) -> list[str]:
         return list(KPIS)
     unknown = [name for name in kpis if name not in KPIS]
     if unknown:
-        raise UnknownArgument(
-            f"Unknown KPI {unknown[0]!r}: use one of {', '.join(KPIS)}.")
+        raise UnknownArgument("kpi.error.unknown_kpi", kpi=unknown[0], kpis=", ".join(KPIS))
     return [name for name in KPIS if name in kpis]
 
 
@@ -53,7 +47,7 @@ def check_units(store, units: list[str] | None) -> list[str] | None:
     known = set(store.query_df("SELECT unit_code FROM units")["unit_code"]) | {CITY}
     unknown = [code for code in units if code not in known]
     if unknown:
-        raise UnknownArgument(f"Unknown unit {unknown[0]!r}: it is not in the loaded units.")
+        raise UnknownArgument("kpi.error.unknown_unit", unit=unknown[0])
     return list(units)
 
 
@@ -64,7 +58,7 @@ def parse_date(text: str | dt.date, what: str = "date") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except (TypeError, ValueError):
-        raise UnknownArgument(f"The {what} {text!r} is not a date of the form YYYY-MM-DD.") from None
+        raise UnknownArgument("kpi.error.bad_date", what=what, text=text) from None
 
 
 # -- periods ----------------------------------------------------------------------------------
@@ -543,8 +537,7 @@ def funnel(store, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFra
     lower_95, upper_95, lower_998, upper_998 (binomial normal approximation around the city
     rate, in percent, unclipped)."""
     if kpi not in _FUNNEL_COUNTS:
-        raise UnknownArgument(f"A funnel plot needs a proportion KPI: "
-                              f"{' or '.join(_FUNNEL_COUNTS)}, not {kpi!r}.")
+        raise UnknownArgument("kpi.error.funnel_kpi", kpi=kpi, kpis=" or ".join(_FUNNEL_COUNTS))
     numerator, denominator = _FUNNEL_COUNTS[kpi]
     start = _start_of(period_start, check_period(period))
     params: dict = {}

@@ -51,9 +51,7 @@ def parse_week(text: str) -> dt.date:
             return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
         except ValueError:
             pass
-    raise KinerjaError(
-        f"“{text}” is not an ISO week; write it as YYYY-Www, for example 2026-W47.",
-        key="review.error_week", week=str(text))
+    raise KinerjaError("review.error_week", week=str(text))
 
 
 def week_label(day: dt.date) -> str:
@@ -109,11 +107,9 @@ def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
     start, end = week_bounds(week)
     first, last = metrics.data_range(store)
     if first is None or last is None or end < first or start > last:
-        covered = "no data yet" if first is None else f"data from {first} to {last}"
-        raise KinerjaError(
-            f"There is no data for week {week}; the store holds {covered}.",
-            key="review.error_no_data", week=week, first=str(first or "—"),
-            last=str(last or "—"))
+        if first is None:
+            raise KinerjaError("review.error_no_data_yet", week=week)
+        raise KinerjaError("review.error_no_data", week=week, first=str(first), last=str(last))
     return start, end, first
 
 
@@ -379,8 +375,7 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
 def _require(value: str | None, field: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InputRejected(f"The action needs a {field.replace('_', ' ')}.",
-                            key=f"action.error_{field}")
+        raise InputRejected(f"action.error_{field}")
     return text
 
 
@@ -393,17 +388,16 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     title = _require(title, "title")
     responsible = _require(responsible, "responsible")
     if not isinstance(due_date, dt.date):
-        raise InputRejected("The action needs a due date.", key="action.error_due_date")
+        raise InputRejected("action.error_due_date")
     if kpi is not None and kpi not in KPIS:
-        raise InputRejected(f"Unknown KPI {kpi}.", key="action.error_kpi", kpi=kpi)
+        raise InputRejected("action.error_kpi", kpi=kpi)
     with store.transaction() as cur:
         _ensure_editable(cur, week)
         _ensure_review(cur, week, by)
         known = unit_code == CITY or cur.query_value(
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
         if not known:
-            raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
-                                unit=unit_code)
+            raise InputRejected("action.error_unit", unit=unit_code)
         action_id = int(cur.query_value("SELECT nextval('action_id_seq')"))
         now = config.local_now()
         cur.execute(
@@ -422,15 +416,13 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     """Change an action's status with a comment; the history keeps every change. `week` is the
     review it is done in (refused once that review is finalised); None outside a review."""
     if status not in ACTION_STATUSES:
-        raise InputRejected(f"Unknown action status {status}.", key="action.error_status",
-                            status=status)
+        raise InputRejected("action.error_status", status=status)
     comment = _require(comment, "comment")
     with store.transaction() as cur:
         if week is not None:
             _ensure_editable(cur, week)
         if not cur.query_value("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
-            raise InputRejected(f"There is no action {action_id}.", key="action.error_missing",
-                                action=action_id)
+            raise InputRejected("action.error_missing", action=action_id)
         if week is not None:
             _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
@@ -444,9 +436,7 @@ def update_action(store, action_id: int, *, status: str, comment: str,
 def _ensure_editable(cur, week: str) -> None:
     status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
     if status == "final":
-        raise ReviewLocked(
-            f"The review of week {week} has been finalised and can no longer be changed.",
-            week=week)
+        raise ReviewLocked(week=week)
 
 
 def _ensure_review(cur, week: str, by: str | None) -> None:
@@ -565,9 +555,7 @@ def load_record(store, week: str) -> dict | None:
         return None
     text, digest = row[0]
     if checksum(text) != digest:
-        raise StoreError(
-            f"The stored record of the review of week {week} does not match its checksum; "
-            "it has been altered outside Kinerja.", key="review.error_checksum", week=week)
+        raise StoreError("review.error_checksum", week=week)
     record = json.loads(text)
     record["review"]["record_sha256"] = digest
     return record

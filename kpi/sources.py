@@ -87,7 +87,7 @@ def read_xlsx(path: Path) -> pd.DataFrame:
 
 def open_source(path: Path, file_name: str) -> Source:
     if not path.is_file():
-        raise KinerjaError(f"There is no file {path}.", key="ingest.no_file", file=str(path))
+        raise KinerjaError("ingest.no_file", file=str(path))
     head, form = _head_bytes(path)
     if form == "xlsx":
         frame = read_xlsx(path)

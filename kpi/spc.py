@@ -169,7 +169,7 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
 
     check_kpis([kpi])
     if baseline is not None and baseline < 1:
-        raise UnknownArgument(f"The baseline must be at least 1 point, not {baseline}.")
+        raise UnknownArgument("kpi.error.bad_baseline", baseline=baseline)
     points = series(store, unit=unit, kpi=kpi, period=period, date_from=date_from,
                     date_to=date_to)
     # The series carries the target valid on each period's first date: the latest one applies.

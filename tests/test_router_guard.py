@@ -1,5 +1,5 @@
 """The router and the guard: roles hold even at a page's direct address, an empty store shows
-the start page, and an unknown language or missing message falls back instead of crashing."""
+the start page, an unknown language falls back, and an error speaks from the catalogue."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ def test_an_unknown_language_falls_back_to_the_default(example_store, monkeypatc
     assert at.query_params["lang"] == "id"
 
 
-def test_an_error_without_a_translation_falls_back_to_its_english_sentence():
-    error = KinerjaError("The thing went wrong.", key="no_such_area.no_such_key")
-    assert error.localized("id") == "The thing went wrong."
-    assert KinerjaError("x", key="error.generic", detail="d").localized("id") == "Terjadi kesalahan: d"
+def test_an_error_says_its_catalogue_sentence_in_each_language():
+    error = KinerjaError("error.generic", detail="d")
+    assert str(error) == "Something went wrong: d"  # the CLI prints the English sentence
+    assert error.localized("id") == "Terjadi kesalahan: d"
+    with pytest.raises(KeyError):  # a key missing from the catalogue fails loudly
+        KinerjaError("no_such_area.no_such_key")
