@@ -4,6 +4,7 @@ input is reported in the reader's language, by line, and writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 
 import pytest
 from analyst_pages import (
@@ -63,7 +64,8 @@ def shown_problems(at, lang: str) -> list[tuple]:
                     frame[t("upload.col_reason", lang)], strict=True))
 
 
-def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch):
+def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # to see the upload's copies
     before = throughput(example_store)
     at = upload(open_page(example_store, "upload", monkeypatch), ("events-w13.csv", GOOD_EVENTS.encode()))
     assert at.selectbox[1].value == "events"  # detected from the columns
@@ -74,6 +76,7 @@ def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch):
     batch = int(example_store.query_value("SELECT max(batch_id) FROM batches"))
     assert t("upload.committed", "en", batch=batch, inserted="3", replaced="0") in texts(at.success)
     assert throughput(example_store) == before + 3
+    assert list(tmp_path.glob("kinerja-upload-*")) == [], "a temporary copy was left behind"
     assert example_store.query_value(
         "SELECT file_name FROM batches WHERE batch_id = ?", [batch]) == "events-w13.csv"
     # The overview (last complete week: 23 March) shows the city's new number at once.
@@ -86,6 +89,7 @@ def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch):
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_bad_rows_are_listed_by_line_in_the_users_language(example_store, fingerprint,
                                                            monkeypatch, tmp_path, lang):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # to see the upload's copies
     before = fingerprint(example_store)
     at = upload(open_page(example_store, "upload", monkeypatch, lang=lang),
                 ("events-bad.csv", BAD_EVENTS.encode()))
@@ -101,6 +105,7 @@ def test_bad_rows_are_listed_by_line_in_the_users_language(example_store, finger
     labels = [button.label for button in at.download_button]
     assert t("upload.download_rejected", lang, count="5") in labels
     assert fingerprint(example_store) == before
+    assert list(tmp_path.glob("kinerja-upload-*")) == [], "a temporary copy was left behind"
 
 
 def survey_row(answers: str) -> str:
