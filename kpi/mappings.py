@@ -203,19 +203,6 @@ def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_mapping(store, name: str) -> tuple[str, dict[str, str | None]]:
-    """(kind, mapping) of the saved mapping `name`."""
-    rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?", [name])
-    if not rows:
-        raise InputRejected("mapping.not_found", name=name)
-    return rows[0][0], json.loads(rows[0][1])
-
-
-def delete_mapping(store, name: str) -> None:
-    with store.transaction() as cur:
-        cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
-
-
 # -- the file's own rows: preview, rejected rows, templates -----------------------------------
 def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) -> pd.DataFrame:
     """The file's rows as text under its own header, with their `line` in the file (header =

@@ -87,16 +87,6 @@ def _target_dict(row: dict) -> dict:
 
 
 @one_unit_of_work
-def target_for(store, *, unit: str, kpi: str, day: dt.date) -> dict | None:
-    """{target, amber_pct, valid_from, valid_to, source_unit} of the target that applies to
-    `unit`'s `kpi` on `day`, or None."""
-    frame = _resolve(store, "wanted AS (SELECT $unit AS unit_code, $kpi AS kpi, $day::DATE AS day)",
-                     {"unit": unit, "kpi": kpi, "day": day})
-    row = frame.iloc[0].to_dict()
-    return None if is_missing(row["target"]) else _target_dict(row)
-
-
-@one_unit_of_work
 def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     """valid_from, valid_to, target, amber_pct, source_unit: the target that applies to `unit`
     over time, one row per stretch in which the applying row stays the same (valid_to None =
@@ -114,7 +104,7 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     steps: list[dict] = []
     for index, row in enumerate(rows):
         day = _as_date(row["day"])
-        if is_missing(row["target"]):
+        if day is None or is_missing(row["target"]):  # an edge is never NULL
             continue
         step = _target_dict(row)
         step["valid_from"] = day

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dashboard_views import expected
 
 from kpi.offtarget import exceptions, point_variations, red_run, unit_kpi_history
+from tests.helpers import expected
 
 WEEK = dt.date(2026, 3, 23)
 FIRST = dt.date(2026, 2, 16)

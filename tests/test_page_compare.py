@@ -7,12 +7,12 @@ import math
 
 import pandas as pd
 import pytest
-from dashboard_views import expected, no_exceptions, open_view, texts
 
 from kpi import metrics
 from kpi.i18n import t
 from kpi.labels import status_word
 from kpi.vocabulary import KPIS
+from tests.helpers import expected, no_exceptions, open_view, texts
 
 MARCH = "2026-03-01"
 UNIT_NAMES = {"DINKES": "Dinas Kesehatan Contoh", "PKM-1": "Puskesmas Contoh Satu",

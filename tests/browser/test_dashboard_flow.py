@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DESKTOP, TABLET, wait_idle
 from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, TABLET, wait_idle
 
 VIEWPORTS = {"desktop": DESKTOP, "tablet": TABLET}
 
