@@ -68,10 +68,10 @@ def with_bulk_target(store, table: pd.DataFrame, *, unit_type: str, kpi: str, ta
     table = table.copy()
     froms = [_as_date(value) for value in table["valid_from"]]
     tos = [_as_date(value) for value in table["valid_to"]]
-    for position in range(len(table)):
+    for position, (start, end) in enumerate(zip(froms, tos, strict=True)):
         if (table["unit_code"].iloc[position] in units and table["kpi"].iloc[position] == kpi
-                and froms[position] is not None and froms[position] < valid_from
-                and (tos[position] is None or tos[position] >= valid_from)):
+                and start is not None and start < valid_from
+                and (end is None or end >= valid_from)):
             table.iloc[position, table.columns.get_loc("valid_to")] = pd.Timestamp(
                 valid_from - dt.timedelta(days=1))
     added = pd.DataFrame([{"unit_code": unit, "kpi": kpi, "target": float(target),

@@ -315,6 +315,12 @@ def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in params.items() if f"${name}" in sql}
 
 
+def _count(cur: Cursor) -> int:
+    """The number of rows the INSERT or DELETE just run on `cur` changed."""
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def _run(cur: Cursor, sql: str, params: dict[str, Any]) -> Cursor:
     return cur.execute(sql, _used_params(sql, params))
 
@@ -349,7 +355,7 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, in
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
     try:
-        rows = int(_run(cur, sql, params).fetchone()[0])
+        rows = _count(_run(cur, sql, params))
     except StoreBusy:
         raise
     except StoreError as error:
@@ -361,10 +367,10 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, in
     replaced = 0
     if had_rows:
         match = " AND ".join(f"o.{k} = n.{k}" for k in keys)
-        replaced = int(cur.execute(
+        replaced = _count(cur.execute(
             f"INSERT INTO {table}_replaced SELECT o.*, $batch AS replaced_by FROM {table} o "
             f"WHERE o.batch_id IS DISTINCT FROM $batch AND EXISTS (SELECT 1 FROM {table} n "
-            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}).fetchone()[0])
+            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}))
         if replaced:
             match = " AND ".join(f"{table}.{k} = r.{k}" for k in keys)
             cur.execute(
@@ -623,11 +629,11 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             {"batch": batch_id})
         if later is not None:
             raise InputRejected("batches.later_batch", batch=batch_id, later=int(later))
-        removed = int(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
-                                  {"batch": batch_id}).fetchone()[0])
-        restored = int(cur.execute(
+        removed = _count(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
+                                     {"batch": batch_id}))
+        restored = _count(cur.execute(
             f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
-            "WHERE replaced_by = $batch", {"batch": batch_id}).fetchone()[0])
+            "WHERE replaced_by = $batch", {"batch": batch_id}))
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})
         cur.execute(

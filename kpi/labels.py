@@ -143,4 +143,4 @@ def variation_icon(variation: str | None, side: str) -> str:
 
 def assurance_icon(assurance: str | None) -> str:
     return {"pass": ":material/verified:", "fail": ":material/report:",
-            "hit_and_miss": ":material/swap_vert:"}.get(assurance, ":material/remove:")
+            "hit_and_miss": ":material/swap_vert:"}.get(assurance or "", ":material/remove:")

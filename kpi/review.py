@@ -245,7 +245,7 @@ def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
     end = week_bounds(week)[1]
     quarter = closed_quarter(week)
     closed = quarter is not None
-    q_start, q_end = quarter if closed else (_quarter_of(end)[0], end)
+    q_start, q_end = quarter if quarter is not None else (_quarter_of(end)[0], end)
     rows = skm.ikm_table(store, date_from=q_start, date_to=q_end)
     previous_start = _quarter_of(q_start - dt.timedelta(days=1))[0]
     before = skm.ikm_by_period(store, period="quarter", date_from=previous_start,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import pandas as pd
 
@@ -111,7 +111,7 @@ def read_columns(path: str | Path) -> list[str]:
     return open_source(path, path.name).header
 
 
-def open_binary(source: Source) -> IO[bytes]:
+def open_binary(source: Source) -> gzip.GzipFile | io.BufferedReader:
     """The file's bytes, decompressed when it is gzip."""
     return gzip.open(source.path, "rb") if source.form == "gzip" else source.path.open("rb")
 

@@ -129,7 +129,7 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
     basis = values[:baseline] if baseline is not None else values
     centre = sum(basis) / len(basis) if basis else None
     ucl = lcl = upper_inner = lower_inner = None
-    if len(basis) >= MIN_POINTS_FOR_LIMITS:
+    if centre is not None and len(basis) >= MIN_POINTS_FOR_LIMITS:
         ranges = [abs(basis[index] - basis[index - 1]) for index in range(1, len(basis))]
         mean_range = sum(ranges) / len(ranges)
         ucl = centre + SIGMA_FACTOR * mean_range
@@ -138,7 +138,8 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
         lower_inner = centre - INNER_FRACTION * SIGMA_FACTOR * mean_range
 
     flagged: dict[str, set[int]] = {name: set() for name in SIGNALS}
-    if ucl is not None:
+    if (ucl is not None and lcl is not None and upper_inner is not None
+            and lower_inner is not None):
         flagged["outside"] = {i for i, value in enumerate(values) if value > ucl or value < lcl}
         flagged["two_of_three"] = _two_of_three_points(values, upper_inner, lower_inner)
     if centre is not None:
