@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kpi import config
-from kpi.errors import InputRejected, KinerjaError
+from kpi.errors import FileRejected, InputRejected, KinerjaError
+from kpi.vocabulary import KINDS, KPIS, PERIODS
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
@@ -70,7 +71,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by)
-    except ingest.FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
+    except FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
         if not args.json:
             raise
         result = ingest.IngestResult(args.kind, Path(args.file).name, "",
@@ -123,7 +124,8 @@ def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
     date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
     date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
     if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+        raise metrics.UnknownArgument("kpi.error.from_after_to", date_from=date_from,
+                                      date_to=date_to)
     return date_from, date_to
 
 
@@ -150,7 +152,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         print("No KPI values in that range.")
     else:
         shown = table.assign(
-            value=[f"{value:.{metrics.KPIS[kpi].decimals}f}"
+            value=[f"{value:.{KPIS[kpi].decimals}f}"
                    for value, kpi in zip(table["value"], table["kpi"], strict=True)],
             target=table["target"].map(lambda target: "" if target != target else f"{target:g}"))
         print(shown[list(metrics.KPI_RECORD_KEYS)].to_string(index=False))
@@ -269,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", cmd_demo, "load the bundled demo city (data/sample)")
 
     ingest = add("ingest", cmd_ingest, "import one CSV or XLSX file, all or nothing")
-    ingest.add_argument("kind", choices=["units", "services", "events", "survey", "targets"])
+    ingest.add_argument("kind", choices=KINDS)
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="print the result as JSON")
     ingest.add_argument("--by", default=None, help="who loads it (default: the OS user)")
@@ -284,8 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--by", default=None)
 
     kpis = add("kpis", cmd_kpis, "KPI values per unit and period, with targets and status")
-    kpis.add_argument("--period", required=True,
-                      choices=["day", "week", "month", "quarter", "year"])
+    kpis.add_argument("--period", required=True, choices=PERIODS)
     kpis.add_argument("--from", dest="date_from", required=True, metavar="D")
     kpis.add_argument("--to", dest="date_to", required=True, metavar="D")
     kpis.add_argument("--unit")
@@ -301,8 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     spc = add("spc", cmd_spc, "the XmR chart of one unit's KPI")
     spc.add_argument("--unit", required=True)
     spc.add_argument("--kpi", required=True)
-    spc.add_argument("--period", required=True,
-                     choices=["day", "week", "month", "quarter", "year"])
+    spc.add_argument("--period", required=True, choices=PERIODS)
     spc.add_argument("--from", dest="date_from", metavar="D")
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)

@@ -25,16 +25,14 @@ def migrate(store: Store, old: str | os.PathLike[str]) -> dict[str, int]:
     with store.transaction() as cur:
         filled = [name for name in tables if Store.count(cur, name)]
         if filled:
-            raise InputRejected(
-                f"The store {store.path} already holds data ({', '.join(filled)}); migrate into "
-                "a new, empty store.", key="migrate.not_empty", path=store.path)
+            raise InputRejected("error.migrate_not_empty", path=store.path,
+                                tables=", ".join(filled))
         copied = read_old_store(cur, old, tables)
         for table, expected in copied.items():
             now = Store.count(cur, table)
             if now != expected:
-                raise InputRejected(
-                    f"Copying {table} gave {now} rows where {old} has {expected}; nothing was "
-                    "moved.", key="migrate.count_mismatch", table=table)
+                raise InputRejected("error.migrate_count_mismatch", table=table, got=now,
+                                    old=str(old), expected=expected)
     if copied.get("reviews"):
         with store.transaction() as cur:
             cur.execute("UPDATE reviews SET snapshot_id = $snapshot WHERE status = 'final'",

@@ -74,8 +74,7 @@ def _first_line(error: BaseException) -> str:
 def _translate(error: Exception, location: str) -> StoreError:
     """Turn a DuckDB exception into the app's own, with one clear sentence."""
     detail = _first_line(error)
-    return StoreError(f"The store {location} could not complete the request: {detail}",
-                      path=location, detail=detail)
+    return StoreError("error.store", path=location, detail=detail)
 
 
 def extension_file(name: str) -> Path:
@@ -84,16 +83,12 @@ def extension_file(name: str) -> Path:
     try:
         module = importlib.import_module(package)
     except ImportError as error:
-        raise StoreError(
-            f"The DuckDB extension {name} is not installed; run `make run` (or "
-            f"`pip install -r requirements.txt`) to install it.", detail=str(error),
-            path=name) from error
+        raise StoreError("error.store_extension_missing", name=name) from error
     found = next(Path(module.__path__[0]).glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension"),
                  None)
     if found is None:
-        raise StoreError(
-            f"The installed {package} is not built for DuckDB {duckdb.__version__}; reinstall "
-            "the pinned requirements.", path=name, detail=package)
+        raise StoreError("error.store_extension_version", package=package,
+                         version=duckdb.__version__)
     return found
 
 
@@ -142,9 +137,8 @@ class Location:
             with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
                 row = pg.execute("SELECT to_regclass('public.ducklake_metadata')").fetchone()
         except psycopg.Error as error:
-            raise StoreError(
-                f"The store catalog {self.display} cannot be reached: {_first_line(error)}",
-                path=self.display, detail=_first_line(error)) from error
+            raise StoreError("error.store_unreachable", path=self.display,
+                             detail=_first_line(error)) from error
         return bool(row and row[0])
 
 
@@ -317,10 +311,8 @@ class _WriterLock:
                 yield
 
     def _busy(self) -> StoreBusy:
-        return StoreBusy(
-            f"The store {self.location.display} is busy with another import or save; waited "
-            f"{self.timeout:g} s. Try again when it has finished.",
-            path=self.location.display, holder="another writer", seconds=f"{self.timeout:g}")
+        return StoreBusy("error.store_busy", path=self.location.display,
+                         seconds=f"{self.timeout:g}")
 
     @contextmanager
     def _flock(self) -> Iterator[None]:
@@ -350,13 +342,13 @@ class _WriterLock:
         try:
             pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as error:
-            raise StoreError(
-                f"The store catalog {self.location.display} cannot be reached: {_first_line(error)}",
-                path=self.location.display, detail=_first_line(error)) from error
+            raise StoreError("error.store_unreachable", path=self.location.display,
+                             detail=_first_line(error)) from error
         with pg:
             deadline = time.monotonic() + self.timeout
             delay = 0.01
-            while not pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()[0]:
+            while not pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone() \
+                    in ((True,),):
                 if time.monotonic() >= deadline:
                     raise self._busy()
                 time.sleep(delay)
@@ -395,14 +387,9 @@ class Store:
         if not location.shared:
             assert location.folder is not None
             if location.folder.is_file():
-                raise StoreError(
-                    f"{location.text} is a store of an earlier Kinerja (one DuckDB file); move it "
-                    f"in with `python -m kpi migrate {location.text}` into a new store.",
-                    path=location.text, detail="single-file store")
+                raise StoreError("error.store_old_file", path=location.text)
         if not create and not location.exists():
-            raise StoreMissing(
-                f"There is no store at {location.display}; run `python -m kpi init` (or "
-                "`make run`) first.", path=location.display)
+            raise StoreMissing("error.store_missing", path=location.display)
         if create and not location.shared:
             assert location.folder is not None
             (location.folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
@@ -438,8 +425,7 @@ class Store:
         """A cursor inside BEGIN … COMMIT under the writer lock: all of it is written as one
         snapshot, or none of it (ROLLBACK on any error)."""
         if self.snapshot is not None:
-            raise StoreError(f"The store {self.path} is open at snapshot {self.snapshot}, read-only.",
-                             path=self.path, detail="read-only snapshot")
+            raise StoreError("error.store_read_only", path=self.path, snapshot=self.snapshot)
         with self._writer.held(), self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -552,8 +538,7 @@ class Store:
         folder = self._embedded_folder("backup")
         destination = Path(target)
         if destination.exists() and any(destination.iterdir()):
-            raise StoreError(f"The backup folder {destination} is not empty; name a new folder.",
-                             path=str(destination), detail="not empty")
+            raise StoreError("error.backup_not_empty", path=str(destination))
         with self._writer.held():
             destination.mkdir(parents=True, exist_ok=True)
             _copy_sqlite(folder / CATALOG_FILE, destination / CATALOG_FILE)
@@ -562,10 +547,7 @@ class Store:
 
     def _embedded_folder(self, what: str) -> Path:
         if self.location.shared or self.location.folder is None:
-            raise StoreError(
-                f"`{what}` is for the embedded store; back up a PostgreSQL catalog with pg_dump "
-                "and its data path with the storage's own tools.", path=self.path,
-                detail="shared store")
+            raise StoreError("error.store_not_embedded", command=what)
         return self.location.folder
 
 
@@ -575,12 +557,10 @@ def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
     `target` is kept beside it (returned), never overwritten."""
     backup = Path(source)
     if not (backup / CATALOG_FILE).exists():
-        raise StoreMissing(f"{backup} is not a Kinerja backup (no {CATALOG_FILE}).",
-                           path=str(backup))
+        raise StoreMissing("error.not_a_backup", path=str(backup))
     location = Location.parse(target)
     if location.shared or location.folder is None:
-        raise StoreError("`restore` is for the embedded store (a folder).", path=str(target),
-                         detail="shared store")
+        raise StoreError("error.store_not_embedded", command="restore")
     folder = location.folder
     kept: Path | None = None
     folder.mkdir(parents=True, exist_ok=True)
@@ -623,10 +603,8 @@ def read_old_store(cur: Cursor, old: str | os.PathLike[str], tables: Sequence[st
     try:
         cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
     except StoreError as error:
-        raise StoreError(
-            f"{source} cannot be opened by DuckDB {duckdb.__version__} ({error.params.get('detail')}). "
-            "Export it with the DuckDB that wrote it, then migrate the export folder (README: "
-            "Moving an earlier store in).", path=str(source), detail="unreadable") from error
+        raise StoreError("error.old_store_unreadable", path=str(source),
+                         version=duckdb.__version__, detail=error.params.get("detail")) from error
     try:
         present = {name for (name,) in cur.query_rows(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_store'")}

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kpi.store import Store
+from kpi.vocabulary import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_DIR = ROOT.parent / "shared" / "spec"
@@ -20,7 +21,7 @@ def empty_store(tmp_path: Path) -> Store:
     return Store(tmp_path / "kpi", create=True)
 
 
-EXAMPLE_KINDS = ("units", "services", "events", "survey", "targets")
+EXAMPLE_KINDS = KINDS
 
 
 @pytest.fixture(scope="session")
