@@ -19,6 +19,7 @@ import streamlit as st
 from kpi import labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
+from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import built, data_version, forget_version, load
 from ui.downloads import table_downloads
@@ -151,13 +152,14 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ACTIONS_FRAGMENT = "review-actions"  # the tiles and section 1
 SHOWN_ITEMS = "review-shown-items"  # the item fragments of the page of exceptions shown
 EXCEPTIONS_PER_PAGE = 10
 ITEM_FRAGMENTS = {item["key"]: f"review-item-{index}"
                   for index, item in enumerate(agenda["exceptions"], start=1)}
 
 
-@st.fragment(key="review-actions")
+@st.fragment(key=ACTIONS_FRAGMENT)
 def actions_part() -> None:
     """The summary tiles and section 1 (the actions carried and raised, and their update form):
     rerun by a new action or an update, not the whole page."""
@@ -199,7 +201,7 @@ def actions_part() -> None:
                                          status=ctx.t(f"action.status_{status}"))):
             item = ITEM_FRAGMENTS.get(by_id[action_id].get("item_key"))
             shown_items = st.session_state.get(SHOWN_ITEMS, set())
-            st.rerun(["review-actions", *([item] if item in shown_items else [])])
+            st.rerun([ACTIONS_FRAGMENT, *([item] if item in shown_items else [])])
 
     with st.expander(ctx.t("review.update_action"), icon=":material/published_with_changes:"), \
             st.form("update-action", border=False):
@@ -271,7 +273,7 @@ if not agenda["exceptions"]:
 else:
     st.caption(ctx.t("review.exceptions_count", count=len(agenda["exceptions"])))
 tree = load(metrics.unit_tree)
-unit_names = {metrics.CITY: ctx.t("review.city_unit")} | dict(
+unit_names = {CITY: ctx.t("review.city_unit")} | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
 due_default = review.review_day(week) + dt.timedelta(days=review.DEFAULT_ACTION_DAYS)
 
@@ -288,7 +290,7 @@ def action_form(item: dict) -> None:
                  due_date=state[f"due-{key}"], kpi=state[f"kpi-{key}"], item_key=key,
                  confirm=lambda action_id: ctx.t("review.toast_action_created", id=action_id,
                                                  title=state[f"title-{key}"].strip())):
-            st.rerun([ITEM_FRAGMENTS[key], "review-actions"])
+            st.rerun([ITEM_FRAGMENTS[key], ACTIONS_FRAGMENT])
 
     box = st.expander(ctx.t("review.create_action"), icon=":material/add_task:",
                       key=f"action-open-{key}", on_change="rerun")
@@ -305,7 +307,7 @@ def action_form(item: dict) -> None:
         st.text_input(ctx.t("action.responsible"), key=f"who-{key}")
         st.date_input(ctx.t("action.due_date"), value=due_default, format="DD/MM/YYYY",
                       key=f"due-{key}")
-        kpis = [None, *metrics.KPIS]
+        kpis = [None, *KPIS]
         st.selectbox(ctx.t("action.kpi"), kpis, index=kpis.index(item["kpi"]),
                      format_func=lambda k: labels.kpi_name(k, ctx.lang) if k
                      else ctx.t("review.kpi_none"), key=f"kpi-{key}")

@@ -26,9 +26,9 @@ _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 @st.cache_resource(show_spinner=False)
 def _store_for(path: str) -> Store:
-    """The process-wide Store for `path`: open while the dashboard is in use, released when idle."""
-    store = Store(path, create=True, keep_alive=config.keep_alive(),
-                  busy_timeout=config.busy_timeout())
+    """The process-wide Store for `path` (readers never wait for writers)."""
+    store = Store(path, create=True, busy_timeout=config.busy_timeout(),
+                  data_path=config.data_path())
     precompute.ensure_ready(store)  # a store made before the precomputed KPI values
     if config.warm_up():
         # After the first page has had its run: the warm-up shares the interpreter (and its
@@ -62,12 +62,12 @@ def _warm_up(path: str) -> None:
 
 def get_store() -> Store:
     """The store named by KPI_DB (created empty if the file does not exist yet)."""
-    return _store_for(str(config.db_path()))
+    return _store_for(config.store_location())
 
 
 def _memo_version(kind: str, read) -> int:
     """`read(store)`, re-read at most every half second (one page run's many calls)."""
-    path = str(config.db_path())
+    path = config.store_location()
     now = time.monotonic()
     memo = _version_memo.get((kind, path))
     if memo and now - memo[0] < _VERSION_TTL_SECONDS:
@@ -92,7 +92,7 @@ def kpi_data_version() -> int:
 # and the values precomputed from them): cached per KPI data
 # version, so a review meeting's writes leave them warm. Everything else: per data version.
 _KPI_DATA_FUNCTIONS = ("kpi.metrics.", "kpi.skm.", "kpi.spc.", "kpi.targets.", "kpi.quality.",
-                       "kpi.exceptions.", "kpi.offtarget.", "kpi.review.data_agenda",
+                       "kpi.offtarget.", "kpi.review.data_agenda",
                        "kpi.review.data_weeks", "kpi.review.default_week")
 
 
@@ -114,7 +114,7 @@ def load(function: Any, **kwargs: Any) -> Any:
     qualified_name = f"{function.__module__}.{function.__qualname__}"
     version = (kpi_data_version() if qualified_name.startswith(_KPI_DATA_FUNCTIONS)
                else data_version())
-    return _engine_call(qualified_name, str(config.db_path()), version, kwargs)
+    return _engine_call(qualified_name, config.store_location(), version, kwargs)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
