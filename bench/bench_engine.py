@@ -5,8 +5,8 @@ Builds (once) a store of 10 million events, 1 million survey responses and 40 un
 bench/make_bench_data.py through kpi.ingest.ingest_file (bench/data/engine/, gitignored). Then,
 in a child process per side so that each peak RSS is its own:
 
-  engine   kpi.metrics / kpi.spc as the dashboard calls them (Store with keep_alive, as
-           ui/data.py makes it: open while in use, released when idle):
+  engine   kpi.metrics / kpi.spc as the dashboard calls them (one Store, as ui/data.py
+           keeps one per process):
              overview  all units × all KPIs × one week, with previous week and statuses
              series    one unit's weekly service_time_median over the 18 months
              spc       the XmR chart of that series
@@ -15,8 +15,8 @@ in a child process per side so that each peak RSS is its own:
 
 Each timing is the median of --repeat warm runs (the first, cold, run is printed apart); "best"
 is the fastest warm run and "CPU" the process CPU time (all threads), which a busy machine
-inflates less than wall time. "fresh" repeats the engine side opening a new connection for
-every call (what the dashboard would cost if it never kept the file open).
+inflates less than wall time. "fresh" repeats the engine side opening a new Store for every
+call (attaching the lake again each time).
   raw      DuckDB's own weekly aggregate of the same week's events (median and P90 of the
            service time, median wait, counts per unit): the baseline of the overview ratio.
 Targets (issue 13): overview <= 1.0x the raw weekly aggregate, series and spc < 50 ms, engine
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,20 +42,23 @@ KINDS = ("units", "services", "events", "survey", "targets")
 
 ENGINE = textwrap.dedent("""
     import datetime as dt, json, resource, statistics, sys, time
-    from kpi import config, metrics, spc
+    from kpi import metrics, spc
     from kpi.store import Store
-    keep_alive = config.keep_alive() if sys.argv[3] == "dashboard" else 0.0
-    store = Store(sys.argv[1], keep_alive=keep_alive)
+    fresh = sys.argv[3] == "fresh"
+    store = Store(sys.argv[1])
     repeat = int(sys.argv[2])
     first, last = metrics.data_range(store)
     week = metrics.previous_period(metrics.period_start(last, "week"), "week")  # last full week
     tree = metrics.unit_tree(store)
     leaf = tree[tree["depth"] == 1]["unit_code"].iloc[0]
+    def opened():  # "fresh": a Store of its own for every call (attaching the lake again)
+        return Store(sys.argv[1]) if fresh else store
+
     calls = {
-        "overview": lambda: metrics.overview(store, period="week", period_start=week),
-        "series": lambda: metrics.series(store, unit=leaf, kpi="service_time_median",
+        "overview": lambda: metrics.overview(opened(), period="week", period_start=week),
+        "series": lambda: metrics.series(opened(), unit=leaf, kpi="service_time_median",
                                          period="week", date_from=first, date_to=last),
-        "spc": lambda: spc.spc_series(store, unit=leaf, kpi="service_time_median",
+        "spc": lambda: spc.spc_series(opened(), unit=leaf, kpi="service_time_median",
                                       period="week", date_from=first, date_to=last),
     }
     out = {"week": week.isoformat(), "unit": leaf}
@@ -136,8 +140,7 @@ PANDAS = textwrap.dedent("""
 RAW = textwrap.dedent("""
     import datetime as dt, json, statistics, sys, time
     from kpi.store import Store
-    from kpi import config
-    store = Store(sys.argv[1], keep_alive=config.keep_alive())
+    store = Store(sys.argv[1])
     repeat = int(sys.argv[2])
     week = dt.datetime.fromisoformat(sys.argv[3])
     sql = (
@@ -169,7 +172,7 @@ def machine() -> str:
 
 def ensure_store(events: int, responses: int, rebuild: bool) -> Path:
     """The benchmark store, built through the real import when missing or of another size."""
-    store_path = DATA / "bench.duckdb"
+    store_path = DATA / "lake"  # a DuckLake store: a folder (catalog + Parquet files)
     marker = DATA / "bench.size"
     size = f"{events} {responses}"
     if not rebuild and store_path.exists() and marker.exists() and marker.read_text() == size:
@@ -182,8 +185,7 @@ def ensure_store(events: int, responses: int, rebuild: bool) -> Path:
     from kpi.store import Store
 
     DATA.mkdir(parents=True, exist_ok=True)
-    for leftover in DATA.glob("bench.duckdb*"):
-        leftover.unlink()
+    shutil.rmtree(store_path, ignore_errors=True)
     marker.unlink(missing_ok=True)
     print(f"generating {events:,} events and {responses:,} responses into {DATA} …", flush=True)
     files = make_bench_data(DATA / "csv", events=events, responses=responses)
@@ -220,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     store = ensure_store(args.events, args.responses, args.rebuild)
     print(f"machine: {machine()}")
-    print(f"store: {store} ({store.stat().st_size / 2**20:,.0f} MiB, {args.events:,} events, "
+    size = sum(path.stat().st_size for path in store.rglob("*") if path.is_file())
+    print(f"store: {store} ({size / 2**20:,.0f} MiB, {args.events:,} events, "
           f"{args.responses:,} responses)")
     engine = run_child(ENGINE, str(store), str(args.repeat), "dashboard")
     fresh = run_child(ENGINE, str(store), str(args.repeat), "fresh")

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,16 +100,14 @@ def ensure_data(events: int, regenerate: bool) -> Path:
 
 
 def measure(script: str, csv_path: Path, folder: Path, label: str) -> dict:
-    store = folder / f"{label}.duckdb"
-    for leftover in folder.glob(f"{label}.duckdb*"):
-        leftover.unlink()
+    store = folder / f"{label}-lake"  # a DuckLake store is a folder (catalog + Parquet files)
+    shutil.rmtree(store, ignore_errors=True)
     done = subprocess.run([sys.executable, "-c", script, str(store), str(csv_path)], cwd=ROOT,
                           capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     if done.returncode != 0:
         raise SystemExit(f"{label} failed: {done.stderr.strip()}")
-    for leftover in folder.glob(f"{label}.duckdb*"):
-        leftover.unlink()
+    shutil.rmtree(store, ignore_errors=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

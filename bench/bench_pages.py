@@ -74,7 +74,7 @@ def load_average() -> str:
 
 def demo_store() -> Path:
     """The demo city's store, built once through the CLI (`kpi init`, `kpi demo`)."""
-    path = DATA / "demo.duckdb"
+    path = DATA / "demo"
     if path.exists():
         return path
     DATA.mkdir(parents=True, exist_ok=True)
@@ -123,8 +123,8 @@ def browser_session(store: Path) -> dict:
 
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="kinerja-bench-pages-") as folder:
-        copy = Path(folder) / "kpi.duckdb"
-        shutil.copyfile(store, copy)
+        copy = Path(folder) / "kpi"
+        shutil.copytree(store, copy)
         week = default_week(Store(copy))
         os.environ["KPI_CACHE_DIR"] = str(Path(folder) / "cache")  # a cold chart cache
         started = time.perf_counter()
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"before: {load_average()}")
     demo = demo_store()
     print_pages(f"demo city ({demo})", apptest_pages(demo, args.repeat))
-    large = ENGINE_DATA / "bench.duckdb"
+    large = ENGINE_DATA / "lake"
     if not args.skip_large:
         if not large.exists():
             print("\nno large store: run bench/bench_engine.py first (--events N)")
