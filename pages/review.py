@@ -54,9 +54,19 @@ keep_in_url(week=week)
 # actions, the minutes and the pack are fragments: a save reruns only the part it changes.
 final = week in finals
 data = None if final else load(review.data_agenda, week=week)
-content = load(review.review_content, week=week, data=data)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+def content_and_view(store_path: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
+    """The review's content and its formatted view (every number of the agenda as text: a
+    tenth of a second on a large city), once per store, week, language and data version;
+    keyed without the agenda itself, which would cost as much to hash."""
+    content = review.review_content(ctx.store, week, data)
+    return content, pack.pack_view(content, lang)
+
+
+content, view = content_and_view(ctx.store.path, week, ctx.lang, data_version())
 agenda = content["agenda"]
-view = pack.pack_view(content, ctx.lang)
 TOASTS = "review-toasts"
 
 
@@ -439,9 +449,10 @@ errors_and_toasts("page")  # a confirmation queued before a full rerun (finalisi
 
 
 # -- The pack ----------------------------------------------------------------------------------
-def pack_files(*, week: str, lang: str, data: dict | None) -> dict[str, bytes]:
+def pack_files(*, week: str, lang: str) -> dict[str, bytes]:
     """The pack's three files of the review as it stands now."""
-    return pack.build_pack(load(review.review_content, week=week, data=data), lang).files()
+    current, _ = content_and_view(ctx.store.path, week, lang, data_version())
+    return pack.build_pack(current, lang).files()
 
 
 @st.fragment(key="review-pack")
@@ -455,7 +466,7 @@ def pack_part() -> None:
                  key="pack-prepare"):
         with st.spinner(ctx.t("review.pack_preparing")):
             started = time.monotonic()
-            files = pack_files(week=week, lang=ctx.lang, data=data)
+            files = pack_files(week=week, lang=ctx.lang)
             seconds = time.monotonic() - started
         prepared = {"key": pack_key, "files": files, "seconds": seconds}
         st.session_state["review_pack"] = prepared
