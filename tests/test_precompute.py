@@ -133,3 +133,22 @@ def test_a_store_without_values_gets_them_once(example_store):
     version = example_store.data_version()
     precompute.ensure_ready(example_store)  # ready: nothing written
     assert example_store.data_version() == version
+
+
+def test_finalise_takes_the_pages_agenda_only_when_made_from_the_same_kpi_data(example_store):
+    """The page hands finalise the agenda it shows (cached per KPI data version); one made
+    from other KPI data than the snapshot the record pins is computed afresh instead."""
+    from kpi import review
+
+    week = "2026-W12"
+    shown = review.data_agenda(example_store, week)
+    assert shown["exceptions"]
+    other_data = {**shown, "exceptions": [], "kpi_data_version": shown["kpi_data_version"] - 1}
+    review.finalise(example_store, week, by="tests", data=other_data)
+    assert review.load_record(example_store, week)["agenda"]["exceptions"] == shown["exceptions"]
+
+    week = "2026-W13"
+    shown = review.data_agenda(example_store, week)
+    marked = {**shown, "exceptions": shown["exceptions"][:1]}  # same KPI data: used as given
+    review.finalise(example_store, week, by="tests", data=marked)
+    assert review.load_record(example_store, week)["agenda"]["exceptions"] == marked["exceptions"]
