@@ -156,35 +156,39 @@ def browser_session(store: Path) -> dict:
             form.locator("summary").click()
             form.get_by_label(t("action.title", "en")).fill("Call every booked patient")
             form.get_by_label(t("action.responsible", "en")).fill("dr. Sari")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), server_cpu()
             form.get_by_role("button", name=t("action.save", "en")).click()
             _visible(page, page.get_by_text("Call every booked patient.", exact=False))
             out["create_action"] = time.perf_counter() - started
             wait_idle(page)
+            out["create_action_cpu"] = server_cpu() - cpu  # the whole rerun, to the end of the run
 
             notes = page.locator('[data-testid="stExpander"]').filter(
                 has_text=t("review.minutes_for_item", "en")).first
             notes.locator("summary").click()
             notes.get_by_label(t("review.note", "en")).fill("Discussed with the head of unit.")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), server_cpu()
             notes.get_by_role("button", name=t("review.save_item", "en")).click()
             _visible(page, page.get_by_text(t("review.toast_item_saved", "en")))
             out["save_minute"] = time.perf_counter() - started
             wait_idle(page)
+            out["save_minute_cpu"] = server_cpu() - cpu  # the whole rerun, to the end of the run
 
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), server_cpu()
             page.get_by_role("button", name=t("review.pack_prepare", "en")).click()
             _visible(page, page.get_by_text(f"The pack of week {week} is ready"))
             out["pack_page"] = time.perf_counter() - started
             wait_idle(page)
+            out["pack_page_cpu"] = server_cpu() - cpu  # the whole rerun, to the end of the run
 
             page.get_by_text(t("review.finalise_confirm", "en")).click()
             wait_idle(page)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), server_cpu()
             page.get_by_role("button", name=t("review.finalise", "en")).click()
             _visible(page, page.get_by_text("✓ Finalised on"))
             out["finalise"] = time.perf_counter() - started
             wait_idle(page)
+            out["finalise_cpu"] = server_cpu() - cpu  # the whole rerun, to the end of the run
             browser.close()
             out["rss_mib"] = server.memory_info().rss / 2**20
     return out
