@@ -68,8 +68,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from kpi import ingest
 
     store = _store(args)
+    mapping = _mapping_argument(store, args.mapping) if args.mapping else None
     try:
-        result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by)
+        result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by,
+                                    mapping=mapping, accept_valid=args.accept_valid)
     except ingest.FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
         if not args.json:
             raise
@@ -85,6 +87,55 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not result.ok:
         return _report_rejected(ingest.rejection_report(result, args.problems_csv), result)
     print(ingest.summary(result))
+    return EXIT_OK
+
+
+def _mapping_argument(store, value: str):
+    """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
+    from pathlib import Path
+
+    from kpi import import_mapping, mappings
+
+    if Path(value).is_file() or value.endswith(".toml"):
+        return import_mapping.load(value)
+    return mappings.load_mapping(store, value)
+
+
+def cmd_mappings(args: argparse.Namespace) -> int:
+    import getpass
+    from pathlib import Path
+
+    from kpi import import_mapping, mappings
+    from kpi.i18n import t
+
+    store = _store(args)
+    if args.action == "list":
+        saved = mappings.list_mappings(store)
+        if saved.empty:
+            print(t("importmap.none_saved", "en"))
+        for row in saved.to_dict("records"):
+            print(f"{row['name']}\t{row['kind']}\t{row['saved_by'] or ''}\t{row['saved_at']}")
+        return EXIT_OK
+    if args.action in ("show", "export"):
+        if not args.name:
+            raise InputRejected(t("importmap.name_needed", "en"), key="importmap.name_needed")
+        text = mappings.load_mapping(store, args.name).to_toml()
+        if args.action == "show":
+            print(text, end="")
+            return EXIT_OK
+        if not args.file:
+            raise InputRejected(t("importmap.file_needed", "en"), key="importmap.file_needed")
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(t("importmap.exported", "en", name=args.name, file=args.file))
+        return EXIT_OK
+    # import FILE [--name NAME]: the file is the first positional argument
+    path = args.name
+    if not path:
+        raise InputRejected(t("importmap.file_needed", "en"), key="importmap.file_needed")
+    mapping = import_mapping.load(path)
+    name = args.as_name or Path(path).stem
+    mappings.save_mapping(store, name, mapping, by=args.by or getpass.getuser())
+    print(t("importmap.imported", "en", name=name, kind=mapping.kind))
     return EXIT_OK
 
 
@@ -237,6 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--by", default=None, help="who loads it (default: the OS user)")
     ingest.add_argument("--problems-csv", default=None,
                         help="write every rejected row to this CSV file")
+    ingest.add_argument("--mapping", default=None, metavar="MAPPING.toml",
+                        help="a contract §1.1 mapping (TOML file, or a saved mapping's name)")
+    ingest.add_argument("--accept-valid", action="store_true",
+                        help="import the valid rows and set the rejected ones aside")
+
+    mapping_cmd = add("mappings", cmd_mappings,
+                      "saved import mappings: list | show NAME | export NAME FILE | import FILE")
+    mapping_cmd.add_argument("action", choices=["list", "show", "export", "import"])
+    mapping_cmd.add_argument("name", nargs="?", help="the mapping's name (import: the file)")
+    mapping_cmd.add_argument("file", nargs="?", help="export: the TOML file to write")
+    mapping_cmd.add_argument("--name", dest="as_name", default=None,
+                             help="import: save under this name (default: the file's stem)")
+    mapping_cmd.add_argument("--by", default=None, help="who saves it (default: the OS user)")
 
     batches = add("batches", cmd_batches, "list what was loaded, by whom, when, from which file")
     batches.add_argument("--json", action="store_true")

@@ -39,9 +39,10 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config
+from kpi import config, set_aside
 from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
 from kpi.i18n import t
+from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
 from kpi.store import Cursor, Store
 
 KINDS = ("units", "services", "events", "survey", "targets")
@@ -134,6 +135,8 @@ class IngestResult:
     batch_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    set_aside: int = 0  # rows set aside by an accept-valid import
+    set_aside_problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +155,7 @@ class IngestResult:
             "batch_id": self.batch_id, "kind": self.kind, "file_name": self.file_name,
             "sha256": self.sha256, "rows": self.rows, "inserted": self.inserted,
             "replaced": self.replaced, "ok": self.ok, "dry_run": self.dry_run,
+            "set_aside": self.set_aside,
             "problems": [{"line": p.line, "column": p.column, "value": p.value,
                           "reason": p.reason} for p in self.problems],
         }
@@ -213,13 +217,14 @@ def _text_lines(head: bytes, path: Path) -> list[str]:
     return text.splitlines()
 
 
-def _split_header(line: str, path: Path) -> tuple[list[str], str]:
-    """The header's names and the separator (comma or semicolon, whichever splits more)."""
-    best: tuple[list[str], str] = ([line], ",")
-    for delimiter in (",", ";"):
-        names = next(csv.reader([line], delimiter=delimiter))
+def _split_header(line: str, path: Path, delimiter: str | None = None) -> tuple[list[str], str]:
+    """The header's names and the separator (comma or semicolon, whichever splits more, unless
+    a mapping names it)."""
+    best: tuple[list[str], str] = ([line], delimiter or ",")
+    for candidate in (delimiter,) if delimiter else (",", ";"):
+        names = next(csv.reader([line], delimiter=candidate))
         if len(names) > len(best[0]):
-            best = (names, delimiter)
+            best = (names, candidate)
     if len(best[0]) == 1 and "\t" in line:
         raise _reject("tab_separated", file=path.name)
     return [name.strip() for name in best[0]], best[1]
@@ -235,7 +240,7 @@ def _read_xlsx(path: Path) -> pd.DataFrame:
     return frame.iloc[: filled[filled].index.max() + 1] if filled.any() else frame.iloc[:0]
 
 
-def _open_source(path: Path, file_name: str) -> _Source:
+def _open_source(path: Path, file_name: str, delimiter: str | None = None) -> _Source:
     if not path.is_file():
         raise KinerjaError(f"There is no file {path}.", key="ingest.no_file", file=str(path))
     head, form = _head_bytes(path)
@@ -251,7 +256,7 @@ def _open_source(path: Path, file_name: str) -> _Source:
         return _Source(path, file_name, form, header=header, frame=body)
     lines = _text_lines(head, path)
     header_line = next((line for line in lines if line.strip()), "")
-    header, delimiter = _split_header(header_line, path)
+    header, delimiter = _split_header(header_line, path, delimiter)
     return _Source(path, file_name, form, delimiter=delimiter, header=header)
 
 
@@ -307,6 +312,75 @@ def _resolve_columns(kind: str, header: list[str], column_map: dict[str, str | N
     if problems:
         raise FileRejected(problems)
     return positions
+
+
+@dataclass
+class _Plan:
+    """How each contract column present is read: SQL giving its trimmed text (NULL when empty)
+    over the file's cells c0…cN, and the parameters that SQL uses (a mapping's values)."""
+
+    exprs: dict[str, str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _plain_plan(positions: dict[str, int], xlsx: bool) -> _Plan:
+    return _Plan({column: _raw_sql(column, position, xlsx)
+                  for column, position in positions.items()})
+
+
+def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name: str,
+                 xlsx: bool) -> _Plan:
+    """The contract columns a §1.1 mapping makes of the file's cells, as SQL; every value of the
+    mapping (constants, formats, value tables) goes in as a parameter named after its contract
+    column. A source column the mapping names but the file lacks rejects the file."""
+    missing = mapping.missing_sources(header)
+    if missing:
+        raise _reject("mapping_missing_column", column=missing[0], file=file_name)
+    position: dict[str, int] = {}
+    for index, name in enumerate(header):
+        position.setdefault(name.strip().lower(), index)
+
+    def cell(name: str, column: str = "") -> str:
+        return _raw_sql(column, position[name.strip().lower()], xlsx)
+
+    exprs: dict[str, str] = {}
+    params: dict[str, Any] = {}
+    for column, source in mapping.columns.items():
+        exprs[column] = cell(source, column)
+    for column, value in mapping.constants.items():
+        params[f"const_{column}"] = value.strip() or None
+        exprs[column] = f"$const_{column}::VARCHAR"
+    for column, spec in mapping.timestamps.items():
+        if spec.column:
+            text = guard = cell(spec.column)
+        elif spec.time:
+            guard = cell(spec.time)
+            text = f"({cell(spec.date)} || ' ' || {guard})"
+        else:
+            text = guard = cell(spec.date)
+        params[f"format_{column}"] = spec.format
+        # A value the format does not read is kept as it is, so that the rules name it as a bad
+        # timestamp; an empty time (a no-show's call time) is no timestamp.
+        exprs[column] = (f"CASE WHEN {guard} IS NULL THEN NULL ELSE coalesce(strftime("
+                         f"try_strptime({text}, $format_{column}), '%Y-%m-%d %H:%M:%S'), "
+                         f"{text}) END")
+    for column, parts in mapping.compose.items():
+        cells = [cell(part) for part in parts]
+        nulls = " OR ".join(f"{part} IS NULL" for part in cells)
+        exprs[column] = (f"CASE WHEN {nulls} THEN NULL "
+                         f"ELSE concat_ws('{COMPOSE_SEPARATOR}', {', '.join(cells)}) END")
+    for column, table in mapping.values.items():
+        base = exprs.get(column) or cell(column, column)
+        params[f"from_{column}"] = [key.strip().lower() for key in table]
+        params[f"to_{column}"] = [value.strip() or None for value in table.values()]
+        exprs[column] = (f"coalesce(list_extract($to_{column}, list_position($from_{column}, "
+                         f"lower({base}))), {base})")
+    missing_required = [name for name in REQUIRED[kind] if name not in exprs]
+    if missing_required:
+        raise FileRejected([Problem.make("missing_column", column=name, kind=kind)
+                            for name in missing_required])
+    return _Plan({name: exprs[name] for name in _contract_columns(kind) if name in exprs},
+                 params)
 
 
 # -- the rules, written once as SQL over raw (r_<col>, trimmed text) and typed (<col>) values ---
@@ -434,11 +508,10 @@ def _raw_sql(column: str, position: int, xlsx: bool) -> str:
     return text
 
 
-def _select_sql(kind: str, positions: dict[str, int], source_sql: str, *, with_rec: bool,
-                xlsx: bool = False) -> str:
+def _select_sql(kind: str, plan: _Plan, source_sql: str, *, with_rec: bool) -> str:
     """CTEs `file` (trimmed text r_<col> of every contract column; absent ones NULL) and `v`
     (those plus the typed <col>), over `source_sql` whose columns are c0…cN."""
-    raw = [f"{_raw_sql(col, positions[col], xlsx)} AS r_{col}" if col in positions
+    raw = [f"{plan.exprs[col]} AS r_{col}" if col in plan.exprs
            else f"NULL::VARCHAR AS r_{col}" for col in _contract_columns(kind)]
     if with_rec:  # the table's rowid is the record's position: it was filled in file order
         raw.insert(0, "rowid - $rowid_base AS __rec")
@@ -468,8 +541,9 @@ def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> s
             f"encoding = 'utf-8'{extra})")
 
 
-def _params(source: _Source, **more: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS}
+def _params(source: _Source, plan: _Plan | None = None, **more: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS,
+                              **(plan.params if plan else {})}
     if source.form != "xlsx":
         params.update(path=str(source.path), delim=source.delimiter,
                       compression="gzip" if source.form == "gzip" else "none")
@@ -491,7 +565,7 @@ class _Rejected(Exception):
     """The fast path met a bad row (or a file DuckDB could not read): diagnose."""
 
 
-def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, int],
+def _fast_insert(cur: Cursor, kind: str, source: _Source, plan: _Plan,
                  batch_id: int) -> tuple[int, int]:
     """Insert the file's rows with `batch_id`; returns (rows, replaced). Raises _Rejected."""
     table = TABLES[kind]
@@ -500,18 +574,18 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
         source_sql = "xlsx_file"
     else:
         source_sql = _csv_source(source, len(source.header))
-    rules = _rules(kind, list(positions))
+    rules = _rules(kind, list(plan.exprs))
     # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
     # the diagnosis (which says coalesce(…, false)).
     broken = " OR ".join(f"({rule.condition})" for rule in rules)
     insert_columns = _contract_columns(kind)
     sql = (
-        _select_sql(kind, positions, source_sql, with_rec=False, xlsx=source.form == "xlsx")
+        _select_sql(kind, plan, source_sql, with_rec=False)
         + f"INSERT INTO {table} ({', '.join(insert_columns)}, batch_id) "
         + f"SELECT {', '.join(_insert_select(kind, c) for c in insert_columns)}, $batch "
         + f"FROM v WHERE CASE WHEN {broken} THEN error('{_REJECT_SIGNAL}') ELSE true END"
     )
-    params = _params(source, batch=batch_id)
+    params = _params(source, plan, batch=batch_id)
     had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
@@ -523,6 +597,12 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
         raise _Rejected(str(error)) from error
     if _has_duplicate_keys(cur, table, KEYS[kind], batch_id):
         raise _Rejected("duplicate keys")
+    return rows, _replace_existing(cur, kind, batch_id, had_rows)
+
+
+def _replace_existing(cur: Cursor, kind: str, batch_id: int, had_rows: bool) -> int:
+    """Move the store's rows whose key the batch brings to `<table>_replaced`; how many."""
+    table = TABLES[kind]
     keys = KEYS[kind]
     key_list = ", ".join(keys)
     replaced = 0
@@ -538,7 +618,7 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
                 f"DELETE FROM {table} USING (SELECT {key_list} FROM {table}_replaced "
                 f"WHERE replaced_by = $batch) r WHERE {match} "
                 f"AND {table}.batch_id IS DISTINCT FROM $batch", {"batch": batch_id})
-    return rows, replaced
+    return replaced
 
 
 def _has_duplicate_keys(cur: Cursor, table: str, keys: tuple[str, ...], batch_id: int) -> bool:
@@ -557,9 +637,19 @@ def _has_duplicate_keys(cur: Cursor, table: str, keys: tuple[str, ...], batch_id
 
 
 # -- the diagnosis: every bad row, with its line -------------------------------------------------
-def _diagnose(cur: Cursor, kind: str, source: _Source,
-              positions: dict[str, int]) -> tuple[list[Problem], int]:
-    """Every problem of the file and its number of data rows (inside a rolled-back transaction)."""
+@dataclass
+class _Diagnosis:
+    problems: list[Problem]
+    rows: int            # data rows of the file
+    bad: set[int]        # records (0-based, in __raw's order) that break a rule
+    select: str          # the CTEs over __raw, with __rec
+    params: dict[str, Any]
+    line_of: dict[int, int]  # record -> line in the file, for the records problems name
+
+
+def _diagnose(cur: Cursor, kind: str, source: _Source, plan: _Plan) -> _Diagnosis:
+    """Every problem of the file, its number of data rows and its bad records, reading the
+    file into the temporary table __raw (inside a transaction the caller ends)."""
     problems: list[Problem] = []
     structural_lines: set[int] = set()
     if source.form == "xlsx":
@@ -576,10 +666,11 @@ def _diagnose(cur: Cursor, kind: str, source: _Source,
             key = "bad_structure" if "COLUMNS" in str(error_type) else "unreadable_row"
             problems.append(Problem.make(key, line=int(line), detail=str(detail).strip()))
     rows = int(cur.query_value("SELECT count(*) FROM __raw")) + len(structural_lines)
-    select = _select_sql(kind, positions, "__raw", with_rec=True, xlsx=source.form == "xlsx")
-    params = _params(source, rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
+    select = _select_sql(kind, plan, "__raw", with_rec=True)
+    params = _params(source, plan,
+                     rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
     found: list[tuple[int, str, str | None, str, str | None]] = []
-    for rule in _rules(kind, list(positions)):
+    for rule in _rules(kind, list(plan.exprs)):
         sql = (select + f"SELECT __rec, r_{rule.column}, {rule.detail} FROM v "
                f"WHERE coalesce({rule.condition}, false)")
         found += [(int(rec), rule.column, value, rule.key, detail)
@@ -602,7 +693,8 @@ def _diagnose(cur: Cursor, kind: str, source: _Source,
                                   other=line_of[group[0]]) for rec in group[1:]]
     order = {name: i for i, name in enumerate(_contract_columns(kind))}
     problems.sort(key=lambda p: (p.line or 0, order.get(p.column or "", -1)))
-    return problems, rows
+    bad = {rec for rec, *_ in found} | {rec for group, *_ in duplicates for rec in group[1:]}
+    return _Diagnosis(problems, rows, bad, select, params, line_of)
 
 
 def _open_binary(source: _Source):
@@ -677,26 +769,37 @@ def _sha256_in_background(path: Path) -> tuple[threading.Thread, list[str]]:
 
 def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | None = None,
                 loaded_by: str | None = None, column_map: dict[str, str | None] | None = None,
+                mapping: ImportMapping | None = None, accept_valid: bool = False,
                 dry_run: bool = False) -> IngestResult:
     """Import one file of `kind`, all or nothing; see the module docstring.
 
+    `mapping` (contract §1.1) turns a real export into the contract's columns first; the older
+    `column_map` {file column: contract column or None} only renames or drops columns.
     Whole-file problems raise FileRejected (an InputRejected); row problems come back in
-    `IngestResult.problems` with nothing written. `dry_run` checks everything, writes nothing.
+    `IngestResult.problems` with nothing written. With `accept_valid` the valid rows go in and
+    the rejected ones are kept as the batch's set-aside rows (`IngestResult.set_aside`).
+    `dry_run` checks everything, writes nothing.
     """
     if kind not in KINDS:
         raise InputRejected(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.",
                             key="ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
+    if mapping is not None and mapping.kind != kind:
+        raise _reject("mapping_other_kind", mapping_kind=mapping.kind, kind=kind)
     path = Path(path)
     file_name = file_name or path.name
-    source = _open_source(path, file_name)
-    positions = _resolve_columns(kind, source.header, column_map, file_name)
+    source = _open_source(path, file_name, mapping.delimiter if mapping else None)
+    xlsx = source.form == "xlsx"
+    if mapping is not None:
+        plan = _mapped_plan(kind, source.header, mapping, file_name, xlsx)
+    else:
+        plan = _plain_plan(_resolve_columns(kind, source.header, column_map, file_name), xlsx)
     if source.frame is not None and source.frame.empty:
         raise _reject("no_rows", file=file_name)
     hashing, digest = _sha256_in_background(path)
     result = IngestResult(kind, file_name, "", dry_run=dry_run)
     try:
-        _ingest(store, kind, source, positions, result, loaded_by or getpass.getuser(),
-                (hashing, digest))
+        _ingest(store, kind, source, plan, result, loaded_by or getpass.getuser(),
+                (hashing, digest), accept_valid=accept_valid)
     finally:
         hashing.join()
     result.sha256 = digest[0] if digest else ""
@@ -707,50 +810,110 @@ class _DryRun(Exception):
     """Raised at the end of a dry run so that the transaction rolls back."""
 
 
-def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
-            result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]]) -> None:
+def _record_batch(cur: Cursor, batch_id: int, source: _Source, result: IngestResult, who: str,
+                  hashing: tuple[threading.Thread, list[str]]) -> None:
+    hashing[0].join()
+    cur.execute(
+        "INSERT INTO batches (batch_id, kind, file_name, sha256, rows_in_file, "
+        "rows_inserted, rows_replaced, loaded_by, loaded_at, status) VALUES "
+        "($batch, $kind, $file, $sha, $rows, $inserted, $replaced, $who, $at, "
+        "'committed')",
+        {"batch": batch_id, "kind": result.kind, "file": source.file_name,
+         "sha": hashing[1][0] if hashing[1] else "", "rows": result.rows,
+         "inserted": result.inserted, "replaced": result.replaced, "who": who,
+         "at": config.local_now()})
+
+
+def _ingest(store: Store, kind: str, source: _Source, plan: _Plan, result: IngestResult,
+            who: str, hashing: tuple[threading.Thread, list[str]], *,
+            accept_valid: bool = False) -> None:
     try:
         with store.transaction() as cur:
             batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
-            rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
+            rows, replaced = _fast_insert(cur, kind, source, plan, batch_id)
             if rows == 0:
                 raise _reject("no_rows", file=source.file_name)
             result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
-            hashing[0].join()
-            cur.execute(
-                "INSERT INTO batches (batch_id, kind, file_name, sha256, rows_in_file, "
-                "rows_inserted, rows_replaced, loaded_by, loaded_at, status) VALUES "
-                "($batch, $kind, $file, $sha, $rows, $inserted, $replaced, $who, $at, "
-                "'committed')",
-                {"batch": batch_id, "kind": kind, "file": source.file_name,
-                 "sha": hashing[1][0] if hashing[1] else "", "rows": rows,
-                 "inserted": result.inserted, "replaced": replaced, "who": who,
-                 "at": config.local_now()})
+            set_aside.resolve(cur, kind, batch_id)
+            _record_batch(cur, batch_id, source, result, who, hashing)
             if result.dry_run:
                 raise _DryRun
             result.batch_id = batch_id
     except _DryRun:
         return
     except _Rejected as signal:
-        with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                problems, result.rows = _diagnose(cur, kind, source, positions)
-            finally:
-                cur.execute("ROLLBACK")
-        if not problems:  # the fast path failed for a reason the rules do not know
+        if accept_valid:
+            _accept_valid_rows(store, kind, source, plan, result, who, hashing)
+            if result.ok:
+                return
+        else:
+            with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    diagnosis = _diagnose(cur, kind, source, plan)
+                finally:
+                    cur.execute("ROLLBACK")
+            result.problems, result.rows = diagnosis.problems, diagnosis.rows
+        if not result.problems:  # the fast path failed for a reason the rules do not know
             raise StoreError(f"The import of {source.file_name} failed: {signal}",
                              key="ingest.failed", file=source.file_name,
                              detail=str(signal)) from signal
-        result.problems = problems
+
+
+def _accept_valid_rows(store: Store, kind: str, source: _Source, plan: _Plan,
+                       result: IngestResult, who: str,
+                       hashing: tuple[threading.Thread, list[str]]) -> None:
+    """Import the rows that pass every rule as one batch and keep the others, with their
+    problems, as that batch's set-aside rows. When no row passes, nothing is written and the
+    problems come back as for an all-or-nothing import."""
+    try:
+        with store.transaction() as cur:
+            diagnosis = _diagnose(cur, kind, source, plan)
+            result.rows = diagnosis.rows
+            lines = {p.line for p in diagnosis.problems if p.line is not None}
+            if len(lines) >= diagnosis.rows or any(p.line is None for p in diagnosis.problems):
+                result.problems = diagnosis.problems
+                raise _DryRun  # nothing to keep: roll back, report as usual
+            batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
+            table = TABLES[kind]
+            columns = _contract_columns(kind)
+            had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
+            inserted = int(_run(cur, diagnosis.select + (
+                f"INSERT INTO {table} ({', '.join(columns)}, batch_id) "
+                f"SELECT {', '.join(_insert_select(kind, c) for c in columns)}, $batch FROM v "
+                "WHERE NOT list_contains($bad, __rec)"),
+                {**diagnosis.params, "batch": batch_id, "bad": sorted(diagnosis.bad)}
+            ).fetchone()[0])
+            replaced = _replace_existing(cur, kind, batch_id, had_rows)
+            keys = {diagnosis.line_of[rec]: key for rec, *key in _run(cur, diagnosis.select + (
+                f"SELECT __rec, {', '.join(f'r_{k}' for k in KEYS[kind])} FROM file "
+                "WHERE list_contains($bad, __rec)"),
+                {**diagnosis.params, "bad": sorted(diagnosis.bad)}).fetchall()}
+            result.set_aside = set_aside.keep(cur, kind, batch_id, source, diagnosis.problems,
+                                              keys)
+            set_aside.resolve(cur, kind, batch_id)
+            result.inserted, result.replaced = inserted - replaced, replaced
+            result.set_aside_problems = diagnosis.problems
+            cur.execute("DROP TABLE IF EXISTS __raw")
+            _record_batch(cur, batch_id, source, result, who, hashing)
+            if result.dry_run:
+                raise _DryRun
+            result.batch_id = batch_id
+    except _DryRun:
+        return
 
 
 # -- reports for people (the CLI; the Upload page shows the same Problems) ----------------------
 def summary(result: IngestResult, lang: str = "en") -> str:
     """`Batch 7: 835 rows (835 inserted, 0 replaced) from events.csv` (or the dry-run line)."""
     key = "ingest.checked" if result.dry_run else "ingest.loaded"
-    return t(key, lang, batch=result.batch_id, rows=result.rows, inserted=result.inserted,
+    text = t(key, lang, batch=result.batch_id, rows=result.rows, inserted=result.inserted,
              replaced=result.replaced, file=result.file_name)
+    if result.set_aside:
+        lines = sorted({p.line for p in result.set_aside_problems if p.line is not None})
+        text += " " + t("ingest.set_aside", lang, count=result.set_aside,
+                        lines=", ".join(str(line) for line in lines))
+    return text
 
 
 def rejected_sentence(result: IngestResult, lang: str = "en") -> str:
@@ -822,6 +985,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             "WHERE replaced_by = $batch", {"batch": batch_id}).fetchone()[0])
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})
+        set_aside.reopen(cur, batch_id)
         cur.execute(
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",

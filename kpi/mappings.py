@@ -10,7 +10,6 @@ is handed to `kpi.ingest.ingest_file(column_map=…)`, which does all the valida
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import gzip
 import io
 import json
@@ -19,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi import config, import_mapping
 from kpi.errors import InputRejected
+from kpi.import_mapping import ImportMapping
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
 # may stand for different columns in different kinds (`tanggal`); `suggest` only looks among the
@@ -187,43 +188,66 @@ def check_mapping(mapping: dict[str, str | None], kind: str, *, undecided: int =
             key="mapping.unmapped_required", columns=", ".join(missing))
 
 
-# -- saved mappings ---------------------------------------------------------------------------
-def save_mapping(store, name: str, kind: str, mapping: dict[str, str | None], *,
-                 by: str | None = None) -> None:
-    """Save `mapping` for `kind` under `name`, replacing a mapping of that name."""
+# -- saved mappings (contract section 1.1: the TOML format is what is stored) --------------------
+def _as_mapping(kind: str, text: str) -> ImportMapping:
+    """A stored mapping: TOML, or the rename-only JSON of stores saved before section 1.1."""
+    if text.lstrip().startswith("{"):
+        return import_mapping.rename_only(kind, json.loads(text))
+    return import_mapping.parse(text)
+
+
+def save_mapping(store, name: str, mapping: ImportMapping, *, by: str | None = None) -> None:
+    """Save `mapping` under `name` as its TOML, replacing a mapping of that name."""
     name = name.strip()
     if not name:
         raise InputRejected("A saved mapping needs a name.", key="mapping.name_missing")
-    check_mapping(mapping, kind)
+    text = mapping.to_toml()
+    import_mapping.parse(text)  # what is stored must read back
     with store.transaction() as cur:
         cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
         cur.execute(
             "INSERT INTO column_mappings (name, kind, mapping, saved_by, saved_at) VALUES (?, ?, ?, ?, ?)",
-            [name, kind, json.dumps(mapping, ensure_ascii=False), by,
-             dt.datetime.now().replace(microsecond=0)])
+            [name, mapping.kind, text, by, config.local_now()])
 
 
 def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
-    """name, kind, mapping (dict), saved_by, saved_at of the saved mappings (of `kind`), by name."""
+    """name, kind, mapping (ImportMapping), toml, saved_by, saved_at of the saved mappings (of
+    `kind`), by name."""
     frame = store.query_df(
-        "SELECT name, kind, mapping, saved_by, saved_at FROM column_mappings "
+        "SELECT name, kind, mapping AS toml, saved_by, saved_at FROM column_mappings "
         "WHERE $kind IS NULL OR kind = $kind ORDER BY name", {"kind": kind})
-    frame["mapping"] = [json.loads(text) for text in frame["mapping"]]
-    return frame
+    frame["mapping"] = [_as_mapping(k, text) for k, text in zip(frame["kind"], frame["toml"],
+                                                                strict=True)]
+    frame["toml"] = [mapping.to_toml() for mapping in frame["mapping"]]
+    return frame[["name", "kind", "mapping", "toml", "saved_by", "saved_at"]]
 
 
-def load_mapping(store, name: str) -> tuple[str, dict[str, str | None]]:
-    """(kind, mapping) of the saved mapping `name`."""
-    rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?", [name])
+def load_mapping(store, name: str) -> ImportMapping:
+    """The saved mapping `name`."""
+    rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?",
+                            [name.strip()])
     if not rows:
         raise InputRejected(f"There is no saved mapping named {name!r}.",
                             key="mapping.not_found", name=name)
-    return rows[0][0], json.loads(rows[0][1])
+    return _as_mapping(rows[0][0], rows[0][1])
 
 
 def delete_mapping(store, name: str) -> None:
     with store.transaction() as cur:
         cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
+
+
+def fitting_mapping(saved: pd.DataFrame, header: list[str], kind: str | None = None) -> str | None:
+    """The name of the saved mapping (of `kind`) whose every source column the header has; the
+    one naming the most columns wins. None when none fits."""
+    best: tuple[int, str] | None = None
+    for row in saved.to_dict("records"):
+        mapping = row["mapping"]
+        if (kind is None or mapping.kind == kind) and mapping.fits(header):
+            score = len(mapping.source_columns())
+            if best is None or score > best[0]:
+                best = (score, row["name"])
+    return best[1] if best else None
 
 
 # -- the file's own rows: preview, rejected rows, templates -----------------------------------
@@ -291,6 +315,29 @@ def rejected_rows(path, problems: list, lang: str,
     frame = read_rows(path, lines=set(reasons))
     frame[reason_column] = ["; ".join(reasons.get(int(line), [])) for line in frame["line"]]
     return frame.drop(columns="line")
+
+
+def source_shape(path) -> tuple[str, str]:
+    """(delimiter, line ending) of a file as its system wrote it: a rejected-rows file in the
+    same shape goes back through the same mapping. XLSX gives comma and LF."""
+    from kpi.ingest import _open_binary, _open_source
+
+    source = _open_source(Path(path), Path(path).name)
+    if source.form == "xlsx":
+        return ",", "\n"
+    with _open_binary(source) as handle:
+        head = handle.read(1 << 16)
+    first = head.find(b"\n")
+    return source.delimiter, "\r\n" if first > 0 and head[first - 1:first] == b"\r" else "\n"
+
+
+def rejected_csv(path, problems: list, lang: str) -> bytes:
+    """`rejected_rows` as CSV in the source's own delimiter and line endings."""
+    from kpi.exports import to_csv_bytes
+
+    delimiter, ending = source_shape(path)
+    return to_csv_bytes(rejected_rows(path, problems, lang), delimiter=delimiter,
+                        line_ending=ending)
 
 
 TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {

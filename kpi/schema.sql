@@ -151,3 +151,18 @@ CREATE TABLE IF NOT EXISTS action_updates (
     updated_at TIMESTAMP NOT NULL,
     updated_by VARCHAR
 );
+
+-- Rows an import run with "import the valid rows" (`--accept-valid`) set aside: the rejected
+-- rows of that batch, with their cells as the source had them and their problems, until a later
+-- import of the same kind supplies their key (resolved_by = that batch).
+CREATE TABLE IF NOT EXISTS set_aside_rows (
+    batch_id    BIGINT  NOT NULL,   -- the accept-valid import
+    kind        VARCHAR NOT NULL,   -- units, services, events, survey, targets
+    line        BIGINT  NOT NULL,   -- the row's line in the source file (header = line 1)
+    key_text    VARCHAR,            -- its contract key, parts joined by U+001F (NULL: incomplete)
+    cells       VARCHAR NOT NULL,   -- JSON {"header": [...], "cells": [...]} as in the source
+    reasons     VARCHAR NOT NULL,   -- JSON [[message key, params], ...]
+    delimiter   VARCHAR NOT NULL,   -- the source's delimiter and line ending, for the download
+    line_ending VARCHAR NOT NULL,
+    resolved_by BIGINT              -- the later batch that supplied its key
+);
