@@ -1019,3 +1019,28 @@ def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR) -> list[I
     return results
 
 
+
+
+def mapped_preview(store: Store, kind: str, path: str | Path, mapping: ImportMapping | None, *,
+                   limit: int = 5) -> pd.DataFrame:
+    """The first `limit` rows of the file as the import reads them: the contract columns the
+    file (through `mapping`) gives, each value as parsed (empty where it does not parse)."""
+    path = Path(path)
+    source = _open_source(path, path.name, mapping.delimiter if mapping else None)
+    xlsx = source.form == "xlsx"
+    plan = (_mapped_plan(kind, source.header, mapping, path.name, xlsx) if mapping is not None
+            else _plain_plan(_resolve_columns(kind, source.header, None, path.name), xlsx))
+    shown = list(plan.exprs)
+    typed = ", ".join(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c}::VARCHAR END AS {c}"
+                      for c in shown)
+    with store.cursor() as cur:
+        if xlsx:
+            cur.register("xlsx_file", source.frame.head(limit))
+            read = "xlsx_file"
+        else:
+            read = f"(SELECT * FROM {_csv_source(source, len(source.header))} LIMIT {int(limit)})"
+        sql = _select_sql(kind, plan, read, with_rec=False) + f"SELECT {typed} FROM v"
+        try:
+            return _run(cur, sql, _params(source, plan)).df()
+        except StoreError:
+            return pd.DataFrame(columns=shown)

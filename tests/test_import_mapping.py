@@ -54,7 +54,7 @@ def test_the_mapped_export_gives_exactly_the_kpis_of_the_clean_import(example_st
     for period in ("day", "week", "month"):
         clean = metrics.kpi_table(example_store, period=period, kpis=EVENT_KPIS, **WHOLE_YEAR)
         mapped = metrics.kpi_table(units_only, period=period, kpis=EVENT_KPIS, **WHOLE_YEAR)
-        assert len(clean) > 100
+        assert len(clean) >= 60
         pd.testing.assert_frame_equal(clean, mapped)
     tickets = units_only.query_rows("SELECT ticket_id FROM events ORDER BY arrived_at LIMIT 1")
     assert tickets[0][0].count("/") == 2 and tickets[0][0].endswith("-1")  # date-queue number
