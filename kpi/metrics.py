@@ -261,6 +261,9 @@ _AGGREGATES = {
         # NRR per element = mean of the answered values; IKM = 25 × mean of the non-null NRRs.
         "ikm": "25 * list_avg([avg(u1), avg(u2), avg(u3), avg(u4), avg(u5), avg(u6), avg(u7), "
                "avg(u8), avg(u9)])",
+        # The integer answer sums and counts of u1…u9: the grade is judged on the IKM computed
+        # exactly from them (contract §2), never on the float above.
+        "ikm_parts": "[" + ", ".join(f"sum(u{i})::BIGINT, count(u{i})" for i in range(1, 10)) + "]",
     },
 }
 
@@ -278,7 +281,7 @@ _KPI_SQL = {
     "abandon_rate": ("events", "100.0::DOUBLE * n_abandoned / n_events", "n_events",
                      ["n_events", "n_abandoned"]),
     "response_count": ("survey", "n_responses::DOUBLE", "n_responses", ["n_responses"]),
-    "ikm": ("survey", "ikm", "n_responses", ["n_responses", "ikm"]),
+    "ikm": ("survey", "ikm", "n_responses", ["n_responses", "ikm", "ikm_parts"]),
 }
 _STANDARD_COLUMNS = {"n_with_standard", "n_within_standard"}
 
@@ -377,7 +380,8 @@ def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: li
         columns = list(dict.fromkeys(column for name in wanted for column in _KPI_SQL[name][3]))
         aggregate = _aggregate_sql(source, period, ranges, units, params, columns)
         selects = [
-            f"SELECT unit_code, period_start, '{name}' AS kpi, {value} AS value, {n} AS n "  # noqa: S608
+            f"SELECT unit_code, period_start, '{name}' AS kpi, {value} AS value, {n} AS n, "  # noqa: S608
+            f"{'ikm_parts' if name == 'ikm' else 'NULL::BIGINT[]'} AS parts "
             f"FROM agg_{source} WHERE {n} > 0 AND {value} IS NOT NULL"
             for name in wanted
             for _, value, n, _ in [_KPI_SQL[name]]
@@ -385,7 +389,7 @@ def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: li
         parts.append((f"agg_{source} AS ({aggregate})", " UNION ALL ".join(selects)))
     if not parts:
         return "SELECT NULL AS unit_code, NULL::DATE AS period_start, NULL AS kpi, " \
-               "NULL::DOUBLE AS value, NULL::BIGINT AS n WHERE FALSE"
+               "NULL::DOUBLE AS value, NULL::BIGINT AS n, NULL::BIGINT[] AS parts WHERE FALSE"
     ctes = ", ".join(cte for cte, _ in parts)
     body = " UNION ALL ".join(select for _, select in parts)
     return f"WITH {ctes} {body}"
@@ -407,7 +411,7 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
                 kpis: list[str], with_targets: bool) -> pd.DataFrame:
     params: dict = {}
     sql = _kpi_rows_sql(period, ranges, units, kpis, params)
-    columns = ["unit_code", "period_start", "kpi", "value", "n"]
+    columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
     if with_targets:
         sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"
         columns += ["target", "amber_pct"]
@@ -415,15 +419,29 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
     frame["period_start"] = _to_dates(frame["period_start"])
     frame["value"] = frame["value"].astype(float)
     frame["n"] = frame["n"].astype("int64")
+    frame["graded"] = [graded_value(value, parts)
+                       for value, parts in zip(frame["value"], frame["parts"], strict=True)]
+    frame = frame.drop(columns="parts")
     if with_targets:
         frame["target"] = frame["target"].astype(float)
         frame["amber_pct"] = frame["amber_pct"].astype(float)
         frame["status"] = [
             status(value, target, KPIS[kpi].better, amber)
             for value, target, kpi, amber in zip(
-                frame["value"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+                frame["graded"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
         ]
     return _kpi_order(frame)
+
+
+def graded_value(value: float, parts) -> float:
+    """The figure a status is judged on: the value, or for the IKM (whose `parts` are the
+    answer sums and counts) the IKM rounded half up to two decimals, computed exactly."""
+    if not hasattr(parts, "__len__"):  # NULL (None, NaN or NA): not the IKM
+        return value
+    from kpi.skm import exact_ikm
+
+    exact = exact_ikm(parts)
+    return value if exact is None else float(exact)
 
 
 def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
@@ -444,7 +462,8 @@ def kpi_values(store, *, period: str, date_from: dt.date, date_to: dt.date,
     lies in [date_from, date_to] (the whole period counts, even past date_to). Absent values
     (n = 0) are no row. Sorted by unit_code, KPI (contract order), period_start.
     """
-    return _kpis_in_range(store, period, date_from, date_to, units, kpis, with_targets=False)
+    return _kpis_in_range(store, period, date_from, date_to, units, kpis,
+                          with_targets=False).drop(columns="graded")
 
 
 @one_unit_of_work
@@ -452,7 +471,8 @@ def kpi_table(store, *, period: str, date_from: dt.date, date_to: dt.date,
               units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
     """`kpi_values` plus target (float, NaN when none), amber_pct and status
     ("green" | "amber" | "red" | "none"): exactly the rows of the CLI's `kpis`."""
-    return _kpis_in_range(store, period, date_from, date_to, units, kpis, with_targets=True)
+    return _kpis_in_range(store, period, date_from, date_to, units, kpis,
+                          with_targets=True).drop(columns="graded")
 
 
 @one_unit_of_work
@@ -481,7 +501,8 @@ def overview(store, *, period: str, period_start: dt.date,
         scopes = scopes[scopes["unit_code"].isin(units)]
     grid = scopes.merge(pd.DataFrame({"kpi": list(KPIS)}), how="cross")
     in_force = targets_in_force(store, day=start)[["unit_code", "kpi", "target", "amber_pct"]]
-    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n"]]
+    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n",
+                                                        "graded"]]
     before = values[values["period_start"] == previous].rename(
         columns={"value": "prev_value", "status": "prev_status"})
     year_ago = values[values["period_start"] == last_year].rename(
@@ -499,7 +520,8 @@ def overview(store, *, period: str, period_start: dt.date,
     frame["status"] = [
         status(value, target, KPIS[kpi].better, amber)
         for value, target, kpi, amber in zip(
-            frame["value"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+            frame["graded"].astype(float), frame["target"], frame["kpi"], frame["amber_pct"],
+            strict=True)
     ]
     frame["prev_status"] = frame["prev_status"].fillna("none")
     frame["change"] = frame["value"] - frame["prev_value"]
