@@ -54,3 +54,10 @@ def keep_alive() -> float:
 def upload_limit_mb() -> int:
     """Largest file the Upload page accepts, in megabytes (also server.maxUploadSize)."""
     return int(os.environ.get("KPI_UPLOAD_LIMIT_MB", "200"))
+
+
+def complete_share() -> float:
+    """The share of units (of those that reported in the four periods before) that must have
+    reported for a period to count as complete: the default period of the overview and the
+    review is the latest complete one."""
+    return float(os.environ.get("KPI_COMPLETE_SHARE", "0.8"))

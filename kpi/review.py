@@ -103,7 +103,15 @@ def default_week(store, today: dt.date | None = None) -> str | None:
     if last is None:
         return None
     today = today or config.local_now().date()
-    return min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
+    week = min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
+    # Not a week only a few units have reported (issue 12): the latest complete one before.
+    from kpi import reporting
+
+    reported = reporting.reported_units(store, period="week")
+    starts = [start for start in sorted(set(reported["period_start"]), reverse=True)
+              if start <= parse_week(week)]
+    complete = reporting.latest_complete(reported, starts, "week")
+    return week_label(complete) if complete else week
 
 
 def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
