@@ -238,7 +238,8 @@ def _mapping_editor(file_id, path, columns, kind, saved, by_name, sample):
     st.markdown(ctx.t("mapping.preview"))
     try:
         parsed = ingest.mapped_preview(ctx.store, kind, path, mapping)
-        st.dataframe(parsed, hide_index=True, width="stretch")
+        st.dataframe(parsed.astype(object).where(parsed.notna(), ""), hide_index=True,
+                     width="stretch")  # an empty value is blank, not "None"
     except KinerjaError as error:
         st.error(error.localized(ctx.lang), icon=":material/error:")
     with st.popover(ctx.t("mapping.show_toml"), icon=":material/code:"):
