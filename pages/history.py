@@ -11,6 +11,7 @@ from kpi.ingest import list_batches, rollback
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
+from ui.set_aside_ui import show_set_aside
 
 ctx = guard("history")
 STATUS_SYMBOLS = {"committed": "✓", "rolled_back": "↩"}
@@ -107,6 +108,7 @@ st.dataframe(shown, hide_index=True, width="stretch", column_config={
 })
 table_downloads(shown, "import-history", ctx.lang, key="history")
 
+show_set_aside(ctx)
 st.subheader(ctx.t("history.undo_title"), anchor=False)
 committed = batches[batches["status"] == "committed"].sort_values("batch_id", ascending=False)
 if committed.empty:

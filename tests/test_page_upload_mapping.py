@@ -86,3 +86,10 @@ def test_a_saved_mapping_applies_itself_and_valid_rows_can_go_in(units_only, mon
     assert t("upload.set_aside", "en", count="2") in texts(at.warning)
     assert units_only.query_value("SELECT count(*) FROM events") == 833
     assert list(set_aside.listing(units_only, "en")["line"]) == [5, 9]
+    # Import history and Data quality list them, with the file to fix.
+    for page in ("history", "quality"):
+        at = open_page(units_only, page, monkeypatch, lang="id")
+        batch = int(units_only.query_value("SELECT max(batch_id) FROM batches"))
+        assert t("setaside.count", "id", count="2", batch=batch, file="antrian.csv") in texts(
+            at.warning)
+        assert t("setaside.download", "id") in [b.label for b in at.download_button]
