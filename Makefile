@@ -3,21 +3,32 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-KPI_DB ?= data/kpi.duckdb
+KPI_DB ?= data/kpi
 PORT ?= 8501
 export KPI_DB
 
-.PHONY: run test check lint venv dev-deps system-deps store bench clean
+.PHONY: run test check lint lock venv dev-deps system-deps store bench clean
 
-$(VENV)/.installed: requirements.txt
+# Installs come from the locks (every package of the environment, pinned with its hashes);
+# `make lock` regenerates them from requirements.txt and requirements-dev.txt.
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
+
+$(VENV)/.installed: requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
-	$(PIP) install -q -r requirements-dev.txt
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
 	touch $@
+
+# The runtime lock first; the development lock is held to its versions, so it is a superset.
+lock:
+	test -x $(VENV)/bin/uv || { test -x $(PY) || python3 -m venv $(VENV); \
+	  $(PIP) install -q "$$(grep '^uv==' requirements-dev.txt)"; }
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
 
 venv: $(VENV)/.installed
 
@@ -34,13 +45,16 @@ system-deps:
 
 # Create the store with the demo city when there is none yet.
 store: venv
-	@test -f $(KPI_DB) || { $(PY) -m kpi init && $(PY) -m kpi demo; }
+	@test -e $(KPI_DB) || { $(PY) -m kpi init && $(PY) -m kpi demo; }
 
 run: store
 	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
 
+# ruff (style and the banned-api layering rule), mypy (kpi/ and ui/), import-linter (the layers).
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 test: dev-deps
 	$(VENV)/bin/python -m pytest -q

@@ -16,6 +16,7 @@ from ui.state import keep_in_url, language
 st.set_page_config(page_title="Kinerja", page_icon=":material/monitoring:", layout="wide")
 
 ROOT = Path(__file__).resolve().parent
+DEFAULT_PAGE = "overview"
 
 lang = language()
 role = current_role()
@@ -24,9 +25,19 @@ for spec in PAGES:
     # A page whose file is not there (yet) is left out rather than breaking every page;
     # tests/test_router_guard.py checks that every registered page exists.
     if may_open(role, spec) and (ROOT / spec.path).is_file():
-        page = st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
-                       url_path=spec.key, default=spec.key == "overview")
-        sections.setdefault(t(spec.section_key, lang), []).append(page)
+        title, section = t(spec.title_key, lang), t(spec.section_key, lang)
+        if spec.key == DEFAULT_PAGE:
+            # Streamlit serves the default page at the root only, so its own name (/overview)
+            # would be "Page not found": a hidden twin of the same file answers there. The
+            # default page's url_path only has to differ from the twin's.
+            sections.setdefault(section, []).append(st.Page(
+                spec.path, title=title, icon=spec.icon, url_path=f"{spec.key}-home",
+                default=True))
+            page = st.Page(spec.path, title=title, icon=spec.icon, url_path=spec.key,
+                           visibility="hidden")
+        else:
+            page = st.Page(spec.path, title=title, icon=spec.icon, url_path=spec.key)
+        sections.setdefault(section, []).append(page)
 
 current = st.navigation(sections)
 st.session_state[ROUTED_KEY] = True

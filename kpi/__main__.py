@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kpi import config
-from kpi.errors import InputRejected, KinerjaError
+from kpi.errors import FileRejected, InputRejected, KinerjaError
+from kpi.vocabulary import KINDS, KPIS, PERIODS
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
@@ -27,8 +28,8 @@ class _Parser(argparse.ArgumentParser):
 def _store(args: argparse.Namespace, *, create: bool = False):
     from kpi.store import Store
 
-    return Store(config.db_path(args.db), create=create, hold=True,
-                 busy_timeout=config.busy_timeout())
+    return Store(config.store_location(args.db), create=create,
+                 busy_timeout=config.busy_timeout(), data_path=config.data_path())
 
 
 # -- command handlers: each returns an exit status --------------------------------------------
@@ -72,7 +73,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by,
                                     mapping=mapping, accept_valid=args.accept_valid)
-    except ingest.FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
+    except FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
         if not args.json:
             raise
         result = ingest.IngestResult(args.kind, Path(args.file).name, "",
@@ -118,20 +119,20 @@ def cmd_mappings(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.action in ("show", "export"):
         if not args.name:
-            raise InputRejected(t("importmap.name_needed", "en"), key="importmap.name_needed")
+            raise InputRejected("importmap.name_needed")
         text = mappings.load_mapping(store, args.name).to_toml()
         if args.action == "show":
             print(text, end="")
             return EXIT_OK
         if not args.file:
-            raise InputRejected(t("importmap.file_needed", "en"), key="importmap.file_needed")
+            raise InputRejected("importmap.file_needed")
         Path(args.file).write_text(text, encoding="utf-8")
         print(t("importmap.exported", "en", name=args.name, file=args.file))
         return EXIT_OK
     # import FILE [--name NAME]: the file is the first positional argument
     path = args.name
     if not path:
-        raise InputRejected(t("importmap.file_needed", "en"), key="importmap.file_needed")
+        raise InputRejected("importmap.file_needed")
     mapping = import_mapping.load(path)
     name = args.as_name or Path(path).stem
     mappings.save_mapping(store, name, mapping, by=args.by or getpass.getuser())
@@ -174,7 +175,8 @@ def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
     date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
     date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
     if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+        raise metrics.UnknownArgument("kpi.error.from_after_to", date_from=date_from,
+                                      date_to=date_to)
     return date_from, date_to
 
 
@@ -201,7 +203,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         print("No KPI values in that range.")
     else:
         shown = table.assign(
-            value=[f"{value:.{metrics.KPIS[kpi].decimals}f}"
+            value=[f"{value:.{KPIS[kpi].decimals}f}"
                    for value, kpi in zip(table["value"], table["kpi"], strict=True)],
             target=table["target"].map(lambda target: "" if target != target else f"{target:g}"))
         print(shown[list(metrics.KPI_RECORD_KEYS)].to_string(index=False))
@@ -267,10 +269,48 @@ def cmd_review(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from kpi import review
+
+    store = _store(args)
+    done = store.maintain(config.keep_snapshots_days(), review.pinned_snapshots(store))
+    print(f"Maintenance done on {store.path}: {done['snapshots_expired']} snapshot(s) expired, "
+          f"{done['files_deleted']} file(s) deleted.")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    target = _store(args).backup(args.dir)
+    print(f"Backup written to {target}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from kpi.store import restore
+
+    location = config.store_location(args.db)
+    kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
+    print(f"Store {location} restored from {args.dir}"
+          + (f"; the store it replaced is kept in {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from kpi import migrate
+
+    store = _store(args, create=True)
+    copied = migrate.migrate(store, args.old)
+    print(f"Moved {args.old} into {store.path}:")
+    for table, rows in copied.items():
+        print(f"  {table}: {rows} row(s)")
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m kpi", description="Kinerja: service-quality KPIs, headless.")
-    parser.add_argument("--db", help="the store file (default: $KPI_DB or data/kpi.duckdb)")
+    parser.add_argument("--db", help="the store: a folder, or a postgresql:// catalog URL "
+                        "(default: $KPI_DB or data/kpi)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):
@@ -282,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", cmd_demo, "load the bundled demo city (data/sample)")
 
     ingest = add("ingest", cmd_ingest, "import one CSV or XLSX file, all or nothing")
-    ingest.add_argument("kind", choices=["units", "services", "events", "survey", "targets"])
+    ingest.add_argument("kind", choices=KINDS)
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="print the result as JSON")
     ingest.add_argument("--by", default=None, help="who loads it (default: the OS user)")
@@ -310,8 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("--by", default=None)
 
     kpis = add("kpis", cmd_kpis, "KPI values per unit and period, with targets and status")
-    kpis.add_argument("--period", required=True,
-                      choices=["day", "week", "month", "quarter", "year"])
+    kpis.add_argument("--period", required=True, choices=PERIODS)
     kpis.add_argument("--from", dest="date_from", required=True, metavar="D")
     kpis.add_argument("--to", dest="date_to", required=True, metavar="D")
     kpis.add_argument("--unit")
@@ -327,8 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     spc = add("spc", cmd_spc, "the XmR chart of one unit's KPI")
     spc.add_argument("--unit", required=True)
     spc.add_argument("--kpi", required=True)
-    spc.add_argument("--period", required=True,
-                     choices=["day", "week", "month", "quarter", "year"])
+    spc.add_argument("--period", required=True, choices=PERIODS)
     spc.add_argument("--from", dest="date_from", metavar="D")
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)
@@ -338,6 +376,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--week", required=True, metavar="YYYY-Www")
     review.add_argument("--out", required=True, metavar="DIR")
     review.add_argument("--lang", choices=["en", "id"], default=None)
+
+    add("maintain", cmd_maintain, "merge small files, expire old snapshots (not those of "
+        "finalised reviews), delete unused files")
+    backup = add("backup", cmd_backup, "copy the embedded store to a new folder")
+    backup.add_argument("dir")
+    restore = add("restore", cmd_restore, "make the store a copy of a backup (the old one is kept)")
+    restore.add_argument("dir")
+    migrate = add("migrate", cmd_migrate, "move an earlier single-file store (or its Parquet "
+                  "export) into this store")
+    migrate.add_argument("old")
     return parser
 
 

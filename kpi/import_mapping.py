@@ -16,6 +16,7 @@ from pathlib import Path
 import tomli_w
 
 from kpi.errors import InputRejected
+from kpi.vocabulary import KINDS, OPTIONAL, REQUIRED
 
 DELIMITERS = (",", ";")
 COMPOSE_SEPARATOR = "-"
@@ -99,10 +100,7 @@ class ImportMapping:
 
 
 def _bad(reason: str, **params) -> InputRejected:
-    from kpi.i18n import t
-
-    return InputRejected(t(f"importmap.{reason}", "en", **params), key=f"importmap.{reason}",
-                         **params)
+    return InputRejected(f"importmap.{reason}", **params)
 
 
 def _text_table(document: dict, name: str) -> dict[str, str]:
@@ -115,8 +113,6 @@ def _text_table(document: dict, name: str) -> dict[str, str]:
 
 def from_dict(document: dict) -> ImportMapping:
     """The mapping of a parsed TOML document, checked: one sentence for the first problem."""
-    from kpi.ingest import KINDS, OPTIONAL, REQUIRED
-
     kind = document.get("kind")
     if kind not in KINDS:
         raise _bad("bad_kind", kind=kind if kind is not None else "", kinds=", ".join(KINDS))
@@ -190,7 +186,7 @@ def parse(text: str) -> ImportMapping:
 def load(path: str | Path) -> ImportMapping:
     path = Path(path)
     if not path.is_file():
-        raise InputRejected(f"There is no file {path}.", key="ingest.no_file", file=str(path))
+        raise InputRejected("ingest.no_file", file=str(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:

@@ -24,11 +24,9 @@ naive values are parsed by `strptime`, offset values by a TIMESTAMPTZ cast carry
 # ruff: noqa: S608
 from __future__ import annotations
 
-import codecs
 import csv
 import difflib
 import getpass
-import gzip
 import hashlib
 import io
 import tempfile
@@ -40,49 +38,12 @@ from typing import Any
 import pandas as pd
 
 from kpi import config, set_aside
-from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
+from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
+from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
-
-KINDS = ("units", "services", "events", "survey", "targets")
-KPI_NAMES = (
-    "throughput",
-    "service_time_median",
-    "service_time_p90",
-    "wait_time_median",
-    "within_standard_pct",
-    "abandon_rate",
-    "response_count",
-    "ikm",
-)
-OUTCOMES = ("completed", "abandoned", "no_show")
-U_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "units": ("unit_code", "name", "type"),
-    "services": ("unit_code", "service_code", "name"),
-    "events": ("unit_code", "service_code", "ticket_id", "arrived_at", "outcome"),
-    "survey": ("unit_code", "response_id", "submitted_at", *U_COLUMNS),
-    "targets": ("unit_code", "kpi", "target", "valid_from"),
-}
-OPTIONAL: dict[str, tuple[str, ...]] = {
-    "units": ("parent_code", "district"),
-    "services": ("standard_minutes",),
-    "events": ("started_at", "completed_at", "channel"),
-    "survey": ("service_code", "respondent_gender", "respondent_age", "respondent_education",
-               "comment"),
-    "targets": ("valid_to", "amber_pct"),
-}
-KEYS: dict[str, tuple[str, ...]] = {
-    "units": ("unit_code",),
-    "services": ("unit_code", "service_code"),
-    "events": ("unit_code", "ticket_id"),
-    "survey": ("unit_code", "response_id"),
-    "targets": ("unit_code", "kpi", "valid_from"),
-}
-TABLES = {"units": "units", "services": "services", "events": "events",
-          "survey": "survey_responses", "targets": "targets"}
+from kpi.vocabulary import KEYS, KINDS, KPIS, OPTIONAL, OUTCOMES, REQUIRED, TABLES, U_COLUMNS
 
 # How each typed column is parsed; every other contract column is text.
 _COLUMN_TYPES: dict[str, str] = {
@@ -96,34 +57,10 @@ _ISO_WITH_OFFSET = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d
 _MINUTES_BEFORE_OFFSET = r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d)([Z+-])"
 _ISO_FRACTION = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}"
 _REJECT_SIGNAL = "kinerja: row rejected"
-_SNIFF_BYTES = 1 << 16
 _PROBLEM_COLUMNS = ["line", "column", "value", "reason"]
 
 
 # -- results ------------------------------------------------------------------------------------
-@dataclass
-class Problem:
-    """One reason a file was rejected; `line` is the line in the file (header = line 1)."""
-
-    line: int | None
-    column: str | None
-    reason: str
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-    value: str | None = None
-
-    @classmethod
-    def make(cls, key: str, *, line: int | None = None, column: str | None = None,
-             value: str | None = None, **params: Any) -> Problem:
-        params = {"line": line if line is not None else "", "column": column or "",
-                  "value": value if value is not None else "", **params}
-        return cls(line, column, t(f"ingest.{key}", "en", **params), f"ingest.{key}", params,
-                   value)
-
-    def message(self, lang: str) -> str:
-        return t(self.key, lang, **self.params)
-
-
 @dataclass
 class IngestResult:
     kind: str
@@ -159,111 +96,6 @@ class IngestResult:
             "problems": [{"line": p.line, "column": p.column, "value": p.value,
                           "reason": p.reason} for p in self.problems],
         }
-
-
-class FileRejected(InputRejected):
-    """A whole-file problem (or several); `problems` lists them, `localized` joins them."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(" ".join(p.reason for p in problems), key=problems[0].key,
-                         **problems[0].params)
-
-    def localized(self, lang: str) -> str:
-        return " ".join(p.message(lang) for p in self.problems)
-
-
-def _reject(key: str, **params: Any) -> FileRejected:
-    return FileRejected([Problem.make(key, **params)])
-
-
-# -- the file: format, header, separator ---------------------------------------------------------
-@dataclass
-class _Source:
-    path: Path
-    file_name: str
-    form: str  # csv | gzip | xlsx
-    delimiter: str = ","
-    header: list[str] = field(default_factory=list)
-    frame: pd.DataFrame | None = None  # xlsx only: every cell as text
-
-
-def _head_bytes(path: Path) -> tuple[bytes, str]:
-    """The first bytes of the (decompressed) file and its form."""
-    with path.open("rb") as handle:
-        raw = handle.read(_SNIFF_BYTES)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as handle:
-                return handle.read(_SNIFF_BYTES), "gzip"
-        except (OSError, EOFError) as error:
-            raise _reject("not_text", file=path.name) from error
-    if raw[:4] == b"PK\x03\x04":
-        return raw, "xlsx"
-    return raw, "csv"
-
-
-def _text_lines(head: bytes, path: Path) -> list[str]:
-    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise _reject("empty_file", file=path.name)
-    if b"\x00" in head or head.startswith(b"\x89PNG") or head.startswith(b"%PDF"):
-        raise _reject("not_text", file=path.name)
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    try:
-        text = decoder.decode(head, final=len(head) < _SNIFF_BYTES)
-    except UnicodeDecodeError as error:
-        line = head[: error.start].count(b"\n") + 1
-        raise _reject("not_utf8", file=path.name, line=line) from error
-    return text.splitlines()
-
-
-def _split_header(line: str, path: Path, delimiter: str | None = None) -> tuple[list[str], str]:
-    """The header's names and the separator (comma or semicolon, whichever splits more, unless
-    a mapping names it)."""
-    best: tuple[list[str], str] = ([line], delimiter or ",")
-    for candidate in (delimiter,) if delimiter else (",", ";"):
-        names = next(csv.reader([line], delimiter=candidate))
-        if len(names) > len(best[0]):
-            best = (names, candidate)
-    if len(best[0]) == 1 and "\t" in line:
-        raise _reject("tab_separated", file=path.name)
-    return [name.strip() for name in best[0]], best[1]
-
-
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=str, engine="calamine")
-    except Exception as error:  # a broken or foreign zip: one sentence, not a traceback
-        raise _reject("bad_xlsx", file=path.name) from error
-    filled = frame.notna().any(axis=1)
-    # Only trailing empty rows go: an empty row inside keeps the sheet's row numbers right.
-    return frame.iloc[: filled[filled].index.max() + 1] if filled.any() else frame.iloc[:0]
-
-
-def _open_source(path: Path, file_name: str, delimiter: str | None = None) -> _Source:
-    if not path.is_file():
-        raise KinerjaError(f"There is no file {path}.", key="ingest.no_file", file=str(path))
-    head, form = _head_bytes(path)
-    if form == "xlsx":
-        frame = _read_xlsx(path)
-        if frame.empty:
-            raise _reject("empty_file", file=file_name)
-        header = ["" if pd.isna(v) else str(v).strip() for v in frame.iloc[0]]
-        while header and not header[-1]:
-            header.pop()
-        body = frame.iloc[1:, : len(header)].reset_index(drop=True)
-        body.columns = [f"c{i}" for i in range(len(header))]
-        return _Source(path, file_name, form, header=header, frame=body)
-    lines = _text_lines(head, path)
-    header_line = next((line for line in lines if line.strip()), "")
-    header, delimiter = _split_header(header_line, path, delimiter)
-    return _Source(path, file_name, form, delimiter=delimiter, header=header)
-
-
-def read_columns(path: str | Path) -> list[str]:
-    """The column names of a CSV/CSV.gz/XLSX file's header, trimmed (BOM and separator handled)."""
-    path = Path(path)
-    return _open_source(path, path.name).header
 
 
 def detect_kind(columns: list[str]) -> str | None:
@@ -335,7 +167,7 @@ def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name
     column. A source column the mapping names but the file lacks rejects the file."""
     missing = mapping.missing_sources(header)
     if missing:
-        raise _reject("mapping_missing_column", column=missing[0], file=file_name)
+        raise FileRejected.one("mapping_missing_column", column=missing[0], file=file_name)
     position: dict[str, int] = {}
     for index, name in enumerate(header):
         position.setdefault(name.strip().lower(), index)
@@ -353,11 +185,13 @@ def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name
     for column, spec in mapping.timestamps.items():
         if spec.column:
             text = guard = cell(spec.column)
-        elif spec.time:
+        elif spec.date and spec.time:
             guard = cell(spec.time)
             text = f"({cell(spec.date)} || ' ' || {guard})"
-        else:
+        elif spec.date:
             text = guard = cell(spec.date)
+        else:  # import_mapping.parse refuses a timestamp without a column or a date
+            continue
         params[f"format_{column}"] = spec.format
         # A value the format does not read is kept as it is, so that the rules name it as a bad
         # timestamp; an empty time (a no-show's call time) is no timestamp.
@@ -486,7 +320,7 @@ def _rules(kind: str, columns: list[str]) -> list[_Rule]:
         ]
     if kind == "targets":
         rules += [
-            _Rule("kpi", "bad_kpi", f"kpi NOT IN {KPI_NAMES!r}"),
+            _Rule("kpi", "bad_kpi", f"kpi NOT IN {tuple(KPIS)!r}"),
             _Rule("unit_code", "unknown_unit",
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
@@ -531,7 +365,7 @@ def _insert_select(kind: str, column: str) -> str:
 
 
 # -- reading the file in DuckDB ------------------------------------------------------------------
-def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> str:
+def _csv_source(source: Source, width: int, *, rejects: str | None = None) -> str:
     """A read_csv call over the file, every column VARCHAR and named c0…cN (never user names)."""
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     extra = (f", store_rejects = true, rejects_table = '{rejects}', "
@@ -541,7 +375,7 @@ def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> s
             f"encoding = 'utf-8'{extra})")
 
 
-def _params(source: _Source, plan: _Plan | None = None, **more: Any) -> dict[str, Any]:
+def _params(source: Source, plan: _Plan | None = None, **more: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS,
                               **(plan.params if plan else {})}
     if source.form != "xlsx":
@@ -556,6 +390,12 @@ def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in params.items() if f"${name}" in sql}
 
 
+def _count(cur: Cursor) -> int:
+    """The number of rows the INSERT or DELETE just run on `cur` changed."""
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def _run(cur: Cursor, sql: str, params: dict[str, Any]) -> Cursor:
     return cur.execute(sql, _used_params(sql, params))
 
@@ -565,7 +405,7 @@ class _Rejected(Exception):
     """The fast path met a bad row (or a file DuckDB could not read): diagnose."""
 
 
-def _fast_insert(cur: Cursor, kind: str, source: _Source, plan: _Plan,
+def _fast_insert(cur: Cursor, kind: str, source: Source, plan: _Plan,
                  batch_id: int) -> tuple[int, int]:
     """Insert the file's rows with `batch_id`; returns (rows, replaced). Raises _Rejected."""
     table = TABLES[kind]
@@ -590,7 +430,7 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, plan: _Plan,
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
     try:
-        rows = int(_run(cur, sql, params).fetchone()[0])
+        rows = _count(_run(cur, sql, params))
     except StoreBusy:
         raise
     except StoreError as error:
@@ -608,10 +448,10 @@ def _replace_existing(cur: Cursor, kind: str, batch_id: int, had_rows: bool) -> 
     replaced = 0
     if had_rows:
         match = " AND ".join(f"o.{k} = n.{k}" for k in keys)
-        replaced = int(cur.execute(
+        replaced = _count(cur.execute(
             f"INSERT INTO {table}_replaced SELECT o.*, $batch AS replaced_by FROM {table} o "
             f"WHERE o.batch_id IS DISTINCT FROM $batch AND EXISTS (SELECT 1 FROM {table} n "
-            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}).fetchone()[0])
+            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}))
         if replaced:
             match = " AND ".join(f"{table}.{k} = r.{k}" for k in keys)
             cur.execute(
@@ -647,7 +487,7 @@ class _Diagnosis:
     line_of: dict[int, int]  # record -> line in the file, for the records problems name
 
 
-def _diagnose(cur: Cursor, kind: str, source: _Source, plan: _Plan) -> _Diagnosis:
+def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan) -> _Diagnosis:
     """Every problem of the file, its number of data rows and its bad records, reading the
     file into the temporary table __raw (inside a transaction the caller ends)."""
     problems: list[Problem] = []
@@ -656,7 +496,7 @@ def _diagnose(cur: Cursor, kind: str, source: _Source, plan: _Plan) -> _Diagnosi
         cur.register("xlsx_file", source.frame)
         cur.execute("CREATE TEMP TABLE __raw AS SELECT * FROM xlsx_file")
     else:
-        _check_utf8(source)
+        check_utf8(source)
         read = _csv_source(source, len(source.header), rejects="__rejects")
         cur.execute(f"CREATE TEMP TABLE __raw AS SELECT * FROM {read}",
                     _used_params(read, _params(source)))
@@ -697,25 +537,7 @@ def _diagnose(cur: Cursor, kind: str, source: _Source, plan: _Plan) -> _Diagnosi
     return _Diagnosis(problems, rows, bad, select, params, line_of)
 
 
-def _open_binary(source: _Source):
-    return gzip.open(source.path, "rb") if source.form == "gzip" else source.path.open("rb")
-
-
-def _check_utf8(source: _Source) -> None:
-    """Reject a file with bytes that are not UTF-8, naming the first such line."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with _open_binary(source) as handle:
-        while chunk := handle.read(1 << 22):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                raise _reject("not_utf8", file=source.file_name,
-                              line=line + chunk[: max(error.start, 0)].count(b"\n")) from error
-            line += chunk.count(b"\n")
-
-
-def _line_numbers(source: _Source, recs: set[int], records: int,
+def _line_numbers(source: Source, recs: set[int], records: int,
                   structural_lines: set[int]) -> dict[int, int]:
     """Record index (0-based, in the order DuckDB read them) -> line in the file (header = 1)."""
     if not recs:
@@ -725,7 +547,7 @@ def _line_numbers(source: _Source, recs: set[int], records: int,
     if not structural_lines:
         # Every record on one line and no blank line: the line is the record's index + 2.
         newlines, last = 0, b""
-        with _open_binary(source) as handle:
+        with open_binary(source) as handle:
             while chunk := handle.read(1 << 22):
                 newlines += chunk.count(b"\n")
                 last = chunk[-1:]
@@ -734,7 +556,7 @@ def _line_numbers(source: _Source, recs: set[int], records: int,
     # Otherwise follow the records as a CSV reader sees them (quoted line breaks, blank lines,
     # rows DuckDB set aside for a wrong number of values).
     wanted: dict[int, int] = {}
-    with _open_binary(source) as handle:
+    with open_binary(source) as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
         reader = csv.reader(text, delimiter=source.delimiter)
         next(reader, None)
@@ -781,20 +603,19 @@ def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | N
     `dry_run` checks everything, writes nothing.
     """
     if kind not in KINDS:
-        raise InputRejected(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.",
-                            key="ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
+        raise InputRejected("ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
     if mapping is not None and mapping.kind != kind:
-        raise _reject("mapping_other_kind", mapping_kind=mapping.kind, kind=kind)
+        raise FileRejected.one("mapping_other_kind", mapping_kind=mapping.kind, kind=kind)
     path = Path(path)
     file_name = file_name or path.name
-    source = _open_source(path, file_name, mapping.delimiter if mapping else None)
+    source = open_source(path, file_name, mapping.delimiter if mapping else None)
     xlsx = source.form == "xlsx"
     if mapping is not None:
         plan = _mapped_plan(kind, source.header, mapping, file_name, xlsx)
     else:
         plan = _plain_plan(_resolve_columns(kind, source.header, column_map, file_name), xlsx)
     if source.frame is not None and source.frame.empty:
-        raise _reject("no_rows", file=file_name)
+        raise FileRejected.one("no_rows", file=file_name)
     hashing, digest = _sha256_in_background(path)
     result = IngestResult(kind, file_name, "", dry_run=dry_run)
     try:
@@ -810,7 +631,7 @@ class _DryRun(Exception):
     """Raised at the end of a dry run so that the transaction rolls back."""
 
 
-def _record_batch(cur: Cursor, batch_id: int, source: _Source, result: IngestResult, who: str,
+def _record_batch(cur: Cursor, batch_id: int, source: Source, result: IngestResult, who: str,
                   hashing: tuple[threading.Thread, list[str]]) -> None:
     hashing[0].join()
     cur.execute(
@@ -824,15 +645,15 @@ def _record_batch(cur: Cursor, batch_id: int, source: _Source, result: IngestRes
          "at": config.local_now()})
 
 
-def _ingest(store: Store, kind: str, source: _Source, plan: _Plan, result: IngestResult,
+def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: IngestResult,
             who: str, hashing: tuple[threading.Thread, list[str]], *,
             accept_valid: bool = False) -> None:
     try:
         with store.transaction() as cur:
-            batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
+            batch_id = store.next_id(cur, "batches", "batch_id")
             rows, replaced = _fast_insert(cur, kind, source, plan, batch_id)
             if rows == 0:
-                raise _reject("no_rows", file=source.file_name)
+                raise FileRejected.one("no_rows", file=source.file_name)
             result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
             set_aside.resolve(cur, kind, batch_id)
             _record_batch(cur, batch_id, source, result, who, hashing)
@@ -855,12 +676,11 @@ def _ingest(store: Store, kind: str, source: _Source, plan: _Plan, result: Inges
                     cur.execute("ROLLBACK")
             result.problems, result.rows = diagnosis.problems, diagnosis.rows
         if not result.problems:  # the fast path failed for a reason the rules do not know
-            raise StoreError(f"The import of {source.file_name} failed: {signal}",
-                             key="ingest.failed", file=source.file_name,
+            raise StoreError("ingest.failed", file=source.file_name,
                              detail=str(signal)) from signal
 
 
-def _accept_valid_rows(store: Store, kind: str, source: _Source, plan: _Plan,
+def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
                        result: IngestResult, who: str,
                        hashing: tuple[threading.Thread, list[str]]) -> None:
     """Import the rows that pass every rule as one batch and keep the others, with their
@@ -874,16 +694,15 @@ def _accept_valid_rows(store: Store, kind: str, source: _Source, plan: _Plan,
             if len(lines) >= diagnosis.rows or any(p.line is None for p in diagnosis.problems):
                 result.problems = diagnosis.problems
                 raise _DryRun  # nothing to keep: roll back, report as usual
-            batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
+            batch_id = store.next_id(cur, "batches", "batch_id")
             table = TABLES[kind]
             columns = _contract_columns(kind)
             had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
-            inserted = int(_run(cur, diagnosis.select + (
+            inserted = _count(_run(cur, diagnosis.select + (
                 f"INSERT INTO {table} ({', '.join(columns)}, batch_id) "
                 f"SELECT {', '.join(_insert_select(kind, c) for c in columns)}, $batch FROM v "
                 "WHERE NOT list_contains($bad, __rec)"),
-                {**diagnosis.params, "batch": batch_id, "bad": sorted(diagnosis.bad)}
-            ).fetchone()[0])
+                {**diagnosis.params, "batch": batch_id, "bad": sorted(diagnosis.bad)}))
             replaced = _replace_existing(cur, kind, batch_id, had_rows)
             keys = {diagnosis.line_of[rec]: key for rec, *key in _run(cur, diagnosis.select + (
                 f"SELECT __rec, {', '.join(f'r_{k}' for k in KEYS[kind])} FROM file "
@@ -964,25 +783,21 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         row = cur.query_rows("SELECT kind, status FROM batches WHERE batch_id = $batch",
                              {"batch": batch_id})
         if not row:
-            raise InputRejected(f"There is no batch {batch_id}.", key="batches.unknown",
-                                batch=batch_id)
+            raise InputRejected("batches.unknown", batch=batch_id)
         kind, status = row[0]
         if status != "committed":
-            raise InputRejected(f"Batch {batch_id} was already rolled back.",
-                                key="batches.already_rolled_back", batch=batch_id)
+            raise InputRejected("batches.already_rolled_back", batch=batch_id)
         table = TABLES[kind]
         later = cur.query_value(
             f"SELECT max(replaced_by) FROM {table}_replaced WHERE batch_id = $batch",
             {"batch": batch_id})
         if later is not None:
-            raise InputRejected(
-                f"Batch {later} replaced rows of batch {batch_id}; roll back batch {later} "
-                "first.", key="batches.later_batch", batch=batch_id, later=int(later))
-        removed = int(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
-                                  {"batch": batch_id}).fetchone()[0])
-        restored = int(cur.execute(
+            raise InputRejected("batches.later_batch", batch=batch_id, later=int(later))
+        removed = _count(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
+                                     {"batch": batch_id}))
+        restored = _count(cur.execute(
             f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
-            "WHERE replaced_by = $batch", {"batch": batch_id}).fetchone()[0])
+            "WHERE replaced_by = $batch", {"batch": batch_id}))
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})
         set_aside.reopen(cur, batch_id)
@@ -1001,9 +816,7 @@ def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Pat
         candidates = [directory / f"{kind}.csv", directory / f"{kind}.csv.gz"]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            raise InputRejected(
-                f"The demo data in {directory} has no {kind}.csv (or {kind}.csv.gz).",
-                key="ingest.demo_missing", directory=str(directory), kind=kind)
+            raise InputRejected("ingest.demo_missing", directory=str(directory), kind=kind)
         found.append((kind, path))
     return found
 
@@ -1026,7 +839,7 @@ def mapped_preview(store: Store, kind: str, path: str | Path, mapping: ImportMap
     """The first `limit` rows of the file as the import reads them: the contract columns the
     file (through `mapping`) gives, each value as parsed (empty where it does not parse)."""
     path = Path(path)
-    source = _open_source(path, path.name, mapping.delimiter if mapping else None)
+    source = open_source(path, path.name, mapping.delimiter if mapping else None)
     xlsx = source.form == "xlsx"
     plan = (_mapped_plan(kind, source.header, mapping, path.name, xlsx) if mapping is not None
             else _plain_plan(_resolve_columns(kind, source.header, None, path.name), xlsx))
@@ -1034,7 +847,7 @@ def mapped_preview(store: Store, kind: str, path: str | Path, mapping: ImportMap
     typed = ", ".join(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c}::VARCHAR END AS {c}"
                       for c in shown)
     with store.cursor() as cur:
-        if xlsx:
+        if source.frame is not None:  # xlsx
             cur.register("xlsx_file", source.frame.head(limit))
             read = "xlsx_file"
         else:

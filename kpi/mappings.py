@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import json
 import re
@@ -22,6 +21,8 @@ import pandas as pd
 from kpi import config, import_mapping
 from kpi.errors import InputRejected
 from kpi.import_mapping import ImportMapping
+from kpi.sources import open_binary, open_source
+from kpi.vocabulary import KINDS, OPTIONAL, REQUIRED
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
 # may stand for different columns in different kinds (`tanggal`); `suggest` only looks among the
@@ -89,9 +90,7 @@ DROP_BY_DEFAULT = frozenset({normalize(REASON_COLUMN)})
 
 
 def contract_columns(kind: str) -> tuple[str, ...]:
-    """The required then optional columns of `kind` (from kpi.ingest, the one list)."""
-    from kpi.ingest import OPTIONAL, REQUIRED
-
+    """The required then optional columns of `kind` (from kpi.vocabulary, the one list)."""
     return tuple(REQUIRED[kind]) + tuple(OPTIONAL[kind])
 
 
@@ -123,7 +122,7 @@ def suggest(columns: list[str], kind: str) -> dict[str, str | None]:
 def guess_kind(columns: list[str]) -> str | None:
     """The kind of a file from its header: kpi.ingest.detect_kind on the names as they are,
     else the one kind whose required columns the suggestions cover (the most columns wins)."""
-    from kpi.ingest import KINDS, REQUIRED, detect_kind
+    from kpi.ingest import detect_kind
 
     kind = detect_kind(columns)
     if kind:
@@ -147,8 +146,6 @@ def is_identity(mapping: dict[str, str | None]) -> bool:
 
 def unmapped_required(mapping: dict[str, str | None], kind: str) -> list[str]:
     """The required columns of `kind` no file column is mapped to."""
-    from kpi.ingest import REQUIRED
-
     mapped = set(mapping.values())
     return [column for column in REQUIRED[kind] if column not in mapped]
 
@@ -162,20 +159,14 @@ def check_mapping(mapping: dict[str, str | None], kind: str, *, undecided: int =
     allowed = set(contract_columns(kind))
     unknown = sorted({t for t in mapping.values() if t is not None and t not in allowed})
     if unknown:
-        raise InputRejected(
-            f"{', '.join(unknown)} is not a column of {kind} files.",
-            key="mapping.unknown_target", columns=", ".join(unknown), kind=kind)
+        raise InputRejected("mapping.unknown_target", columns=", ".join(unknown), kind=kind)
     targets = [t for t in mapping.values() if t is not None]
     twice = sorted({t for t in targets if targets.count(t) > 1})
     if twice:
-        raise InputRejected(
-            f"Several file columns are mapped to {', '.join(twice)}; choose one.",
-            key="mapping.duplicate_target", columns=", ".join(twice))
+        raise InputRejected("mapping.duplicate_target", columns=", ".join(twice))
     missing = unmapped_required(mapping, kind)
     if missing and not undecided:
-        raise InputRejected(
-            f"Required column(s) {', '.join(missing)} are not mapped to any column of the file.",
-            key="mapping.unmapped_required", columns=", ".join(missing))
+        raise InputRejected("mapping.unmapped_required", columns=", ".join(missing))
 
 
 # -- saved mappings (contract section 1.1: the TOML format is what is stored) --------------------
@@ -190,7 +181,7 @@ def save_mapping(store, name: str, mapping: ImportMapping, *, by: str | None = N
     """Save `mapping` under `name` as its TOML, replacing a mapping of that name."""
     name = name.strip()
     if not name:
-        raise InputRejected("A saved mapping needs a name.", key="mapping.name_missing")
+        raise InputRejected("mapping.name_missing")
     text = mapping.to_toml()
     import_mapping.parse(text)  # what is stored must read back
     with store.transaction() as cur:
@@ -217,14 +208,8 @@ def load_mapping(store, name: str) -> ImportMapping:
     rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?",
                             [name.strip()])
     if not rows:
-        raise InputRejected(f"There is no saved mapping named {name!r}.",
-                            key="mapping.not_found", name=name)
+        raise InputRejected("mapping.not_found", name=name)
     return _as_mapping(rows[0][0], rows[0][1])
-
-
-def delete_mapping(store, name: str) -> None:
-    with store.transaction() as cur:
-        cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
 
 
 def fitting_mapping(saved: pd.DataFrame, header: list[str], kind: str | None = None) -> str | None:
@@ -245,9 +230,7 @@ def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) 
     """The file's rows as text under its own header, with their `line` in the file (header =
     line 1): the first `limit` rows, or those at `lines`. Reads what kpi.ingest reads (same
     form, separator and header), but never judges the values."""
-    from kpi.ingest import _open_source  # the one reader of forms, separators and headers
-
-    source = _open_source(Path(path), Path(path).name)
+    source = open_source(Path(path), Path(path).name)
     header = _unique_names(source.header)
     wanted: list[tuple[int, list[str]]] = []
     if source.frame is not None:  # xlsx: every cell is text already
@@ -257,8 +240,7 @@ def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) 
             if _enough(wanted, lines, limit):
                 break
     else:
-        opener = gzip.open if source.form == "gzip" else Path.open
-        with opener(Path(path), "rb") as handle:
+        with open_binary(source) as handle:
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
             reader = csv.reader(text, delimiter=source.delimiter)
             next(reader, None)
@@ -310,12 +292,10 @@ def rejected_rows(path, problems: list, lang: str,
 def source_shape(path) -> tuple[str, str]:
     """(delimiter, line ending) of a file as its system wrote it: a rejected-rows file in the
     same shape goes back through the same mapping. XLSX gives comma and LF."""
-    from kpi.ingest import _open_binary, _open_source
-
-    source = _open_source(Path(path), Path(path).name)
+    source = open_source(Path(path), Path(path).name)
     if source.form == "xlsx":
         return ",", "\n"
-    with _open_binary(source) as handle:
+    with open_binary(source) as handle:
         head = handle.read(1 << 16)
     first = head.find(b"\n")
     return source.delimiter, "\r\n" if first > 0 and head[first - 1:first] == b"\r" else "\n"
@@ -445,11 +425,11 @@ def suggest_mapping(header: list[str], rows: pd.DataFrame, kind: str) -> ImportM
             if table:
                 mapping.values[target] = table
     for key in KEY_COLUMNS:
-        source = mapping.columns.get(key)
-        values = _column_values(rows, source) if source else []
-        if source and date_column and len(set(values)) < len(values):
+        key_source = mapping.columns.get(key)
+        values = _column_values(rows, key_source) if key_source else []
+        if key_source and date_column and len(set(values)) < len(values):
             del mapping.columns[key]
-            mapping.compose[key] = [date_column, source]
+            mapping.compose[key] = [date_column, key_source]
     return mapping
 
 
@@ -494,15 +474,12 @@ def mapping_from_choices(kind: str, choices: dict[str, str | None], *,
             document["timestamps"].setdefault(base, {})["column"] = source
         else:
             if base in document["columns"]:
-                raise InputRejected(
-                    f"Several file columns are mapped to {base}; choose one.",
-                    key="mapping.duplicate_target", columns=base)
+                raise InputRejected("mapping.duplicate_target", columns=base)
             document["columns"][base] = source
     for target, spec in document["timestamps"].items():
         spec["format"] = formats.get(target) or "%d/%m/%Y %H:%M"
         if "time" in spec and "date" not in spec:
-            raise InputRejected(f"{target} has a time column but no date column.",
-                                key="importmap.time_without_date", column=target)
+            raise InputRejected("importmap.time_without_date", column=target)
     document["compose"] = {key: parts for key, parts in (compose or {}).items() if parts}
     for key in document["compose"]:
         document["columns"].pop(key, None)

@@ -27,11 +27,10 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, metrics, skm, spc
-from kpi import exceptions as kpi_exceptions
+from kpi import config, metrics, offtarget, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.vocabulary import CITY, KPIS
 
-CITY = "*"
 RECORD_FORMAT = 1
 ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
 CLOSED_STATUSES = ("done", "dropped")
@@ -52,9 +51,7 @@ def parse_week(text: str) -> dt.date:
             return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
         except ValueError:
             pass
-    raise KinerjaError(
-        f"“{text}” is not an ISO week; write it as YYYY-Www, for example 2026-W47.",
-        key="review.error_week", week=str(text))
+    raise KinerjaError("review.error_week", week=str(text))
 
 
 def week_label(day: dt.date) -> str:
@@ -118,11 +115,9 @@ def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
     start, end = week_bounds(week)
     first, last = metrics.data_range(store)
     if first is None or last is None or end < first or start > last:
-        covered = "no data yet" if first is None else f"data from {first} to {last}"
-        raise KinerjaError(
-            f"There is no data for week {week}; the store holds {covered}.",
-            key="review.error_no_data", week=week, first=str(first or "—"),
-            last=str(last or "—"))
+        if first is None:
+            raise KinerjaError("review.error_no_data_yet", week=week)
+        raise KinerjaError("review.error_no_data", week=week, first=str(first), last=str(last))
     return start, end, first
 
 
@@ -189,7 +184,7 @@ def _charts(store, pairs: list[tuple[str, str]], date_from: dt.date,
     for (unit, kpi), series in values.groupby(["unit_code", "kpi"], sort=False):
         if (unit, kpi) not in pairs:
             continue
-        chart = spc.xmr(series["value"].tolist(), better=metrics.KPIS[kpi].better)
+        chart = spc.xmr(series["value"].tolist(), better=KPIS[kpi].better)
         found[(unit, kpi)] = _plain({
             "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl, "trial": chart.trial,
             "points": [{"period_start": _day(day), "value": value, "n": n, "signals": signals}
@@ -212,18 +207,18 @@ def _agenda_item(kind: str, row: dict, scorecard: dict, chart: dict | None) -> d
 
 def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
                 start: dt.date) -> tuple[list[dict], list[dict]]:
-    """(exceptions, opportunities) of the week. Exceptions are kpi.exceptions' ranked list (red
+    """(exceptions, opportunities) of the week. Exceptions are kpi.offtarget's ranked list (red
     statuses, then SPC concerns; the overview page shows the same list), the city included;
     opportunities are SPC signals of improvement that are not red, volume KPIs left out."""
     date_from = _history_start(first, start)
     scorecard = {(row["unit_code"], row["kpi"]): row for row in scorecard_rows}
-    history = kpi_exceptions.unit_kpi_history(store, period="week", period_start=start,
+    history = offtarget.unit_kpi_history(store, period="week", period_start=start,
                                               date_from=date_from)
-    ranked = kpi_exceptions.exceptions(store, period="week", period_start=start,
+    ranked = offtarget.exceptions(store, period="week", period_start=start,
                                        date_from=date_from, include_city=True, history=history)
     # Volume KPIs (throughput, responses) rise and fall with demand, not with the service's
     # quality: their "improvements" are not opportunities to learn from.
-    volume = [kpi for kpi, info in metrics.KPIS.items() if info.unit == "count"]
+    volume = [kpi for kpi, info in KPIS.items() if info.unit == "count"]
     improving = history[(history["variation"] == "improvement") & (history["status"] != "red")
                         & ~history["kpi"].isin(volume)]
     order = {key: index for index, key in enumerate(scorecard)}
@@ -258,7 +253,7 @@ def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
     end = week_bounds(week)[1]
     quarter = closed_quarter(week)
     closed = quarter is not None
-    q_start, q_end = quarter if closed else (_quarter_of(end)[0], end)
+    q_start, q_end = quarter if quarter is not None else (_quarter_of(end)[0], end)
     rows = skm.ikm_table(store, date_from=q_start, date_to=q_end)
     previous_start = _quarter_of(q_start - dt.timedelta(days=1))[0]
     before = skm.ikm_by_period(store, period="quarter", date_from=previous_start,
@@ -388,8 +383,7 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
 def _require(value: str | None, field: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InputRejected(f"The action needs a {field.replace('_', ' ')}.",
-                            key=f"action.error_{field}")
+        raise InputRejected(f"action.error_{field}")
     return text
 
 
@@ -402,18 +396,17 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     title = _require(title, "title")
     responsible = _require(responsible, "responsible")
     if not isinstance(due_date, dt.date):
-        raise InputRejected("The action needs a due date.", key="action.error_due_date")
-    if kpi is not None and kpi not in metrics.KPIS:
-        raise InputRejected(f"Unknown KPI {kpi}.", key="action.error_kpi", kpi=kpi)
+        raise InputRejected("action.error_due_date")
+    if kpi is not None and kpi not in KPIS:
+        raise InputRejected("action.error_kpi", kpi=kpi)
     with store.transaction() as cur:
         _ensure_editable(cur, week)
         _ensure_review(cur, week, by)
         known = unit_code == CITY or cur.query_value(
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
         if not known:
-            raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
-                                unit=unit_code)
-        action_id = int(cur.query_value("SELECT nextval('action_id_seq')"))
+            raise InputRejected("action.error_unit", unit=unit_code)
+        action_id = store.next_id(cur, "actions", "action_id")
         now = config.local_now()
         cur.execute(
             "INSERT INTO actions (action_id, title, unit_code, responsible, due_date, kpi, "
@@ -431,15 +424,13 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     """Change an action's status with a comment; the history keeps every change. `week` is the
     review it is done in (refused once that review is finalised); None outside a review."""
     if status not in ACTION_STATUSES:
-        raise InputRejected(f"Unknown action status {status}.", key="action.error_status",
-                            status=status)
+        raise InputRejected("action.error_status", status=status)
     comment = _require(comment, "comment")
     with store.transaction() as cur:
         if week is not None:
             _ensure_editable(cur, week)
         if not cur.query_value("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
-            raise InputRejected(f"There is no action {action_id}.", key="action.error_missing",
-                                action=action_id)
+            raise InputRejected("action.error_missing", action=action_id)
         if week is not None:
             _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
@@ -453,9 +444,7 @@ def update_action(store, action_id: int, *, status: str, comment: str,
 def _ensure_editable(cur, week: str) -> None:
     status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
     if status == "final":
-        raise ReviewLocked(
-            f"The review of week {week} has been finalised and can no longer be changed.",
-            week=week)
+        raise ReviewLocked(week=week)
 
 
 def _ensure_review(cur, week: str, by: str | None) -> None:
@@ -542,7 +531,10 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
     stand) and lock it; returns the record's sha256. ReviewLocked when already final."""
     with store.cursor() as cur:
         _ensure_editable(cur, week)
-    agenda = build_agenda(store, week)
+    # The numbers are read at one snapshot, which the record pins: reopened, they are read
+    # from it again (`pinned_agenda`), whatever was imported since.
+    snapshot = store.data_version()
+    agenda = build_agenda(store.at_snapshot(snapshot), week)
     now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
@@ -550,7 +542,8 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
         "week": week,
         "agenda": agenda,
         "minutes": minutes(store, week),
-        "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by},
+        "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by,
+                   "snapshot_id": snapshot},
     }
     text = _canonical(record)
     digest = checksum(text)
@@ -559,8 +552,26 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
         _ensure_review(cur, week, by)
         cur.execute(
             "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
-            "record_json = ?, record_sha256 = ? WHERE week = ?", [now, by, text, digest, week])
+            "record_json = ?, record_sha256 = ?, snapshot_id = ? WHERE week = ?",
+            [now, by, text, digest, snapshot, week])
     return digest
+
+
+def pinned_snapshots(store) -> set[int]:
+    """The lake snapshots finalised reviews read their numbers from (kept by `maintain`)."""
+    return {int(snapshot) for (snapshot,) in store.query_rows(
+        "SELECT snapshot_id FROM reviews WHERE status = 'final' AND snapshot_id IS NOT NULL")}
+
+
+def pinned_agenda(store, week: str) -> dict | None:
+    """The agenda of finalised `week` computed afresh at its pinned snapshot (None when the
+    review is not final or pins none): equal to the stored record's while the data it was
+    made from is kept."""
+    row = store.query_rows(
+        "SELECT snapshot_id FROM reviews WHERE week = ? AND status = 'final'", [week])
+    if not row or row[0][0] is None:
+        return None
+    return json.loads(_canonical(build_agenda(store.at_snapshot(int(row[0][0])), week)))
 
 
 def load_record(store, week: str) -> dict | None:
@@ -574,9 +585,7 @@ def load_record(store, week: str) -> dict | None:
         return None
     text, digest = row[0]
     if checksum(text) != digest:
-        raise StoreError(
-            f"The stored record of the review of week {week} does not match its checksum; "
-            "it has been altered outside Kinerja.", key="review.error_checksum", week=week)
+        raise StoreError("review.error_checksum", week=week)
     record = json.loads(text)
     record["review"]["record_sha256"] = digest
     return record

@@ -8,7 +8,7 @@ later import of the same kind supplies its key. Rolling back the resolving batch
 back; rows of a rolled-back batch are no longer listed.
 """
 
-# ruff: noqa: S608 - table names come from kpi.ingest.TABLES, values are parameters
+# ruff: noqa: S608 - table names come from kpi.vocabulary.TABLES, values are parameters
 from __future__ import annotations
 
 import json
@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from kpi.exports import to_csv_bytes
+from kpi.vocabulary import KEYS, TABLES
 
 KEY_SEPARATOR = "\x1f"
 REASON_COLUMN = "rejected_because"
@@ -59,8 +60,6 @@ def keep(cur, kind: str, batch_id: int, source, problems: list, keys: dict[int, 
 
 def resolve(cur, kind: str, batch_id: int) -> None:
     """Mark the open set-aside rows of `kind` whose key batch `batch_id` brought as resolved."""
-    from kpi.ingest import KEYS, TABLES
-
     if not cur.query_value(
             "SELECT count(*) FROM set_aside_rows WHERE kind = $kind AND resolved_by IS NULL "
             "AND key_text IS NOT NULL", {"kind": kind}):

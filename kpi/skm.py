@@ -17,8 +17,9 @@ from fractions import Fraction
 import pandas as pd
 
 from kpi import metrics
-from kpi.metrics import CITY, UnknownArgument
+from kpi.metrics import UnknownArgument
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import CITY
 
 ELEMENTS = ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9")
 
@@ -53,10 +54,12 @@ def exact_ikm(parts) -> Decimal | None:
     return Decimal(math.floor(hundredths + Fraction(1, 2))) / 100
 
 
-def grade_of(parts) -> tuple[str, str, str] | None:
-    """The grade of the IKM whose answer sums and counts are `parts` (None without answers)."""
+def grade_of(parts) -> tuple[str, str, str]:
+    """The grade of the IKM whose answer sums and counts are `parts` (which have answers)."""
     exact = exact_ikm(parts)
-    return None if exact is None else grade(float(exact))
+    if exact is None:
+        raise ValueError("an IKM without answers has no grade")
+    return grade(float(exact))
 
 
 def grade(ikm: float) -> tuple[str, str, str]:
@@ -169,7 +172,7 @@ def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by:
     (service_code, respondent_gender, respondent_education or age_band): group (None = not
     given), n, nrr_u1 … nrr_u9, ikm, grade; largest groups first."""
     if by not in BREAKDOWNS:
-        raise UnknownArgument(f"Cannot split the IKM by {by!r}: use one of {', '.join(BREAKDOWNS)}.")
+        raise UnknownArgument("kpi.error.unknown_breakdown", by=by, breakdowns=", ".join(BREAKDOWNS))
     metrics.check_units(store, [unit])
     group = _age_band_sql() if by == "age_band" else by
     sql = f"""

@@ -1,8 +1,10 @@
 """Upload data: drop CSV/XLSX files, map their columns, validate, then commit.
 
 Nothing is written before Commit: validation is a dry run of the import, so leaving the page
-half-way leaves the store as it was. An uploaded file lives in memory; it is copied to a
-temporary file (keeping its name, hence its suffix) and the import reads that path.
+half-way leaves the store as it was. An uploaded file lives in memory; for each read (header,
+preview, check, import, rejected rows) it is copied to a temporary folder (keeping its name,
+hence its suffix), which is deleted as soon as that read is done, so nothing is left behind when
+the session ends.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from kpi import config, ingest, mappings
-from kpi.errors import KinerjaError
+from kpi.errors import FileRejected, KinerjaError
 from kpi.exports import to_csv_bytes
 from kpi.i18n import fmt_int, fmt_number
-from kpi.ingest import KINDS, REQUIRED, FileRejected, ingest_file, read_columns
+from kpi.ingest import ingest_file
+from kpi.sources import read_columns
+from kpi.vocabulary import KINDS, REQUIRED
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems
@@ -48,45 +54,41 @@ def file_size(size: int) -> str:
 
 
 # -- the files of this session ----------------------------------------------------------------
-def staging_dir() -> Path:
-    """This session's folder of uploaded files (a fresh temporary folder)."""
-    if "upload_dir" not in st.session_state or not Path(st.session_state["upload_dir"]).is_dir():
-        st.session_state["upload_dir"] = tempfile.mkdtemp(prefix="kinerja-upload-")
-    return Path(st.session_state["upload_dir"])
-
-
-def stage(upload) -> Path:
-    """The upload written to a temporary file named like the original (once per upload)."""
-    path = staging_dir() / upload.file_id / Path(upload.name).name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def staged(upload) -> Iterator[Path]:
+    """The upload as a temporary file named like the original, deleted when the block ends."""
+    folder = Path(tempfile.mkdtemp(prefix="kinerja-upload-"))
+    try:
+        path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-    return path
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# An upload's file_id is new for every file put in the uploader and its bytes never change, so
+# it is a safe cache key (the `_upload` argument is not hashed): an XLSX workbook is not read
+# again on every rerun.
+@st.cache_data(max_entries=32, show_spinner=False)
+def columns_of(file_id: str, _upload) -> list[str]:
+    """The header of an uploaded file."""
+    with staged(_upload) as path:
+        return read_columns(path)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def columns_of(path: Path) -> list[str]:
-    """The header of a staged file. A staged file never changes (one path per upload), so the
-    path is a safe key and an XLSX workbook is not read again on every rerun."""
-    return read_columns(path)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def preview_of(path: Path) -> pd.DataFrame:
-    """The first rows of a staged file, cached like its header."""
-    return mappings.read_rows(path, limit=5)
+def preview_of(file_id: str, _upload) -> pd.DataFrame:
+    """The first rows of an uploaded file, cached like its header."""
+    with staged(_upload) as path:
+        return mappings.read_rows(path, limit=5)
 
 
 def forget_removed(uploads) -> None:
-    """Delete the temporary copies and reports of files no longer in the uploader."""
+    """Drop the reports of files no longer in the uploader."""
     current = {upload.file_id for upload in uploads}
     reports = st.session_state.setdefault("upload_reports", {})
     for file_id in [f for f in reports if f not in current]:
         del reports[file_id]
-    if "upload_dir" in st.session_state:
-        for folder in Path(st.session_state["upload_dir"]).glob("*"):
-            if folder.name not in current:
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 def sort_key(upload, limit_mb: int) -> int:
@@ -95,7 +97,7 @@ def sort_key(upload, limit_mb: int) -> int:
     kind = st.session_state.get(f"upload_kind_{upload.file_id}")
     if kind is None and upload.size <= limit_mb * MEGABYTE:
         try:
-            kind = mappings.guess_kind(columns_of(stage(upload)))
+            kind = mappings.guess_kind(columns_of(upload.file_id, upload))
         except KinerjaError:
             kind = None
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
@@ -131,7 +133,7 @@ def choice_label(kind: str):
     return label
 
 
-def mapping_editor(file_id: str, path: Path, columns: list[str], kind: str):
+def mapping_editor(upload, columns: list[str], kind: str):
     """The §1.1 mapping of one file: an ImportMapping; a rename-only dict while some column is
     undecided (the import then names it as extra or misspelt, with a suggestion); None when no
     mapping is needed; False when it cannot be used (the reason shown). A saved mapping whose
@@ -141,14 +143,15 @@ def mapping_editor(file_id: str, path: Path, columns: list[str], kind: str):
         return None
     saved = load(mappings.list_mappings, kind=kind)
     by_name = dict(zip(saved["name"], saved["mapping"], strict=True))
-    sample = sample_of(path)
+    sample = sample_of(upload.file_id, upload)
     with st.expander(ctx.t("mapping.title"), expanded=True, icon=":material/swap_horiz:"):
-        return _mapping_editor(file_id, path, columns, kind, saved, by_name, sample)
+        return _mapping_editor(upload, columns, kind, saved, by_name, sample)
 
 
-def _mapping_editor(file_id, path, columns, kind, saved, by_name, sample):
+def _mapping_editor(upload, columns, kind, saved, by_name, sample):
     """The inside of the mapping expander (see mapping_editor)."""
     st.caption(ctx.t("mapping.intro"))
+    file_id = upload.file_id
     chooser = f"upload_map_{file_id}_{kind}_saved"
     if chooser not in st.session_state:
         st.session_state[chooser] = mappings.fitting_mapping(saved, columns, kind) or SUGGESTED
@@ -225,11 +228,9 @@ def _mapping_editor(file_id, path, columns, kind, saved, by_name, sample):
                                                 delimiter=start.delimiter)
         missing = [c for c in REQUIRED[kind] if c not in mapping.produced()]
         if missing and not undecided:
-            raise KinerjaError("unmapped", key="mapping.unmapped_required",
-                               columns=", ".join(missing))
+            raise KinerjaError("mapping.unmapped_required", columns=", ".join(missing))
         if undecided and not mappings.is_rename_only(mapping):
-            raise KinerjaError("undecided", key="mapping.undecided",
-                               columns=", ".join(undecided))
+            raise KinerjaError("mapping.undecided", columns=", ".join(undecided))
     except KinerjaError as error:
         st.error(error.localized(ctx.lang), icon=":material/link_off:")
         return False
@@ -237,7 +238,8 @@ def _mapping_editor(file_id, path, columns, kind, saved, by_name, sample):
         return {column: target for column, target in choices.items() if column not in undecided}
     st.markdown(ctx.t("mapping.preview"))
     try:
-        parsed = ingest.mapped_preview(ctx.store, kind, path, mapping)
+        with staged(upload) as path:
+            parsed = ingest.mapped_preview(ctx.store, kind, path, mapping)
         st.dataframe(parsed.astype(object).where(parsed.notna(), ""), hide_index=True,
                      width="stretch")  # an empty value is blank, not "None"
     except KinerjaError as error:
@@ -259,26 +261,36 @@ def _mapping_editor(file_id, path, columns, kind, saved, by_name, sample):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def sample_of(path: Path) -> pd.DataFrame:
-    """The first 200 rows of a staged file: what the suggestions read values from."""
-    return mappings.read_rows(path, limit=200)
+def sample_of(file_id: str, _upload) -> pd.DataFrame:
+    """The first 200 rows of an uploaded file: what the suggestions read values from."""
+    with staged(_upload) as path:
+        return mappings.read_rows(path, limit=200)
 
 
-def run_import(path: Path, upload, kind: str, mapping, *, dry_run: bool,
-               accept_valid: bool = False) -> dict:
+@st.cache_data(max_entries=32, show_spinner=False)
+def rejected_csv_of(file_id: str, signature: str, lang: str, _upload, _problems) -> bytes:
+    """The file's rows that a check rejected (for `signature`, the kind and mapping checked),
+    with the reasons in `lang`, as CSV in the file's own delimiter and line endings."""
+    with staged(_upload) as path:
+        return mappings.rejected_csv(path, _problems, lang)
+
+
+def run_import(upload, kind: str, mapping, *, dry_run: bool, accept_valid: bool = False) -> dict:
     """A report of validating (dry_run) or committing one file."""
     try:
         renames = mapping if isinstance(mapping, dict) else None
-        result = ingest_file(ctx.store, kind, path, file_name=upload.name, loaded_by=ctx.user,
-                             column_map=renames, mapping=None if renames is not None else mapping,
-                             dry_run=dry_run, accept_valid=accept_valid)
+        with staged(upload) as path:
+            result = ingest_file(ctx.store, kind, path, file_name=upload.name,
+                                 loaded_by=ctx.user, column_map=renames or None,
+                                 mapping=None if renames is not None else mapping,
+                                 dry_run=dry_run, accept_valid=accept_valid)
     except FileRejected as rejected:
         return {"result": None, "problems": rejected.problems, "committed": False}
     return {"result": result, "problems": result.problems,
             "committed": not dry_run and result.ok and result.batch_id is not None}
 
 
-def show_report(report: dict, path: Path, upload, kind: str, mapping) -> None:
+def show_report(report: dict, upload, kind: str, mapping) -> None:
     result, problems = report["result"], report["problems"]
     name = Path(upload.name).stem
     if report["committed"]:
@@ -298,7 +310,8 @@ def show_report(report: dict, path: Path, upload, kind: str, mapping) -> None:
         lines = {p.line for p in problems if p.line and p.line > 1}
         if lines:
             st.download_button(ctx.t("upload.download_rejected", count=fmt_int(len(lines), ctx.lang)),
-                               mappings.rejected_csv(path, problems, ctx.lang),
+                               rejected_csv_of(upload.file_id, report["signature"], ctx.lang,
+                                               upload, problems),
                                file_name=f"{name}-rejected.csv",
                                mime="text/csv", key=f"rejected-{upload.file_id}",
                                icon=":material/download:", on_click="ignore",
@@ -313,21 +326,19 @@ def show_report(report: dict, path: Path, upload, kind: str, mapping) -> None:
                                       count=fmt_int(len(lines), ctx.lang)),
                                 key=f"upload_commit_valid_{upload.file_id}", type="primary",
                                 icon=":material/cloud_upload:"):
-            commit(path, upload, kind, mapping, report, accept_valid=True)
+            commit(upload, kind, mapping, report, accept_valid=True)
         return
     st.success(ctx.t("upload.valid", rows=fmt_int(result.rows, ctx.lang)),
                icon=":material/check_circle:")
     if st.button(ctx.t("upload.commit"), key=f"upload_commit_{upload.file_id}", type="primary",
                  icon=":material/cloud_upload:"):
-        commit(path, upload, kind, mapping, report)
+        commit(upload, kind, mapping, report)
 
 
-def commit(path: Path, upload, kind: str, mapping, report: dict, *,
-           accept_valid: bool = False) -> None:
+def commit(upload, kind: str, mapping, report: dict, *, accept_valid: bool = False) -> None:
     """Import the file for real and show the outcome (a rerun)."""
     with st.spinner(ctx.t("upload.committing")):
-        committed = run_import(path, upload, kind, mapping, dry_run=False,
-                               accept_valid=accept_valid)
+        committed = run_import(upload, kind, mapping, dry_run=False, accept_valid=accept_valid)
     committed["signature"] = report["signature"]
     st.session_state["upload_reports"][upload.file_id] = committed
     if committed["committed"]:
@@ -344,9 +355,8 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             st.error(ctx.t("upload.too_large", file=upload.name, size=size,
                            limit=fmt_int(limit_mb, ctx.lang)), icon=":material/block:")
             return
-        path = stage(upload)
         try:
-            columns = columns_of(path)
+            columns = columns_of(file_id, upload)
         except FileRejected as rejected:
             show_problems(rejected.problems, ctx.lang, name=f"{Path(upload.name).stem}-problems",
                           key=f"problems-{file_id}")
@@ -367,21 +377,21 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             kind = chosen_kind
         st.caption(f"{size} · {ctx.t('upload.columns_count', count=fmt_int(len(columns), ctx.lang))}")
         with st.expander(ctx.t("upload.preview"), icon=":material/visibility:"):
-            preview = preview_of(path).rename(
+            preview = preview_of(file_id, upload).rename(
                 columns={"line": ctx.t("upload.col_line")})
             st.dataframe(preview, hide_index=True, width="stretch")
-        mapping = mapping_editor(file_id, path, columns, kind)
+        mapping = mapping_editor(upload, columns, kind)
         described = mapping.to_dict() if hasattr(mapping, "to_dict") else mapping
         signature = json.dumps([kind, described], sort_keys=True)
         reports = st.session_state.setdefault("upload_reports", {})
         if st.button(ctx.t("upload.validate"), key=f"upload_validate_{file_id}",
                      disabled=mapping is False, icon=":material/fact_check:"):
             with st.spinner(ctx.t("upload.validating")):
-                report = run_import(path, upload, kind, mapping, dry_run=True)
+                report = run_import(upload, kind, mapping, dry_run=True)
             reports[file_id] = {**report, "signature": signature}
         report = reports.get(file_id)
         if mapping is not False and report and report["signature"] == signature:
-            show_report(report, path, upload, kind, mapping)
+            show_report(report, upload, kind, mapping)
 
 
 # -- the page ---------------------------------------------------------------------------------

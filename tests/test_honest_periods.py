@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dashboard_views import open_view
 
 from kpi import reporting, review
 from kpi.i18n import t
+from tests.helpers import open_view
 
 LAST_COMPLETE = dt.date(2026, 3, 23)   # 2026-W13, the example's last week
 EARLY = dt.date(2026, 3, 30)           # 2026-W14: only PKM-1 has sent data, up to its Sunday

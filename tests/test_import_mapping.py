@@ -11,7 +11,7 @@ import pytest
 
 from kpi import import_mapping, ingest, mappings, metrics, set_aside
 from kpi.__main__ import main
-from kpi.errors import InputRejected
+from kpi.errors import FileRejected, InputRejected
 from kpi.store import Store
 from tests.conftest import EXAMPLE_DIR
 from tests.queue_export import HEADER, MAPPING_TOML, queue_frame, write_export, write_mapping
@@ -23,7 +23,7 @@ EVENT_KPIS = [kpi for kpi in metrics.KPIS if kpi not in ("response_count", "ikm"
 @pytest.fixture
 def units_only(tmp_path: Path) -> Store:
     """The example city's units, services and targets, no events yet."""
-    store = Store(tmp_path / "mapped.duckdb", create=True)
+    store = Store(tmp_path / "mapped", create=True)
     for kind in ("units", "services", "targets"):
         assert ingest.ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv").ok
     return store
@@ -114,7 +114,7 @@ def test_all_or_nothing_stays_the_default_in_the_engine(units_only, tmp_path):
 def test_a_mapping_naming_a_missing_column_rejects_the_file_in_one_sentence(units_only, tmp_path):
     frame = queue_frame().drop(columns=["Loket"])
     export = write_export(tmp_path / "antrian.csv", frame)
-    with pytest.raises(ingest.FileRejected) as caught:
+    with pytest.raises(FileRejected) as caught:
         ingest.ingest_file(units_only, "events", export, mapping=import_mapping.parse(MAPPING_TOML))
     assert str(caught.value) == "The mapping names the column Loket, which antrian.csv does not have."
     assert "Pemetaan menyebut kolom Loket" in caught.value.localized("id")

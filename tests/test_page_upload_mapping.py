@@ -7,12 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from analyst_pages import buttons, click, open_page, run, table_with, texts, upload
 
 from kpi import import_mapping, ingest, mappings, metrics, set_aside
 from kpi.i18n import t
 from kpi.store import Store
+from kpi.vocabulary import KPIS
 from tests.conftest import EXAMPLE_DIR
+from tests.helpers import buttons, click, open_view, run, table_with, texts, upload
 from tests.queue_export import MAPPING_TOML, queue_frame
 
 WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)}
@@ -20,7 +21,7 @@ WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)
 
 @pytest.fixture
 def units_only(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "page.duckdb", create=True)
+    store = Store(tmp_path / "page", create=True)
     for kind in ("units", "services", "targets"):
         assert ingest.ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv").ok
     return store
@@ -36,8 +37,8 @@ def choices(at) -> dict[str, str]:
             if box.key and "upload_map_" in box.key and not box.key.endswith("_saved")}
 
 
-def test_the_page_builds_saves_and_imports_the_queue_mapping(units_only, monkeypatch):
-    at = upload(open_page(units_only, "upload", monkeypatch, lang="id"),
+def test_the_page_builds_saves_and_imports_the_queue_mapping(units_only, monkeypatch, tmp_path):
+    at = upload(open_view(units_only, monkeypatch, "upload", role="analyst", lang="id"),
                 ("antrian.csv", export_bytes()))
     assert choices(at) == {
         "Tanggal": "arrived_at:date", "No Antrian": "__drop__", "Kode Unit": "unit_code",
@@ -63,10 +64,10 @@ def test_the_page_builds_saves_and_imports_the_queue_mapping(units_only, monkeyp
     at = click(at, t("upload.validate", "id"))
     assert t("upload.valid", "id", rows="835") in texts(at.success)
     at = click(at, t("upload.commit", "id"))
-    clean = Store(units_only.path.parent / "clean.duckdb", create=True)
+    clean = Store(tmp_path / "clean", create=True)
     for kind in ("units", "services", "targets", "events"):
         assert ingest.ingest_file(clean, kind, EXAMPLE_DIR / f"{kind}.csv").ok
-    kpis = [k for k in metrics.KPIS if k not in ("response_count", "ikm")]
+    kpis = [k for k in KPIS if k not in ("response_count", "ikm")]
     assert metrics.kpi_table(units_only, period="week", kpis=kpis, **WHOLE_YEAR).equals(
         metrics.kpi_table(clean, period="week", kpis=kpis, **WHOLE_YEAR))
 
@@ -76,7 +77,7 @@ def test_a_saved_mapping_applies_itself_and_valid_rows_can_go_in(units_only, mon
     frame = queue_frame()
     frame.loc[3, "Status"] = "Selesaii"
     frame.loc[7, "Jam Datang"] = "25:61:00"
-    at = upload(open_page(units_only, "upload", monkeypatch), ("antrian.csv", export_bytes(frame)))
+    at = upload(open_view(units_only, monkeypatch, "upload", role="analyst"), ("antrian.csv", export_bytes(frame)))
     assert t("mapping.applied", "en", name="Antrian PKM") in texts(at.caption)
     at = click(at, t("upload.validate", "en"))
     assert not buttons(at, t("upload.commit", "en"))  # all or nothing by default
@@ -88,7 +89,7 @@ def test_a_saved_mapping_applies_itself_and_valid_rows_can_go_in(units_only, mon
     assert list(set_aside.listing(units_only, "en")["line"]) == [5, 9]
     # Import history and Data quality list them, with the file to fix.
     for page in ("history", "quality"):
-        at = open_page(units_only, page, monkeypatch, lang="id")
+        at = open_view(units_only, monkeypatch, page, role="analyst", lang="id")
         batch = int(units_only.query_value("SELECT max(batch_id) FROM batches"))
         assert t("setaside.count", "id", count="2", batch=batch, file="antrian.csv") in texts(
             at.warning)

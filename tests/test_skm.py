@@ -47,7 +47,7 @@ def test_element_names_follow_the_regulation():
 
 
 def _city() -> Store:
-    store = Store(":memory:", create=True, hold=True)
+    store = Store(":memory:")
     answers = [  # u9 never answered; u8 answered once
         {"u1": 4, "u2": 3, "u3": 2, "u4": 1, "u5": 4, "u6": 4, "u7": 3, "u8": None, "u9": None},
         {"u1": 2, "u2": 3, "u3": 4, "u4": 1, "u5": 4, "u6": 2, "u7": 3, "u8": 2, "u9": None},
@@ -124,7 +124,7 @@ def test_unknown_breakdown_is_refused():
 def _survey_store(tmp_path, elements: int, count: int, fours: int, low: int = 3) -> Store:
     """One unit whose responses answer u1…u<elements> with `fours` fours and the rest `low`s,
     so that every answered element has NRR (4·fours + low·(count − fours)) / count."""
-    store = Store(tmp_path / f"ikm-{elements}-{count}-{fours}-{low}.duckdb", create=True)
+    store = Store(tmp_path / f"ikm-{elements}-{count}-{fours}-{low}", create=True)
     answers = ", ".join(f"CASE WHEN i < $fours THEN 4 ELSE $low END AS u{e}" if e <= elements
                         else f"NULL AS u{e}" for e in range(1, 10))
     with store.transaction() as cur:
