@@ -291,6 +291,9 @@ def _changes(store, week: str, names: dict) -> dict:
             "WHERE $since IS NULL OR loaded_at > $since::TIMESTAMP "
             "ORDER BY loaded_at DESC, batch_id DESC", {"since": since})
         batch_ids = [int(b) for b in batches["batch_id"]] if not batches.empty else []
+        # The targets of the batches listed (all since the last review; the latest ones at the
+        # first review), so that a targets import listed never comes with "no new targets".
+        listed = batch_ids if previous else batch_ids[:RECENT_BATCHES]
         new_units = cur.query_df(
             "SELECT u.unit_code, u.name, u.type FROM units u "
             "WHERE $first IS FALSE AND list_contains($ids, u.batch_id) AND NOT EXISTS ("
@@ -299,10 +302,9 @@ def _changes(store, week: str, names: dict) -> dict:
             {"first": previous is None, "ids": batch_ids})
         targets = cur.query_df(
             "SELECT unit_code, kpi, target, valid_from, valid_to, amber_pct FROM targets "
-            "WHERE valid_from BETWEEN $start AND $end "
-            "   OR ($first IS FALSE AND list_contains($ids, batch_id)) "
+            "WHERE valid_from BETWEEN $start AND $end OR list_contains($ids, batch_id) "
             "ORDER BY valid_from, unit_code, kpi",
-            {"start": start, "end": end, "first": previous is None, "ids": batch_ids})
+            {"start": start, "end": end, "ids": listed})
     targets = targets.assign(unit_name=targets["unit_code"].map(names))
     return _plain({
         "previous_week": previous["week"] if previous else None,

@@ -106,12 +106,13 @@ def item_minutes(key: str) -> None:
 
 
 def actions_frame(actions: list[dict]) -> pd.DataFrame:
+    # Due date and status right after the title: what the meeting reads first, on screen
+    # without scrolling sideways.
     rows = [{
         ctx.t("pack.col_id"): a["id"], ctx.t("pack.col_action"): a["title"],
+        ctx.t("pack.col_due"): a["due"], ctx.t("pack.col_status"): a["status_full"],
         ctx.t("pack.col_unit"): a["unit"], ctx.t("pack.col_responsible"): a["responsible"],
-        ctx.t("pack.col_due"): a["due"], ctx.t("pack.col_kpi"): a["kpi"],
-        ctx.t("pack.col_status"): a["status_full"],
-        ctx.t("pack.col_comment"): a["last_comment"],
+        ctx.t("pack.col_kpi"): a["kpi"], ctx.t("pack.col_comment"): a["last_comment"],
     } for a in actions]
     return pd.DataFrame(rows)
 
@@ -119,7 +120,7 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
 # -- 1. Actions from earlier reviews -----------------------------------------------------------
 st.header(f"1. {ctx.t('review.section_actions')}", divider="gray")
 st.caption(ctx.t("review.actions_caption"))
-carried = view["carried_actions"] + view["new_actions"]
+carried = view["carried_actions"]  # this review's own actions are under their exceptions
 if carried:
     frame = actions_frame(carried)
     st.dataframe(frame, hide_index=True, width="stretch", key="actions-table")
@@ -151,7 +152,9 @@ changes = view["changes"]
 st.caption(changes["intro"])
 if changes["batches"]:
     st.dataframe(pd.DataFrame([{
-        ctx.t("pack.col_batch"): b["id"], ctx.t("pack.col_kind"): b["kind"],
+        ctx.t("pack.col_batch"): b["id"],
+        ctx.t("pack.col_kind"): f"{b['kind']} · ↶ {ctx.t('pack.rolled_back')}"
+        if b["rolled_back"] else b["kind"],
         ctx.t("pack.col_file"): b["file"], ctx.t("pack.col_rows"): b["rows"],
         ctx.t("pack.col_replaced"): b["replaced"], ctx.t("pack.col_by"): b["by"],
         ctx.t("pack.col_when"): b["when"]} for b in changes["batches"]]),

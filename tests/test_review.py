@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi import review
+from kpi import ingest, review
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 
 WEEK_1, WEEK_2, WEEK_3 = "2026-W11", "2026-W12", "2026-W13"
@@ -99,8 +99,12 @@ def test_changes_list_imports_and_satisfaction_is_the_quarter_so_far(example_sto
     kinds = [batch["kind"] for batch in agenda["changes"]["batches"]]
     assert kinds == ["targets", "survey", "events", "services", "units"]
     assert agenda["changes"]["previous_week"] is None
-    # PKM-1's target of 22 minutes took effect on 2026-03-09 (week 11), not in week 12.
-    assert agenda["changes"]["new_targets"] == []
+    # The first review lists every import, so the targets the targets import added are new
+    # (issue 12, D4: never "no new targets" under a listed targets import).
+    assert len(agenda["changes"]["new_targets"]) == 7
+    # With a review before it, only what took effect in the week: PKM-1's 22 minutes, from
+    # 2026-03-09 (week 11).
+    review.save_minutes(example_store, "2026-W10", attendees="Wali Kota", by="tests")
     week_11 = review.build_agenda(example_store, WEEK_1)["changes"]["new_targets"]
     assert [(t["unit_code"], t["kpi"], t["target"]) for t in week_11] == \
         [("PKM-1", "service_time_median", 22.0)]
@@ -229,3 +233,16 @@ def test_an_altered_record_is_refused(example_store):
         cur.execute("UPDATE reviews SET record_json = replace(record_json, '\"red\"', '\"green\"')")
     with pytest.raises(StoreError, match="checksum"):
         review.load_record(example_store, WEEK_2)
+
+
+def test_a_targets_import_since_the_last_review_lists_its_targets(example_store, tmp_path):
+    """Issue 12, D4: the batch that added a target is listed, and so is the target."""
+    review.save_minutes(example_store, WEEK_1, attendees="Wali Kota", by="tests")
+    new = tmp_path / "targets.csv"
+    new.write_text("unit_code,kpi,target,valid_from,valid_to,amber_pct\n"
+                   "PKM-2,abandon_rate,8,2026-06-01,,\n", encoding="utf-8")
+    assert ingest.ingest_file(example_store, "targets", new).ok
+    changes = review.build_agenda(example_store, WEEK_2)["changes"]
+    assert [b["kind"] for b in changes["batches"]] == ["targets"]
+    assert [(t["unit_code"], t["kpi"], t["target"]) for t in changes["new_targets"]] == [
+        ("PKM-2", "abandon_rate", 8.0)]
