@@ -37,6 +37,11 @@ def local_now() -> dt.datetime:
     return dt.datetime.now(ZoneInfo(time_zone())).replace(tzinfo=None, microsecond=0)
 
 
+def local_today() -> dt.date:
+    """Today in the deployment zone (`KPI_TZ`), not the server's day."""
+    return local_now().date()
+
+
 def default_language() -> str:
     """The language the dashboard starts in (`en` or `id`)."""
     lang = os.environ.get("KPI_LANG", DEFAULT_LANG)

@@ -281,7 +281,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "week_title": t("pack.week_title", lang, week=week_number,
                         year=content["week"][:4]),
         "dates": week_dates(content, lang),
-        "prepared": fmt_date(today or dt.date.today(), lang, "long"),
+        "prepared": fmt_date(today or config.local_today(), lang, "long"),
         "final": final,
         "status_line": status_line,
         "checksum": review.get("record_sha256") or "",

@@ -99,7 +99,7 @@ def default_week(store, today: dt.date | None = None) -> str | None:
     _, last = metrics.data_range(store)
     if last is None:
         return None
-    today = today or config.local_now().date()
+    today = today or config.local_today()
     week = min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
     # Not a week only a few units have reported (issue 12): the latest complete one before.
     from kpi import reporting
@@ -358,7 +358,7 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
     open, or that were closed during that review; overdue ones first, then by due date. With
     `unit`: that unit's actions. `open_only`: neither done nor dropped.
     """
-    as_of = review_day(week) if week else config.local_now().date()
+    as_of = review_day(week) if week else config.local_today()
     with store.cursor() as cur:
         frame = cur.query_df(
             "SELECT a.*, u.name AS unit_name FROM actions a "

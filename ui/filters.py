@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from kpi import metrics, reporting
+from kpi import config, metrics, reporting
 from kpi.i18n import fmt_date, fmt_int, has_key, t
 from kpi.vocabulary import PERIODS
 from ui.data import load
@@ -93,7 +93,7 @@ def last_complete_period(starts: Sequence[dt.date], last_data_day: dt.date, grai
     """The newest period (of `starts`, newest first) that is over: it ends on or before the
     last day with data, or before today (data often stops on a Saturday because offices close
     on Sunday, and that week is still complete). The newest period when none is over yet."""
-    today = today or dt.date.today()
+    today = today or config.local_today()
     over_by = max(last_data_day, today - dt.timedelta(days=1))
     for start in starts:
         if period_end(start, grain) <= over_by:
