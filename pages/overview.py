@@ -126,7 +126,8 @@ else:
                             unit=names.get(code, code)),
                 icon=labels.status_icon("red") if (items["status"] == "red").any()
                 else ":material/warning:",
-                query_params=unit_page_params(code, filters),
+                # The unit page opens on the KPI of the unit's first (worst) exception.
+                query_params={**unit_page_params(code, filters), "kpi": items["kpi"].iloc[0]},
             )
             st.markdown("\n".join(exception_line(item) for item in items.to_dict("records")))
     if len(ranked_units) > MAX_LINKED_UNITS:
