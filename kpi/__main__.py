@@ -218,7 +218,8 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     date_from, date_to = _date_range(args)
     rows = skm.ikm_table(_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
     if args.format == "json":
-        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        print(json.dumps([{key: value for key, value in row.items() if key != "ikm_rounded"}
+                          for row in rows], indent=1, ensure_ascii=False))
     elif not rows:
         print("No survey responses in that range.")
     else:
@@ -226,7 +227,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
             nrr = " ".join(f"{element}={'-' if value is None else f'{value:.2f}'}"
                            for element, value in row["nrr"].items())
             sample = "ok" if row["sample_ok"] else "sample too small"
-            print(f"{row['unit_code']:<12} n={row['n']:<6} IKM {row['ikm']:6.2f} "
+            print(f"{row['unit_code']:<12} n={row['n']:<6} IKM {row['ikm_rounded']:6.2f} "
                   f"{row['grade']} {row['label']:<12} min sample {row['min_sample']} ({sample})"
                   f"  {nrr}")
     return EXIT_OK

@@ -405,7 +405,8 @@ def overview(store, *, period: str, period_start: dt.date,
     """One row per unit × KPI for one period (every unit and `*` when `units` is None): unit
     name, type, parent_code, depth; value, n, target, amber_pct, status; prev_value, prev_status
     and change (value − prev_value) against the previous period; last_year_value (the same
-    period a year before). A unit without a value still has its rows (value NaN, status "none")."""
+    period a year before); graded (the figure the status is judged on: the value, or the IKM
+    rounded half up exactly). A unit without a value still has its rows (value NaN, status "none")."""
     start = _start_of(period_start, check_period(period))
     previous = previous_period(start, period)
     last_year = same_period_last_year(start, period)
@@ -451,7 +452,7 @@ def overview(store, *, period: str, period_start: dt.date,
     frame["change"] = frame["value"] - frame["prev_value"]
     columns = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
                "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
-               "change", "last_year_value"]
+               "change", "last_year_value", "graded"]
     return frame[columns].reset_index(drop=True)
 
 

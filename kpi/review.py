@@ -264,7 +264,7 @@ def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
     return _plain({
         "closed": closed, "quarter_start": q_start, "quarter_end": q_end,
         "rows": [{"unit_code": row["unit_code"], "unit_name": names.get(row["unit_code"]),
-                  "n": row["n"], "ikm": row["ikm"], "grade": row["grade"],
+                  "n": row["n"], "ikm": row["ikm_rounded"], "grade": row["grade"],
                   "min_sample": row["min_sample"], "sample_ok": row["sample_ok"],
                   "prev_ikm": prev.get(row["unit_code"])} for row in rows],
     })

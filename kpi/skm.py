@@ -117,6 +117,7 @@ def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None =
         ikm = _float_or_none(row["ikm"])
         if not row["n_responses"] or ikm is None:
             continue
+        rounded = exact_ikm(row["ikm_parts"])
         letter, label, _ = grade_of(row["ikm_parts"])
         needed = min_sample(int(served.get(row["unit_code"], 0)))
         rows.append({
@@ -124,6 +125,9 @@ def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None =
             "n": int(row["n_responses"]),
             "nrr": _nrr(row),
             "ikm": ikm,
+            # What a person reads: the IKM rounded half up to two decimals, exactly (contract
+            # section 2), the figure the grade is judged on; `ikm` stays unrounded for JSON.
+            "ikm_rounded": ikm if rounded is None else float(rounded),
             "grade": letter,
             "label": label,
             "min_sample": needed,

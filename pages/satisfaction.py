@@ -94,18 +94,18 @@ def sample_text(ok: bool) -> str:
 # -- the finding, said in the title ---------------------------------------------------------
 city_weakest = skm.weakest_element(city["nrr"])
 if city_weakest:
-    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm"]), grade=grade_text(city["grade"]),
+    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm_rounded"]), grade=grade_text(city["grade"]),
                    element=element_name(city_weakest),
                    nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
 else:
-    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm"]),
+    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm_rounded"]),
                    grade=grade_text(city["grade"])))
 st.caption(ctx.t("skmpage.range", period=period_name,
                  dates=date_range_label(filters.period_start, filters.period_end, ctx.lang)))
 
 # Two columns, not three: on a tablet three would cut "C · Kurang Baik" to "C · Kur…".
 ikm_column, sample_column = st.columns(2)
-ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm"]),
+ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm_rounded"]),
                   delta=grade_text(city["grade"]), delta_color="off", delta_arrow="off")
 sample_column.metric(ctx.t("grade.respondents"), count_text(city["n"]),
                      delta=ctx.t("skmpage.respondents_of",
@@ -135,7 +135,7 @@ column = {key: ctx.t(f"skmpage.col_{key}") for key in
           ("unit", "code", "n", "ikm", "grade", "min_sample", "sample", "weakest")}
 per_unit = pd.DataFrame({
     column["unit"]: [names.get(row["unit_code"], row["unit_code"]) for row in ordered],
-    column["ikm"]: [row["ikm"] for row in ordered],
+    column["ikm"]: [row["ikm_rounded"] for row in ordered],
     column["grade"]: [grade_text(row["grade"]) for row in ordered],
     column["n"]: [row["n"] for row in ordered],
     column["min_sample"]: [row["min_sample"] for row in ordered],

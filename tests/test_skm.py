@@ -176,3 +176,20 @@ def test_exact_ikm_from_sums_and_counts():
     assert skm.exact_ikm([17661, 5000] + [0, 0] * 8) == Decimal("88.31")
     assert skm.exact_ikm([883049, 250000] + [0, 0] * 8) == Decimal("88.30")
     assert skm.exact_ikm([0, 0] * 9) is None
+
+
+def test_an_ikm_of_88_305_reads_88_31_beside_grade_a(tmp_path, monkeypatch, capsys):
+    """Issue 12: the IKM shown with two decimals is the exactly rounded one, everywhere."""
+    from kpi.__main__ import main
+    from kpi.i18n import fmt_number
+    from tests.helpers import open_view
+
+    store = _survey_store(tmp_path, 1, 5000, 2661, 3)
+    [row] = [r for r in skm.ikm_table(store, date_from=DAY, date_to=DAY) if r["unit_code"] == "U"]
+    assert (row["ikm_rounded"], row["grade"]) == (88.31, "A")
+    monkeypatch.setenv("KPI_DB", str(store.path))
+    assert main(["ikm", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--unit", "U"]) == 0
+    assert "IKM  88.31 A" in capsys.readouterr().out
+    at = open_view(store, monkeypatch, grain="week", period="2026-03-02")
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["IKM"] == fmt_number(88.31, "en", 2)
