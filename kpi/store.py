@@ -454,6 +454,14 @@ class Store:
         """The number of rows of one of the store's own tables."""
         return int(cur.query_value(f"SELECT count(*) FROM {_name(table)}"))  # noqa: S608
 
+    def partition_by_month(self) -> None:
+        """Write events and survey responses into one file set per month from now on (a
+        province's years: time-bounded reads then open only their months' files)."""
+        with self.transaction() as cur:
+            cur.execute("ALTER TABLE events SET PARTITIONED BY (year(arrived_at), month(arrived_at))")
+            cur.execute("ALTER TABLE survey_responses "
+                        "SET PARTITIONED BY (year(submitted_at), month(submitted_at))")
+
     def at_snapshot(self, snapshot: int) -> Store:
         """A read-only view of the store as it was at `snapshot` (a finalised review's)."""
         view = object.__new__(Store)
