@@ -426,6 +426,18 @@ class Store:
             raw.close()
 
     @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A cursor whose statements all read one snapshot (a read-only transaction): a page's
+        numbers never mix the data before an import with the data after it."""
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            finally:
+                with suppress(duckdb.Error):
+                    cur._raw.execute("ROLLBACK")
+
+    @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         """A cursor inside BEGIN … COMMIT under the writer lock: all of it is written as one
         snapshot, or none of it (ROLLBACK on any error)."""
@@ -632,15 +644,15 @@ def copy_table(cur: Cursor, table: str, source_sql: str) -> int:
 def one_unit_of_work(
     function: Callable[Concatenate[Any, P], R],
 ) -> Callable[Concatenate[Store | Cursor, P], R]:
-    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor. A
-    cursor passed in is used as it is, so engine functions can call each other inside one unit
-    of work."""
+    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor that
+    reads one snapshot. A cursor passed in is used as it is, so engine functions can call each
+    other inside one unit of work (or inside a write transaction)."""
 
     @functools.wraps(function)
     def run(store: Store | Cursor, *args: P.args, **kwargs: P.kwargs) -> R:
         if isinstance(store, Cursor):
             return function(store, *args, **kwargs)
-        with store.cursor() as cur:
+        with store.reading() as cur:
             return function(cur, *args, **kwargs)
 
     return run
