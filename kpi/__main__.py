@@ -35,6 +35,8 @@ def _store(args: argparse.Namespace, *, create: bool = False):
 # -- command handlers: each returns an exit status --------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
     store = _store(args, create=True)
+    if args.partition_by_month:
+        store.partition_by_month()
     print(f"Store ready at {store.path}")
     return EXIT_OK
 
@@ -319,7 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    add("init", cmd_init, "create an empty store (idempotent)")
+    init = add("init", cmd_init, "create an empty store (idempotent)")
+    init.add_argument("--partition-by-month", action="store_true",
+                      help="keep events and responses in monthly files (a province's years)")
     add("demo", cmd_demo, "load the bundled demo city (data/sample)")
 
     ingest = add("ingest", cmd_ingest, "import one CSV or XLSX file, all or nothing")
