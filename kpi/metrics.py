@@ -227,11 +227,13 @@ Ranges = list[tuple[dt.date, dt.date]]
 
 
 def _aggregate_sql(source: str, period: str | None, ranges: Ranges, units: list[str] | None,
-                   params: dict, columns: list[str] | None = None) -> str:
+                   params: dict, columns: list[str] | None = None,
+                   row_units: list[str] | None = None) -> str:
     """A SELECT of one row per (unit_code, period_start) with the source's aggregate `columns`
     (all for None), over the rows whose local time lies in one of `ranges` ([start, end)
     dates); units None = every unit and `*`. `period` None makes the whole of the ranges one
-    bucket named by the first range's start. Fills `params` with the values the SQL uses."""
+    bucket named by the first range's start. `row_units` (None = all) keeps only the rows of
+    those unit codes (a like-for-like comparison). Fills `params` with the values the SQL uses."""
     aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
     time_column = _TIME_COLUMN[source]
@@ -240,12 +242,19 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges, units: list[
         params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
         params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
         conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
+    time_filter = " OR ".join(conditions) or "FALSE"
+    if row_units is not None and not row_units:
+        time_filter = "FALSE"
+    elif row_units is not None:
+        params["row_units"] = list(row_units)
+        unit_column = "e.unit_code" if source == "events" else "unit_code"
+        time_filter = f"({time_filter}) AND list_contains($row_units, {unit_column})"
     if period is None:
         params["bucket"] = ranges[0][0] if ranges else dt.date(1970, 1, 1)
         bucket = "$bucket::DATE"
     else:
         bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
-    rows_sql = _rows_sql(source, " OR ".join(conditions) or "FALSE",
+    rows_sql = _rows_sql(source, time_filter,
                          with_standard=bool(_STANDARD_COLUMNS & set(columns)), bucket=bucket)
     # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
     unit_scope = ("" if units is None
@@ -295,7 +304,7 @@ def survey_aggregates_sql() -> str:
 
 
 def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: list[str],
-                  params: dict) -> str:
+                  params: dict, row_units: list[str] | None = None) -> str:
     """SELECT unit_code, period_start, kpi, value, n for the KPIs asked for (n > 0 only)."""
     parts = []
     for source in AGGREGATES:
@@ -303,7 +312,7 @@ def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: li
         if not wanted:
             continue
         columns = list(dict.fromkeys(column for kpi in wanted for column in kpi.needs))
-        aggregate = _aggregate_sql(source, period, ranges, units, params, columns)
+        aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
         selects = [
             f"SELECT unit_code, period_start, '{kpi.name}' AS kpi, {kpi.value} AS value, "  # noqa: S608
             f"{kpi.n} AS n, {'ikm_parts' if kpi.name == 'ikm' else 'NULL::BIGINT[]'} AS parts "
@@ -332,9 +341,10 @@ def _to_dates(column: pd.Series) -> pd.Series:
 
 
 def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
-                kpis: list[str], with_targets: bool) -> pd.DataFrame:
+                kpis: list[str], with_targets: bool,
+                row_units: list[str] | None = None) -> pd.DataFrame:
     params: dict = {}
-    sql = _kpi_rows_sql(period, ranges, units, kpis, params)
+    sql = _kpi_rows_sql(period, ranges, units, kpis, params, row_units)
     columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
     if with_targets:
         sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"
@@ -404,7 +414,8 @@ def overview(store, *, period: str, period_start: dt.date,
              units: list[str] | None = None) -> pd.DataFrame:
     """One row per unit × KPI for one period (every unit and `*` when `units` is None): unit
     name, type, parent_code, depth; value, n, target, amber_pct, status; prev_value, prev_status
-    and change (value − prev_value) against the previous period; last_year_value (the same
+    and change against the previous period (value − prev_value, or like for like when the
+    units that reported differ: see `_like_for_like_change`); last_year_value (the same
     period a year before); graded (the figure the status is judged on: the value, or the IKM
     rounded half up exactly). A unit without a value still has its rows (value NaN, status "none")."""
     start = _start_of(period_start, check_period(period))
@@ -448,12 +459,36 @@ def overview(store, *, period: str, period_start: dt.date,
             frame["graded"].astype(float), frame["target"], frame["kpi"], frame["amber_pct"],
             strict=True)
     ]
-    frame["prev_status"] = frame["prev_status"].fillna("none")
-    frame["change"] = frame["value"] - frame["prev_value"]
+    frame["prev_status"] = frame["prev_status"].astype(object).fillna("none")
+    frame["change"] = _like_for_like_change(store, frame, period, start, units)
     columns = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
                "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
                "change", "last_year_value", "graded"]
     return frame[columns].reset_index(drop=True)
+
+
+def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.date,
+                          units: list[str] | None) -> pd.Series:
+    """value − prev_value for each row of an overview `frame`; when the units that reported
+    differ between the two periods (issue 12), a unit's change pools only the rows of the units
+    that reported in both, so a week a few units have reported never reads as the city's
+    collapse (a unit absent from either period has no change)."""
+    from kpi import reporting  # reporting builds on this module
+
+    previous = previous_period(start, period)
+    reported = reporting.reported_units(store, period=period, date_from=previous,
+                                        date_to=next_period(start, period))
+    now, both = reporting.reported_in_both(reported, start, period)
+    if now == set(reported.loc[reported["period_start"] == previous, "unit_code"]):
+        return frame["value"] - frame["prev_value"]
+    like = _query_kpis(store, period=period, ranges=[(previous, next_period(start, period))],
+                       units=units, kpis=list(KPIS), with_targets=False, row_units=sorted(both))
+    keys = ["unit_code", "kpi"]
+    pooled = frame[keys].merge(
+        like[like["period_start"] == start][[*keys, "value"]], on=keys, how="left").merge(
+        like[like["period_start"] == previous][[*keys, "value"]].rename(
+            columns={"value": "prev"}), on=keys, how="left")
+    return pd.Series((pooled["value"] - pooled["prev"]).to_numpy(dtype=float), index=frame.index)
 
 
 def bounds_or_all_data(store, period: str, date_from: dt.date | None,

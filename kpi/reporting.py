@@ -23,17 +23,25 @@ LOOKBACK = 4
 
 
 @one_unit_of_work
-def reported_units(store, *, period: str) -> pd.DataFrame:
-    """period_start (date), unit_code: every unit that reported in every `period`."""
+def reported_units(store, *, period: str, date_from: dt.date | None = None,
+                   date_to: dt.date | None = None) -> pd.DataFrame:
+    """period_start (date), unit_code: every unit that reported in every `period` (only the
+    rows on local dates [date_from, date_to) when both are given)."""
     grain = metrics.check_period(period)
+    params: dict = {}
+    within = {"arrived_at": "TRUE", "submitted_at": "TRUE"}
+    if date_from is not None and date_to is not None:
+        params = metrics.day_params(date_from, date_to - dt.timedelta(days=1))
+        within = {column: f"{column} >= $start AND {column} < $end" for column in within}
     frame = store.query_df(f"""
         WITH event_units AS (SELECT DISTINCT unit_code FROM events)
         SELECT DISTINCT date_trunc('{grain}', arrived_at)::DATE AS period_start, unit_code
-        FROM events
+        FROM events WHERE {within["arrived_at"]}
         UNION
         SELECT DISTINCT date_trunc('{grain}', submitted_at)::DATE, unit_code
-        FROM survey_responses WHERE unit_code NOT IN (SELECT unit_code FROM event_units)
-    """)  # noqa: S608 - the grain is checked against the fixed list
+        FROM survey_responses WHERE {within["submitted_at"]}
+            AND unit_code NOT IN (SELECT unit_code FROM event_units)
+    """, params)  # noqa: S608 - the grain is checked against the fixed list
     frame["period_start"] = [value.date() if hasattr(value, "date") else value
                              for value in frame["period_start"]]
     return frame
@@ -73,3 +81,12 @@ def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
         if coverage(reported, start, period, share).complete:
             return start
     return None
+
+
+def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:
+    """The units that reported in the period starting `start`, and those of them that also
+    reported in the period before (a like-for-like comparison pools only the latter)."""
+    now = set(reported.loc[reported["period_start"] == start, "unit_code"])
+    before = set(reported.loc[reported["period_start"] == metrics.previous_period(start, period),
+                              "unit_code"])
+    return now, now & before

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget
+from kpi import charts, labels, metrics, offtarget, reporting
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
@@ -101,6 +101,13 @@ st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous
 
 # -- the city, one tile per KPI --------------------------------------------------------------
 st.subheader(ctx.t("overview.city_heading"))
+reported = load(reporting.reported_units, period=filters.grain)
+covered = reporting.coverage(reported, filters.period_start, filters.grain)
+if covered.missing:  # the tiles' changes are like for like (metrics.overview)
+    _, both = reporting.reported_in_both(reported, filters.period_start, filters.grain)
+    st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
+                     expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                     both=fmt_int(len(both), ctx.lang), previous=previous_name))
 history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                date_to=filters.period_start, units=[CITY])
 kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang)

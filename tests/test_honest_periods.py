@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from kpi import reporting, review
-from kpi.i18n import t
+from kpi import labels, metrics, reporting, review
+from kpi.i18n import fmt_number, t
 from tests.helpers import open_view
+from ui.filters import period_label
 
 LAST_COMPLETE = dt.date(2026, 3, 23)   # 2026-W13, the example's last week
 EARLY = dt.date(2026, 3, 30)           # 2026-W14: only PKM-1 has sent data, up to its Sunday
@@ -46,3 +47,28 @@ def test_the_overview_stays_on_the_last_complete_week(early_store, monkeypatch):
     at.run()
     coverage = t("filters.units_reported", "en", reported="1", expected="4")
     assert any(coverage in w.value for w in at.warning)
+
+
+def test_changes_on_an_incomplete_week_compare_only_the_units_in_both_weeks(early_store):
+    frame = metrics.overview(early_store, period="week", period_start=EARLY)
+    pkm1_before = metrics.kpi_values(early_store, period="week", date_from=LAST_COMPLETE,
+                                     date_to=LAST_COMPLETE, units=["PKM-1"], kpis=["throughput"])
+    like_for_like = 1 - pkm1_before["value"].iloc[0]   # PKM-1's one visit against its week 13
+    rows = frame[frame["kpi"] == "throughput"].set_index("unit_code")
+    assert rows.loc["*", "value"] == 1
+    assert rows.loc["*", "change"] == like_for_like            # not 1 − the whole city's week 13
+    assert rows.loc["DINKES", "change"] == like_for_like       # a parent pools the same units
+    absent = frame[frame["unit_code"].isin(["PKM-2", "DUKCAPIL"])]
+    assert set(absent["status"]) == {"none"} and absent["change"].isna().all()
+
+
+def test_the_city_tiles_say_the_week_is_partial(early_store, monkeypatch):
+    at = open_view(early_store, monkeypatch, "overview", grain="week", period=EARLY.isoformat())
+    pkm1_before = metrics.kpi_values(early_store, period="week", date_from=LAST_COMPLETE,
+                                     date_to=LAST_COMPLETE, units=["PKM-1"], kpis=["throughput"])
+    change = 1 - int(pkm1_before["value"].iloc[0])
+    tile = {m.label: m for m in at.metric}[labels.kpi_short("throughput", "en")]
+    assert tile.delta == ("-" if change < 0 else "+") + fmt_number(abs(change), "en", 0)
+    assert t("overview.city_partial", "en", reported="1", expected="4",
+             period=period_label(EARLY, "week", "en"), both="1",
+             previous=period_label(LAST_COMPLETE, "week", "en")) in [c.value for c in at.caption]
