@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, metrics, offtarget, skm, spc
+from kpi import config, metrics, offtarget, reporting, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 from kpi.vocabulary import CITY, KPIS
 
@@ -93,6 +93,23 @@ def data_weeks(store) -> list[str]:
     return weeks[::-1]
 
 
+def review_weeks(store, today: dt.date | None = None) -> list[str]:
+    """The weeks a review can be opened for, newest first: every week with data, then (F7)
+    the weeks after the data up to today's and any week that already has a review, whose
+    meetings go through the carried actions and keep minutes before the data arrives."""
+    weeks = set(data_weeks(store))
+    if not weeks:
+        return []
+    today = today or config.local_today()
+    day = parse_week(max(weeks)) + dt.timedelta(days=7)
+    while day <= today:
+        weeks.add(week_label(day))
+        day += dt.timedelta(days=7)
+    first = min(weeks)
+    weeks |= {row["week"] for row in reviews(store) if row["week"] >= first}
+    return sorted(weeks, reverse=True)
+
+
 def default_week(store, today: dt.date | None = None) -> str | None:
     """The week a review normally looks at: the last complete ISO week by `today`, or the last
     week with data when the data ends earlier (offices closed on Sunday still end a week)."""
@@ -102,8 +119,6 @@ def default_week(store, today: dt.date | None = None) -> str | None:
     today = today or config.local_today()
     week = min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
     # Not a week only a few units have reported (issue 12): the latest complete one before.
-    from kpi import reporting
-
     reported = reporting.reported_units(store, period="week")
     starts = [start for start in sorted(set(reported["period_start"]), reverse=True)
               if start <= parse_week(week)]
@@ -111,10 +126,13 @@ def default_week(store, today: dt.date | None = None) -> str | None:
     return week_label(complete) if complete else week
 
 
-def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
+def _check_week_can_be_reviewed(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
+    """Monday, Sunday and the first day with data; a week before the data (or any week of an
+    empty store) is refused. A week after the data can be reviewed (F7): its meeting still
+    goes through the actions carried from earlier reviews and keeps minutes."""
     start, end = week_bounds(week)
     first, last = metrics.data_range(store)
-    if first is None or last is None or end < first or start > last:
+    if first is None or last is None or end < first:
         if first is None:
             raise KinerjaError("review.error_no_data_yet", week=week)
         raise KinerjaError("review.error_no_data", week=week, first=str(first), last=str(last))
@@ -318,15 +336,20 @@ def _changes(store, week: str, names: dict) -> dict:
 
 def build_agenda(store, week: str) -> dict:
     """The agenda of `week`'s review, built from the data as it is now (see the module doc)."""
-    start, end, first = _check_week_has_data(store, week)
+    start, end, first = _check_week_can_be_reviewed(store, week)
     scorecard = _scorecard(store, start)
     names = {row["unit_code"]: row["unit_name"] for row in scorecard}
     order = list(names)
     exceptions, opportunities = _exceptions(store, scorecard, first, start)
     actions = list_actions(store, week=week)
+    covered = reporting.coverage(
+        reporting.reported_units(store, period="week",
+                                 date_from=start - dt.timedelta(weeks=reporting.LOOKBACK),
+                                 date_to=end + dt.timedelta(days=1)), start, "week")
     return {
         "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
         "review_day": review_day(week).isoformat(),
+        "coverage": {"reported": covered.reported, "expected": covered.expected},
         "carried_actions": [a for a in actions if a["raised_week"] < week],
         "new_actions": [a for a in actions if a["raised_week"] == week],
         "changes": _changes(store, week, names),

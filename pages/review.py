@@ -28,7 +28,7 @@ from ui.state import keep_in_url, url_value
 
 ctx = guard("review")
 
-weeks = load(review.data_weeks)
+weeks = load(review.review_weeks)
 if not weeks:
     st.info(ctx.t("review.no_data"))
     st.stop()
@@ -52,6 +52,12 @@ keep_in_url(week=week)
 content = load(review.review_content, week=week)
 agenda = content["agenda"]
 view = pack.pack_view(content, ctx.lang)
+covered = agenda.get("coverage")  # a record finalised before issue 12 has none
+if covered and not covered["reported"]:
+    st.info(ctx.t("review.no_unit_reported", week=week), icon=":material/hourglass_top:")
+elif covered:
+    st.caption(ctx.t("filters.units_reported", reported=fmt_number(covered["reported"], ctx.lang, 0),
+                     expected=fmt_number(covered["expected"], ctx.lang, 0)))
 final = content["review"]["status"] == "final"
 
 

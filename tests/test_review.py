@@ -53,9 +53,17 @@ def test_default_week_is_the_last_complete_week_of_the_data(example_store):
     assert review.default_week(example_store, today=dt.date(2026, 3, 28)) == "2026-W12"
 
 
-def test_a_week_without_data_is_refused(example_store):
-    with pytest.raises(KinerjaError, match="no data for week 2026-W30"):
-        review.build_agenda(example_store, "2026-W30")
+def test_a_week_without_data_yet_opens_with_its_carried_actions_and_minutes(example_store):
+    action = raise_action(example_store, WEEK_2, "Call back no-shows", due=dt.date(2026, 8, 1))
+    review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
+    content = review.review_content(example_store, "2026-W30")
+    agenda = content["agenda"]
+    assert agenda["coverage"] == {"reported": 0, "expected": 0}   # no unit has reported yet
+    assert agenda["exceptions"] == [] and agenda["opportunities"] == []
+    assert [a["action_id"] for a in agenda["carried_actions"]] == [action]
+    assert content["minutes"]["attendees"] == ["Kepala Dinas"]
+    with pytest.raises(KinerjaError, match="no data for week 2025-W30"):  # before the data
+        review.build_agenda(example_store, "2025-W30")
 
 
 # -- the agenda --------------------------------------------------------------------------------

@@ -143,3 +143,15 @@ def test_a_rolled_back_import_is_marked_so(example_store, monkeypatch):
     assert t("pack.rolled_back", "en") in kinds[targets_batch]
     assert all(t("pack.rolled_back", "en") not in kind
                for batch, kind in kinds.items() if batch != targets_batch)
+
+
+def test_a_week_without_data_yet_opens_instead_of_another_week(example_store, monkeypatch):
+    """F7: a review already started for a week the data has not reached opens on that week."""
+    action = review.create_action(example_store, "2026-W12", title="Call back no-shows",
+                                  unit_code="PKM-2", responsible="dr. Sari",
+                                  due_date=review.parse_week("2026-W30"), by="tests")
+    review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
+    at = review_page(example_store, monkeypatch, week="2026-W30")
+    assert at.selectbox(key="review_week").value == "2026-W30"
+    assert t("review.no_unit_reported", "en", week="2026-W30") in [i.value for i in at.info]
+    assert any("Call back no-shows" in str(frame.value.to_numpy()) for frame in at.dataframe), action
