@@ -244,7 +244,7 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges, units: list[
         conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
     time_filter = " OR ".join(conditions) or "FALSE"
     if row_units is not None and not row_units:
-        time_filter = "FALSE"
+        time_filter = f"({time_filter}) AND FALSE"  # the range parameters must still be used
     elif row_units is not None:
         params["row_units"] = list(row_units)
         unit_column = "e.unit_code" if source == "events" else "unit_code"
