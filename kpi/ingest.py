@@ -27,7 +27,6 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import getpass
 import gzip
 import hashlib
 import io
@@ -39,9 +38,11 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config
+from kpi import audit, config
+from kpi.audit import cli_user
 from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
 from kpi.i18n import t
+from kpi.scope import check_units, writable_units
 from kpi.store import Cursor, Store
 
 KINDS = ("units", "services", "events", "survey", "targets")
@@ -182,6 +183,7 @@ class _Source:
     delimiter: str = ","
     header: list[str] = field(default_factory=list)
     frame: pd.DataFrame | None = None  # xlsx only: every cell as text
+    scope: list[str] | None = None  # the units the importer may write (None: every unit)
 
 
 def _head_bytes(path: Path) -> tuple[bytes, str]:
@@ -373,8 +375,9 @@ SELECT start FROM walk WHERE node = start
 """
 
 
-def _rules(kind: str, columns: list[str]) -> list[_Rule]:
-    """Every row rule of `kind` for the columns present in the file."""
+def _rules(kind: str, columns: list[str], scope: list[str] | None = None) -> list[_Rule]:
+    """Every row rule of `kind` for the columns present in the file (and the importer's unit
+    scope, kpi.scope: a row for a unit outside it rejects the file like any bad row)."""
     # u1…u9 must be columns of a survey file, but an empty answer is allowed.
     rules = [_Rule(c, "required", f"r_{c} IS NULL") for c in REQUIRED[kind] if c not in U_COLUMNS]
     for column in columns:
@@ -417,6 +420,11 @@ def _rules(kind: str, columns: list[str]) -> list[_Rule]:
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
         ]
+    if scope is not None:
+        outside = "NOT list_contains($scope::VARCHAR[], unit_code)"
+        if kind == "units":  # a new unit may hang under a unit of the scope
+            outside += " AND (parent_code IS NULL OR NOT list_contains($scope::VARCHAR[], parent_code))"
+        rules.append(_Rule("unit_code", "out_of_scope", f"unit_code IS NOT NULL AND {outside}"))
     # A rule about an absent optional column can never fire; leave it out.
     return [rule for rule in rules if rule.column in columns]
 
@@ -469,7 +477,8 @@ def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> s
 
 
 def _params(source: _Source, **more: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS}
+    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS,
+                              "scope": source.scope}
     if source.form != "xlsx":
         params.update(path=str(source.path), delim=source.delimiter,
                       compression="gzip" if source.form == "gzip" else "none")
@@ -500,7 +509,7 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
         source_sql = "xlsx_file"
     else:
         source_sql = _csv_source(source, len(source.header))
-    rules = _rules(kind, list(positions))
+    rules = _rules(kind, list(positions), source.scope)
     # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
     # the diagnosis (which says coalesce(…, false)).
     broken = " OR ".join(f"({rule.condition})" for rule in rules)
@@ -579,7 +588,7 @@ def _diagnose(cur: Cursor, kind: str, source: _Source,
     select = _select_sql(kind, positions, "__raw", with_rec=True, xlsx=source.form == "xlsx")
     params = _params(source, rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
     found: list[tuple[int, str, str | None, str, str | None]] = []
-    for rule in _rules(kind, list(positions)):
+    for rule in _rules(kind, list(positions), source.scope):
         sql = (select + f"SELECT __rec, r_{rule.column}, {rule.detail} FROM v "
                f"WHERE coalesce({rule.condition}, false)")
         found += [(int(rec), rule.column, value, rule.key, detail)
@@ -677,11 +686,13 @@ def _sha256_in_background(path: Path) -> tuple[threading.Thread, list[str]]:
 
 def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | None = None,
                 loaded_by: str | None = None, column_map: dict[str, str | None] | None = None,
-                dry_run: bool = False) -> IngestResult:
+                dry_run: bool = False, audit_action: str = "import") -> IngestResult:
     """Import one file of `kind`, all or nothing; see the module docstring.
 
     Whole-file problems raise FileRejected (an InputRejected); row problems come back in
     `IngestResult.problems` with nothing written. `dry_run` checks everything, writes nothing.
+    `loaded_by` (default `cli:<os user>`) is recorded on the batch and the audit trail (as
+    `audit_action`), and its unit scope applies (kpi.scope).
     """
     if kind not in KINDS:
         raise InputRejected(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.",
@@ -695,8 +706,8 @@ def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | N
     hashing, digest = _sha256_in_background(path)
     result = IngestResult(kind, file_name, "", dry_run=dry_run)
     try:
-        _ingest(store, kind, source, positions, result, loaded_by or getpass.getuser(),
-                (hashing, digest))
+        _ingest(store, kind, source, positions, result, loaded_by or cli_user(),
+                (hashing, digest), audit_action)
     finally:
         hashing.join()
     result.sha256 = digest[0] if digest else ""
@@ -708,9 +719,11 @@ class _DryRun(Exception):
 
 
 def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
-            result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]]) -> None:
+            result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]],
+            audit_action: str = "import") -> None:
     try:
         with store.transaction() as cur:
+            source.scope = writable_units(cur, who)
             batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
             rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
             if rows == 0:
@@ -728,6 +741,9 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
                  "at": config.local_now()})
             if result.dry_run:
                 raise _DryRun
+            audit.record(cur, who, audit_action, f"batch {batch_id}", {
+                "kind": kind, "file": source.file_name, "sha256": hashing[1][0] if hashing[1] else "",
+                "rows": rows, "inserted": result.inserted, "replaced": replaced})
             result.batch_id = batch_id
     except _DryRun:
         return
@@ -804,6 +820,8 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             raise InputRejected(f"There is no batch {batch_id}.", key="batches.unknown",
                                 batch=batch_id)
         kind, status = row[0]
+        who = by or cli_user()
+        check_units(cur, who, _batch_units(cur, kind, batch_id), what=f"Batch {batch_id}")
         if status != "committed":
             raise InputRejected(f"Batch {batch_id} was already rolled back.",
                                 key="batches.already_rolled_back", batch=batch_id)
@@ -825,8 +843,19 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         cur.execute(
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",
-            {"at": config.local_now(), "who": by or getpass.getuser(), "batch": batch_id})
+            {"at": config.local_now(), "who": who, "batch": batch_id})
+        audit.record(cur, who, "rollback", f"batch {batch_id}",
+                     {"kind": kind, "removed": removed, "restored": restored})
     return {"batch_id": batch_id, "kind": kind, "removed": removed, "restored": restored}
+
+
+def _batch_units(cur: Cursor, kind: str, batch_id: int) -> set[str]:
+    """The units a batch touched: its own rows and the rows it replaced."""
+    table = TABLES[kind]
+    return {row[0] for row in cur.query_rows(
+        f"SELECT unit_code FROM {table} WHERE batch_id = $batch UNION "
+        f"SELECT unit_code FROM {table}_replaced WHERE replaced_by = $batch",
+        {"batch": batch_id})}
 
 
 def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Path]]:
@@ -844,11 +873,13 @@ def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Pat
     return found
 
 
-def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR) -> list[IngestResult]:
-    """Load units, services, events, survey and targets of the demo city, stopping at a reject."""
+def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR, *,
+              by: str | None = None) -> list[IngestResult]:
+    """Load units, services, events, survey and targets of the demo city, stopping at a reject;
+    the batches name `by` (default `cli:<os user>`)."""
     results = []
     for kind, path in demo_files(directory):
-        result = ingest_file(store, kind, path, loaded_by="demo")
+        result = ingest_file(store, kind, path, loaded_by=by, audit_action="demo")
         results.append(result)
         if not result.ok:
             break

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi import audit
 from kpi.errors import InputRejected
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
@@ -201,6 +202,7 @@ def save_mapping(store, name: str, kind: str, mapping: dict[str, str | None], *,
             "INSERT INTO column_mappings (name, kind, mapping, saved_by, saved_at) VALUES (?, ?, ?, ?, ?)",
             [name, kind, json.dumps(mapping, ensure_ascii=False), by,
              dt.datetime.now().replace(microsecond=0)])
+        audit.record(cur, by, "mapping.save", name, {"kind": kind, "mapping": mapping})
 
 
 def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
@@ -221,9 +223,10 @@ def load_mapping(store, name: str) -> tuple[str, dict[str, str | None]]:
     return rows[0][0], json.loads(rows[0][1])
 
 
-def delete_mapping(store, name: str) -> None:
+def delete_mapping(store, name: str, *, by: str | None = None) -> None:
     with store.transaction() as cur:
         cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
+        audit.record(cur, by, "mapping.delete", name)
 
 
 # -- the file's own rows: preview, rejected rows, templates -----------------------------------

@@ -27,9 +27,10 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, metrics, skm, spc
+from kpi import audit, config, metrics, skm, spc
 from kpi import exceptions as kpi_exceptions
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.scope import check_units
 
 CITY = "*"
 RECORD_FORMAT = 1
@@ -405,6 +406,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
         if not known:
             raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
                                 unit=unit_code)
+        check_units(cur, by, [unit_code], what="The action")
         action_id = int(cur.query_value("SELECT nextval('action_id_seq')"))
         now = config.local_now()
         cur.execute(
@@ -415,6 +417,9 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
         cur.execute(
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, 'open', NULL, ?, ?)", [action_id, week, now, by])
+        audit.record(cur, by, "action.create", f"action {action_id}", {
+            "week": week, "title": title, "unit_code": unit_code, "responsible": responsible,
+            "due_date": due_date.isoformat(), "kpi": kpi, "item_key": item_key})
     return action_id
 
 
@@ -429,9 +434,12 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     with store.transaction() as cur:
         if week is not None:
             _ensure_editable(cur, week)
-        if not cur.query_value("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
+        unit_code = cur.query_value("SELECT unit_code FROM actions WHERE action_id = ?",
+                                    [action_id])
+        if unit_code is None:
             raise InputRejected(f"There is no action {action_id}.", key="action.error_missing",
                                 action=action_id)
+        check_units(cur, by, [unit_code], what=f"Action {action_id}")
         if week is not None:
             _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
@@ -439,6 +447,8 @@ def update_action(store, action_id: int, *, status: str, comment: str,
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
             [action_id, week, status, comment, config.local_now(), by])
+        audit.record(cur, by, "action.update", f"action {action_id}",
+                     {"week": week, "status": status, "comment": comment})
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
@@ -492,6 +502,9 @@ def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
         if decisions is not None:
             cur.execute("UPDATE reviews SET decisions = ? WHERE week = ?",
                         [decisions.strip(), week])
+        audit.record(cur, by, "review.minutes", f"week {week}", {
+            "attendees": None if attendees is None else _attendee_list(attendees),
+            "decisions": None if decisions is None else decisions.strip()})
 
 
 def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decision: str = "",
@@ -507,6 +520,9 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
                 "INSERT INTO review_minutes (week, item_key, note, decision, updated_at, "
                 "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
                 [week, item_key, (note or "").strip(), (decision or "").strip(), config.local_now(), by])
+        audit.record(cur, by, "review.item_minutes", f"week {week}", {
+            "item_key": item_key, "note": (note or "").strip(),
+            "decision": (decision or "").strip()})
 
 
 def minutes(store, week: str) -> dict:
@@ -552,6 +568,7 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
         cur.execute(
             "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
             "record_json = ?, record_sha256 = ? WHERE week = ?", [now, by, text, digest, week])
+        audit.record(cur, by, "review.finalise", f"week {week}", {"record_sha256": digest})
     return digest
 
 
