@@ -8,7 +8,7 @@ import streamlit as st
 
 from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES, t
-from ui.auth import current_role
+from ui.auth import current_visitor, gate, identity_panel
 from ui.guard import ROUTED_KEY
 from ui.registry import PAGES, may_open
 from ui.state import keep_in_url, language
@@ -18,17 +18,23 @@ st.set_page_config(page_title="Kinerja", page_icon=":material/monitoring:", layo
 ROOT = Path(__file__).resolve().parent
 
 lang = language()
-role = current_role()
-sections: dict[str, list[st.Page]] = {}
-for spec in PAGES:
-    # A page whose file is not there (yet) is left out rather than breaking every page;
-    # tests/test_router_guard.py checks that every registered page exists.
-    if may_open(role, spec) and (ROOT / spec.path).is_file():
-        page = st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
-                       url_path=spec.key, default=spec.key == "overview")
-        sections.setdefault(t(spec.section_key, lang), []).append(page)
-
-current = st.navigation(sections)
+visitor = current_visitor()
+if visitor.may_enter:
+    sections: dict[str, list[st.Page]] = {}
+    for spec in PAGES:
+        # A page whose file is not there (yet) is left out rather than breaking every page;
+        # tests/test_router_guard.py checks that every registered page exists. A page above the
+        # role is routed but hidden, so that its address says which role it needs.
+        if (ROOT / spec.path).is_file():
+            page = st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
+                           url_path=spec.key, default=spec.key == "overview",
+                           visibility="visible" if may_open(visitor.role, spec) else "hidden")
+            sections.setdefault(t(spec.section_key, lang), []).append(page)
+    current = st.navigation(sections)
+else:
+    # Anonymous or unknown: one page, whatever the address; no navigation, no data.
+    current = st.navigation([st.Page(lambda: gate(visitor, lang), title=t("signin.title", lang),
+                                     url_path="signin", default=True)], position="hidden")
 st.session_state[ROUTED_KEY] = True
 with st.sidebar:
     chosen = st.segmented_control(t("nav.language", lang), LANGUAGES, default=lang,
@@ -38,6 +44,7 @@ with st.sidebar:
         st.session_state["kinerja_lang"] = chosen
         keep_in_url(lang=chosen)
         st.rerun()
+    identity_panel(visitor, lang)
 keep_in_url(lang=lang)
 
 try:

@@ -69,6 +69,13 @@ def get_user(store_or_cur, email: str | None) -> User | None:
     return User(found, role, parse_units(units), added_by, added_at)
 
 
+def role_and_units(store, email: str) -> tuple[str, list[str]] | None:
+    """(role, unit scope roots) of `email`, or None when it is not a user (for the dashboard's
+    cached look-up on every run)."""
+    user = get_user(store, email)
+    return None if user is None else (user.role, list(user.units))
+
+
 def list_users(store) -> pd.DataFrame:
     """email, role, units (text, empty = whole city), added_by, added_at; by e-mail."""
     frame = store.query_df(
