@@ -23,6 +23,7 @@ from kpi.ingest import KINDS, REQUIRED, FileRejected, ingest_file, read_columns
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems
+from ui.text import md
 
 ctx = guard("upload")
 
@@ -153,7 +154,7 @@ def mapping_editor(file_id: str, columns: list[str], kind: str) -> dict | None:
                 if default is None and mappings.normalize(column) in mappings.DROP_BY_DEFAULT:
                     default = DROP
                 st.session_state[key] = default or UNCHOSEN
-            grid[index % 3].selectbox(column or ctx.t("mapping.unnamed"), options, key=key,
+            grid[index % 3].selectbox(md(column) or ctx.t("mapping.unnamed"), options, key=key,
                                       format_func=target_label(kind))
         mapping: dict[str, str | None] = {}
         for index, column in enumerate(columns):
@@ -231,10 +232,10 @@ def show_report(report: dict, path: Path, upload, kind: str, mapping: dict) -> N
 def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
     file_id = upload.file_id
     with st.container(border=True):
-        st.subheader(upload.name, anchor=False)
+        st.subheader(md(upload.name), anchor=False)
         size = file_size(upload.size)
         if upload.size > limit_mb * MEGABYTE:
-            st.error(ctx.t("upload.too_large", file=upload.name, size=size,
+            st.error(ctx.t("upload.too_large", file=md(upload.name), size=size,
                            limit=fmt_int(limit_mb, ctx.lang)), icon=":material/block:")
             return
         path = stage(upload)
