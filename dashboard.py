@@ -32,9 +32,14 @@ if visitor.may_enter:
             sections.setdefault(t(spec.section_key, lang), []).append(page)
     current = st.navigation(sections)
 else:
-    # Anonymous or unknown: one page, whatever the address; no navigation, no data.
-    current = st.navigation([st.Page(lambda: gate(visitor, lang), title=t("signin.title", lang),
-                                     url_path="signin", default=True)], position="hidden")
+    # Anonymous or unknown: every address shows the sign-in (or no-access) screen and nothing
+    # else; no navigation, no data, no "page not found".
+    def gate_page() -> None:
+        gate(visitor, lang)
+
+    current = st.navigation([st.Page(gate_page, title=t("signin.title", lang),
+                                     url_path=spec.key, default=spec.key == "overview")
+                             for spec in PAGES], position="hidden")
 st.session_state[ROUTED_KEY] = True
 with st.sidebar:
     chosen = st.segmented_control(t("nav.language", lang), LANGUAGES, default=lang,

@@ -32,7 +32,7 @@ def listener():
     asked: list[str] = []
 
     class Recorder(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the http.server protocol
+        def do_GET(self):
             asked.append(self.path)
             self.send_response(404)
             self.end_headers()
