@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-KPI_DB ?= data/kpi.duckdb
+KPI_DB ?= data/kpi
 PORT ?= 8501
 export KPI_DB
 
@@ -34,7 +34,7 @@ system-deps:
 
 # Create the store with the demo city when there is none yet.
 store: venv
-	@test -f $(KPI_DB) || { $(PY) -m kpi init && $(PY) -m kpi demo; }
+	@test -e $(KPI_DB) || { $(PY) -m kpi init && $(PY) -m kpi demo; }
 
 run: store
 	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)

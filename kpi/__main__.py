@@ -28,8 +28,8 @@ class _Parser(argparse.ArgumentParser):
 def _store(args: argparse.Namespace, *, create: bool = False):
     from kpi.store import Store
 
-    return Store(config.db_path(args.db), create=create, hold=True,
-                 busy_timeout=config.busy_timeout())
+    return Store(config.store_location(args.db), create=create,
+                 busy_timeout=config.busy_timeout(), data_path=config.data_path())
 
 
 # -- command handlers: each returns an exit status --------------------------------------------
@@ -276,10 +276,48 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from kpi import review
+
+    store = _store(args)
+    done = store.maintain(config.keep_snapshots_days(), review.pinned_snapshots(store))
+    print(f"Maintenance done on {store.path}: {done['snapshots_expired']} snapshot(s) expired, "
+          f"{done['files_deleted']} file(s) deleted.")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    target = _store(args).backup(args.dir)
+    print(f"Backup written to {target}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from kpi.store import restore
+
+    location = config.store_location(args.db)
+    kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
+    print(f"Store {location} restored from {args.dir}"
+          + (f"; the store it replaced is kept in {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from kpi import migrate
+
+    store = _store(args, create=True)
+    copied = migrate.migrate(store, args.old)
+    print(f"Moved {args.old} into {store.path}:")
+    for table, rows in copied.items():
+        print(f"  {table}: {rows} row(s)")
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m kpi", description="Kinerja: service-quality KPIs, headless.")
-    parser.add_argument("--db", help="the store file (default: $KPI_DB or data/kpi.duckdb)")
+    parser.add_argument("--db", help="the store: a folder, or a postgresql:// catalog URL "
+                        "(default: $KPI_DB or data/kpi)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str):
@@ -352,6 +390,16 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--week", required=True, metavar="YYYY-Www")
     review.add_argument("--out", required=True, metavar="DIR")
     review.add_argument("--lang", choices=["en", "id"], default=None)
+
+    add("maintain", cmd_maintain, "merge small files, expire old snapshots (not those of "
+        "finalised reviews), delete unused files")
+    backup = add("backup", cmd_backup, "copy the embedded store to a new folder")
+    backup.add_argument("dir")
+    restore = add("restore", cmd_restore, "make the store a copy of a backup (the old one is kept)")
+    restore.add_argument("dir")
+    migrate = add("migrate", cmd_migrate, "move an earlier single-file store (or its Parquet "
+                  "export) into this store")
+    migrate.add_argument("old")
     return parser
 
 

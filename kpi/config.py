@@ -8,15 +8,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = "data/kpi.duckdb"
+DEFAULT_DB = "data/kpi"
 DEFAULT_TZ = "Asia/Jakarta"
 DEFAULT_LANG = "id"
 SAMPLE_DIR = ROOT / "data" / "sample"
 
 
-def db_path(override: str | os.PathLike[str] | None = None) -> Path:
-    """The store file: `--db` beats `KPI_DB`, which beats data/kpi.duckdb (relative to the cwd)."""
-    return Path(override or os.environ.get("KPI_DB") or DEFAULT_DB)
+def store_location(override: str | os.PathLike[str] | None = None) -> str:
+    """The store: `--db` beats `KPI_DB`, which beats the folder data/kpi (relative to the cwd).
+    A folder is the embedded store; `postgresql://…` a shared catalog (see kpi/store.py)."""
+    return os.fspath(override or os.environ.get("KPI_DB") or DEFAULT_DB)
+
+
+def data_path() -> str | None:
+    """Where a PostgreSQL-catalogued store keeps its Parquet files: a folder or s3://bucket/prefix
+    (`KPI_DATA_PATH`; read when the store is created)."""
+    return os.environ.get("KPI_DATA_PATH") or None
 
 
 def time_zone() -> str:
@@ -42,13 +49,13 @@ def city_name() -> str:
 
 
 def busy_timeout() -> float:
-    """Seconds the CLI waits for a store another process holds before giving up (StoreBusy)."""
-    return float(os.environ.get("KPI_BUSY_TIMEOUT", "5"))
+    """Seconds a write waits for another write to finish before giving up (StoreBusy)."""
+    return float(os.environ.get("KPI_BUSY_TIMEOUT", "60"))
 
 
-def keep_alive() -> float:
-    """Seconds the dashboard keeps the store open after its last query (then a CLI import may run)."""
-    return float(os.environ.get("KPI_KEEP_ALIVE", "2"))
+def keep_snapshots_days() -> float:
+    """`maintain` expires lake snapshots older than this (finalised reviews' are kept)."""
+    return float(os.environ.get("KPI_KEEP_SNAPSHOTS_DAYS", "30"))
 
 
 def upload_limit_mb() -> int:

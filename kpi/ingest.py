@@ -724,7 +724,7 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
     try:
         with store.transaction() as cur:
             source.scope = writable_units(cur, who)
-            batch_id = int(cur.query_value("SELECT nextval('batch_id_seq')"))
+            batch_id = store.next_id(cur, "batches", "batch_id")
             rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
             if rows == 0:
                 raise _reject("no_rows", file=source.file_name)

@@ -407,7 +407,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
             raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
                                 unit=unit_code)
         check_units(cur, by, [unit_code], what="The action")
-        action_id = int(cur.query_value("SELECT nextval('action_id_seq')"))
+        action_id = store.next_id(cur, "actions", "action_id")
         now = config.local_now()
         cur.execute(
             "INSERT INTO actions (action_id, title, unit_code, responsible, due_date, kpi, "
@@ -550,7 +550,10 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
     stand) and lock it; returns the record's sha256. ReviewLocked when already final."""
     with store.cursor() as cur:
         _ensure_editable(cur, week)
-    agenda = build_agenda(store, week)
+    # The numbers are read at one snapshot, which the record pins: reopened, they are read
+    # from it again (`pinned_agenda`), whatever was imported since.
+    snapshot = store.data_version()
+    agenda = build_agenda(store.at_snapshot(snapshot), week)
     now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
@@ -558,7 +561,8 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
         "week": week,
         "agenda": agenda,
         "minutes": minutes(store, week),
-        "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by},
+        "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by,
+                   "snapshot_id": snapshot},
     }
     text = _canonical(record)
     digest = checksum(text)
@@ -567,9 +571,27 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
         _ensure_review(cur, week, by)
         cur.execute(
             "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
-            "record_json = ?, record_sha256 = ? WHERE week = ?", [now, by, text, digest, week])
+            "record_json = ?, record_sha256 = ?, snapshot_id = ? WHERE week = ?",
+            [now, by, text, digest, snapshot, week])
         audit.record(cur, by, "review.finalise", f"week {week}", {"record_sha256": digest})
     return digest
+
+
+def pinned_snapshots(store) -> set[int]:
+    """The lake snapshots finalised reviews read their numbers from (kept by `maintain`)."""
+    return {int(snapshot) for (snapshot,) in store.query_rows(
+        "SELECT snapshot_id FROM reviews WHERE status = 'final' AND snapshot_id IS NOT NULL")}
+
+
+def pinned_agenda(store, week: str) -> dict | None:
+    """The agenda of finalised `week` computed afresh at its pinned snapshot (None when the
+    review is not final or pins none): equal to the stored record's while the data it was
+    made from is kept."""
+    row = store.query_rows(
+        "SELECT snapshot_id FROM reviews WHERE week = ? AND status = 'final'", [week])
+    if not row or row[0][0] is None:
+        return None
+    return json.loads(_canonical(build_agenda(store.at_snapshot(int(row[0][0])), week)))
 
 
 def load_record(store, week: str) -> dict | None:

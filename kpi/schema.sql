@@ -1,4 +1,6 @@
--- Kinerja store schema (DuckDB). Idempotent: every statement is IF NOT EXISTS.
+-- Kinerja store schema (DuckLake). Idempotent: every statement is IF NOT EXISTS.
+-- DuckLake has no keys, indexes or sequences: keys are enforced by the import, ids are
+-- max + 1 under the writer lock (Store.next_id), and the lake's snapshot id is the data version.
 -- Timestamps are local wall-clock time of the deployment time zone (KPI_TZ, default
 -- Asia/Jakarta); the import converts timestamps that carry an offset.
 -- Keys are enforced by the import (one hash join per batch) rather than by indexes, so that a
@@ -8,10 +10,7 @@ CREATE TABLE IF NOT EXISTS meta (
     key   VARCHAR NOT NULL,
     value BIGINT  NOT NULL
 );
-INSERT INTO meta SELECT 'data_version', 0 WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'data_version');
-INSERT INTO meta SELECT 'schema_version', 1 WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema_version');
-
-CREATE SEQUENCE IF NOT EXISTS batch_id_seq START 1;
+INSERT INTO meta SELECT 'schema_version', 2 WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'schema_version');
 
 -- One row per import (file upload, CLI ingest, editor save).
 CREATE TABLE IF NOT EXISTS batches (
@@ -113,7 +112,8 @@ CREATE TABLE IF NOT EXISTS reviews (
     finalised_at  TIMESTAMP,
     finalised_by  VARCHAR,
     record_json   VARCHAR,              -- the finalised record: agenda, numbers, minutes
-    record_sha256 VARCHAR
+    record_sha256 VARCHAR,
+    snapshot_id   BIGINT                -- the lake snapshot its numbers were read from (pinned)
 );
 
 -- Notes and decision per agenda item of a review (item_key as built by kpi/review.py).
@@ -125,8 +125,6 @@ CREATE TABLE IF NOT EXISTS review_minutes (
     updated_at TIMESTAMP NOT NULL,
     updated_by VARCHAR
 );
-
-CREATE SEQUENCE IF NOT EXISTS action_id_seq START 1;
 
 CREATE TABLE IF NOT EXISTS actions (
     action_id   BIGINT    NOT NULL,

@@ -1,26 +1,44 @@
-"""The store: the one place that talks to DuckDB.
+"""The store: the one place that talks to DuckDB, on a DuckLake (a catalog plus Parquet files).
 
-One `Store` owns the DuckDB file. Every unit of work takes its own cursor (`with store.cursor()`
-or `with store.transaction()`), so no two threads ever share a connection.
+`KPI_DB` names the store (see `Location`):
+- a folder (default `data/kpi`): the embedded store, a SQLite catalog in WAL mode
+  (`catalog.sqlite`) and its Parquet files (`data/`) side by side; writers take an exclusive
+  `flock` on `write.lock` for their whole transaction, readers never wait;
+- `postgresql://…`: a shared catalog on PostgreSQL, its files in `KPI_DATA_PATH` (a folder or
+  `s3://bucket/prefix`); writers take a PostgreSQL advisory lock, so any number of dashboard
+  servers and CLI processes on any number of machines can share it.
 
-Sharing the file between processes: DuckDB lets one process hold a file read-write. The
-dashboard therefore keeps the file open only while it is in use (`keep_alive` seconds after
-its last unit of work; its buffer cache stays warm across a page's queries and clicks) and then
-releases it. A process that finds the file held (a CLI import while the dashboard renders, or
-the dashboard during an import) waits up to `busy_timeout` seconds and then raises `StoreBusy`,
-a sentence that says who holds it and what to do. The CLI holds the file for its whole run
-(`hold=True`).
+Every read sees the latest committed snapshot as a whole (snapshot isolation), and every write
+is one DuckLake transaction: all of it becomes one snapshot, or nothing does. DuckLake has no
+keys, indexes or sequences: the import enforces keys, and new ids are `max + 1` under the
+writer lock (`next_id`). The lake's snapshot id is the data version the dashboard's caches key
+on; a finalised review pins the snapshot it was made from (`at_snapshot`).
+
+One DuckDB instance per Store and process; every unit of work takes its own cursor
+(`with store.cursor()` or `with store.transaction()`), so no two threads share a connection.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import datetime as dt
+import fcntl
+import functools
+import importlib
+import os
 import re
+import shutil
+import sqlite3
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
@@ -28,65 +46,138 @@ import pandas as pd
 from kpi.errors import StoreBusy, StoreError, StoreMissing
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
-_LOCK_PATTERN = re.compile(r"lock", re.IGNORECASE)
-_PID_PATTERN = re.compile(r"PID (\d+)")
+LAKE = "lake"
+CATALOG_FILE = "catalog.sqlite"
+DATA_FOLDER = "data"
+LOCK_FILE = "write.lock"
+# The extensions ship as wheels built for exactly this DuckDB (the package index's
+# duckdb-extension-* 1.5.5); DuckDB never downloads anything.
+_EXTENSION_PACKAGES = {
+    "ducklake": "duckdb_extension_ducklake",
+    "sqlite_scanner": "duckdb_extension_sqlite_scanner",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "httpfs": "duckdb_extension_httpfs",
+}
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja writer takes
 
 Params = Sequence[Any] | dict[str, Any] | None
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _translate(error: Exception, path: Path) -> StoreError:
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _translate(error: Exception, location: str) -> StoreError:
     """Turn a DuckDB exception into the app's own, with one clear sentence."""
-    text = str(error)
-    if isinstance(error, duckdb.IOException) and _LOCK_PATTERN.search(text):
-        pid = _PID_PATTERN.search(text)
-        holder = f"process {pid.group(1)}" if pid else "another process"
-        return StoreBusy(
-            f"The store {path} is in use by {holder} (probably the running dashboard or "
-            "another import); import through the dashboard's Upload page, or wait for the "
-            "other process to finish and try again.",
-            path=str(path),
-            holder=holder,
-        )
-    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    return StoreError(f"The store {path} could not complete the request: {first_line}",
-                      path=str(path), detail=first_line)
+    detail = _first_line(error)
+    return StoreError(f"The store {location} could not complete the request: {detail}",
+                      path=location, detail=detail)
+
+
+def extension_file(name: str) -> Path:
+    """The installed extension file of `name` (from its duckdb-extension-* wheel)."""
+    package = _EXTENSION_PACKAGES[name]
+    try:
+        module = importlib.import_module(package)
+    except ImportError as error:
+        raise StoreError(
+            f"The DuckDB extension {name} is not installed; run `make run` (or "
+            f"`pip install -r requirements.txt`) to install it.", detail=str(error),
+            path=name) from error
+    found = next(Path(module.__path__[0]).glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension"),
+                 None)
+    if found is None:
+        raise StoreError(
+            f"The installed {package} is not built for DuckDB {duckdb.__version__}; reinstall "
+            "the pinned requirements.", path=name, detail=package)
+    return found
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a store lives, parsed from `KPI_DB` (and `KPI_DATA_PATH` for PostgreSQL)."""
+
+    text: str
+    shared: bool  # PostgreSQL catalog (True) or the embedded folder (False)
+    folder: Path | None = None  # the embedded store's folder
+    conninfo: str = ""  # the PostgreSQL catalog's connection string
+    data_path: str | None = None  # where the Parquet files go (PostgreSQL: from KPI_DATA_PATH)
+
+    @classmethod
+    def parse(cls, text: str | os.PathLike[str], data_path: str | None = None) -> Location:
+        value = os.fspath(text)
+        if value.startswith(("postgresql://", "postgres://")):
+            return cls(text=value, shared=True, conninfo=value, data_path=data_path)
+        return cls(text=value, shared=False, folder=Path(value))
+
+    @property
+    def catalog(self) -> str:
+        """The DuckLake ATTACH target."""
+        if self.shared:
+            return f"ducklake:postgres:{self.conninfo}"
+        assert self.folder is not None
+        return f"ducklake:sqlite:{self.folder.resolve() / CATALOG_FILE}"
+
+    @property
+    def display(self) -> str:
+        """The location for messages, without a password."""
+        if not self.shared:
+            return self.text
+        parts = urlsplit(self.conninfo)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+    def exists(self) -> bool:
+        if not self.shared:
+            assert self.folder is not None
+            return (self.folder / CATALOG_FILE).exists()
+        import psycopg
+
+        try:
+            with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
+                row = pg.execute("SELECT to_regclass('public.ducklake_metadata')").fetchone()
+        except psycopg.Error as error:
+            raise StoreError(
+                f"The store catalog {self.display} cannot be reached: {_first_line(error)}",
+                path=self.display, detail=_first_line(error)) from error
+        return bool(row and row[0])
 
 
 class Cursor:
     """A DuckDB cursor for one unit of work; errors come out as `StoreError`."""
 
-    def __init__(self, raw: duckdb.DuckDBPyConnection, path: Path) -> None:
+    def __init__(self, raw: duckdb.DuckDBPyConnection, location: str) -> None:
         self._raw = raw
-        self._path = path
+        self._location = location
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
         """Run one parametrised statement (never build SQL from user values)."""
         try:
             self._raw.execute(sql, params)
         except duckdb.Error as error:
-            raise _translate(error, self._path) from error
+            raise _translate(error, self._location) from error
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Cursor:
         try:
             self._raw.executemany(sql, rows)
         except duckdb.Error as error:
-            raise _translate(error, self._path) from error
+            raise _translate(error, self._location) from error
         return self
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._raw.fetchall()
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        """The first row; the rest of the result is released, so that the cursor can take other
-        work at once (DuckDB 2 refuses e.g. `register` while a result is unfinished)."""
         return self._raw.fetchone()
 
     def df(self) -> pd.DataFrame:
         return self._raw.df()
-
-    def arrow(self) -> Any:
-        return self._raw.fetch_arrow_table()
 
     @property
     def description(self) -> Any:
@@ -97,7 +188,7 @@ class Cursor:
         try:
             self._raw.register(name, data)
         except duckdb.Error as error:
-            raise _translate(error, self._path) from error
+            raise _translate(error, self._location) from error
 
     def unregister(self, name: str) -> None:
         self._raw.unregister(name)
@@ -113,111 +204,245 @@ class Cursor:
         return None if row is None else row[0]
 
 
+class _Engine:
+    """One in-memory DuckDB instance with the lake attached; shared by a Store and its pinned
+    views, which attach the same catalog read-only at a snapshot."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self.lock = threading.Lock()
+        try:
+            self.db = duckdb.connect(config={"autoinstall_known_extensions": "false",
+                                             "autoload_known_extensions": "false"})
+            names = ["ducklake", "postgres_scanner" if location.shared else "sqlite_scanner"]
+            if _uses_s3(location):
+                names.append("httpfs")
+            for name in names:
+                self.db.execute(f"LOAD '{extension_file(name)}'")
+            if _uses_s3(location):
+                self.db.execute(*_s3_secret_sql())
+        except duckdb.Error as error:
+            raise _translate(error, location.display) from error
+        self.attached: set[str] = set()
+
+    def attach(self, alias: str, snapshot: int | None = None) -> None:
+        with self.lock:
+            if alias in self.attached:
+                return
+            options = ["META_JOURNAL_MODE 'WAL'"] if not self.location.shared else []
+            if not self.location.shared:
+                assert self.location.folder is not None
+                data = self.location.folder.resolve() / DATA_FOLDER
+                # The folder's own data/, wherever the folder now is (moved, restored).
+                options += [f"DATA_PATH '{_quote(str(data) + os.sep)}'", "OVERRIDE_DATA_PATH true"]
+            elif self.location.data_path:
+                options.append(f"DATA_PATH '{_quote(self.location.data_path)}'")
+            if snapshot is not None:
+                options += [f"SNAPSHOT_VERSION {int(snapshot)}", "READ_ONLY"]
+            sql = f"ATTACH '{_quote(self.location.catalog)}' AS {alias} ({', '.join(options)})"
+            try:
+                self.db.execute(sql)
+            except duckdb.Error as error:
+                raise _translate(error, self.location.display) from error
+            self.attached.add(alias)
+
+    def raw_cursor(self, alias: str) -> duckdb.DuckDBPyConnection:
+        with self.lock:
+            raw = self.db.cursor()
+        raw.execute(f"USE {alias}")
+        return raw
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+
+def _name(identifier: str) -> str:
+    """`identifier` when it is a plain lower-case SQL name (our own tables and columns, the only
+    names ever put into SQL text)."""
+    if not _IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"not a plain SQL name: {identifier!r}")
+    return identifier
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _uses_s3(location: Location) -> bool:
+    return bool(location.data_path and location.data_path.startswith("s3://")) or (
+        location.shared and bool(os.environ.get("AWS_ENDPOINT_URL")))
+
+
+def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
+    """An S3 secret from the standard AWS environment variables (a local S3-compatible server
+    is named by AWS_ENDPOINT_URL)."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    parts = urlsplit(endpoint) if endpoint else None
+    settings: dict[str, Any] = {
+        "key_id": os.environ.get("AWS_ACCESS_KEY_ID", ""),
+        "secret": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        "region": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+    }
+    fields = "TYPE s3, KEY_ID $key_id, SECRET $secret, REGION $region"
+    if parts is not None and parts.netloc:
+        settings["endpoint"] = parts.netloc
+        settings["use_ssl"] = parts.scheme == "https"
+        fields += ", ENDPOINT $endpoint, USE_SSL $use_ssl, URL_STYLE 'path'"
+    # CREATE SECRET takes no prepared parameters: inline them as literals.
+    literal = {key: ("true" if value is True else "false" if value is False
+                     else f"'{_quote(str(value))}'") for key, value in settings.items()}
+    for key, value in literal.items():
+        fields = fields.replace(f"${key}", value)
+    return f"CREATE OR REPLACE SECRET kinerja_s3 ({fields})", {}
+
+
+class _WriterLock:
+    """The lock every write transaction holds: `flock` on the embedded store's lock file, a
+    PostgreSQL advisory lock for a shared catalog. Waits up to `timeout` seconds, then says who
+    is writing (StoreBusy); nothing has been written by then."""
+
+    def __init__(self, location: Location, timeout: float) -> None:
+        self.location = location
+        self.timeout = timeout
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self.location.shared:
+            with self._advisory():
+                yield
+        else:
+            with self._flock():
+                yield
+
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(
+            f"The store {self.location.display} is busy with another import or save; waited "
+            f"{self.timeout:g} s. Try again when it has finished.",
+            path=self.location.display, holder="another writer", seconds=f"{self.timeout:g}")
+
+    @contextmanager
+    def _flock(self) -> Iterator[None]:
+        assert self.location.folder is not None
+        path = self.location.folder / LOCK_FILE
+        deadline = time.monotonic() + self.timeout
+        with path.open("a+") as handle:
+            delay = 0.01
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise self._busy() from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _advisory(self) -> Iterator[None]:
+        import psycopg
+
+        try:
+            pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
+        except psycopg.Error as error:
+            raise StoreError(
+                f"The store catalog {self.location.display} cannot be reached: {_first_line(error)}",
+                path=self.location.display, detail=_first_line(error)) from error
+        with pg:
+            deadline = time.monotonic() + self.timeout
+            delay = 0.01
+            while not pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()[0]:
+                if time.monotonic() >= deadline:
+                    raise self._busy()
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+            try:
+                yield
+            finally:
+                with suppress(psycopg.Error):
+                    pg.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_KEY,))
+
+
 class Store:
-    """Owns the DuckDB file named by `path`; hands out a cursor per unit of work."""
+    """Owns the lake named by `location`; hands out a cursor per unit of work."""
 
     def __init__(
         self,
-        path: str | Path,
+        location: str | os.PathLike[str] | Location,
         *,
         create: bool = False,
-        hold: bool = False,
-        keep_alive: float = 0.0,
-        busy_timeout: float = 5.0,
+        busy_timeout: float = 60.0,
+        data_path: str | None = None,
     ) -> None:
-        self.path = Path(path)
+        self._temporary: Path | None = None
+        if not isinstance(location, Location):
+            if os.fspath(location) == ":memory:":
+                # A throwaway embedded store (tests, scratch work), removed at exit.
+                self._temporary = Path(tempfile.mkdtemp(prefix="kinerja-store-"))
+                atexit.register(shutil.rmtree, self._temporary, True)
+                location = self._temporary
+                create = True
+            location = Location.parse(location, data_path)
+        self.location = location
         self.busy_timeout = busy_timeout
-        self._hold = hold
-        self._keep_alive = keep_alive
-        self._held: duckdb.DuckDBPyConnection | None = None
-        self._active = 0
-        self._last_used = 0.0
-        self._release_timer: threading.Timer | None = None
-        self._lock = threading.Lock()
-        if not create and not self.path.exists():
+        self.alias = LAKE
+        self.snapshot: int | None = None
+        if not location.shared:
+            assert location.folder is not None
+            if location.folder.is_file():
+                raise StoreError(
+                    f"{location.text} is a store of an earlier Kinerja (one DuckDB file); move it "
+                    f"in with `python -m kpi migrate {location.text}` into a new store.",
+                    path=location.text, detail="single-file store")
+        if not create and not location.exists():
             raise StoreMissing(
-                f"There is no store at {self.path}; run `python -m kpi init` (or `make run`) first.",
-                path=str(self.path),
-            )
+                f"There is no store at {location.display}; run `python -m kpi init` (or "
+                "`make run`) first.", path=location.display)
+        if create and not location.shared:
+            assert location.folder is not None
+            (location.folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
+        self._writer = _WriterLock(location, busy_timeout)
+        self._engine = _Engine(location)
         if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.init()
+            with self._writer.held():
+                self._engine.attach(LAKE)
+                self._create_schema()
+        else:
+            self._engine.attach(LAKE)
 
-    # -- connections -------------------------------------------------------------------------
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.busy_timeout
-        delay = 0.02
-        while True:
-            try:
-                return duckdb.connect(str(self.path))
-            except duckdb.Error as error:
-                translated = _translate(error, self.path)
-                if not isinstance(translated, StoreBusy) or time.monotonic() >= deadline:
-                    raise translated from error
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+    @property
+    def path(self) -> str:
+        """The location as named (cache keys, messages)."""
+        return self.location.display
 
-    @contextmanager
-    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not (self._hold or self._keep_alive):
-            raw = self._connect()
-            try:
-                yield raw
-            finally:
-                raw.close()
-            return
-        with self._lock:
-            if self._held is None:
-                self._held = self._connect()
-            self._active += 1
-            raw = self._held.cursor()
-        try:
-            yield raw
-        finally:
-            raw.close()
-            with self._lock:
-                self._active -= 1
-                self._last_used = time.monotonic()
-                if self._keep_alive and not self._hold and self._active == 0:
-                    self._schedule_release()
-
-    def _schedule_release(self) -> None:
-        """Close the file `keep_alive` seconds after the last unit of work (lock held by caller).
-
-        While the dashboard is in use its DuckDB instance (and buffer cache) stays warm; once it
-        is idle the file is free for a CLI import, which waits up to its busy timeout for that.
-        """
-        if self._release_timer is not None:
-            self._release_timer.cancel()
-        timer = threading.Timer(self._keep_alive, self._release_if_idle)
-        timer.daemon = True
-        self._release_timer = timer
-        timer.start()
-
-    def _release_if_idle(self) -> None:
-        with self._lock:
-            idle = time.monotonic() - self._last_used
-            if self._held is not None and self._active == 0 and idle >= self._keep_alive * 0.9:
-                self._held.close()
-                self._held = None
-
+    # -- units of work -----------------------------------------------------------------------
     @contextmanager
     def cursor(self) -> Iterator[Cursor]:
-        """A cursor for one unit of work (reads, or writes that need no transaction)."""
-        with self._connection() as raw:
+        """A cursor for one unit of work, reading the latest committed snapshot."""
+        try:
+            raw = self._engine.raw_cursor(self.alias)
+        except duckdb.Error as error:
+            raise _translate(error, self.path) from error
+        try:
             yield Cursor(raw, self.path)
+        finally:
+            raw.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
-        """A cursor inside BEGIN … COMMIT: all of it is written, or none (ROLLBACK on error).
-
-        Every committed transaction bumps the data version, which the dashboard's caches key on.
-        """
-        with self.cursor() as cur:
+        """A cursor inside BEGIN … COMMIT under the writer lock: all of it is written as one
+        snapshot, or none of it (ROLLBACK on any error)."""
+        if self.snapshot is not None:
+            raise StoreError(f"The store {self.path} is open at snapshot {self.snapshot}, read-only.",
+                             path=self.path, detail="read-only snapshot")
+        with self._writer.held(), self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-                cur.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
                 cur.execute("COMMIT")
             except BaseException:
                 # The transaction may already be aborted; either way nothing was written.
@@ -225,21 +450,43 @@ class Store:
                     cur._raw.execute("ROLLBACK")
                 raise
 
+    @staticmethod
+    def next_id(cur: Cursor, table: str, column: str) -> int:
+        """The next id of `table.column` (max + 1): call inside `transaction()`, whose writer
+        lock makes it unique."""
+        sql = f"SELECT coalesce(max({_name(column)}), 0) + 1 FROM {_name(table)}"  # noqa: S608
+        return int(cur.query_value(sql))
+
+    @staticmethod
+    def count(cur: Cursor, table: str) -> int:
+        """The number of rows of one of the store's own tables."""
+        return int(cur.query_value(f"SELECT count(*) FROM {_name(table)}"))  # noqa: S608
+
+    def at_snapshot(self, snapshot: int) -> Store:
+        """A read-only view of the store as it was at `snapshot` (a finalised review's)."""
+        view = object.__new__(Store)
+        view.__dict__.update(self.__dict__)
+        view.alias = f"{LAKE}_at_{int(snapshot)}"
+        view.snapshot = int(snapshot)
+        self._engine.attach(view.alias, snapshot=int(snapshot))
+        return view
+
     def close(self) -> None:
-        """Release the file now (only matters with `hold` or `keep_alive`)."""
-        with self._lock:
-            if self._release_timer is not None:
-                self._release_timer.cancel()
-                self._release_timer = None
-            if self._held is not None:
-                self._held.close()
-                self._held = None
+        self._engine.close()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)
 
     # -- schema and shortcuts ----------------------------------------------------------------
     def init(self) -> None:
-        """Create every table that is missing (idempotent)."""
+        """Create every table that is missing (idempotent), as one snapshot."""
+        with self._writer.held():
+            self._create_schema()
+
+    def _create_schema(self) -> None:
         with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+            cur.execute("COMMIT")
 
     def query_df(self, sql: str, params: Params = None) -> pd.DataFrame:
         with self.cursor() as cur:
@@ -254,8 +501,16 @@ class Store:
             return cur.query_value(sql, params)
 
     def data_version(self) -> int:
-        """A number that changes with every committed write: the key for cached results."""
-        return int(self.query_value("SELECT value FROM meta WHERE key = 'data_version'"))
+        """The lake's current snapshot id: changes with every committed write, in any process;
+        the key for cached results."""
+        if self.snapshot is not None:
+            return self.snapshot
+        with self.cursor() as cur:
+            return self._current_snapshot(cur)
+
+    @staticmethod
+    def _current_snapshot(cur: Cursor) -> int:
+        return int(cur.query_value(f"SELECT id FROM {LAKE}.current_snapshot()"))  # noqa: S608
 
     def is_empty(self) -> bool:
         """True when no events and no survey responses have been loaded yet."""
@@ -263,16 +518,138 @@ class Store:
             "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM survey_responses)"
         )
 
+    # -- housekeeping ------------------------------------------------------------------------
+    def snapshots(self) -> pd.DataFrame:
+        """Every snapshot still kept: id, time (UTC) and what it changed."""
+        return self.query_df(
+            "SELECT snapshot_id, snapshot_time, changes FROM ducklake_snapshots($lake) "
+            "ORDER BY snapshot_id", {"lake": LAKE})
 
-def one_unit_of_work(function):
-    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor, so a
-    call that makes several queries opens one connection (with `hold=False` each opening costs
-    tens of milliseconds on a large file). A cursor passed in is used as it is, so engine
-    functions can call each other inside one unit of work."""
-    import functools
+    def maintain(self, keep_days: float, pinned: set[int]) -> dict[str, int]:
+        """Merge small files, expire snapshots older than `keep_days` (but the `pinned` ones
+        and the current one), and delete the files nothing refers to any more."""
+        with self._writer.held(), self.cursor() as cur:
+            cur.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
+            cur.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+            current = self._current_snapshot(cur)
+            cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)
+            rows = cur.query_rows(
+                "SELECT snapshot_id FROM ducklake_snapshots($lake) WHERE snapshot_time < $cutoff",
+                {"lake": LAKE, "cutoff": cutoff})
+            expire = sorted(s for (s,) in rows if s != current and s not in pinned)
+            if expire:
+                cur.execute(f"CALL ducklake_expire_snapshots('{LAKE}', versions => $versions)",
+                            {"versions": expire})
+            cleaned = cur.query_rows(f"CALL ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
+            orphans = cur.query_rows(
+                f"CALL ducklake_delete_orphaned_files('{LAKE}', cleanup_all => true)")
+        return {"snapshots_expired": len(expire), "files_deleted": len(cleaned) + len(orphans)}
+
+    def backup(self, target: str | os.PathLike[str]) -> Path:
+        """Copy the embedded store to the empty or new folder `target`, consistent: no write
+        runs meanwhile (readers go on)."""
+        folder = self._embedded_folder("backup")
+        destination = Path(target)
+        if destination.exists() and any(destination.iterdir()):
+            raise StoreError(f"The backup folder {destination} is not empty; name a new folder.",
+                             path=str(destination), detail="not empty")
+        with self._writer.held():
+            destination.mkdir(parents=True, exist_ok=True)
+            _copy_sqlite(folder / CATALOG_FILE, destination / CATALOG_FILE)
+            shutil.copytree(folder / DATA_FOLDER, destination / DATA_FOLDER, dirs_exist_ok=True)
+        return destination
+
+    def _embedded_folder(self, what: str) -> Path:
+        if self.location.shared or self.location.folder is None:
+            raise StoreError(
+                f"`{what}` is for the embedded store; back up a PostgreSQL catalog with pg_dump "
+                "and its data path with the storage's own tools.", path=self.path,
+                detail="shared store")
+        return self.location.folder
+
+
+def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
+            busy_timeout: float = 60.0) -> Path | None:
+    """Make the embedded store `target` a copy of the backup `source`. A store already at
+    `target` is kept beside it (returned), never overwritten."""
+    backup = Path(source)
+    if not (backup / CATALOG_FILE).exists():
+        raise StoreMissing(f"{backup} is not a Kinerja backup (no {CATALOG_FILE}).",
+                           path=str(backup))
+    location = Location.parse(target)
+    if location.shared or location.folder is None:
+        raise StoreError("`restore` is for the embedded store (a folder).", path=str(target),
+                         detail="shared store")
+    folder = location.folder
+    kept: Path | None = None
+    folder.mkdir(parents=True, exist_ok=True)
+    with _WriterLock(location, busy_timeout).held():
+        if (folder / CATALOG_FILE).exists():
+            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            kept = folder.with_name(f"{folder.name}.before-restore-{stamp}")
+            kept.mkdir()
+            for name in (CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", DATA_FOLDER):
+                if (folder / name).exists():
+                    shutil.move(str(folder / name), str(kept / name))
+        _copy_sqlite(backup / CATALOG_FILE, folder / CATALOG_FILE)
+        shutil.copytree(backup / DATA_FOLDER, folder / DATA_FOLDER, dirs_exist_ok=True)
+    return kept
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite catalog (its WAL included), by SQLite's backup API."""
+    with contextlib.closing(sqlite3.connect(source)) as src, \
+            contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def read_old_store(cur: Cursor, old: str | os.PathLike[str], tables: Sequence[str]) -> dict[str, int]:
+    """Copy `tables` from an earlier single-file store (or a folder written by DuckDB's
+    `EXPORT DATABASE … (FORMAT parquet)`) into the lake, inside the caller's transaction;
+    returns the rows copied per table (checked against the source)."""
+    source = Path(old)
+    copied: dict[str, int] = {}
+    if source.is_dir():
+        for table in tables:
+            file = source / f"{table}.parquet"
+            if not file.exists():
+                continue
+            expected = int(cur.query_value("SELECT count(*) FROM read_parquet($f)", {"f": str(file)}))
+            cur.execute(f"INSERT INTO {_name(table)} BY NAME "  # noqa: S608
+                        "SELECT * FROM read_parquet($f)", {"f": str(file)})
+            copied[table] = expected
+        return copied
+    try:
+        cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
+    except StoreError as error:
+        raise StoreError(
+            f"{source} cannot be opened by DuckDB {duckdb.__version__} ({error.params.get('detail')}). "
+            "Export it with the DuckDB that wrote it, then migrate the export folder (README: "
+            "Moving an earlier store in).", path=str(source), detail="unreadable") from error
+    try:
+        present = {name for (name,) in cur.query_rows(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_store'")}
+        for table in tables:
+            if table not in present:
+                continue
+            expected = int(cur.query_value(
+                f"SELECT count(*) FROM old_store.{_name(table)}"))  # noqa: S608
+            cur.execute(f"INSERT INTO {_name(table)} BY NAME "  # noqa: S608
+                        f"SELECT * FROM old_store.{_name(table)}")
+            copied[table] = expected
+    finally:
+        cur.execute("DETACH old_store")
+    return copied
+
+
+def one_unit_of_work(
+    function: Callable[Concatenate[Any, P], R],
+) -> Callable[Concatenate[Store | Cursor, P], R]:
+    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor. A cursor passed in is used as it is, so engine functions can call each
+    other inside one unit of work."""
 
     @functools.wraps(function)
-    def run(store, *args, **kwargs):
+    def run(store: Store | Cursor, *args: P.args, **kwargs: P.kwargs) -> R:
         if isinstance(store, Cursor):
             return function(store, *args, **kwargs)
         with store.cursor() as cur:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ EXAMPLE_DIR = SPEC_DIR / "example"
 
 @pytest.fixture
 def empty_store(tmp_path: Path) -> Store:
-    """A freshly initialised store file of its own."""
-    return Store(tmp_path / "kpi.duckdb", create=True)
+    """A freshly initialised store folder of its own."""
+    return Store(tmp_path / "kpi", create=True)
 
 
 EXAMPLE_KINDS = ("units", "services", "events", "survey", "targets")
@@ -27,7 +28,7 @@ def _example_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The contract's worked example loaded once through kpi.ingest.ingest_file."""
     from kpi.ingest import ingest_file
 
-    path = tmp_path_factory.mktemp("example") / "example.duckdb"
+    path = tmp_path_factory.mktemp("example") / "example"
     store = Store(path, create=True)
     for kind in EXAMPLE_KINDS:
         result = ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv", loaded_by="tests")
@@ -38,8 +39,8 @@ def _example_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def example_store(_example_store_file: Path, tmp_path: Path) -> Store:
     """A store of its own holding the contract's worked example (batches 1-5, in kind order)."""
-    path = tmp_path / "example.duckdb"
-    path.write_bytes(_example_store_file.read_bytes())
+    path = tmp_path / "example"
+    shutil.copytree(_example_store_file, path)
     return Store(path)
 
 
@@ -50,7 +51,8 @@ def store_fingerprint(store: Store) -> dict[str, str]:
     digests = {}
     with store.cursor() as cur:
         tables = [name for (name,) in cur.query_rows(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name")]
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+            "AND database_name = current_database() ORDER BY table_name")]
         for table in tables:
             rows = cur.query_rows(f'SELECT * FROM "{table}" ORDER BY ALL')
             digests[table] = hashlib.sha256(repr(rows).encode()).hexdigest()

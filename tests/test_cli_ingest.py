@@ -127,7 +127,7 @@ def test_batches_and_rollback(example_store, capsys):
 
 
 def test_demo_loads_the_bundled_city(tmp_path, capsys):
-    db = tmp_path / "demo.duckdb"
+    db = tmp_path / "demo"
     code = main(["--db", str(db), "demo"])
     out, _ = capsys.readouterr()
     assert code == 0

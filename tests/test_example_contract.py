@@ -50,7 +50,7 @@ def run_main(db: Path, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, 
 @pytest.fixture(scope="module")
 def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example loaded as its README says: init, then ingest each kind in order."""
-    db = tmp_path_factory.mktemp("contract") / "kpi.duckdb"
+    db = tmp_path_factory.mktemp("contract") / "kpi"
     for args in (["init"], *(["ingest", kind, str(EXAMPLE_DIR / f"{kind}.csv")]
                              for kind in EXAMPLE_KINDS)):
         result = run_cli(db, *args)

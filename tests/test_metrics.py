@@ -89,7 +89,7 @@ def test_an_arrival_with_an_offset_counts_on_its_local_date(example_store):
 
 
 def test_absent_values_are_no_rows():
-    store = Store(":memory:", create=True, hold=True)
+    store = Store(":memory:")
     load_rows(store, units=[{"unit_code": "A", "name": "A", "type": "dinas"}],
               services=[{"unit_code": "A", "service_code": "S", "name": "S"}],
               events=[{"unit_code": "A", "service_code": "S", "ticket_id": "1",
@@ -176,7 +176,7 @@ def test_unknown_arguments_are_refused_in_a_sentence(example_store, call):
 
 
 def test_a_cycle_in_parent_codes_does_not_hang():
-    store = Store(":memory:", create=True, hold=True)
+    store = Store(":memory:")
     load_rows(store, units=[{"unit_code": "A", "name": "A", "type": "x", "parent_code": "B"},
                             {"unit_code": "B", "name": "B", "type": "x", "parent_code": "A"}],
               services=[{"unit_code": "A", "service_code": "S", "name": "S"}],

@@ -49,8 +49,8 @@ def pack_files(_example_store_file: Path, tmp_path_factory) -> dict[str, bytes]:
     """Week 12's pack in English, written by the CLI, with an action carried from week 11 and
     one raised in week 12, and minutes; the review is finalised first."""
     folder = tmp_path_factory.mktemp("pack")
-    db = folder / "kpi.duckdb"
-    shutil.copyfile(_example_store_file, db)
+    db = folder / "kpi"
+    shutil.copytree(_example_store_file, db)
     from kpi.store import Store
 
     store = Store(db, create=True)

@@ -51,8 +51,8 @@ def listener():
 @pytest.fixture
 def evil_pack(_example_store_file: Path, tmp_path: Path, listener) -> dict[str, bytes]:
     base, _ = listener
-    db = tmp_path / "kpi.duckdb"
-    shutil.copyfile(_example_store_file, db)
+    db = tmp_path / "kpi"
+    shutil.copytree(_example_store_file, db)
     store = Store(db, create=True)
     units = tmp_path / "units.csv"
     units.write_text("unit_code,name,type,parent_code,district\n"

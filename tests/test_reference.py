@@ -71,7 +71,7 @@ def cities(draw) -> dict:
 
 
 def _store_with(city: dict) -> Store:
-    store = Store(":memory:", create=True, hold=True)
+    store = Store(":memory:")
     ref.load_rows(store, units=city["units"], services=city["services"], events=city["events"],
                   survey_responses=city["survey"], targets=city["targets"])
     return store

@@ -47,7 +47,7 @@ def test_element_names_follow_the_regulation():
 
 
 def _city() -> Store:
-    store = Store(":memory:", create=True, hold=True)
+    store = Store(":memory:")
     answers = [  # u9 never answered; u8 answered once
         {"u1": 4, "u2": 3, "u3": 2, "u4": 1, "u5": 4, "u6": 4, "u7": 3, "u8": None, "u9": None},
         {"u1": 2, "u2": 3, "u3": 4, "u4": 1, "u5": 4, "u6": 2, "u7": 3, "u8": 2, "u9": None},

@@ -37,7 +37,7 @@ def test_status_default_amber_is_ten_percent():
 
 @pytest.fixture
 def store() -> Store:
-    store = Store(":memory:", create=True, hold=True)
+    store = Store(":memory:")
     rows = [
         ("*", "service_time_median", 30.0, D(2026, 1, 1), None, 10.0),
         ("*", "service_time_median", 28.0, D(2026, 3, 1), None, 10.0),

@@ -21,18 +21,18 @@ _version_memo: dict[str, tuple[float, int]] = {}
 
 @st.cache_resource(show_spinner=False)
 def _store_for(path: str) -> Store:
-    """The process-wide Store for `path`: open while the dashboard is in use, released when idle."""
-    return Store(path, create=True, keep_alive=config.keep_alive(), busy_timeout=config.busy_timeout())
+    """The process-wide Store for `path` (readers never wait for writers)."""
+    return Store(path, create=True, busy_timeout=config.busy_timeout(), data_path=config.data_path())
 
 
 def get_store() -> Store:
     """The store named by KPI_DB (created empty if the file does not exist yet)."""
-    return _store_for(str(config.db_path()))
+    return _store_for(config.store_location())
 
 
 def data_version() -> int:
     """The store's data version, re-read at most every half second (one page run's many calls)."""
-    path = str(config.db_path())
+    path = config.store_location()
     now = time.monotonic()
     memo = _version_memo.get(path)
     if memo and now - memo[0] < _VERSION_TTL_SECONDS:
@@ -58,4 +58,4 @@ def _engine_call(qualified_name: str, db: str, version: int, kwargs: dict[str, A
 def load(function: Any, **kwargs: Any) -> Any:
     """`function(store, **kwargs)` from the engine, cached until the data changes."""
     qualified_name = f"{function.__module__}.{function.__qualname__}"
-    return _engine_call(qualified_name, str(config.db_path()), data_version(), kwargs)
+    return _engine_call(qualified_name, config.store_location(), data_version(), kwargs)

@@ -64,8 +64,8 @@ def _healthy(url: str) -> bool:
 @pytest.fixture(scope="session")
 def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the worked example's store for the served app (the app only reads it)."""
-    path = tmp_path_factory.mktemp("browser") / "kpi.duckdb"
-    shutil.copyfile(_example_store_file, path)
+    path = tmp_path_factory.mktemp("browser") / "kpi"
+    shutil.copytree(_example_store_file, path)
     return path
 
 

@@ -28,8 +28,8 @@ def meeting_app(_example_store_file: Path, tmp_path_factory) -> Iterator[tuple[s
     """(url, store path) of a dashboard served over a private copy of the worked example: the
     meeting writes to it, and the shared browser store must stay unchanged."""
     folder = tmp_path_factory.mktemp("review-browser")
-    store = folder / "kpi.duckdb"
-    shutil.copyfile(_example_store_file, store)
+    store = folder / "kpi"
+    shutil.copytree(_example_store_file, store)
     with serve_dashboard(store, folder) as url:
         yield url, store
 

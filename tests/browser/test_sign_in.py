@@ -82,8 +82,8 @@ def provider(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def signed_store(_example_store_file: Path, tmp_path_factory) -> Path:
     """The worked example with four users; the served app writes to it (imports)."""
-    path = tmp_path_factory.mktemp("signin") / "kpi.duckdb"
-    shutil.copyfile(_example_store_file, path)
+    path = tmp_path_factory.mktemp("signin") / "kpi"
+    shutil.copytree(_example_store_file, path)
     store = Store(path, create=True)
     users.add_user(store, ADMIN, "admin", by="cli:tests")
     users.add_user(store, ANALYST, "analyst", "PKM-1", by="cli:tests")
