@@ -16,6 +16,7 @@ from ui.state import keep_in_url, language
 st.set_page_config(page_title="Kinerja", page_icon=":material/monitoring:", layout="wide")
 
 ROOT = Path(__file__).resolve().parent
+DEFAULT_PAGE = "overview"
 
 lang = language()
 visitor = current_visitor()
@@ -25,21 +26,31 @@ if visitor.may_enter:
         # A page whose file is not there (yet) is left out rather than breaking every page;
         # tests/test_router_guard.py checks that every registered page exists. A page above the
         # role is routed but hidden, so that its address says which role it needs.
-        if (ROOT / spec.path).is_file():
-            page = st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
-                           url_path=spec.key, default=spec.key == "overview",
-                           visibility="visible" if may_open(visitor.role, spec) else "hidden")
-            sections.setdefault(t(spec.section_key, lang), []).append(page)
+        if not (ROOT / spec.path).is_file():
+            continue
+        title, section = t(spec.title_key, lang), t(spec.section_key, lang)
+        visibility = "visible" if may_open(visitor.role, spec) else "hidden"
+        if spec.key == DEFAULT_PAGE:
+            # Streamlit serves the default page at the root only, so its own name (/overview)
+            # would be "Page not found": a hidden twin of the same file answers there. The
+            # default page's url_path only has to differ from the twin's.
+            sections.setdefault(section, []).append(st.Page(
+                spec.path, title=title, icon=spec.icon, url_path=f"{spec.key}-home",
+                default=True, visibility=visibility))
+            visibility = "hidden"
+        sections.setdefault(section, []).append(st.Page(
+            spec.path, title=title, icon=spec.icon, url_path=spec.key, visibility=visibility))
     current = st.navigation(sections)
 else:
-    # Anonymous or unknown: every address shows the sign-in (or no-access) screen and nothing
-    # else; no navigation, no data, no "page not found".
+    # Anonymous or unknown: the root and every page's address show the sign-in (or no-access)
+    # screen and nothing else; no navigation, no data, no "page not found".
     def gate_page() -> None:
         gate(visitor, lang)
 
-    current = st.navigation([st.Page(gate_page, title=t("signin.title", lang),
-                                     url_path=spec.key, default=spec.key == "overview")
-                             for spec in PAGES], position="hidden")
+    current = st.navigation(
+        [st.Page(gate_page, title=t("signin.title", lang), url_path="signin", default=True)]
+        + [st.Page(gate_page, title=t("signin.title", lang), url_path=spec.key,
+                   visibility="hidden") for spec in PAGES], position="hidden")
 st.session_state[ROUTED_KEY] = True
 with st.sidebar:
     chosen = st.segmented_control(t("nav.language", lang), LANGUAGES, default=lang,

@@ -13,7 +13,8 @@ from typing import Any
 
 from kpi import config
 from kpi.audit import cli_user
-from kpi.errors import InputRejected, KinerjaError
+from kpi.errors import FileRejected, InputRejected, KinerjaError
+from kpi.vocabulary import KINDS, KPIS, PERIODS
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
@@ -35,6 +36,8 @@ def _store(args: argparse.Namespace, *, create: bool = False):
 # -- command handlers: each returns an exit status --------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
     store = _store(args, create=True)
+    if args.partition_by_month:
+        store.partition_by_month()
     print(f"Store ready at {store.path}")
     return EXIT_OK
 
@@ -71,7 +74,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = _store(args)
     try:
         result = ingest.ingest_file(store, args.kind, args.file, loaded_by=cli_user())
-    except ingest.FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
+    except FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
         if not args.json:
             raise
         result = ingest.IngestResult(args.kind, Path(args.file).name, "",
@@ -124,7 +127,8 @@ def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
     date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
     date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
     if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument(f"--from {date_from} is after --to {date_to}.")
+        raise metrics.UnknownArgument("kpi.error.from_after_to", date_from=date_from,
+                                      date_to=date_to)
     return date_from, date_to
 
 
@@ -151,7 +155,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         print("No KPI values in that range.")
     else:
         shown = table.assign(
-            value=[f"{value:.{metrics.KPIS[kpi].decimals}f}"
+            value=[f"{value:.{KPIS[kpi].decimals}f}"
                    for value, kpi in zip(table["value"], table["kpi"], strict=True)],
             target=table["target"].map(lambda target: "" if target != target else f"{target:g}"))
         print(shown[list(metrics.KPI_RECORD_KEYS)].to_string(index=False))
@@ -325,11 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    add("init", cmd_init, "create an empty store (idempotent)")
+    init = add("init", cmd_init, "create an empty store (idempotent)")
+    init.add_argument("--partition-by-month", action="store_true",
+                      help="keep events and responses in monthly files (a province's years)")
     add("demo", cmd_demo, "load the bundled demo city (data/sample)")
 
     ingest = add("ingest", cmd_ingest, "import one CSV or XLSX file, all or nothing")
-    ingest.add_argument("kind", choices=["units", "services", "events", "survey", "targets"])
+    ingest.add_argument("kind", choices=KINDS)
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="print the result as JSON")
     ingest.add_argument("--problems-csv", default=None,
@@ -342,8 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("batch", type=int)
 
     kpis = add("kpis", cmd_kpis, "KPI values per unit and period, with targets and status")
-    kpis.add_argument("--period", required=True,
-                      choices=["day", "week", "month", "quarter", "year"])
+    kpis.add_argument("--period", required=True, choices=PERIODS)
     kpis.add_argument("--from", dest="date_from", required=True, metavar="D")
     kpis.add_argument("--to", dest="date_to", required=True, metavar="D")
     kpis.add_argument("--unit")
@@ -359,8 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     spc = add("spc", cmd_spc, "the XmR chart of one unit's KPI")
     spc.add_argument("--unit", required=True)
     spc.add_argument("--kpi", required=True)
-    spc.add_argument("--period", required=True,
-                     choices=["day", "week", "month", "quarter", "year"])
+    spc.add_argument("--period", required=True, choices=PERIODS)
     spc.add_argument("--from", dest="date_from", metavar="D")
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)

@@ -52,9 +52,10 @@ def row_sha256(prev_sha256: str, seq: int, at: dt.datetime, who: str, action: st
     return hashlib.sha256((prev_sha256 + content).encode("utf-8")).hexdigest()
 
 
-def record(cur, who: str, action: str, obj: str | int, details: dict[str, Any] | None = None
-           ) -> int:
-    """Append one row to the trail on `cur` (inside the write's transaction); returns its seq."""
+def record(cur, who: str | None, action: str, obj: str | int,
+           details: dict[str, Any] | None = None) -> int:
+    """Append one row to the trail on `cur` (inside the write's transaction); returns its seq.
+    `who` None is a script without a signed-in person: `cli:<os user>`."""
     last = cur.query_rows("SELECT seq, sha256 FROM audit_log ORDER BY seq DESC LIMIT 1")
     seq, prev = (int(last[0][0]) + 1, last[0][1]) if last else (1, GENESIS)
     at = config.local_now()

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi.vocabulary import KEYS
+
 EDITOR_FILE_NAME = "editor"
 TARGET_COLUMNS = ("unit_code", "kpi", "target", "valid_from", "valid_to", "amber_pct")
 SERVICE_COLUMNS = ("unit_code", "service_code", "name", "standard_minutes")
-KEYS = {"targets": ("unit_code", "kpi", "valid_from"), "services": ("unit_code", "service_code")}
 COLUMNS = {"targets": TARGET_COLUMNS, "services": SERVICE_COLUMNS}
 # The import already refuses negative minutes and percentages; a target may be any number there.
 NON_NEGATIVE = {"targets": ("target",), "services": ()}
@@ -67,10 +68,10 @@ def with_bulk_target(store, table: pd.DataFrame, *, unit_type: str, kpi: str, ta
     table = table.copy()
     froms = [_as_date(value) for value in table["valid_from"]]
     tos = [_as_date(value) for value in table["valid_to"]]
-    for position in range(len(table)):
+    for position, (start, end) in enumerate(zip(froms, tos, strict=True)):
         if (table["unit_code"].iloc[position] in units and table["kpi"].iloc[position] == kpi
-                and froms[position] is not None and froms[position] < valid_from
-                and (tos[position] is None or tos[position] >= valid_from)):
+                and start is not None and start < valid_from
+                and (end is None or end >= valid_from)):
             table.iloc[position, table.columns.get_loc("valid_to")] = pd.Timestamp(
                 valid_from - dt.timedelta(days=1))
     added = pd.DataFrame([{"unit_code": unit, "kpi": kpi, "target": float(target),
@@ -140,8 +141,8 @@ def _renumber(problem, row: int):
 
 def _problem(editor_row: int, column: str, key: str, value: object = None, **params):
     """A Problem of the editor's own rules; its English reason comes from the catalogue."""
+    from kpi.errors import Problem
     from kpi.i18n import t
-    from kpi.ingest import Problem
 
     text = None if value is None else str(value)
     return Problem(line=editor_row, column=column, reason=t(key, "en", **params), key=key,

@@ -1,31 +1,33 @@
-"""The app's own exceptions: each carries a catalogue key so the UI can say it in the user's language.
+"""The app's own exceptions. Each is raised with a catalogue key and its parameters, never with
+English written at the raise: the sentence comes from `kpi/i18n/<lang>/*.toml`.
 
-`str(error)` is the English sentence, which is what the CLI prints.
+`str(error)` is the English sentence, which is what the CLI prints; `localized(lang)` is the
+same sentence in the user's language.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
+
+from kpi.i18n import t
 
 
 class KinerjaError(Exception):
-    """Base of every error Kinerja reports to a person. `key` is an i18n catalogue key."""
+    """Base of every error Kinerja reports to a person. `key` is an i18n catalogue key (each
+    class has its own default) and `params` fill its placeholders."""
 
     key = "error.generic"
 
-    def __init__(self, message: str, *, key: str | None = None, **params: Any) -> None:
-        super().__init__(message)
-        if key:
-            self.key = key
+    def __init__(self, key: str | None = None, /, **params: Any) -> None:
         self.params = params
+        if key is not None:
+            self.key = key
+        super().__init__(self.localized("en"))
 
     def localized(self, lang: str) -> str:
-        """The message in `lang`, falling back to the English sentence when no key matches."""
-        from kpi.i18n import has_key, t
-
-        if has_key(self.key, lang):
-            return t(self.key, lang, **self.params)
-        return str(self)
+        """The message in `lang` (a missing key raises KeyError: tests catch it)."""
+        return t(self.key, lang, **self.params)
 
 
 class StoreError(KinerjaError):
@@ -56,3 +58,43 @@ class ReviewLocked(KinerjaError):
     """A finalised management review cannot be changed."""
 
     key = "error.review_locked"
+
+
+@dataclass
+class Problem:
+    """One reason a file was rejected; `line` is the line in the file (header = line 1)."""
+
+    line: int | None
+    column: str | None
+    reason: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    value: str | None = None
+
+    @classmethod
+    def make(cls, key: str, *, line: int | None = None, column: str | None = None,
+             value: str | None = None, **params: Any) -> Problem:
+        params = {"line": line if line is not None else "", "column": column or "",
+                  "value": value if value is not None else "", **params}
+        return cls(line, column, t(f"ingest.{key}", "en", **params), f"ingest.{key}", params,
+                   value)
+
+    def message(self, lang: str) -> str:
+        return t(self.key, lang, **self.params)
+
+
+
+class FileRejected(InputRejected):
+    """A whole-file problem (or several); `problems` lists them, `localized` joins them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(problems[0].key, **problems[0].params)
+
+    def localized(self, lang: str) -> str:
+        return " ".join(p.message(lang) for p in self.problems)
+
+    @classmethod
+    def one(cls, key: str, **params: Any) -> FileRejected:
+        """The file rejected for one reason: the `ingest.<key>` message with `params`."""
+        return cls([Problem.make(key, **params)])

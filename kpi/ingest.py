@@ -24,10 +24,8 @@ naive values are parsed by `strptime`, offset values by a TIMESTAMPTZ cast carry
 # ruff: noqa: S608
 from __future__ import annotations
 
-import codecs
 import csv
 import difflib
-import gzip
 import hashlib
 import io
 import tempfile
@@ -40,49 +38,12 @@ import pandas as pd
 
 from kpi import audit, config
 from kpi.audit import cli_user
-from kpi.errors import InputRejected, KinerjaError, StoreBusy, StoreError
+from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
-from kpi.scope import check_units, writable_units
+from kpi.scope import require_in_scope, writable_units
+from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
-
-KINDS = ("units", "services", "events", "survey", "targets")
-KPI_NAMES = (
-    "throughput",
-    "service_time_median",
-    "service_time_p90",
-    "wait_time_median",
-    "within_standard_pct",
-    "abandon_rate",
-    "response_count",
-    "ikm",
-)
-OUTCOMES = ("completed", "abandoned", "no_show")
-U_COLUMNS = tuple(f"u{i}" for i in range(1, 10))
-
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "units": ("unit_code", "name", "type"),
-    "services": ("unit_code", "service_code", "name"),
-    "events": ("unit_code", "service_code", "ticket_id", "arrived_at", "outcome"),
-    "survey": ("unit_code", "response_id", "submitted_at", *U_COLUMNS),
-    "targets": ("unit_code", "kpi", "target", "valid_from"),
-}
-OPTIONAL: dict[str, tuple[str, ...]] = {
-    "units": ("parent_code", "district"),
-    "services": ("standard_minutes",),
-    "events": ("started_at", "completed_at", "channel"),
-    "survey": ("service_code", "respondent_gender", "respondent_age", "respondent_education",
-               "comment"),
-    "targets": ("valid_to", "amber_pct"),
-}
-KEYS: dict[str, tuple[str, ...]] = {
-    "units": ("unit_code",),
-    "services": ("unit_code", "service_code"),
-    "events": ("unit_code", "ticket_id"),
-    "survey": ("unit_code", "response_id"),
-    "targets": ("unit_code", "kpi", "valid_from"),
-}
-TABLES = {"units": "units", "services": "services", "events": "events",
-          "survey": "survey_responses", "targets": "targets"}
+from kpi.vocabulary import KEYS, KINDS, KPIS, OPTIONAL, OUTCOMES, REQUIRED, TABLES, U_COLUMNS
 
 # How each typed column is parsed; every other contract column is text.
 _COLUMN_TYPES: dict[str, str] = {
@@ -96,34 +57,10 @@ _ISO_WITH_OFFSET = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d
 _MINUTES_BEFORE_OFFSET = r"^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d)([Z+-])"
 _ISO_FRACTION = r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{1,6}"
 _REJECT_SIGNAL = "kinerja: row rejected"
-_SNIFF_BYTES = 1 << 16
 _PROBLEM_COLUMNS = ["line", "column", "value", "reason"]
 
 
 # -- results ------------------------------------------------------------------------------------
-@dataclass
-class Problem:
-    """One reason a file was rejected; `line` is the line in the file (header = line 1)."""
-
-    line: int | None
-    column: str | None
-    reason: str
-    key: str
-    params: dict[str, Any] = field(default_factory=dict)
-    value: str | None = None
-
-    @classmethod
-    def make(cls, key: str, *, line: int | None = None, column: str | None = None,
-             value: str | None = None, **params: Any) -> Problem:
-        params = {"line": line if line is not None else "", "column": column or "",
-                  "value": value if value is not None else "", **params}
-        return cls(line, column, t(f"ingest.{key}", "en", **params), f"ingest.{key}", params,
-                   value)
-
-    def message(self, lang: str) -> str:
-        return t(self.key, lang, **self.params)
-
-
 @dataclass
 class IngestResult:
     kind: str
@@ -156,111 +93,6 @@ class IngestResult:
             "problems": [{"line": p.line, "column": p.column, "value": p.value,
                           "reason": p.reason} for p in self.problems],
         }
-
-
-class FileRejected(InputRejected):
-    """A whole-file problem (or several); `problems` lists them, `localized` joins them."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(" ".join(p.reason for p in problems), key=problems[0].key,
-                         **problems[0].params)
-
-    def localized(self, lang: str) -> str:
-        return " ".join(p.message(lang) for p in self.problems)
-
-
-def _reject(key: str, **params: Any) -> FileRejected:
-    return FileRejected([Problem.make(key, **params)])
-
-
-# -- the file: format, header, separator ---------------------------------------------------------
-@dataclass
-class _Source:
-    path: Path
-    file_name: str
-    form: str  # csv | gzip | xlsx
-    delimiter: str = ","
-    header: list[str] = field(default_factory=list)
-    frame: pd.DataFrame | None = None  # xlsx only: every cell as text
-    scope: list[str] | None = None  # the units the importer may write (None: every unit)
-
-
-def _head_bytes(path: Path) -> tuple[bytes, str]:
-    """The first bytes of the (decompressed) file and its form."""
-    with path.open("rb") as handle:
-        raw = handle.read(_SNIFF_BYTES)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as handle:
-                return handle.read(_SNIFF_BYTES), "gzip"
-        except (OSError, EOFError) as error:
-            raise _reject("not_text", file=path.name) from error
-    if raw[:4] == b"PK\x03\x04":
-        return raw, "xlsx"
-    return raw, "csv"
-
-
-def _text_lines(head: bytes, path: Path) -> list[str]:
-    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise _reject("empty_file", file=path.name)
-    if b"\x00" in head or head.startswith(b"\x89PNG") or head.startswith(b"%PDF"):
-        raise _reject("not_text", file=path.name)
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    try:
-        text = decoder.decode(head, final=len(head) < _SNIFF_BYTES)
-    except UnicodeDecodeError as error:
-        line = head[: error.start].count(b"\n") + 1
-        raise _reject("not_utf8", file=path.name, line=line) from error
-    return text.splitlines()
-
-
-def _split_header(line: str, path: Path) -> tuple[list[str], str]:
-    """The header's names and the separator (comma or semicolon, whichever splits more)."""
-    best: tuple[list[str], str] = ([line], ",")
-    for delimiter in (",", ";"):
-        names = next(csv.reader([line], delimiter=delimiter))
-        if len(names) > len(best[0]):
-            best = (names, delimiter)
-    if len(best[0]) == 1 and "\t" in line:
-        raise _reject("tab_separated", file=path.name)
-    return [name.strip() for name in best[0]], best[1]
-
-
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(path, sheet_name=0, header=None, dtype=str, engine="calamine")
-    except Exception as error:  # a broken or foreign zip: one sentence, not a traceback
-        raise _reject("bad_xlsx", file=path.name) from error
-    filled = frame.notna().any(axis=1)
-    # Only trailing empty rows go: an empty row inside keeps the sheet's row numbers right.
-    return frame.iloc[: filled[filled].index.max() + 1] if filled.any() else frame.iloc[:0]
-
-
-def _open_source(path: Path, file_name: str) -> _Source:
-    if not path.is_file():
-        raise KinerjaError(f"There is no file {path}.", key="ingest.no_file", file=str(path))
-    head, form = _head_bytes(path)
-    if form == "xlsx":
-        frame = _read_xlsx(path)
-        if frame.empty:
-            raise _reject("empty_file", file=file_name)
-        header = ["" if pd.isna(v) else str(v).strip() for v in frame.iloc[0]]
-        while header and not header[-1]:
-            header.pop()
-        body = frame.iloc[1:, : len(header)].reset_index(drop=True)
-        body.columns = [f"c{i}" for i in range(len(header))]
-        return _Source(path, file_name, form, header=header, frame=body)
-    lines = _text_lines(head, path)
-    header_line = next((line for line in lines if line.strip()), "")
-    header, delimiter = _split_header(header_line, path)
-    return _Source(path, file_name, form, delimiter=delimiter, header=header)
-
-
-def read_columns(path: str | Path) -> list[str]:
-    """The column names of a CSV/CSV.gz/XLSX file's header, trimmed (BOM and separator handled)."""
-    path = Path(path)
-    return _open_source(path, path.name).header
 
 
 def detect_kind(columns: list[str]) -> str | None:
@@ -376,8 +208,9 @@ SELECT start FROM walk WHERE node = start
 
 
 def _rules(kind: str, columns: list[str], scope: list[str] | None = None) -> list[_Rule]:
-    """Every row rule of `kind` for the columns present in the file (and the importer's unit
-    scope, kpi.scope: a row for a unit outside it rejects the file like any bad row)."""
+    """Every row rule of `kind` for the columns present in the file, and the importer's unit
+    `scope` (kpi.scope; None = every unit): a row for a unit outside it rejects the file like any
+    bad row."""
     # u1…u9 must be columns of a survey file, but an empty answer is allowed.
     rules = [_Rule(c, "required", f"r_{c} IS NULL") for c in REQUIRED[kind] if c not in U_COLUMNS]
     for column in columns:
@@ -415,7 +248,7 @@ def _rules(kind: str, columns: list[str], scope: list[str] | None = None) -> lis
         ]
     if kind == "targets":
         rules += [
-            _Rule("kpi", "bad_kpi", f"kpi NOT IN {KPI_NAMES!r}"),
+            _Rule("kpi", "bad_kpi", f"kpi NOT IN {tuple(KPIS)!r}"),
             _Rule("unit_code", "unknown_unit",
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
@@ -466,7 +299,7 @@ def _insert_select(kind: str, column: str) -> str:
 
 
 # -- reading the file in DuckDB ------------------------------------------------------------------
-def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> str:
+def _csv_source(source: Source, width: int, *, rejects: str | None = None) -> str:
     """A read_csv call over the file, every column VARCHAR and named c0…cN (never user names)."""
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     extra = (f", store_rejects = true, rejects_table = '{rejects}', "
@@ -476,9 +309,8 @@ def _csv_source(source: _Source, width: int, *, rejects: str | None = None) -> s
             f"encoding = 'utf-8'{extra})")
 
 
-def _params(source: _Source, **more: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS,
-                              "scope": source.scope}
+def _params(source: Source, **more: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS}
     if source.form != "xlsx":
         params.update(path=str(source.path), delim=source.delimiter,
                       compression="gzip" if source.form == "gzip" else "none")
@@ -491,6 +323,12 @@ def _used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in params.items() if f"${name}" in sql}
 
 
+def _count(cur: Cursor) -> int:
+    """The number of rows the INSERT or DELETE just run on `cur` changed."""
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def _run(cur: Cursor, sql: str, params: dict[str, Any]) -> Cursor:
     return cur.execute(sql, _used_params(sql, params))
 
@@ -500,8 +338,8 @@ class _Rejected(Exception):
     """The fast path met a bad row (or a file DuckDB could not read): diagnose."""
 
 
-def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, int],
-                 batch_id: int) -> tuple[int, int]:
+def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, int],
+                 batch_id: int, scope: list[str] | None = None) -> tuple[int, int]:
     """Insert the file's rows with `batch_id`; returns (rows, replaced). Raises _Rejected."""
     table = TABLES[kind]
     if source.form == "xlsx":
@@ -509,7 +347,7 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
         source_sql = "xlsx_file"
     else:
         source_sql = _csv_source(source, len(source.header))
-    rules = _rules(kind, list(positions), source.scope)
+    rules = _rules(kind, list(positions), scope)
     # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
     # the diagnosis (which says coalesce(…, false)).
     broken = " OR ".join(f"({rule.condition})" for rule in rules)
@@ -520,12 +358,12 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
         + f"SELECT {', '.join(_insert_select(kind, c) for c in insert_columns)}, $batch "
         + f"FROM v WHERE CASE WHEN {broken} THEN error('{_REJECT_SIGNAL}') ELSE true END"
     )
-    params = _params(source, batch=batch_id)
+    params = _params(source, batch=batch_id, scope=scope)
     had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
     try:
-        rows = int(_run(cur, sql, params).fetchone()[0])
+        rows = _count(_run(cur, sql, params))
     except StoreBusy:
         raise
     except StoreError as error:
@@ -537,10 +375,10 @@ def _fast_insert(cur: Cursor, kind: str, source: _Source, positions: dict[str, i
     replaced = 0
     if had_rows:
         match = " AND ".join(f"o.{k} = n.{k}" for k in keys)
-        replaced = int(cur.execute(
+        replaced = _count(cur.execute(
             f"INSERT INTO {table}_replaced SELECT o.*, $batch AS replaced_by FROM {table} o "
             f"WHERE o.batch_id IS DISTINCT FROM $batch AND EXISTS (SELECT 1 FROM {table} n "
-            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}).fetchone()[0])
+            f"WHERE n.batch_id = $batch AND {match})", {"batch": batch_id}))
         if replaced:
             match = " AND ".join(f"{table}.{k} = r.{k}" for k in keys)
             cur.execute(
@@ -566,8 +404,8 @@ def _has_duplicate_keys(cur: Cursor, table: str, keys: tuple[str, ...], batch_id
 
 
 # -- the diagnosis: every bad row, with its line -------------------------------------------------
-def _diagnose(cur: Cursor, kind: str, source: _Source,
-              positions: dict[str, int]) -> tuple[list[Problem], int]:
+def _diagnose(cur: Cursor, kind: str, source: Source, positions: dict[str, int],
+              scope: list[str] | None = None) -> tuple[list[Problem], int]:
     """Every problem of the file and its number of data rows (inside a rolled-back transaction)."""
     problems: list[Problem] = []
     structural_lines: set[int] = set()
@@ -575,7 +413,7 @@ def _diagnose(cur: Cursor, kind: str, source: _Source,
         cur.register("xlsx_file", source.frame)
         cur.execute("CREATE TEMP TABLE __raw AS SELECT * FROM xlsx_file")
     else:
-        _check_utf8(source)
+        check_utf8(source)
         read = _csv_source(source, len(source.header), rejects="__rejects")
         cur.execute(f"CREATE TEMP TABLE __raw AS SELECT * FROM {read}",
                     _used_params(read, _params(source)))
@@ -586,9 +424,10 @@ def _diagnose(cur: Cursor, kind: str, source: _Source,
             problems.append(Problem.make(key, line=int(line), detail=str(detail).strip()))
     rows = int(cur.query_value("SELECT count(*) FROM __raw")) + len(structural_lines)
     select = _select_sql(kind, positions, "__raw", with_rec=True, xlsx=source.form == "xlsx")
-    params = _params(source, rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
+    params = _params(source, rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"),
+                     scope=scope)
     found: list[tuple[int, str, str | None, str, str | None]] = []
-    for rule in _rules(kind, list(positions), source.scope):
+    for rule in _rules(kind, list(positions), scope):
         sql = (select + f"SELECT __rec, r_{rule.column}, {rule.detail} FROM v "
                f"WHERE coalesce({rule.condition}, false)")
         found += [(int(rec), rule.column, value, rule.key, detail)
@@ -614,25 +453,7 @@ def _diagnose(cur: Cursor, kind: str, source: _Source,
     return problems, rows
 
 
-def _open_binary(source: _Source):
-    return gzip.open(source.path, "rb") if source.form == "gzip" else source.path.open("rb")
-
-
-def _check_utf8(source: _Source) -> None:
-    """Reject a file with bytes that are not UTF-8, naming the first such line."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with _open_binary(source) as handle:
-        while chunk := handle.read(1 << 22):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                raise _reject("not_utf8", file=source.file_name,
-                              line=line + chunk[: max(error.start, 0)].count(b"\n")) from error
-            line += chunk.count(b"\n")
-
-
-def _line_numbers(source: _Source, recs: set[int], records: int,
+def _line_numbers(source: Source, recs: set[int], records: int,
                   structural_lines: set[int]) -> dict[int, int]:
     """Record index (0-based, in the order DuckDB read them) -> line in the file (header = 1)."""
     if not recs:
@@ -642,7 +463,7 @@ def _line_numbers(source: _Source, recs: set[int], records: int,
     if not structural_lines:
         # Every record on one line and no blank line: the line is the record's index + 2.
         newlines, last = 0, b""
-        with _open_binary(source) as handle:
+        with open_binary(source) as handle:
             while chunk := handle.read(1 << 22):
                 newlines += chunk.count(b"\n")
                 last = chunk[-1:]
@@ -651,7 +472,7 @@ def _line_numbers(source: _Source, recs: set[int], records: int,
     # Otherwise follow the records as a CSV reader sees them (quoted line breaks, blank lines,
     # rows DuckDB set aside for a wrong number of values).
     wanted: dict[int, int] = {}
-    with _open_binary(source) as handle:
+    with open_binary(source) as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
         reader = csv.reader(text, delimiter=source.delimiter)
         next(reader, None)
@@ -695,14 +516,13 @@ def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | N
     `audit_action`), and its unit scope applies (kpi.scope).
     """
     if kind not in KINDS:
-        raise InputRejected(f"Unknown kind {kind!r}: use one of {', '.join(KINDS)}.",
-                            key="ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
+        raise InputRejected("ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
     path = Path(path)
     file_name = file_name or path.name
-    source = _open_source(path, file_name)
+    source = open_source(path, file_name)
     positions = _resolve_columns(kind, source.header, column_map, file_name)
     if source.frame is not None and source.frame.empty:
-        raise _reject("no_rows", file=file_name)
+        raise FileRejected.one("no_rows", file=file_name)
     hashing, digest = _sha256_in_background(path)
     result = IngestResult(kind, file_name, "", dry_run=dry_run)
     try:
@@ -718,16 +538,17 @@ class _DryRun(Exception):
     """Raised at the end of a dry run so that the transaction rolls back."""
 
 
-def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
+def _ingest(store: Store, kind: str, source: Source, positions: dict[str, int],
             result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]],
             audit_action: str = "import") -> None:
+    scope: list[str] | None = None
     try:
         with store.transaction() as cur:
-            source.scope = writable_units(cur, who)
+            scope = writable_units(cur, who)
             batch_id = store.next_id(cur, "batches", "batch_id")
-            rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
+            rows, replaced = _fast_insert(cur, kind, source, positions, batch_id, scope)
             if rows == 0:
-                raise _reject("no_rows", file=source.file_name)
+                raise FileRejected.one("no_rows", file=source.file_name)
             result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
             hashing[0].join()
             cur.execute(
@@ -742,8 +563,9 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
             if result.dry_run:
                 raise _DryRun
             audit.record(cur, who, audit_action, f"batch {batch_id}", {
-                "kind": kind, "file": source.file_name, "sha256": hashing[1][0] if hashing[1] else "",
-                "rows": rows, "inserted": result.inserted, "replaced": replaced})
+                "kind": kind, "file": source.file_name,
+                "sha256": hashing[1][0] if hashing[1] else "", "rows": rows,
+                "inserted": result.inserted, "replaced": replaced})
             result.batch_id = batch_id
     except _DryRun:
         return
@@ -751,13 +573,11 @@ def _ingest(store: Store, kind: str, source: _Source, positions: dict[str, int],
         with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
             cur.execute("BEGIN TRANSACTION")
             try:
-                problems, result.rows = _diagnose(cur, kind, source, positions)
+                problems, result.rows = _diagnose(cur, kind, source, positions, scope)
             finally:
                 cur.execute("ROLLBACK")
         if not problems:  # the fast path failed for a reason the rules do not know
-            raise StoreError(f"The import of {source.file_name} failed: {signal}",
-                             key="ingest.failed", file=source.file_name,
-                             detail=str(signal)) from signal
+            raise StoreError("ingest.failed", file=source.file_name, detail=str(signal)) from signal
         result.problems = problems
 
 
@@ -817,27 +637,23 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         row = cur.query_rows("SELECT kind, status FROM batches WHERE batch_id = $batch",
                              {"batch": batch_id})
         if not row:
-            raise InputRejected(f"There is no batch {batch_id}.", key="batches.unknown",
-                                batch=batch_id)
+            raise InputRejected("batches.unknown", batch=batch_id)
         kind, status = row[0]
         who = by or cli_user()
-        check_units(cur, who, _batch_units(cur, kind, batch_id), what=f"Batch {batch_id}")
+        require_in_scope(cur, who, _batch_units(cur, kind, batch_id))
         if status != "committed":
-            raise InputRejected(f"Batch {batch_id} was already rolled back.",
-                                key="batches.already_rolled_back", batch=batch_id)
+            raise InputRejected("batches.already_rolled_back", batch=batch_id)
         table = TABLES[kind]
         later = cur.query_value(
             f"SELECT max(replaced_by) FROM {table}_replaced WHERE batch_id = $batch",
             {"batch": batch_id})
         if later is not None:
-            raise InputRejected(
-                f"Batch {later} replaced rows of batch {batch_id}; roll back batch {later} "
-                "first.", key="batches.later_batch", batch=batch_id, later=int(later))
-        removed = int(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
-                                  {"batch": batch_id}).fetchone()[0])
-        restored = int(cur.execute(
+            raise InputRejected("batches.later_batch", batch=batch_id, later=int(later))
+        removed = _count(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
+                                     {"batch": batch_id}))
+        restored = _count(cur.execute(
             f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
-            "WHERE replaced_by = $batch", {"batch": batch_id}).fetchone()[0])
+            "WHERE replaced_by = $batch", {"batch": batch_id}))
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})
         cur.execute(
@@ -866,9 +682,7 @@ def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Pat
         candidates = [directory / f"{kind}.csv", directory / f"{kind}.csv.gz"]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            raise InputRejected(
-                f"The demo data in {directory} has no {kind}.csv (or {kind}.csv.gz).",
-                key="ingest.demo_missing", directory=str(directory), kind=kind)
+            raise InputRejected("ingest.demo_missing", directory=str(directory), kind=kind)
         found.append((kind, path))
     return found
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kpi.charts import STATUS_ICONS, STATUS_SYMBOLS, STATUS_TEXT_COLOURS
 from kpi.i18n import fmt_number, fmt_percent, is_missing, t
-from kpi.metrics import KPIS
+from kpi.vocabulary import KPIS
 
 
 def kpi_name(kpi: str, lang: str) -> str:
@@ -143,4 +143,4 @@ def variation_icon(variation: str | None, side: str) -> str:
 
 def assurance_icon(assurance: str | None) -> str:
     return {"pass": ":material/verified:", "fail": ":material/report:",
-            "hit_and_miss": ":material/swap_vert:"}.get(assurance, ":material/remove:")
+            "hit_and_miss": ":material/swap_vert:"}.get(assurance or "", ":material/remove:")

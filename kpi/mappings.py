@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import io
 import json
 import re
@@ -21,6 +20,8 @@ import pandas as pd
 
 from kpi import audit
 from kpi.errors import InputRejected
+from kpi.sources import open_binary, open_source
+from kpi.vocabulary import KINDS, OPTIONAL, REQUIRED
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
 # may stand for different columns in different kinds (`tanggal`); `suggest` only looks among the
@@ -88,9 +89,7 @@ DROP_BY_DEFAULT = frozenset({normalize(REASON_COLUMN)})
 
 
 def contract_columns(kind: str) -> tuple[str, ...]:
-    """The required then optional columns of `kind` (from kpi.ingest, the one list)."""
-    from kpi.ingest import OPTIONAL, REQUIRED
-
+    """The required then optional columns of `kind` (from kpi.vocabulary, the one list)."""
     return tuple(REQUIRED[kind]) + tuple(OPTIONAL[kind])
 
 
@@ -133,7 +132,7 @@ def apply_saved(columns: list[str], kind: str, saved: dict[str, str | None]) -> 
 def guess_kind(columns: list[str]) -> str | None:
     """The kind of a file from its header: kpi.ingest.detect_kind on the names as they are,
     else the one kind whose required columns the suggestions cover (the most columns wins)."""
-    from kpi.ingest import KINDS, REQUIRED, detect_kind
+    from kpi.ingest import detect_kind
 
     kind = detect_kind(columns)
     if kind:
@@ -157,8 +156,6 @@ def is_identity(mapping: dict[str, str | None]) -> bool:
 
 def unmapped_required(mapping: dict[str, str | None], kind: str) -> list[str]:
     """The required columns of `kind` no file column is mapped to."""
-    from kpi.ingest import REQUIRED
-
     mapped = set(mapping.values())
     return [column for column in REQUIRED[kind] if column not in mapped]
 
@@ -172,20 +169,14 @@ def check_mapping(mapping: dict[str, str | None], kind: str, *, undecided: int =
     allowed = set(contract_columns(kind))
     unknown = sorted({t for t in mapping.values() if t is not None and t not in allowed})
     if unknown:
-        raise InputRejected(
-            f"{', '.join(unknown)} is not a column of {kind} files.",
-            key="mapping.unknown_target", columns=", ".join(unknown), kind=kind)
+        raise InputRejected("mapping.unknown_target", columns=", ".join(unknown), kind=kind)
     targets = [t for t in mapping.values() if t is not None]
     twice = sorted({t for t in targets if targets.count(t) > 1})
     if twice:
-        raise InputRejected(
-            f"Several file columns are mapped to {', '.join(twice)}; choose one.",
-            key="mapping.duplicate_target", columns=", ".join(twice))
+        raise InputRejected("mapping.duplicate_target", columns=", ".join(twice))
     missing = unmapped_required(mapping, kind)
     if missing and not undecided:
-        raise InputRejected(
-            f"Required column(s) {', '.join(missing)} are not mapped to any column of the file.",
-            key="mapping.unmapped_required", columns=", ".join(missing))
+        raise InputRejected("mapping.unmapped_required", columns=", ".join(missing))
 
 
 # -- saved mappings ---------------------------------------------------------------------------
@@ -194,7 +185,7 @@ def save_mapping(store, name: str, kind: str, mapping: dict[str, str | None], *,
     """Save `mapping` for `kind` under `name`, replacing a mapping of that name."""
     name = name.strip()
     if not name:
-        raise InputRejected("A saved mapping needs a name.", key="mapping.name_missing")
+        raise InputRejected("mapping.name_missing")
     check_mapping(mapping, kind)
     with store.transaction() as cur:
         cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
@@ -214,29 +205,12 @@ def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def load_mapping(store, name: str) -> tuple[str, dict[str, str | None]]:
-    """(kind, mapping) of the saved mapping `name`."""
-    rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?", [name])
-    if not rows:
-        raise InputRejected(f"There is no saved mapping named {name!r}.",
-                            key="mapping.not_found", name=name)
-    return rows[0][0], json.loads(rows[0][1])
-
-
-def delete_mapping(store, name: str, *, by: str | None = None) -> None:
-    with store.transaction() as cur:
-        cur.execute("DELETE FROM column_mappings WHERE name = ?", [name])
-        audit.record(cur, by, "mapping.delete", name)
-
-
 # -- the file's own rows: preview, rejected rows, templates -----------------------------------
 def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) -> pd.DataFrame:
     """The file's rows as text under its own header, with their `line` in the file (header =
     line 1): the first `limit` rows, or those at `lines`. Reads what kpi.ingest reads (same
     form, separator and header), but never judges the values."""
-    from kpi.ingest import _open_source  # the one reader of forms, separators and headers
-
-    source = _open_source(Path(path), Path(path).name)
+    source = open_source(Path(path), Path(path).name)
     header = _unique_names(source.header)
     wanted: list[tuple[int, list[str]]] = []
     if source.frame is not None:  # xlsx: every cell is text already
@@ -246,8 +220,7 @@ def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) 
             if _enough(wanted, lines, limit):
                 break
     else:
-        opener = gzip.open if source.form == "gzip" else Path.open
-        with opener(Path(path), "rb") as handle:
+        with open_binary(source) as handle:
             text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
             reader = csv.reader(text, delimiter=source.delimiter)
             next(reader, None)

@@ -9,57 +9,23 @@ A KPI whose `n` is 0 is absent: no row, never 0.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 
 from kpi.errors import KinerjaError
 from kpi.store import one_unit_of_work
 from kpi.targets import attach_targets_sql, status, targets_in_force
-
-PERIODS = ("day", "week", "month", "quarter", "year")
-CITY = "*"
-
-
-@dataclass(frozen=True)
-class KpiInfo:
-    """What a KPI is: which way is better, its unit, where it comes from, how many decimals to show."""
-
-    name: str
-    better: str  # "higher" | "lower"
-    unit: str  # "count" | "minutes" | "percent" | "index"
-    source: str  # "events" | "survey"
-    decimals: int
-
-
-KPIS: dict[str, KpiInfo] = {
-    info.name: info
-    for info in (
-        KpiInfo("throughput", "higher", "count", "events", 0),
-        KpiInfo("service_time_median", "lower", "minutes", "events", 1),
-        KpiInfo("service_time_p90", "lower", "minutes", "events", 1),
-        KpiInfo("wait_time_median", "lower", "minutes", "events", 1),
-        KpiInfo("within_standard_pct", "higher", "percent", "events", 1),
-        KpiInfo("abandon_rate", "lower", "percent", "events", 1),
-        KpiInfo("response_count", "higher", "count", "survey", 0),
-        KpiInfo("ikm", "higher", "index", "survey", 2),
-    )
-}
+from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
 
 
 # -- validation -------------------------------------------------------------------------------
 class UnknownArgument(KinerjaError):
     """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
 
-    key = "kpi.error.unknown_argument"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, detail=message)
-
 
 def check_period(period: str) -> str:
     if period not in PERIODS:
-        raise UnknownArgument(f"Unknown period {period!r}: use one of {', '.join(PERIODS)}.")
+        raise UnknownArgument("kpi.error.unknown_period", period=period, periods=", ".join(PERIODS))
     return period
 
 
@@ -69,8 +35,7 @@ def check_kpis(kpis: list[str] | None) -> list[str]:
         return list(KPIS)
     unknown = [name for name in kpis if name not in KPIS]
     if unknown:
-        raise UnknownArgument(
-            f"Unknown KPI {unknown[0]!r}: use one of {', '.join(KPIS)}.")
+        raise UnknownArgument("kpi.error.unknown_kpi", kpi=unknown[0], kpis=", ".join(KPIS))
     return [name for name in KPIS if name in kpis]
 
 
@@ -82,7 +47,7 @@ def check_units(store, units: list[str] | None) -> list[str] | None:
     known = set(store.query_df("SELECT unit_code FROM units")["unit_code"]) | {CITY}
     unknown = [code for code in units if code not in known]
     if unknown:
-        raise UnknownArgument(f"Unknown unit {unknown[0]!r}: it is not in the loaded units.")
+        raise UnknownArgument("kpi.error.unknown_unit", unit=unknown[0])
     return list(units)
 
 
@@ -93,7 +58,7 @@ def parse_date(text: str | dt.date, what: str = "date") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except (TypeError, ValueError):
-        raise UnknownArgument(f"The {what} {text!r} is not a date of the form YYYY-MM-DD.") from None
+        raise UnknownArgument("kpi.error.bad_date", what=what, text=text) from None
 
 
 # -- periods ----------------------------------------------------------------------------------
@@ -243,43 +208,6 @@ _SURVEY_ROWS = """
     FROM survey_responses WHERE {time_filter}"""
 _TIME_COLUMN = {"events": "e.arrived_at", "survey": "submitted_at"}
 
-_AGGREGATES = {
-    "events": {
-        "n_events": "count(*)",
-        "n_abandoned": "count(*) FILTER (WHERE lost)",
-        "n_completed": "count(*) FILTER (WHERE completed)",
-        "service_time_median": "quantile_cont(service_minutes, 0.5)",
-        "service_time_p90": "quantile_cont(service_minutes, 0.9)",
-        "n_waited": "count(wait_minutes)",
-        "wait_time_median": "quantile_cont(wait_minutes, 0.5)",
-        "n_with_standard": "count(*) FILTER (WHERE completed AND standard_minutes IS NOT NULL)",
-        "n_within_standard": "count(*) FILTER (WHERE service_minutes <= standard_minutes)",
-    },
-    "survey": {
-        "n_responses": "count(*)",
-        **{f"nrr_u{i}": f"avg(u{i})" for i in range(1, 10)},
-        # NRR per element = mean of the answered values; IKM = 25 × mean of the non-null NRRs.
-        "ikm": "25 * list_avg([avg(u1), avg(u2), avg(u3), avg(u4), avg(u5), avg(u6), avg(u7), "
-               "avg(u8), avg(u9)])",
-    },
-}
-
-# KPI -> (source, value expression, n expression, aggregate columns it needs).
-_KPI_SQL = {
-    "throughput": ("events", "n_completed::DOUBLE", "n_completed", ["n_completed"]),
-    "service_time_median": ("events", "service_time_median", "n_completed",
-                            ["n_completed", "service_time_median"]),
-    "service_time_p90": ("events", "service_time_p90", "n_completed",
-                         ["n_completed", "service_time_p90"]),
-    "wait_time_median": ("events", "wait_time_median", "n_waited",
-                         ["n_waited", "wait_time_median"]),
-    "within_standard_pct": ("events", "100.0::DOUBLE * n_within_standard / n_with_standard",
-                            "n_with_standard", ["n_with_standard", "n_within_standard"]),
-    "abandon_rate": ("events", "100.0::DOUBLE * n_abandoned / n_events", "n_events",
-                     ["n_events", "n_abandoned"]),
-    "response_count": ("survey", "n_responses::DOUBLE", "n_responses", ["n_responses"]),
-    "ikm": ("survey", "ikm", "n_responses", ["n_responses", "ikm"]),
-}
 _STANDARD_COLUMNS = {"n_with_standard", "n_within_standard"}
 
 
@@ -304,7 +232,7 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges, units: list[
     (all for None), over the rows whose local time lies in one of `ranges` ([start, end)
     dates); units None = every unit and `*`. `period` None makes the whole of the ranges one
     bucket named by the first range's start. Fills `params` with the values the SQL uses."""
-    aggregates = _AGGREGATES[source]
+    aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
     time_column = _TIME_COLUMN[source]
     conditions = []
@@ -363,24 +291,23 @@ def scoped_aggregates(store, *, source: str, period: str | None, ranges: Ranges,
 
 def survey_aggregates_sql() -> str:
     """The survey aggregate columns (n_responses, nrr_u1 … nrr_u9, ikm) for any GROUP BY."""
-    return ", ".join(f"{sql} AS {name}" for name, sql in _AGGREGATES["survey"].items())
+    return ", ".join(f"{sql} AS {name}" for name, sql in AGGREGATES["survey"].items())
 
 
 def _kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None, kpis: list[str],
                   params: dict) -> str:
     """SELECT unit_code, period_start, kpi, value, n for the KPIs asked for (n > 0 only)."""
     parts = []
-    for source in _AGGREGATES:
-        wanted = [name for name in kpis if _KPI_SQL[name][0] == source]
+    for source in AGGREGATES:
+        wanted = [KPIS[name] for name in kpis if KPIS[name].source == source]
         if not wanted:
             continue
-        columns = list(dict.fromkeys(column for name in wanted for column in _KPI_SQL[name][3]))
+        columns = list(dict.fromkeys(column for kpi in wanted for column in kpi.needs))
         aggregate = _aggregate_sql(source, period, ranges, units, params, columns)
         selects = [
-            f"SELECT unit_code, period_start, '{name}' AS kpi, {value} AS value, {n} AS n "  # noqa: S608
-            f"FROM agg_{source} WHERE {n} > 0 AND {value} IS NOT NULL"
-            for name in wanted
-            for _, value, n, _ in [_KPI_SQL[name]]
+            f"SELECT unit_code, period_start, '{kpi.name}' AS kpi, {kpi.value} AS value, "  # noqa: S608
+            f"{kpi.n} AS n FROM agg_{source} WHERE {kpi.n} > 0 AND {kpi.value} IS NOT NULL"
+            for kpi in wanted
         ]
         parts.append((f"agg_{source} AS ({aggregate})", " UNION ALL ".join(selects)))
     if not parts:
@@ -555,21 +482,25 @@ def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date)
     unit_code, service_code, name, standard_minutes, events, completed, service_time_median,
     service_time_p90, within_standard_pct (NaN when the service has no standard)."""
     check_units(store, [unit])
+    events = AGGREGATES["events"]
     sql = f"""
         WITH rows AS ({_rows_sql(
-            "events", "e.arrived_at >= $start AND e.arrived_at < $end")})
-        SELECT r.unit_code, r.service_code, s.name, s.standard_minutes,
-               count(*) AS events,
-               count(*) FILTER (WHERE r.completed) AS completed,
-               quantile_cont(r.service_minutes, 0.5) AS service_time_median,
-               quantile_cont(r.service_minutes, 0.9) AS service_time_p90,
-               100.0::DOUBLE * count(*) FILTER (WHERE r.service_minutes <= r.standard_minutes)
-                 / nullif(count(*) FILTER (WHERE r.completed
-                                            AND r.standard_minutes IS NOT NULL), 0)
-                 AS within_standard_pct
-        FROM (SELECT * FROM rows WHERE {subtree_filter_sql()}) AS r
+            "events", "e.arrived_at >= $start AND e.arrived_at < $end")}),
+        per_service AS (
+            SELECT unit_code, service_code, {events["n_events"]} AS events,
+                   {events["n_completed"]} AS completed,
+                   {events["service_time_median"]} AS service_time_median,
+                   {events["service_time_p90"]} AS service_time_p90,
+                   {events["n_with_standard"]} AS n_with_standard,
+                   {events["n_within_standard"]} AS n_within_standard
+            FROM rows WHERE {subtree_filter_sql()}
+            GROUP BY ALL)
+        SELECT r.unit_code, r.service_code, s.name, s.standard_minutes, r.events, r.completed,
+               r.service_time_median, r.service_time_p90,
+               {WITHIN_STANDARD_SQL} AS within_standard_pct
+        FROM per_service AS r
         LEFT JOIN services AS s ON s.unit_code = r.unit_code AND s.service_code = r.service_code
-        GROUP BY ALL ORDER BY r.unit_code, r.service_code
+        ORDER BY r.unit_code, r.service_code
     """  # noqa: S608 - engine SQL only
     return store.query_df(sql, {"unit": unit, **day_params(date_from, date_to)})
 
@@ -606,8 +537,7 @@ def funnel(store, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFra
     lower_95, upper_95, lower_998, upper_998 (binomial normal approximation around the city
     rate, in percent, unclipped)."""
     if kpi not in _FUNNEL_COUNTS:
-        raise UnknownArgument(f"A funnel plot needs a proportion KPI: "
-                              f"{' or '.join(_FUNNEL_COUNTS)}, not {kpi!r}.")
+        raise UnknownArgument("kpi.error.funnel_kpi", kpi=kpi, kpis=" or ".join(_FUNNEL_COUNTS))
     numerator, denominator = _FUNNEL_COUNTS[kpi]
     start = _start_of(period_start, check_period(period))
     params: dict = {}

@@ -23,7 +23,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 
 from kpi import charts, config
-from kpi.exceptions import point_variations
 from kpi.exports import escape_cell
 from kpi.i18n import fmt_date, fmt_int, fmt_number, t
 from kpi.labels import (
@@ -36,8 +35,9 @@ from kpi.labels import (
     signal_words,
     status_text,
 )
-from kpi.metrics import KPIS
+from kpi.offtarget import point_variations
 from kpi.review import CLOSED_STATUSES
+from kpi.vocabulary import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "review_pack.html.j2"

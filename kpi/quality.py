@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from kpi.metrics import day_params
+from kpi.vocabulary import CITY
 
 LONG_SERVICE_HOURS = 24
 SPIKE_FACTOR = 10
@@ -74,7 +75,7 @@ def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
 
     values = metrics.kpi_values(store, period="quarter", date_from=quarter_start,
                                 date_to=quarter_start, kpis=["throughput", "response_count"])
-    values = values[values["unit_code"] != metrics.CITY]
+    values = values[values["unit_code"] != CITY]
     wide = (values.pivot_table(index="unit_code", columns="kpi", values="n", aggfunc="sum")
             .reindex(columns=["throughput", "response_count"]).fillna(0).astype(int))
     rows = [{"unit_code": unit, "responses": int(row["response_count"]),

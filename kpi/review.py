@@ -27,12 +27,11 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import audit, config, metrics, skm, spc
-from kpi import exceptions as kpi_exceptions
+from kpi import audit, config, metrics, offtarget, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
-from kpi.scope import check_units
+from kpi.scope import require_in_scope
+from kpi.vocabulary import CITY, KPIS
 
-CITY = "*"
 RECORD_FORMAT = 1
 ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
 CLOSED_STATUSES = ("done", "dropped")
@@ -53,9 +52,7 @@ def parse_week(text: str) -> dt.date:
             return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
         except ValueError:
             pass
-    raise KinerjaError(
-        f"“{text}” is not an ISO week; write it as YYYY-Www, for example 2026-W47.",
-        key="review.error_week", week=str(text))
+    raise KinerjaError("review.error_week", week=str(text))
 
 
 def week_label(day: dt.date) -> str:
@@ -111,11 +108,9 @@ def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
     start, end = week_bounds(week)
     first, last = metrics.data_range(store)
     if first is None or last is None or end < first or start > last:
-        covered = "no data yet" if first is None else f"data from {first} to {last}"
-        raise KinerjaError(
-            f"There is no data for week {week}; the store holds {covered}.",
-            key="review.error_no_data", week=week, first=str(first or "—"),
-            last=str(last or "—"))
+        if first is None:
+            raise KinerjaError("review.error_no_data_yet", week=week)
+        raise KinerjaError("review.error_no_data", week=week, first=str(first), last=str(last))
     return start, end, first
 
 
@@ -182,7 +177,7 @@ def _charts(store, pairs: list[tuple[str, str]], date_from: dt.date,
     for (unit, kpi), series in values.groupby(["unit_code", "kpi"], sort=False):
         if (unit, kpi) not in pairs:
             continue
-        chart = spc.xmr(series["value"].tolist(), better=metrics.KPIS[kpi].better)
+        chart = spc.xmr(series["value"].tolist(), better=KPIS[kpi].better)
         found[(unit, kpi)] = _plain({
             "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl, "trial": chart.trial,
             "points": [{"period_start": _day(day), "value": value, "n": n, "signals": signals}
@@ -205,18 +200,18 @@ def _agenda_item(kind: str, row: dict, scorecard: dict, chart: dict | None) -> d
 
 def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
                 start: dt.date) -> tuple[list[dict], list[dict]]:
-    """(exceptions, opportunities) of the week. Exceptions are kpi.exceptions' ranked list (red
+    """(exceptions, opportunities) of the week. Exceptions are kpi.offtarget's ranked list (red
     statuses, then SPC concerns; the overview page shows the same list), the city included;
     opportunities are SPC signals of improvement that are not red, volume KPIs left out."""
     date_from = _history_start(first, start)
     scorecard = {(row["unit_code"], row["kpi"]): row for row in scorecard_rows}
-    history = kpi_exceptions.unit_kpi_history(store, period="week", period_start=start,
+    history = offtarget.unit_kpi_history(store, period="week", period_start=start,
                                               date_from=date_from)
-    ranked = kpi_exceptions.exceptions(store, period="week", period_start=start,
+    ranked = offtarget.exceptions(store, period="week", period_start=start,
                                        date_from=date_from, include_city=True, history=history)
     # Volume KPIs (throughput, responses) rise and fall with demand, not with the service's
     # quality: their "improvements" are not opportunities to learn from.
-    volume = [kpi for kpi, info in metrics.KPIS.items() if info.unit == "count"]
+    volume = [kpi for kpi, info in KPIS.items() if info.unit == "count"]
     improving = history[(history["variation"] == "improvement") & (history["status"] != "red")
                         & ~history["kpi"].isin(volume)]
     order = {key: index for index, key in enumerate(scorecard)}
@@ -251,7 +246,7 @@ def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
     end = week_bounds(week)[1]
     quarter = closed_quarter(week)
     closed = quarter is not None
-    q_start, q_end = quarter if closed else (_quarter_of(end)[0], end)
+    q_start, q_end = quarter if quarter is not None else (_quarter_of(end)[0], end)
     rows = skm.ikm_table(store, date_from=q_start, date_to=q_end)
     previous_start = _quarter_of(q_start - dt.timedelta(days=1))[0]
     before = skm.ikm_by_period(store, period="quarter", date_from=previous_start,
@@ -381,8 +376,7 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
 def _require(value: str | None, field: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise InputRejected(f"The action needs a {field.replace('_', ' ')}.",
-                            key=f"action.error_{field}")
+        raise InputRejected(f"action.error_{field}")
     return text
 
 
@@ -395,18 +389,17 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     title = _require(title, "title")
     responsible = _require(responsible, "responsible")
     if not isinstance(due_date, dt.date):
-        raise InputRejected("The action needs a due date.", key="action.error_due_date")
-    if kpi is not None and kpi not in metrics.KPIS:
-        raise InputRejected(f"Unknown KPI {kpi}.", key="action.error_kpi", kpi=kpi)
+        raise InputRejected("action.error_due_date")
+    if kpi is not None and kpi not in KPIS:
+        raise InputRejected("action.error_kpi", kpi=kpi)
     with store.transaction() as cur:
         _ensure_editable(cur, week)
         _ensure_review(cur, week, by)
         known = unit_code == CITY or cur.query_value(
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
         if not known:
-            raise InputRejected(f"Unknown unit {unit_code}.", key="action.error_unit",
-                                unit=unit_code)
-        check_units(cur, by, [unit_code], what="The action")
+            raise InputRejected("action.error_unit", unit=unit_code)
+        require_in_scope(cur, by, [unit_code])
         action_id = store.next_id(cur, "actions", "action_id")
         now = config.local_now()
         cur.execute(
@@ -428,8 +421,7 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     """Change an action's status with a comment; the history keeps every change. `week` is the
     review it is done in (refused once that review is finalised); None outside a review."""
     if status not in ACTION_STATUSES:
-        raise InputRejected(f"Unknown action status {status}.", key="action.error_status",
-                            status=status)
+        raise InputRejected("action.error_status", status=status)
     comment = _require(comment, "comment")
     with store.transaction() as cur:
         if week is not None:
@@ -437,9 +429,8 @@ def update_action(store, action_id: int, *, status: str, comment: str,
         unit_code = cur.query_value("SELECT unit_code FROM actions WHERE action_id = ?",
                                     [action_id])
         if unit_code is None:
-            raise InputRejected(f"There is no action {action_id}.", key="action.error_missing",
-                                action=action_id)
-        check_units(cur, by, [unit_code], what=f"Action {action_id}")
+            raise InputRejected("action.error_missing", action=action_id)
+        require_in_scope(cur, by, [unit_code])
         if week is not None:
             _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
@@ -455,9 +446,7 @@ def update_action(store, action_id: int, *, status: str, comment: str,
 def _ensure_editable(cur, week: str) -> None:
     status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
     if status == "final":
-        raise ReviewLocked(
-            f"The review of week {week} has been finalised and can no longer be changed.",
-            week=week)
+        raise ReviewLocked(week=week)
 
 
 def _ensure_review(cur, week: str, by: str | None) -> None:
@@ -605,9 +594,7 @@ def load_record(store, week: str) -> dict | None:
         return None
     text, digest = row[0]
     if checksum(text) != digest:
-        raise StoreError(
-            f"The stored record of the review of week {week} does not match its checksum; "
-            "it has been altered outside Kinerja.", key="review.error_checksum", week=week)
+        raise StoreError("review.error_checksum", week=week)
     record = json.loads(text)
     record["review"]["record_sha256"] = digest
     return record

@@ -47,15 +47,11 @@ def writable_units(cur, who: str | None) -> list[str] | None:
     return [row[0] for row in cur.query_rows(_SUBTREES_SQL, {"roots": list(roots)})]
 
 
-def check_units(cur, who: str | None, unit_codes: list[str] | set[str], *, what: str) -> None:
-    """Refuse (OutOfScope) when any of `unit_codes` lies outside `who`'s scope; `what` names the
-    write in the sentence (e.g. "batch 7", "the action")."""
+def require_in_scope(cur, who: str | None, unit_codes: list[str] | set[str]) -> None:
+    """Refuse (OutOfScope) when any of `unit_codes` lies outside `who`'s scope."""
     allowed = writable_units(cur, who)
     if allowed is None:
         return
     outside = sorted({str(code) for code in unit_codes} - set(allowed))
     if outside:
-        raise OutOfScope(
-            f"{what} touches unit(s) outside your scope: {', '.join(outside)}; your scope is "
-            f"{', '.join(scope_roots(cur, who) or ())} and the units under it.",
-            what=what, units=", ".join(outside), scope=", ".join(scope_roots(cur, who) or ()))
+        raise OutOfScope(units=", ".join(outside), scope=", ".join(scope_roots(cur, who) or ()))

@@ -14,8 +14,9 @@ from fractions import Fraction
 import pandas as pd
 
 from kpi import metrics
-from kpi.metrics import CITY, UnknownArgument
+from kpi.metrics import UnknownArgument
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import CITY
 
 ELEMENTS = ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9")
 
@@ -147,7 +148,7 @@ def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by:
     (service_code, respondent_gender, respondent_education or age_band): group (None = not
     given), n, nrr_u1 … nrr_u9, ikm, grade; largest groups first."""
     if by not in BREAKDOWNS:
-        raise UnknownArgument(f"Cannot split the IKM by {by!r}: use one of {', '.join(BREAKDOWNS)}.")
+        raise UnknownArgument("kpi.error.unknown_breakdown", by=by, breakdowns=", ".join(BREAKDOWNS))
     metrics.check_units(store, [unit])
     group = _age_band_sql() if by == "age_band" else by
     sql = f"""

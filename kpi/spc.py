@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import KPIS
 
 SIGMA_FACTOR = 2.66
 INNER_FRACTION = 2 / 3
@@ -128,7 +129,7 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
     basis = values[:baseline] if baseline is not None else values
     centre = sum(basis) / len(basis) if basis else None
     ucl = lcl = upper_inner = lower_inner = None
-    if len(basis) >= MIN_POINTS_FOR_LIMITS:
+    if centre is not None and len(basis) >= MIN_POINTS_FOR_LIMITS:
         ranges = [abs(basis[index] - basis[index - 1]) for index in range(1, len(basis))]
         mean_range = sum(ranges) / len(ranges)
         ucl = centre + SIGMA_FACTOR * mean_range
@@ -137,7 +138,8 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
         lower_inner = centre - INNER_FRACTION * SIGMA_FACTOR * mean_range
 
     flagged: dict[str, set[int]] = {name: set() for name in SIGNALS}
-    if ucl is not None:
+    if (ucl is not None and lcl is not None and upper_inner is not None
+            and lower_inner is not None):
         flagged["outside"] = {i for i, value in enumerate(values) if value > ucl or value < lcl}
         flagged["two_of_three"] = _two_of_three_points(values, upper_inner, lower_inner)
     if centre is not None:
@@ -164,11 +166,11 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
     data when no dates): unit_code, kpi, period, centre, ucl, lcl, upper_two_sigma,
     lower_two_sigma, trial, baseline, variation, assurance, target (the one valid on the latest
     period), points [{period_start (ISO), value, n, signals}]."""
-    from kpi.metrics import KPIS, UnknownArgument, check_kpis, series
+    from kpi.metrics import UnknownArgument, check_kpis, series
 
     check_kpis([kpi])
     if baseline is not None and baseline < 1:
-        raise UnknownArgument(f"The baseline must be at least 1 point, not {baseline}.")
+        raise UnknownArgument("kpi.error.bad_baseline", baseline=baseline)
     points = series(store, unit=unit, kpi=kpi, period=period, date_from=date_from,
                     date_to=date_to)
     # The series carries the target valid on each period's first date: the latest one applies.

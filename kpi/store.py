@@ -74,8 +74,7 @@ def _first_line(error: BaseException) -> str:
 def _translate(error: Exception, location: str) -> StoreError:
     """Turn a DuckDB exception into the app's own, with one clear sentence."""
     detail = _first_line(error)
-    return StoreError(f"The store {location} could not complete the request: {detail}",
-                      path=location, detail=detail)
+    return StoreError("error.store", path=location, detail=detail)
 
 
 def extension_file(name: str) -> Path:
@@ -84,16 +83,12 @@ def extension_file(name: str) -> Path:
     try:
         module = importlib.import_module(package)
     except ImportError as error:
-        raise StoreError(
-            f"The DuckDB extension {name} is not installed; run `make run` (or "
-            f"`pip install -r requirements.txt`) to install it.", detail=str(error),
-            path=name) from error
+        raise StoreError("error.store_extension_missing", name=name) from error
     found = next(Path(module.__path__[0]).glob(f"extensions/v{duckdb.__version__}/*.duckdb_extension"),
                  None)
     if found is None:
-        raise StoreError(
-            f"The installed {package} is not built for DuckDB {duckdb.__version__}; reinstall "
-            "the pinned requirements.", path=name, detail=package)
+        raise StoreError("error.store_extension_version", package=package,
+                         version=duckdb.__version__)
     return found
 
 
@@ -142,9 +137,8 @@ class Location:
             with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
                 row = pg.execute("SELECT to_regclass('public.ducklake_metadata')").fetchone()
         except psycopg.Error as error:
-            raise StoreError(
-                f"The store catalog {self.display} cannot be reached: {_first_line(error)}",
-                path=self.display, detail=_first_line(error)) from error
+            raise StoreError("error.store_unreachable", path=self.display,
+                             detail=_first_line(error)) from error
         return bool(row and row[0])
 
 
@@ -239,7 +233,8 @@ class _Engine:
                 options.append(f"DATA_PATH '{_quote(self.location.data_path)}'")
             if snapshot is not None:
                 options += [f"SNAPSHOT_VERSION {int(snapshot)}", "READ_ONLY"]
-            sql = f"ATTACH '{_quote(self.location.catalog)}' AS {alias} ({', '.join(options)})"
+            listed = f" ({', '.join(options)})" if options else ""
+            sql = f"ATTACH '{_quote(self.location.catalog)}' AS {alias}{listed}"
             try:
                 self.db.execute(sql)
             except duckdb.Error as error:
@@ -297,6 +292,12 @@ def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
     return f"CREATE OR REPLACE SECRET kinerja_s3 ({fields})", {}
 
 
+def _take_advisory_lock(pg: Any) -> bool:
+    """True when this PostgreSQL session now holds the writers' advisory lock."""
+    row = pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()
+    return bool(row and row[0])
+
+
 class _WriterLock:
     """The lock every write transaction holds: `flock` on the embedded store's lock file, a
     PostgreSQL advisory lock for a shared catalog. Waits up to `timeout` seconds, then says who
@@ -316,10 +317,8 @@ class _WriterLock:
                 yield
 
     def _busy(self) -> StoreBusy:
-        return StoreBusy(
-            f"The store {self.location.display} is busy with another import or save; waited "
-            f"{self.timeout:g} s. Try again when it has finished.",
-            path=self.location.display, holder="another writer", seconds=f"{self.timeout:g}")
+        return StoreBusy("error.store_busy", path=self.location.display,
+                         seconds=f"{self.timeout:g}")
 
     @contextmanager
     def _flock(self) -> Iterator[None]:
@@ -349,13 +348,12 @@ class _WriterLock:
         try:
             pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as error:
-            raise StoreError(
-                f"The store catalog {self.location.display} cannot be reached: {_first_line(error)}",
-                path=self.location.display, detail=_first_line(error)) from error
+            raise StoreError("error.store_unreachable", path=self.location.display,
+                             detail=_first_line(error)) from error
         with pg:
             deadline = time.monotonic() + self.timeout
             delay = 0.01
-            while not pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()[0]:
+            while not _take_advisory_lock(pg):
                 if time.monotonic() >= deadline:
                     raise self._busy()
                 time.sleep(delay)
@@ -394,14 +392,9 @@ class Store:
         if not location.shared:
             assert location.folder is not None
             if location.folder.is_file():
-                raise StoreError(
-                    f"{location.text} is a store of an earlier Kinerja (one DuckDB file); move it "
-                    f"in with `python -m kpi migrate {location.text}` into a new store.",
-                    path=location.text, detail="single-file store")
+                raise StoreError("error.store_old_file", path=location.text)
         if not create and not location.exists():
-            raise StoreMissing(
-                f"There is no store at {location.display}; run `python -m kpi init` (or "
-                "`make run`) first.", path=location.display)
+            raise StoreMissing("error.store_missing", path=location.display)
         if create and not location.shared:
             assert location.folder is not None
             (location.folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
@@ -433,12 +426,23 @@ class Store:
             raw.close()
 
     @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A cursor whose statements all read one snapshot (a read-only transaction): a page's
+        numbers never mix the data before an import with the data after it."""
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            finally:
+                with suppress(duckdb.Error):
+                    cur._raw.execute("ROLLBACK")
+
+    @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         """A cursor inside BEGIN … COMMIT under the writer lock: all of it is written as one
         snapshot, or none of it (ROLLBACK on any error)."""
         if self.snapshot is not None:
-            raise StoreError(f"The store {self.path} is open at snapshot {self.snapshot}, read-only.",
-                             path=self.path, detail="read-only snapshot")
+            raise StoreError("error.store_read_only", path=self.path, snapshot=self.snapshot)
         with self._writer.held(), self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -461,6 +465,14 @@ class Store:
     def count(cur: Cursor, table: str) -> int:
         """The number of rows of one of the store's own tables."""
         return int(cur.query_value(f"SELECT count(*) FROM {_name(table)}"))  # noqa: S608
+
+    def partition_by_month(self) -> None:
+        """Write events and survey responses into one file set per month from now on (a
+        province's years: time-bounded reads then open only their months' files)."""
+        with self.transaction() as cur:
+            cur.execute("ALTER TABLE events SET PARTITIONED BY (year(arrived_at), month(arrived_at))")
+            cur.execute("ALTER TABLE survey_responses "
+                        "SET PARTITIONED BY (year(submitted_at), month(submitted_at))")
 
     def at_snapshot(self, snapshot: int) -> Store:
         """A read-only view of the store as it was at `snapshot` (a finalised review's)."""
@@ -551,8 +563,7 @@ class Store:
         folder = self._embedded_folder("backup")
         destination = Path(target)
         if destination.exists() and any(destination.iterdir()):
-            raise StoreError(f"The backup folder {destination} is not empty; name a new folder.",
-                             path=str(destination), detail="not empty")
+            raise StoreError("error.backup_not_empty", path=str(destination))
         with self._writer.held():
             destination.mkdir(parents=True, exist_ok=True)
             _copy_sqlite(folder / CATALOG_FILE, destination / CATALOG_FILE)
@@ -561,10 +572,7 @@ class Store:
 
     def _embedded_folder(self, what: str) -> Path:
         if self.location.shared or self.location.folder is None:
-            raise StoreError(
-                f"`{what}` is for the embedded store; back up a PostgreSQL catalog with pg_dump "
-                "and its data path with the storage's own tools.", path=self.path,
-                detail="shared store")
+            raise StoreError("error.store_not_embedded", command=what)
         return self.location.folder
 
 
@@ -574,12 +582,10 @@ def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
     `target` is kept beside it (returned), never overwritten."""
     backup = Path(source)
     if not (backup / CATALOG_FILE).exists():
-        raise StoreMissing(f"{backup} is not a Kinerja backup (no {CATALOG_FILE}).",
-                           path=str(backup))
+        raise StoreMissing("error.not_a_backup", path=str(backup))
     location = Location.parse(target)
     if location.shared or location.folder is None:
-        raise StoreError("`restore` is for the embedded store (a folder).", path=str(target),
-                         detail="shared store")
+        raise StoreError("error.store_not_embedded", command="restore")
     folder = location.folder
     kept: Path | None = None
     folder.mkdir(parents=True, exist_ok=True)
@@ -603,56 +609,50 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def read_old_store(cur: Cursor, old: str | os.PathLike[str], tables: Sequence[str]) -> dict[str, int]:
-    """Copy `tables` from an earlier single-file store (or a folder written by DuckDB's
-    `EXPORT DATABASE … (FORMAT parquet)`) into the lake, inside the caller's transaction;
-    returns the rows copied per table (checked against the source)."""
+@contextmanager
+def old_store_tables(store: Store, old: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
+    """The tables of an earlier single-file store (attached read-only), or of a folder written
+    by DuckDB's `EXPORT DATABASE … (FORMAT parquet)`: {table: SQL source to select from}."""
     source = Path(old)
-    copied: dict[str, int] = {}
     if source.is_dir():
-        for table in tables:
-            file = source / f"{table}.parquet"
-            if not file.exists():
-                continue
-            expected = int(cur.query_value("SELECT count(*) FROM read_parquet($f)", {"f": str(file)}))
-            cur.execute(f"INSERT INTO {_name(table)} BY NAME "  # noqa: S608
-                        "SELECT * FROM read_parquet($f)", {"f": str(file)})
-            copied[table] = expected
-        return copied
-    try:
-        cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
-    except StoreError as error:
-        raise StoreError(
-            f"{source} cannot be opened by DuckDB {duckdb.__version__} ({error.params.get('detail')}). "
-            "Export it with the DuckDB that wrote it, then migrate the export folder (README: "
-            "Moving an earlier store in).", path=str(source), detail="unreadable") from error
-    try:
-        present = {name for (name,) in cur.query_rows(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_store'")}
-        for table in tables:
-            if table not in present:
-                continue
-            expected = int(cur.query_value(
-                f"SELECT count(*) FROM old_store.{_name(table)}"))  # noqa: S608
-            cur.execute(f"INSERT INTO {_name(table)} BY NAME "  # noqa: S608
-                        f"SELECT * FROM old_store.{_name(table)}")
-            copied[table] = expected
-    finally:
-        cur.execute("DETACH old_store")
-    return copied
+        yield {file.stem: f"read_parquet('{_quote(str(file))}')"
+               for file in sorted(source.glob("*.parquet")) if _IDENTIFIER.fullmatch(file.stem)}
+        return
+    with store.cursor() as cur:
+        try:
+            cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
+        except StoreError as error:
+            raise StoreError("error.old_store_unreadable", path=str(source),
+                             version=duckdb.__version__,
+                             detail=error.params.get("detail")) from error
+        try:
+            names = cur.query_rows(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_store'")
+            yield {name: f"old_store.{name}" for (name,) in names if _IDENTIFIER.fullmatch(name)}
+        finally:
+            cur.execute("DETACH old_store")
+
+
+def copy_table(cur: Cursor, table: str, source_sql: str) -> int:
+    """Append every row of `source_sql` (from `old_store_tables`) to `table`, columns matched
+    by name; returns the number of rows the source has."""
+    expected = int(cur.query_value(f"SELECT count(*) FROM {source_sql}"))  # noqa: S608
+    cur.execute(f"INSERT INTO {_name(table)} BY NAME SELECT * FROM {source_sql}")  # noqa: S608
+    return expected
 
 
 def one_unit_of_work(
     function: Callable[Concatenate[Any, P], R],
 ) -> Callable[Concatenate[Store | Cursor, P], R]:
-    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor. A cursor passed in is used as it is, so engine functions can call each
-    other inside one unit of work."""
+    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor that
+    reads one snapshot. A cursor passed in is used as it is, so engine functions can call each
+    other inside one unit of work (or inside a write transaction)."""
 
     @functools.wraps(function)
     def run(store: Store | Cursor, *args: P.args, **kwargs: P.kwargs) -> R:
         if isinstance(store, Cursor):
             return function(store, *args, **kwargs)
-        with store.cursor() as cur:
+        with store.reading() as cur:
             return function(cur, *args, **kwargs)
 
     return run

@@ -15,6 +15,7 @@ import pandas as pd
 
 from kpi.i18n import is_missing
 from kpi.store import one_unit_of_work
+from kpi.vocabulary import KPIS
 
 
 def attach_targets_sql(relation: str, day_column: str) -> str:
@@ -86,16 +87,6 @@ def _target_dict(row: dict) -> dict:
 
 
 @one_unit_of_work
-def target_for(store, *, unit: str, kpi: str, day: dt.date) -> dict | None:
-    """{target, amber_pct, valid_from, valid_to, source_unit} of the target that applies to
-    `unit`'s `kpi` on `day`, or None."""
-    frame = _resolve(store, "wanted AS (SELECT $unit AS unit_code, $kpi AS kpi, $day::DATE AS day)",
-                     {"unit": unit, "kpi": kpi, "day": day})
-    row = frame.iloc[0].to_dict()
-    return None if is_missing(row["target"]) else _target_dict(row)
-
-
-@one_unit_of_work
 def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     """valid_from, valid_to, target, amber_pct, source_unit: the target that applies to `unit`
     over time, one row per stretch in which the applying row stays the same (valid_to None =
@@ -113,7 +104,7 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     steps: list[dict] = []
     for index, row in enumerate(rows):
         day = _as_date(row["day"])
-        if is_missing(row["target"]):
+        if day is None or is_missing(row["target"]):  # an edge is never NULL
             continue
         step = _target_dict(row)
         step["valid_from"] = day
@@ -133,8 +124,6 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
 def targets_in_force(store, *, day: dt.date) -> pd.DataFrame:
     """unit_code, kpi, target, amber_pct, valid_from, valid_to, source_unit for every unit (and
     `*`) × KPI that has a target on `day`."""
-    from kpi.metrics import KPIS
-
     ctes = """
         scopes AS (SELECT unit_code FROM units UNION SELECT '*'),
         kpis AS (SELECT unnest($kpis) AS kpi),

@@ -36,8 +36,7 @@ def normal_email(email: str) -> str:
     """`email` trimmed and lower case; one sentence when it is not an e-mail address."""
     text = (email or "").strip().lower()
     if not _EMAIL.fullmatch(text):
-        raise InputRejected(f"{email!r} is not an e-mail address.", key="users.error_email",
-                            email=email)
+        raise InputRejected("users.error_email", email=repr(email))
     return text
 
 
@@ -90,21 +89,17 @@ def add_user(store, email: str, role: str, units: str | list[str] | tuple[str, .
     {"email", "role", "units", "changed"} (changed: an existing user was updated)."""
     email = normal_email(email)
     if role not in ROLES:
-        raise InputRejected(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.",
-                            key="users.error_role", role=role, roles=", ".join(ROLES))
+        raise InputRejected("users.error_role", role=role, roles=", ".join(ROLES))
     scope = parse_units(units)
     if scope and role not in SCOPED_ROLES:
-        raise InputRejected(
-            f"A unit scope applies to analysts and reviewers only, not to the {role} role.",
-            key="users.error_scope_role", role=role)
+        raise InputRejected("users.error_scope_role", role=role)
     with store.transaction() as cur:
         if scope:
             known = {row[0] for row in cur.query_rows(
                 "SELECT unit_code FROM units WHERE list_contains(?, unit_code)", [list(scope)])}
             unknown = [code for code in scope if code not in known]
             if unknown:
-                raise InputRejected(f"Unknown unit(s): {', '.join(unknown)}.",
-                                    key="users.error_units", units=", ".join(unknown))
+                raise InputRejected("users.error_units", units=", ".join(unknown))
         before = get_user(cur, email)
         if before and before.role == "admin" and role != "admin":
             _keep_an_admin(cur, email)
@@ -113,7 +108,7 @@ def add_user(store, email: str, role: str, units: str | list[str] | tuple[str, .
             "INSERT INTO users (email, role, units, added_by, added_at) VALUES (?, ?, ?, ?, ?)",
             [email, role, _units_text(scope),
              before.added_by if before else by, before.added_at if before else config.local_now()])
-        details = {"role": role, "units": list(scope)}
+        details: dict[str, object] = {"role": role, "units": list(scope)}
         if before:
             details["before"] = {"role": before.role, "units": list(before.units)}
         audit.record(cur, by, "user.change" if before else "user.add", email, details)
@@ -126,8 +121,7 @@ def remove_user(store, email: str, *, by: str) -> None:
     with store.transaction() as cur:
         before = get_user(cur, email)
         if before is None:
-            raise InputRejected(f"There is no user {email}.", key="users.error_unknown",
-                                email=email)
+            raise InputRejected("users.error_unknown", email=email)
         if before.role == "admin":
             _keep_an_admin(cur, email)
         cur.execute("DELETE FROM users WHERE email = ?", [email])
@@ -140,5 +134,4 @@ def _keep_an_admin(cur, email: str) -> None:
     others = cur.query_value(
         "SELECT count(*) FROM users WHERE role = 'admin' AND email <> ?", [email])
     if not others:
-        raise InputRejected(f"{email} is the last admin; add another admin first.",
-                            key="users.error_last_admin", email=email)
+        raise InputRejected("users.error_last_admin", email=email)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from kpi import charts, labels, metrics
 from kpi.i18n import fmt_int
+from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
@@ -28,7 +29,7 @@ if filters is None:
 
 choice, _ = st.columns([3, 2])
 with choice:
-    kpi = synced_choice("kpi", list(metrics.KPIS), DEFAULT_KPI, widget=st.selectbox,
+    kpi = synced_choice("kpi", list(KPIS), DEFAULT_KPI, widget=st.selectbox,
                         label=ctx.t("compare.kpi"), help=ctx.t("compare.kpi_help"),
                         format_func=lambda name: labels.kpi_name(name, ctx.lang))
 kpi_name = labels.kpi_name(kpi, ctx.lang)
@@ -41,10 +42,10 @@ if not scope:
 
 # The whole-city frame is the one the overview page caches: filter it rather than query again.
 overview = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
-overview = overview[overview["unit_code"].isin([*scope, metrics.CITY])].reset_index(drop=True)
+overview = overview[overview["unit_code"].isin([*scope, CITY])].reset_index(drop=True)
 table = metrics.league_table(overview, kpi)
 summary = metrics.league_summary(table)
-city_row = overview[(overview["unit_code"] == metrics.CITY) & (overview["kpi"] == kpi)]
+city_row = overview[(overview["unit_code"] == CITY) & (overview["kpi"] == kpi)]
 city_value = city_row["value"].iloc[0] if len(city_row) else None
 names = dict(zip(table["unit_code"], table["name"], strict=True))
 if len(set(names.values())) < len(names):  # two units share a name: tell them apart by code
@@ -105,7 +106,7 @@ bars = pd.DataFrame({
                   ranked["status"], strict=True)],
     "marker": ranked["target"].to_numpy(),
 })
-info = metrics.KPIS[kpi]
+info = KPIS[kpi]
 # The city's value as a reference line, except for counts: the city's count is the sum of all
 # units', off the scale of any one of them.
 reference = [] if labels.is_missing(city_value) or info.unit == "count" else [

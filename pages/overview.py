@@ -10,8 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, exceptions, labels, metrics
+from kpi import charts, labels, metrics, offtarget
 from kpi.i18n import fmt_date, fmt_int
+from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import load
 from ui.downloads import table_downloads
@@ -33,7 +34,7 @@ scope = units_in_scope(tree, filters)
 period_name = period_label(filters.period_start, filters.grain, ctx.lang)
 previous_name = period_label(filters.previous_start, filters.grain, ctx.lang)
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
-names[metrics.CITY] = ctx.t("charts.city")
+names[CITY] = ctx.t("charts.city")
 
 
 def unit_page_params(code: str, filters: Filters) -> dict[str, str]:
@@ -76,9 +77,9 @@ def exception_line(item: dict) -> str:
 # -- the finding -----------------------------------------------------------------------------
 frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
 unit_rows = frame[frame["unit_code"].isin(scope)]
-found = load(exceptions.exceptions, period=filters.grain, period_start=filters.period_start,
+found = load(offtarget.exceptions, period=filters.grain, period_start=filters.period_start,
              date_from=filters.date_from, units=scope) if scope \
-    else pd.DataFrame(columns=exceptions.COLUMNS)
+    else pd.DataFrame(columns=offtarget.COLUMNS)
 off_target = found[found["status"] == "red"]
 units_off = off_target["unit_code"].nunique()
 if units_off:
@@ -102,8 +103,8 @@ st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous
 # -- the city, one tile per KPI --------------------------------------------------------------
 st.subheader(ctx.t("overview.city_heading"))
 history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
-               date_to=filters.period_start, units=[metrics.CITY])
-kpi_tiles(frame[frame["unit_code"] == metrics.CITY], history, ctx.lang)
+               date_to=filters.period_start, units=[CITY])
+kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang)
 
 if not scope:
     st.info(ctx.t("filters.no_units"))
@@ -166,7 +167,7 @@ ordered = scope  # units_in_scope keeps the tree order
 row_names = {code: names[code] for code in ordered}
 if len(set(row_names.values())) < len(row_names):  # two units share a name: add the codes
     row_names = {code: unit_label(tree, code) for code in ordered}
-columns = [labels.kpi_short(kpi, ctx.lang) for kpi in metrics.KPIS]
+columns = [labels.kpi_short(kpi, ctx.lang) for kpi in KPIS]
 cells = pd.DataFrame([
     {
         "row": row_names[item["unit_code"]],

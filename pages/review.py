@@ -19,6 +19,7 @@ import streamlit as st
 from kpi import labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
+from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import data_version, forget_version, load
 from ui.downloads import table_downloads
@@ -199,7 +200,7 @@ if not agenda["exceptions"]:
 else:
     st.caption(ctx.t("review.exceptions_count", count=len(agenda["exceptions"])))
 tree = load(metrics.unit_tree)
-unit_names = {metrics.CITY: ctx.t("review.city_unit")} | dict(
+unit_names = {CITY: ctx.t("review.city_unit")} | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
 agenda_actions = agenda["carried_actions"] + agenda["new_actions"]
 shown_actions = {a["id"]: a for a in view["carried_actions"] + view["new_actions"]}
@@ -220,7 +221,7 @@ def action_form(item: dict) -> None:
         responsible = st.text_input(ctx.t("action.responsible"), key=f"who-{item['key']}")
         due = st.date_input(ctx.t("action.due_date"), value=due_default,
                             format="DD/MM/YYYY", key=f"due-{item['key']}")
-        kpis = [None, *metrics.KPIS]
+        kpis = [None, *KPIS]
         kpi = st.selectbox(ctx.t("action.kpi"), kpis, index=kpis.index(item["kpi"]),
                            format_func=lambda k: labels.kpi_name(k, ctx.lang) if k
                            else ctx.t("review.kpi_none"), key=f"kpi-{item['key']}")

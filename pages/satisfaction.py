@@ -8,6 +8,7 @@ import streamlit as st
 
 from kpi import charts, labels, metrics, skm
 from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
+from kpi.vocabulary import CITY, PERIODS
 from ui.charts_ui import file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
@@ -38,7 +39,7 @@ if filters is None:
     st.info(ctx.t("filters.no_data"))
     st.stop()
 period_name = period_label(filters.period_start, filters.grain, ctx.lang)
-if metrics.PERIODS.index(filters.grain) < metrics.PERIODS.index(DEFAULT_GRAIN):
+if PERIODS.index(filters.grain) < PERIODS.index(DEFAULT_GRAIN):
     # A day, week or month holds few responses: offer the quarter around the chosen period.
     quarter = metrics.period_start(filters.period_start, DEFAULT_GRAIN)
     hint, switch = st.columns([3, 1], vertical_alignment="center")
@@ -51,11 +52,11 @@ if metrics.PERIODS.index(filters.grain) < metrics.PERIODS.index(DEFAULT_GRAIN):
 tree = load(metrics.unit_tree)
 scope = units_in_scope(tree, filters)
 names = {**dict(zip(tree["unit_code"], tree["name"], strict=True)),
-         metrics.CITY: ctx.t("skmpage.city")}
+         CITY: ctx.t("skmpage.city")}
 rows = load(skm.ikm_table, date_from=filters.period_start, date_to=filters.period_end)
-rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == metrics.CITY]
-city = next((row for row in rows if row["unit_code"] == metrics.CITY), None)
-unit_rows = [row for row in rows if row["unit_code"] != metrics.CITY]
+rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == CITY]
+city = next((row for row in rows if row["unit_code"] == CITY), None)
+unit_rows = [row for row in rows if row["unit_code"] != CITY]
 if city is None:
     st.header(ctx.t("skmpage.title"))
     st.info(ctx.t("skmpage.no_responses", period=period_name))
@@ -205,9 +206,9 @@ st.caption(ctx.t("skmpage.sample_caption", shown=fmt_percent(SAMPLE_SHARE_SHOWN,
 
 # -- one unit in detail: trend, breakdowns, comments ------------------------------------------
 st.divider()
-choices = [metrics.CITY, *[row["unit_code"] for row in unit_rows]]
+choices = [CITY, *[row["unit_code"] for row in unit_rows]]
 with st.columns([3, 2])[0]:
-    unit = synced_choice("unit", choices, metrics.CITY, widget=st.selectbox,
+    unit = synced_choice("unit", choices, CITY, widget=st.selectbox,
                          label=ctx.t("skmpage.detail_unit"),
                          format_func=lambda code: names.get(code, code))
 unit_name = names.get(unit, unit)
@@ -215,7 +216,7 @@ unit_name = names.get(unit, unit)
 st.subheader(ctx.t("skmpage.trend_title", unit=md(unit_name)))
 trend = load(skm.ikm_by_period, period=TREND_GRAIN, date_to=filters.period_end)
 # Oldest first; on one date the city (`*` sorts first) before the unit, so its line comes first.
-trend = trend[trend["unit_code"].isin({unit, metrics.CITY})].sort_values(
+trend = trend[trend["unit_code"].isin({unit, CITY})].sort_values(
     ["period_start", "unit_code"])
 trend_frame = pd.DataFrame({
     "series": [names.get(code, code) for code in trend["unit_code"]],

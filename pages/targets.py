@@ -14,9 +14,8 @@ import streamlit as st
 
 from kpi import editor, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
-from kpi.ingest import KPI_NAMES
 from kpi.labels import format_value, kpi_name
-from kpi.metrics import CITY
+from kpi.vocabulary import CITY, KPIS
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
@@ -62,7 +61,7 @@ def targets_tab() -> None:
                 ctx.t("targetspage.col_unit"), options=[CITY, *units], required=True,
                 format_func=unit_label, help=ctx.t("targetspage.col_unit_help")),
             "kpi": st.column_config.SelectboxColumn(
-                ctx.t("targetspage.col_kpi"), options=list(KPI_NAMES), required=True,
+                ctx.t("targetspage.col_kpi"), options=list(KPIS), required=True,
                 format_func=lambda kpi: kpi_name(kpi, ctx.lang), width="medium"),
             "target": st.column_config.NumberColumn(ctx.t("targetspage.col_target"),
                                                     required=True),
@@ -85,7 +84,7 @@ def targets_tab() -> None:
     with st.form("targets_bulk", border=True):
         first, second, third = st.columns(3)
         unit_type = first.selectbox(ctx.t("targetspage.bulk_type"), types, key="bulk_type")
-        kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPI_NAMES), key="bulk_kpi",
+        kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPIS), key="bulk_kpi",
                                format_func=lambda name: kpi_name(name, ctx.lang))
         value = third.number_input(ctx.t("targetspage.col_target"), value=0.0, key="bulk_target")
         first, second, third = st.columns(3)

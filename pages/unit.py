@@ -12,8 +12,9 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, exceptions, labels, metrics, spc, targets
+from kpi import charts, labels, metrics, offtarget, spc, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
+from kpi.vocabulary import CITY, KPIS
 from ui.actions import show_open_actions
 from ui.charts_ui import file_name, show_chart
 from ui.data import load
@@ -40,15 +41,15 @@ if filters is None:
     st.stop()
 
 tree = load(metrics.unit_tree)
-codes = [metrics.CITY, *tree["unit_code"]]
+codes = [CITY, *tree["unit_code"]]
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
-names[metrics.CITY] = ctx.t("charts.city")
+names[CITY] = ctx.t("charts.city")
 asked = st.query_params.get("unit")
-default_unit = tree["unit_code"].iloc[0] if len(tree) else metrics.CITY
+default_unit = tree["unit_code"].iloc[0] if len(tree) else CITY
 with st.sidebar:
     unit = synced_choice("unit", codes, default_unit, widget=st.selectbox,
                          label=ctx.t("unitpage.unit"),
-                         format_func=lambda code: names[code] if code == metrics.CITY
+                         format_func=lambda code: names[code] if code == CITY
                          else unit_label(tree, code))
 if asked and asked not in codes:
     st.warning(ctx.t("unitpage.unknown_unit", code=asked), icon=":material/help:")
@@ -59,7 +60,7 @@ unit_name = names.get(unit, unit)
 # -- the finding -------------------------------------------------------------------------------
 rows = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
 rows = rows[rows["unit_code"] == unit].reset_index(drop=True)  # the overview's cached frame
-readings = load(exceptions.unit_kpi_history, period=filters.grain,
+readings = load(offtarget.unit_kpi_history, period=filters.grain,
                 period_start=filters.period_start, date_from=filters.date_from, units=[unit])
 red = readings[readings["status"] == "red"]
 with_target = rows[rows["status"] != "none"]
@@ -72,7 +73,7 @@ else:
     st.title(md(unit_name))
 st.markdown(f"**{period_name}**")
 
-if unit != metrics.CITY:
+if unit != CITY:
     about = tree[tree["unit_code"] == unit].iloc[0]
     parent = about["parent_code"]
     facts = [md(unit), md(unit_type_label(about["type"], ctx.lang))]
@@ -111,10 +112,10 @@ else:
 
 # -- one KPI over time: trend against target, and SPC ------------------------------------------
 st.subheader(ctx.t("unitpage.over_time"))
-kpi = synced_choice("kpi", list(metrics.KPIS), DEFAULT_KPI, widget=st.selectbox,
+kpi = synced_choice("kpi", list(KPIS), DEFAULT_KPI, widget=st.selectbox,
                     label=ctx.t("unitpage.kpi"),
                     format_func=lambda name: labels.kpi_name(name, ctx.lang))
-info = metrics.KPIS[kpi]
+info = KPIS[kpi]
 kpi_name = labels.kpi_name(kpi, ctx.lang)
 window = date_range_label(filters.date_from, filters.period_end, ctx.lang)
 chart = load(spc.spc_series, unit=unit, kpi=kpi, period=filters.grain,
@@ -129,7 +130,7 @@ else:
     points = points.merge(series[["period_start", "status", "target"]], on="period_start",
                           how="left")
     points["status"] = points["status"].fillna("none")
-    points["variation"] = exceptions.point_variations(
+    points["variation"] = offtarget.point_variations(
         points["value"].tolist(), points["signals"].tolist(), chart["centre"], info.better)
     points["hover"] = [
         ctx.t("unitpage.point_hover",

@@ -1,8 +1,10 @@
 """Upload data: drop CSV/XLSX files, map their columns, validate, then commit.
 
 Nothing is written before Commit: validation is a dry run of the import, so leaving the page
-half-way leaves the store as it was. An uploaded file lives in memory; it is copied to a
-temporary file (keeping its name, hence its suffix) and the import reads that path.
+half-way leaves the store as it was. An uploaded file lives in memory; for each read (header,
+preview, check, import, rejected rows) it is copied to a temporary folder (keeping its name,
+hence its suffix), which is deleted as soon as that read is done, so nothing is left behind when
+the session ends.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from kpi import config, mappings
-from kpi.errors import KinerjaError
+from kpi.errors import FileRejected, KinerjaError
 from kpi.exports import to_csv_bytes
 from kpi.i18n import fmt_int, fmt_number
-from kpi.ingest import KINDS, REQUIRED, FileRejected, ingest_file, read_columns
+from kpi.ingest import ingest_file
+from kpi.sources import read_columns
+from kpi.vocabulary import KINDS, REQUIRED
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems
@@ -60,45 +66,49 @@ def file_size(size: int) -> str:
 
 
 # -- the files of this session ----------------------------------------------------------------
-def staging_dir() -> Path:
-    """This session's folder of uploaded files (a fresh temporary folder)."""
-    if "upload_dir" not in st.session_state or not Path(st.session_state["upload_dir"]).is_dir():
-        st.session_state["upload_dir"] = tempfile.mkdtemp(prefix="kinerja-upload-")
-    return Path(st.session_state["upload_dir"])
-
-
-def stage(upload) -> Path:
-    """The upload written to a temporary file named like the original (once per upload)."""
-    path = staging_dir() / upload.file_id / Path(upload.name).name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def staged(upload) -> Iterator[Path]:
+    """The upload as a temporary file named like the original, deleted when the block ends."""
+    folder = Path(tempfile.mkdtemp(prefix="kinerja-upload-"))
+    try:
+        path = folder / Path(upload.name).name
         path.write_bytes(upload.getvalue())
-    return path
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# An upload's file_id is new for every file put in the uploader and its bytes never change, so
+# it is a safe cache key (the `_upload` argument is not hashed): an XLSX workbook is not read
+# again on every rerun.
+@st.cache_data(max_entries=32, show_spinner=False)
+def columns_of(file_id: str, _upload) -> list[str]:
+    """The header of an uploaded file."""
+    with staged(_upload) as path:
+        return read_columns(path)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def columns_of(path: Path) -> list[str]:
-    """The header of a staged file. A staged file never changes (one path per upload), so the
-    path is a safe key and an XLSX workbook is not read again on every rerun."""
-    return read_columns(path)
+def preview_of(file_id: str, _upload) -> pd.DataFrame:
+    """The first rows of an uploaded file, cached like its header."""
+    with staged(_upload) as path:
+        return mappings.read_rows(path, limit=5)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def preview_of(path: Path) -> pd.DataFrame:
-    """The first rows of a staged file, cached like its header."""
-    return mappings.read_rows(path, limit=5)
+def rejected_of(file_id: str, signature: str, lang: str, _upload, _problems) -> pd.DataFrame:
+    """The file's rows that a check rejected (for `signature`, the kind and mapping checked),
+    with the reasons in `lang`."""
+    with staged(_upload) as path:
+        return mappings.rejected_rows(path, _problems, lang)
 
 
 def forget_removed(uploads) -> None:
-    """Delete the temporary copies and reports of files no longer in the uploader."""
+    """Drop the reports of files no longer in the uploader."""
     current = {upload.file_id for upload in uploads}
     reports = st.session_state.setdefault("upload_reports", {})
     for file_id in [f for f in reports if f not in current]:
         del reports[file_id]
-    if "upload_dir" in st.session_state:
-        for folder in Path(st.session_state["upload_dir"]).glob("*"):
-            if folder.name not in current:
-                shutil.rmtree(folder, ignore_errors=True)
 
 
 def sort_key(upload, limit_mb: int) -> int:
@@ -107,7 +117,7 @@ def sort_key(upload, limit_mb: int) -> int:
     kind = st.session_state.get(f"upload_kind_{upload.file_id}")
     if kind is None and upload.size <= limit_mb * MEGABYTE:
         try:
-            kind = mappings.guess_kind(columns_of(stage(upload)))
+            kind = mappings.guess_kind(columns_of(upload.file_id, upload))
         except KinerjaError:
             kind = None
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
@@ -182,18 +192,19 @@ def mapping_editor(file_id: str, columns: list[str], kind: str) -> dict | None:
     return mapping
 
 
-def run_import(path: Path, upload, kind: str, mapping: dict, *, dry_run: bool) -> dict:
+def run_import(upload, kind: str, mapping: dict, *, dry_run: bool) -> dict:
     """A report of validating (dry_run) or committing one file."""
     try:
-        result = ingest_file(ctx.store, kind, path, file_name=upload.name, loaded_by=ctx.user,
-                             column_map=mapping or None, dry_run=dry_run)
+        with staged(upload) as path:
+            result = ingest_file(ctx.store, kind, path, file_name=upload.name,
+                                 loaded_by=ctx.user, column_map=mapping or None, dry_run=dry_run)
     except FileRejected as rejected:
         return {"result": None, "problems": rejected.problems, "committed": False}
     return {"result": result, "problems": result.problems,
             "committed": not dry_run and result.ok and result.batch_id is not None}
 
 
-def show_report(report: dict, path: Path, upload, kind: str, mapping: dict) -> None:
+def show_report(report: dict, upload, kind: str, mapping: dict) -> None:
     result, problems = report["result"], report["problems"]
     name = Path(upload.name).stem
     if report["committed"]:
@@ -207,7 +218,7 @@ def show_report(report: dict, path: Path, upload, kind: str, mapping: dict) -> N
         show_counts(result, ctx.lang)
     if problems:
         show_problems(problems, ctx.lang, name=f"{name}-problems", key=f"problems-{upload.file_id}")
-        rejected = mappings.rejected_rows(path, problems, ctx.lang)
+        rejected = rejected_of(upload.file_id, report["signature"], ctx.lang, upload, problems)
         if len(rejected):
             st.download_button(ctx.t("upload.download_rejected", count=fmt_int(len(rejected), ctx.lang)),
                                to_csv_bytes(rejected), file_name=f"{name}-rejected.csv",
@@ -221,7 +232,7 @@ def show_report(report: dict, path: Path, upload, kind: str, mapping: dict) -> N
     if st.button(ctx.t("upload.commit"), key=f"upload_commit_{upload.file_id}", type="primary",
                  icon=":material/cloud_upload:"):
         with st.spinner(ctx.t("upload.committing")):
-            committed = run_import(path, upload, kind, mapping, dry_run=False)
+            committed = run_import(upload, kind, mapping, dry_run=False)
         committed["signature"] = report["signature"]
         st.session_state["upload_reports"][upload.file_id] = committed
         if committed["committed"]:
@@ -238,9 +249,8 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             st.error(ctx.t("upload.too_large", file=md(upload.name), size=size,
                            limit=fmt_int(limit_mb, ctx.lang)), icon=":material/block:")
             return
-        path = stage(upload)
         try:
-            columns = columns_of(path)
+            columns = columns_of(file_id, upload)
         except FileRejected as rejected:
             show_problems(rejected.problems, ctx.lang, name=f"{Path(upload.name).stem}-problems",
                           key=f"problems-{file_id}")
@@ -261,7 +271,7 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             kind = chosen_kind
         st.caption(f"{size} · {ctx.t('upload.columns_count', count=fmt_int(len(columns), ctx.lang))}")
         with st.expander(ctx.t("upload.preview"), icon=":material/visibility:"):
-            preview = preview_of(path).rename(
+            preview = preview_of(file_id, upload).rename(
                 columns={"line": ctx.t("upload.col_line")})
             st.dataframe(preview, hide_index=True, width="stretch")
         mapping = mapping_editor(file_id, columns, kind)
@@ -270,11 +280,11 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
         if st.button(ctx.t("upload.validate"), key=f"upload_validate_{file_id}",
                      disabled=mapping is None, icon=":material/fact_check:"):
             with st.spinner(ctx.t("upload.validating")):
-                report = run_import(path, upload, kind, mapping or {}, dry_run=True)
+                report = run_import(upload, kind, mapping or {}, dry_run=True)
             reports[file_id] = {**report, "signature": signature}
         report = reports.get(file_id)
         if mapping is not None and report and report["signature"] == signature:
-            show_report(report, path, upload, kind, mapping)
+            show_report(report, upload, kind, mapping)
 
 
 # -- the page ---------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_a_scoped_import_refuses_the_whole_file_naming_the_rows_outside(example_
 
 def test_a_scoped_rollback_of_a_batch_with_other_units_is_refused(example_store):
     users.add_user(example_store, "ana@medan.go.id", "analyst", "PKM-1", by=CLI)
-    with pytest.raises(scope.OutOfScope, match="outside your scope: DINKES, DUKCAPIL, PKM-2;"):
+    with pytest.raises(scope.OutOfScope, match=r"outside your scope: DINKES, DUKCAPIL, PKM-2\."):
         rollback(example_store, 3, by="ana@medan.go.id")  # batch 3: the events of every unit
     assert example_store.query_value("SELECT status FROM batches WHERE batch_id = 3") == "committed"
 

@@ -1,55 +1,53 @@
-"""Sharing the store between processes, for real (see kpi/store.py).
+"""Sharing the embedded store between processes, for real (see kpi/store.py).
 
-The decision: the dashboard never keeps the file open (Store(hold=False): a connection per unit
-of work), the CLI holds it for its one run (hold=True), and opening a held file retries until
-`busy_timeout` (the CLI's: $KPI_BUSY_TIMEOUT, 5 s) before StoreBusy says what to do. So a CLI
-import succeeds while the dashboard runs and reads, and a process that keeps the file makes the
-import fail in a few seconds with one sentence, exit 1, and the store unchanged.
+Readers never wait: every read sees one whole committed snapshot. Writers take turns through
+the store's writer lock; a writer that waits longer than KPI_BUSY_TIMEOUT stops with one
+sentence and writes nothing. A writer killed halfway leaves the previous snapshot as it was.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
-import socket
+import signal
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_DIR = ROOT.parent / "shared" / "spec" / "example"
-STREAMLIT = Path(sys.executable).with_name("streamlit")
+from kpi.store import LOCK_FILE, Store
+from tests.conftest import EXAMPLE_DIR, ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
-# Short units of work with Store(hold=False), as the dashboard does, until told to stop.
+# Reads in a loop until told to stop; each read must see the example's 835 events from exactly
+# one batch (an import replaces them all): anything else is a torn read.
 READER = textwrap.dedent("""
-    import sys, time
+    import sys
     from pathlib import Path
-    from kpi.errors import StoreBusy
     from kpi.store import Store
-    store = Store(sys.argv[1], busy_timeout=30)
+    store = Store(sys.argv[1])
     stop = Path(sys.argv[2])
-    reads = busy = 0
+    reads = torn = 0
+    versions = set()
     while not stop.exists():
-        try:
-            store.query_value("SELECT count(*) FROM events")
-            reads += 1
-        except StoreBusy:
-            busy += 1
-        time.sleep(0.01)
-    print(reads, busy)
+        with store.cursor() as cur:
+            rows, batches = cur.query_rows(
+                "SELECT count(*), count(DISTINCT batch_id) FROM events")[0]
+        versions.add(store.data_version())
+        reads += 1
+        torn += (rows, batches) != (835, 1)
+    print(reads, torn, len(versions))
 """)
 
-# Keeps the file with an open transaction, as a second writer would.
+# Holds the writer lock with an open transaction, as a long import would.
 HOLDER = textwrap.dedent("""
     import sys, time
     from kpi.store import Store
-    store = Store(sys.argv[1], hold=True)
+    store = Store(sys.argv[1])
     with store.transaction() as cur:
         cur.execute("DELETE FROM units")
         print("holding", flush=True)
@@ -57,37 +55,16 @@ HOLDER = textwrap.dedent("""
 """)
 
 
-def _env(store_path: Path, **more: str) -> dict[str, str]:
-    return {**os.environ, "KPI_DB": str(store_path), "PYTHONPATH": str(ROOT), **more}
+def env_for(store: str | Path, **more: str) -> dict[str, str]:
+    return {**os.environ, "KPI_DB": str(store), "PYTHONPATH": str(ROOT), **more}
 
 
-def _ingest(store_path: Path, kind: str, path: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kpi", "ingest", kind, str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          env=_env(store_path, **env))
+def cli(store: str | Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env=env_for(store, **env))
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_healthy(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited: {server.stdout.read() if server.stdout else ''}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail("streamlit did not become healthy in time")
-
-
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -97,59 +74,96 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def test_cli_import_succeeds_while_the_dashboard_runs_and_reads(example_store, tmp_path):
+def test_imports_never_fail_while_another_process_reads(example_store, tmp_path):
     path = example_store.path
-    assert (ROOT / "dashboard.py").exists()
-    port = _free_port()
-    server = subprocess.Popen(
-        [str(STREAMLIT), "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=_env(path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop)], cwd=ROOT,
-                              env=_env(path), stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen([sys.executable, "-c", READER, path, str(stop)], cwd=ROOT,
+                              env=env_for(path), stdout=subprocess.PIPE, text=True)
     try:
-        _wait_healthy(port, server)
-        time.sleep(0.5)  # the reader is opening and closing the file all the time now
-        for kind in ("events", "survey", "targets"):
-            done = _ingest(path, kind, EXAMPLE_DIR / f"{kind}.csv")
+        time.sleep(1.0)
+        for _ in range(4):
+            done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"))
             assert done.returncode == 0, done.stderr
-            assert done.stdout.startswith("Batch ")
-        time.sleep(0.3)
         stop.touch()
-        out, _ = reader.communicate(timeout=30)
-        reads, busy = map(int, out.split())
-        assert reader.returncode == 0 and reads > 10 and busy == 0
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=5) as r:
-            assert r.status == 200
+        out, _ = reader.communicate(timeout=60)
     finally:
         stop.touch()
-        _stop(reader)
-        _stop(server)
-    from kpi.store import Store
+        stop_process(reader)
+    reads, torn, versions = map(int, out.split())
+    assert reader.returncode == 0
+    assert torn == 0
+    assert reads > 10
+    assert versions >= 2  # the reader saw imports land while it read
+    assert Store(path).query_value("SELECT count(*) FROM batches WHERE kind = 'events'") == 5
 
-    assert Store(path).query_value("SELECT count(*) FROM batches") == 8
 
-
-def test_a_process_holding_the_store_makes_the_import_fail_fast(example_store, fingerprint):
+def test_a_writer_that_waits_too_long_stops_with_one_sentence(example_store, fingerprint):
     path = example_store.path
     before = fingerprint(example_store)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], cwd=ROOT,
-                              env=_env(path), stdout=subprocess.PIPE, text=True)
+    units = example_store.query_value("SELECT count(*) FROM units")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, path], cwd=ROOT, env=env_for(path),
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
+        # Readers are not blocked by the writer, and see the last committed snapshot.
+        assert Store(path).query_value("SELECT count(*) FROM units") == units > 0
         started = time.monotonic()
-        done = _ingest(path, "events", EXAMPLE_DIR / "events.csv")
+        done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"),
+                   KPI_BUSY_TIMEOUT="2")
         elapsed = time.monotonic() - started
-        assert done.returncode == 1
-        assert done.stdout == ""
-        assert done.stderr.startswith(f"The store {path} is in use by process {holder.pid}")
-        assert "wait for the other process to finish and try again" in done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1
-        assert 4 < elapsed < 15  # the CLI's default busy_timeout is 5 s
-        quick = _ingest(path, "events", EXAMPLE_DIR / "events.csv", KPI_BUSY_TIMEOUT="0.5")
-        assert quick.returncode == 1 and "is in use by" in quick.stderr
     finally:
-        _stop(holder)
+        stop_process(holder)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"The store {path} is busy with another import or save")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    assert 2 <= elapsed < 30
     assert fingerprint(example_store) == before
+    # Once the other writer is gone, the same import goes in.
+    assert cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv")).returncode == 0
+
+
+def big_events_file(folder: Path, rows: int) -> Path:
+    """`rows` valid events of the example city's first service, one file."""
+    lines = ["unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome"]
+    lines += [f"PKM-1,UMUM,BIG-{index},2026-03-02 08:00,2026-03-02 08:05,"
+              "2026-03-02 08:20,completed" for index in range(rows)]
+    path = folder / "big_events.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def wait_for_writer(lock_file: Path, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Until `process` holds the writer lock (its import has begun)."""
+    deadline = time.monotonic() + seconds
+    with lock_file.open("a+") as handle:
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            except BlockingIOError:
+                return
+            time.sleep(0.005)
+    pytest.fail("the import never took the writer lock")
+
+
+def test_sigkill_during_an_import_leaves_the_previous_snapshot(example_store, fingerprint,
+                                                               tmp_path):
+    path = example_store.path
+    before = fingerprint(example_store)
+    version = example_store.data_version()
+    big = big_events_file(tmp_path, 400_000)
+    importer = subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events", str(big)],
+                                cwd=ROOT, env=env_for(path), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    wait_for_writer(Path(path) / LOCK_FILE, importer)
+    time.sleep(0.3)
+    importer.send_signal(signal.SIGKILL)
+    importer.wait(timeout=30)
+    reopened = Store(path)
+    assert fingerprint(reopened) == before
+    assert reopened.data_version() == version
+    # The lock died with the process: the next import goes in at once.
+    done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"), KPI_BUSY_TIMEOUT="5")
+    assert done.returncode == 0, done.stderr

@@ -70,13 +70,20 @@ def test_numbers_and_dates_follow_the_language():
 
 
 # -- keys used in code -----------------------------------------------------------------------
+ERROR_CLASS = re.compile(r"(Error|Rejected|Argument|Locked|Busy|Missing)$")
+
+
 def _translation_calls(tree: ast.AST):
-    """Calls of t(key, …) and <anything>.t(key, …) with their first argument."""
+    """Calls of t(key, …) and <anything>.t(key, …), and the raising of an app error
+    (`InputRejected(key, …)`: its message comes from the catalogue), with their first argument."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args:
             func = node.func
-            if (isinstance(func, ast.Name) and func.id == "t") or (
-                    isinstance(func, ast.Attribute) and func.attr == "t"):
+            name = func.id if isinstance(func, ast.Name) else (
+                func.attr if isinstance(func, ast.Attribute) else "")
+            app_error = (ERROR_CLASS.search(name) and not name.startswith("_")
+                         and name not in ("ValueError", "KeyError", "TypeError"))
+            if name == "t" or app_error:
                 yield node.args[0]
 
 

@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 from kpi import ingest
-from kpi.errors import InputRejected
-from kpi.ingest import FileRejected, ingest_file
+from kpi.errors import FileRejected, InputRejected
+from kpi.ingest import ingest_file
+from kpi.sources import read_columns
+from kpi.vocabulary import KINDS
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example"
 
@@ -492,7 +494,7 @@ def test_units_may_name_parents_inside_the_same_file(empty_store, tmp_path):
 
 def test_read_columns_and_detect_kind(tmp_path):
     path = write(tmp_path, "x.csv", "\ufeff Unit_Code ;Ticket_ID;service_code;arrived_at;outcome\n")
-    columns = ingest.read_columns(path)
+    columns = read_columns(path)
     assert columns == ["Unit_Code", "Ticket_ID", "service_code", "arrived_at", "outcome"]
     assert ingest.detect_kind(columns) == "events"
     assert ingest.detect_kind(["unit_code", "name", "type"]) == "units"
@@ -501,7 +503,7 @@ def test_read_columns_and_detect_kind(tmp_path):
 
 
 def test_load_demo_reads_csv_and_csv_gz(empty_store, tmp_path):
-    for kind in ingest.KINDS:
+    for kind in KINDS:
         text = (EXAMPLE_DIR / f"{kind}.csv").read_bytes()
         if kind in ("events", "survey"):
             (tmp_path / f"{kind}.csv.gz").write_bytes(gzip.compress(text))

@@ -9,6 +9,7 @@ import pytest
 from kpi import metrics
 from kpi.errors import KinerjaError
 from kpi.store import Store
+from kpi.vocabulary import KPIS, PERIODS
 from tests.reference_impl import load_rows
 
 D = dt.date
@@ -31,7 +32,7 @@ def test_periods(day, period, start, following, before):
 
 def test_sql_weeks_and_quarters_agree_with_python(empty_store):
     days = [D(2020, 12, 28) + dt.timedelta(days=offset) for offset in range(0, 2200, 13)]
-    for period in metrics.PERIODS:
+    for period in PERIODS:
         rows = empty_store.query_rows(
             f"SELECT d, date_trunc('{period}', d::TIMESTAMP)::DATE FROM unnest(?::DATE[]) t(d)",
             [days])
@@ -110,7 +111,7 @@ def test_kpi_table_targets_follow_the_period_start(example_store):
 
 def test_overview(example_store):
     frame = metrics.overview(example_store, period="week", period_start=D(2026, 3, 25))
-    assert len(frame) == 5 * len(metrics.KPIS)
+    assert len(frame) == 5 * len(KPIS)
     assert set(frame["period_start"]) == {D(2026, 3, 23)}
     row = frame[(frame["unit_code"] == "PKM-1") & (frame["kpi"] == "service_time_median")].iloc[0]
     weekly = metrics.series(example_store, unit="PKM-1", kpi="service_time_median", period="week")

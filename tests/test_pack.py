@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from kpi import pack, review
 from kpi.__main__ import main
 from kpi.i18n import t
+from kpi.vocabulary import KPIS
 
 WEEK_1, WEEK_2, WEEK_3 = "2026-W11", "2026-W12", "2026-W13"
 # Week 12's red statuses in the worked example (expected/kpis_week.json, 2026-03-16).
@@ -97,7 +98,7 @@ def test_the_workbook_holds_exceptions_actions_scorecard_and_skm(pack_files):
     data = pack_files[".xlsx"]
     exceptions = sheet_rows(data, "Exceptions")
     found = {(row["Unit"], kpi): row for row in exceptions
-             for kpi in pack.KPIS if row["Indicator"] == t(f"kpi.{kpi}.name", "en")}
+             for kpi in KPIS if row["Indicator"] == t(f"kpi.{kpi}.name", "en")}
     for key, (_, _, value) in EXCEPTIONS.items():
         assert found[key]["Value"] == pytest.approx(value, abs=1e-9)
         assert found[key]["Status"] == "✕ Off target"

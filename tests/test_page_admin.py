@@ -3,10 +3,8 @@ no [auth] in the secrets, so the session's role is set as the other page tests d
 
 from __future__ import annotations
 
-from analyst_pages import open_page, run
-from dashboard_views import texts
-
 from kpi import audit, users
+from tests.helpers import open_view, run, texts
 from ui.data import forget_version
 
 LOCAL = "local:"
@@ -14,7 +12,7 @@ LOCAL = "local:"
 
 def test_the_users_page_adds_changes_and_removes_users_and_audits_them(example_store,
                                                                          monkeypatch):
-    at = open_page(example_store, "users", monkeypatch, role="admin")
+    at = open_view(example_store, monkeypatch, "users", role="admin")
     assert texts(at.title) == ["Users"]
     assert texts(at.info) == ["No users yet."]
     at.text_input(key="users_email").set_value("Ana@Medan.go.id")
@@ -48,7 +46,7 @@ def test_the_users_page_adds_changes_and_removes_users_and_audits_them(example_s
 
 def test_the_audit_page_lists_the_trail_newest_first_and_checks_it(example_store, monkeypatch):
     users.add_user(example_store, "ana@medan.go.id", "analyst", by="boss@medan.go.id")
-    at = open_page(example_store, "audit", monkeypatch, lang="id", role="admin")
+    at = open_view(example_store, monkeypatch, "audit", lang="id", role="admin")
     assert texts(at.title) == ["Jejak audit"]
     assert texts(at.success) == ["Jejak utuh: 6 baris diperiksa."]
     frame = at.dataframe[0].value
@@ -66,5 +64,5 @@ def test_the_audit_page_lists_the_trail_newest_first_and_checks_it(example_store
 
 
 def test_local_mode_says_so_in_the_sidebar(example_store, monkeypatch):
-    at = open_page(example_store, "overview", monkeypatch, lang="id", role="viewer")
+    at = open_view(example_store, monkeypatch, "overview", lang="id", role="viewer")
     assert "Mode lokal — tanpa masuk" in texts(at.sidebar.caption)

@@ -7,11 +7,12 @@ import math
 
 import pandas as pd
 import pytest
-from dashboard_views import expected, no_exceptions, open_view, texts
 
 from kpi import metrics
 from kpi.i18n import t
 from kpi.labels import status_word
+from kpi.vocabulary import KPIS
+from tests.helpers import expected, no_exceptions, open_view, texts
 
 MARCH = "2026-03-01"
 UNIT_NAMES = {"DINKES": "Dinas Kesehatan Contoh", "PKM-1": "Puskesmas Contoh Satu",
@@ -50,7 +51,7 @@ def decimal(value: float, lang: str, places: int = 1) -> str:
 def test_units_are_ranked_best_first_with_their_status(example_store, monkeypatch, kpi):
     at = open_compare(example_store, monkeypatch, kpi=kpi)
     rows = month_rows(kpi)
-    higher_is_better = metrics.KPIS[kpi].better == "higher"
+    higher_is_better = KPIS[kpi].better == "higher"
     expected_order = sorted(rows, key=lambda code: rows[code]["value"], reverse=higher_is_better)
     table = league(at)
     assert list(table[t("compare.col_code", "en")]) == expected_order
@@ -111,7 +112,7 @@ def funnel_outliers(kpi: str) -> dict[str, str]:
         spread = 100 * Z_998 * math.sqrt(share * (1 - share) / row["n"])
         if abs(row["value"] - city["value"]) > spread:
             higher = row["value"] > city["value"]
-            good = higher == (metrics.KPIS[kpi].better == "higher")
+            good = higher == (KPIS[kpi].better == "higher")
             outside[code] = "better" if good else "worse"
     return outside
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from analyst_pages import buttons, click, open_page, run, table_with, texts
-
 from kpi import metrics
 from kpi.i18n import t
 from kpi.ingest import ingest_file
+from tests.helpers import buttons, click, open_view, run, table_with, texts
 
 WEEK = dt.date(2026, 3, 23)
 HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
@@ -32,7 +31,7 @@ def throughput(store) -> float:
 
 
 def test_every_batch_is_listed_in_the_readers_language(example_store, monkeypatch):
-    at = open_page(example_store, "history", monkeypatch, lang="id")
+    at = open_view(example_store, monkeypatch, "history", role="analyst", lang="id")
     table = table_with(at, t("history.col_batch", "id"))
     assert list(table[t("history.col_batch", "id")]) == [5, 4, 3, 2, 1]  # newest first
     assert list(table[t("history.col_kind", "id")]) == [
@@ -48,7 +47,7 @@ def test_rollback_asks_first_then_restores_the_numbers(example_store, monkeypatc
     before = throughput(example_store)
     batch = events_batch(example_store, tmp_path, "extra.csv", "H-1", "H-2")
     assert throughput(example_store) == before + 2
-    at = open_page(example_store, "history", monkeypatch)
+    at = open_view(example_store, monkeypatch, "history", role="analyst")
     assert at.selectbox(key="history_batch").value == batch
     at = click(at, t("history.undo_button", "en"))
     warning = texts(at.warning)[0]
@@ -66,7 +65,7 @@ def test_rollback_asks_first_then_restores_the_numbers(example_store, monkeypatc
 
 def test_cancel_writes_nothing(example_store, fingerprint, monkeypatch):
     before = fingerprint(example_store)
-    at = click(open_page(example_store, "history", monkeypatch), t("history.undo_button", "en"))
+    at = click(open_view(example_store, monkeypatch, "history", role="analyst"), t("history.undo_button", "en"))
     at = click(at, t("history.cancel", "en"))
     assert not at.warning
     assert fingerprint(example_store) == before
@@ -76,7 +75,7 @@ def test_refusal_is_shown_in_the_readers_language(example_store, fingerprint, mo
     first = events_batch(example_store, tmp_path, "first.csv", "R-1")
     later = events_batch(example_store, tmp_path, "again.csv", "R-1")  # replaces first's row
     before = fingerprint(example_store)
-    at = open_page(example_store, "history", monkeypatch, lang="id")
+    at = open_view(example_store, monkeypatch, "history", role="analyst", lang="id")
     at.selectbox(key="history_batch").set_value(first)
     at = click(run(at), t("history.undo_button", "id"))
     at = click(at, t("history.confirm_yes", "id", batch=first))
@@ -86,5 +85,5 @@ def test_refusal_is_shown_in_the_readers_language(example_store, fingerprint, mo
 
 
 def test_empty_store_says_nothing_was_loaded(empty_store, monkeypatch):
-    at = open_page(empty_store, "history", monkeypatch)
+    at = open_view(empty_store, monkeypatch, "history", role="analyst")
     assert t("history.empty", "en") in texts(at.info)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from dashboard_views import expected, expected_kpi, no_exceptions, open_view, texts
 
 from kpi.i18n import fmt_number
+from tests.helpers import expected, expected_kpi, no_exceptions, open_view, texts
 
 LAST_WEEK = "2026-03-23"  # the data ends on Sunday 29 March: the last complete week
 UNITS = ("DINKES", "PKM-1", "PKM-2", "DUKCAPIL")

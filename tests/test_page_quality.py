@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from analyst_pages import open_page, table_with
-
 from kpi.i18n import t
 from kpi.ingest import ingest_file
+from tests.helpers import open_view, table_with
 
 HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
 
@@ -17,7 +16,7 @@ def test_units_are_listed_with_findings_and_links(example_store, monkeypatch, tm
     path.write_text(f"{HEADER}\nPKM-2,UMUM,L-1,2026-03-24 08:00:00,,2026-03-26 08:00:00,"
                     "completed,counter\n", encoding="utf-8")
     assert ingest_file(example_store, "events", path).ok
-    at = open_page(example_store, "quality", monkeypatch, lang="id")
+    at = open_view(example_store, monkeypatch, "quality", role="analyst", lang="id")
     # the last 91 days of data, cut at the first day with data
     assert at.date_input(key="quality_range").value == (dt.date(2026, 2, 16), dt.date(2026, 3, 29))
     table = table_with(at, t("quality.col_status", "id")).set_index(t("quality.col_unit", "id"))
@@ -40,5 +39,5 @@ def test_units_are_listed_with_findings_and_links(example_store, monkeypatch, tm
 
 
 def test_empty_store_shows_the_start_page(empty_store, monkeypatch):
-    at = open_page(empty_store, "quality", monkeypatch)
+    at = open_view(empty_store, monkeypatch, "quality", role="analyst")
     assert [title.value for title in at.title] == [t("start.title", "en")]

@@ -7,11 +7,10 @@ from __future__ import annotations
 import csv
 
 import pytest
-from analyst_pages import keep_clicks
-from dashboard_views import EXPECTED_DIR, expected, no_exceptions, open_view, texts
 from streamlit.testing.v1 import AppTest
 
 from kpi.i18n import t
+from tests.helpers import EXPECTED_DIR, expected, no_exceptions, open_view, texts
 
 EXAMPLE_DIR = EXPECTED_DIR.parent
 
@@ -112,7 +111,6 @@ def test_the_page_opens_on_the_quarter(example_store, monkeypatch):
 
 
 def test_a_week_offers_the_quarter_around_it(example_store, monkeypatch):
-    keep_clicks(monkeypatch)
     at = open_skm(example_store, monkeypatch, lang="en", grain="week", period="2026-03-16")
     hint = t("skmpage.short_period", "en", grain=t("filters.grain_week", "en").lower())
     assert hint in texts(at.info)
@@ -161,7 +159,6 @@ def test_breakdown_by_gender_counts_the_respondents(example_store, monkeypatch):
 
 @pytest.mark.parametrize("search", ["antrian", "AC"])
 def test_comments_search_is_case_insensitive(example_store, monkeypatch, search):
-    keep_clicks(monkeypatch)
     at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
     at.text_input(key="skm-comment-search").input(search).run()
     no_exceptions(at)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from analyst_pages import click, open_page, run, table_with, texts
 
-from kpi import targets
 from kpi.i18n import t
 from kpi.ingest import list_batches, rollback
+from tests.helpers import click, open_view, run, table_with, target_on, texts
 
 TARGETS_EDITOR = "targets_editor_0"
 SERVICES_EDITOR = "services_editor_0"
@@ -18,17 +17,9 @@ SERVICES_EDITOR = "services_editor_0"
 
 def edit(store, monkeypatch, editor: str, *, lang: str = "en", edited=None, added=None):
     """Open the page with `editor` holding these edits (as a browser would send them)."""
-    from analyst_pages import DASHBOARD
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("KPI_DB", str(store.path))
-    at = AppTest.from_file(DASHBOARD, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.session_state["kinerja_role"] = "analyst"
-    at.session_state[editor] = {"edited_rows": edited or {}, "added_rows": added or [],
-                                "deleted_rows": []}
-    at.switch_page("pages/targets.py")
-    return run(at)
+    return open_view(store, monkeypatch, "targets", lang=lang, role="analyst", timeout=60,
+                     state={editor: {"edited_rows": edited or {}, "added_rows": added or [],
+                                     "deleted_rows": []}})
 
 
 def new_target(unit="PKM-2", kpi="throughput", target=100.0, valid_from="2026-01-01",
@@ -51,10 +42,10 @@ def test_a_new_target_is_saved_as_a_reversible_batch(example_store, monkeypatch)
     assert (last["kind"], last["file_name"], last["rows_inserted"]) == ("targets", "editor", 1)
     assert t("targetspage.saved", "en", batch=int(last["batch_id"]), inserted="1",
              replaced="0") in texts(at.success)
-    found = targets.target_for(example_store, unit="PKM-2", kpi="throughput", day=dt.date(2026, 3, 1))
+    found = target_on(example_store, unit="PKM-2", kpi="throughput", day=dt.date(2026, 3, 1))
     assert found["target"] == 100.0
     rollback(example_store, int(last["batch_id"]), by="tests")
-    assert targets.target_for(example_store, unit="PKM-2", kpi="throughput",
+    assert target_on(example_store, unit="PKM-2", kpi="throughput",
                               day=dt.date(2026, 3, 1)) is None
 
 
@@ -64,7 +55,7 @@ def test_changing_a_value_replaces_that_row(example_store, monkeypatch):
     at = click(at, t("targetspage.save_targets", "en"))
     last = list_batches(example_store).iloc[-1]
     assert (last["rows_inserted"], last["rows_replaced"]) == (0, 1)
-    assert targets.target_for(example_store, unit="PKM-1", kpi="service_time_median",
+    assert target_on(example_store, unit="PKM-1", kpi="service_time_median",
                               day=dt.date(2026, 2, 1))["target"] == 24.0
 
 
@@ -118,7 +109,7 @@ def test_standard_minutes_are_saved_as_a_services_batch(example_store, monkeypat
 
 
 def test_bulk_set_for_every_unit_of_a_type(example_store, monkeypatch):
-    at = open_page(example_store, "targets", monkeypatch)
+    at = open_view(example_store, monkeypatch, "targets", role="analyst")
     at.selectbox(key="bulk_type").set_value("puskesmas")
     at.selectbox(key="bulk_kpi").set_value("service_time_median")
     at.number_input(key="bulk_target").set_value(20.0)
@@ -127,17 +118,17 @@ def test_bulk_set_for_every_unit_of_a_type(example_store, monkeypatch):
     assert not at.error, texts(at.error)
     day = dt.date(2026, 3, 20)
     for unit in ("PKM-1", "PKM-2"):
-        assert targets.target_for(example_store, unit=unit, kpi="service_time_median",
+        assert target_on(example_store, unit=unit, kpi="service_time_median",
                                   day=day)["target"] == 20.0
     # PKM-1's own open target (22 from 2026-03-09) was ended the day before.
-    assert targets.target_for(example_store, unit="PKM-1", kpi="service_time_median",
+    assert target_on(example_store, unit="PKM-1", kpi="service_time_median",
                               day=dt.date(2026, 3, 15))["target"] == 22.0
-    assert targets.target_for(example_store, unit="DINKES", kpi="service_time_median",
+    assert target_on(example_store, unit="DINKES", kpi="service_time_median",
                               day=day)["source_unit"] == "*"
 
 
 def test_targets_in_force_on_a_day(example_store, monkeypatch):
-    at = open_page(example_store, "targets", monkeypatch, lang="id")
+    at = open_view(example_store, monkeypatch, "targets", role="analyst", lang="id")
     at.date_input(key="in_force_day").set_value(dt.date(2026, 3, 20))
     at = run(at)
     table = table_with(at, t("targetspage.col_source", "id"))

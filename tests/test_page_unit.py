@@ -8,9 +8,9 @@ import json
 
 import numpy as np
 import pytest
-from dashboard_views import expected, expected_kpi, no_exceptions, open_view, texts
 
 from kpi.i18n import fmt_number
+from tests.helpers import expected, expected_kpi, no_exceptions, open_view, texts
 
 LAST_WEEK = "2026-03-23"
 

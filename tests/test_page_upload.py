@@ -4,24 +4,26 @@ input is reported in the reader's language, by line, and writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 
 import pytest
-from analyst_pages import (
+
+from kpi import mappings, metrics
+from kpi.errors import FileRejected
+from kpi.i18n import fmt_int, t
+from kpi.ingest import ingest_file
+from kpi.labels import kpi_short
+from tests.helpers import (
     BAD_EVENTS,
     EVENTS_HEADER,
     buttons,
     click,
-    open_page,
+    open_view,
     run,
     table_with,
     texts,
     upload,
 )
-
-from kpi import mappings, metrics
-from kpi.i18n import fmt_int, t
-from kpi.ingest import FileRejected, ingest_file
-from kpi.labels import kpi_short
 
 WEEK = dt.date(2026, 3, 23)
 GOOD_EVENTS = "\n".join([
@@ -62,9 +64,10 @@ def shown_problems(at, lang: str) -> list[tuple]:
                     frame[t("upload.col_reason", lang)], strict=True))
 
 
-def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch):
+def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # to see the upload's copies
     before = throughput(example_store)
-    at = upload(open_page(example_store, "upload", monkeypatch), ("events-w13.csv", GOOD_EVENTS.encode()))
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst"), ("events-w13.csv", GOOD_EVENTS.encode()))
     assert at.selectbox[1].value == "events"  # detected from the columns
     at = click(at, t("upload.validate", "en"))
     assert t("upload.valid", "en", rows="3") in texts(at.success)
@@ -73,6 +76,7 @@ def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch):
     batch = int(example_store.query_value("SELECT max(batch_id) FROM batches"))
     assert t("upload.committed", "en", batch=batch, inserted="3", replaced="0") in texts(at.success)
     assert throughput(example_store) == before + 3
+    assert list(tmp_path.glob("kinerja-upload-*")) == [], "a temporary copy was left behind"
     assert example_store.query_value(
         "SELECT file_name FROM batches WHERE batch_id = ?", [batch]) == "events-w13.csv"
     # The overview (last complete week: 23 March) shows the city's new number at once.
@@ -85,8 +89,9 @@ def test_good_file_commits_and_the_numbers_change(example_store, monkeypatch):
 @pytest.mark.parametrize("lang", ["en", "id"])
 def test_bad_rows_are_listed_by_line_in_the_users_language(example_store, fingerprint,
                                                            monkeypatch, tmp_path, lang):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # to see the upload's copies
     before = fingerprint(example_store)
-    at = upload(open_page(example_store, "upload", monkeypatch, lang=lang),
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst", lang=lang),
                 ("events-bad.csv", BAD_EVENTS.encode()))
     at = click(at, t("upload.validate", lang))
     problems, expected = engine_problems(example_store, "events", tmp_path, "bad.csv",
@@ -100,6 +105,7 @@ def test_bad_rows_are_listed_by_line_in_the_users_language(example_store, finger
     labels = [button.label for button in at.download_button]
     assert t("upload.download_rejected", lang, count="5") in labels
     assert fingerprint(example_store) == before
+    assert list(tmp_path.glob("kinerja-upload-*")) == [], "a temporary copy was left behind"
 
 
 def survey_row(answers: str) -> str:
@@ -130,7 +136,7 @@ def test_bad_file_is_reported_and_nothing_written(example_store, fingerprint, mo
                                                   tmp_path, case):
     kind, name, content = BAD_FILES[case]
     before = fingerprint(example_store)
-    at = choose_kind(open_page(example_store, "upload", monkeypatch, lang="id"), kind)
+    at = choose_kind(open_view(example_store, monkeypatch, "upload", role="analyst", lang="id"), kind)
     at = upload(at, (name, content))
     if buttons(at, t("upload.validate", "id")):
         at = click(at, t("upload.validate", "id"))
@@ -147,7 +153,7 @@ def test_file_over_the_upload_limit(example_store, fingerprint, monkeypatch):
     content = (EVENTS_HEADER + "\n" + "".join(row.format(i) for i in range(25_000))).encode()
     assert len(content) > 1024 * 1024
     before = fingerprint(example_store)
-    at = upload(open_page(example_store, "upload", monkeypatch), ("big.csv", content))
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst"), ("big.csv", content))
     size = f"{len(content) / 1024 / 1024:.2f} MB"
     assert t("upload.too_large", "en", file="big.csv", size=size, limit="1") in texts(at.error)
     assert not buttons(at, t("upload.validate", "en"))
@@ -156,7 +162,7 @@ def test_file_over_the_upload_limit(example_store, fingerprint, monkeypatch):
 
 def test_two_files_one_bad_the_good_one_still_imports(example_store, monkeypatch):
     units = b"unit_code,name,type,parent_code,district\nPKM-3,Puskesmas Tiga,puskesmas,DINKES,Medan Johor\n"
-    at = upload(open_page(example_store, "upload", monkeypatch),
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst"),
                 ("events-bad.csv", BAD_EVENTS.encode()), ("units-new.csv", units))
     assert [s.value for s in at.subheader][:2] == ["units-new.csv", "events-bad.csv"]  # load order
     for index in range(2):
@@ -184,7 +190,7 @@ def mapping_choices(at) -> dict[str, str]:
 
 def test_indonesian_columns_are_mapped_saved_and_imported(example_store, monkeypatch):
     before = throughput(example_store)
-    at = upload(open_page(example_store, "upload", monkeypatch, lang="id"),
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst", lang="id"),
                 ("antrian.csv", INDONESIAN_EVENTS.encode()))
     assert at.selectbox[1].value == "events"
     assert mapping_choices(at) == {
@@ -194,8 +200,8 @@ def test_indonesian_columns_are_mapped_saved_and_imported(example_store, monkeyp
     at.text_input(key=next(w.key for w in at.text_input if w.key.endswith("_name"))).set_value("SIMPUS")
     at = click(run(at), t("mapping.save", "id"))
     assert t("mapping.saved", "id", name="SIMPUS") in texts(at.success)
-    kind, saved = mappings.load_mapping(example_store, "SIMPUS")
-    assert kind == "events" and saved["No Antrian"] == "ticket_id"
+    [saved] = mappings.list_mappings(example_store, kind="events").to_dict("records")
+    assert saved["name"] == "SIMPUS" and saved["mapping"]["No Antrian"] == "ticket_id"
     at = click(at, t("upload.validate", "id"))
     at = click(at, t("upload.commit", "id"))
     assert throughput(example_store) == before + 2
@@ -204,7 +210,7 @@ def test_indonesian_columns_are_mapped_saved_and_imported(example_store, monkeyp
 def test_mapping_that_leaves_a_required_column_unmapped_is_refused(example_store, fingerprint,
                                                                    monkeypatch):
     before = fingerprint(example_store)
-    at = upload(open_page(example_store, "upload", monkeypatch),
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst"),
                 ("antrian.csv", INDONESIAN_EVENTS.encode()))
     box = next(b for b in at.selectbox if b.label == "No Antrian")
     box.set_value("__drop__")
@@ -220,7 +226,7 @@ def test_saved_mapping_is_reused_for_next_weeks_file(example_store, monkeypatch)
         "Masuk": "arrived_at", "Hasil": "outcome", "Catatan": None}, by="tests")
     text = ("Loket,Layanan,Nomor,Masuk,Hasil,Catatan\n"
             "PKM-2,UMUM,L-1,2026-03-24 08:00:00,no_show,x\n")
-    at = choose_kind(open_page(example_store, "upload", monkeypatch), "events")
+    at = choose_kind(open_view(example_store, monkeypatch, "upload", role="analyst"), "events")
     at = upload(at, ("loket.csv", text.encode()))
     saved_box = next(b for b in at.selectbox if b.key and b.key.endswith("_saved"))
     saved_box.set_value("Loket")
@@ -234,7 +240,7 @@ def test_saved_mapping_is_reused_for_next_weeks_file(example_store, monkeypatch)
 
 def test_navigating_away_mid_way_writes_nothing(example_store, fingerprint, monkeypatch):
     before = fingerprint(example_store)
-    at = upload(open_page(example_store, "upload", monkeypatch), ("events.csv", GOOD_EVENTS.encode()))
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst"), ("events.csv", GOOD_EVENTS.encode()))
     at = click(at, t("upload.validate", "en"))
     assert buttons(at, t("upload.commit", "en"))
     at.switch_page("pages/history.py")
@@ -244,7 +250,7 @@ def test_navigating_away_mid_way_writes_nothing(example_store, fingerprint, monk
 
 
 def test_templates_are_offered_for_every_kind(example_store, monkeypatch):
-    at = open_page(example_store, "upload", monkeypatch, lang="id")
+    at = open_view(example_store, monkeypatch, "upload", role="analyst", lang="id")
     labels = [button.label for button in at.download_button]
     for kind in ("units", "services", "events", "survey", "targets"):
         assert t(f"upload.kind_{kind}", "id") in labels

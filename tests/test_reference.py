@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kpi import metrics, skm
 from kpi.store import Store
+from kpi.vocabulary import PERIODS
 from tests import reference_impl as ref
 
 BASE = dt.datetime(2025, 12, 20)  # periods cross a month, quarter and year boundary
@@ -84,7 +85,7 @@ def _close(a: float | None, b: float | None) -> bool:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(city=cities(), period=st.sampled_from(metrics.PERIODS),
+@given(city=cities(), period=st.sampled_from(PERIODS),
        window=st.tuples(st.integers(-20, 60), st.integers(0, 70)))
 def test_kpi_table_agrees_with_the_reference(city, period, window):
     date_from = BASE.date() + dt.timedelta(days=window[0])

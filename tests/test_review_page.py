@@ -3,11 +3,9 @@ for week 12 of the worked example, raising an action from an exception, finalisi
 
 from __future__ import annotations
 
-from analyst_pages import DASHBOARD, click, keep_clicks, table_with
-from streamlit.testing.v1 import AppTest
-
 from kpi import review
 from kpi.i18n import t
+from tests.helpers import click, open_view, table_with
 
 WEEK = "2026-W12"
 FIRST = "exception:PKM-1:service_time_median"
@@ -15,14 +13,8 @@ FIRST = "exception:PKM-1:service_time_median"
 
 def review_page(store, monkeypatch, *, lang: str = "en", week: str = WEEK):
     """The review page of `week`, as a reviewer, run once."""
-    monkeypatch.setenv("KPI_DB", str(store.path))
-    keep_clicks(monkeypatch)
-    at = AppTest.from_file(DASHBOARD, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.query_params["week"] = week
-    at.session_state["kinerja_role"] = "reviewer"
-    at.switch_page("pages/review.py")
-    return at.run()
+    return open_view(store, monkeypatch, "review", lang=lang, role="reviewer", timeout=120,
+                     week=week)
 
 
 def markdown_texts(at) -> list[str]:
@@ -116,13 +108,7 @@ def test_the_unit_page_lists_the_units_open_actions(example_store, monkeypatch):
                                   unit_code="PKM-2", responsible="Budi",
                                   due_date=dt.date(2026, 3, 20), by="tests")
     review.update_action(example_store, closed, status="dropped", comment="Not needed")
-    monkeypatch.setenv("KPI_DB", str(example_store.path))
-    keep_clicks(monkeypatch)
-    at = AppTest.from_file(DASHBOARD, default_timeout=120)
-    at.query_params["lang"] = "en"
-    at.query_params["unit"] = "PKM-2"
-    at.switch_page("pages/unit.py")
-    at = at.run()
+    at = open_view(example_store, monkeypatch, "unit", role=None, timeout=120, unit="PKM-2")
     assert t("action.open_actions", "en") in [s.value for s in at.subheader]
     actions = table_with(at, t("pack.col_action", "en"))
     assert list(actions[t("pack.col_action", "en")]) == ["Reminder calls"]

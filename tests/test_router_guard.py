@@ -1,15 +1,15 @@
 """The router and the guard: roles hold even at a page's direct address, an empty store shows
-the start page, and an unknown language or missing message falls back instead of crashing."""
+the start page, an unknown language falls back, and an error speaks from the catalogue."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from dashboard_views import no_exceptions, open_view, texts
 from streamlit.testing.v1 import AppTest
 
 from kpi.errors import KinerjaError
+from tests.helpers import no_exceptions, open_view, texts
 from ui.registry import PAGES, ROLES, may_open
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +93,40 @@ def test_an_unknown_language_falls_back_to_the_default(example_store, monkeypatc
     assert at.query_params["lang"] == "id"
 
 
-def test_an_error_without_a_translation_falls_back_to_its_english_sentence():
-    error = KinerjaError("The thing went wrong.", key="no_such_area.no_such_key")
-    assert error.localized("id") == "The thing went wrong."
-    assert KinerjaError("x", key="error.generic", detail="d").localized("id") == "Terjadi kesalahan: d"
+def test_an_error_says_its_catalogue_sentence_in_each_language():
+    error = KinerjaError("error.generic", detail="d")
+    assert str(error) == "Something went wrong: d"  # the CLI prints the English sentence
+    assert error.localized("id") == "Terjadi kesalahan: d"
+    with pytest.raises(KeyError):  # a key missing from the catalogue fails loudly
+        KinerjaError("no_such_area.no_such_key")
+
+
+def test_the_pages_directory_mode_is_switched_off_and_a_page_file_runs_through_the_router(
+        example_store, monkeypatch):
+    """ui/guard.py keeps pages/ under st.navigation by writing Streamlit's private
+    `PagesManager.uses_pages_directory`. While it is on (a fresh process, before any run called
+    st.navigation), Streamlit runs a requested pages/ file directly, without dashboard.py.
+    This fails loudly when a Streamlit upgrade renames the flag, drops the mode (then the hack
+    can go) or stops honouring it."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from ui.guard import ROUTED_KEY
+
+    assert "uses_pages_directory" in vars(PagesManager), "Streamlit renamed the flag ui.guard sets"
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+    PagesManager(str(ROOT / "dashboard.py"))
+    assert PagesManager.uses_pages_directory is True, "Streamlit no longer has the pages/ mode"
+
+    # AppTest starts every test in that mode; asking for pages/unit.py before the first run is
+    # what a link to /unit does right after a restart.
+    monkeypatch.setenv("KPI_DB", str(example_store.path))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["lang"] = "en"
+    at.query_params["unit"] = "PKM-1"
+    at.session_state["kinerja_role"] = "viewer"
+    at.switch_page("pages/unit.py")
+    at.run()
+    no_exceptions(at)
+    assert PagesManager.uses_pages_directory is False
+    assert at.session_state[ROUTED_KEY], "the page ran without the router (dashboard.py)"
+    assert [title for title in texts(at.title) if "PKM-1" in title or "Puskesmas" in title]

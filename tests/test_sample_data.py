@@ -24,6 +24,7 @@ from make_bench_data import make_bench_data  # noqa: E402
 from make_sample import make_sample  # noqa: E402
 
 from kpi.skm import min_sample  # noqa: E402
+from kpi.vocabulary import KEYS, KPIS, OUTCOMES  # noqa: E402
 
 CONTRACT_COLUMNS = {
     "units": ["unit_code", "name", "type", "parent_code", "district"],
@@ -35,16 +36,6 @@ CONTRACT_COLUMNS = {
                "respondent_education", "comment"],
     "targets": ["unit_code", "kpi", "target", "valid_from", "valid_to", "amber_pct"],
 }
-KEYS = {
-    "units": ["unit_code"],
-    "services": ["unit_code", "service_code"],
-    "events": ["unit_code", "ticket_id"],
-    "survey": ["unit_code", "response_id"],
-    "targets": ["unit_code", "kpi", "valid_from"],
-}
-KPIS = {"throughput", "service_time_median", "service_time_p90", "wait_time_median",
-        "within_standard_pct", "abandon_rate", "response_count", "ikm"}
-OUTCOMES = {"completed", "abandoned", "no_show"}
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2})?$"
 SAMPLE_FILES = {"units": "units.csv", "services": "services.csv", "targets": "targets.csv",
                 "events": "events.csv.gz", "survey": "survey.csv.gz"}
@@ -70,7 +61,7 @@ def check_contract_files(paths: dict[str, Path]) -> dict[str, pd.DataFrame]:
     frames = {kind: read_text_frame(path) for kind, path in paths.items()}
     for kind, frame in frames.items():
         assert list(frame.columns) == CONTRACT_COLUMNS[kind], kind
-        assert not frame.duplicated(KEYS[kind]).any(), f"duplicate key in {kind}"
+        assert not frame.duplicated(list(KEYS[kind])).any(), f"duplicate key in {kind}"
         for column in CONTRACT_COLUMNS[kind]:
             assert (frame[column] == frame[column].str.strip()).all(), (kind, column)
 
@@ -96,7 +87,7 @@ def check_contract_files(paths: dict[str, Path]) -> dict[str, pd.DataFrame]:
 
     event_keys = set(zip(events["unit_code"], events["service_code"], strict=True))
     assert event_keys <= service_keys, f"unknown services: {sorted(event_keys - service_keys)[:5]}"
-    assert set(events["outcome"]) <= OUTCOMES
+    assert set(events["outcome"]) <= set(OUTCOMES)
     for column in ("ticket_id", "arrived_at", "outcome"):
         assert (events[column] != "").all(), column
     for column in ("arrived_at", "started_at", "completed_at"):
@@ -122,7 +113,7 @@ def check_contract_files(paths: dict[str, Path]) -> dict[str, pd.DataFrame]:
     assert ages.str.fullmatch(r"\d+").all()
 
     assert set(targets["unit_code"]) <= codes | {"*"}
-    assert set(targets["kpi"]) <= KPIS
+    assert set(targets["kpi"]) <= set(KPIS)
     pd.to_numeric(targets["target"])
     assert targets["valid_from"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
     closed = targets[targets["valid_to"] != ""]
@@ -189,7 +180,7 @@ def test_demo_exercises_the_import_paths(sample):
     completed = events[events["outcome"] == "completed"]
     assert (completed["started_at"] == "").any()
     assert set(events["channel"]) == {"counter", "online", "phone"}
-    assert set(events["outcome"]) == OUTCOMES
+    assert set(events["outcome"]) == set(OUTCOMES)
     assert (survey[[f"u{i}" for i in range(1, 10)]] == "").any().all()
     formula_like = survey["comment"].str.match(r"^[=@+\-]")
     assert formula_like.sum() >= 20

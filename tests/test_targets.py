@@ -8,6 +8,7 @@ import pytest
 
 from kpi import targets
 from kpi.store import Store
+from tests.helpers import target_on
 from tests.reference_impl import load_rows
 
 D = dt.date
@@ -64,13 +65,13 @@ def store() -> Store:
     ("C", D(2026, 2, 28), 30.0, "*"),
     ("*", D(2026, 3, 9), 28.0, "*"),   # the city only ever gets `*` rows
 ])
-def test_target_for(store, unit, day, target, source):
-    found = targets.target_for(store, unit=unit, kpi="service_time_median", day=day)
+def test_the_target_in_force(store, unit, day, target, source):
+    found = target_on(store, unit=unit, kpi="service_time_median", day=day)
     assert (found and found["target"], found and found["source_unit"]) == (target, source)
 
 
-def test_target_for_another_kpi_is_none(store):
-    assert targets.target_for(store, unit="A", kpi="ikm", day=D(2026, 3, 1)) is None
+def test_no_target_in_force_for_another_kpi(store):
+    assert target_on(store, unit="A", kpi="ikm", day=D(2026, 3, 1)) is None
 
 
 def test_target_steps_for_a_step_line(store):

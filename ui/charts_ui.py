@@ -5,7 +5,7 @@ a short text description for screen readers."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -19,7 +19,8 @@ def file_name(*parts: object) -> str:
 
 
 def show_chart(fig: Any, lang: str, *, name: str, alt: str | None = None,
-               key: str | None = None, height: int | str = "content") -> None:
+               key: str | None = None,
+               height: int | Literal["stretch", "content"] = "content") -> None:
     """Draw `fig` across the container's width; its modebar offers `name`.png."""
     st.plotly_chart(fig, width="stretch", height=height, theme=None,
                     config=plotly_config(lang, file_name(name)), key=key or f"chart-{name}",

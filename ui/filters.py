@@ -19,16 +19,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from kpi import metrics
 from kpi.i18n import fmt_date, has_key, t
+from kpi.vocabulary import PERIODS
 from ui.data import load
 from ui.state import keep_in_url
 
-GRAINS = metrics.PERIODS
+GRAINS = PERIODS
 DEFAULT_GRAIN = "week"
 # How far back trends and sparklines reach from the chosen period, per grain.
 HISTORY_PERIODS = {"day": 42, "week": 26, "month": 18, "quarter": 12, "year": 10}
@@ -159,12 +161,13 @@ def unit_label(tree: pd.DataFrame, code: str) -> str:
 
 # -- widget / URL / session synchronisation ---------------------------------------------------
 def synced_choice(name: str, options: Sequence[str], default: str, *,
-                  widget: Callable[..., object], **widget_args: object) -> str:
+                  widget: Callable[..., Any], **widget_args: object) -> str:
     """Draw `widget` (e.g. st.selectbox) for the URL parameter `name` over `options` and
     return the chosen option, keeping widget, URL and session mirror in step (module docstring).
     Other pages (compare, satisfaction) may use it for their own URL-backed choices."""
     widget_key = _WIDGET_PREFIX + name
     mirror_key = _MIRROR_PREFIX + name
+    value: Any
     from_url = st.query_params.get(name)
     mirror = st.session_state.get(mirror_key)
     current = st.session_state.get(widget_key)

@@ -76,7 +76,7 @@ def guard(page_key: str) -> PageContext:
     if not visitor.may_enter:
         gate(visitor, lang)
         st.stop()
-    role = visitor.role
+    role = visitor.role or "viewer"  # may_enter: a role of ROLES
     if not may_open(role, spec):
         st.error(t("roleguard.needs_role", lang, role=role_name(spec.role, lang),
                    current=role_name(role, lang)), icon=":material/lock:")

@@ -8,15 +8,16 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from kpi import labels, metrics
+from kpi import labels
 from kpi.i18n import t
+from kpi.vocabulary import KPIS
 
 TILE_WIDTH = 212  # px: four fit beside the sidebar at 1366 px, three on an 820 px tablet
 
 
 def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: str) -> None:
     """One bordered tile. `row` is the KPI's row of metrics.overview (None when absent)."""
-    info = metrics.KPIS[kpi]
+    info = KPIS[kpi]
     value = None if row is None else row["value"]
     change = None if row is None else row["change"]
     status = "none" if row is None else row["status"]
@@ -43,6 +44,6 @@ def kpi_tiles(rows: pd.DataFrame, history: pd.DataFrame, lang: str) -> None:
     metrics.kpi_values over the window (for the sparklines)."""
     by_kpi = rows.set_index("kpi")
     with st.container(horizontal=True, wrap=True, gap="small"):
-        for kpi in metrics.KPIS:
+        for kpi in KPIS:
             kpi_tile(kpi, by_kpi.loc[kpi] if kpi in by_kpi.index else None,
                      history[history["kpi"] == kpi]["value"].tolist(), lang)

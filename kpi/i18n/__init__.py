@@ -17,6 +17,7 @@ from typing import Any
 
 from babel.dates import format_date as _babel_format_date
 from babel.numbers import format_decimal as _babel_format_decimal
+from typing_extensions import TypeIs
 
 LANGUAGES = ("en", "id")
 LOCALES = {"en": "en_GB", "id": "id_ID"}
@@ -59,8 +60,11 @@ def t(key: str, lang: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
-def is_missing(value: object) -> bool:
-    """True for None and NaN: a value that is absent is shown as a dash, never as 0."""
+def is_missing(value: object) -> TypeIs[None]:
+    """True for None and NaN: a value that is absent is shown as a dash, never as 0.
+
+    Typed as a check for None so that a `float | None` is a float after `if is_missing(x):
+    return` (NaN is a float too, but then it is only shown as absent, never computed with)."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DESKTOP, TABLET, wait_idle
 from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, TABLET, wait_idle
 
 VIEWPORTS = {"desktop": DESKTOP, "tablet": TABLET}
 
@@ -115,3 +116,13 @@ def test_overview_to_unit_and_back_by_link(device, goto, new_page, screenshot):
     show_sidebar(fresh)
     assert selected(fresh, "Periode") == "Minggu 12 · 16–22 Mar 2026"
     assert selected(fresh, "Unit layanan") == "Puskesmas Contoh Satu (PKM-1)"
+
+
+
+def test_the_overview_opens_at_its_own_name(goto, page):
+    """/overview (the page's own name, as a user might type it) opens the overview with its
+    view parameters, not "Page not found" and the main page."""
+    goto(page, "overview?lang=en&grain=month")
+    assert heading(page).endswith("off target"), heading(page)  # the overview's title
+    assert page.get_by_text("Page not found").count() == 0
+    assert "/overview" in page.url and "grain=month" in page.url

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import serve_dashboard
 
 from kpi import review
 from kpi.i18n import t
 from kpi.store import Store
+from tests.browser.conftest import serve_dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK = "2026-W10"

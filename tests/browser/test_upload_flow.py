@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kpi.i18n import t
-from tests.analyst_pages import BAD_EVENTS
+from tests.helpers import BAD_EVENTS
 
 INDONESIAN_EVENTS = "\n".join([
     "Kode Unit;Kode Layanan;No Antrian;Waktu Datang;Jam Mulai;Jam Selesai;Status;Catatan",

@@ -1,13 +1,13 @@
-"""kpi.exceptions: the ranked list the overview and the management review share."""
+"""kpi.offtarget: the ranked list the overview and the management review share."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from dashboard_views import expected
 
-from kpi.exceptions import exceptions, point_variations, red_run, unit_kpi_history
+from kpi.offtarget import exceptions, point_variations, red_run, unit_kpi_history
+from tests.helpers import expected
 
 WEEK = dt.date(2026, 3, 23)
 FIRST = dt.date(2026, 2, 16)
@@ -61,7 +61,7 @@ def test_a_point_reads_as_the_latest_point_does_when_its_signals_disagree():
     """High above the centre (good for a higher-is-better KPI) but falling for 7 points (bad):
     the chart's marker and the latest point's variation both say concern."""
     from kpi import spc
-    from kpi.exceptions import point_variations
+    from kpi.offtarget import point_variations
 
     values = [1.0] * 8 + [107.0, 106.0, 105.0, 104.0, 103.0, 102.0, 101.0]
     chart = spc.xmr(values, better="higher")

@@ -1,4 +1,4 @@
-"""Exceptions: the unit × KPI pairs that need a manager's attention in a period.
+"""The off-target list ("exceptions"): the unit × KPI pairs that need a manager's attention in a period.
 
 A pair is an exception when its status is `red`, or when the latest point of its XmR series
 (over the history window ending with the period) signals a special cause of concern. For each,
@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from kpi import metrics, spc
+from kpi.vocabulary import CITY, KPIS
 
 COLUMNS = ["rank", "unit_code", "kpi", "period_start", "value", "n", "target", "amber_pct",
            "status", "prev_value", "change", "worse", "red_since", "red_periods", "variation",
@@ -62,7 +63,7 @@ def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt
         window = group[group["period_start"] >= window_start]
         latest = group.iloc[-1]
         target = None if pd.isna(latest["target"]) else float(latest["target"])
-        chart = spc.xmr(window["value"].tolist(), better=metrics.KPIS[kpi].better, target=target)
+        chart = spc.xmr(window["value"].tolist(), better=KPIS[kpi].better, target=target)
         rows.append({
             "unit_code": unit, "kpi": kpi, "value": float(latest["value"]),
             "n": int(latest["n"]), "target": target, "status": latest["status"],
@@ -88,7 +89,7 @@ def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
         history = unit_kpi_history(store, period=period, period_start=start,
                                    date_from=date_from, units=units)
     if not include_city:
-        history = history[history["unit_code"] != metrics.CITY]
+        history = history[history["unit_code"] != CITY]
     flagged = history[(history["status"] == "red") | (history["variation"] == "concern")]
     if flagged.empty:
         return pd.DataFrame(columns=COLUMNS)
@@ -97,7 +98,7 @@ def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
     frame = flagged.merge(current[["unit_code", "kpi", "amber_pct", "prev_value", "change"]],
                           on=["unit_code", "kpi"], how="left")
     frame["period_start"] = start
-    better = frame["kpi"].map(lambda name: metrics.KPIS[name].better)
+    better = frame["kpi"].map(lambda name: KPIS[name].better)
     frame["worse"] = [
         False if pd.isna(change) else (change < 0 if side == "higher" else change > 0)
         for change, side in zip(frame["change"], better, strict=True)

@@ -1,16 +1,24 @@
-"""Helpers for the AppTest tests of the analyst's pages (upload, history, targets, quality)."""
+"""Helpers shared by the tests: the one way to open the app in AppTest, the one set of bad rows,
+reading what a page shows, and the worked example's expected numbers."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from kpi import targets
 from kpi.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
+EXPECTED_DIR = ROOT.parent / "shared" / "spec" / "example" / "expected"
+
 EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
 # One row for each kind of rejection: an impossible date, completion before arrival, an unknown
 # unit, an unknown service, and a key twice in the file (lines 6 and 7).
@@ -25,14 +33,25 @@ BAD_EVENTS = "\n".join([
 ]) + "\n"
 
 
-def open_page(store: Store, page: str, monkeypatch, *, lang: str = "en", role: str = "analyst",
-              timeout: float = 60) -> AppTest:
-    """AppTest of `page` (a key of ui.registry) over `store`, in `lang`, run once."""
+# -- the app in AppTest -----------------------------------------------------------------------
+def open_view(store: Store, monkeypatch, page: str | None = None, *, lang: str = "en",
+              role: str | None = "viewer", timeout: float = 90,
+              state: dict[str, Any] | None = None, **query: str) -> AppTest:
+    """The app through dashboard.py over `store`, as a link opens it: on `page` (a key of
+    ui.registry; None = the default page) with `query` as URL parameters, as `role` (None = the
+    deployment's default role), with `state` put in the session first; run once, and failed on
+    any exception the page raised."""
     monkeypatch.setenv("KPI_DB", str(store.path))
     at = AppTest.from_file(DASHBOARD, default_timeout=timeout)
     at.query_params["lang"] = lang
-    at.session_state["kinerja_role"] = role
-    at.switch_page(f"pages/{page}.py")
+    for name, value in query.items():
+        at.query_params[name] = value
+    if role:
+        at.session_state["kinerja_role"] = role
+    for name, value in (state or {}).items():
+        at.session_state[name] = value
+    if page:
+        at.switch_page(f"pages/{page}.py")
     return run(at)
 
 
@@ -43,14 +62,9 @@ def run(at: AppTest) -> AppTest:
     return at
 
 
-def keep_clicks(monkeypatch) -> None:
-    """Make ui.guard's one-off switch to the router a no-op for a test. (Kept for the tests that
-    call it: the guard itself no longer reruns a session the router has served, so a click is
-    not lost either way.)"""
-    import ui.guard
-
-    if hasattr(ui.guard, "_through_router"):
-        monkeypatch.setattr(ui.guard, "_through_router", lambda: None)
+def no_exceptions(at: AppTest) -> None:
+    assert [element.value for element in at.exception] == []
+    assert [element.value for element in at.error] == []
 
 
 def upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
@@ -88,5 +102,23 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
     raise AssertionError(f"no table with a column {column!r}")
 
 
-def csv_bytes(text: str) -> bytes:
-    return text.encode("utf-8")
+# -- the engine -------------------------------------------------------------------------------
+def target_on(store: Store, *, unit: str, kpi: str, day: dt.date) -> dict | None:
+    """The target in force for `unit`'s `kpi` on `day` (targets.targets_in_force), or None."""
+    frame = targets.targets_in_force(store, day=day)
+    rows = frame[(frame["unit_code"] == unit) & (frame["kpi"] == kpi)].to_dict("records")
+    return rows[0] if rows else None
+
+
+# -- the worked example -----------------------------------------------------------------------
+@cache
+def expected(name: str):
+    """A file of the worked example's expected output (`kpis_week`, `spc_pkm1_…`)."""
+    return json.loads((EXPECTED_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def expected_kpi(name: str, unit: str, kpi: str, period_start: str) -> dict | None:
+    for row in expected(name):
+        if (row["unit_code"], row["kpi"], row["period_start"]) == (unit, kpi, period_start):
+            return row
+    return None

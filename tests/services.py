@@ -1,0 +1,99 @@
+"""Real servers for the shared-store tests, started by the tests and stopped after them:
+a throwaway PostgreSQL cluster (Debian's postgresql, `initdb` + `pg_ctl` in a temporary folder,
+on a free port) and a local S3-compatible server (`moto_server`, from moto[server])."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+# Debian's postgresql, whichever major version the release ships.
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/bin"),
+             key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
+START_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A PostgreSQL cluster of its own in a new temporary folder (which the `postgres` user can
+    reach, unlike pytest's), listening on 127.0.0.1 only; yields the URL of its database
+    `kinerja`, and removes the cluster afterwards."""
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("Debian's postgresql is not installed (make system-deps installs it)")
+    folder = Path(tempfile.mkdtemp(prefix="kinerja-pg-"))
+    folder.chmod(0o755)
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data = folder / "cluster"
+    port = free_port()
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "kinerja",
+                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
+                                 "-l", str(folder / "server.log"), "-w", "-t", str(START_SECONDS),
+                                 "start"]), check=True, capture_output=True)
+    try:
+        subprocess.run(_as_postgres([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port),
+                                     "-U", "kinerja", "kinerja"]), check=True, capture_output=True)
+        yield f"postgresql://kinerja@127.0.0.1:{port}/kinerja"
+    finally:
+        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                                     "stop"]), capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def s3_server(log: Path) -> Iterator[dict[str, str]]:
+    """moto's S3-compatible server on a free loopback port with one bucket `kinerja`; yields the
+    AWS environment variables that point at it."""
+    port = free_port()
+    moto = Path(sys.executable).with_name("moto_server")
+    if not moto.exists():
+        pytest.skip("moto[server] is not installed (make dev-deps installs it)")
+    with log.open("wb") as out:
+        server = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=out,
+                                  stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"moto_server did not start: {log.read_text(errors='replace')}")
+                time.sleep(0.2)
+        request = urllib.request.Request(f"{endpoint}/kinerja", method="PUT")
+        urllib.request.urlopen(request, timeout=10).close()
+        yield {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
