@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import getpass
 import hashlib
 import io
 import tempfile
@@ -37,10 +36,12 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, set_aside
+from kpi import audit, config, set_aside
+from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
+from kpi.scope import require_in_scope, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
 from kpi.vocabulary import KEYS, KINDS, KPIS, OPTIONAL, OUTCOMES, REQUIRED, TABLES, U_COLUMNS
@@ -281,8 +282,10 @@ SELECT start FROM walk WHERE node = start
 """
 
 
-def _rules(kind: str, columns: list[str]) -> list[_Rule]:
-    """Every row rule of `kind` for the columns present in the file."""
+def _rules(kind: str, columns: list[str], scope: list[str] | None = None) -> list[_Rule]:
+    """Every row rule of `kind` for the columns present in the file, and the importer's unit
+    `scope` (kpi.scope; None = every unit): a row for a unit outside it rejects the file like any
+    bad row."""
     # u1…u9 must be columns of a survey file, but an empty answer is allowed.
     rules = [_Rule(c, "required", f"r_{c} IS NULL") for c in REQUIRED[kind] if c not in U_COLUMNS]
     for column in columns:
@@ -325,6 +328,11 @@ def _rules(kind: str, columns: list[str]) -> list[_Rule]:
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
         ]
+    if scope is not None:
+        outside = "NOT list_contains($scope::VARCHAR[], unit_code)"
+        if kind == "units":  # a new unit may hang under a unit of the scope
+            outside += " AND (parent_code IS NULL OR NOT list_contains($scope::VARCHAR[], parent_code))"
+        rules.append(_Rule("unit_code", "out_of_scope", f"unit_code IS NOT NULL AND {outside}"))
     # A rule about an absent optional column can never fire; leave it out.
     return [rule for rule in rules if rule.column in columns]
 
@@ -406,7 +414,7 @@ class _Rejected(Exception):
 
 
 def _fast_insert(cur: Cursor, kind: str, source: Source, plan: _Plan,
-                 batch_id: int) -> tuple[int, int]:
+                 batch_id: int, scope: list[str] | None = None) -> tuple[int, int]:
     """Insert the file's rows with `batch_id`; returns (rows, replaced). Raises _Rejected."""
     table = TABLES[kind]
     if source.form == "xlsx":
@@ -414,7 +422,7 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, plan: _Plan,
         source_sql = "xlsx_file"
     else:
         source_sql = _csv_source(source, len(source.header))
-    rules = _rules(kind, list(plan.exprs))
+    rules = _rules(kind, list(plan.exprs), scope)
     # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
     # the diagnosis (which says coalesce(…, false)).
     broken = " OR ".join(f"({rule.condition})" for rule in rules)
@@ -425,7 +433,7 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, plan: _Plan,
         + f"SELECT {', '.join(_insert_select(kind, c) for c in insert_columns)}, $batch "
         + f"FROM v WHERE CASE WHEN {broken} THEN error('{_REJECT_SIGNAL}') ELSE true END"
     )
-    params = _params(source, plan, batch=batch_id)
+    params = _params(source, plan, batch=batch_id, scope=scope)
     had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
@@ -487,7 +495,8 @@ class _Diagnosis:
     line_of: dict[int, int]  # record -> line in the file, for the records problems name
 
 
-def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan) -> _Diagnosis:
+def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan,
+              scope: list[str] | None = None) -> _Diagnosis:
     """Every problem of the file, its number of data rows and its bad records, reading the
     file into the temporary table __raw (inside a transaction the caller ends)."""
     problems: list[Problem] = []
@@ -507,10 +516,10 @@ def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan) -> _Diagnosis
             problems.append(Problem.make(key, line=int(line), detail=str(detail).strip()))
     rows = int(cur.query_value("SELECT count(*) FROM __raw")) + len(structural_lines)
     select = _select_sql(kind, plan, "__raw", with_rec=True)
-    params = _params(source, plan,
+    params = _params(source, plan, scope=scope,
                      rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
     found: list[tuple[int, str, str | None, str, str | None]] = []
-    for rule in _rules(kind, list(plan.exprs)):
+    for rule in _rules(kind, list(plan.exprs), scope):
         sql = (select + f"SELECT __rec, r_{rule.column}, {rule.detail} FROM v "
                f"WHERE coalesce({rule.condition}, false)")
         found += [(int(rec), rule.column, value, rule.key, detail)
@@ -592,7 +601,7 @@ def _sha256_in_background(path: Path) -> tuple[threading.Thread, list[str]]:
 def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | None = None,
                 loaded_by: str | None = None, column_map: dict[str, str | None] | None = None,
                 mapping: ImportMapping | None = None, accept_valid: bool = False,
-                dry_run: bool = False) -> IngestResult:
+                dry_run: bool = False, audit_action: str = "import") -> IngestResult:
     """Import one file of `kind`, all or nothing; see the module docstring.
 
     `mapping` (contract §1.1) turns a real export into the contract's columns first; the older
@@ -601,6 +610,9 @@ def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | N
     `IngestResult.problems` with nothing written. With `accept_valid` the valid rows go in and
     the rejected ones are kept as the batch's set-aside rows (`IngestResult.set_aside`).
     `dry_run` checks everything, writes nothing.
+    `loaded_by` (default `cli:<os user>`) is recorded on the batch and the audit trail (as
+    `audit_action`), and its unit scope applies (kpi.scope): with `accept_valid` too, a row
+    outside the scope refuses the whole file.
     """
     if kind not in KINDS:
         raise InputRejected("ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
@@ -619,8 +631,8 @@ def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | N
     hashing, digest = _sha256_in_background(path)
     result = IngestResult(kind, file_name, "", dry_run=dry_run)
     try:
-        _ingest(store, kind, source, plan, result, loaded_by or getpass.getuser(),
-                (hashing, digest), accept_valid=accept_valid)
+        _ingest(store, kind, source, plan, result, loaded_by or cli_user(),
+                (hashing, digest), accept_valid=accept_valid, audit_action=audit_action)
     finally:
         hashing.join()
     result.sha256 = digest[0] if digest else ""
@@ -647,11 +659,13 @@ def _record_batch(cur: Cursor, batch_id: int, source: Source, result: IngestResu
 
 def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: IngestResult,
             who: str, hashing: tuple[threading.Thread, list[str]], *,
-            accept_valid: bool = False) -> None:
+            accept_valid: bool = False, audit_action: str = "import") -> None:
+    scope: list[str] | None = None
     try:
         with store.transaction() as cur:
+            scope = writable_units(cur, who)
             batch_id = store.next_id(cur, "batches", "batch_id")
-            rows, replaced = _fast_insert(cur, kind, source, plan, batch_id)
+            rows, replaced = _fast_insert(cur, kind, source, plan, batch_id, scope)
             if rows == 0:
                 raise FileRejected.one("no_rows", file=source.file_name)
             result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
@@ -659,19 +673,24 @@ def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: Ingest
             _record_batch(cur, batch_id, source, result, who, hashing)
             if result.dry_run:
                 raise _DryRun
+            audit.record(cur, who, audit_action, f"batch {batch_id}", {
+                "kind": kind, "file": source.file_name,
+                "sha256": hashing[1][0] if hashing[1] else "", "rows": rows,
+                "inserted": result.inserted, "replaced": replaced})
             result.batch_id = batch_id
     except _DryRun:
         return
     except _Rejected as signal:
         if accept_valid:
-            _accept_valid_rows(store, kind, source, plan, result, who, hashing)
+            _accept_valid_rows(store, kind, source, plan, result, who, hashing, scope,
+                               audit_action)
             if result.ok:
                 return
         else:
             with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
                 cur.execute("BEGIN TRANSACTION")
                 try:
-                    diagnosis = _diagnose(cur, kind, source, plan)
+                    diagnosis = _diagnose(cur, kind, source, plan, scope)
                 finally:
                     cur.execute("ROLLBACK")
             result.problems, result.rows = diagnosis.problems, diagnosis.rows
@@ -682,16 +701,19 @@ def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: Ingest
 
 def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
                        result: IngestResult, who: str,
-                       hashing: tuple[threading.Thread, list[str]]) -> None:
+                       hashing: tuple[threading.Thread, list[str]], scope: list[str] | None,
+                       audit_action: str) -> None:
     """Import the rows that pass every rule as one batch and keep the others, with their
     problems, as that batch's set-aside rows. When no row passes, nothing is written and the
     problems come back as for an all-or-nothing import."""
     try:
         with store.transaction() as cur:
-            diagnosis = _diagnose(cur, kind, source, plan)
+            diagnosis = _diagnose(cur, kind, source, plan, scope)
             result.rows = diagnosis.rows
             lines = {p.line for p in diagnosis.problems if p.line is not None}
-            if len(lines) >= diagnosis.rows or any(p.line is None for p in diagnosis.problems):
+            # Rows outside the importer's scope are never set aside: they refuse the file.
+            if len(lines) >= diagnosis.rows or any(
+                    p.line is None or p.key.endswith("out_of_scope") for p in diagnosis.problems):
                 result.problems = diagnosis.problems
                 raise _DryRun  # nothing to keep: roll back, report as usual
             batch_id = store.next_id(cur, "batches", "batch_id")
@@ -717,6 +739,11 @@ def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
             _record_batch(cur, batch_id, source, result, who, hashing)
             if result.dry_run:
                 raise _DryRun
+            audit.record(cur, who, audit_action, f"batch {batch_id}", {
+                "kind": kind, "file": source.file_name,
+                "sha256": hashing[1][0] if hashing[1] else "", "rows": result.rows,
+                "inserted": result.inserted, "replaced": result.replaced,
+                "set_aside": result.set_aside})
             result.batch_id = batch_id
     except _DryRun:
         return
@@ -785,6 +812,8 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         if not row:
             raise InputRejected("batches.unknown", batch=batch_id)
         kind, status = row[0]
+        who = by or cli_user()
+        require_in_scope(cur, who, _batch_units(cur, kind, batch_id))
         if status != "committed":
             raise InputRejected("batches.already_rolled_back", batch=batch_id)
         table = TABLES[kind]
@@ -804,8 +833,19 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         cur.execute(
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",
-            {"at": config.local_now(), "who": by or getpass.getuser(), "batch": batch_id})
+            {"at": config.local_now(), "who": who, "batch": batch_id})
+        audit.record(cur, who, "rollback", f"batch {batch_id}",
+                     {"kind": kind, "removed": removed, "restored": restored})
     return {"batch_id": batch_id, "kind": kind, "removed": removed, "restored": restored}
+
+
+def _batch_units(cur: Cursor, kind: str, batch_id: int) -> set[str]:
+    """The units a batch touched: its own rows and the rows it replaced."""
+    table = TABLES[kind]
+    return {row[0] for row in cur.query_rows(
+        f"SELECT unit_code FROM {table} WHERE batch_id = $batch UNION "
+        f"SELECT unit_code FROM {table}_replaced WHERE replaced_by = $batch",
+        {"batch": batch_id})}
 
 
 def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Path]]:
@@ -821,11 +861,13 @@ def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Pat
     return found
 
 
-def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR) -> list[IngestResult]:
-    """Load units, services, events, survey and targets of the demo city, stopping at a reject."""
+def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR, *,
+              by: str | None = None) -> list[IngestResult]:
+    """Load units, services, events, survey and targets of the demo city, stopping at a reject;
+    the batches name `by` (default `cli:<os user>`)."""
     results = []
     for kind, path in demo_files(directory):
-        result = ingest_file(store, kind, path, loaded_by="demo")
+        result = ingest_file(store, kind, path, loaded_by=by, audit_action="demo")
         results.append(result)
         if not result.ok:
             break

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import config, import_mapping
+from kpi import audit, config, import_mapping
 from kpi.errors import InputRejected
 from kpi.import_mapping import ImportMapping
 from kpi.sources import open_binary, open_source
@@ -189,6 +189,7 @@ def save_mapping(store, name: str, mapping: ImportMapping, *, by: str | None = N
         cur.execute(
             "INSERT INTO column_mappings (name, kind, mapping, saved_by, saved_at) VALUES (?, ?, ?, ?, ?)",
             [name, mapping.kind, text, by, config.local_now()])
+        audit.record(cur, by, "mapping.save", name, {"kind": mapping.kind, "mapping": text})
 
 
 def list_mappings(store, kind: str | None = None) -> pd.DataFrame:

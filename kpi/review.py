@@ -27,8 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, metrics, offtarget, reporting, skm, spc
+from kpi import audit, config, metrics, offtarget, reporting, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.scope import require_in_scope
 from kpi.vocabulary import CITY, KPIS
 
 RECORD_FORMAT = 1
@@ -431,6 +432,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
         if not known:
             raise InputRejected("action.error_unit", unit=unit_code)
+        require_in_scope(cur, by, [unit_code])
         action_id = store.next_id(cur, "actions", "action_id")
         now = config.local_now()
         cur.execute(
@@ -441,6 +443,9 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
         cur.execute(
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, 'open', NULL, ?, ?)", [action_id, week, now, by])
+        audit.record(cur, by, "action.create", f"action {action_id}", {
+            "week": week, "title": title, "unit_code": unit_code, "responsible": responsible,
+            "due_date": due_date.isoformat(), "kpi": kpi, "item_key": item_key})
     return action_id
 
 
@@ -454,8 +459,11 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     with store.transaction() as cur:
         if week is not None:
             _ensure_editable(cur, week)
-        if not cur.query_value("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
+        unit_code = cur.query_value("SELECT unit_code FROM actions WHERE action_id = ?",
+                                    [action_id])
+        if unit_code is None:
             raise InputRejected("action.error_missing", action=action_id)
+        require_in_scope(cur, by, [unit_code])
         if week is not None:
             _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
@@ -463,6 +471,8 @@ def update_action(store, action_id: int, *, status: str, comment: str,
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
             [action_id, week, status, comment, config.local_now(), by])
+        audit.record(cur, by, "action.update", f"action {action_id}",
+                     {"week": week, "status": status, "comment": comment})
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
@@ -514,6 +524,9 @@ def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
         if decisions is not None:
             cur.execute("UPDATE reviews SET decisions = ? WHERE week = ?",
                         [decisions.strip(), week])
+        audit.record(cur, by, "review.minutes", f"week {week}", {
+            "attendees": None if attendees is None else _attendee_list(attendees),
+            "decisions": None if decisions is None else decisions.strip()})
 
 
 def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decision: str = "",
@@ -529,6 +542,9 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
                 "INSERT INTO review_minutes (week, item_key, note, decision, updated_at, "
                 "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
                 [week, item_key, (note or "").strip(), (decision or "").strip(), config.local_now(), by])
+        audit.record(cur, by, "review.item_minutes", f"week {week}", {
+            "item_key": item_key, "note": (note or "").strip(),
+            "decision": (decision or "").strip()})
 
 
 def minutes(store, week: str) -> dict:
@@ -579,6 +595,7 @@ def finalise(store, week: str, *, by: str | None = None) -> str:
             "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
             "record_json = ?, record_sha256 = ?, snapshot_id = ? WHERE week = ?",
             [now, by, text, digest, snapshot, week])
+        audit.record(cur, by, "review.finalise", f"week {week}", {"record_sha256": digest})
     return digest
 
 

@@ -165,3 +165,28 @@ CREATE TABLE IF NOT EXISTS set_aside_rows (
     line_ending VARCHAR NOT NULL,
     resolved_by BIGINT              -- the later batch that supplied its key
 );
+
+-- Who may sign in (issue 11): one row per e-mail address (kept lower case). `units` is the
+-- comma-separated list of unit codes whose subtrees an analyst or reviewer may change; NULL is
+-- the whole city. kpi/users.py is the only writer.
+CREATE TABLE IF NOT EXISTS users (
+    email    VARCHAR   NOT NULL,
+    role     VARCHAR   NOT NULL,    -- viewer | analyst | reviewer | admin
+    units    VARCHAR,
+    added_by VARCHAR   NOT NULL,
+    added_at TIMESTAMP NOT NULL
+);
+
+-- The append-only audit trail: one row per write, written inside the write's own transaction
+-- (kpi/audit.py). Each row's sha256 covers the previous row's sha256 and its own content, so an
+-- edited or deleted row breaks the chain (`python -m kpi audit --verify`).
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq         BIGINT    NOT NULL,  -- 1, 2, 3, … in the order of writing
+    logged_at   TIMESTAMP NOT NULL,  -- local time of the deployment zone
+    who         VARCHAR   NOT NULL,  -- the signed-in e-mail, or cli:<os user>
+    action      VARCHAR   NOT NULL,  -- e.g. import, rollback, user.add, review.finalise
+    object      VARCHAR   NOT NULL,  -- what it was done to: batch 7, week 2026-W47, an e-mail
+    details     VARCHAR   NOT NULL,  -- canonical JSON
+    prev_sha256 VARCHAR   NOT NULL,
+    sha256      VARCHAR   NOT NULL
+);

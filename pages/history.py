@@ -12,6 +12,7 @@ from ui.data import forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
 from ui.set_aside_ui import show_set_aside
+from ui.text import md
 
 ctx = guard("history")
 STATUS_SYMBOLS = {"committed": "✓", "rolled_back": "↩"}
@@ -62,8 +63,8 @@ def confirm_rollback(row: dict) -> None:
     """The second step: say exactly what will be undone, then do it or cancel."""
     batch = int(row["batch_id"])
     st.warning(ctx.t("history.confirm_text", batch=batch,
-                     kind=ctx.t(f"upload.kind_{row['kind']}"), file=row["file_name"] or "",
-                     when=when(row["loaded_at"]), by=row["loaded_by"] or "",
+                     kind=ctx.t(f"upload.kind_{row['kind']}"), file=md(row["file_name"] or ""),
+                     when=when(row["loaded_at"]), by=md(row["loaded_by"] or ""),
                      removed=fmt_int(row["rows_in_file"], ctx.lang),
                      restored=fmt_int(row["rows_replaced"], ctx.lang)),
                icon=":material/warning:")

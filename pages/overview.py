@@ -18,6 +18,7 @@ from ui.data import load
 from ui.downloads import table_downloads
 from ui.filters import Filters, period_label, sidebar_filters, unit_label, units_in_scope
 from ui.guard import guard
+from ui.text import md
 from ui.tiles import kpi_tiles
 
 MAX_LINKED_UNITS = 10
@@ -93,7 +94,7 @@ if len(off_target):
     longest = off_target.sort_values(["red_periods", "gap_pct"], ascending=False).iloc[0]
     st.markdown(ctx.t("overview.finding_detail",
                       worse=fmt_int(worse_units, ctx.lang),
-                      unit=names.get(longest["unit_code"], longest["unit_code"]),
+                      unit=md(names.get(longest["unit_code"], longest["unit_code"])),
                       kpi=labels.kpi_name(longest["kpi"], ctx.lang),
                       since=fmt_date(longest["red_since"], ctx.lang),
                       periods=fmt_int(longest["red_periods"], ctx.lang)))
@@ -130,7 +131,7 @@ else:
             st.page_link(
                 "pages/unit.py",
                 label=ctx.t("overview.exception_unit", rank=position + 1,
-                            unit=names.get(code, code)),
+                            unit=md(names.get(code, code))),
                 icon=labels.status_icon("red") if (items["status"] == "red").any()
                 else ":material/warning:",
                 # The unit page opens on the KPI of the unit's first (worst) exception.

@@ -25,6 +25,7 @@ from ui.data import data_version, forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
 from ui.state import keep_in_url, url_value
+from ui.text import md
 
 ctx = guard("review")
 
@@ -97,9 +98,9 @@ def item_minutes(key: str) -> None:
     noted = content["minutes"]["items"].get(key, {})
     if final:
         if noted.get("note"):
-            st.markdown(f"**{ctx.t('review.note')}:** {noted['note']}")
+            st.markdown(f"**{ctx.t('review.note')}:** {md(noted['note'])}")
         if noted.get("decision"):
-            st.markdown(f"**{ctx.t('review.decision')}:** {noted['decision']}")
+            st.markdown(f"**{ctx.t('review.decision')}:** {md(noted['decision'])}")
         return
     with st.expander(ctx.t("review.minutes_for_item"), icon=":material/edit_note:",
                      expanded=bool(noted)), st.form(f"minutes-{key}", border=False):
@@ -175,7 +176,7 @@ if changes["targets"]:
         for row in changes["targets"]]), hide_index=True, width="stretch", key="targets-table")
 if changes["units"]:
     st.subheader(ctx.t("review.changes_units"))
-    st.write(", ".join(changes["units"]))
+    st.text(", ".join(changes["units"]))
 item_minutes("changes")
 
 # -- 3. Scorecard ------------------------------------------------------------------------------
@@ -219,8 +220,8 @@ def action_form(item: dict) -> None:
     """Raise an action from an exception: what, owning unit, responsible, due date, KPI."""
     with st.expander(ctx.t("review.create_action"), icon=":material/add_task:"), \
             st.form(f"action-{item['key']}", border=False):
-        st.markdown(ctx.t("review.action_form_title", unit=unit_names.get(
-            item["unit_code"], item["unit_code"]), kpi=labels.kpi_name(item["kpi"], ctx.lang)))
+        st.markdown(ctx.t("review.action_form_title", unit=md(unit_names.get(
+            item["unit_code"], item["unit_code"])), kpi=labels.kpi_name(item["kpi"], ctx.lang)))
         title = st.text_input(ctx.t("action.title"), key=f"title-{item['key']}")
         codes = list(unit_names)
         unit = st.selectbox(ctx.t("action.unit"), codes, index=codes.index(item["unit_code"])
@@ -241,7 +242,7 @@ def action_form(item: dict) -> None:
 for index, (item, shown) in enumerate(zip(agenda["exceptions"], view["exceptions"],
                                           strict=True), start=1):
     with st.container(border=True):
-        st.subheader(f"{index}. {shown['unit']} — {shown['kpi']}")
+        st.subheader(f"{index}. {md(shown['unit'])} — {shown['kpi']}")
         st.markdown(ctx.t("review.facts", value=shown["value"], target=shown["target"],
                           previous=shown["prev_value"]) + " · "
                     + labels.status_markdown(item["status"], ctx.lang,
@@ -259,8 +260,9 @@ for index, (item, shown) in enumerate(zip(agenda["exceptions"], view["exceptions
         raised = [shown_actions[a["action_id"]] for a in agenda_actions
                   if a.get("item_key") == item["key"]]
         for action in raised:
-            st.markdown(f":material/task_alt: **{action['id']}** · {action['title']} · "
-                        f"{action['responsible']} · {action['due']} · {action['status_text']}")
+            st.markdown(f":material/task_alt: **{action['id']}** · {md(action['title'])} · "
+                        f"{md(action['responsible'])} · {action['due']} · "
+                        f"{action['status_text']}")
         if not final:
             action_form(item)
         item_minutes(item["key"])
@@ -299,7 +301,7 @@ item_minutes("opportunities")
 st.header(ctx.t("review.section_minutes"), divider="gray")
 if final:
     st.markdown(f"**{ctx.t('review.attendees')}:** "
-                + (", ".join(content["minutes"]["attendees"]) or "—"))
+                + (md(", ".join(content["minutes"]["attendees"])) or "—"))
     st.markdown(f"**{ctx.t('review.decisions')}:**")
     st.text(content["minutes"]["decisions"] or "—")
     st.info(ctx.t("review.locked_note"), icon=":material/lock:")

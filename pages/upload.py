@@ -29,6 +29,7 @@ from kpi.vocabulary import KINDS, REQUIRED
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems
+from ui.text import md
 
 ctx = guard("upload")
 
@@ -176,7 +177,7 @@ def _mapping_editor(upload, columns, kind, saved, by_name, sample):
             in_key = any(column in parts for parts in start.compose.values())
             st.session_state[key] = chosen[column] or (
                 IN_KEY if in_key else DROP if dropped else UNCHOSEN)
-        value = grid[index % 3].selectbox(column or ctx.t("mapping.unnamed"), options, key=key,
+        value = grid[index % 3].selectbox(md(column) or ctx.t("mapping.unnamed"), options, key=key,
                                           format_func=choice_label(kind))
         choices[column] = None if value in (DROP, UNCHOSEN, IN_KEY) else value
     undecided = [c for c in columns if st.session_state[f"{prefix}_{columns.index(c)}"]
@@ -349,10 +350,10 @@ def commit(upload, kind: str, mapping, report: dict, *, accept_valid: bool = Fal
 def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
     file_id = upload.file_id
     with st.container(border=True):
-        st.subheader(upload.name, anchor=False)
+        st.subheader(md(upload.name), anchor=False)
         size = file_size(upload.size)
         if upload.size > limit_mb * MEGABYTE:
-            st.error(ctx.t("upload.too_large", file=upload.name, size=size,
+            st.error(ctx.t("upload.too_large", file=md(upload.name), size=size,
                            limit=fmt_int(limit_mb, ctx.lang)), icon=":material/block:")
             return
         try:
