@@ -11,7 +11,8 @@ export KPI_DB
 
 # Installs come from the locks (every package of the environment, pinned with its hashes);
 # `make lock` regenerates them from requirements.txt and requirements-dev.txt.
-UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --generate-hashes --universal --python-version 3.11
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu
 
 $(VENV)/.installed: requirements.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,12 +24,13 @@ $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
 	$(PIP) install -q --require-hashes -r requirements-dev.lock
 	touch $@
 
-# The runtime lock first; the development lock is held to its versions, so it is a superset.
+# The full development environment is resolved first; the runtime lock is held to its
+# versions, so the dashboard runs on exactly what the tests ran on.
 lock:
 	test -x $(VENV)/bin/uv || { test -x $(PY) || python3 -m venv $(VENV); \
 	  $(PIP) install -q "$$(grep '^uv==' requirements-dev.txt)"; }
-	$(UV_COMPILE) requirements.txt -o requirements.lock
-	$(UV_COMPILE) requirements-dev.txt -c requirements.lock -o requirements-dev.lock
+	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
 
 venv: $(VENV)/.installed
 
@@ -36,10 +38,12 @@ dev-deps: $(VENV)/.dev-installed system-deps
 
 # Debian's chromium drives the browser tests and plotly's static image export; WeasyPrint (the
 # review pack's PDF) needs pango, and the pack is set in Liberation Sans (DejaVu for symbols).
-SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0
+# The shared-store tests start a throwaway cluster of Debian's postgresql.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation libpango-1.0-0 libpangoft2-1.0-0 \
+	postgresql
 system-deps:
 	@{ command -v chromium >/dev/null 2>&1 && ldconfig -p | grep -q libpangoft2-1.0 \
-	   && fc-list | grep -q LiberationSans; } || { \
+	   && fc-list | grep -q LiberationSans && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; fi; }
 

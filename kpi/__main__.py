@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kpi import config
+from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, KinerjaError
 from kpi.vocabulary import KINDS, KPIS, PERIODS
 
@@ -38,6 +39,8 @@ def _store(args: argparse.Namespace, *, create: bool = False):
 # -- command handlers: each returns an exit status --------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
     store = _store(args, create=True)
+    if args.partition_by_month:
+        store.partition_by_month()
     print(f"Store ready at {store.path}")
     return EXIT_OK
 
@@ -72,8 +75,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from kpi import ingest
 
     store = _store(args)
+    mapping = _mapping_argument(store, args.mapping) if args.mapping else None
     try:
-        result = ingest.ingest_file(store, args.kind, args.file, loaded_by=args.by)
+        result = ingest.ingest_file(store, args.kind, args.file, loaded_by=cli_user(),
+                                    mapping=mapping, accept_valid=args.accept_valid)
     except FileRejected as error:  # a whole-file problem: its sentence(s) on stderr
         if not args.json:
             raise
@@ -89,6 +94,54 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not result.ok:
         return _report_rejected(ingest.rejection_report(result, args.problems_csv), result)
     print(ingest.summary(result))
+    return EXIT_OK
+
+
+def _mapping_argument(store, value: str):
+    """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
+    from pathlib import Path
+
+    from kpi import import_mapping, mappings
+
+    if Path(value).is_file() or value.endswith(".toml"):
+        return import_mapping.load(value)
+    return mappings.load_mapping(store, value)
+
+
+def cmd_mappings(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kpi import import_mapping, mappings
+    from kpi.i18n import t
+
+    store = _store(args)
+    if args.action == "list":
+        saved = mappings.list_mappings(store)
+        if saved.empty:
+            print(t("importmap.none_saved", "en"))
+        for row in saved.to_dict("records"):
+            print(f"{row['name']}\t{row['kind']}\t{row['saved_by'] or ''}\t{row['saved_at']}")
+        return EXIT_OK
+    if args.action in ("show", "export"):
+        if not args.name:
+            raise InputRejected("importmap.name_needed")
+        text = mappings.load_mapping(store, args.name).to_toml()
+        if args.action == "show":
+            print(text, end="")
+            return EXIT_OK
+        if not args.file:
+            raise InputRejected("importmap.file_needed")
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(t("importmap.exported", "en", name=args.name, file=args.file))
+        return EXIT_OK
+    # import FILE [--name NAME]: the file is the first positional argument
+    path = args.name
+    if not path:
+        raise InputRejected("importmap.file_needed")
+    mapping = import_mapping.load(path)
+    name = args.as_name or Path(path).stem
+    mappings.save_mapping(store, name, mapping, by=cli_user())
+    print(t("importmap.imported", "en", name=name, kind=mapping.kind))
     return EXIT_OK
 
 
@@ -114,7 +167,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from kpi import ingest
     from kpi.i18n import t
 
-    undone = ingest.rollback(_store(args), args.batch, by=args.by)
+    undone = ingest.rollback(_store(args), args.batch, by=cli_user())
     print(t("batches.rolled_back", "en", batch=undone["batch_id"], kind=undone["kind"],
             removed=undone["removed"], restored=undone["restored"]))
     return EXIT_OK
@@ -170,7 +223,8 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     date_from, date_to = _date_range(args)
     rows = skm.ikm_table(_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
     if args.format == "json":
-        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        print(json.dumps([{key: value for key, value in row.items() if key != "ikm_rounded"}
+                          for row in rows], indent=1, ensure_ascii=False))
     elif not rows:
         print("No survey responses in that range.")
     else:
@@ -178,7 +232,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
             nrr = " ".join(f"{element}={'-' if value is None else f'{value:.2f}'}"
                            for element, value in row["nrr"].items())
             sample = "ok" if row["sample_ok"] else "sample too small"
-            print(f"{row['unit_code']:<12} n={row['n']:<6} IKM {row['ikm']:6.2f} "
+            print(f"{row['unit_code']:<12} n={row['n']:<6} IKM {row['ikm_rounded']:6.2f} "
                   f"{row['grade']} {row['label']:<12} min sample {row['min_sample']} ({sample})"
                   f"  {nrr}")
     return EXIT_OK
@@ -218,6 +272,65 @@ def cmd_review(args: argparse.Namespace) -> int:
     store.init()  # a store made before the review tables existed gets them (idempotent)
     for path in write_pack(store, week_label(week), args.out, args.lang):
         print(path)
+    return EXIT_OK
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    import json
+
+    from kpi import users
+
+    store = _store(args)
+    store.init()  # a store made before the users table existed gets it (idempotent)
+    if args.users_command == "add":
+        done = users.add_user(store, args.email, args.role, args.units, by=cli_user())
+        scope = ", ".join(done["units"]) or "the whole city"
+        print(f"{'Changed' if done['changed'] else 'Added'} {done['email']}: {done['role']}, "
+              f"{scope}")
+    elif args.users_command == "remove":
+        users.remove_user(store, args.email, by=cli_user())
+        print(f"Removed {args.email.strip().lower()}")
+    else:
+        table = users.list_users(store)
+        if args.json:
+            records = [{"email": row["email"], "role": row["role"],
+                        "units": list(users.parse_units(row["units"])),
+                        "added_by": row["added_by"], "added_at": str(row["added_at"])}
+                       for row in table.to_dict("records")]
+            print(json.dumps(records, indent=1, ensure_ascii=False))
+        elif table.empty:
+            print("No users yet: add the first admin with "
+                  "`python -m kpi users add EMAIL --role admin`.")
+        else:
+            print(table.to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from kpi import audit, metrics
+
+    since = metrics.parse_date(args.since, "--since date") if args.since else None
+    store = _store(args)
+    store.init()
+    if args.verify:
+        verdict = audit.verify(store)
+        if not verdict.ok:
+            print(f"The audit trail is broken at row {verdict.broken_seq} "
+                  f"({verdict.reason}): it was changed outside Kinerja.", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"The audit trail is intact: {verdict.rows} rows.")
+        return EXIT_OK
+    table = audit.trail(store, since=since)
+    if args.json:
+        records = [{**row, "logged_at": str(row["logged_at"]),
+                    "details": json.loads(row["details"])} for row in table.to_dict("records")]
+        print(json.dumps(records, indent=1, ensure_ascii=False))
+    elif table.empty:
+        print("No writes recorded in that range.")
+    else:
+        print(table.drop(columns=["sha256"]).to_string(index=False))
     return EXIT_OK
 
 
@@ -270,23 +383,35 @@ def build_parser() -> argparse.ArgumentParser:
         command.set_defaults(handler=handler)
         return command
 
-    add("init", cmd_init, "create an empty store (idempotent)")
+    init = add("init", cmd_init, "create an empty store (idempotent)")
+    init.add_argument("--partition-by-month", action="store_true",
+                      help="keep events and responses in monthly files (a province's years)")
     add("demo", cmd_demo, "load the bundled demo city (data/sample)")
 
     ingest = add("ingest", cmd_ingest, "import one CSV or XLSX file, all or nothing")
     ingest.add_argument("kind", choices=KINDS)
     ingest.add_argument("file")
     ingest.add_argument("--json", action="store_true", help="print the result as JSON")
-    ingest.add_argument("--by", default=None, help="who loads it (default: the OS user)")
     ingest.add_argument("--problems-csv", default=None,
                         help="write every rejected row to this CSV file")
+    ingest.add_argument("--mapping", default=None, metavar="MAPPING.toml",
+                        help="a contract §1.1 mapping (TOML file, or a saved mapping's name)")
+    ingest.add_argument("--accept-valid", action="store_true",
+                        help="import the valid rows and set the rejected ones aside")
+
+    mapping_cmd = add("mappings", cmd_mappings,
+                      "saved import mappings: list | show NAME | export NAME FILE | import FILE")
+    mapping_cmd.add_argument("action", choices=["list", "show", "export", "import"])
+    mapping_cmd.add_argument("name", nargs="?", help="the mapping's name (import: the file)")
+    mapping_cmd.add_argument("file", nargs="?", help="export: the TOML file to write")
+    mapping_cmd.add_argument("--name", dest="as_name", default=None,
+                             help="import: save under this name (default: the file's stem)")
 
     batches = add("batches", cmd_batches, "list what was loaded, by whom, when, from which file")
     batches.add_argument("--json", action="store_true")
 
     rollback = add("rollback", cmd_rollback, "undo one load, restoring the rows it replaced")
     rollback.add_argument("batch", type=int)
-    rollback.add_argument("--by", default=None)
 
     kpis = add("kpis", cmd_kpis, "KPI values per unit and period, with targets and status")
     kpis.add_argument("--period", required=True, choices=PERIODS)
@@ -310,6 +435,26 @@ def build_parser() -> argparse.ArgumentParser:
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)
     spc.add_argument("--format", choices=["json"], default=None)
+
+    users = add("users", cmd_users, "who may sign in, with which role and unit scope")
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
+    users_add = users_sub.add_parser("add", help="add a user, or change an existing one")
+    users_add.add_argument("email")
+    users_add.add_argument("--role", required=True, choices=["viewer", "analyst", "reviewer",
+                                                             "admin"])
+    users_add.add_argument("--units", default=None, metavar="CODE[,CODE...]",
+                           help="limit an analyst's or reviewer's changes to these units' "
+                                "subtrees")
+    users_remove = users_sub.add_parser("remove", help="remove a user")
+    users_remove.add_argument("email")
+    users_list = users_sub.add_parser("list", help="list the users")
+    users_list.add_argument("--json", action="store_true")
+
+    audit = add("audit", cmd_audit, "the append-only trail of every write")
+    audit.add_argument("--since", metavar="YYYY-MM-DD")
+    audit.add_argument("--json", action="store_true")
+    audit.add_argument("--verify", action="store_true",
+                       help="check the hash chain; exit 1 at the first broken row")
 
     review = add("review", cmd_review, "write the weekly management review pack")
     review.add_argument("--week", required=True, metavar="YYYY-Www")

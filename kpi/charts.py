@@ -469,6 +469,19 @@ def period_axis(fig: go.Figure, starts, grain: str | None) -> None:
                      tickangle=0)
 
 
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+UPCOMING_PERIODS = 12  # how far ahead a target that starts later is drawn
+
+
+def _with_upcoming_steps(steps, x_last: dt.date, grain: str | None) -> dt.date:
+    """The chart's last date, moved on so that targets starting within UPCOMING_PERIODS after
+    `x_last` are drawn (each for one period), before any data reaches them."""
+    period = dt.timedelta(days=PERIOD_DAYS.get(grain or "week", 7))
+    upcoming = [day for day in (as_date(value) for value in steps["valid_from"])
+                if x_last < day <= x_last + UPCOMING_PERIODS * period]
+    return max(upcoming) + period - dt.timedelta(days=1) if upcoming else x_last
+
+
 def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
                 y_title: str | None = None, title: str | None = None,
                 grain: str | None = None) -> go.Figure:
@@ -481,12 +494,15 @@ def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, label
     if len(points):
         x_first = as_date(points["period_start"].iloc[0])
         if len(steps):
+            x_last = _with_upcoming_steps(steps, x_last, grain)
+            drawn_pcts = set()
             for step in steps.to_dict("records"):
                 band_edge = step["target"] * (1 - step["amber_pct"] / 100 if better == "higher"
                                               else 1 + step["amber_pct"] / 100)
                 start, end = _clip_step(step, x_first, x_last)
                 if start > end:
                     continue
+                drawn_pcts.add(step["amber_pct"])
                 xs = [start, end]
                 fig.add_trace(go.Scatter(
                     x=[xs[0], xs[-1], xs[-1], xs[0]],
@@ -494,7 +510,7 @@ def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, label
                     fill="toself", fillcolor="rgba(230,159,0,0.18)", line={"width": 0},
                     mode="lines", hoverinfo="skip", showlegend=False, legendgroup="band",
                     name=labels["band"].format(pct=step["amber_pct"])))
-            band_pcts = sorted(set(steps["amber_pct"]))
+            band_pcts = sorted(drawn_pcts)  # only the bands this chart draws (D7)
             fig.add_trace(go.Scatter(  # one legend entry for the band
                 x=[None], y=[None], mode="markers", legendgroup="band",
                 marker={"symbol": "square", "size": 12, "color": "rgba(230,159,0,0.35)"},

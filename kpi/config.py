@@ -37,6 +37,11 @@ def local_now() -> dt.datetime:
     return dt.datetime.now(ZoneInfo(time_zone())).replace(tzinfo=None, microsecond=0)
 
 
+def local_today() -> dt.date:
+    """Today in the deployment zone (`KPI_TZ`), not the server's day."""
+    return local_now().date()
+
+
 def default_language() -> str:
     """The language the dashboard starts in (`en` or `id`)."""
     lang = os.environ.get("KPI_LANG", DEFAULT_LANG)
@@ -61,6 +66,13 @@ def keep_snapshots_days() -> float:
 def upload_limit_mb() -> int:
     """Largest file the Upload page accepts, in megabytes (also server.maxUploadSize)."""
     return int(os.environ.get("KPI_UPLOAD_LIMIT_MB", "200"))
+
+
+def complete_share() -> float:
+    """The share of units (of those that reported in the four periods before) that must have
+    reported for a period to count as complete: the default period of the overview and the
+    review is the latest complete one."""
+    return float(os.environ.get("KPI_COMPLETE_SHARE", "0.8"))
 
 
 def chart_cache_dir() -> Path:

@@ -123,7 +123,8 @@ def _save(store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by:
             writer.writeheader()
             writer.writerows(after[p] for p in positions)
         result: IngestResult = ingest_file(store, kind, path, file_name=EDITOR_FILE_NAME,
-                                           loaded_by=by, dry_run=dry_run or bool(problems))
+                                           loaded_by=by, dry_run=dry_run or bool(problems),
+                                           audit_action=f"{kind}.edit")
     # The import numbers lines of the temporary file (header = 1); the editor numbers its rows.
     from_file = [_renumber(problem, positions[problem.line - 2] + 1)
                  if problem.line and 2 <= problem.line < len(positions) + 2 else problem

@@ -32,9 +32,10 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+def to_csv_bytes(frame: pd.DataFrame, *, delimiter: str = ",", line_ending: str = "\n") -> bytes:
     """UTF-8 CSV with a BOM (so Excel reads Indonesian text right), formula-safe."""
-    return spreadsheet_safe(frame).to_csv(index=False).encode("utf-8-sig")
+    return spreadsheet_safe(frame).to_csv(index=False, sep=delimiter,
+                                          lineterminator=line_ending).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:

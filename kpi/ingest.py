@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import getpass
 import hashlib
 import io
 import tempfile
@@ -37,9 +36,12 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, precompute
+from kpi import audit, config, precompute, set_aside
+from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
+from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
+from kpi.scope import require_in_scope, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
 from kpi.vocabulary import KEYS, KINDS, KPIS, OPTIONAL, OUTCOMES, REQUIRED, TABLES, U_COLUMNS
@@ -71,6 +73,8 @@ class IngestResult:
     batch_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+    set_aside: int = 0  # rows set aside by an accept-valid import
+    set_aside_problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +93,7 @@ class IngestResult:
             "batch_id": self.batch_id, "kind": self.kind, "file_name": self.file_name,
             "sha256": self.sha256, "rows": self.rows, "inserted": self.inserted,
             "replaced": self.replaced, "ok": self.ok, "dry_run": self.dry_run,
+            "set_aside": self.set_aside,
             "problems": [{"line": p.line, "column": p.column, "value": p.value,
                           "reason": p.reason} for p in self.problems],
         }
@@ -140,6 +145,77 @@ def _resolve_columns(kind: str, header: list[str], column_map: dict[str, str | N
     if problems:
         raise FileRejected(problems)
     return positions
+
+
+@dataclass
+class _Plan:
+    """How each contract column present is read: SQL giving its trimmed text (NULL when empty)
+    over the file's cells c0…cN, and the parameters that SQL uses (a mapping's values)."""
+
+    exprs: dict[str, str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _plain_plan(positions: dict[str, int], xlsx: bool) -> _Plan:
+    return _Plan({column: _raw_sql(column, position, xlsx)
+                  for column, position in positions.items()})
+
+
+def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name: str,
+                 xlsx: bool) -> _Plan:
+    """The contract columns a §1.1 mapping makes of the file's cells, as SQL; every value of the
+    mapping (constants, formats, value tables) goes in as a parameter named after its contract
+    column. A source column the mapping names but the file lacks rejects the file."""
+    missing = mapping.missing_sources(header)
+    if missing:
+        raise FileRejected.one("mapping_missing_column", column=missing[0], file=file_name)
+    position: dict[str, int] = {}
+    for index, name in enumerate(header):
+        position.setdefault(name.strip().lower(), index)
+
+    def cell(name: str, column: str = "") -> str:
+        return _raw_sql(column, position[name.strip().lower()], xlsx)
+
+    exprs: dict[str, str] = {}
+    params: dict[str, Any] = {}
+    for column, source in mapping.columns.items():
+        exprs[column] = cell(source, column)
+    for column, value in mapping.constants.items():
+        params[f"const_{column}"] = value.strip() or None
+        exprs[column] = f"$const_{column}::VARCHAR"
+    for column, spec in mapping.timestamps.items():
+        if spec.column:
+            text = guard = cell(spec.column)
+        elif spec.date and spec.time:
+            guard = cell(spec.time)
+            text = f"({cell(spec.date)} || ' ' || {guard})"
+        elif spec.date:
+            text = guard = cell(spec.date)
+        else:  # import_mapping.parse refuses a timestamp without a column or a date
+            continue
+        params[f"format_{column}"] = spec.format
+        # A value the format does not read is kept as it is, so that the rules name it as a bad
+        # timestamp; an empty time (a no-show's call time) is no timestamp.
+        exprs[column] = (f"CASE WHEN {guard} IS NULL THEN NULL ELSE coalesce(strftime("
+                         f"try_strptime({text}, $format_{column}), '%Y-%m-%d %H:%M:%S'), "
+                         f"{text}) END")
+    for column, parts in mapping.compose.items():
+        cells = [cell(part) for part in parts]
+        nulls = " OR ".join(f"{part} IS NULL" for part in cells)
+        exprs[column] = (f"CASE WHEN {nulls} THEN NULL "
+                         f"ELSE concat_ws('{COMPOSE_SEPARATOR}', {', '.join(cells)}) END")
+    for column, table in mapping.values.items():
+        base = exprs.get(column) or cell(column, column)
+        params[f"from_{column}"] = [key.strip().lower() for key in table]
+        params[f"to_{column}"] = [value.strip() or None for value in table.values()]
+        exprs[column] = (f"coalesce(list_extract($to_{column}, list_position($from_{column}, "
+                         f"lower({base}))), {base})")
+    missing_required = [name for name in REQUIRED[kind] if name not in exprs]
+    if missing_required:
+        raise FileRejected([Problem.make("missing_column", column=name, kind=kind)
+                            for name in missing_required])
+    return _Plan({name: exprs[name] for name in _contract_columns(kind) if name in exprs},
+                 params)
 
 
 # -- the rules, written once as SQL over raw (r_<col>, trimmed text) and typed (<col>) values ---
@@ -206,8 +282,10 @@ SELECT start FROM walk WHERE node = start
 """
 
 
-def _rules(kind: str, columns: list[str]) -> list[_Rule]:
-    """Every row rule of `kind` for the columns present in the file."""
+def _rules(kind: str, columns: list[str], scope: list[str] | None = None) -> list[_Rule]:
+    """Every row rule of `kind` for the columns present in the file, and the importer's unit
+    `scope` (kpi.scope; None = every unit): a row for a unit outside it rejects the file like any
+    bad row."""
     # u1…u9 must be columns of a survey file, but an empty answer is allowed.
     rules = [_Rule(c, "required", f"r_{c} IS NULL") for c in REQUIRED[kind] if c not in U_COLUMNS]
     for column in columns:
@@ -250,6 +328,11 @@ def _rules(kind: str, columns: list[str]) -> list[_Rule]:
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
         ]
+    if scope is not None:
+        outside = "NOT list_contains($scope::VARCHAR[], unit_code)"
+        if kind == "units":  # a new unit may hang under a unit of the scope
+            outside += " AND (parent_code IS NULL OR NOT list_contains($scope::VARCHAR[], parent_code))"
+        rules.append(_Rule("unit_code", "out_of_scope", f"unit_code IS NOT NULL AND {outside}"))
     # A rule about an absent optional column can never fire; leave it out.
     return [rule for rule in rules if rule.column in columns]
 
@@ -267,11 +350,10 @@ def _raw_sql(column: str, position: int, xlsx: bool) -> str:
     return text
 
 
-def _select_sql(kind: str, positions: dict[str, int], source_sql: str, *, with_rec: bool,
-                xlsx: bool = False) -> str:
+def _select_sql(kind: str, plan: _Plan, source_sql: str, *, with_rec: bool) -> str:
     """CTEs `file` (trimmed text r_<col> of every contract column; absent ones NULL) and `v`
     (those plus the typed <col>), over `source_sql` whose columns are c0…cN."""
-    raw = [f"{_raw_sql(col, positions[col], xlsx)} AS r_{col}" if col in positions
+    raw = [f"{plan.exprs[col]} AS r_{col}" if col in plan.exprs
            else f"NULL::VARCHAR AS r_{col}" for col in _contract_columns(kind)]
     if with_rec:  # the table's rowid is the record's position: it was filled in file order
         raw.insert(0, "rowid - $rowid_base AS __rec")
@@ -301,8 +383,9 @@ def _csv_source(source: Source, width: int, *, rejects: str | None = None) -> st
             f"encoding = 'utf-8'{extra})")
 
 
-def _params(source: Source, **more: Any) -> dict[str, Any]:
-    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS}
+def _params(source: Source, plan: _Plan | None = None, **more: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"tz": config.time_zone(), "naive_formats": _NAIVE_FORMATS,
+                              **(plan.params if plan else {})}
     if source.form != "xlsx":
         params.update(path=str(source.path), delim=source.delimiter,
                       compression="gzip" if source.form == "gzip" else "none")
@@ -330,8 +413,8 @@ class _Rejected(Exception):
     """The fast path met a bad row (or a file DuckDB could not read): diagnose."""
 
 
-def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, int],
-                 batch_id: int) -> tuple[int, int]:
+def _fast_insert(cur: Cursor, kind: str, source: Source, plan: _Plan,
+                 batch_id: int, scope: list[str] | None = None) -> tuple[int, int]:
     """Insert the file's rows with `batch_id`; returns (rows, replaced). Raises _Rejected."""
     table = TABLES[kind]
     if source.form == "xlsx":
@@ -339,18 +422,18 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, in
         source_sql = "xlsx_file"
     else:
         source_sql = _csv_source(source, len(source.header))
-    rules = _rules(kind, list(positions))
+    rules = _rules(kind, list(plan.exprs), scope)
     # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
     # the diagnosis (which says coalesce(…, false)).
     broken = " OR ".join(f"({rule.condition})" for rule in rules)
     insert_columns = _contract_columns(kind)
     sql = (
-        _select_sql(kind, positions, source_sql, with_rec=False, xlsx=source.form == "xlsx")
+        _select_sql(kind, plan, source_sql, with_rec=False)
         + f"INSERT INTO {table} ({', '.join(insert_columns)}, batch_id) "
         + f"SELECT {', '.join(_insert_select(kind, c) for c in insert_columns)}, $batch "
         + f"FROM v WHERE CASE WHEN {broken} THEN error('{_REJECT_SIGNAL}') ELSE true END"
     )
-    params = _params(source, batch=batch_id)
+    params = _params(source, plan, batch=batch_id, scope=scope)
     had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
     # The table has no order; letting DuckDB write in any order is faster (this cursor only).
     cur.execute("SET SESSION preserve_insertion_order = false")
@@ -362,6 +445,12 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, in
         raise _Rejected(str(error)) from error
     if _has_duplicate_keys(cur, table, KEYS[kind], batch_id):
         raise _Rejected("duplicate keys")
+    return rows, _replace_existing(cur, kind, batch_id, had_rows)
+
+
+def _replace_existing(cur: Cursor, kind: str, batch_id: int, had_rows: bool) -> int:
+    """Move the store's rows whose key the batch brings to `<table>_replaced`; how many."""
+    table = TABLES[kind]
     keys = KEYS[kind]
     key_list = ", ".join(keys)
     replaced = 0
@@ -377,7 +466,7 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, positions: dict[str, in
                 f"DELETE FROM {table} USING (SELECT {key_list} FROM {table}_replaced "
                 f"WHERE replaced_by = $batch) r WHERE {match} "
                 f"AND {table}.batch_id IS DISTINCT FROM $batch", {"batch": batch_id})
-    return rows, replaced
+    return replaced
 
 
 def _has_duplicate_keys(cur: Cursor, table: str, keys: tuple[str, ...], batch_id: int) -> bool:
@@ -396,9 +485,20 @@ def _has_duplicate_keys(cur: Cursor, table: str, keys: tuple[str, ...], batch_id
 
 
 # -- the diagnosis: every bad row, with its line -------------------------------------------------
-def _diagnose(cur: Cursor, kind: str, source: Source,
-              positions: dict[str, int]) -> tuple[list[Problem], int]:
-    """Every problem of the file and its number of data rows (inside a rolled-back transaction)."""
+@dataclass
+class _Diagnosis:
+    problems: list[Problem]
+    rows: int            # data rows of the file
+    bad: set[int]        # records (0-based, in __raw's order) that break a rule
+    select: str          # the CTEs over __raw, with __rec
+    params: dict[str, Any]
+    line_of: dict[int, int]  # record -> line in the file, for the records problems name
+
+
+def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan,
+              scope: list[str] | None = None) -> _Diagnosis:
+    """Every problem of the file, its number of data rows and its bad records, reading the
+    file into the temporary table __raw (inside a transaction the caller ends)."""
     problems: list[Problem] = []
     structural_lines: set[int] = set()
     if source.form == "xlsx":
@@ -415,10 +515,11 @@ def _diagnose(cur: Cursor, kind: str, source: Source,
             key = "bad_structure" if "COLUMNS" in str(error_type) else "unreadable_row"
             problems.append(Problem.make(key, line=int(line), detail=str(detail).strip()))
     rows = int(cur.query_value("SELECT count(*) FROM __raw")) + len(structural_lines)
-    select = _select_sql(kind, positions, "__raw", with_rec=True, xlsx=source.form == "xlsx")
-    params = _params(source, rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
+    select = _select_sql(kind, plan, "__raw", with_rec=True)
+    params = _params(source, plan, scope=scope,
+                     rowid_base=cur.query_value("SELECT coalesce(min(rowid), 0) FROM __raw"))
     found: list[tuple[int, str, str | None, str, str | None]] = []
-    for rule in _rules(kind, list(positions)):
+    for rule in _rules(kind, list(plan.exprs), scope):
         sql = (select + f"SELECT __rec, r_{rule.column}, {rule.detail} FROM v "
                f"WHERE coalesce({rule.condition}, false)")
         found += [(int(rec), rule.column, value, rule.key, detail)
@@ -441,7 +542,8 @@ def _diagnose(cur: Cursor, kind: str, source: Source,
                                   other=line_of[group[0]]) for rec in group[1:]]
     order = {name: i for i, name in enumerate(_contract_columns(kind))}
     problems.sort(key=lambda p: (p.line or 0, order.get(p.column or "", -1)))
-    return problems, rows
+    bad = {rec for rec, *_ in found} | {rec for group, *_ in duplicates for rec in group[1:]}
+    return _Diagnosis(problems, rows, bad, select, params, line_of)
 
 
 def _line_numbers(source: Source, recs: set[int], records: int,
@@ -498,25 +600,39 @@ def _sha256_in_background(path: Path) -> tuple[threading.Thread, list[str]]:
 
 def ingest_file(store: Store, kind: str, path: str | Path, *, file_name: str | None = None,
                 loaded_by: str | None = None, column_map: dict[str, str | None] | None = None,
-                dry_run: bool = False) -> IngestResult:
+                mapping: ImportMapping | None = None, accept_valid: bool = False,
+                dry_run: bool = False, audit_action: str = "import") -> IngestResult:
     """Import one file of `kind`, all or nothing; see the module docstring.
 
+    `mapping` (contract §1.1) turns a real export into the contract's columns first; the older
+    `column_map` {file column: contract column or None} only renames or drops columns.
     Whole-file problems raise FileRejected (an InputRejected); row problems come back in
-    `IngestResult.problems` with nothing written. `dry_run` checks everything, writes nothing.
+    `IngestResult.problems` with nothing written. With `accept_valid` the valid rows go in and
+    the rejected ones are kept as the batch's set-aside rows (`IngestResult.set_aside`).
+    `dry_run` checks everything, writes nothing.
+    `loaded_by` (default `cli:<os user>`) is recorded on the batch and the audit trail (as
+    `audit_action`), and its unit scope applies (kpi.scope): with `accept_valid` too, a row
+    outside the scope refuses the whole file.
     """
     if kind not in KINDS:
         raise InputRejected("ingest.unknown_kind", kind=kind, kinds=", ".join(KINDS))
+    if mapping is not None and mapping.kind != kind:
+        raise FileRejected.one("mapping_other_kind", mapping_kind=mapping.kind, kind=kind)
     path = Path(path)
     file_name = file_name or path.name
-    source = open_source(path, file_name)
-    positions = _resolve_columns(kind, source.header, column_map, file_name)
+    source = open_source(path, file_name, mapping.delimiter if mapping else None)
+    xlsx = source.form == "xlsx"
+    if mapping is not None:
+        plan = _mapped_plan(kind, source.header, mapping, file_name, xlsx)
+    else:
+        plan = _plain_plan(_resolve_columns(kind, source.header, column_map, file_name), xlsx)
     if source.frame is not None and source.frame.empty:
         raise FileRejected.one("no_rows", file=file_name)
     hashing, digest = _sha256_in_background(path)
     result = IngestResult(kind, file_name, "", dry_run=dry_run)
     try:
-        _ingest(store, kind, source, positions, result, loaded_by or getpass.getuser(),
-                (hashing, digest))
+        _ingest(store, kind, source, plan, result, loaded_by or cli_user(),
+                (hashing, digest), accept_valid=accept_valid, audit_action=audit_action)
     finally:
         hashing.join()
     result.sha256 = digest[0] if digest else ""
@@ -527,49 +643,125 @@ class _DryRun(Exception):
     """Raised at the end of a dry run so that the transaction rolls back."""
 
 
-def _ingest(store: Store, kind: str, source: Source, positions: dict[str, int],
-            result: IngestResult, who: str, hashing: tuple[threading.Thread, list[str]]) -> None:
+def _record_batch(cur: Cursor, batch_id: int, source: Source, result: IngestResult, who: str,
+                  hashing: tuple[threading.Thread, list[str]]) -> None:
+    hashing[0].join()
+    cur.execute(
+        "INSERT INTO batches (batch_id, kind, file_name, sha256, rows_in_file, "
+        "rows_inserted, rows_replaced, loaded_by, loaded_at, status) VALUES "
+        "($batch, $kind, $file, $sha, $rows, $inserted, $replaced, $who, $at, "
+        "'committed')",
+        {"batch": batch_id, "kind": result.kind, "file": source.file_name,
+         "sha": hashing[1][0] if hashing[1] else "", "rows": result.rows,
+         "inserted": result.inserted, "replaced": result.replaced, "who": who,
+         "at": config.local_now()})
+
+
+def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: IngestResult,
+            who: str, hashing: tuple[threading.Thread, list[str]], *,
+            accept_valid: bool = False, audit_action: str = "import") -> None:
+    scope: list[str] | None = None
     try:
         with store.transaction() as cur:
+            scope = writable_units(cur, who)
             batch_id = store.next_id(cur, "batches", "batch_id")
-            rows, replaced = _fast_insert(cur, kind, source, positions, batch_id)
+            rows, replaced = _fast_insert(cur, kind, source, plan, batch_id, scope)
             if rows == 0:
                 raise FileRejected.one("no_rows", file=source.file_name)
             result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
-            hashing[0].join()
-            cur.execute(
-                "INSERT INTO batches (batch_id, kind, file_name, sha256, rows_in_file, "
-                "rows_inserted, rows_replaced, loaded_by, loaded_at, status) VALUES "
-                "($batch, $kind, $file, $sha, $rows, $inserted, $replaced, $who, $at, "
-                "'committed')",
-                {"batch": batch_id, "kind": kind, "file": source.file_name,
-                 "sha": hashing[1][0] if hashing[1] else "", "rows": rows,
-                 "inserted": result.inserted, "replaced": replaced, "who": who,
-                 "at": config.local_now()})
+            set_aside.resolve(cur, kind, batch_id)
+            _record_batch(cur, batch_id, source, result, who, hashing)
             if result.dry_run:
                 raise _DryRun
             precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
+            audit.record(cur, who, audit_action, f"batch {batch_id}", {
+                "kind": kind, "file": source.file_name,
+                "sha256": hashing[1][0] if hashing[1] else "", "rows": rows,
+                "inserted": result.inserted, "replaced": replaced})
             result.batch_id = batch_id
     except _DryRun:
         return
     except _Rejected as signal:
-        with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
-            cur.execute("BEGIN TRANSACTION")
-            try:
-                problems, result.rows = _diagnose(cur, kind, source, positions)
-            finally:
-                cur.execute("ROLLBACK")
-        if not problems:  # the fast path failed for a reason the rules do not know
-            raise StoreError("ingest.failed", file=source.file_name, detail=str(signal)) from signal
-        result.problems = problems
+        if accept_valid:
+            _accept_valid_rows(store, kind, source, plan, result, who, hashing, scope,
+                               audit_action)
+            if result.ok:
+                return
+        else:
+            with store.cursor() as cur:  # a read-only look: always rolled back, no version bump
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    diagnosis = _diagnose(cur, kind, source, plan, scope)
+                finally:
+                    cur.execute("ROLLBACK")
+            result.problems, result.rows = diagnosis.problems, diagnosis.rows
+        if not result.problems:  # the fast path failed for a reason the rules do not know
+            raise StoreError("ingest.failed", file=source.file_name,
+                             detail=str(signal)) from signal
+
+
+def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
+                       result: IngestResult, who: str,
+                       hashing: tuple[threading.Thread, list[str]], scope: list[str] | None,
+                       audit_action: str) -> None:
+    """Import the rows that pass every rule as one batch and keep the others, with their
+    problems, as that batch's set-aside rows. When no row passes, nothing is written and the
+    problems come back as for an all-or-nothing import."""
+    try:
+        with store.transaction() as cur:
+            diagnosis = _diagnose(cur, kind, source, plan, scope)
+            result.rows = diagnosis.rows
+            lines = {p.line for p in diagnosis.problems if p.line is not None}
+            # Rows outside the importer's scope are never set aside: they refuse the file.
+            if len(lines) >= diagnosis.rows or any(
+                    p.line is None or p.key.endswith("out_of_scope") for p in diagnosis.problems):
+                result.problems = diagnosis.problems
+                raise _DryRun  # nothing to keep: roll back, report as usual
+            batch_id = store.next_id(cur, "batches", "batch_id")
+            table = TABLES[kind]
+            columns = _contract_columns(kind)
+            had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
+            inserted = _count(_run(cur, diagnosis.select + (
+                f"INSERT INTO {table} ({', '.join(columns)}, batch_id) "
+                f"SELECT {', '.join(_insert_select(kind, c) for c in columns)}, $batch FROM v "
+                "WHERE NOT list_contains($bad, __rec)"),
+                {**diagnosis.params, "batch": batch_id, "bad": sorted(diagnosis.bad)}))
+            replaced = _replace_existing(cur, kind, batch_id, had_rows)
+            keys = {diagnosis.line_of[rec]: key for rec, *key in _run(cur, diagnosis.select + (
+                f"SELECT __rec, {', '.join(f'r_{k}' for k in KEYS[kind])} FROM file "
+                "WHERE list_contains($bad, __rec)"),
+                {**diagnosis.params, "bad": sorted(diagnosis.bad)}).fetchall()}
+            result.set_aside = set_aside.keep(cur, kind, batch_id, source, diagnosis.problems,
+                                              keys)
+            set_aside.resolve(cur, kind, batch_id)
+            result.inserted, result.replaced = inserted - replaced, replaced
+            result.set_aside_problems = diagnosis.problems
+            cur.execute("DROP TABLE IF EXISTS __raw")
+            _record_batch(cur, batch_id, source, result, who, hashing)
+            if result.dry_run:
+                raise _DryRun
+            precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
+            audit.record(cur, who, audit_action, f"batch {batch_id}", {
+                "kind": kind, "file": source.file_name,
+                "sha256": hashing[1][0] if hashing[1] else "", "rows": result.rows,
+                "inserted": result.inserted, "replaced": result.replaced,
+                "set_aside": result.set_aside})
+            result.batch_id = batch_id
+    except _DryRun:
+        return
 
 
 # -- reports for people (the CLI; the Upload page shows the same Problems) ----------------------
 def summary(result: IngestResult, lang: str = "en") -> str:
     """`Batch 7: 835 rows (835 inserted, 0 replaced) from events.csv` (or the dry-run line)."""
     key = "ingest.checked" if result.dry_run else "ingest.loaded"
-    return t(key, lang, batch=result.batch_id, rows=result.rows, inserted=result.inserted,
+    text = t(key, lang, batch=result.batch_id, rows=result.rows, inserted=result.inserted,
              replaced=result.replaced, file=result.file_name)
+    if result.set_aside:
+        lines = sorted({p.line for p in result.set_aside_problems if p.line is not None})
+        text += " " + t("ingest.set_aside", lang, count=result.set_aside,
+                        lines=", ".join(str(line) for line in lines))
+    return text
 
 
 def rejected_sentence(result: IngestResult, lang: str = "en") -> str:
@@ -622,6 +814,8 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         if not row:
             raise InputRejected("batches.unknown", batch=batch_id)
         kind, status = row[0]
+        who = by or cli_user()
+        require_in_scope(cur, who, _batch_units(cur, kind, batch_id))
         if status != "committed":
             raise InputRejected("batches.already_rolled_back", batch=batch_id)
         table = TABLES[kind]
@@ -638,12 +832,24 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             "WHERE replaced_by = $batch", {"batch": batch_id}))
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})
+        set_aside.reopen(cur, batch_id)
         cur.execute(
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",
-            {"at": config.local_now(), "who": by or getpass.getuser(), "batch": batch_id})
+            {"at": config.local_now(), "who": who, "batch": batch_id})
+        audit.record(cur, who, "rollback", f"batch {batch_id}",
+                     {"kind": kind, "removed": removed, "restored": restored})
         precompute.refresh(cur, change)
     return {"batch_id": batch_id, "kind": kind, "removed": removed, "restored": restored}
+
+
+def _batch_units(cur: Cursor, kind: str, batch_id: int) -> set[str]:
+    """The units a batch touched: its own rows and the rows it replaced."""
+    table = TABLES[kind]
+    return {row[0] for row in cur.query_rows(
+        f"SELECT unit_code FROM {table} WHERE batch_id = $batch UNION "
+        f"SELECT unit_code FROM {table}_replaced WHERE replaced_by = $batch",
+        {"batch": batch_id})}
 
 
 def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Path]]:
@@ -659,14 +865,41 @@ def demo_files(directory: str | Path = config.SAMPLE_DIR) -> list[tuple[str, Pat
     return found
 
 
-def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR) -> list[IngestResult]:
-    """Load units, services, events, survey and targets of the demo city, stopping at a reject."""
+def load_demo(store: Store, directory: str | Path = config.SAMPLE_DIR, *,
+              by: str | None = None) -> list[IngestResult]:
+    """Load units, services, events, survey and targets of the demo city, stopping at a reject;
+    the batches name `by` (default `cli:<os user>`)."""
     results = []
     for kind, path in demo_files(directory):
-        result = ingest_file(store, kind, path, loaded_by="demo")
+        result = ingest_file(store, kind, path, loaded_by=by, audit_action="demo")
         results.append(result)
         if not result.ok:
             break
     return results
 
 
+
+
+def mapped_preview(store: Store, kind: str, path: str | Path, mapping: ImportMapping | None, *,
+                   limit: int = 5) -> pd.DataFrame:
+    """The first `limit` rows of the file as the import reads them: the contract columns the
+    file (through `mapping`) gives, each value as parsed (empty where it does not parse)."""
+    path = Path(path)
+    source = open_source(path, path.name, mapping.delimiter if mapping else None)
+    xlsx = source.form == "xlsx"
+    plan = (_mapped_plan(kind, source.header, mapping, path.name, xlsx) if mapping is not None
+            else _plain_plan(_resolve_columns(kind, source.header, None, path.name), xlsx))
+    shown = list(plan.exprs)
+    typed = ", ".join(f"CASE WHEN {c} IS NULL THEN NULL ELSE {c}::VARCHAR END AS {c}"
+                      for c in shown)
+    with store.cursor() as cur:
+        if source.frame is not None:  # xlsx
+            cur.register("xlsx_file", source.frame.head(limit))
+            read = "xlsx_file"
+        else:
+            read = f"(SELECT * FROM {_csv_source(source, len(source.header))} LIMIT {int(limit)})"
+        sql = _select_sql(kind, plan, read, with_rec=False) + f"SELECT {typed} FROM v"
+        try:
+            return _run(cur, sql, _params(source, plan)).df()
+        except StoreError:
+            return pd.DataFrame(columns=shown)

@@ -227,12 +227,14 @@ Ranges = list[tuple[dt.date, dt.date]]
 
 
 def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
-                   units: list[str] | None, params: dict, columns: list[str] | None = None) -> str:
+                   units: list[str] | None, params: dict, columns: list[str] | None = None,
+                   row_units: list[str] | None = None) -> str:
     """A SELECT of one row per (unit_code, period_start) with the source's aggregate `columns`
     (all for None), over the rows whose local time lies in one of `ranges` ([start, end)
     dates; None = every row); units None = every unit and `*`. `period` None makes the whole
-    of the ranges one bucket named by the first range's start. Fills `params` with the values
-    the SQL uses."""
+    of the ranges one bucket named by the first range's start. `row_units` (None = all) keeps
+    only the rows of those unit codes (a like-for-like comparison). Fills `params` with the
+    values the SQL uses."""
     aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
     time_column = _TIME_COLUMN[source]
@@ -241,12 +243,19 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
         params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
         params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
         conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
+    time_filter = " OR ".join(conditions) or "FALSE"
+    if row_units is not None and not row_units:
+        time_filter = f"({time_filter}) AND FALSE"  # the range parameters must still be used
+    elif row_units is not None:
+        params["row_units"] = list(row_units)
+        unit_column = "e.unit_code" if source == "events" else "unit_code"
+        time_filter = f"({time_filter}) AND list_contains($row_units, {unit_column})"
     if period is None:
         params["bucket"] = ranges[0][0] if ranges else dt.date(1970, 1, 1)
         bucket = "$bucket::DATE"
     else:
         bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
-    rows_sql = _rows_sql(source, " OR ".join(conditions) or "FALSE",
+    rows_sql = _rows_sql(source, time_filter,
                          with_standard=bool(_STANDARD_COLUMNS & set(columns)), bucket=bucket)
     # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
     unit_scope = ("" if units is None
@@ -296,25 +305,26 @@ def survey_aggregates_sql() -> str:
 
 
 def kpi_rows_sql(period: str, ranges: Ranges | None, units: list[str] | None, kpis: list[str],
-                 params: dict) -> str:
-    """SELECT unit_code, period_start, kpi, value, n for the KPIs asked for (n > 0 only),
-    computed over the raw rows whose local time lies in `ranges` (None = every row)."""
+                 params: dict, row_units: list[str] | None = None) -> str:
+    """SELECT unit_code, period_start, kpi, value, n, parts for the KPIs asked for (n > 0
+    only), computed over the raw rows whose local time lies in `ranges` (None = every row)."""
     parts = []
     for source in AGGREGATES:
         wanted = [KPIS[name] for name in kpis if KPIS[name].source == source]
         if not wanted:
             continue
         columns = list(dict.fromkeys(column for kpi in wanted for column in kpi.needs))
-        aggregate = _aggregate_sql(source, period, ranges, units, params, columns)
+        aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
         selects = [
             f"SELECT unit_code, period_start, '{kpi.name}' AS kpi, {kpi.value} AS value, "  # noqa: S608
-            f"{kpi.n} AS n FROM agg_{source} WHERE {kpi.n} > 0 AND {kpi.value} IS NOT NULL"
+            f"{kpi.n} AS n, {'ikm_parts' if kpi.name == 'ikm' else 'NULL::BIGINT[]'} AS parts "
+            f"FROM agg_{source} WHERE {kpi.n} > 0 AND {kpi.value} IS NOT NULL"
             for kpi in wanted
         ]
         parts.append((f"agg_{source} AS ({aggregate})", " UNION ALL ".join(selects)))
     if not parts:
         return "SELECT NULL AS unit_code, NULL::DATE AS period_start, NULL AS kpi, " \
-               "NULL::DOUBLE AS value, NULL::BIGINT AS n WHERE FALSE"
+               "NULL::DOUBLE AS value, NULL::BIGINT AS n, NULL::BIGINT[] AS parts WHERE FALSE"
     ctes = ", ".join(cte for cte, _ in parts)
     body = " UNION ALL ".join(select for _, select in parts)
     return f"WITH {ctes} {body}"
@@ -346,16 +356,21 @@ def _stored_kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None,
     if units is not None:
         params["units"] = list(units)
         conditions.append("list_contains($units, unit_code)")
-    return ("SELECT unit_code, period_start, kpi, value, n FROM kpi_values "  # noqa: S608
+    return ("SELECT unit_code, period_start, kpi, value, n, parts FROM kpi_values "  # noqa: S608
             f"WHERE {' AND '.join(conditions)}")
 
 
 def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
-                kpis: list[str], with_targets: bool) -> pd.DataFrame:
-    """KPI rows of whole periods (`ranges` are [start, end) of period starts)."""
+                kpis: list[str], with_targets: bool,
+                row_units: list[str] | None = None) -> pd.DataFrame:
+    """KPI rows of whole periods (`ranges` are [start, end) of period starts): read from the
+    precomputed values, or computed over the raw rows of `row_units` only (like for like)."""
     params: dict = {}
-    sql = _stored_kpi_rows_sql(period, ranges, units, kpis, params)
-    columns = ["unit_code", "period_start", "kpi", "value", "n"]
+    if row_units is None:
+        sql = _stored_kpi_rows_sql(period, ranges, units, kpis, params)
+    else:
+        sql = kpi_rows_sql(period, ranges, units, kpis, params, row_units)
+    columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
     if with_targets:
         sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"
         columns += ["target", "amber_pct"]
@@ -363,15 +378,29 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
     frame["period_start"] = _to_dates(frame["period_start"])
     frame["value"] = frame["value"].astype(float)
     frame["n"] = frame["n"].astype("int64")
+    frame["graded"] = [graded_value(value, parts)
+                       for value, parts in zip(frame["value"], frame["parts"], strict=True)]
+    frame = frame.drop(columns="parts")
     if with_targets:
         frame["target"] = frame["target"].astype(float)
         frame["amber_pct"] = frame["amber_pct"].astype(float)
         frame["status"] = [
             status(value, target, KPIS[kpi].better, amber)
             for value, target, kpi, amber in zip(
-                frame["value"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+                frame["graded"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
         ]
     return _kpi_order(frame)
+
+
+def graded_value(value: float, parts) -> float:
+    """The figure a status is judged on: the value, or for the IKM (whose `parts` are the
+    answer sums and counts) the IKM rounded half up to two decimals, computed exactly."""
+    if not hasattr(parts, "__len__"):  # NULL (None, NaN or NA): not the IKM
+        return value
+    from kpi.skm import exact_ikm
+
+    exact = exact_ikm(parts)
+    return value if exact is None else float(exact)
 
 
 def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
@@ -392,7 +421,8 @@ def kpi_values(store, *, period: str, date_from: dt.date, date_to: dt.date,
     lies in [date_from, date_to] (the whole period counts, even past date_to). Absent values
     (n = 0) are no row. Sorted by unit_code, KPI (contract order), period_start.
     """
-    return _kpis_in_range(store, period, date_from, date_to, units, kpis, with_targets=False)
+    return _kpis_in_range(store, period, date_from, date_to, units, kpis,
+                          with_targets=False).drop(columns="graded")
 
 
 @one_unit_of_work
@@ -400,7 +430,8 @@ def kpi_table(store, *, period: str, date_from: dt.date, date_to: dt.date,
               units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
     """`kpi_values` plus target (float, NaN when none), amber_pct and status
     ("green" | "amber" | "red" | "none"): exactly the rows of the CLI's `kpis`."""
-    return _kpis_in_range(store, period, date_from, date_to, units, kpis, with_targets=True)
+    return _kpis_in_range(store, period, date_from, date_to, units, kpis,
+                          with_targets=True).drop(columns="graded")
 
 
 @one_unit_of_work
@@ -408,8 +439,10 @@ def overview(store, *, period: str, period_start: dt.date,
              units: list[str] | None = None) -> pd.DataFrame:
     """One row per unit × KPI for one period (every unit and `*` when `units` is None): unit
     name, type, parent_code, depth; value, n, target, amber_pct, status; prev_value, prev_status
-    and change (value − prev_value) against the previous period; last_year_value (the same
-    period a year before). A unit without a value still has its rows (value NaN, status "none")."""
+    and change against the previous period (value − prev_value, or like for like when the
+    units that reported differ: see `_like_for_like_change`); last_year_value (the same
+    period a year before); graded (the figure the status is judged on: the value, or the IKM
+    rounded half up exactly). A unit without a value still has its rows (value NaN, status "none")."""
     start = _start_of(period_start, check_period(period))
     previous = previous_period(start, period)
     last_year = same_period_last_year(start, period)
@@ -429,7 +462,8 @@ def overview(store, *, period: str, period_start: dt.date,
         scopes = scopes[scopes["unit_code"].isin(units)]
     grid = scopes.merge(pd.DataFrame({"kpi": list(KPIS)}), how="cross")
     in_force = targets_in_force(store, day=start)[["unit_code", "kpi", "target", "amber_pct"]]
-    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n"]]
+    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n",
+                                                        "graded"]]
     before = values[values["period_start"] == previous].rename(
         columns={"value": "prev_value", "status": "prev_status"})
     year_ago = values[values["period_start"] == last_year].rename(
@@ -447,14 +481,39 @@ def overview(store, *, period: str, period_start: dt.date,
     frame["status"] = [
         status(value, target, KPIS[kpi].better, amber)
         for value, target, kpi, amber in zip(
-            frame["value"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+            frame["graded"].astype(float), frame["target"], frame["kpi"], frame["amber_pct"],
+            strict=True)
     ]
-    frame["prev_status"] = frame["prev_status"].fillna("none")
-    frame["change"] = frame["value"] - frame["prev_value"]
+    frame["prev_status"] = frame["prev_status"].astype(object).fillna("none")
+    frame["change"] = _like_for_like_change(store, frame, period, start, units)
     columns = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
                "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
-               "change", "last_year_value"]
+               "change", "last_year_value", "graded"]
     return frame[columns].reset_index(drop=True)
+
+
+def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.date,
+                          units: list[str] | None) -> pd.Series:
+    """value − prev_value for each row of an overview `frame`; when the units that reported
+    differ between the two periods (issue 12), a unit's change pools only the rows of the units
+    that reported in both, so a week a few units have reported never reads as the city's
+    collapse (a unit absent from either period has no change)."""
+    from kpi import reporting  # reporting builds on this module
+
+    previous = previous_period(start, period)
+    reported = reporting.reported_units(store, period=period, date_from=previous,
+                                        date_to=next_period(start, period))
+    now, both = reporting.reported_in_both(reported, start, period)
+    if now == set(reported.loc[reported["period_start"] == previous, "unit_code"]):
+        return frame["value"] - frame["prev_value"]
+    like = _query_kpis(store, period=period, ranges=[(previous, next_period(start, period))],
+                       units=units, kpis=list(KPIS), with_targets=False, row_units=sorted(both))
+    keys = ["unit_code", "kpi"]
+    pooled = frame[keys].merge(
+        like[like["period_start"] == start][[*keys, "value"]], on=keys, how="left").merge(
+        like[like["period_start"] == previous][[*keys, "value"]].rename(
+            columns={"value": "prev"}), on=keys, how="left")
+    return pd.Series((pooled["value"] - pooled["prev"]).to_numpy(dtype=float), index=frame.index)
 
 
 def bounds_or_all_data(store, period: str, date_from: dt.date | None,

@@ -6,7 +6,7 @@ import os
 
 from kpi import precompute
 from kpi.errors import InputRejected
-from kpi.store import Store, read_old_store
+from kpi.store import Store, copy_table, old_store_tables
 
 # Tables the lake computes for itself, never copied from an older store.
 _NOT_COPIED = frozenset({"meta", "kpi_values"})
@@ -23,12 +23,13 @@ def migrate(store: Store, old: str | os.PathLike[str]) -> dict[str, int]:
     """Copy every table of `old` into the empty `store` in one transaction and check the counts;
     finalised reviews pin the snapshot the copy makes (their numbers came from `old`)."""
     tables = [name for name in lake_tables(store) if name not in _NOT_COPIED]
-    with store.transaction() as cur:
+    with old_store_tables(store, old) as sources, store.transaction() as cur:
         filled = [name for name in tables if Store.count(cur, name)]
         if filled:
             raise InputRejected("error.migrate_not_empty", path=store.path,
                                 tables=", ".join(filled))
-        copied = read_old_store(cur, old, tables)
+        copied = {table: copy_table(cur, table, sources[table])
+                  for table in tables if table in sources}
         for table, expected in copied.items():
             now = Store.count(cur, table)
             if now != expected:
@@ -36,7 +37,8 @@ def migrate(store: Store, old: str | os.PathLike[str]) -> dict[str, int]:
                                     old=str(old), expected=expected)
         precompute.refresh(cur)  # the KPI values of the rows just copied, in the same snapshot
     if copied.get("reviews"):
+        pinned = store.data_version()  # the snapshot the copy made
         with store.transaction() as cur:
             cur.execute("UPDATE reviews SET snapshot_id = $snapshot WHERE status = 'final'",
-                        {"snapshot": store.data_version()})
+                        {"snapshot": pinned})
     return copied

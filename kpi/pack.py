@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader
 
 from kpi import charts, config
 from kpi.exports import escape_cell
@@ -288,7 +288,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "week_title": t("pack.week_title", lang, week=week_number,
                         year=content["week"][:4]),
         "dates": week_dates(content, lang),
-        "prepared": fmt_date(today or dt.date.today(), lang, "long"),
+        "prepared": fmt_date(today or config.local_today(), lang, "long"),
         "final": final,
         "status_line": status_line,
         "checksum": review.get("record_sha256") or "",
@@ -373,7 +373,9 @@ def _data_uri(jpeg: bytes) -> str:
 
 # -- the three files ---------------------------------------------------------------------------
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(),
+    # Autoescape explicitly: unit names, minutes and action titles come from files and people,
+    # and select_autoescape() does not recognise a template named *.html.j2.
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                        trim_blocks=True, lstrip_blocks=True)
 
 
@@ -389,10 +391,14 @@ def render_html(view: dict, lang: str, images: dict[str, bytes] | None = None) -
 
 
 def render_pdf(html: str) -> bytes:
-    """WeasyPrint's PDF of the pack's HTML (A4, print CSS of the same stylesheet)."""
+    """WeasyPrint's PDF of the pack's HTML (A4, print CSS of the same stylesheet). The pack's
+    only resources are its own `data:` images: every other URL (http, file, …) that markup in
+    a unit name or a minute might name is refused, never fetched."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
 
 
 def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[str], list[list]]]:

@@ -3,7 +3,8 @@
 Every KPI of every unit subtree (and the city `*`) for every period of every grain is computed
 once, when the data change, by the same SQL as `metrics` uses over the raw rows (medians and
 P90 from the rows themselves, subtrees pooled through the closure), and stored as
-(unit_code, kpi, grain, period_start, value, n). The pages and the CLI read these rows: a
+(unit_code, kpi, grain, period_start, value, n, and for the IKM the answer sums and counts its
+grade is judged on). The pages and the CLI read these rows: a
 full-history scan of the raw tables costs seconds on a large store (about 4× more on the
 lake), a read of kpi_values milliseconds.
 
@@ -130,8 +131,8 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
         cur.execute(f"DELETE FROM kpi_values WHERE {' AND '.join(where)}", params)  # noqa: S608
         params = {"grain": grain}
         rows = metrics.kpi_rows_sql(grain, ranges, scopes, list(change.kpis), params)
-        insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n) "  # noqa: S608
-                  f"SELECT unit_code, kpi, $grain, period_start, value, n FROM ({rows})")
+        insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "  # noqa: S608
+                  f"SELECT unit_code, kpi, $grain, period_start, value, n, parts FROM ({rows})")
         cur.execute(insert, params)
     if change == EVERYTHING:
         cur.execute("DELETE FROM meta WHERE key = $key", {"key": _READY_KEY})

@@ -27,8 +27,9 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import config, metrics, offtarget, precompute, skm, spc
+from kpi import audit, config, metrics, offtarget, precompute, reporting, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.scope import require_in_scope
 from kpi.vocabulary import CITY, KPIS
 
 RECORD_FORMAT = 1
@@ -93,20 +94,46 @@ def data_weeks(store) -> list[str]:
     return weeks[::-1]
 
 
+def review_weeks(store, today: dt.date | None = None) -> list[str]:
+    """The weeks a review can be opened for, newest first: every week with data, then (F7)
+    the weeks after the data up to today's and any week that already has a review, whose
+    meetings go through the carried actions and keep minutes before the data arrives."""
+    weeks = set(data_weeks(store))
+    if not weeks:
+        return []
+    today = today or config.local_today()
+    day = parse_week(max(weeks)) + dt.timedelta(days=7)
+    while day <= today:
+        weeks.add(week_label(day))
+        day += dt.timedelta(days=7)
+    first = min(weeks)
+    weeks |= {row["week"] for row in reviews(store) if row["week"] >= first}
+    return sorted(weeks, reverse=True)
+
+
 def default_week(store, today: dt.date | None = None) -> str | None:
     """The week a review normally looks at: the last complete ISO week by `today`, or the last
     week with data when the data ends earlier (offices closed on Sunday still end a week)."""
     _, last = metrics.data_range(store)
     if last is None:
         return None
-    today = today or config.local_now().date()
-    return min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
+    today = today or config.local_today()
+    week = min(week_label(last), last_complete_week(today - dt.timedelta(days=1)))
+    # Not a week only a few units have reported (issue 12): the latest complete one before.
+    reported = reporting.reported_units(store, period="week")
+    starts = [start for start in sorted(set(reported["period_start"]), reverse=True)
+              if start <= parse_week(week)]
+    complete = reporting.latest_complete(reported, starts, "week")
+    return week_label(complete) if complete else week
 
 
-def _check_week_has_data(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
+def _check_week_can_be_reviewed(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
+    """Monday, Sunday and the first day with data; a week before the data (or any week of an
+    empty store) is refused. A week after the data can be reviewed (F7): its meeting still
+    goes through the actions carried from earlier reviews and keeps minutes."""
     start, end = week_bounds(week)
     first, last = metrics.data_range(store)
-    if first is None or last is None or end < first or start > last:
+    if first is None or last is None or end < first:
         if first is None:
             raise KinerjaError("review.error_no_data_yet", week=week)
         raise KinerjaError("review.error_no_data", week=week, first=str(first), last=str(last))
@@ -256,7 +283,7 @@ def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
     return _plain({
         "closed": closed, "quarter_start": q_start, "quarter_end": q_end,
         "rows": [{"unit_code": row["unit_code"], "unit_name": names.get(row["unit_code"]),
-                  "n": row["n"], "ikm": row["ikm"], "grade": row["grade"],
+                  "n": row["n"], "ikm": row["ikm_rounded"], "grade": row["grade"],
                   "min_sample": row["min_sample"], "sample_ok": row["sample_ok"],
                   "prev_ikm": prev.get(row["unit_code"])} for row in rows],
     })
@@ -280,9 +307,14 @@ def _changes(store, week: str, names: dict) -> dict:
         batches = cur.query_df(
             "SELECT batch_id, kind, file_name, rows_in_file, rows_inserted, rows_replaced, "
             "loaded_by, loaded_at, status FROM batches "
-            "WHERE $since IS NULL OR loaded_at > $since::TIMESTAMP "
+            # Times are kept to the second: an import in the very second the last review was
+            # made is listed (again) rather than missed.
+            "WHERE $since IS NULL OR loaded_at >= $since::TIMESTAMP "
             "ORDER BY loaded_at DESC, batch_id DESC", {"since": since})
         batch_ids = [int(b) for b in batches["batch_id"]] if not batches.empty else []
+        # The targets of the batches listed (all since the last review; the latest ones at the
+        # first review), so that a targets import listed never comes with "no new targets".
+        listed = batch_ids if previous else batch_ids[:RECENT_BATCHES]
         new_units = cur.query_df(
             "SELECT u.unit_code, u.name, u.type FROM units u "
             "WHERE $first IS FALSE AND list_contains($ids, u.batch_id) AND NOT EXISTS ("
@@ -291,10 +323,9 @@ def _changes(store, week: str, names: dict) -> dict:
             {"first": previous is None, "ids": batch_ids})
         targets = cur.query_df(
             "SELECT unit_code, kpi, target, valid_from, valid_to, amber_pct FROM targets "
-            "WHERE valid_from BETWEEN $start AND $end "
-            "   OR ($first IS FALSE AND list_contains($ids, batch_id)) "
+            "WHERE valid_from BETWEEN $start AND $end OR list_contains($ids, batch_id) "
             "ORDER BY valid_from, unit_code, kpi",
-            {"start": start, "end": end, "first": previous is None, "ids": batch_ids})
+            {"start": start, "end": end, "ids": listed})
     targets = targets.assign(unit_name=targets["unit_code"].map(names))
     return _plain({
         "previous_week": previous["week"] if previous else None,
@@ -308,18 +339,23 @@ def _changes(store, week: str, names: dict) -> dict:
 
 def data_agenda(store, week: str) -> dict:
     """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
-    with their charts, SKM results, opportunities): the costly part, which changes only with
-    an import, a rollback or a target edit, never with the meeting's own writes (actions,
-    minutes), so the dashboard caches it per KPI data version (kpi.precompute)."""
+    with their charts, coverage, SKM results, opportunities): the costly part, which changes
+    only with an import, a rollback or a target edit, never with the meeting's own writes
+    (actions, minutes), so the dashboard caches it per KPI data version (kpi.precompute)."""
     version = precompute.data_version(store)
-    start, end, first = _check_week_has_data(store, week)
+    start, end, first = _check_week_can_be_reviewed(store, week)
     scorecard = _scorecard(store, start)
     names = {row["unit_code"]: row["unit_name"] for row in scorecard}
     exceptions, opportunities = _exceptions(store, scorecard, first, start)
+    covered = reporting.coverage(
+        reporting.reported_units(store, period="week",
+                                 date_from=start - dt.timedelta(weeks=reporting.LOOKBACK),
+                                 date_to=end + dt.timedelta(days=1)), start, "week")
     return {
         "kpi_data_version": version,
         "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
         "review_day": review_day(week).isoformat(),
+        "coverage": {"reported": covered.reported, "expected": covered.expected},
         "scorecard": scorecard,
         "exceptions": exceptions,
         "satisfaction": _satisfaction(store, week, names, list(names)),
@@ -334,7 +370,8 @@ def build_agenda(store, week: str, data: dict | None = None) -> dict:
     names = {row["unit_code"]: row["unit_name"] for row in data["scorecard"]}
     actions = list_actions(store, week=week)
     return {
-        **{key: data[key] for key in ("week", "week_start", "week_end", "review_day")},
+        **{key: data[key] for key in ("week", "week_start", "week_end", "review_day",
+                                      "coverage")},
         "carried_actions": [a for a in actions if a["raised_week"] < week],
         "new_actions": [a for a in actions if a["raised_week"] == week],
         "changes": _changes(store, week, names),
@@ -364,7 +401,7 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
     open, or that were closed during that review; overdue ones first, then by due date. With
     `unit`: that unit's actions. `open_only`: neither done nor dropped.
     """
-    as_of = review_day(week) if week else config.local_now().date()
+    as_of = review_day(week) if week else config.local_today()
     with store.cursor() as cur:
         frame = cur.query_df(
             "SELECT a.*, u.name AS unit_name FROM actions a "
@@ -414,6 +451,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
         if not known:
             raise InputRejected("action.error_unit", unit=unit_code)
+        require_in_scope(cur, by, [unit_code])
         action_id = store.next_id(cur, "actions", "action_id")
         now = config.local_now()
         cur.execute(
@@ -424,6 +462,9 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
         cur.execute(
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, 'open', NULL, ?, ?)", [action_id, week, now, by])
+        audit.record(cur, by, "action.create", f"action {action_id}", {
+            "week": week, "title": title, "unit_code": unit_code, "responsible": responsible,
+            "due_date": due_date.isoformat(), "kpi": kpi, "item_key": item_key})
     return action_id
 
 
@@ -437,8 +478,11 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     with store.transaction() as cur:
         if week is not None:
             _ensure_editable(cur, week)
-        if not cur.query_value("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
+        unit_code = cur.query_value("SELECT unit_code FROM actions WHERE action_id = ?",
+                                    [action_id])
+        if unit_code is None:
             raise InputRejected("action.error_missing", action=action_id)
+        require_in_scope(cur, by, [unit_code])
         if week is not None:
             _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
@@ -446,6 +490,8 @@ def update_action(store, action_id: int, *, status: str, comment: str,
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
             "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
             [action_id, week, status, comment, config.local_now(), by])
+        audit.record(cur, by, "action.update", f"action {action_id}",
+                     {"week": week, "status": status, "comment": comment})
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
@@ -497,6 +543,9 @@ def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
         if decisions is not None:
             cur.execute("UPDATE reviews SET decisions = ? WHERE week = ?",
                         [decisions.strip(), week])
+        audit.record(cur, by, "review.minutes", f"week {week}", {
+            "attendees": None if attendees is None else _attendee_list(attendees),
+            "decisions": None if decisions is None else decisions.strip()})
 
 
 def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decision: str = "",
@@ -512,6 +561,9 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
                 "INSERT INTO review_minutes (week, item_key, note, decision, updated_at, "
                 "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
                 [week, item_key, (note or "").strip(), (decision or "").strip(), config.local_now(), by])
+        audit.record(cur, by, "review.item_minutes", f"week {week}", {
+            "item_key": item_key, "note": (note or "").strip(),
+            "decision": (decision or "").strip()})
 
 
 def minutes(store, week: str) -> dict:
@@ -567,6 +619,7 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
             "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
             "record_json = ?, record_sha256 = ?, snapshot_id = ? WHERE week = ?",
             [now, by, text, digest, snapshot, week])
+        audit.record(cur, by, "review.finalise", f"week {week}", {"record_sha256": digest})
     return digest
 
 

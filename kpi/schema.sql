@@ -89,7 +89,8 @@ CREATE TABLE IF NOT EXISTS survey_responses_replaced AS SELECT *, NULL::BIGINT A
 CREATE TABLE IF NOT EXISTS targets_replaced          AS SELECT *, NULL::BIGINT AS replaced_by FROM targets          WITH NO DATA;
 
 -- Column mappings saved on the Upload page, reused for next week's file from the same system.
--- mapping is JSON: {"file column": "contract column" or null (= drop the column)}.
+-- mapping is the TOML of contract section 1.1 (stores saved before it hold rename-only JSON:
+-- {"file column": "contract column" or null (= drop the column)}, still read).
 CREATE TABLE IF NOT EXISTS column_mappings (
     name     VARCHAR   NOT NULL,   -- unique, chosen by the analyst
     kind     VARCHAR   NOT NULL,   -- units, services, events, survey, targets
@@ -150,6 +151,46 @@ CREATE TABLE IF NOT EXISTS action_updates (
     updated_by VARCHAR
 );
 
+-- Rows an import run with "import the valid rows" (`--accept-valid`) set aside: the rejected
+-- rows of that batch, with their cells as the source had them and their problems, until a later
+-- import of the same kind supplies their key (resolved_by = that batch).
+CREATE TABLE IF NOT EXISTS set_aside_rows (
+    batch_id    BIGINT  NOT NULL,   -- the accept-valid import
+    kind        VARCHAR NOT NULL,   -- units, services, events, survey, targets
+    line        BIGINT  NOT NULL,   -- the row's line in the source file (header = line 1)
+    key_text    VARCHAR,            -- its contract key, parts joined by U+001F (NULL: incomplete)
+    cells       VARCHAR NOT NULL,   -- JSON {"header": [...], "cells": [...]} as in the source
+    reasons     VARCHAR NOT NULL,   -- JSON [[message key, params], ...]
+    delimiter   VARCHAR NOT NULL,   -- the source's delimiter and line ending, for the download
+    line_ending VARCHAR NOT NULL,
+    resolved_by BIGINT              -- the later batch that supplied its key
+);
+
+-- Who may sign in (issue 11): one row per e-mail address (kept lower case). `units` is the
+-- comma-separated list of unit codes whose subtrees an analyst or reviewer may change; NULL is
+-- the whole city. kpi/users.py is the only writer.
+CREATE TABLE IF NOT EXISTS users (
+    email    VARCHAR   NOT NULL,
+    role     VARCHAR   NOT NULL,    -- viewer | analyst | reviewer | admin
+    units    VARCHAR,
+    added_by VARCHAR   NOT NULL,
+    added_at TIMESTAMP NOT NULL
+);
+
+-- The append-only audit trail: one row per write, written inside the write's own transaction
+-- (kpi/audit.py). Each row's sha256 covers the previous row's sha256 and its own content, so an
+-- edited or deleted row breaks the chain (`python -m kpi audit --verify`).
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq         BIGINT    NOT NULL,  -- 1, 2, 3, … in the order of writing
+    logged_at   TIMESTAMP NOT NULL,  -- local time of the deployment zone
+    who         VARCHAR   NOT NULL,  -- the signed-in e-mail, or cli:<os user>
+    action      VARCHAR   NOT NULL,  -- e.g. import, rollback, user.add, review.finalise
+    object      VARCHAR   NOT NULL,  -- what it was done to: batch 7, week 2026-W47, an e-mail
+    details     VARCHAR   NOT NULL,  -- canonical JSON
+    prev_sha256 VARCHAR   NOT NULL,
+    sha256      VARCHAR   NOT NULL
+);
+
 -- KPI values precomputed from the raw rows (kpi/precompute.py): per unit subtree ('*' = the
 -- city), KPI, period grain (day, week, month, quarter, year) and period (its first date); only
 -- values with n > 0. Refreshed inside every write transaction that changes their inputs; the
@@ -160,5 +201,6 @@ CREATE TABLE IF NOT EXISTS kpi_values (
     grain        VARCHAR NOT NULL,
     period_start DATE    NOT NULL,
     value        DOUBLE  NOT NULL,
-    n            BIGINT  NOT NULL
+    n            BIGINT  NOT NULL,
+    parts        BIGINT[]            -- ikm only: the answer sums and counts its grade is judged on
 );

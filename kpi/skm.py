@@ -1,7 +1,9 @@
 """The SKM satisfaction index (IKM, PermenPAN-RB 14/2017) and the minimum sample size.
 
-NRR_i = mean of the answered u_i; IKM = 25 × mean of the elements' NRRs that are not null;
-grades on the unrounded IKM. Element names live in the i18n catalogue (element.u1 … u9). The
+NRR_i = mean of the answered u_i; IKM = 25 × mean of the elements' NRRs that are not null.
+The grade (and an `ikm` target's status) is judged on the IKM rounded half up to two decimals,
+computed exactly from the integer answer sums and counts (`exact_ikm`), never from a float that
+may lie a hair below a boundary (contract §2). Element names live in the i18n catalogue (element.u1 … u9). The
 NRR/IKM arithmetic itself is one SQL fragment in kpi.metrics, shared with the `ikm` KPI.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import pandas as pd
@@ -20,7 +23,7 @@ from kpi.vocabulary import CITY
 
 ELEMENTS = ("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9")
 
-# (lowest unrounded IKM, letter, Indonesian label of the regulation, English label)
+# (lowest IKM rounded to two decimals, letter, Indonesian label of the regulation, English label)
 GRADES = (
     (88.31, "A", "Sangat Baik", "Very good"),
     (76.61, "B", "Baik", "Good"),
@@ -39,8 +42,29 @@ AGE_BANDS = ((None, 25, "<25"), (25, 35, "25–34"), (35, 45, "35–44"), (45, 5
              (55, 65, "55–64"), (65, None, "65+"))
 
 
+def exact_ikm(parts) -> Decimal | None:
+    """The IKM rounded half up to two decimals, computed exactly from `parts` = [sum u1,
+    count u1, …, sum u9, count u9] (the answers' integer sums and counts); None when no element
+    has an answer."""
+    values = [int(v) if v is not None and v == v else 0 for v in parts]
+    nrrs = [Fraction(values[i], values[i + 1]) for i in range(0, len(values), 2) if values[i + 1]]
+    if not nrrs:
+        return None
+    hundredths = Fraction(25 * 100) * sum(nrrs) / len(nrrs)
+    return Decimal(math.floor(hundredths + Fraction(1, 2))) / 100
+
+
+def grade_of(parts) -> tuple[str, str, str]:
+    """The grade of the IKM whose answer sums and counts are `parts` (which have answers)."""
+    exact = exact_ikm(parts)
+    if exact is None:
+        raise ValueError("an IKM without answers has no grade")
+    return grade(float(exact))
+
+
 def grade(ikm: float) -> tuple[str, str, str]:
-    """(letter, Indonesian label, English label) of an unrounded IKM."""
+    """(letter, Indonesian label, English label) of an IKM already rounded to two decimals
+    (use `grade_of` with the answer sums and counts)."""
     for lowest, letter, label_id, label_en in GRADES:
         if ikm >= lowest:
             return letter, label_id, label_en
@@ -93,13 +117,17 @@ def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None =
         ikm = _float_or_none(row["ikm"])
         if not row["n_responses"] or ikm is None:
             continue
-        letter, label, _ = grade(ikm)
+        rounded = exact_ikm(row["ikm_parts"])
+        letter, label, _ = grade_of(row["ikm_parts"])
         needed = min_sample(int(served.get(row["unit_code"], 0)))
         rows.append({
             "unit_code": row["unit_code"],
             "n": int(row["n_responses"]),
             "nrr": _nrr(row),
             "ikm": ikm,
+            # What a person reads: the IKM rounded half up to two decimals, exactly (contract
+            # section 2), the figure the grade is judged on; `ikm` stays unrounded for JSON.
+            "ikm_rounded": ikm if rounded is None else float(rounded),
             "grade": letter,
             "label": label,
             "min_sample": needed,
@@ -128,7 +156,7 @@ def ikm_by_period(store, *, period: str, date_from: dt.date | None = None,
         units=metrics.check_units(store, None if unit is None else [unit]))
     frame = frame[frame["ikm"].notna() & (frame["n_responses"] > 0)]
     frame = frame.rename(columns={"n_responses": "n"})
-    frame["grade"] = [grade(value)[0] for value in frame["ikm"]]
+    frame["grade"] = [grade_of(parts)[0] for parts in frame["ikm_parts"]]
     return frame[columns].sort_values(["unit_code", "period_start"]).reset_index(drop=True)
 
 
@@ -159,7 +187,9 @@ def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by:
     """  # noqa: S608 - whitelisted column names and engine SQL only
     frame = store.query_df(sql, {"unit": unit, **metrics.day_params(date_from, date_to)})
     frame = frame.rename(columns={"n_responses": "n"})
-    frame["grade"] = [None if pd.isna(value) else grade(value)[0] for value in frame["ikm"]]
+    frame["grade"] = [None if pd.isna(value) else grade_of(parts)[0]
+                      for value, parts in zip(frame["ikm"], frame["ikm_parts"], strict=True)]
+    frame = frame.drop(columns="ikm_parts")
     return frame
 
 

@@ -63,13 +63,14 @@ def _text_lines(head: bytes, path: Path) -> list[str]:
     return text.splitlines()
 
 
-def _split_header(line: str, path: Path) -> tuple[list[str], str]:
-    """The header's names and the separator (comma or semicolon, whichever splits more)."""
-    best: tuple[list[str], str] = ([line], ",")
-    for delimiter in (",", ";"):
-        names = next(csv.reader([line], delimiter=delimiter))
+def _split_header(line: str, path: Path, delimiter: str | None = None) -> tuple[list[str], str]:
+    """The header's names and the separator (comma or semicolon, whichever splits more, unless
+    a mapping names it)."""
+    best: tuple[list[str], str] = ([line], delimiter or ",")
+    for candidate in (delimiter,) if delimiter else (",", ";"):
+        names = next(csv.reader([line], delimiter=candidate))
         if len(names) > len(best[0]):
-            best = (names, delimiter)
+            best = (names, candidate)
     if len(best[0]) == 1 and "\t" in line:
         raise FileRejected.one("tab_separated", file=path.name)
     return [name.strip() for name in best[0]], best[1]
@@ -85,7 +86,8 @@ def read_xlsx(path: Path) -> pd.DataFrame:
     return frame.iloc[: filled[filled].index.max() + 1] if filled.any() else frame.iloc[:0]
 
 
-def open_source(path: Path, file_name: str) -> Source:
+def open_source(path: Path, file_name: str, delimiter: str | None = None) -> Source:
+    """The file at `path` opened for reading; `delimiter` (a mapping's) overrides the sniffing."""
     if not path.is_file():
         raise KinerjaError("ingest.no_file", file=str(path))
     head, form = _head_bytes(path)
@@ -101,7 +103,7 @@ def open_source(path: Path, file_name: str) -> Source:
         return Source(path, file_name, form, header=header, frame=body)
     lines = _text_lines(head, path)
     header_line = next((line for line in lines if line.strip()), "")
-    header, delimiter = _split_header(header_line, path)
+    header, delimiter = _split_header(header_line, path, delimiter)
     return Source(path, file_name, form, delimiter=delimiter, header=header)
 
 

@@ -292,6 +292,12 @@ def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
     return f"CREATE OR REPLACE SECRET kinerja_s3 ({fields})", {}
 
 
+def _take_advisory_lock(pg: Any) -> bool:
+    """True when this PostgreSQL session now holds the writers' advisory lock."""
+    row = pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()
+    return bool(row and row[0])
+
+
 class _WriterLock:
     """The lock every write transaction holds: `flock` on the embedded store's lock file, a
     PostgreSQL advisory lock for a shared catalog. Waits up to `timeout` seconds, then says who
@@ -347,8 +353,7 @@ class _WriterLock:
         with pg:
             deadline = time.monotonic() + self.timeout
             delay = 0.01
-            while not pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone() \
-                    in ((True,),):
+            while not _take_advisory_lock(pg):
                 if time.monotonic() >= deadline:
                     raise self._busy()
                 time.sleep(delay)
@@ -421,6 +426,18 @@ class Store:
             raw.close()
 
     @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A cursor whose statements all read one snapshot (a read-only transaction): a page's
+        numbers never mix the data before an import with the data after it."""
+        with self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            finally:
+                with suppress(duckdb.Error):
+                    cur._raw.execute("ROLLBACK")
+
+    @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         """A cursor inside BEGIN … COMMIT under the writer lock: all of it is written as one
         snapshot, or none of it (ROLLBACK on any error)."""
@@ -448,6 +465,14 @@ class Store:
     def count(cur: Cursor, table: str) -> int:
         """The number of rows of one of the store's own tables."""
         return int(cur.query_value(f"SELECT count(*) FROM {_name(table)}"))  # noqa: S608
+
+    def partition_by_month(self) -> None:
+        """Write events and survey responses into one file set per month from now on (a
+        province's years: time-bounded reads then open only their months' files)."""
+        with self.transaction() as cur:
+            cur.execute("ALTER TABLE events SET PARTITIONED BY (year(arrived_at), month(arrived_at))")
+            cur.execute("ALTER TABLE survey_responses "
+                        "SET PARTITIONED BY (year(submitted_at), month(submitted_at))")
 
     def at_snapshot(self, snapshot: int) -> Store:
         """A read-only view of the store as it was at `snapshot` (a finalised review's)."""
@@ -584,54 +609,50 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def read_old_store(cur: Cursor, old: str | os.PathLike[str], tables: Sequence[str]) -> dict[str, int]:
-    """Copy `tables` from an earlier single-file store (or a folder written by DuckDB's
-    `EXPORT DATABASE … (FORMAT parquet)`) into the lake, inside the caller's transaction;
-    returns the rows copied per table (checked against the source)."""
+@contextmanager
+def old_store_tables(store: Store, old: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
+    """The tables of an earlier single-file store (attached read-only), or of a folder written
+    by DuckDB's `EXPORT DATABASE … (FORMAT parquet)`: {table: SQL source to select from}."""
     source = Path(old)
-    copied: dict[str, int] = {}
     if source.is_dir():
-        for table in tables:
-            file = source / f"{table}.parquet"
-            if not file.exists():
-                continue
-            expected = int(cur.query_value("SELECT count(*) FROM read_parquet($f)", {"f": str(file)}))
-            cur.execute(f"INSERT INTO {_name(table)} BY NAME "  # noqa: S608
-                        "SELECT * FROM read_parquet($f)", {"f": str(file)})
-            copied[table] = expected
-        return copied
-    try:
-        cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
-    except StoreError as error:
-        raise StoreError("error.old_store_unreadable", path=str(source),
-                         version=duckdb.__version__, detail=error.params.get("detail")) from error
-    try:
-        present = {name for (name,) in cur.query_rows(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_store'")}
-        for table in tables:
-            if table not in present:
-                continue
-            expected = int(cur.query_value(
-                f"SELECT count(*) FROM old_store.{_name(table)}"))  # noqa: S608
-            cur.execute(f"INSERT INTO {_name(table)} BY NAME "  # noqa: S608
-                        f"SELECT * FROM old_store.{_name(table)}")
-            copied[table] = expected
-    finally:
-        cur.execute("DETACH old_store")
-    return copied
+        yield {file.stem: f"read_parquet('{_quote(str(file))}')"
+               for file in sorted(source.glob("*.parquet")) if _IDENTIFIER.fullmatch(file.stem)}
+        return
+    with store.cursor() as cur:
+        try:
+            cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
+        except StoreError as error:
+            raise StoreError("error.old_store_unreadable", path=str(source),
+                             version=duckdb.__version__,
+                             detail=error.params.get("detail")) from error
+        try:
+            names = cur.query_rows(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old_store'")
+            yield {name: f"old_store.{name}" for (name,) in names if _IDENTIFIER.fullmatch(name)}
+        finally:
+            cur.execute("DETACH old_store")
+
+
+def copy_table(cur: Cursor, table: str, source_sql: str) -> int:
+    """Append every row of `source_sql` (from `old_store_tables`) to `table`, columns matched
+    by name; returns the number of rows the source has."""
+    expected = int(cur.query_value(f"SELECT count(*) FROM {source_sql}"))  # noqa: S608
+    cur.execute(f"INSERT INTO {_name(table)} BY NAME SELECT * FROM {source_sql}")  # noqa: S608
+    return expected
 
 
 def one_unit_of_work(
     function: Callable[Concatenate[Any, P], R],
 ) -> Callable[Concatenate[Store | Cursor, P], R]:
-    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor. A cursor passed in is used as it is, so engine functions can call each
-    other inside one unit of work."""
+    """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor that
+    reads one snapshot. A cursor passed in is used as it is, so engine functions can call each
+    other inside one unit of work (or inside a write transaction)."""
 
     @functools.wraps(function)
     def run(store: Store | Cursor, *args: P.args, **kwargs: P.kwargs) -> R:
         if isinstance(store, Cursor):
             return function(store, *args, **kwargs)
-        with store.cursor() as cur:
+        with store.reading() as cur:
             return function(cur, *args, **kwargs)
 
     return run

@@ -135,3 +135,18 @@ def targets_in_force(store, *, day: dt.date) -> pd.DataFrame:
             for row in frame.to_dict("records")]
     columns = ["unit_code", "kpi", "target", "amber_pct", "valid_from", "valid_to", "source_unit"]
     return pd.DataFrame(rows, columns=columns)
+
+
+TARGET_FILE_COLUMNS = ["unit_code", "kpi", "target", "valid_from", "valid_to", "amber_pct"]
+
+
+def in_force_file(in_force: pd.DataFrame) -> pd.DataFrame:
+    """The targets in force (`targets_in_force`) as a targets file of the contract: numbers and
+    dates a spreadsheet computes with (an open end is empty), which imports back as it is."""
+    frame = in_force[TARGET_FILE_COLUMNS].copy()
+    frame["target"] = frame["target"].astype(float)
+    frame["amber_pct"] = frame["amber_pct"].astype(float)
+    for column in ("valid_from", "valid_to"):
+        frame[column] = [None if is_missing(day) else pd.Timestamp(day).date()
+                         for day in frame[column]]
+    return frame

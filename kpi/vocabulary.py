@@ -36,6 +36,9 @@ AGGREGATES: dict[str, dict[str, str]] = {
         **{f"nrr_{u}": f"avg({u})" for u in U_COLUMNS},
         # NRR per element = mean of the answered values; IKM = 25 × mean of the non-null NRRs.
         "ikm": "25 * list_avg([" + ", ".join(f"avg({u})" for u in U_COLUMNS) + "])",
+        # The integer answer sums and counts of u1…u9: the grade is judged on the IKM computed
+        # exactly from them (contract §2), never on the float above.
+        "ikm_parts": "[" + ", ".join(f"sum({u})::BIGINT, count({u})" for u in U_COLUMNS) + "]",
     },
 }
 
@@ -76,7 +79,8 @@ KPIS: dict[str, Kpi] = {
             "100.0::DOUBLE * n_abandoned / n_events", "n_events", ("n_events", "n_abandoned")),
         Kpi("response_count", "higher", "count", "survey", 0,
             "n_responses::DOUBLE", "n_responses", ("n_responses",)),
-        Kpi("ikm", "higher", "index", "survey", 2, "ikm", "n_responses", ("n_responses", "ikm")),
+        Kpi("ikm", "higher", "index", "survey", 2, "ikm", "n_responses",
+            ("n_responses", "ikm", "ikm_parts")),
     )
 }
 

@@ -14,6 +14,7 @@ from ui.data import load
 from ui.downloads import table_with_downloads
 from ui.filters import period_label, sidebar_filters, synced_choice, units_in_scope
 from ui.guard import guard
+from ui.text import md
 
 # The KPI shown when the link names none: the share within the service standard is the one
 # every unit type has and the one the funnel plot can test.
@@ -67,14 +68,14 @@ if summary["best"] is None:
 best = table.iloc[0]
 worst = table[table["rank"].notna()].iloc[-1]
 if summary["with_target"]:
-    finding = ctx.t("compare.finding_targets", best=names[best["unit_code"]],
+    finding = ctx.t("compare.finding_targets", best=md(names[best["unit_code"]]),
                     value=show(best["value"]), met=summary["met"], total=summary["with_target"])
 elif summary["ranked"] > 1:
-    finding = ctx.t("compare.finding_no_target", best=names[best["unit_code"]],
-                    value=show(best["value"]), worst=names[worst["unit_code"]],
+    finding = ctx.t("compare.finding_no_target", best=md(names[best["unit_code"]]),
+                    value=show(best["value"]), worst=md(names[worst["unit_code"]]),
                     worst_value=show(worst["value"]))
 else:
-    finding = ctx.t("compare.finding_single", best=names[best["unit_code"]], kpi=kpi_name,
+    finding = ctx.t("compare.finding_single", best=md(names[best["unit_code"]]), kpi=kpi_name,
                     value=show(best["value"]))
 st.header(finding)
 st.caption(ctx.t("compare.scope", period=period_name, count=summary["ranked"]))

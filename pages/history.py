@@ -11,6 +11,8 @@ from kpi.ingest import list_batches, rollback
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
+from ui.set_aside_ui import show_set_aside
+from ui.text import md
 
 ctx = guard("history")
 STATUS_SYMBOLS = {"committed": "✓", "rolled_back": "↩"}
@@ -61,8 +63,8 @@ def confirm_rollback(row: dict) -> None:
     """The second step: say exactly what will be undone, then do it or cancel."""
     batch = int(row["batch_id"])
     st.warning(ctx.t("history.confirm_text", batch=batch,
-                     kind=ctx.t(f"upload.kind_{row['kind']}"), file=row["file_name"] or "",
-                     when=when(row["loaded_at"]), by=row["loaded_by"] or "",
+                     kind=ctx.t(f"upload.kind_{row['kind']}"), file=md(row["file_name"] or ""),
+                     when=when(row["loaded_at"]), by=md(row["loaded_by"] or ""),
                      removed=fmt_int(row["rows_in_file"], ctx.lang),
                      restored=fmt_int(row["rows_replaced"], ctx.lang)),
                icon=":material/warning:")
@@ -107,6 +109,7 @@ st.dataframe(shown, hide_index=True, width="stretch", column_config={
 })
 table_downloads(shown, "import-history", ctx.lang, key="history")
 
+show_set_aside(ctx)
 st.subheader(ctx.t("history.undo_title"), anchor=False)
 committed = batches[batches["status"] == "committed"].sort_values("batch_id", ascending=False)
 if committed.empty:

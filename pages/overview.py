@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget
+from kpi import charts, labels, metrics, offtarget, reporting
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import built_figure, file_name, show_chart
@@ -18,6 +18,7 @@ from ui.data import load
 from ui.downloads import table_downloads
 from ui.filters import Filters, period_label, sidebar_filters, unit_label, units_in_scope
 from ui.guard import guard
+from ui.text import md
 from ui.tiles import kpi_tiles
 
 MAX_LINKED_UNITS = 10
@@ -93,7 +94,7 @@ if len(off_target):
     longest = off_target.sort_values(["red_periods", "gap_pct"], ascending=False).iloc[0]
     st.markdown(ctx.t("overview.finding_detail",
                       worse=fmt_int(worse_units, ctx.lang),
-                      unit=names.get(longest["unit_code"], longest["unit_code"]),
+                      unit=md(names.get(longest["unit_code"], longest["unit_code"])),
                       kpi=labels.kpi_name(longest["kpi"], ctx.lang),
                       since=fmt_date(longest["red_since"], ctx.lang),
                       periods=fmt_int(longest["red_periods"], ctx.lang)))
@@ -101,6 +102,13 @@ st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous
 
 # -- the city, one tile per KPI --------------------------------------------------------------
 st.subheader(ctx.t("overview.city_heading"))
+reported = load(reporting.reported_units, period=filters.grain)
+covered = reporting.coverage(reported, filters.period_start, filters.grain)
+if covered.missing:  # the tiles' changes are like for like (metrics.overview)
+    _, both = reporting.reported_in_both(reported, filters.period_start, filters.grain)
+    st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
+                     expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                     both=fmt_int(len(both), ctx.lang), previous=previous_name))
 history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                date_to=filters.period_start, units=[CITY])
 kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang)
@@ -123,10 +131,11 @@ else:
             st.page_link(
                 "pages/unit.py",
                 label=ctx.t("overview.exception_unit", rank=position + 1,
-                            unit=names.get(code, code)),
+                            unit=md(names.get(code, code))),
                 icon=labels.status_icon("red") if (items["status"] == "red").any()
                 else ":material/warning:",
-                query_params=unit_page_params(code, filters),
+                # The unit page opens on the KPI of the unit's first (worst) exception.
+                query_params={**unit_page_params(code, filters), "kpi": items["kpi"].iloc[0]},
             )
             st.markdown("\n".join(exception_line(item) for item in items.to_dict("records")))
     if len(ranked_units) > MAX_LINKED_UNITS:

@@ -16,6 +16,7 @@ from kpi.i18n import fmt_date, fmt_int, fmt_number
 from ui.data import load
 from ui.downloads import table_downloads
 from ui.guard import guard
+from ui.set_aside_ui import show_set_aside
 
 ctx = guard("quality")
 DEFAULT_DAYS = 91  # about a quarter: long enough to see gaps, short enough to read
@@ -113,6 +114,7 @@ def decimals(series: pd.Series) -> list[str]:
 
 st.title(ctx.t("quality.title"))
 st.write(ctx.t("quality.intro"))
+show_set_aside(ctx)
 first_day, last_day = load(metrics.data_range)
 if last_day is None:
     st.info(ctx.t("quality.no_data"))

@@ -25,10 +25,11 @@ from ui.data import built, data_version, forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
 from ui.state import keep_in_url, url_value
+from ui.text import md
 
 ctx = guard("review")
 
-weeks = load(review.data_weeks)
+weeks = load(review.review_weeks)
 if not weeks:
     st.info(ctx.t("review.no_data"))
     st.stop()
@@ -67,6 +68,12 @@ def content_and_view(store_path: str, week: str, lang: str, version: int) -> tup
 
 content, view = content_and_view(ctx.store.path, week, ctx.lang, data_version())
 agenda = content["agenda"]
+covered = agenda.get("coverage")  # a record finalised before issue 12 has none
+if covered and not covered["reported"]:
+    st.info(ctx.t("review.no_unit_reported", week=week), icon=":material/hourglass_top:")
+elif covered:
+    st.caption(ctx.t("filters.units_reported", reported=fmt_number(covered["reported"], ctx.lang, 0),
+                     expected=fmt_number(covered["expected"], ctx.lang, 0)))
 TOASTS = "review-toasts"
 
 
@@ -122,9 +129,9 @@ def item_minutes(key: str) -> None:
     noted = current_minutes()["items"].get(key, {})
     if final:
         if noted.get("note"):
-            st.markdown(f"**{ctx.t('review.note')}:** {noted['note']}")
+            st.markdown(f"**{ctx.t('review.note')}:** {md(noted['note'])}")
         if noted.get("decision"):
-            st.markdown(f"**{ctx.t('review.decision')}:** {noted['decision']}")
+            st.markdown(f"**{ctx.t('review.decision')}:** {md(noted['decision'])}")
         return
     errors_and_toasts(f"minutes-{key}")
 
@@ -152,12 +159,13 @@ def minutes_part(key: str) -> None:
 
 
 def actions_frame(actions: list[dict]) -> pd.DataFrame:
+    # Due date and status right after the title: what the meeting reads first, on screen
+    # without scrolling sideways.
     rows = [{
         ctx.t("pack.col_id"): a["id"], ctx.t("pack.col_action"): a["title"],
+        ctx.t("pack.col_due"): a["due"], ctx.t("pack.col_status"): a["status_full"],
         ctx.t("pack.col_unit"): a["unit"], ctx.t("pack.col_responsible"): a["responsible"],
-        ctx.t("pack.col_due"): a["due"], ctx.t("pack.col_kpi"): a["kpi"],
-        ctx.t("pack.col_status"): a["status_full"],
-        ctx.t("pack.col_comment"): a["last_comment"],
+        ctx.t("pack.col_kpi"): a["kpi"], ctx.t("pack.col_comment"): a["last_comment"],
     } for a in actions]
     return pd.DataFrame(rows)
 
@@ -188,9 +196,8 @@ def actions_part() -> None:
     st.header(f"1. {ctx.t('review.section_actions')}", divider="gray")
     st.caption(ctx.t("review.actions_caption"))
     errors_and_toasts("actions")
-    shown = carried_views + new_views
-    if shown:
-        frame = actions_frame(shown)
+    if carried_views:  # this review's own actions are under their exceptions
+        frame = actions_frame(carried_views)
         st.dataframe(frame, hide_index=True, width="stretch", key="actions-table")
         table_downloads(frame, f"actions-{week}", ctx.lang, key="actions")
     else:
@@ -235,7 +242,9 @@ changes = view["changes"]
 st.caption(changes["intro"])
 if changes["batches"]:
     st.dataframe(pd.DataFrame([{
-        ctx.t("pack.col_batch"): b["id"], ctx.t("pack.col_kind"): b["kind"],
+        ctx.t("pack.col_batch"): b["id"],
+        ctx.t("pack.col_kind"): f"{b['kind']} · ↶ {ctx.t('pack.rolled_back')}"
+        if b["rolled_back"] else b["kind"],
         ctx.t("pack.col_file"): b["file"], ctx.t("pack.col_rows"): b["rows"],
         ctx.t("pack.col_replaced"): b["replaced"], ctx.t("pack.col_by"): b["by"],
         ctx.t("pack.col_when"): b["when"]} for b in changes["batches"]]),
@@ -250,7 +259,7 @@ if changes["targets"]:
         for row in changes["targets"]]), hide_index=True, width="stretch", key="targets-table")
 if changes["units"]:
     st.subheader(ctx.t("review.changes_units"))
-    st.write(", ".join(changes["units"]))
+    st.text(", ".join(changes["units"]))
 minutes_part("changes")
 
 # -- 3. Scorecard ------------------------------------------------------------------------------
@@ -307,8 +316,8 @@ def action_form(item: dict) -> None:
     if not box.open:  # built only while open: opening it reruns this item alone
         return
     with box, st.form(f"action-{key}", border=False):
-        st.markdown(ctx.t("review.action_form_title", unit=unit_names.get(
-            item["unit_code"], item["unit_code"]), kpi=labels.kpi_name(item["kpi"], ctx.lang)))
+        st.markdown(ctx.t("review.action_form_title", unit=md(unit_names.get(
+            item["unit_code"], item["unit_code"])), kpi=labels.kpi_name(item["kpi"], ctx.lang)))
         st.text_input(ctx.t("action.title"), key=f"title-{key}")
         codes = list(unit_names)
         st.selectbox(ctx.t("action.unit"), codes, index=codes.index(item["unit_code"])
@@ -329,7 +338,7 @@ def exception_item(index: int, item: dict, shown: dict) -> None:
     """One exception: its facts, its control chart (drawn when opened; the first is open),
     the actions raised from it, the form for a new one, and its notes."""
     with st.container(border=True):
-        st.subheader(f"{index}. {shown['unit']} — {shown['kpi']}")
+        st.subheader(f"{index}. {md(shown['unit'])} — {shown['kpi']}")
         st.markdown(ctx.t("review.facts", value=shown["value"], target=shown["target"],
                           previous=shown["prev_value"]) + " · "
                     + labels.status_markdown(item["status"], ctx.lang,
@@ -353,8 +362,8 @@ def exception_item(index: int, item: dict, shown: dict) -> None:
         for action in carried_actions + new_actions:
             if action.get("item_key") == item["key"]:
                 action = pack.action_view(action, ctx.lang)
-                st.markdown(f":material/task_alt: **{action['id']}** · {action['title']} · "
-                            f"{action['responsible']} · {action['due']} · "
+                st.markdown(f":material/task_alt: **{action['id']}** · {md(action['title'])} · "
+                            f"{md(action['responsible'])} · {action['due']} · "
                             f"{action['status_text']}")
         if not final:
             errors_and_toasts(f"item-{item['key']}")
@@ -412,7 +421,7 @@ def minutes_and_finalising() -> None:
     st.header(ctx.t("review.section_minutes"), divider="gray")
     noted = current_minutes()
     if final:
-        st.markdown(f"**{ctx.t('review.attendees')}:** " + (", ".join(noted["attendees"]) or "—"))
+        st.markdown(f"**{ctx.t('review.attendees')}:** " + (md(", ".join(noted["attendees"])) or "—"))
         st.markdown(f"**{ctx.t('review.decisions')}:**")
         st.text(noted["decisions"] or "—")
         st.info(ctx.t("review.locked_note"), icon=":material/lock:")

@@ -22,6 +22,7 @@ from ui.filters import (
 )
 from ui.guard import guard
 from ui.state import keep_in_url
+from ui.text import md
 
 # SKM results are reported per quarter (triwulan), so before the user picks a period length
 # the page shows the last complete quarter in the data (the shared filters' default period),
@@ -94,18 +95,18 @@ def sample_text(ok: bool) -> str:
 # -- the finding, said in the title ---------------------------------------------------------
 city_weakest = skm.weakest_element(city["nrr"])
 if city_weakest:
-    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm"]), grade=grade_text(city["grade"]),
+    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm_rounded"]), grade=grade_text(city["grade"]),
                    element=element_name(city_weakest),
                    nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
 else:
-    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm"]),
+    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm_rounded"]),
                    grade=grade_text(city["grade"])))
 st.caption(ctx.t("skmpage.range", period=period_name,
                  dates=date_range_label(filters.period_start, filters.period_end, ctx.lang)))
 
 # Two columns, not three: on a tablet three would cut "C · Kurang Baik" to "C · Kur…".
 ikm_column, sample_column = st.columns(2)
-ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm"]),
+ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm_rounded"]),
                   delta=grade_text(city["grade"]), delta_color="off", delta_arrow="off")
 sample_column.metric(ctx.t("grade.respondents"), count_text(city["n"]),
                      delta=ctx.t("skmpage.respondents_of",
@@ -119,7 +120,7 @@ sample_column.markdown(f":{charts.STATUS_TEXT_COLOURS[city_sample]}"
 too_small = [row for row in unit_rows if not row["sample_ok"]]
 if too_small:
     listed = ctx.t("skmpage.list_separator").join(
-        ctx.t("skmpage.sample_unit", unit=names.get(row["unit_code"], row["unit_code"]),
+        ctx.t("skmpage.sample_unit", unit=md(names.get(row["unit_code"], row["unit_code"])),
               n=count_text(row["n"]), minimum=count_text(row["min_sample"]))
         for row in too_small)
     st.warning(ctx.t("skmpage.sample_warning", count=len(too_small), total=len(unit_rows),
@@ -135,7 +136,7 @@ column = {key: ctx.t(f"skmpage.col_{key}") for key in
           ("unit", "code", "n", "ikm", "grade", "min_sample", "sample", "weakest")}
 per_unit = pd.DataFrame({
     column["unit"]: [names.get(row["unit_code"], row["unit_code"]) for row in ordered],
-    column["ikm"]: [row["ikm"] for row in ordered],
+    column["ikm"]: [row["ikm_rounded"] for row in ordered],
     column["grade"]: [grade_text(row["grade"]) for row in ordered],
     column["n"]: [row["n"] for row in ordered],
     column["min_sample"]: [row["min_sample"] for row in ordered],
@@ -212,7 +213,7 @@ with st.columns([3, 2])[0]:
                          format_func=lambda code: names.get(code, code))
 unit_name = names.get(unit, unit)
 
-st.subheader(ctx.t("skmpage.trend_title", unit=unit_name))
+st.subheader(ctx.t("skmpage.trend_title", unit=md(unit_name)))
 trend = load(skm.ikm_by_period, period=TREND_GRAIN, date_to=filters.period_end)
 # Oldest first; on one date the city (`*` sorts first) before the unit, so its line comes first.
 trend = trend[trend["unit_code"].isin({unit, CITY})].sort_values(
@@ -238,7 +239,7 @@ trend_fig = built_figure(charts.ikm_trend, trend_frame, ctx.lang, bands=bands, y
 show_chart(trend_fig, ctx.lang, name=file_name(ctx.t("skmpage.trend_file"), unit),
            alt=ctx.t("skmpage.trend_title", unit=unit_name))
 
-st.subheader(ctx.t("skmpage.breakdown_title", unit=unit_name))
+st.subheader(ctx.t("skmpage.breakdown_title", unit=md(unit_name)))
 services = load(metrics.service_breakdown, unit=unit, date_from=filters.period_start,
                 date_to=filters.period_end)
 tabs = st.tabs([ctx.t(f"skmpage.by_{by}") for by in skm.BREAKDOWNS])
@@ -298,7 +299,7 @@ for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
                              ctx.lang, key=f"skm-breakdown-table-{by}")
 
 # -- comments -------------------------------------------------------------------------------
-st.subheader(ctx.t("skmpage.comments_title", unit=unit_name))
+st.subheader(ctx.t("skmpage.comments_title", unit=md(unit_name)))
 search = st.text_input(ctx.t("skmpage.search"), placeholder=ctx.t("skmpage.search_placeholder"),
                        key="skm-comment-search").strip()
 found = load(skm.comments, unit=unit, date_from=filters.period_start,

@@ -7,12 +7,10 @@ history can undo.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
-from kpi import editor, targets
+from kpi import config, editor, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
 from kpi.labels import format_value, kpi_name
 from kpi.vocabulary import CITY, KPIS
@@ -89,7 +87,7 @@ def targets_tab() -> None:
         value = third.number_input(ctx.t("targetspage.col_target"), value=0.0, key="bulk_target")
         first, second, third = st.columns(3)
         valid_from = first.date_input(ctx.t("targetspage.col_valid_from"), key="bulk_from",
-                                      value=dt.date.today().replace(day=1), format="YYYY-MM-DD")
+                                      value=config.local_today().replace(day=1), format="YYYY-MM-DD")
         valid_to = second.date_input(ctx.t("targetspage.col_valid_to"), key="bulk_to",
                                      value=None, format="YYYY-MM-DD",
                                      help=ctx.t("targetspage.col_valid_to_help"))
@@ -127,7 +125,7 @@ def standards_tab() -> None:
 
 
 def in_force_tab() -> None:
-    day = st.date_input(ctx.t("targetspage.in_force_day"), value=dt.date.today(),
+    day = st.date_input(ctx.t("targetspage.in_force_day"), value=config.local_today(),
                         key="in_force_day", format="YYYY-MM-DD")
     st.caption(ctx.t("targetspage.in_force_help", day=fmt_date(day, ctx.lang)))
     frame = load(targets.targets_in_force, day=day)
@@ -150,7 +148,9 @@ def in_force_tab() -> None:
             for source in frame["source_unit"]],
     })
     st.dataframe(shown, hide_index=True, width="stretch")
-    table_downloads(shown, f"targets-in-force-{day.isoformat()}", ctx.lang, key="in-force")
+    # The files hold numbers and dates (a targets file that imports back), not the text shown.
+    table_downloads(targets.in_force_file(frame), f"targets-in-force-{day.isoformat()}",
+                    ctx.lang, key="in-force")
 
 
 st.title(ctx.t("targetspage.title"))

@@ -28,6 +28,7 @@ from ui.filters import (
     unit_type_label,
 )
 from ui.guard import guard
+from ui.text import md
 from ui.tiles import kpi_tiles
 
 DEFAULT_KPI = "service_time_median"
@@ -64,22 +65,22 @@ readings = load(offtarget.unit_kpi_history, period=filters.grain,
 red = readings[readings["status"] == "red"]
 with_target = rows[rows["status"] != "none"]
 if len(red):
-    st.title(ctx.t("unitpage.title_off", unit=unit_name, count=fmt_int(len(red), ctx.lang),
+    st.title(ctx.t("unitpage.title_off", unit=md(unit_name), count=fmt_int(len(red), ctx.lang),
                    total=fmt_int(len(with_target), ctx.lang)))
 elif len(with_target):
-    st.title(ctx.t("unitpage.title_on", unit=unit_name))
+    st.title(ctx.t("unitpage.title_on", unit=md(unit_name)))
 else:
-    st.title(unit_name)
+    st.title(md(unit_name))
 st.markdown(f"**{period_name}**")
 
 if unit != CITY:
     about = tree[tree["unit_code"] == unit].iloc[0]
     parent = about["parent_code"]
-    facts = [unit, unit_type_label(about["type"], ctx.lang)]
+    facts = [md(unit), md(unit_type_label(about["type"], ctx.lang))]
     if parent:
-        facts.append(ctx.t("unitpage.part_of", parent=names.get(parent, parent)))
+        facts.append(ctx.t("unitpage.part_of", parent=md(names.get(parent, parent))))
     if isinstance(about["district"], str) and about["district"]:
-        facts.append(about["district"])
+        facts.append(md(about["district"]))
     st.caption(" · ".join(facts))
 
 

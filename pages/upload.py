@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kpi import config, mappings
+from kpi import config, ingest, mappings
 from kpi.errors import FileRejected, KinerjaError
 from kpi.exports import to_csv_bytes
 from kpi.i18n import fmt_int, fmt_number
@@ -29,30 +29,20 @@ from kpi.vocabulary import KINDS, REQUIRED
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems
+from ui.text import md
 
 ctx = guard("upload")
 
 AUTO = "auto"        # the kind chooser's "detect from the columns"
 DROP = "__drop__"    # a mapping choice: leave the column out
 UNCHOSEN = ""        # a mapping choice: not decided (the import reports the column as extra)
+IN_KEY = "__key__"   # a mapping choice: only a part of a composed key
 MEGABYTE = 1024 * 1024
 SERVER_LIMIT_OPTION = "server.maxUploadSize"  # .streamlit/config.toml
 
 
 def kind_label(kind: str) -> str:
     return ctx.t(f"upload.kind_{kind}")
-
-
-def target_label(kind: str):
-    required = set(REQUIRED[kind])
-
-    def label(choice: str) -> str:
-        if choice == UNCHOSEN:
-            return ctx.t("mapping.unchosen")
-        if choice == DROP:
-            return ctx.t("mapping.drop")
-        return f"{choice} *" if choice in required else choice
-    return label
 
 
 def file_size(size: int) -> str:
@@ -94,14 +84,6 @@ def preview_of(file_id: str, _upload) -> pd.DataFrame:
         return mappings.read_rows(path, limit=5)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def rejected_of(file_id: str, signature: str, lang: str, _upload, _problems) -> pd.DataFrame:
-    """The file's rows that a check rejected (for `signature`, the kind and mapping checked),
-    with the reasons in `lang`."""
-    with staged(_upload) as path:
-        return mappings.rejected_rows(path, _problems, lang)
-
-
 def forget_removed(uploads) -> None:
     """Drop the reports of files no longer in the uploader."""
     current = {upload.file_id for upload in uploads}
@@ -122,88 +104,194 @@ def sort_key(upload, limit_mb: int) -> int:
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
 
-# -- one file ---------------------------------------------------------------------------------
-def apply_saved_mapping(prefix: str, columns: list[str], kind: str, saved: dict) -> None:
-    """on_change of the saved-mapping chooser: set every column's choice from that mapping."""
-    name = st.session_state.get(f"{prefix}_saved")
-    if not name:
-        return
-    chosen = mappings.apply_saved(columns, kind, saved[name])
-    for index, column in enumerate(columns):
-        target = chosen[column]
-        st.session_state[f"{prefix}_{index}"] = target if target else (
-            DROP if mappings.normalize(column) in saved_drops(saved[name]) else UNCHOSEN)
+# -- one file: the §1.1 mapping --------------------------------------------------------------
+SUGGESTED = ""  # the saved-mapping chooser's "suggested from the columns"
 
 
-def saved_drops(saved: dict) -> set[str]:
-    return {mappings.normalize(source) for source, target in saved.items() if target is None}
+def target_options(kind: str) -> list[str]:
+    """What a file column can give: nothing, a contract column, or the date or time half of a
+    contract timestamp."""
+    columns = list(mappings.contract_columns(kind))
+    parts = [f"{c}{suffix}" for c in columns if c in mappings.TIMESTAMP_COLUMNS
+             for suffix in (mappings.DATE_PART, mappings.TIME_PART)]
+    return [UNCHOSEN, DROP, IN_KEY, *columns, *parts]
 
 
-def mapping_editor(file_id: str, columns: list[str], kind: str) -> dict | None:
-    """The column mapping of one file (None when it cannot be used; the reason is shown)."""
-    suggested = mappings.suggest(columns, kind)
-    if mappings.is_identity(suggested):
+def choice_label(kind: str):
+    required = set(REQUIRED[kind])
+
+    def label(choice: str) -> str:
+        if choice == UNCHOSEN:
+            return ctx.t("mapping.unchosen")
+        if choice == DROP:
+            return ctx.t("mapping.drop")
+        if choice == IN_KEY:
+            return ctx.t("mapping.in_key")
+        base, _, part = choice.partition(":")
+        if part:
+            return ctx.t(f"mapping.part_{part}", column=base)
+        return f"{choice} *" if choice in required else choice
+    return label
+
+
+def mapping_editor(upload, columns: list[str], kind: str):
+    """The §1.1 mapping of one file: an ImportMapping; a rename-only dict while some column is
+    undecided (the import then names it as extra or misspelt, with a suggestion); None when no
+    mapping is needed; False when it cannot be used (the reason shown). A saved mapping whose
+    columns the file has is applied by itself; columns it does not name are left out."""
+    if mappings.is_identity(mappings.suggest(columns, kind)):
         st.caption(ctx.t("mapping.identity"), help=ctx.t("mapping.identity_help"))
-        return {}
-    prefix = f"upload_map_{file_id}_{kind}"
-    saved = {row["name"]: row["mapping"]
-             for row in load(mappings.list_mappings, kind=kind).to_dict("records")}
+        return None
+    saved = load(mappings.list_mappings, kind=kind)
+    by_name = dict(zip(saved["name"], saved["mapping"], strict=True))
+    sample = sample_of(upload.file_id, upload)
     with st.expander(ctx.t("mapping.title"), expanded=True, icon=":material/swap_horiz:"):
-        st.caption(ctx.t("mapping.intro"))
-        if saved:
-            st.selectbox(ctx.t("mapping.use_saved"), [UNCHOSEN, *saved], key=f"{prefix}_saved",
-                         format_func=lambda name: name or ctx.t("mapping.none_saved"),
-                         on_change=apply_saved_mapping, args=(prefix, columns, kind, saved))
-        options = [UNCHOSEN, DROP, *mappings.contract_columns(kind)]
-        grid = st.columns(3)
-        for index, column in enumerate(columns):
-            key = f"{prefix}_{index}"
-            if key not in st.session_state:
-                default = suggested[column]
-                if default is None and mappings.normalize(column) in mappings.DROP_BY_DEFAULT:
-                    default = DROP
-                st.session_state[key] = default or UNCHOSEN
-            grid[index % 3].selectbox(column or ctx.t("mapping.unnamed"), options, key=key,
-                                      format_func=target_label(kind))
-        mapping: dict[str, str | None] = {}
-        for index, column in enumerate(columns):
-            choice = st.session_state[f"{prefix}_{index}"]
-            if choice == DROP:
-                mapping[column] = None
-            elif choice:
-                mapping[column] = choice
+        return _mapping_editor(upload, columns, kind, saved, by_name, sample)
+
+
+def _mapping_editor(upload, columns, kind, saved, by_name, sample):
+    """The inside of the mapping expander (see mapping_editor)."""
+    st.caption(ctx.t("mapping.intro"))
+    file_id = upload.file_id
+    chooser = f"upload_map_{file_id}_{kind}_saved"
+    if chooser not in st.session_state:
+        st.session_state[chooser] = mappings.fitting_mapping(saved, columns, kind) or SUGGESTED
+    if by_name:
+        st.selectbox(ctx.t("mapping.use_saved"), [SUGGESTED, *by_name], key=chooser,
+                     format_func=lambda name: name or ctx.t("mapping.suggested"))
+    base_name = st.session_state[chooser] if st.session_state[chooser] in by_name else SUGGESTED
+    if base_name:
+        st.caption(ctx.t("mapping.applied", name=base_name), help=ctx.t("mapping.applied_help"))
+        start = by_name[base_name]
+    else:
+        start = mappings.suggest_mapping(columns, sample, kind)
+    prefix = f"upload_map_{file_id}_{kind}_{base_name}"
+    chosen = mappings.mapping_choices(start, columns)
+    options = target_options(kind)
+    grid = st.columns(3)
+    choices: dict[str, str | None] = {}
+    for index, column in enumerate(columns):
+        key = f"{prefix}_{index}"
+        if key not in st.session_state:
+            dropped = base_name or mappings.normalize(column) in mappings.DROP_BY_DEFAULT
+            in_key = any(column in parts for parts in start.compose.values())
+            st.session_state[key] = chosen[column] or (
+                IN_KEY if in_key else DROP if dropped else UNCHOSEN)
+        value = grid[index % 3].selectbox(md(column) or ctx.t("mapping.unnamed"), options, key=key,
+                                          format_func=choice_label(kind))
+        choices[column] = None if value in (DROP, UNCHOSEN, IN_KEY) else value
+    undecided = [c for c in columns if st.session_state[f"{prefix}_{columns.index(c)}"]
+                 == UNCHOSEN]
+    given = {value.partition(":")[0] for value in choices.values() if value}
+    formats: dict[str, str] = {}
+    stamps = [c for c in mappings.TIMESTAMP_COLUMNS if c in given]
+    if stamps:
+        st.markdown(ctx.t("mapping.formats"), help=ctx.t("mapping.formats_help"))
+        boxes = st.columns(len(stamps))
+        for box, column in zip(boxes, stamps, strict=True):
+            spec = start.timestamps.get(column)
+            formats[column] = box.text_input(column, value=spec.format if spec else "",
+                                             key=f"{prefix}_format_{column}",
+                                             placeholder=ctx.t("mapping.format_iso"))
+    compose: dict[str, list[str]] = {}
+    for column in mappings.KEY_COLUMNS:
+        if column in mappings.contract_columns(kind):
+            compose[column] = st.multiselect(
+                ctx.t("mapping.compose", column=column), columns,
+                default=start.compose.get(column, []), key=f"{prefix}_compose_{column}",
+                help=ctx.t("mapping.compose_help"))
+    values: dict[str, dict[str, str]] = {}
+    for column in mappings.VOCABULARY_COLUMNS:
+        if column in given and column in mappings.contract_columns(kind):
+            table = mappings.value_table_rows(start, sample, column)
+            if not table:
+                continue
+            st.markdown(ctx.t("mapping.values", column=column), help=ctx.t("mapping.values_help"))
+            edited = st.data_editor(
+                pd.DataFrame({"source": list(table), "value": list(table.values())}),
+                key=f"{prefix}_values_{column}", hide_index=True, num_rows="dynamic",
+                column_config={"source": st.column_config.TextColumn(ctx.t("mapping.col_source")),
+                               "value": st.column_config.TextColumn(ctx.t("mapping.col_value"))})
+            values[column] = {str(a): str(b) for a, b in zip(edited["source"], edited["value"],
+                                                              strict=True)
+                              if isinstance(a, str) and isinstance(b, str)}
+    constants: dict[str, str] = {}
+    composed = {c for c, parts in compose.items() if parts}
+    for column in REQUIRED[kind]:
+        if column not in given and column not in composed:
+            constants[column] = st.text_input(
+                ctx.t("mapping.constant", column=column),
+                value=start.constants.get(column, ""), key=f"{prefix}_constant_{column}",
+                help=ctx.t("mapping.constant_help"))
+    try:
+        mapping = mappings.mapping_from_choices(kind, choices, formats=formats, compose=compose,
+                                                values=values, constants=constants,
+                                                delimiter=start.delimiter)
+        missing = [c for c in REQUIRED[kind] if c not in mapping.produced()]
+        if missing and not undecided:
+            raise KinerjaError("mapping.unmapped_required", columns=", ".join(missing))
+        if undecided and not mappings.is_rename_only(mapping):
+            raise KinerjaError("mapping.undecided", columns=", ".join(undecided))
+    except KinerjaError as error:
+        st.error(error.localized(ctx.lang), icon=":material/link_off:")
+        return False
+    if undecided:  # the import names them, with a suggestion; the rest is renames
+        return {column: target for column, target in choices.items() if column not in undecided}
+    st.markdown(ctx.t("mapping.preview"))
+    try:
+        with staged(upload) as path:
+            parsed = ingest.mapped_preview(ctx.store, kind, path, mapping)
+        st.dataframe(parsed.astype(object).where(parsed.notna(), ""), hide_index=True,
+                     width="stretch")  # an empty value is blank, not "None"
+    except KinerjaError as error:
+        st.error(error.localized(ctx.lang), icon=":material/error:")
+    with st.popover(ctx.t("mapping.show_toml"), icon=":material/code:"):
+        st.code(mapping.to_toml(), language="toml")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = left.text_input(ctx.t("mapping.save_as"), key=f"{prefix}_name",
+                           placeholder=ctx.t("mapping.save_placeholder"))
+    if right.button(ctx.t("mapping.save"), key=f"{prefix}_save", icon=":material/save:",
+                    disabled=not name.strip()):
         try:
-            mappings.check_mapping(mapping, kind, undecided=len(columns) - len(mapping))
+            mappings.save_mapping(ctx.store, name, mapping, by=ctx.user)
+            forget_version()
+            st.success(ctx.t("mapping.saved", name=name.strip()), icon=":material/check:")
         except KinerjaError as error:
-            st.error(error.localized(ctx.lang), icon=":material/link_off:")
-            return None
-        left, right = st.columns([3, 1], vertical_alignment="bottom")
-        name = left.text_input(ctx.t("mapping.save_as"), key=f"{prefix}_name",
-                               placeholder=ctx.t("mapping.save_placeholder"))
-        if right.button(ctx.t("mapping.save"), key=f"{prefix}_save", icon=":material/save:",
-                        disabled=not name.strip()):
-            try:
-                mappings.save_mapping(ctx.store, name, kind, mapping, by=ctx.user)
-                forget_version()
-                st.success(ctx.t("mapping.saved", name=name.strip()), icon=":material/check:")
-            except KinerjaError as error:
-                st.error(error.localized(ctx.lang))
+            st.error(error.localized(ctx.lang))
     return mapping
 
 
-def run_import(upload, kind: str, mapping: dict, *, dry_run: bool) -> dict:
+@st.cache_data(max_entries=32, show_spinner=False)
+def sample_of(file_id: str, _upload) -> pd.DataFrame:
+    """The first 200 rows of an uploaded file: what the suggestions read values from."""
+    with staged(_upload) as path:
+        return mappings.read_rows(path, limit=200)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def rejected_csv_of(file_id: str, signature: str, lang: str, _upload, _problems) -> bytes:
+    """The file's rows that a check rejected (for `signature`, the kind and mapping checked),
+    with the reasons in `lang`, as CSV in the file's own delimiter and line endings."""
+    with staged(_upload) as path:
+        return mappings.rejected_csv(path, _problems, lang)
+
+
+def run_import(upload, kind: str, mapping, *, dry_run: bool, accept_valid: bool = False) -> dict:
     """A report of validating (dry_run) or committing one file."""
     try:
+        renames = mapping if isinstance(mapping, dict) else None
         with staged(upload) as path:
             result = ingest_file(ctx.store, kind, path, file_name=upload.name,
-                                 loaded_by=ctx.user, column_map=mapping or None, dry_run=dry_run)
+                                 loaded_by=ctx.user, column_map=renames or None,
+                                 mapping=None if renames is not None else mapping,
+                                 dry_run=dry_run, accept_valid=accept_valid)
     except FileRejected as rejected:
         return {"result": None, "problems": rejected.problems, "committed": False}
     return {"result": result, "problems": result.problems,
             "committed": not dry_run and result.ok and result.batch_id is not None}
 
 
-def show_report(report: dict, upload, kind: str, mapping: dict) -> None:
+def show_report(report: dict, upload, kind: str, mapping) -> None:
     result, problems = report["result"], report["problems"]
     name = Path(upload.name).stem
     if report["committed"]:
@@ -212,40 +300,60 @@ def show_report(report: dict, upload, kind: str, mapping: dict) -> None:
                          replaced=fmt_int(result.replaced, ctx.lang)),
                    icon=":material/task_alt:")
         show_counts(result, ctx.lang, committed=True)
+        if result.set_aside:
+            st.warning(ctx.t("upload.set_aside", count=fmt_int(result.set_aside, ctx.lang)),
+                       icon=":material/playlist_remove:")
         return
     if result is not None:
         show_counts(result, ctx.lang)
     if problems:
         show_problems(problems, ctx.lang, name=f"{name}-problems", key=f"problems-{upload.file_id}")
-        rejected = rejected_of(upload.file_id, report["signature"], ctx.lang, upload, problems)
-        if len(rejected):
-            st.download_button(ctx.t("upload.download_rejected", count=fmt_int(len(rejected), ctx.lang)),
-                               to_csv_bytes(rejected), file_name=f"{name}-rejected.csv",
+        lines = {p.line for p in problems if p.line and p.line > 1}
+        if lines:
+            st.download_button(ctx.t("upload.download_rejected", count=fmt_int(len(lines), ctx.lang)),
+                               rejected_csv_of(upload.file_id, report["signature"], ctx.lang,
+                                               upload, problems),
+                               file_name=f"{name}-rejected.csv",
                                mime="text/csv", key=f"rejected-{upload.file_id}",
                                icon=":material/download:", on_click="ignore",
                                help=ctx.t("upload.download_rejected_help"))
         st.caption(ctx.t("upload.nothing_written"))
+        row_problems = result is not None and all(p.line for p in problems)
+        accept = row_problems and len(lines) < result.rows and st.checkbox(
+            ctx.t("upload.accept_valid"), key=f"upload_accept_{upload.file_id}",
+            help=ctx.t("upload.accept_valid_help"))
+        if accept and st.button(ctx.t("upload.commit_valid",
+                                      rows=fmt_int(result.rows - len(lines), ctx.lang),
+                                      count=fmt_int(len(lines), ctx.lang)),
+                                key=f"upload_commit_valid_{upload.file_id}", type="primary",
+                                icon=":material/cloud_upload:"):
+            commit(upload, kind, mapping, report, accept_valid=True)
         return
     st.success(ctx.t("upload.valid", rows=fmt_int(result.rows, ctx.lang)),
                icon=":material/check_circle:")
     if st.button(ctx.t("upload.commit"), key=f"upload_commit_{upload.file_id}", type="primary",
                  icon=":material/cloud_upload:"):
-        with st.spinner(ctx.t("upload.committing")):
-            committed = run_import(upload, kind, mapping, dry_run=False)
-        committed["signature"] = report["signature"]
-        st.session_state["upload_reports"][upload.file_id] = committed
-        if committed["committed"]:
-            forget_version()
-        st.rerun()
+        commit(upload, kind, mapping, report)
+
+
+def commit(upload, kind: str, mapping, report: dict, *, accept_valid: bool = False) -> None:
+    """Import the file for real and show the outcome (a rerun)."""
+    with st.spinner(ctx.t("upload.committing")):
+        committed = run_import(upload, kind, mapping, dry_run=False, accept_valid=accept_valid)
+    committed["signature"] = report["signature"]
+    st.session_state["upload_reports"][upload.file_id] = committed
+    if committed["committed"]:
+        forget_version()
+    st.rerun()
 
 
 def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
     file_id = upload.file_id
     with st.container(border=True):
-        st.subheader(upload.name, anchor=False)
+        st.subheader(md(upload.name), anchor=False)
         size = file_size(upload.size)
         if upload.size > limit_mb * MEGABYTE:
-            st.error(ctx.t("upload.too_large", file=upload.name, size=size,
+            st.error(ctx.t("upload.too_large", file=md(upload.name), size=size,
                            limit=fmt_int(limit_mb, ctx.lang)), icon=":material/block:")
             return
         try:
@@ -273,16 +381,17 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             preview = preview_of(file_id, upload).rename(
                 columns={"line": ctx.t("upload.col_line")})
             st.dataframe(preview, hide_index=True, width="stretch")
-        mapping = mapping_editor(file_id, columns, kind)
-        signature = json.dumps([kind, mapping], sort_keys=True)
+        mapping = mapping_editor(upload, columns, kind)
+        described = mapping.to_dict() if hasattr(mapping, "to_dict") else mapping
+        signature = json.dumps([kind, described], sort_keys=True)
         reports = st.session_state.setdefault("upload_reports", {})
         if st.button(ctx.t("upload.validate"), key=f"upload_validate_{file_id}",
-                     disabled=mapping is None, icon=":material/fact_check:"):
+                     disabled=mapping is False, icon=":material/fact_check:"):
             with st.spinner(ctx.t("upload.validating")):
-                report = run_import(upload, kind, mapping or {}, dry_run=True)
+                report = run_import(upload, kind, mapping, dry_run=True)
             reports[file_id] = {**report, "signature": signature}
         report = reports.get(file_id)
-        if mapping is not None and report and report["signature"] == signature:
+        if mapping is not False and report and report["signature"] == signature:
             show_report(report, upload, kind, mapping)
 
 

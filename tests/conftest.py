@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,24 @@ def store_fingerprint(store: Store) -> dict[str, str]:
 def fingerprint():
     """`fingerprint(store)`: a digest of every table, to prove that a store is unchanged."""
     return store_fingerprint
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (tests/services.py) for the shared-store tests."""
+    from tests.services import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def catalog_url(cluster: str, request: pytest.FixtureRequest) -> str:
+    """A database of its own in the cluster for each test (the catalog of one store)."""
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:50].lower()
+    import psycopg
+
+    with psycopg.connect(cluster, autocommit=True) as pg:
+        pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        pg.execute(f'CREATE DATABASE "{name}"')
+    return cluster.rsplit("/", 1)[0] + "/" + name

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's postgresql, whichever major version the release ships.
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/bin"),
+             key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
 START_SECONDS = 60
 
 

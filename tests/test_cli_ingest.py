@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -39,10 +40,11 @@ def bad_events(folder: Path, count: int) -> Path:
 
 def test_ingest_prints_the_batch_and_its_counts(example_store, capsys):
     code, out, err = run(capsys, example_store, "ingest", "events",
-                         str(EXAMPLE_DIR / "events.csv"), "--by", "ana")
+                         str(EXAMPLE_DIR / "events.csv"))
     assert (code, err) == (0, "")
     assert out == "Batch 6: 835 rows (0 inserted, 835 replaced) from events.csv\n"
-    assert example_store.query_value("SELECT loaded_by FROM batches WHERE batch_id = 6") == "ana"
+    assert example_store.query_value("SELECT loaded_by FROM batches WHERE batch_id = 6") == (
+        f"cli:{getpass.getuser()}")
 
 
 def test_ingest_json(example_store, capsys):

@@ -113,7 +113,8 @@ def test_the_exception_says_since_when_and_links_to_its_unit_page(overview):
     links = at.get("page_link")
     assert [link.proto.label for link in links] == ["**1. Puskesmas Contoh Satu**"]
     assert links[0].proto.page == "unit"
-    assert links[0].proto.query_string == "unit=PKM-1&grain=week&period=2026-03-23&lang=en"
+    assert links[0].proto.query_string == ("unit=PKM-1&grain=week&period=2026-03-23&lang=en"
+                                           "&kpi=service_time_median")
     lines = [text for text in texts(at.markdown) if text.startswith("- **Service time (median)**")]
     assert len(lines) == 1
     assert "27.8 min (target 22.0 min)" in lines[0]
@@ -200,3 +201,22 @@ def test_period_names_and_the_default_period():
                                 today=dt.date(2026, 11, 26)) == monday
     assert last_complete_period(starts, dt.date(2026, 11, 21), "week",
                                 today=dt.date(2026, 11, 22)) == dt.date(2026, 11, 9)
+
+
+def test_an_exception_link_opens_the_unit_page_on_its_kpi(example_store, monkeypatch, tmp_path):
+    """Issue 12, F9: a unit off target only on "within standard" links to that KPI."""
+    from kpi.ingest import ingest_file
+
+    strict = tmp_path / "targets.csv"
+    strict.write_text("unit_code,kpi,target,valid_from,valid_to,amber_pct\n"
+                      "PKM-2,within_standard_pct,99.9,2026-01-01,,0\n", encoding="utf-8")
+    assert ingest_file(example_store, "targets", strict).ok
+    at = open_view(example_store, monkeypatch)
+    no_exceptions(at)
+    links = {link.proto.label: link.proto.query_string for link in at.get("page_link")}
+    pkm2 = next(query for label, query in links.items() if NAMES["PKM-2"] in label)
+    assert "unit=PKM-2" in pkm2 and pkm2.endswith("&kpi=within_standard_pct")
+    at = open_view(example_store, monkeypatch, "unit", **dict(
+        part.split("=", 1) for part in pkm2.split("&")))
+    no_exceptions(at)
+    assert at.query_params["kpi"] in ("within_standard_pct", ["within_standard_pct"])

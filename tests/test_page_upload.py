@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from kpi import mappings, metrics
+from kpi import import_mapping, mappings, metrics
 from kpi.errors import FileRejected
 from kpi.i18n import fmt_int, t
 from kpi.ingest import ingest_file
@@ -200,8 +200,8 @@ def test_indonesian_columns_are_mapped_saved_and_imported(example_store, monkeyp
     at.text_input(key=next(w.key for w in at.text_input if w.key.endswith("_name"))).set_value("SIMPUS")
     at = click(run(at), t("mapping.save", "id"))
     assert t("mapping.saved", "id", name="SIMPUS") in texts(at.success)
-    [saved] = mappings.list_mappings(example_store, kind="events").to_dict("records")
-    assert saved["name"] == "SIMPUS" and saved["mapping"]["No Antrian"] == "ticket_id"
+    saved = mappings.load_mapping(example_store, "SIMPUS")
+    assert saved.kind == "events" and saved.columns["ticket_id"] == "No Antrian"
     at = click(at, t("upload.validate", "id"))
     at = click(at, t("upload.commit", "id"))
     assert throughput(example_store) == before + 2
@@ -221,16 +221,16 @@ def test_mapping_that_leaves_a_required_column_unmapped_is_refused(example_store
 
 
 def test_saved_mapping_is_reused_for_next_weeks_file(example_store, monkeypatch):
-    mappings.save_mapping(example_store, "Loket", "events", {
+    mappings.save_mapping(example_store, "Loket", import_mapping.rename_only("events", {
         "Loket": "unit_code", "Layanan": "service_code", "Nomor": "ticket_id",
-        "Masuk": "arrived_at", "Hasil": "outcome", "Catatan": None}, by="tests")
+        "Masuk": "arrived_at", "Hasil": "outcome", "Catatan": None}), by="tests")
     text = ("Loket,Layanan,Nomor,Masuk,Hasil,Catatan\n"
             "PKM-2,UMUM,L-1,2026-03-24 08:00:00,no_show,x\n")
     at = choose_kind(open_view(example_store, monkeypatch, "upload", role="analyst"), "events")
     at = upload(at, ("loket.csv", text.encode()))
     saved_box = next(b for b in at.selectbox if b.key and b.key.endswith("_saved"))
-    saved_box.set_value("Loket")
-    at = run(at)
+    assert saved_box.value == "Loket"  # the header fits: applied without asking
+    assert t("mapping.applied", "en", name="Loket") in texts(at.caption)
     assert mapping_choices(at) == {"Loket": "unit_code", "Layanan": "service_code",
                                    "Nomor": "ticket_id", "Masuk": "arrived_at",
                                    "Hasil": "outcome", "Catatan": "__drop__"}

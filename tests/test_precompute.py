@@ -14,7 +14,7 @@ from kpi.ingest import ingest_file
 
 def _stored(store) -> pd.DataFrame:
     frame = store.query_df(
-        "SELECT grain, unit_code, kpi, period_start, value, n FROM kpi_values")
+        "SELECT grain, unit_code, kpi, period_start, value, n, parts FROM kpi_values")
     return frame.sort_values(["grain", "unit_code", "kpi", "period_start"], ignore_index=True)
 
 
@@ -24,11 +24,11 @@ def _from_raw_rows(store) -> pd.DataFrame:
     for grain in metrics.PERIODS:
         params: dict = {}
         sql = metrics.kpi_rows_sql(grain, None, None, list(metrics.KPIS), params)
-        part = store.query_df(f"SELECT unit_code, kpi, period_start, value, n FROM ({sql})",
-                              params)
+        part = store.query_df(
+            f"SELECT unit_code, kpi, period_start, value, n, parts FROM ({sql})", params)
         parts.append(part.assign(grain=grain))
     frame = pd.concat(parts, ignore_index=True)[
-        ["grain", "unit_code", "kpi", "period_start", "value", "n"]]
+        ["grain", "unit_code", "kpi", "period_start", "value", "n", "parts"]]
     return frame.sort_values(["grain", "unit_code", "kpi", "period_start"], ignore_index=True)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi import review
+from kpi import ingest, review
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 
 WEEK_1, WEEK_2, WEEK_3 = "2026-W11", "2026-W12", "2026-W13"
@@ -53,9 +53,17 @@ def test_default_week_is_the_last_complete_week_of_the_data(example_store):
     assert review.default_week(example_store, today=dt.date(2026, 3, 28)) == "2026-W12"
 
 
-def test_a_week_without_data_is_refused(example_store):
-    with pytest.raises(KinerjaError, match="no data for week 2026-W30"):
-        review.build_agenda(example_store, "2026-W30")
+def test_a_week_without_data_yet_opens_with_its_carried_actions_and_minutes(example_store):
+    action = raise_action(example_store, WEEK_2, "Call back no-shows", due=dt.date(2026, 8, 1))
+    review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
+    content = review.review_content(example_store, "2026-W30")
+    agenda = content["agenda"]
+    assert agenda["coverage"] == {"reported": 0, "expected": 0}   # no unit has reported yet
+    assert agenda["exceptions"] == [] and agenda["opportunities"] == []
+    assert [a["action_id"] for a in agenda["carried_actions"]] == [action]
+    assert content["minutes"]["attendees"] == ["Kepala Dinas"]
+    with pytest.raises(KinerjaError, match="no data for week 2025-W30"):  # before the data
+        review.build_agenda(example_store, "2025-W30")
 
 
 # -- the agenda --------------------------------------------------------------------------------
@@ -99,8 +107,12 @@ def test_changes_list_imports_and_satisfaction_is_the_quarter_so_far(example_sto
     kinds = [batch["kind"] for batch in agenda["changes"]["batches"]]
     assert kinds == ["targets", "survey", "events", "services", "units"]
     assert agenda["changes"]["previous_week"] is None
-    # PKM-1's target of 22 minutes took effect on 2026-03-09 (week 11), not in week 12.
-    assert agenda["changes"]["new_targets"] == []
+    # The first review lists every import, so the targets the targets import added are new
+    # (issue 12, D4: never "no new targets" under a listed targets import).
+    assert len(agenda["changes"]["new_targets"]) == 7
+    # With a review before it, only what took effect in the week: PKM-1's 22 minutes, from
+    # 2026-03-09 (week 11).
+    review.save_minutes(example_store, "2026-W10", attendees="Wali Kota", by="tests")
     week_11 = review.build_agenda(example_store, WEEK_1)["changes"]["new_targets"]
     assert [(t["unit_code"], t["kpi"], t["target"]) for t in week_11] == \
         [("PKM-1", "service_time_median", 22.0)]
@@ -229,3 +241,16 @@ def test_an_altered_record_is_refused(example_store):
         cur.execute("UPDATE reviews SET record_json = replace(record_json, '\"red\"', '\"green\"')")
     with pytest.raises(StoreError, match="checksum"):
         review.load_record(example_store, WEEK_2)
+
+
+def test_a_targets_import_since_the_last_review_lists_its_targets(example_store, tmp_path):
+    """Issue 12, D4: the batch that added a target is listed, and so is the target."""
+    review.save_minutes(example_store, WEEK_1, attendees="Wali Kota", by="tests")
+    new = tmp_path / "targets.csv"
+    new.write_text("unit_code,kpi,target,valid_from,valid_to,amber_pct\n"
+                   "PKM-2,abandon_rate,8,2026-06-01,,\n", encoding="utf-8")
+    assert ingest.ingest_file(example_store, "targets", new).ok
+    changes = review.build_agenda(example_store, WEEK_2)["changes"]
+    assert [b["kind"] for b in changes["batches"]] == ["targets"]
+    assert [(t["unit_code"], t["kpi"], t["target"]) for t in changes["new_targets"]] == [
+        ("PKM-2", "abandon_rate", 8.0)]

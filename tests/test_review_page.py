@@ -31,7 +31,7 @@ def test_the_page_shows_the_weeks_exceptions_and_scorecard(example_store, monkey
         f"{number}. {t(f'review.section_{key}', 'en')}" for number, key in enumerate(
             ("actions", "changes", "scorecard", "exceptions", "satisfaction", "opportunities"),
             start=1)]
-    assert [s.value for s in at.subheader] == [
+    assert [s.value for s in at.subheader][1:] == [
         "1. Puskesmas Contoh Satu — Service time (median)",
         "2. Puskesmas Contoh Satu — Abandonment / no-show rate",
         "3. Puskesmas Contoh Dua — Abandonment / no-show rate",
@@ -63,19 +63,21 @@ def test_an_action_raised_from_an_exception_is_on_the_agenda(example_store, monk
     stored_id = review.list_actions(example_store)[0]["action_id"]
     assert [toast.value for toast in at.toast] == [t(
         "review.toast_action_created", "en", id=stored_id, title="Add a second triage nurse")]
-    assert any(text.startswith(f":material/task_alt: **{stored_id}** · Add a second triage")
-               for text in markdown_texts(at))  # under its exception
-    actions = table_with(at, t("pack.col_action", "en"))
-    assert list(actions[t("pack.col_action", "en")]) == ["Add a second triage nurse"]
-    assert list(actions[t("pack.col_responsible", "en")]) == ["dr. Rina"]
-    assert list(actions[t("pack.col_unit", "en")]) == ["Puskesmas Contoh Satu"]
+    # Shown under its exception, not among the actions from earlier reviews (issue 12, F8).
+    assert any(text.startswith(f":material/task_alt: **{stored_id}** · ")
+               and "Add a second triage nurse" in text and "dr. Rina" in text
+               for text in markdown_texts(at))
+    assert t("review.no_carried_actions", "en") in markdown_texts(at)
     stored = review.list_actions(example_store)
     assert [(a["unit_code"], a["kpi"], a["raised_week"], a["item_key"]) for a in stored] == [
         ("PKM-1", "service_time_median", WEEK, FIRST)]
     # Next week's review carries it.
     at = review_page(example_store, monkeypatch, week="2026-W13")
-    assert "Add a second triage nurse" in list(table_with(at, t("pack.col_action", "en"))[
-        t("pack.col_action", "en")])
+    carried = table_with(at, t("pack.col_action", "en"))
+    assert list(carried[t("pack.col_action", "en")]) == ["Add a second triage nurse"]
+    # Due date and status come right after the title (no sideways scrolling).
+    assert list(carried.columns)[:4] == [t(f"pack.col_{c}", "en")
+                                         for c in ("id", "action", "due", "status")]
 
 
 def test_an_incomplete_action_is_refused_in_the_readers_language(example_store, monkeypatch):
@@ -136,3 +138,31 @@ def test_the_pack_is_prepared_and_offered_for_download(example_store, monkeypatc
     labels = [d.proto.label for d in downloads]
     for key in ("review.pack_pdf", "review.pack_xlsx", "review.pack_html"):
         assert t(key, "en") in labels
+
+
+def test_a_rolled_back_import_is_marked_so(example_store, monkeypatch):
+    """Issue 12, D3: the changes since the last review say which imports were rolled back."""
+    from kpi.ingest import list_batches, rollback
+
+    batches = list_batches(example_store)
+    targets_batch = int(batches[batches["kind"] == "targets"]["batch_id"].iloc[0])
+    rollback(example_store, targets_batch, by="tests")
+    at = review_page(example_store, monkeypatch)
+    imports = table_with(at, t("pack.col_batch", "en"))
+    kinds = dict(zip(imports[t("pack.col_batch", "en")], imports[t("pack.col_kind", "en")],
+                     strict=True))
+    assert t("pack.rolled_back", "en") in kinds[targets_batch]
+    assert all(t("pack.rolled_back", "en") not in kind
+               for batch, kind in kinds.items() if batch != targets_batch)
+
+
+def test_a_week_without_data_yet_opens_instead_of_another_week(example_store, monkeypatch):
+    """F7: a review already started for a week the data has not reached opens on that week."""
+    action = review.create_action(example_store, "2026-W12", title="Call back no-shows",
+                                  unit_code="PKM-2", responsible="dr. Sari",
+                                  due_date=review.parse_week("2026-W30"), by="tests")
+    review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
+    at = review_page(example_store, monkeypatch, week="2026-W30")
+    assert at.selectbox(key="review_week").value == "2026-W30"
+    assert t("review.no_unit_reported", "en", week="2026-W30") in [i.value for i in at.info]
+    assert any("Call back no-shows" in str(frame.value.to_numpy()) for frame in at.dataframe), action

@@ -22,16 +22,21 @@ def test_every_registered_page_has_its_file():
 
 def test_the_roles_rank_as_documented():
     assert ROLES == ("viewer", "analyst", "reviewer", "admin")
-    assert set(RESTRICTED) == {"review", "upload", "history", "targets", "quality"}
+    assert set(RESTRICTED) == {"review", "upload", "history", "targets", "quality", "users",
+                               "audit"}
 
 
 @pytest.mark.parametrize("page", RESTRICTED)
-def test_a_viewer_switching_to_a_restricted_page_stays_on_the_overview(page, example_store,
-                                                                        monkeypatch):
+def test_a_viewer_switching_to_a_restricted_page_is_told_the_role_it_needs(page, example_store,
+                                                                           monkeypatch):
     at = open_view(example_store, monkeypatch, page, role="viewer")
-    no_exceptions(at)
-    assert texts(at.title) == ["1 unit off target"]  # the router's default page
-    assert (not at.get("file_uploader") and not at.get("download_button")) or at.metric
+    assert [element.value for element in at.exception] == []
+    needed = next(spec.role for spec in PAGES if spec.key == page)
+    assert texts(at.error) == [
+        f"This page needs the {needed} role. You are signed in as viewer; ask an administrator "
+        "if you need it."]
+    assert texts(at.title) == []  # neither the page nor the overview ran
+    assert not at.get("file_uploader") and not at.metric and not at.get("download_button")
 
 
 @pytest.mark.parametrize("page", RESTRICTED)
@@ -45,14 +50,14 @@ def test_a_restricted_page_run_at_its_address_is_stopped_by_its_guard(page, exam
     at.session_state["kinerja_role"] = "viewer"
     at.run()
     assert [element.value for element in at.exception] == []
-    assert len(at.error) == 1 and at.error[0].value.startswith("You do not have access to")
+    assert len(at.error) == 1 and at.error[0].value.startswith("This page needs the ")
     assert texts(at.title) == []  # the page itself never ran
     assert not at.get("file_uploader") and not at.button and not at.get("download_button")
 
 
 def test_an_analyst_may_open_the_analyst_pages(example_store, monkeypatch):
     at = open_view(example_store, monkeypatch, "history", role="analyst")
-    assert not any(text.startswith("You do not have access") for text in texts(at.error))
+    assert not any(text.startswith("This page needs") for text in texts(at.error))
 
 
 def test_the_empty_store_shows_the_start_page_with_the_demo_button(empty_store, monkeypatch):

@@ -119,3 +119,77 @@ def test_comments_skip_blanks_and_search_case_insensitively():
 def test_unknown_breakdown_is_refused():
     with pytest.raises(Exception, match="Cannot split"):
         skm.ikm_breakdown(_city(), unit="PKM", date_from=DAY, date_to=DAY, by="comment")
+
+
+def _survey_store(tmp_path, elements: int, count: int, fours: int, low: int = 3) -> Store:
+    """One unit whose responses answer u1…u<elements> with `fours` fours and the rest `low`s,
+    so that every answered element has NRR (4·fours + low·(count − fours)) / count."""
+    store = Store(tmp_path / f"ikm-{elements}-{count}-{fours}-{low}", create=True)
+    answers = ", ".join(f"CASE WHEN i < $fours THEN 4 ELSE $low END AS u{e}" if e <= elements
+                        else f"NULL AS u{e}" for e in range(1, 10))
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO units (unit_code, name, type) VALUES ('U', 'Unit', 'dinas')")
+        cur.execute(
+            "INSERT INTO survey_responses (unit_code, response_id, submitted_at, u1, u2, u3, u4, "
+            f"u5, u6, u7, u8, u9) SELECT 'U', 'R' || i, TIMESTAMP '2026-03-02 09:00', {answers} "
+            "FROM range($count) t(i)", {"count": count, "fours": fours, "low": low})
+        cur.execute("INSERT INTO targets (unit_code, kpi, target, valid_from) VALUES "
+                    "('*', 'ikm', 65, DATE '2026-01-01'), ('U', 'ikm', 88.31, DATE '2026-01-01')")
+    return store
+
+
+@pytest.mark.parametrize(("elements", "count", "fours", "low", "ikm", "letter"), [
+    (1, 5, 0, 2, "65", "C"),            # NRR 13/5 would need three 3s: see below
+    (9, 5, 0, 2, "65", "C"),
+    (1, 2500, 161, 3, "76.61", "B"),
+    (1, 2500, 1331, 3, "88.31", "A"),
+    (1, 5000, 2661, 3, "88.305", "A"),   # rounds half up to 88.31
+    (1, 250000, 133049, 3, "88.3049", "B"),
+])
+def test_the_grade_is_judged_on_the_exact_ikm_rounded_half_up(tmp_path, elements, count, fours,
+                                                              low, ikm, letter):
+    if ikm == "65":  # three 3s and two 2s per element: NRR 13/5, IKM exactly 65
+        store = _survey_store(tmp_path, elements, count, 0, 2)
+        with store.transaction() as cur:
+            for e in range(1, elements + 1):
+                cur.execute(f"UPDATE survey_responses SET u{e} = 3 "
+                            "WHERE response_id IN ('R0', 'R1', 'R2')")
+    else:
+        store = _survey_store(tmp_path, elements, count, fours, low)
+    rows = skm.ikm_table(store, date_from=DAY, date_to=DAY, unit="U")
+    assert abs(rows[0]["ikm"] - float(ikm)) < 1e-9
+    assert rows[0]["grade"] == letter
+    assert skm.ikm_by_period(store, period="week", unit="U")["grade"].tolist() == [letter]
+    # The status of an `ikm` target is judged on the same figure: U's own target is 88.31.
+    from kpi import metrics
+
+    table = metrics.kpi_table(store, period="week", date_from=DAY, date_to=DAY, units=["U"],
+                              kpis=["ikm"])
+    assert table["status"].iloc[0] == ("green" if letter == "A" else
+                                       "amber" if float(ikm) >= 88.31 * 0.9 else "red")
+
+
+def test_exact_ikm_from_sums_and_counts():
+    from decimal import Decimal
+
+    assert skm.exact_ikm([13, 5] + [0, 0] * 8) == Decimal("65.00")
+    assert skm.exact_ikm([17661, 5000] + [0, 0] * 8) == Decimal("88.31")
+    assert skm.exact_ikm([883049, 250000] + [0, 0] * 8) == Decimal("88.30")
+    assert skm.exact_ikm([0, 0] * 9) is None
+
+
+def test_an_ikm_of_88_305_reads_88_31_beside_grade_a(tmp_path, monkeypatch, capsys):
+    """Issue 12: the IKM shown with two decimals is the exactly rounded one, everywhere."""
+    from kpi.__main__ import main
+    from kpi.i18n import fmt_number
+    from tests.helpers import open_view
+
+    store = _survey_store(tmp_path, 1, 5000, 2661, 3)
+    [row] = [r for r in skm.ikm_table(store, date_from=DAY, date_to=DAY) if r["unit_code"] == "U"]
+    assert (row["ikm_rounded"], row["grade"]) == (88.31, "A")
+    monkeypatch.setenv("KPI_DB", str(store.path))
+    assert main(["ikm", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--unit", "U"]) == 0
+    assert "IKM  88.31 A" in capsys.readouterr().out
+    at = open_view(store, monkeypatch, grain="week", period="2026-03-02")
+    values = {metric.label: metric.value for metric in at.metric}
+    assert values["IKM"] == fmt_number(88.31, "en", 2)

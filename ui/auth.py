@@ -1,41 +1,160 @@
-"""Who is looking: the role of the current user.
+"""Who is looking: sign-in, the visitor's role and unit scope, and the sidebar's identity panel.
 
-A city deployment signs users in with Streamlit's OIDC login (`st.login`, configured in
-.streamlit/secrets.toml) and maps e-mail addresses to roles in `[kinerja.roles]` of the secrets.
-Without a login provider (a local or demo install) everyone gets KPI_DEFAULT_ROLE (default
-`admin`), so `make run` shows every page.
+Two modes, chosen by Streamlit's own secrets (whatever file Streamlit reads, including
+`streamlit run … --secrets.files PATH`):
+
+- **Signed in** (the secrets have an `[auth]` section): Streamlit's native OIDC login
+  (`st.login`, `st.user`, `st.logout`) with any identity provider. The e-mail address the
+  provider vouches for is looked up in the store's users table (kpi/users.py), which gives the
+  role and the unit scope. An anonymous visitor sees only the sign-in screen; an address the
+  table does not hold sees "no access" and a sign-out button.
+- **Local mode** (no `[auth]`: a laptop, `make run`): the server listens on 127.0.0.1 only
+  (.streamlit/config.toml), and everyone gets KPI_DEFAULT_ROLE (default `admin`).
 """
 
 from __future__ import annotations
 
+import getpass
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import streamlit as st
 
-from ui.registry import ROLES
+from kpi import users
+from kpi.i18n import t
+from kpi.users import ROLES
+
+ROLE_OVERRIDE_KEY = "kinerja_role"  # local mode only: tests set a role for a session
 
 
-def _roles_from_secrets() -> dict[str, str]:
-    try:
-        return {str(k).lower(): str(v) for k, v in st.secrets["kinerja"]["roles"].items()}
-    except (KeyError, FileNotFoundError, AttributeError):
-        return {}
+@dataclass(frozen=True)
+class Visitor:
+    """The person behind this session."""
+
+    local: bool              # no sign-in configured (local mode)
+    email: str | None        # the address the identity provider vouched for (None: anonymous)
+    role: str | None         # None: may not enter (anonymous, or an unknown address)
+    units: tuple[str, ...]   # unit scope roots; empty = the whole city
+
+    @property
+    def may_enter(self) -> bool:
+        return self.role in ROLES
+
+    @property
+    def name(self) -> str:
+        """The author recorded on batches, reviews, actions and the audit trail."""
+        if self.email:
+            return self.email
+        try:
+            return f"local:{getpass.getuser()}"
+        except (KeyError, OSError):
+            return "local:unknown"
 
 
-def current_role() -> str:
-    """The role of this session's user (see the module docstring)."""
-    override = st.session_state.get("kinerja_role")
-    if override in ROLES:  # tests and an admin's "view as" set this
+def auth_configured() -> bool:
+    """True when Streamlit's secrets hold an `[auth]` section (sign-in is on)."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
+def _provider() -> str | None:
+    """The provider for st.login: None when `[auth]` itself names one (client_id), else the
+    first `[auth.NAME]` table (a city with one identity provider configures one)."""
+    section = st.secrets["auth"]
+    if "client_id" in section:
+        return None
+    return next((name for name, value in section.items() if isinstance(value, Mapping)), None)
+
+
+def _local_role() -> str:
+    override = st.session_state.get(ROLE_OVERRIDE_KEY)
+    if override in ROLES:
         return override
-    if st.user.get("is_logged_in"):
-        email = str(st.user.get("email", "")).lower()
-        return _roles_from_secrets().get(email, "viewer")
     role = os.environ.get("KPI_DEFAULT_ROLE", "admin")
     return role if role in ROLES else "viewer"
 
 
+def _signed_in_email() -> str | None:
+    """The signed-in address, or None. An address the provider marks unverified is not
+    trusted (some providers let anyone register any address)."""
+    if not st.user.get("is_logged_in"):
+        return None
+    if st.user.get("email_verified") is False:
+        return None
+    email = st.user.get("email") or st.user.get("preferred_username") or ""
+    email = str(email).strip().lower()
+    return email if "@" in email else None
+
+
+def current_visitor() -> Visitor:
+    """This session's visitor (see the module docstring); the role is re-read from the store
+    whenever its data version changes, so a removed user loses access at their next click."""
+    if not auth_configured():
+        return Visitor(local=True, email=None, role=_local_role(), units=())
+    email = _signed_in_email()
+    if email is None:
+        return Visitor(local=False, email=None, role=None, units=())
+    from ui.data import load
+
+    found = load(users.role_and_units, email=email)
+    if found is None:
+        return Visitor(local=False, email=email, role=None, units=())
+    role, units = found
+    return Visitor(local=False, email=email, role=role, units=tuple(units))
+
+
+def current_role() -> str | None:
+    """The role of this session's visitor (None: may not enter)."""
+    return current_visitor().role
+
+
 def current_user_name() -> str:
-    """A name to record in batches and reviews."""
-    if st.user.get("is_logged_in"):
-        return str(st.user.get("email") or st.user.get("name") or "user")
-    return os.environ.get("KPI_USER") or os.environ.get("USER") or "dashboard"
+    """The name to record in batches, reviews, actions and the audit trail."""
+    return current_visitor().name
+
+
+def role_name(role: str | None, lang: str) -> str:
+    return t(f"roles.{role}", lang) if role in ROLES else "—"
+
+
+# -- screens -----------------------------------------------------------------------------------
+def sign_in_screen(lang: str) -> None:
+    """All an anonymous visitor sees: a title, one sentence and the sign-in button."""
+    st.title(t("signin.title", lang))
+    st.text(t("signin.body", lang))
+    if st.button(t("signin.button", lang), type="primary", icon=":material/login:",
+                 key="kinerja_sign_in"):
+        st.login(_provider())
+
+
+def no_access_screen(visitor: Visitor, lang: str) -> None:
+    """What a signed-in address the users table does not hold sees."""
+    st.title(t("signin.no_access_title", lang))
+    st.text(t("signin.no_access_body", lang, email=visitor.email or "—"))
+    if st.button(t("signin.sign_out", lang), icon=":material/logout:", key="kinerja_no_access_out"):
+        st.logout()
+
+
+def gate(visitor: Visitor, lang: str) -> None:
+    """The sign-in or no-access screen for a visitor who may not enter."""
+    if visitor.email is None:
+        sign_in_screen(lang)
+    else:
+        no_access_screen(visitor, lang)
+
+
+def identity_panel(visitor: Visitor, lang: str) -> None:
+    """The sidebar's who-am-I: e-mail, role, units and sign-out; or the local-mode notice."""
+    if visitor.local:
+        st.caption(t("signin.local_mode", lang),
+                   help=t("signin.local_mode_help", lang, role=role_name(visitor.role, lang)))
+        return
+    if visitor.email is None:
+        return
+    st.text(t("signin.signed_in_as", lang, email=visitor.email))
+    if visitor.may_enter:
+        st.caption(t("signin.role_line", lang, role=role_name(visitor.role, lang)))
+        if visitor.units:
+            st.text(t("signin.scope_line", lang, units=", ".join(visitor.units)))
+    if st.button(t("signin.sign_out", lang), icon=":material/logout:", key="kinerja_sign_out"):
+        st.logout()

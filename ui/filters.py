@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from kpi import metrics
-from kpi.i18n import fmt_date, has_key, t
+from kpi import config, metrics, reporting
+from kpi.i18n import fmt_date, fmt_int, has_key, t
 from kpi.vocabulary import PERIODS
 from ui.data import load
 from ui.state import keep_in_url
@@ -93,7 +93,7 @@ def last_complete_period(starts: Sequence[dt.date], last_data_day: dt.date, grai
     """The newest period (of `starts`, newest first) that is over: it ends on or before the
     last day with data, or before today (data often stops on a Saturday because offices close
     on Sunday, and that week is still complete). The newest period when none is over yet."""
-    today = today or dt.date.today()
+    today = today or config.local_today()
     over_by = max(last_data_day, today - dt.timedelta(days=1))
     for start in starts:
         if period_end(start, grain) <= over_by:
@@ -195,6 +195,17 @@ def forget_choice(name: str) -> None:
     st.session_state.pop(_MIRROR_PREFIX + name, None)
 
 
+def show_coverage(covered: reporting.Coverage, lang: str) -> None:
+    """"n of m units reported" under the page's title; a warning when the period is incomplete."""
+    text = t("filters.units_reported", lang, reported=fmt_int(covered.reported, lang),
+             expected=fmt_int(covered.expected, lang))
+    if covered.complete:
+        st.caption(text)
+    else:
+        st.warning(t("filters.incomplete_note", lang, coverage=text,
+                     missing=fmt_int(covered.missing, lang)), icon=":material/hourglass_top:")
+
+
 def sidebar_filters(ctx, *, unit_filters: bool = True,
                     default_grain: str = DEFAULT_GRAIN) -> Filters | None:
     """Draw the shared filters in the sidebar and return the selection; None when the store has
@@ -217,14 +228,24 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
             forget_choice("period")
             keep_in_url(period=None)
         starts = period_starts(first, last, grain)
-        default = last_complete_period(starts, last, grain)
+        reported = load(reporting.reported_units, period=grain)
+        over = last_complete_period(starts, last, grain)
+        # The newest period that is over AND that most units have reported (issue 12).
+        default = reporting.latest_complete(reported, starts[starts.index(over):], grain) or over
         iso = [start.isoformat() for start in starts]
+
+        def label(start_text: str) -> str:
+            start = dt.date.fromisoformat(start_text)
+            text = period_label(start, grain, lang)
+            if not reporting.coverage(reported, start, grain).complete:
+                text = t("filters.incomplete_period", lang, period=text)
+            return text
+
         chosen = synced_choice("period", iso, default.isoformat(), widget=st.selectbox,
-                               label=t("filters.period", lang),
-                               format_func=lambda s: period_label(dt.date.fromisoformat(s),
-                                                                  grain, lang),
+                               label=t("filters.period", lang), format_func=label,
                                help=t("filters.period_help", lang))
         start = dt.date.fromisoformat(chosen)
+        covered = reporting.coverage(reported, start, grain)
         unit_type = parent = None
         if unit_filters:
             tree = load(metrics.unit_tree)
@@ -239,6 +260,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
                                    label=t("filters.parent", lang),
                                    format_func=lambda p: t("filters.all_parents", lang)
                                    if p == ALL else unit_label(tree, p)) or None
+    show_coverage(covered, lang)
     end = period_end(start, grain)
     window_start = start
     for _ in range(HISTORY_PERIODS[grain] - 1):

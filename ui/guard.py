@@ -1,7 +1,9 @@
-"""The one guard every page calls first: language, role check, store, empty-store start page.
+"""The one guard every page calls first: sign-in, role check, language, store, start page.
 
 The router is never the access check: a page file is served at its URL even when st.navigation
-does not list it, so each page begins with `ctx = guard("<page key>")`.
+does not list it, so each page begins with `ctx = guard("<page key>")`. An anonymous visitor
+gets the sign-in screen, an unknown address "no access", and a page above the visitor's role
+says which role it needs (never a silent redirect).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import streamlit as st
 from kpi.errors import KinerjaError
 from kpi.i18n import t
 from kpi.store import Store
-from ui.auth import current_role, current_user_name
+from ui.auth import current_visitor, gate, role_name
 from ui.data import data_version, forget_version, get_store
 from ui.registry import PAGES_BY_KEY, PageSpec, may_open
 from ui.state import language
@@ -31,6 +33,7 @@ class PageContext:
     user: str
     spec: PageSpec
     store: Store
+    units: tuple[str, ...] = ()  # the visitor's unit scope (empty: the whole city)
 
     def t(self, key: str, **params: Any) -> str:
         """The message `key` in this run's language."""
@@ -69,9 +72,14 @@ def guard(page_key: str) -> PageContext:
     _through_router()
     spec = PAGES_BY_KEY[page_key]
     lang = language()
-    role = current_role()
+    visitor = current_visitor()
+    if not visitor.may_enter:
+        gate(visitor, lang)
+        st.stop()
+    role = visitor.role or "viewer"  # may_enter: a role of ROLES
     if not may_open(role, spec):
-        st.error(t("guard.forbidden", lang, page=t(spec.title_key, lang)), icon=":material/lock:")
+        st.error(t("roleguard.needs_role", lang, role=role_name(spec.role, lang),
+                   current=role_name(role, lang)), icon=":material/lock:")
         st.stop()
     try:
         store = get_store()
@@ -79,7 +87,8 @@ def guard(page_key: str) -> PageContext:
     except KinerjaError as error:
         st.error(error.localized(lang), icon=":material/error:")
         st.stop()
-    ctx = PageContext(lang=lang, role=role, user=current_user_name(), spec=spec, store=store)
+    ctx = PageContext(lang=lang, role=role, user=visitor.name, spec=spec, store=store,
+                      units=visitor.units)
     if empty:
         start_page(ctx)
         st.stop()
@@ -97,7 +106,7 @@ def start_page(ctx: PageContext) -> None:
         from kpi.ingest import load_demo
 
         with st.spinner(ctx.t("start.loading_demo")):
-            load_demo(ctx.store)
+            load_demo(ctx.store, by=ctx.user)
         forget_version()
         st.rerun()
     if may_load:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Roles, least to most privileged: a role may open every page of the roles before it.
-ROLES = ("viewer", "analyst", "reviewer", "admin")
+from kpi.users import ROLES  # least to most privileged; a role opens the pages of those before it
 
 
 @dataclass(frozen=True)
@@ -33,12 +32,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("history", "pages/history.py", "nav.history", ":material/history:", "analyst", "nav.section_data", False),
     PageSpec("targets", "pages/targets.py", "nav.targets", ":material/flag:", "analyst", "nav.section_data", False),
     PageSpec("quality", "pages/quality.py", "nav.quality", ":material/rule:", "analyst", "nav.section_data", True),
+    PageSpec("users", "pages/users.py", "nav.users", ":material/group:", "admin", "nav.section_admin", False),
+    PageSpec("audit", "pages/audit.py", "nav.audit", ":material/policy:", "admin", "nav.section_admin", False),
 )
 
 PAGES_BY_KEY = {page.key: page for page in PAGES}
 
 
-def may_open(role: str, page: PageSpec) -> bool:
+def may_open(role: str | None, page: PageSpec) -> bool:
     """True when `role` ranks at or above the page's required role."""
     if role not in ROLES:
         return False

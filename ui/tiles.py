@@ -19,6 +19,8 @@ def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: 
     """One bordered tile. `row` is the KPI's row of metrics.overview (None when absent)."""
     info = KPIS[kpi]
     value = None if row is None else row["value"]
+    if kpi == "ikm" and row is not None and "graded" in row:
+        value = row["graded"]  # the IKM rounded half up exactly, beside its grade and status
     change = None if row is None else row["change"]
     status = "none" if row is None else row["status"]
     target = None if row is None else row["target"]

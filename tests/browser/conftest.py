@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -72,15 +72,18 @@ def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @contextmanager
-def serve_dashboard(store: Path, log_dir: Path) -> Iterator[str]:
-    """Run `streamlit run dashboard.py` over `store` on a free port; yield its URL, then stop it."""
-    port = _free_port()
+def serve_dashboard(store: Path, log_dir: Path, *, port: int | None = None,
+                    extra_args: Sequence[str] = (), address: str = "127.0.0.1") -> Iterator[str]:
+    """Run `streamlit run dashboard.py` over `store` on a free port (or `port`), with
+    `extra_args` (e.g. `--secrets.files PATH`); yield its URL, then stop it."""
+    port = port or _free_port()
     log_path = log_dir / "server.log"
     env = {**os.environ, "KPI_DB": str(store), "KPI_LANG": "en",
            "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
                "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
+               *(["--server.address", address] if address else []),
+               "--server.fileWatcherType", "none", *extra_args]
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

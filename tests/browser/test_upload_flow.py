@@ -78,3 +78,25 @@ def test_the_other_data_pages_render(page, goto, screenshot, path, lang):
     page.get_by_role("heading", name=t(title, lang)).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, f"{path}-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_queue_machine_export_is_mapped_and_checked(page, goto, idle, screenshot, tmp_path,
+                                                      lang):
+    """Issue 12: the export goes in as the machine wrote it (semicolons, CRLF, Indonesian
+    headers, split dd/mm/yyyy date and time, status words, daily queue numbers)."""
+    from tests.queue_export import write_export
+
+    export = write_export(tmp_path / "antrian-pkm.csv")
+    goto(page, f"upload?lang={lang}")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(export))
+    idle(page)
+    page.get_by_role("heading", name=export.name).wait_for()
+    page.get_by_text(t("mapping.preview", lang)).wait_for()
+    assert page.get_by_role("combobox", name="Jam Datang", exact=True).input_value() == t(
+        "mapping.part_time", lang, column="arrived_at")
+    screenshot(page, f"upload-queue-mapping-{lang}")
+    page.get_by_role("button", name=t("upload.validate", lang)).click()
+    idle(page)
+    page.get_by_text(t("upload.valid", lang, rows="835")).wait_for()
+    screenshot(page, f"upload-queue-checked-{lang}")

@@ -1,0 +1,92 @@
+"""Which units have reported for a period, and which periods are complete (issue 12).
+
+A unit has reported for a period when it has events in it, or, for a unit that only ever has
+survey data, responses. A period is complete when at least `config.complete_share()` (default
+80 %) of the units that reported in the four periods before it have reported in it; the first
+periods of the data, with nothing before them, count as complete. The overview's and the
+review's default period is the latest complete one, so that a week only a few units have
+reported is never presented as the city's week; such a week can still be chosen, marked
+incomplete, with "n of m units reported".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi import config, metrics
+from kpi.store import one_unit_of_work
+
+LOOKBACK = 4
+
+
+@one_unit_of_work
+def reported_units(store, *, period: str, date_from: dt.date | None = None,
+                   date_to: dt.date | None = None) -> pd.DataFrame:
+    """period_start (date), unit_code: every unit that reported in every `period` (only the
+    rows on local dates [date_from, date_to) when both are given)."""
+    grain = metrics.check_period(period)
+    params: dict = {}
+    within = {"arrived_at": "TRUE", "submitted_at": "TRUE"}
+    if date_from is not None and date_to is not None:
+        params = metrics.day_params(date_from, date_to - dt.timedelta(days=1))
+        within = {column: f"{column} >= $start AND {column} < $end" for column in within}
+    frame = store.query_df(f"""
+        WITH event_units AS (SELECT DISTINCT unit_code FROM events)
+        SELECT DISTINCT date_trunc('{grain}', arrived_at)::DATE AS period_start, unit_code
+        FROM events WHERE {within["arrived_at"]}
+        UNION
+        SELECT DISTINCT date_trunc('{grain}', submitted_at)::DATE, unit_code
+        FROM survey_responses WHERE {within["submitted_at"]}
+            AND unit_code NOT IN (SELECT unit_code FROM event_units)
+    """, params)  # noqa: S608 - the grain is checked against the fixed list
+    frame["period_start"] = [value.date() if hasattr(value, "date") else value
+                             for value in frame["period_start"]]
+    return frame
+
+
+@dataclass(frozen=True)
+class Coverage:
+    period_start: dt.date
+    reported: int      # units that reported in the period
+    expected: int      # those plus the units that reported in the four periods before
+    complete: bool
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.reported
+
+
+def coverage(reported: pd.DataFrame, start: dt.date, period: str,
+             share: float | None = None) -> Coverage:
+    """How many units reported in the period starting `start` (see the module docstring)."""
+    share = config.complete_share() if share is None else share
+    by_period = reported.groupby("period_start")["unit_code"].agg(set).to_dict()
+    now = by_period.get(start, set())
+    before: set[str] = set()
+    previous = start
+    for _ in range(LOOKBACK):
+        previous = metrics.previous_period(previous, period)
+        before |= by_period.get(previous, set())
+    complete = not before or len(now & before) >= share * len(before)
+    return Coverage(start, len(now), len(now | before), complete)
+
+
+def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
+                    share: float | None = None) -> dt.date | None:
+    """The first of `starts` (newest first) that is complete; None when none is."""
+    for start in starts:
+        if coverage(reported, start, period, share).complete:
+            return start
+    return None
+
+
+def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:
+    """The units that reported in the period starting `start`, and those of them that also
+    reported in the period before (a like-for-like comparison pools only the latter)."""
+    now = set(reported.loc[reported["period_start"] == start, "unit_code"])
+    before = set(reported.loc[reported["period_start"] == metrics.previous_period(start, period),
+                              "unit_code"])
+    return now, now & before

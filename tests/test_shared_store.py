@@ -1,0 +1,128 @@
+"""The shared store for real: a PostgreSQL catalog (a throwaway cluster of Debian's postgresql)
+with its Parquet files in a folder or on a local S3-compatible server (moto), used at once by
+several dashboard servers and CLI processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from kpi.store import Store
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
+from tests.services import s3_server
+from tests.test_concurrency import big_events_file
+from tests.test_example_contract import COMMANDS, EXPECTED, assert_same, normalise
+
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
+
+
+def cli(db: str, *args: str, data_path: Path | str | None = None, **env: str
+        ) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "KPI_DB": db, "PYTHONPATH": str(ROOT), **env}
+    if data_path is not None:
+        environment["KPI_DATA_PATH"] = str(data_path)
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+def load_example(db: str, data_path: Path | str, **env: str) -> None:
+    assert cli(db, "init", data_path=data_path, **env).returncode == 0
+    for kind in EXAMPLE_KINDS:
+        done = cli(db, "ingest", kind, str(EXAMPLE_DIR / f"{kind}.csv"), **env)
+        assert done.returncode == 0, done.stderr
+
+
+def test_the_contract_example_gives_the_same_numbers_on_postgresql(catalog_url, tmp_path):
+    load_example(catalog_url, tmp_path / "files")
+    assert any((tmp_path / "files").rglob("*.parquet")) or Store(catalog_url).query_value(
+        "SELECT count(*) FROM events") == 835
+    for expected_file, args in COMMANDS.items():
+        done = cli(catalog_url, *args)
+        assert done.returncode == 0, done.stderr
+        want = normalise(json.loads((EXPECTED / expected_file).read_text(encoding="utf-8")))
+        assert_same(normalise(json.loads(done.stdout)), want, expected_file)
+
+
+def test_an_uninitialised_catalog_is_one_sentence(catalog_url):
+    done = cli(catalog_url, "batches")
+    assert done.returncode == 1
+    assert done.stderr.startswith("There is no store at postgresql://127.0.0.1:")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_concurrent_cli_writers_on_postgresql_take_turns(catalog_url, tmp_path):
+    load_example(catalog_url, tmp_path / "files")
+    env = {**os.environ, "KPI_DB": catalog_url, "PYTHONPATH": str(ROOT)}
+    writers = [subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events",
+                                 str(EXAMPLE_DIR / "events.csv")], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(3)]
+    for writer in writers:
+        _, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err
+    store = Store(catalog_url)
+    batch_ids = [row[0] for row in store.query_rows("SELECT batch_id FROM batches")]
+    assert len(batch_ids) == len(set(batch_ids)) == 8
+    assert store.query_value("SELECT count(*) FROM events") == 835
+
+
+def test_sigkill_during_an_import_on_postgresql_leaves_the_previous_snapshot(
+        catalog_url, tmp_path, fingerprint):
+    load_example(catalog_url, tmp_path / "files")
+    store = Store(catalog_url)
+    before, version = fingerprint(store), store.data_version()
+    big = big_events_file(tmp_path, 400_000)
+    env = {**os.environ, "KPI_DB": catalog_url, "PYTHONPATH": str(ROOT)}
+    importer = subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events", str(big)],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    with psycopg.connect(catalog_url, autocommit=True) as pg:
+        while not pg.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                             ).fetchone()[0]:
+            assert time.monotonic() < deadline and importer.poll() is None
+            time.sleep(0.005)
+    time.sleep(0.3)
+    importer.send_signal(signal.SIGKILL)
+    importer.wait(timeout=30)
+    reopened = Store(catalog_url)
+    assert fingerprint(reopened) == before
+    assert reopened.data_version() == version
+    done = cli(catalog_url, "ingest", "events", str(EXAMPLE_DIR / "events.csv"),
+               KPI_BUSY_TIMEOUT="20")
+    assert done.returncode == 0, done.stderr
+
+
+def test_files_on_s3_import_query_time_travel_and_maintain(catalog_url, tmp_path):
+    with s3_server(tmp_path / "moto.log") as aws:
+        os.environ.update(aws)
+        try:
+            load_example(catalog_url, "s3://kinerja/lake/", **aws)
+            store = Store(catalog_url)
+            assert store.query_value("SELECT count(*) FROM events") == 835
+            first = store.data_version()
+            big = big_events_file(tmp_path, 20_000)
+            assert cli(catalog_url, "ingest", "events", str(big), **aws).returncode == 0
+            assert store.query_value("SELECT count(*) FROM events") == 20_835
+            paths = [row[0] for row in store.query_rows(
+                "SELECT data_file FROM ducklake_list_files('lake', 'events')")]
+            assert paths and all(path.startswith("s3://kinerja/lake/") for path in paths)
+            # Time travel: the store as it was before the big import.
+            assert store.at_snapshot(first).query_value("SELECT count(*) FROM events") == 835
+            done = cli(catalog_url, "maintain", **aws)
+            assert done.returncode == 0, done.stderr
+            assert "Maintenance done" in done.stdout
+            assert store.query_value("SELECT count(*) FROM events") == 20_835
+            kpis = cli(catalog_url, *COMMANDS["kpis_month.json"], **aws)
+            assert kpis.returncode == 0 and json.loads(kpis.stdout)
+        finally:
+            for key in aws:
+                os.environ.pop(key, None)

@@ -1,0 +1,151 @@
+"""Housekeeping of the embedded store: maintain, backup and restore, moving an earlier
+single-file store in, and a finalised review's pinned snapshot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from kpi import review
+from kpi.errors import StoreError
+from kpi.ingest import ingest_file, rollback
+from kpi.store import Store, restore
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
+
+WEEK = "2026-W12"
+
+
+def finalise_week(store: Store) -> str:
+    review.finalise(store, WEEK, by="chair@medan.go.id")
+    return WEEK
+
+
+def test_a_finalised_review_pins_its_snapshot_and_reads_its_numbers_there(example_store):
+    finalise_week(example_store)
+    record = review.load_record(example_store, WEEK)
+    pinned = record["review"]["snapshot_id"]
+    assert review.pinned_snapshots(example_store) == {pinned}
+    # New data after the meeting changes the live numbers, never the pinned ones.
+    rollback(example_store, 3, by="analyst@medan.go.id")
+    assert example_store.query_value("SELECT count(*) FROM events") == 0
+    assert example_store.at_snapshot(pinned).query_value("SELECT count(*) FROM events") == 835
+    assert review.pinned_agenda(example_store, WEEK) == record["agenda"]
+
+
+def test_maintain_expires_old_snapshots_but_keeps_a_finalised_reviews(example_store):
+    finalise_week(example_store)
+    pinned = review.pinned_snapshots(example_store)
+    for _ in range(3):
+        assert ingest_file(example_store, "events", EXAMPLE_DIR / "events.csv").ok
+    kept_before = set(example_store.snapshots()["snapshot_id"])
+    done = example_store.maintain(0, pinned)
+    kept_after = set(example_store.snapshots()["snapshot_id"])
+    assert done["snapshots_expired"] > 0
+    assert pinned <= kept_after
+    assert len(kept_after) < len(kept_before)
+    assert example_store.data_version() in kept_after
+    (snapshot,) = pinned
+    assert example_store.at_snapshot(snapshot).query_value("SELECT count(*) FROM events") == 835
+    assert example_store.query_value("SELECT count(*) FROM events") == 835
+
+
+def test_backup_and_restore_give_back_the_same_store(example_store, tmp_path, fingerprint):
+    before = fingerprint(example_store)
+    example_store.backup(tmp_path / "backup")
+    with pytest.raises(StoreError, match="not empty"):
+        example_store.backup(tmp_path / "backup")
+    rollback(example_store, 3, by="analyst@medan.go.id")
+    assert fingerprint(example_store) != before
+    kept = restore(tmp_path / "backup", example_store.location.text)
+    assert kept is not None and (kept / "catalog.sqlite").exists()
+    assert fingerprint(Store(example_store.location.text)) == before
+    # A restored store is a working store: it takes the next import.
+    assert ingest_file(Store(example_store.location.text), "events",
+                       EXAMPLE_DIR / "events.csv").ok
+
+
+def test_restore_into_a_new_folder(example_store, tmp_path, fingerprint):
+    example_store.backup(tmp_path / "backup")
+    assert restore(tmp_path / "backup", tmp_path / "elsewhere") is None
+    assert fingerprint(Store(tmp_path / "elsewhere")) == fingerprint(example_store)
+
+
+# An earlier Kinerja's single-file store, as DuckDB writes it (the old schema had a sequence
+# and a data_version counter; the tables the lake has gained since are absent).
+OLD_STORE = textwrap.dedent("""
+    import sys
+    import duckdb
+    con = duckdb.connect(sys.argv[1])
+    con.execute("CREATE TABLE meta (key VARCHAR, value BIGINT)")
+    con.execute("INSERT INTO meta VALUES ('data_version', 7), ('schema_version', 1)")
+    con.execute("CREATE SEQUENCE batch_id_seq START 1")
+    con.execute("CREATE TABLE batches (batch_id BIGINT, kind VARCHAR, file_name VARCHAR,"
+                " sha256 VARCHAR, rows_in_file BIGINT, rows_inserted BIGINT, rows_replaced BIGINT,"
+                " loaded_by VARCHAR, loaded_at TIMESTAMP, status VARCHAR,"
+                " rolled_back_at TIMESTAMP, rolled_back_by VARCHAR)")
+    con.execute("INSERT INTO batches VALUES (1, 'units', 'units.csv', 'x', 4, 4, 0, 'ana',"
+                " '2026-03-01 08:00', 'committed', NULL, NULL)")
+    con.execute("CREATE TABLE units (unit_code VARCHAR, name VARCHAR, type VARCHAR,"
+                " parent_code VARCHAR, district VARCHAR, batch_id BIGINT)")
+    con.execute("INSERT INTO units SELECT unit_code, name, type, parent_code, district, 1"
+                " FROM read_csv(?, all_varchar = true)", [sys.argv[2]])
+    con.execute("CREATE TABLE reviews (week VARCHAR, week_start DATE, status VARCHAR,"
+                " attendees VARCHAR, decisions VARCHAR, created_at TIMESTAMP, created_by VARCHAR,"
+                " finalised_at TIMESTAMP, finalised_by VARCHAR, record_json VARCHAR,"
+                " record_sha256 VARCHAR)")
+    con.execute("INSERT INTO reviews VALUES ('2026-W10', '2026-03-02', 'final', NULL, NULL,"
+                " '2026-03-09 09:00', 'chair', '2026-03-09 10:00', 'chair', '{}', 'abc')")
+    if len(sys.argv) > 3:
+        con.execute(f"EXPORT DATABASE '{sys.argv[3]}' (FORMAT parquet)")
+    con.close()
+""")
+
+
+def make_old_store(tmp_path, export: bool = False):
+    old = tmp_path / "kpi.duckdb"
+    args = [sys.executable, "-c", OLD_STORE, str(old), str(EXAMPLE_DIR / "units.csv")]
+    if export:
+        args.append(str(tmp_path / "export"))
+    subprocess.run(args, check=True, cwd=ROOT, timeout=120)
+    return tmp_path / "export" if export else old
+
+
+@pytest.mark.parametrize("export", [False, True], ids=["duckdb-file", "parquet-export"])
+def test_migrate_moves_an_earlier_store_in_with_its_counts(tmp_path, export):
+    old = make_old_store(tmp_path, export)
+    target = tmp_path / "lake"
+    done = subprocess.run([sys.executable, "-m", "kpi", "--db", str(target), "migrate", str(old)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "units: 4 row(s)" in done.stdout and "batches: 1 row(s)" in done.stdout
+    store = Store(target)
+    assert store.query_value("SELECT count(*) FROM units") == 4
+    assert store.query_value("SELECT loaded_by FROM batches") == "ana"
+    pinned = store.query_value("SELECT snapshot_id FROM reviews WHERE week = '2026-W10'")
+    assert store.at_snapshot(pinned).query_value("SELECT count(*) FROM units") == 4
+    # Batches keep counting from the old ones, and a second migration is refused.
+    assert ingest_file(store, "services", EXAMPLE_DIR / "services.csv").batch_id == 2
+    again = subprocess.run([sys.executable, "-m", "kpi", "--db", str(target), "migrate",
+                            str(old)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2
+    assert "already holds data" in again.stderr and len(again.stderr.strip().splitlines()) == 1
+
+
+def test_an_old_single_file_store_named_as_the_store_says_to_migrate(tmp_path):
+    old = make_old_store(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "kpi", "--db", str(old), "batches"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "python -m kpi migrate" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_every_example_kind_goes_into_a_fresh_lake_as_one_snapshot_each(tmp_path):
+    store = Store(tmp_path / "kpi", create=True)
+    start = store.data_version()
+    for kind in EXAMPLE_KINDS:
+        assert ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv").ok
+    assert store.data_version() == start + len(EXAMPLE_KINDS)
