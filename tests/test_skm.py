@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from kpi import skm
+from kpi import precompute, skm
 from kpi.i18n import t
 from kpi.store import Store
 from tests.reference_impl import load_rows
@@ -135,6 +135,7 @@ def _survey_store(tmp_path, elements: int, count: int, fours: int, low: int = 3)
             "FROM range($count) t(i)", {"count": count, "fours": fours, "low": low})
         cur.execute("INSERT INTO targets (unit_code, kpi, target, valid_from) VALUES "
                     "('*', 'ikm', 65, DATE '2026-01-01'), ('U', 'ikm', 88.31, DATE '2026-01-01')")
+        precompute.refresh(cur)  # as every write of the app does
     return store
 
 
@@ -154,6 +155,7 @@ def test_the_grade_is_judged_on_the_exact_ikm_rounded_half_up(tmp_path, elements
             for e in range(1, elements + 1):
                 cur.execute(f"UPDATE survey_responses SET u{e} = 3 "
                             "WHERE response_id IN ('R0', 'R1', 'R2')")
+            precompute.refresh(cur)
     else:
         store = _survey_store(tmp_path, elements, count, fours, low)
     rows = skm.ikm_table(store, date_from=DAY, date_to=DAY, unit="U")
