@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from kpi import audit
+from kpi import audit, editor
 from kpi.i18n import t
 from kpi.ingest import list_batches, rollback
 from tests.helpers import click, open_view, run, table_with, target_on, texts
@@ -223,3 +223,18 @@ def test_empty_cells_are_blank_and_units_have_their_names(example_store, monkeyp
     table = table_with(run(at), t("targetspage.col_unit_name", "en"))
     pkm1 = table[table[t("targetspage.col_unit", "en")] == "PKM-1"]
     assert set(pkm1[t("targetspage.col_unit_name", "en")]) == {"Puskesmas Contoh Satu"}
+
+
+def test_change_from_a_date_on_a_rows_own_start_or_with_no_row_in_force(example_store):
+    table = editor.targets_table(example_store)
+    # On the very day a row starts, that row takes the new values: nothing to end.
+    same_day = editor.with_target_change(table, unit="PKM-1", kpi="service_time_median",
+                                         target=21.0, valid_from=dt.date(2026, 3, 9))
+    assert len(same_day) == len(table) and same_day.loc[7, "target"] == 21.0
+    # PKM-2 has no throughput row: the new one is open-ended, with the default amber band.
+    added = editor.with_target_change(table, unit="PKM-2", kpi="throughput", target=50.0,
+                                      valid_from=dt.date(2026, 3, 1)).iloc[-1]
+    assert (added["unit_code"], added["target"], added["amber_pct"]) == ("PKM-2", 50.0, 10.0)
+    assert pd.isna(added["valid_to"])
+    result = editor.save_targets(example_store, table, same_day, by="tests")
+    assert result.ok and (result.inserted, result.replaced) == (0, 1)
