@@ -307,7 +307,9 @@ def _changes(store, week: str, names: dict) -> dict:
         batches = cur.query_df(
             "SELECT batch_id, kind, file_name, rows_in_file, rows_inserted, rows_replaced, "
             "loaded_by, loaded_at, status FROM batches "
-            "WHERE $since IS NULL OR loaded_at > $since::TIMESTAMP "
+            # Times are kept to the second: an import in the very second the last review was
+            # made is listed (again) rather than missed.
+            "WHERE $since IS NULL OR loaded_at >= $since::TIMESTAMP "
             "ORDER BY loaded_at DESC, batch_id DESC", {"since": since})
         batch_ids = [int(b) for b in batches["batch_id"]] if not batches.empty else []
         # The targets of the batches listed (all since the last review; the latest ones at the
