@@ -6,7 +6,8 @@ numbers, known units, duplicate keys) and lands as a batch (file name "editor") 
 history can roll back. The editor adds the rules that only make sense for a whole table: a row
 may not be removed or have its key changed (end a target with valid_to, or roll back its
 batch), no value may be negative, and two targets of one unit and KPI may not be valid on the
-same day. Problems name the editor's row number (1 = first row) rather than a file line.
+same day. Problems name the editor's row number (1 = first row) rather than a file line; the
+tables carry those numbers as their index, so the grid can show them.
 """
 
 from __future__ import annotations
@@ -38,14 +39,21 @@ def targets_table(store) -> pd.DataFrame:
         "ORDER BY unit_code = '*' DESC, unit_code, kpi, valid_from")
     for column in ("valid_from", "valid_to"):  # datetime64: an open end is NaT, shown empty
         frame[column] = pd.to_datetime(frame[column])
-    return frame
+    return _numbered(frame)
 
 
 def services_table(store) -> pd.DataFrame:
     """Every service with its standard minutes, by unit and service code."""
-    return store.query_df(
+    return _numbered(store.query_df(
         "SELECT unit_code, service_code, name, standard_minutes FROM services "
-        "ORDER BY unit_code, service_code")
+        "ORDER BY unit_code, service_code"))
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` indexed by the editor's row numbers (1 = first row), the numbers problems name;
+    a range index, so rows added in the grid continue the count."""
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
 
 
 def unit_types(store) -> list[str]:
@@ -55,6 +63,46 @@ def unit_types(store) -> list[str]:
 
 def unit_codes(store) -> list[str]:
     return [row[0] for row in store.query_rows("SELECT unit_code FROM units ORDER BY unit_code")]
+
+
+def unit_names(store) -> dict[str, str]:
+    """Each unit's name by its code."""
+    return dict(store.query_rows("SELECT unit_code, name FROM units ORDER BY unit_code"))
+
+
+def with_target_change(table: pd.DataFrame, *, unit: str, kpi: str, target: float,
+                       valid_from: dt.date, amber_pct: float | None = None) -> pd.DataFrame:
+    """`table` (the targets editor's rows) with `unit`'s (or `*`'s) `kpi` target changed from
+    `valid_from` on: the row of that unit and KPI in force on that day is ended the day before
+    and a new row starts on it, keeping the old row's end and its amber band unless `amber_pct`
+    is given. A row starting on that very day gets the new values instead. Without a row in
+    force the new row runs until the next one of that unit and KPI starts (or open-ended)."""
+    table = table.copy()
+    same = [position for position in range(len(table))
+            if table["unit_code"].iloc[position] == unit and table["kpi"].iloc[position] == kpi]
+    spans = {position: (_as_date(table["valid_from"].iloc[position]),
+                        _as_date(table["valid_to"].iloc[position])) for position in same}
+    in_force = [position for position, (start, end) in spans.items()
+                if start is not None and start <= valid_from and (end is None or end >= valid_from)]
+    column = table.columns.get_loc
+    if in_force:
+        position = in_force[0]
+        start, end = spans[position]
+        amber = table["amber_pct"].iloc[position] if amber_pct is None else amber_pct
+        if start == valid_from:
+            table.iloc[position, column("target")] = float(target)
+            table.iloc[position, column("amber_pct")] = float(amber)
+            return table
+        table.iloc[position, column("valid_to")] = pd.Timestamp(valid_from - dt.timedelta(days=1))
+    else:
+        later = [start for start, _ in spans.values() if start is not None and start > valid_from]
+        end = min(later) - dt.timedelta(days=1) if later else None
+        amber = 10.0 if amber_pct is None else amber_pct
+    added = pd.DataFrame([{"unit_code": unit, "kpi": kpi, "target": float(target),
+                           "valid_from": pd.Timestamp(valid_from),
+                           "valid_to": pd.Timestamp(end) if end else pd.NaT,
+                           "amber_pct": float(amber)}], columns=list(TARGET_COLUMNS))
+    return pd.concat([table, added], ignore_index=True)
 
 
 def with_bulk_target(store, table: pd.DataFrame, *, unit_type: str, kpi: str, target: float,

@@ -27,8 +27,22 @@ def editor_key(name: str) -> str:
     return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"
 
 
-def unit_label(code: str) -> str:
+def unit_code_label(code: str) -> str:
     return ctx.t("targetspage.all_units") if code == CITY else code
+
+
+def unit_label(code: str) -> str:
+    """`*` in words, a unit as its code and name."""
+    if code == CITY:
+        return unit_code_label(code)
+    name = load(editor.unit_names).get(code)
+    return ctx.t("targetspage.unit_label", code=code, name=name) if name else code
+
+
+def row_number_column():
+    """The grid's index: the editor's row numbers, the ones its problems name."""
+    return st.column_config.NumberColumn(ctx.t("targetspage.col_row"),
+                                         help=ctx.t("targetspage.col_row_help"), width="small")
 
 
 def report(result, name: str) -> None:
@@ -52,9 +66,10 @@ def targets_tab() -> None:
     units = load(editor.unit_codes)
     st.caption(ctx.t("targetspage.targets_help"))
     edited = st.data_editor(
-        original, key=editor_key("targets_editor"), num_rows="add", hide_index=True,
-        width="stretch",
+        original, key=editor_key("targets_editor"), num_rows="add", hide_index=False,
+        width="stretch", placeholder="",
         column_config={
+            "_index": row_number_column(),
             "unit_code": st.column_config.SelectboxColumn(
                 ctx.t("targetspage.col_unit"), options=[CITY, *units], required=True,
                 format_func=unit_label, help=ctx.t("targetspage.col_unit_help")),
@@ -76,6 +91,7 @@ def targets_tab() -> None:
                  icon=":material/save:"):
         report(editor.save_targets(ctx.store, original, edited, by=ctx.user), "targets")
 
+    change_form(original, units)
     st.subheader(ctx.t("targetspage.bulk_title"), anchor=False)
     st.caption(ctx.t("targetspage.bulk_help"))
     types = load(editor.unit_types)
@@ -102,17 +118,46 @@ def targets_tab() -> None:
                 report(editor.save_targets(ctx.store, original, bulk, by=ctx.user), "targets")
 
 
+def change_form(original: pd.DataFrame, units: list[str]) -> None:
+    """One step to change a target from a date: the row in force then ends the day before."""
+    st.subheader(ctx.t("targetspage.change_title"), anchor=False)
+    st.caption(ctx.t("targetspage.change_help"))
+    with st.form("targets_change", border=True):
+        first, second = st.columns(2)
+        unit = first.selectbox(ctx.t("targetspage.col_unit"), [CITY, *units], key="change_unit",
+                               format_func=unit_label)
+        kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPIS), key="change_kpi",
+                               format_func=lambda name: kpi_name(name, ctx.lang))
+        first, second, third = st.columns(3)
+        value = first.number_input(ctx.t("targetspage.col_target"), value=None,
+                                   key="change_target")
+        valid_from = second.date_input(ctx.t("targetspage.change_from"), key="change_from",
+                                       value=config.local_today(), format="YYYY-MM-DD")
+        amber = third.number_input(ctx.t("targetspage.col_amber"), value=None, key="change_amber",
+                                   placeholder=ctx.t("targetspage.change_amber_same"))
+        if st.form_submit_button(ctx.t("targetspage.change_apply"), icon=":material/event:"):
+            if value is None or valid_from is None:
+                st.warning(ctx.t("targetspage.change_incomplete"))
+            else:
+                changed = editor.with_target_change(original, unit=unit, kpi=kpi, target=value,
+                                                    valid_from=valid_from, amber_pct=amber)
+                report(editor.save_targets(ctx.store, original, changed, by=ctx.user), "targets")
+
+
 def standards_tab() -> None:
     original = load(editor.services_table)
+    units = sorted(set(original["unit_code"]))
     st.caption(ctx.t("targetspage.standards_help"))
     if original.empty:
         st.info(ctx.t("targetspage.no_services"))
         return
     edited = st.data_editor(
-        original, key=editor_key("services_editor"), num_rows="fixed", hide_index=True,
-        width="stretch", disabled=["unit_code", "service_code"],
+        original, key=editor_key("services_editor"), num_rows="fixed", hide_index=False,
+        width="stretch", disabled=["unit_code", "service_code"], placeholder="",
         column_config={
-            "unit_code": st.column_config.TextColumn(ctx.t("targetspage.col_unit")),
+            "_index": row_number_column(),
+            "unit_code": st.column_config.SelectboxColumn(
+                ctx.t("targetspage.col_unit"), options=units, format_func=unit_label),
             "service_code": st.column_config.TextColumn(ctx.t("targetspage.col_service")),
             "name": st.column_config.TextColumn(ctx.t("targetspage.col_service_name"),
                                                 required=True, width="large"),
@@ -132,8 +177,10 @@ def in_force_tab() -> None:
     if frame.empty:
         st.info(ctx.t("targetspage.in_force_none"))
         return
+    names = load(editor.unit_names)
     shown = pd.DataFrame({
-        ctx.t("targetspage.col_unit"): [unit_label(code) for code in frame["unit_code"]],
+        ctx.t("targetspage.col_unit"): [unit_code_label(code) for code in frame["unit_code"]],
+        ctx.t("targetspage.col_unit_name"): [names.get(code, "") for code in frame["unit_code"]],
         ctx.t("targetspage.col_kpi"): [kpi_name(kpi, ctx.lang) for kpi in frame["kpi"]],
         ctx.t("targetspage.col_target"): [format_value(kpi, value, ctx.lang)
                                            for kpi, value in zip(frame["kpi"], frame["target"],

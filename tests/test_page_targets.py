@@ -4,9 +4,12 @@ batch, and the targets in force are shown per unit and KPI."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pandas as pd
 import pytest
 
+from kpi import audit, editor
 from kpi.i18n import t
 from kpi.ingest import list_batches, rollback
 from tests.helpers import click, open_view, run, table_with, target_on, texts
@@ -139,3 +142,99 @@ def test_targets_in_force_on_a_day(example_store, monkeypatch):
     dinkes = table[table[t("targetspage.col_unit", "id")] == "DINKES"]
     assert set(dinkes[t("targetspage.col_source", "id")]) == {t("targetspage.source_city", "id")}
     assert len(dinkes) == 4  # the four city-wide targets
+
+
+def change_from_date(at, *, unit: str, kpi: str, target: float, day: dt.date,
+                     amber: float | None = None):
+    """Fill the "change a target from a date" form and submit it."""
+    at.selectbox(key="change_unit").set_value(unit)
+    at.selectbox(key="change_kpi").set_value(kpi)
+    at.number_input(key="change_target").set_value(target)
+    at.date_input(key="change_from").set_value(day)
+    if amber is not None:
+        at.number_input(key="change_amber").set_value(amber)
+    return click(at, t("targetspage.change_apply", "en"))
+
+
+def test_changing_a_target_from_a_date_ends_the_row_in_force_in_one_save(example_store,
+                                                                         monkeypatch):
+    # PKM-1's service_time_median: 25 (amber 20 %) until 2026-03-08, then 22 from 2026-03-09.
+    batches_before = len(list_batches(example_store))
+    at = open_view(example_store, monkeypatch, "targets", role="analyst")
+    at = change_from_date(at, unit="PKM-1", kpi="service_time_median", target=24.0,
+                          day=dt.date(2026, 2, 1))
+    assert not at.error and not at.warning, (texts(at.error), texts(at.warning))
+    batches = list_batches(example_store)
+    assert len(batches) == batches_before + 1  # one save, one batch
+    last = batches.iloc[-1]
+    assert (last["kind"], last["file_name"], last["rows_inserted"], last["rows_replaced"]) == (
+        "targets", "editor", 1, 1)
+    assert list(audit.trail(example_store, action="targets.edit")["object"]) == [
+        f"batch {last['batch_id']}"]
+
+    def on(day: dt.date) -> dict | None:
+        return target_on(example_store, unit="PKM-1", kpi="service_time_median", day=day)
+
+    assert on(dt.date(2026, 1, 31))["target"] == 25.0
+    assert on(dt.date(2026, 1, 31))["valid_to"] == dt.date(2026, 1, 31)
+    assert (on(dt.date(2026, 2, 1))["target"], on(dt.date(2026, 2, 1))["amber_pct"]) == (24.0, 20.0)
+    assert on(dt.date(2026, 3, 8))["target"] == 24.0  # keeps the old row's end
+    assert on(dt.date(2026, 3, 9))["target"] == 22.0
+
+
+def test_changing_the_city_wide_target_from_a_date_with_its_own_amber(example_store,
+                                                                       monkeypatch):
+    at = open_view(example_store, monkeypatch, "targets", role="analyst")
+    at = change_from_date(at, unit="*", kpi="abandon_rate", target=8.0,
+                          day=dt.date(2026, 4, 1), amber=5.0)
+    assert not at.error and not at.warning, (texts(at.error), texts(at.warning))
+    old = target_on(example_store, unit="DINKES", kpi="abandon_rate", day=dt.date(2026, 3, 31))
+    new = target_on(example_store, unit="DINKES", kpi="abandon_rate", day=dt.date(2026, 4, 1))
+    assert (old["target"], old["valid_to"]) == (10.0, dt.date(2026, 3, 31))
+    assert (new["target"], new["amber_pct"], new["source_unit"]) == (8.0, 5.0, "*")
+    assert pd.isna(new["valid_to"])
+
+
+def test_the_grid_shows_the_row_numbers_the_messages_name(example_store, monkeypatch):
+    row = new_target(unit="PKM-1", kpi="service_time_median", valid_from="2026-03-01")
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, added=[row])
+    at = click(at, t("targetspage.save_targets", "en"))
+    reason = problems(at)[0][2]
+    assert reason == t("targetspage.rule_overlap", "en", other=6)
+    grid = at.data_editor(key=TARGETS_EDITOR).value
+    assert list(grid.index) == list(range(1, 8))
+    named = grid.loc[6]  # "row 6" is the one the new row overlaps: 25 until 2026-03-08
+    assert (named["unit_code"], named["kpi"], named["target"]) == ("PKM-1", "service_time_median",
+                                                                   25.0)
+    columns = json.loads(at.data_editor(key=TARGETS_EDITOR).proto.columns)
+    assert columns["_index"]["label"] == t("targetspage.col_row", "en")
+    assert list(at.data_editor(key=SERVICES_EDITOR).value.index) == list(range(1, 8))
+
+
+def test_empty_cells_are_blank_and_units_have_their_names(example_store, monkeypatch):
+    at = open_view(example_store, monkeypatch, "targets", role="analyst")
+    for key in (TARGETS_EDITOR, SERVICES_EDITOR):
+        grid = at.data_editor(key=key)
+        assert grid.proto.HasField("placeholder") and grid.proto.placeholder == "", key
+        options = json.loads(grid.proto.columns)["unit_code"]["type_config"]["options"]
+        labels = {option["value"]: option["label"] for option in options}
+        assert labels["PKM-1"] == "PKM-1 · Puskesmas Contoh Satu", key
+    at.date_input(key="in_force_day").set_value(dt.date(2026, 3, 20))
+    table = table_with(run(at), t("targetspage.col_unit_name", "en"))
+    pkm1 = table[table[t("targetspage.col_unit", "en")] == "PKM-1"]
+    assert set(pkm1[t("targetspage.col_unit_name", "en")]) == {"Puskesmas Contoh Satu"}
+
+
+def test_change_from_a_date_on_a_rows_own_start_or_with_no_row_in_force(example_store):
+    table = editor.targets_table(example_store)
+    # On the very day a row starts, that row takes the new values: nothing to end.
+    same_day = editor.with_target_change(table, unit="PKM-1", kpi="service_time_median",
+                                         target=21.0, valid_from=dt.date(2026, 3, 9))
+    assert len(same_day) == len(table) and same_day.loc[7, "target"] == 21.0
+    # PKM-2 has no throughput row: the new one is open-ended, with the default amber band.
+    added = editor.with_target_change(table, unit="PKM-2", kpi="throughput", target=50.0,
+                                      valid_from=dt.date(2026, 3, 1)).iloc[-1]
+    assert (added["unit_code"], added["target"], added["amber_pct"]) == ("PKM-2", 50.0, 10.0)
+    assert pd.isna(added["valid_to"])
+    result = editor.save_targets(example_store, table, same_day, by="tests")
+    assert result.ok and (result.inserted, result.replaced) == (0, 1)
