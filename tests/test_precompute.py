@@ -85,7 +85,8 @@ def test_values_follow_imports_rollbacks_and_edits(example_store, tmp_path):
     stored_before_edit = _stored(store)
     original = editor.targets_table(store)
     edited = original.copy()
-    edited.loc[0, "target"] = float(edited.loc[0, "target"]) + 7
+    first = edited.index[0]
+    edited.loc[first, "target"] = float(edited.loc[first, "target"]) + 7
     assert editor.save_targets(store, original, edited, by="tests").ok
     assert_fresh(store)
     pd.testing.assert_frame_equal(_stored(store), stored_before_edit, check_exact=True)
@@ -93,7 +94,7 @@ def test_values_follow_imports_rollbacks_and_edits(example_store, tmp_path):
     # A standard edit moves within_standard_pct of the service's unit and its ancestors.
     original = editor.services_table(store)
     edited = original.copy()
-    edited.loc[0, "standard_minutes"] = 1.0
+    edited.loc[edited.index[0], "standard_minutes"] = 1.0
     assert editor.save_services(store, original, edited, by="tests").ok
     assert_fresh(store)
 
