@@ -657,6 +657,17 @@ def _record_batch(cur: Cursor, batch_id: int, source: Source, result: IngestResu
          "at": config.local_now()})
 
 
+def _finish_batch(cur: Cursor, kind: str, batch_id: int, source: Source, result: IngestResult,
+                  who: str, audit_action: str, hashing: tuple[threading.Thread, list[str]]) -> None:
+    """The last steps of every import that writes: the precomputed values of what it touched,
+    and its row on the audit trail."""
+    precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
+    audit.record(cur, who, audit_action, f"batch {batch_id}", {
+        "kind": kind, "file": source.file_name, "sha256": hashing[1][0] if hashing[1] else "",
+        "rows": result.rows, "inserted": result.inserted, "replaced": result.replaced,
+        "set_aside": result.set_aside})
+
+
 def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: IngestResult,
             who: str, hashing: tuple[threading.Thread, list[str]], *,
             accept_valid: bool = False, audit_action: str = "import") -> None:
@@ -673,11 +684,7 @@ def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: Ingest
             _record_batch(cur, batch_id, source, result, who, hashing)
             if result.dry_run:
                 raise _DryRun
-            precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
-            audit.record(cur, who, audit_action, f"batch {batch_id}", {
-                "kind": kind, "file": source.file_name,
-                "sha256": hashing[1][0] if hashing[1] else "", "rows": rows,
-                "inserted": result.inserted, "replaced": replaced})
+            _finish_batch(cur, kind, batch_id, source, result, who, audit_action, hashing)
             result.batch_id = batch_id
     except _DryRun:
         return
@@ -740,12 +747,7 @@ def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
             _record_batch(cur, batch_id, source, result, who, hashing)
             if result.dry_run:
                 raise _DryRun
-            precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
-            audit.record(cur, who, audit_action, f"batch {batch_id}", {
-                "kind": kind, "file": source.file_name,
-                "sha256": hashing[1][0] if hashing[1] else "", "rows": result.rows,
-                "inserted": result.inserted, "replaced": result.replaced,
-                "set_aside": result.set_aside})
+            _finish_batch(cur, kind, batch_id, source, result, who, audit_action, hashing)
             result.batch_id = batch_id
     except _DryRun:
         return

@@ -20,6 +20,7 @@ import pytest
 
 from kpi.store import LOCK_FILE, Store
 from tests.conftest import EXAMPLE_DIR, ROOT
+from tests.services import stop_process
 
 # Processes, servers and timed waits: run alone (`make test` runs `-m serial` after the rest).
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
@@ -63,16 +64,6 @@ def env_for(store: str | Path, **more: str) -> dict[str, str]:
 def cli(store: str | Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=300, env=env_for(store, **env))
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_imports_never_fail_while_another_process_reads(example_store, tmp_path):

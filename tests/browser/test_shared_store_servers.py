@@ -46,7 +46,8 @@ def test_the_embedded_store_takes_cli_imports_while_the_dashboard_is_browsed(
     import subprocess
     import sys
 
-    from tests.test_concurrency import READER, env_for, stop_process
+    from tests.services import stop_process
+    from tests.test_concurrency import READER, env_for
 
     path = example_store.path
     stop = tmp_path / "stop"

@@ -26,6 +26,7 @@ from kpi import users
 from kpi.i18n import t
 from kpi.store import Store
 from tests.browser.conftest import _free_port, _healthy, open_app, serve_dashboard, wait_idle
+from tests.services import stop_process
 
 ADMIN = "admin@medan.go.id"
 ANALYST = "ana@medan.go.id"        # analyst, scoped to PKM-1
@@ -72,11 +73,7 @@ def provider(tmp_path_factory) -> Iterator[str]:
             time.sleep(0.2)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
 
 
 @pytest.fixture(scope="module")
