@@ -657,10 +657,17 @@ def _record_batch(cur: Cursor, batch_id: int, source: Source, result: IngestResu
          "at": config.local_now()})
 
 
-def _finish_batch(cur: Cursor, kind: str, batch_id: int, source: Source, result: IngestResult,
-                  who: str, audit_action: str, hashing: tuple[threading.Thread, list[str]]) -> None:
-    """The last steps of every import that writes: the precomputed values of what it touched,
-    and its row on the audit trail."""
+def _complete_batch(cur: Cursor, kind: str, batch_id: int, source: Source,
+                    result: IngestResult, who: str, audit_action: str,
+                    hashing: tuple[threading.Thread, list[str]]) -> None:
+    """The last steps of every import, inside its transaction: the set-aside rows its keys
+    resolve, its batch row, then (unless a dry run, which ends here) the precomputed values of
+    what it touched and its row on the audit trail."""
+    set_aside.resolve(cur, kind, batch_id)
+    _record_batch(cur, batch_id, source, result, who, hashing)
+    if result.dry_run:
+        raise _DryRun
+    result.batch_id = batch_id
     precompute.refresh(cur, precompute.batch_change(cur, kind, batch_id))
     audit.record(cur, who, audit_action, f"batch {batch_id}", {
         "kind": kind, "file": source.file_name, "sha256": hashing[1][0] if hashing[1] else "",
@@ -680,12 +687,7 @@ def _ingest(store: Store, kind: str, source: Source, plan: _Plan, result: Ingest
             if rows == 0:
                 raise FileRejected.one("no_rows", file=source.file_name)
             result.rows, result.replaced, result.inserted = rows, replaced, rows - replaced
-            set_aside.resolve(cur, kind, batch_id)
-            _record_batch(cur, batch_id, source, result, who, hashing)
-            if result.dry_run:
-                raise _DryRun
-            _finish_batch(cur, kind, batch_id, source, result, who, audit_action, hashing)
-            result.batch_id = batch_id
+            _complete_batch(cur, kind, batch_id, source, result, who, audit_action, hashing)
     except _DryRun:
         return
     except _Rejected as signal:
@@ -740,15 +742,10 @@ def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
                 {**diagnosis.params, "bad": sorted(diagnosis.bad)}).fetchall()}
             result.set_aside = set_aside.keep(cur, kind, batch_id, source, diagnosis.problems,
                                               keys)
-            set_aside.resolve(cur, kind, batch_id)
             result.inserted, result.replaced = inserted - replaced, replaced
             result.set_aside_problems = diagnosis.problems
             cur.execute("DROP TABLE IF EXISTS __raw")
-            _record_batch(cur, batch_id, source, result, who, hashing)
-            if result.dry_run:
-                raise _DryRun
-            _finish_batch(cur, kind, batch_id, source, result, who, audit_action, hashing)
-            result.batch_id = batch_id
+            _complete_batch(cur, kind, batch_id, source, result, who, audit_action, hashing)
     except _DryRun:
         return
 
