@@ -206,8 +206,14 @@ class _Engine:
         self.location = location
         self.lock = threading.Lock()
         try:
+            # The extension files are those of the duckdb-extension-* wheels, installed
+            # hash-checked from the locks; nothing is downloaded or loaded by name. DuckDB's
+            # own signature check of each file on every connection (ducklake and sqlite_scanner
+            # together: 0.25-0.3 s CPU, 0.4-1.8 s wall on a busy 2-CPU machine; paid by every
+            # CLI run, opened store and server start) adds nothing to that.
             self.db = duckdb.connect(config={"autoinstall_known_extensions": "false",
-                                             "autoload_known_extensions": "false"})
+                                             "autoload_known_extensions": "false",
+                                             "allow_unsigned_extensions": "true"})
             names = ["ducklake", "postgres_scanner" if location.shared else "sqlite_scanner"]
             if _uses_s3(location):
                 names.append("httpfs")
