@@ -14,21 +14,28 @@ export KPI_DB
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu
 
-$(VENV)/.installed: requirements.lock
+# uv installs them (hash-checked as pip would, with parallel downloads and installs); uv itself
+# comes in first through pip, from its own pinned and hashed entry in requirements-dev.lock.
+UV := $(VENV)/bin/uv
+UV_INSTALL := $(UV) pip install --quiet --python $(PY) --require-hashes
+
+$(UV):
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q --require-hashes -r requirements.lock
+	awk '/^uv==/ {keep = 1; print; next} keep && /^ / {print; next} {keep = 0}' \
+	  requirements-dev.lock > $(VENV)/uv.lock
+	$(PIP) install -q --disable-pip-version-check --require-hashes -r $(VENV)/uv.lock
+
+$(VENV)/.installed: requirements.lock | $(UV)
+	$(UV_INSTALL) -r requirements.lock
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
-	$(PIP) install -q --require-hashes -r requirements-dev.lock
+	$(UV_INSTALL) -r requirements-dev.lock
 	touch $@
 
 # The full development environment is resolved first; the runtime lock is held to its
 # versions, so the dashboard runs on exactly what the tests ran on.
-lock:
-	test -x $(VENV)/bin/uv || { test -x $(PY) || python3 -m venv $(VENV); \
-	  $(PIP) install -q "$$(grep '^uv==' requirements-dev.txt)"; }
+lock: | $(UV)
 	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
 	$(UV_COMPILE) requirements.txt -c requirements-dev.lock -o requirements.lock
 
