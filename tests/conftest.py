@@ -21,13 +21,49 @@ SPEC_DIR = ROOT.parent / "shared" / "spec"
 EXAMPLE_DIR = SPEC_DIR / "example"
 
 
+def copy_store(template: Path, path: Path) -> Store:
+    """A store of its own at `path`: a copy of the store folder `template` (its catalog and
+    files). Tests start from copies of stores built once per session: creating even an empty
+    store (one DuckLake transaction creating every table) takes ten times longer."""
+    shutil.copytree(template, path)
+    return Store(path)
+
+
+@pytest.fixture(scope="session")
+def _empty_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly initialised store, created once (`kpi init` and Store(create=True) are
+    tested on their own)."""
+    path = tmp_path_factory.mktemp("empty") / "empty"
+    Store(path, create=True)
+    return path
+
+
 @pytest.fixture
-def empty_store(tmp_path: Path) -> Store:
+def empty_store(_empty_store_file: Path, tmp_path: Path) -> Store:
     """A freshly initialised store folder of its own."""
-    return Store(tmp_path / "kpi", create=True)
+    return copy_store(_empty_store_file, tmp_path / "kpi")
 
 
 EXAMPLE_KINDS = KINDS
+
+
+@pytest.fixture(scope="session")
+def _units_only_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example city's units, services and targets loaded once through ingest_file."""
+    from kpi.ingest import ingest_file
+
+    path = tmp_path_factory.mktemp("units_only") / "units_only"
+    store = Store(path, create=True)
+    for kind in ("units", "services", "targets"):
+        assert ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv").ok
+    return path
+
+
+@pytest.fixture
+def units_only(_units_only_file: Path, tmp_path: Path) -> Store:
+    """A store of its own holding the example city's units, services and targets, no events
+    yet (for mapped imports of a queue machine's export)."""
+    return copy_store(_units_only_file, tmp_path / "units_only")
 
 
 @pytest.fixture(scope="session")
@@ -46,9 +82,7 @@ def _example_store_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def example_store(_example_store_file: Path, tmp_path: Path) -> Store:
     """A store of its own holding the contract's worked example (batches 1-5, in kind order)."""
-    path = tmp_path / "example"
-    shutil.copytree(_example_store_file, path)
-    return Store(path)
+    return copy_store(_example_store_file, tmp_path / "example")
 
 
 def store_fingerprint(store: Store) -> dict[str, str]:

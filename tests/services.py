@@ -1,22 +1,27 @@
 """Real servers for the shared-store tests, started by the tests and stopped after them:
 a throwaway PostgreSQL cluster (Debian's postgresql, `initdb` + `pg_ctl` in a temporary folder,
-on a free port) and a local S3-compatible server (`moto_server`, from moto[server])."""
+on a free port) and a local S3-compatible server (`moto_server`, from moto[server]).
+Plus the one check both store kinds share: an import killed halfway changes nothing."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from kpi.store import Store
+from tests.conftest import EXAMPLE_DIR, ROOT, store_fingerprint
 
 # Debian's postgresql, whichever major version the release ships.
 PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/bin"),
@@ -104,3 +109,44 @@ def s3_server(log: Path) -> Iterator[dict[str, str]]:
                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
     finally:
         stop_process(server)
+
+
+def big_events_file(folder: Path, rows: int) -> Path:
+    """`rows` valid events of the example city's first service, one file."""
+    lines = ["unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome"]
+    lines += [f"PKM-1,UMUM,BIG-{index},2026-03-02 08:00,2026-03-02 08:05,"
+              "2026-03-02 08:20,completed" for index in range(rows)]
+    path = folder / "big_events.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def check_a_killed_import_changes_nothing(location: str, folder: Path,
+                                          wait_for_writer: Callable[[subprocess.Popen], None],
+                                          busy_timeout: str) -> None:
+    """SIGKILL a CLI import of a big events file halfway: once `wait_for_writer(importer)`
+    has seen it take the store's writer lock, and a moment later. Then every row of the store
+    and its snapshot must be as before, and the next import (waiting at most `busy_timeout`
+    seconds for the lock) must go in."""
+    store = Store(location)
+    before, version = store_fingerprint(store), store.data_version()
+    big = big_events_file(folder, 400_000)
+    env = {**os.environ, "KPI_DB": location, "PYTHONPATH": str(ROOT)}
+    importer = subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events", str(big)],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    try:
+        wait_for_writer(importer)
+        time.sleep(0.3)
+        importer.send_signal(signal.SIGKILL)
+        importer.wait(timeout=30)
+    finally:
+        stop_process(importer)
+    assert importer.returncode == -signal.SIGKILL  # killed, not finished or failed on its own
+    reopened = Store(location)
+    assert store_fingerprint(reopened) == before
+    assert reopened.data_version() == version
+    done = subprocess.run([sys.executable, "-m", "kpi", "ingest", "events",
+                           str(EXAMPLE_DIR / "events.csv")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, env={**env, "KPI_BUSY_TIMEOUT": busy_timeout})
+    assert done.returncode == 0, done.stderr

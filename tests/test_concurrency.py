@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -20,7 +19,7 @@ import pytest
 
 from kpi.store import LOCK_FILE, Store
 from tests.conftest import EXAMPLE_DIR, ROOT
-from tests.services import stop_process
+from tests.services import check_a_killed_import_changes_nothing, stop_process
 
 # Processes, servers and timed waits: run alone (`make test` runs `-m serial` after the rest).
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
@@ -116,16 +115,6 @@ def test_a_writer_that_waits_too_long_stops_with_one_sentence(example_store, fin
     assert cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv")).returncode == 0
 
 
-def big_events_file(folder: Path, rows: int) -> Path:
-    """`rows` valid events of the example city's first service, one file."""
-    lines = ["unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome"]
-    lines += [f"PKM-1,UMUM,BIG-{index},2026-03-02 08:00,2026-03-02 08:05,"
-              "2026-03-02 08:20,completed" for index in range(rows)]
-    path = folder / "big_events.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def wait_for_writer(lock_file: Path, process: subprocess.Popen, seconds: float = 60) -> None:
     """Until `process` holds the writer lock (its import has begun)."""
     deadline = time.monotonic() + seconds
@@ -140,22 +129,9 @@ def wait_for_writer(lock_file: Path, process: subprocess.Popen, seconds: float =
     pytest.fail("the import never took the writer lock")
 
 
-def test_sigkill_during_an_import_leaves_the_previous_snapshot(example_store, fingerprint,
-                                                               tmp_path):
-    path = example_store.path
-    before = fingerprint(example_store)
-    version = example_store.data_version()
-    big = big_events_file(tmp_path, 400_000)
-    importer = subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events", str(big)],
-                                cwd=ROOT, env=env_for(path), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-    wait_for_writer(Path(path) / LOCK_FILE, importer)
-    time.sleep(0.3)
-    importer.send_signal(signal.SIGKILL)
-    importer.wait(timeout=30)
-    reopened = Store(path)
-    assert fingerprint(reopened) == before
-    assert reopened.data_version() == version
-    # The lock died with the process: the next import goes in at once.
-    done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"), KPI_BUSY_TIMEOUT="5")
-    assert done.returncode == 0, done.stderr
+def test_sigkill_during_an_import_leaves_the_previous_snapshot(example_store, tmp_path):
+    lock_file = Path(example_store.path) / LOCK_FILE
+    # The lock dies with the process: the next import goes in at once.
+    check_a_killed_import_changes_nothing(
+        example_store.path, tmp_path, lambda importer: wait_for_writer(lock_file, importer),
+        busy_timeout="5")

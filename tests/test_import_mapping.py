@@ -13,20 +13,10 @@ from kpi import import_mapping, ingest, mappings, metrics, set_aside
 from kpi.__main__ import main
 from kpi.errors import FileRejected, InputRejected
 from kpi.store import Store
-from tests.conftest import EXAMPLE_DIR
 from tests.queue_export import HEADER, MAPPING_TOML, queue_frame, write_export, write_mapping
 
 WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)}
 EVENT_KPIS = [kpi for kpi in metrics.KPIS if kpi not in ("response_count", "ikm")]
-
-
-@pytest.fixture
-def units_only(tmp_path: Path) -> Store:
-    """The example city's units, services and targets, no events yet."""
-    store = Store(tmp_path / "mapped", create=True)
-    for kind in ("units", "services", "targets"):
-        assert ingest.ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv").ok
-    return store
 
 
 def run(capsys, store: Store, *argv: str) -> tuple[int, str, str]:

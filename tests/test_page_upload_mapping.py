@@ -4,9 +4,6 @@ it, and offers "import the valid rows" (issue 12)."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-
-import pytest
 
 from kpi import import_mapping, ingest, mappings, metrics, set_aside
 from kpi.i18n import t
@@ -17,14 +14,6 @@ from tests.helpers import buttons, click, open_view, run, table_with, texts, upl
 from tests.queue_export import MAPPING_TOML, queue_frame
 
 WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)}
-
-
-@pytest.fixture
-def units_only(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "page", create=True)
-    for kind in ("units", "services", "targets"):
-        assert ingest.ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv").ok
-    return store
 
 
 def export_bytes(frame=None) -> bytes:

@@ -4,8 +4,12 @@ target and status, and the IKM table, must agree to 1e-9."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +17,7 @@ from kpi import metrics, skm
 from kpi.store import Store
 from kpi.vocabulary import PERIODS
 from tests import reference_impl as ref
+from tests.conftest import copy_store
 
 BASE = dt.datetime(2025, 12, 20)  # periods cross a month, quarter and year boundary
 SPAN_MINUTES = 50 * 24 * 60
@@ -71,8 +76,17 @@ def cities(draw) -> dict:
             "targets": list(targets.values())}
 
 
-def _store_with(city: dict) -> Store:
-    store = Store(":memory:")
+@pytest.fixture(scope="module")
+def fresh_store(_empty_store_file: Path, tmp_path_factory: pytest.TempPathFactory
+                ) -> Callable[[], Store]:
+    """`fresh_store()`: a new empty store for each generated city (a copy of the session's
+    empty store: quicker than creating one per example)."""
+    folder = tmp_path_factory.mktemp("cities")
+    numbers = itertools.count()
+    return lambda: copy_store(_empty_store_file, folder / f"city-{next(numbers)}")
+
+
+def _store_with(store: Store, city: dict) -> Store:
     ref.load_rows(store, units=city["units"], services=city["services"], events=city["events"],
                   survey_responses=city["survey"], targets=city["targets"])
     return store
@@ -87,10 +101,10 @@ def _close(a: float | None, b: float | None) -> bool:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(city=cities(), period=st.sampled_from(PERIODS),
        window=st.tuples(st.integers(-20, 60), st.integers(0, 70)))
-def test_kpi_table_agrees_with_the_reference(city, period, window):
+def test_kpi_table_agrees_with_the_reference(fresh_store, city, period, window):
     date_from = BASE.date() + dt.timedelta(days=window[0])
     date_to = date_from + dt.timedelta(days=window[1])
-    store = _store_with(city)
+    store = _store_with(fresh_store(), city)
     table = metrics.kpi_table(store, period=period, date_from=date_from, date_to=date_to)
     expected = ref.kpi_rows(city, period, date_from, date_to)
     got = {}
@@ -107,10 +121,10 @@ def test_kpi_table_agrees_with_the_reference(city, period, window):
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(city=cities(), window=st.tuples(st.integers(-5, 45), st.integers(0, 50)))
-def test_ikm_table_agrees_with_the_reference(city, window):
+def test_ikm_table_agrees_with_the_reference(fresh_store, city, window):
     date_from = BASE.date() + dt.timedelta(days=window[0])
     date_to = date_from + dt.timedelta(days=window[1])
-    store = _store_with(city)
+    store = _store_with(fresh_store(), city)
     rows = {row["unit_code"]: row for row in
             skm.ikm_table(store, date_from=date_from, date_to=date_to)}
     expected = ref.ikm_rows(city, date_from, date_to)

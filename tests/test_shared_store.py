@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,8 +16,7 @@ import pytest
 
 from kpi.store import Store
 from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
-from tests.services import s3_server
-from tests.test_concurrency import big_events_file
+from tests.services import big_events_file, check_a_killed_import_changes_nothing, s3_server
 from tests.test_example_contract import COMMANDS, EXPECTED, assert_same, normalise
 
 pytestmark = [pytest.mark.slow, pytest.mark.serial]
@@ -75,30 +73,19 @@ def test_concurrent_cli_writers_on_postgresql_take_turns(catalog_url, tmp_path):
 
 
 def test_sigkill_during_an_import_on_postgresql_leaves_the_previous_snapshot(
-        catalog_url, tmp_path, fingerprint):
+        catalog_url, tmp_path):
     load_example(catalog_url, tmp_path / "files")
-    store = Store(catalog_url)
-    before, version = fingerprint(store), store.data_version()
-    big = big_events_file(tmp_path, 400_000)
-    env = {**os.environ, "KPI_DB": catalog_url, "PYTHONPATH": str(ROOT)}
-    importer = subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events", str(big)],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    with psycopg.connect(catalog_url, autocommit=True) as pg:
-        while not pg.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                             ).fetchone()[0]:
-            assert time.monotonic() < deadline and importer.poll() is None
-            time.sleep(0.005)
-    time.sleep(0.3)
-    importer.send_signal(signal.SIGKILL)
-    importer.wait(timeout=30)
-    reopened = Store(catalog_url)
-    assert fingerprint(reopened) == before
-    assert reopened.data_version() == version
-    done = cli(catalog_url, "ingest", "events", str(EXAMPLE_DIR / "events.csv"),
-               KPI_BUSY_TIMEOUT="20")
-    assert done.returncode == 0, done.stderr
+
+    def holds_the_advisory_lock(importer: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 60
+        with psycopg.connect(catalog_url, autocommit=True) as pg:
+            while not pg.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                 ).fetchone()[0]:
+                assert time.monotonic() < deadline and importer.poll() is None
+                time.sleep(0.005)
+
+    check_a_killed_import_changes_nothing(catalog_url, tmp_path, holds_the_advisory_lock,
+                                          busy_timeout="20")
 
 
 def test_files_on_s3_import_query_time_travel_and_maintain(catalog_url, tmp_path):

@@ -36,8 +36,9 @@ def test_status_default_amber_is_ten_percent():
     assert targets.status(8.9, 10.0, "higher") == "red"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def store() -> Store:
+    """Three units and their targets, built once: the tests below only read them."""
     store = Store(":memory:")
     rows = [
         ("*", "service_time_median", 30.0, D(2026, 1, 1), None, 10.0),
