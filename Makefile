@@ -67,11 +67,11 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# Two phases: everything that only uses its own temporary store runs on every core (xdist);
-# the tests marked `serial` (servers on ports, browsers, timed waits) then run alone.
+# One pytest run on every core (pytest-xdist). The tests marked `serial` (servers on ports,
+# browsers, timed waits) form one xdist group: one worker runs them one after the other while
+# the other workers take the rest, each test on a temporary store of its own.
 test: dev-deps
-	$(VENV)/bin/python -m pytest -q -n auto -m "not serial"
-	$(VENV)/bin/python -m pytest -q -m serial
+	$(VENV)/bin/python -m pytest -q -n auto --dist loadgroup
 
 check: lint test
 

@@ -17,6 +17,15 @@ from kpi.vocabulary import KINDS
 os.environ.setdefault("KPI_WARM_UP", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def serial(group: str) -> list[pytest.MarkDecorator]:
+    """The marks of a test that starts servers or processes and waits on them: `serial`, and
+    the pytest-xdist group `group`, whose tests one worker runs one after the other while the
+    other workers take the rest (`make test` runs `pytest -n auto --dist loadgroup`). Two
+    groups: "browser" (the dashboard served to chromium, tests/browser/) and "services" (CLI
+    processes on one store, PostgreSQL, S3): at most two such tests run at once."""
+    return [pytest.mark.serial, pytest.mark.xdist_group(group)]
 SPEC_DIR = ROOT.parent / "shared" / "spec"
 EXAMPLE_DIR = SPEC_DIR / "example"
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from kpi.store import LOCK_FILE, Store
-from tests.conftest import EXAMPLE_DIR, ROOT
+from tests.conftest import EXAMPLE_DIR, ROOT, serial
 from tests.services import check_a_killed_import_changes_nothing, stop_process
 
-# Processes, servers and timed waits: run alone (`make test` runs `-m serial` after the rest).
-pytestmark = [pytest.mark.slow, pytest.mark.serial]
+# Processes and timed waits: one after the other (tests/conftest.py, serial).
+pytestmark = [pytest.mark.slow, *serial("services")]
 
 # Reads in a loop until told to stop; each read must see the example's 835 events from exactly
 # one batch (an import replaces them all): anything else is a torn read.

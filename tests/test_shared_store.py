@@ -15,11 +15,11 @@ import psycopg
 import pytest
 
 from kpi.store import Store
-from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT, serial
 from tests.services import big_events_file, check_a_killed_import_changes_nothing, s3_server
 from tests.test_example_contract import COMMANDS, EXPECTED, assert_same, normalise
 
-pytestmark = [pytest.mark.slow, pytest.mark.serial]
+pytestmark = [pytest.mark.slow, *serial("services")]
 
 
 def cli(db: str, *args: str, data_path: Path | str | None = None, **env: str

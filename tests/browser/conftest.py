@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.conftest import serial
 from tests.services import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,15 +41,19 @@ STARTUP_SECONDS = 60
 RUN_TIMEOUT_MS = 60_000
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test of this folder `browser` (select with -m browser, leave out with
-    -m 'not browser') and `serial` (each serves the app on a port and waits on it, so
-    `make test` runs them alone after the parallel phase)."""
+    -m 'not browser') and serial("browser") (each serves the app on a port and waits on it, so
+    `make test` runs them one after the other on one worker), unless its module names another
+    group."""
     here = Path(__file__).parent
     for item in items:
         if Path(str(item.fspath)).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.serial)
+            if item.get_closest_marker("xdist_group") is None:
+                for mark in serial("browser"):
+                    item.add_marker(mark)
 
 
 def _free_port() -> int:
@@ -141,15 +146,17 @@ def page(new_page):
     return new_page(*DESKTOP)
 
 
-def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS, *, fresh_page: bool = False) -> None:
     """Wait until Streamlit is connected and has finished running the script."""
     page.wait_for_selector('[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
     # After a click or Enter the rerun may start a moment later: give it the chance to start,
-    # so that we wait for its end rather than for the idle state before it.
-    with suppress(PlaywrightTimeoutError):  # no rerun was triggered, or it already finished
-        page.wait_for_function(
-            """() => document.querySelector('[data-test-script-state="running"]') !== null""",
-            timeout=500)
+    # so that we wait for its end rather than for the idle state before it. A freshly loaded
+    # page needs no such chance: it reads "initial", never "notRunning", until its first run.
+    if not fresh_page:
+        with suppress(PlaywrightTimeoutError):  # no rerun was triggered, or it already finished
+            page.wait_for_function(
+                """() => document.querySelector('[data-test-script-state="running"]') !== null""",
+                timeout=500)
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-test-script-state]');
@@ -162,7 +169,7 @@ def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
 
 def open_app(page, url: str) -> None:
     page.goto(url)
-    wait_idle(page)
+    wait_idle(page, fresh_page=True)
 
 
 def take_screenshot(page, name: str) -> Path:

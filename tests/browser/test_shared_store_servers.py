@@ -8,10 +8,10 @@ import pytest
 
 from kpi.store import Store
 from tests.browser.conftest import open_app, serve_dashboard
-from tests.conftest import EXAMPLE_DIR, ROOT
+from tests.conftest import EXAMPLE_DIR, ROOT, serial
 from tests.test_shared_store import cli, load_example
 
-pytestmark = [pytest.mark.slow, pytest.mark.serial]
+pytestmark = [pytest.mark.slow, *serial("services")]
 
 
 def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_path, browser):
