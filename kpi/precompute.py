@@ -13,6 +13,9 @@ data, so the values and the rows they come from are committed together (or not a
 `change` says what the write touched (`batch_change`): only the subtrees that contain a touched
 unit (its ancestors, itself and `*`) and the periods that contain a touched day are recomputed.
 Targets are not stored: status is derived from the targets at read time.
+
+Beside them, table `unit_days` holds each unit's own rows per local day (events, responses):
+which units have reported for a period is read from it, not from the raw rows.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ _EVENT_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source =
 _SURVEY_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source == "survey")
 _ROW_TABLES = {"events": ("events", "arrived_at"), "survey": ("survey_responses", "submitted_at")}
 _READY_KEY = "kpi_values_ready"
+_UNIT_DAYS_READY_KEY = "unit_days_ready"
 # Bumped by every refresh, i.e. by every write of data the KPIs or their statuses derive from
 # (imports of any kind, rollbacks, target edits), and by nothing else: the dashboard keys its
 # KPI caches on it, so a meeting's own writes (actions, minutes) leave them warm.
@@ -118,6 +122,8 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
                 {"key": _VERSION_KEY, "value": (version or 0) + 1})
     if change.nothing:
         return
+    if change.units is None or set(change.kpis) - {"within_standard_pct"}:  # rows changed
+        _refresh_unit_days(cur, change)
     scopes = None if change.units is None else _scopes(cur, change.units)
     for grain in metrics.PERIODS:
         ranges = None if change.days is None else _period_ranges(change.days, grain)
@@ -135,8 +141,40 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
                   f"SELECT unit_code, kpi, $grain, period_start, value, n, parts FROM ({rows})")
         cur.execute(insert, params)
     if change == EVERYTHING:
-        cur.execute("DELETE FROM meta WHERE key = $key", {"key": _READY_KEY})
-        cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": _READY_KEY})
+        _mark_ready(cur, _READY_KEY)
+        _mark_ready(cur, _UNIT_DAYS_READY_KEY)
+
+
+def _mark_ready(cur, key: str) -> None:
+    cur.execute("DELETE FROM meta WHERE key = $key", {"key": key})
+    cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": key})
+
+
+def _refresh_unit_days(cur, change: Change) -> None:
+    """Recount the own rows of the units and days `change` touched (all of them for None)."""
+    params: dict = {}
+    kept, rows = ["TRUE"], {"arrived_at": ["TRUE"], "submitted_at": ["TRUE"]}
+    if change.units is not None:
+        params["units"] = sorted(change.units)
+        kept.append("list_contains($units, unit_code)")
+        for conditions in rows.values():
+            conditions.append("list_contains($units, unit_code)")
+    if change.days is not None:
+        ranges = _period_ranges(change.days, "day")
+        kept.append(_ranges_condition("day", ranges, params))
+        for column, conditions in rows.items():
+            conditions.append(_ranges_condition(column, ranges, params))
+    cur.execute(f"DELETE FROM unit_days WHERE {' AND '.join(kept)}", params)  # noqa: S608
+    events, survey = (" AND ".join(rows[column]) for column in ("arrived_at", "submitted_at"))
+    cur.execute(f"""
+        INSERT INTO unit_days (unit_code, day, events, responses)
+        SELECT unit_code, day, sum(events), sum(responses) FROM (
+            SELECT unit_code, arrived_at::DATE AS day, count(*) AS events, 0 AS responses
+            FROM events WHERE {events} GROUP BY ALL
+            UNION ALL
+            SELECT unit_code, submitted_at::DATE, 0, count(*)
+            FROM survey_responses WHERE {survey} GROUP BY ALL)
+        GROUP BY ALL""", params)  # noqa: S608 - conditions built here, values are parameters
 
 
 def data_version(store) -> int:
@@ -146,13 +184,18 @@ def data_version(store) -> int:
 
 
 def ensure_ready(store) -> None:
-    """Build kpi_values once for a store made before it existed (or whose build never ran);
-    a no-op otherwise."""
+    """Build kpi_values and unit_days once for a store made before they existed (or whose
+    build never ran); a no-op otherwise."""
     with store.cursor() as cur:
-        ready = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
-                                {"key": _READY_KEY})
-    if ready:
+        ready = {key for (key,) in cur.query_rows(
+            "SELECT DISTINCT key FROM meta WHERE list_contains($keys, key) AND value > 0",
+            {"keys": [_READY_KEY, _UNIT_DAYS_READY_KEY]})}
+    if ready == {_READY_KEY, _UNIT_DAYS_READY_KEY}:
         return
     store.init()
     with store.transaction() as cur:
-        refresh(cur)
+        if _READY_KEY not in ready:
+            refresh(cur)
+        else:
+            _refresh_unit_days(cur, EVERYTHING)
+        _mark_ready(cur, _UNIT_DAYS_READY_KEY)

@@ -26,20 +26,21 @@ LOOKBACK = 4
 def reported_units(store, *, period: str, date_from: dt.date | None = None,
                    date_to: dt.date | None = None) -> pd.DataFrame:
     """period_start (date), unit_code: every unit that reported in every `period` (only the
-    rows on local dates [date_from, date_to) when both are given)."""
+    rows on local dates [date_from, date_to) when both are given). Read from `unit_days`, each
+    unit's own rows per day (kpi/precompute.py), not from the raw rows."""
     grain = metrics.check_period(period)
     params: dict = {}
-    within = {"arrived_at": "TRUE", "submitted_at": "TRUE"}
+    within = "TRUE"
     if date_from is not None and date_to is not None:
-        params = metrics.day_params(date_from, date_to - dt.timedelta(days=1))
-        within = {column: f"{column} >= $start AND {column} < $end" for column in within}
+        params = {"start": date_from, "end": date_to}
+        within = "day >= $start AND day < $end"
     frame = store.query_df(f"""
-        WITH event_units AS (SELECT DISTINCT unit_code FROM events)
-        SELECT DISTINCT date_trunc('{grain}', arrived_at)::DATE AS period_start, unit_code
-        FROM events WHERE {within["arrived_at"]}
+        WITH event_units AS (SELECT DISTINCT unit_code FROM unit_days WHERE events > 0)
+        SELECT DISTINCT date_trunc('{grain}', day)::DATE AS period_start, unit_code
+        FROM unit_days WHERE events > 0 AND {within}
         UNION
-        SELECT DISTINCT date_trunc('{grain}', submitted_at)::DATE, unit_code
-        FROM survey_responses WHERE {within["submitted_at"]}
+        SELECT DISTINCT date_trunc('{grain}', day)::DATE, unit_code
+        FROM unit_days WHERE responses > 0 AND {within}
             AND unit_code NOT IN (SELECT unit_code FROM event_units)
     """, params)  # noqa: S608 - the grain is checked against the fixed list
     frame["period_start"] = [value.date() if hasattr(value, "date") else value
