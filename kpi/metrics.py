@@ -9,12 +9,14 @@ A KPI whose `n` is 0 is absent: no row, never 0.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from decimal import Decimal
 
 import pandas as pd
 
 from kpi.errors import KinerjaError
 from kpi.store import one_unit_of_work
-from kpi.targets import attach_targets_sql, status, targets_in_force
+from kpi.targets import attach_targets_sql, status
 from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
 
 
@@ -338,6 +340,8 @@ def _kpi_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _to_dates(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(column) and not column.isna().any():
+        return pd.Series(column.dt.date.to_numpy(dtype=object), index=column.index, dtype=object)
     return pd.Series([value.date() if hasattr(value, "date") else value for value in column],
                      index=column.index, dtype=object)
 
@@ -370,16 +374,27 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
         sql = _stored_kpi_rows_sql(period, ranges, units, kpis, params)
     else:
         sql = kpi_rows_sql(period, ranges, units, kpis, params, row_units)
-    columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
     if with_targets:
         sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"
+    return _kpi_frame(store.query_df(sql, params), with_targets)
+
+
+def _kpi_frame(frame: pd.DataFrame, with_targets: bool) -> pd.DataFrame:
+    """The rows of a KPI query typed, with `graded` (and `status` with the targets), in the
+    order of `_kpi_order`."""
+    columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
+    if with_targets:
         columns += ["target", "amber_pct"]
-    frame = store.query_df(sql, params)[columns]
+    frame = frame[columns]
     frame["period_start"] = _to_dates(frame["period_start"])
     frame["value"] = frame["value"].astype(float)
     frame["n"] = frame["n"].astype("int64")
-    frame["graded"] = [graded_value(value, parts)
-                       for value, parts in zip(frame["value"], frame["parts"], strict=True)]
+    graded = frame["value"].to_numpy(dtype=float, copy=True)
+    # Only the IKM has parts (the answer sums and counts): every other value is its own grade.
+    parts = frame["parts"].to_numpy()
+    for index in (frame["kpi"] == "ikm").to_numpy().nonzero()[0]:
+        graded[index] = graded_value(graded[index], parts[index])
+    frame["graded"] = graded
     frame = frame.drop(columns="parts")
     if with_targets:
         frame["target"] = frame["target"].astype(float)
@@ -387,7 +402,8 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
         frame["status"] = [
             status(value, target, KPIS[kpi].better, amber)
             for value, target, kpi, amber in zip(
-                frame["graded"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+                graded.tolist(), frame["target"].tolist(), frame["kpi"].tolist(),
+                frame["amber_pct"].tolist(), strict=True)
         ]
     return _kpi_order(frame)
 
@@ -397,10 +413,17 @@ def graded_value(value: float, parts) -> float:
     answer sums and counts) the IKM rounded half up to two decimals, computed exactly."""
     if not hasattr(parts, "__len__"):  # NULL (None, NaN or NA): not the IKM
         return value
+    # A key of plain numbers (a masked array's missing elements become None, counted as 0).
+    exact = _exact_ikm(tuple(parts.tolist() if hasattr(parts, "tolist") else parts))
+    return value if exact is None else float(exact)
+
+
+@functools.lru_cache(maxsize=65536)
+def _exact_ikm(parts: tuple) -> Decimal | None:
+    """`skm.exact_ikm`, remembered: the same periods' IKMs are graded on every page run."""
     from kpi.skm import exact_ikm
 
-    exact = exact_ikm(parts)
-    return value if exact is None else float(exact)
+    return exact_ikm(parts)
 
 
 def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
@@ -450,46 +473,83 @@ def overview(store, *, period: str, period_start: dt.date,
     ranges = [(start, next_period(start, period)), (previous, start)]
     if last_year < previous:
         ranges.append((last_year, next_period(last_year, period)))
-    values = _query_kpis(store, period=period, ranges=ranges, units=units, kpis=list(KPIS),
-                         with_targets=True)
+    # One query: the three periods' values, and the period's unit × KPI pairs without a value,
+    # each with the target that applies on its period's first date (the targets in force).
+    params: dict = {}
+    rows = _stored_kpi_rows_sql(period, ranges, units, list(KPIS), params)
+    params["start_day"] = start
+    sql = f"""
+        WITH kpi_rows AS ({rows}),
+        unvalued AS (
+            SELECT s.unit_code, $start_day::DATE AS period_start, k.kpi, NULL::DOUBLE AS value,
+                   NULL::BIGINT AS n, NULL::BIGINT[] AS parts
+            FROM (SELECT unit_code FROM units UNION SELECT '{CITY}') AS s
+            CROSS JOIN (SELECT unnest($kpis) AS kpi) AS k
+            WHERE NOT EXISTS (SELECT 1 FROM kpi_rows AS r WHERE r.unit_code = s.unit_code
+                              AND r.kpi = k.kpi AND r.period_start = $start_day)),
+        wanted AS (SELECT * FROM kpi_rows UNION ALL SELECT * FROM unvalued)
+        {attach_targets_sql('wanted', 'period_start')}"""  # noqa: S608 - engine SQL only
+    found = store.query_df(sql, params)
+    values = _kpi_frame(found[found["value"].notna()], with_targets=True)
+    in_force = {
+        (code, kpi): (target, amber)
+        for code, kpi, day, target, amber in zip(
+            found["unit_code"].tolist(), found["kpi"].tolist(),
+            _to_dates(found["period_start"]).tolist(), found["target"].astype(float).tolist(),
+            found["amber_pct"].astype(float).tolist(), strict=True)
+        if day == start and target == target}  # NaN != NaN: no target
+    by_period: dict[dt.date, dict[tuple[str, str], tuple]] = {}
+    for code, kpi, day, value, n, graded, state in zip(
+            values["unit_code"].tolist(), values["kpi"].tolist(), values["period_start"].tolist(),
+            values["value"].tolist(), values["n"].tolist(), values["graded"].tolist(),
+            values["status"].tolist(), strict=True):
+        by_period.setdefault(day, {})[(code, kpi)] = (value, n, graded, state)
+    current, before, year_ago = (by_period.get(day, {}) for day in (start, previous, last_year))
     tree = unit_tree(store)
-    scopes = pd.concat([
-        pd.DataFrame([{"unit_code": CITY, "name": None, "type": None, "parent_code": None,
-                       "depth": -1}]),
-        tree[["unit_code", "name", "type", "parent_code", "depth"]],
-    ], ignore_index=True)
-    if units is not None:
-        scopes = scopes[scopes["unit_code"].isin(units)]
-    grid = scopes.merge(pd.DataFrame({"kpi": list(KPIS)}), how="cross")
-    in_force = targets_in_force(store, day=start)[["unit_code", "kpi", "target", "amber_pct"]]
-    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n",
-                                                        "graded"]]
-    before = values[values["period_start"] == previous].rename(
-        columns={"value": "prev_value", "status": "prev_status"})
-    year_ago = values[values["period_start"] == last_year].rename(
-        columns={"value": "last_year_value"})
-    frame = (grid.merge(current, on=["unit_code", "kpi"], how="left")
-             .merge(in_force, on=["unit_code", "kpi"], how="left")
-             .merge(before[["unit_code", "kpi", "prev_value", "prev_status"]],
-                    on=["unit_code", "kpi"], how="left")
-             .merge(year_ago[["unit_code", "kpi", "last_year_value"]],
-                    on=["unit_code", "kpi"], how="left"))
-    frame["period_start"] = start
-    frame["n"] = frame["n"].fillna(0).astype("int64")
-    for column in ("value", "target", "amber_pct", "prev_value", "last_year_value"):
-        frame[column] = frame[column].astype(float)
-    frame["status"] = [
-        status(value, target, KPIS[kpi].better, amber)
-        for value, target, kpi, amber in zip(
-            frame["graded"].astype(float), frame["target"], frame["kpi"], frame["amber_pct"],
-            strict=True)
-    ]
-    frame["prev_status"] = frame["prev_status"].astype(object).fillna("none")
+    scopes = [(CITY, None, None, None, -1), *zip(
+        *(tree[column].tolist() for column in ("unit_code", "name", "type", "parent_code",
+                                               "depth")), strict=True)]
+    nan, none = float("nan"), (float("nan"), 0, float("nan"), "none")
+    columns: dict[str, list] = {name: [] for name in (
+        "unit_code", "name", "type", "parent_code", "depth", "kpi", "value", "n", "target",
+        "amber_pct", "status", "prev_value", "prev_status", "last_year_value", "graded")}
+    for code, name, kind, parent, depth in scopes:
+        if units is not None and code not in units:
+            continue
+        for kpi, info in KPIS.items():
+            value, n, graded, _ = current.get((code, kpi), none)
+            target, amber = in_force.get((code, kpi), (nan, nan))
+            prev_value, _, _, prev_status = before.get((code, kpi), none)
+            for column, item in (
+                    ("unit_code", code), ("name", name), ("type", kind), ("parent_code", parent),
+                    ("depth", depth), ("kpi", kpi), ("value", value), ("n", n),
+                    ("target", target), ("amber_pct", amber),
+                    ("status", status(graded, target, info.better, amber)),
+                    ("prev_value", prev_value), ("prev_status", prev_status),
+                    ("last_year_value", year_ago.get((code, kpi), none)[0]),
+                    ("graded", graded)):
+                columns[column].append(item)
+    frame = pd.DataFrame({
+        "unit_code": columns["unit_code"],
+        **{name: pd.Series(columns[name], dtype=object) for name in ("name", "type",
+                                                                       "parent_code")},
+        "depth": pd.Series(columns["depth"], dtype="int64"),
+        "kpi": columns["kpi"],
+        "period_start": pd.Series([start] * len(columns["kpi"]), dtype=object),
+        **{name: pd.Series(columns[name], dtype=float) for name in ("value",)},
+        "n": pd.Series(columns["n"], dtype="int64"),
+        **{name: pd.Series(columns[name], dtype=float) for name in ("target", "amber_pct")},
+        "status": columns["status"],
+        "prev_value": pd.Series(columns["prev_value"], dtype=float),
+        "prev_status": pd.Series(columns["prev_status"], dtype=object),
+        "last_year_value": pd.Series(columns["last_year_value"], dtype=float),
+        "graded": pd.Series(columns["graded"], dtype=float),
+    })
     frame["change"] = _like_for_like_change(store, frame, period, start, units)
-    columns = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
-               "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
-               "change", "last_year_value", "graded"]
-    return frame[columns].reset_index(drop=True)
+    order = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
+             "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
+             "change", "last_year_value", "graded"]
+    return frame[order]
 
 
 def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.date,
