@@ -12,6 +12,7 @@ incomplete, with "n of m units reported".
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -60,11 +61,23 @@ class Coverage:
         return self.expected - self.reported
 
 
-def coverage(reported: pd.DataFrame, start: dt.date, period: str,
+def units_by_period(reported: pd.DataFrame) -> dict[dt.date, set[str]]:
+    """{period_start: the units that reported in it} of a `reported_units` frame."""
+    by_period: dict[dt.date, set[str]] = {}
+    for start, code in zip(reported["period_start"].tolist(), reported["unit_code"].tolist(),
+                           strict=True):
+        by_period.setdefault(start, set()).add(code)
+    return by_period
+
+
+def coverage(reported: pd.DataFrame | Mapping[dt.date, set[str]], start: dt.date, period: str,
              share: float | None = None) -> Coverage:
-    """How many units reported in the period starting `start` (see the module docstring)."""
+    """How many units reported in the period starting `start` (see the module docstring).
+    `reported` is a `reported_units` frame, or its `units_by_period` (built once when many
+    periods are judged)."""
     share = config.complete_share() if share is None else share
-    by_period = reported.groupby("period_start")["unit_code"].agg(set).to_dict()
+    by_period = (units_by_period(reported) if isinstance(reported, pd.DataFrame)
+                 else reported)
     now = by_period.get(start, set())
     before: set[str] = set()
     previous = start
@@ -75,11 +88,14 @@ def coverage(reported: pd.DataFrame, start: dt.date, period: str,
     return Coverage(start, len(now), len(now | before), complete)
 
 
-def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
+def latest_complete(reported: pd.DataFrame | Mapping[dt.date, set[str]],
+                    starts: list[dt.date], period: str,
                     share: float | None = None) -> dt.date | None:
     """The first of `starts` (newest first) that is complete; None when none is."""
+    by_period = (units_by_period(reported) if isinstance(reported, pd.DataFrame)
+                 else reported)
     for start in starts:
-        if coverage(reported, start, period, share).complete:
+        if coverage(by_period, start, period, share).complete:
             return start
     return None
 

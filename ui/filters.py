@@ -17,6 +17,7 @@ and parent filters to the unit tree.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -153,9 +154,18 @@ def units_in_scope(tree: pd.DataFrame, filters: Filters) -> list[str]:
     return chosen["unit_code"].tolist()
 
 
+_names_of: dict[int, tuple[weakref.ref, dict[str, str]]] = {}  # the last tree's names
+
+
 def unit_label(tree: pd.DataFrame, code: str) -> str:
     """`Name (CODE)` of a unit; the code alone when the tree does not know it."""
-    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    kept = _names_of.get(id(tree))
+    if kept is not None and kept[0]() is tree:  # a page labels many units of one tree
+        names = kept[1]
+    else:
+        names = dict(zip(tree["unit_code"].tolist(), tree["name"].tolist(), strict=True))
+        _names_of.clear()
+        _names_of[id(tree)] = (weakref.ref(tree), names)
     return f"{names[code]} ({code})" if code in names else code
 
 
@@ -228,7 +238,8 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
             forget_choice("period")
             keep_in_url(period=None)
         starts = period_starts(first, last, grain)
-        reported = load(reporting.reported_units, period=grain)
+        # Which units reported in which period, once: every period's label is judged on it.
+        reported = reporting.units_by_period(load(reporting.reported_units, period=grain))
         over = last_complete_period(starts, last, grain)
         # The newest period that is over AND that most units have reported (issue 12).
         default = reporting.latest_complete(reported, starts[starts.index(over):], grain) or over
