@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,16 +354,19 @@ def item_figure(item: dict, lang: str, *, title: str | None = None,
 
 
 def chart_images(content: dict, lang: str) -> dict[str, bytes]:
-    """A JPEG of every exception's chart, keyed by agenda item key (one browser session, each
-    figure built while the one before is rendered). JPEG rather than PNG: WeasyPrint embeds a
-    JPEG as it is, while a PNG with alpha is decoded and re-compressed twice, which tripled the
-    PDF's rendering time."""
+    """A JPEG of every exception's chart, keyed by agenda item key, from the image cache or
+    rendered together in one browser session. An image is cached under the item's own chart
+    data and language, so a warm pack builds no figure at all. JPEG rather than PNG:
+    WeasyPrint embeds a JPEG as it is, while a PNG with alpha is decoded and re-compressed
+    twice, which tripled the PDF's rendering time."""
     items = [item for item in content["agenda"]["exceptions"]
              if item.get("chart") and item["chart"].get("points")]
-    if not items:
-        return {}  # no browser to start
-    figures = (item_figure(item, lang, height=CHART_HEIGHT) for item in items)
-    images = charts.figure_images(figures, image_format="jpg", width=CHART_WIDTH,
+    figures = [(json.dumps([lang, item["kpi"], item.get("target"), item["chart"],
+                            chart_labels(lang, item["kpi"]), kpi_unit(item["kpi"], lang)],
+                           sort_keys=True, default=str),
+                lambda item=item: item_figure(item, lang, height=CHART_HEIGHT))
+               for item in items]
+    images = charts.cached_images(figures, image_format="jpg", width=CHART_WIDTH,
                                   height=CHART_HEIGHT, scale=CHART_SCALE)
     return {item["key"]: image for item, image in zip(items, images, strict=True)}
 
@@ -557,7 +561,7 @@ def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -
     from kpi import review
 
     lang = lang or config.default_language()
-    # No browser session up front: charts whose images are cached (charts.figure_images) need
+    # No browser session up front: charts whose images are cached (charts.cached_images) need
     # none, and the browser starts only for the ones that are not.
     pack = build_pack(review.review_content(store, week), lang)
     folder = Path(out_dir)

@@ -163,18 +163,25 @@ def test_the_cli_refuses_an_invalid_week_with_one_sentence(example_store, tmp_pa
 
 
 def test_a_chart_image_is_rendered_once_then_read_from_the_cache(tmp_path, monkeypatch):
-    """figure_images keeps each image under a digest of the figure: the second call needs no
-    browser at all (here none can start), and a changed figure is rendered anew."""
+    """cached_images keeps each image under a digest of its key: the second call builds no
+    figure and needs no browser at all (here none can start), and a new key is rendered anew."""
     from kpi import charts
 
     monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
-    figure = charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
-    first = charts.figure_images([figure], image_format="jpg", width=300, height=200, scale=1)
+    built = []
+
+    def figure(y3: int):
+        def build():
+            built.append(y3)
+            return charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, y3]))
+        return build
+
+    options = {"image_format": "jpg", "width": 300, "height": 200, "scale": 1}
+    first = charts.cached_images([("points 3 1 2", figure(2))], **options)
     assert first[0][:2] == b"\xff\xd8"  # a JPEG
     assert len(list((tmp_path / "cache" / "charts").iterdir())) == 1
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-browser"))
-    again = charts.figure_images([figure], image_format="jpg", width=300, height=200, scale=1)
-    assert again == first
-    changed = charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, 9]))
+    again = charts.cached_images([("points 3 1 2", figure(2))], **options)
+    assert again == first and built == [2]
     with pytest.raises(Exception):  # noqa: B017 - any failure to start the missing browser
-        charts.figure_images([changed], image_format="jpg", width=300, height=200, scale=1)
+        charts.cached_images([("points 3 1 9", figure(9))], **options)
