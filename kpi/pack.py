@@ -282,6 +282,15 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
     else:
         status_line = t("pack.status_draft", lang)
     week_number = int(content["week"].split("W")[1])
+    covered = agenda.get("coverage")  # a record finalised before issue 12 has none
+    if not covered:
+        coverage_line = ""
+    elif not covered["reported"]:
+        coverage_line = t("review.no_unit_reported", lang, week=content["week"])
+    else:
+        coverage_line = t("filters.units_reported", lang,
+                          reported=fmt_number(covered["reported"], lang, 0),
+                          expected=fmt_number(covered["expected"], lang, 0))
     return {
         "lang": lang,
         "city": content.get("city") or config.city_name(),
@@ -292,6 +301,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "prepared": fmt_date(today or config.local_today(), lang, "long"),
         "final": final,
         "status_line": status_line,
+        "coverage": coverage_line,
         "checksum": review.get("record_sha256") or "",
         "summary": {
             "exceptions": len(exceptions),

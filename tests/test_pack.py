@@ -153,6 +153,18 @@ def test_the_indonesian_pack_uses_indonesian_words_and_numbers(example_store):
     assert "Draf: belum final" in text
 
 
+def test_the_cover_says_how_many_units_reported(example_store):
+    """Issue 12: the pack, like the page, never presents a partial week as the city's week."""
+    content = review.review_content(example_store, WEEK_2)
+    covered = content["agenda"]["coverage"]
+    text = pdf_text(pack.build_pack(content, "en", with_charts=False).pdf)
+    assert (f"{t('pack.coverage', 'en')} "
+            f"{covered['reported']} of {covered['expected']} units reported") in text
+    empty = review.review_content(example_store, "2026-W30")  # the data has not reached it
+    text = pdf_text(pack.build_pack(empty, "id", with_charts=False).pdf)
+    assert re.sub(r"\s+", " ", t("review.no_unit_reported", "id", week="2026-W30")) in text
+
+
 def test_the_cli_refuses_an_invalid_week_with_one_sentence(example_store, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["--db", str(example_store.path), "review", "--week", "2026-47",
