@@ -12,7 +12,7 @@ incomplete, with "n of m units reported".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -61,43 +61,41 @@ class Coverage:
         return self.expected - self.reported
 
 
-def units_by_period(reported: pd.DataFrame) -> dict[dt.date, set[str]]:
-    """{period_start: the units that reported in it} of a `reported_units` frame."""
-    by_period: dict[dt.date, set[str]] = {}
-    for start, code in zip(reported["period_start"].tolist(), reported["unit_code"].tolist(),
-                           strict=True):
-        by_period.setdefault(start, set()).add(code)
-    return by_period
+class Coverages:
+    """`coverage` of any period of one grain, from one grouping of `reported` (a period
+    selector labels every period of the data: grouping per label cost seconds)."""
+
+    def __init__(self, reported: pd.DataFrame, period: str, share: float | None = None) -> None:
+        self.period = period
+        self.share = config.complete_share() if share is None else share
+        self.by_period: dict[dt.date, set[str]] = defaultdict(set)
+        for start, unit_code in zip(reported["period_start"].tolist(),
+                                    reported["unit_code"].tolist(), strict=True):
+            self.by_period[start].add(unit_code)
+
+    def __call__(self, start: dt.date) -> Coverage:
+        """How many units reported in the period starting `start` (see the module docstring)."""
+        now = self.by_period.get(start, set())
+        before: set[str] = set()
+        previous = start
+        for _ in range(LOOKBACK):
+            previous = metrics.previous_period(previous, self.period)
+            before |= self.by_period.get(previous, set())
+        complete = not before or len(now & before) >= self.share * len(before)
+        return Coverage(start, len(now), len(now | before), complete)
 
 
-def coverage(reported: pd.DataFrame | Mapping[dt.date, set[str]], start: dt.date, period: str,
+def coverage(reported: pd.DataFrame, start: dt.date, period: str,
              share: float | None = None) -> Coverage:
-    """How many units reported in the period starting `start` (see the module docstring).
-    `reported` is a `reported_units` frame, or its `units_by_period` (built once when many
-    periods are judged)."""
-    share = config.complete_share() if share is None else share
-    by_period = (units_by_period(reported) if isinstance(reported, pd.DataFrame)
-                 else reported)
-    now = by_period.get(start, set())
-    before: set[str] = set()
-    previous = start
-    for _ in range(LOOKBACK):
-        previous = metrics.previous_period(previous, period)
-        before |= by_period.get(previous, set())
-    complete = not before or len(now & before) >= share * len(before)
-    return Coverage(start, len(now), len(now | before), complete)
+    """How many units reported in the period starting `start` (see the module docstring)."""
+    return Coverages(reported, period, share)(start)
 
 
-def latest_complete(reported: pd.DataFrame | Mapping[dt.date, set[str]],
-                    starts: list[dt.date], period: str,
+def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
                     share: float | None = None) -> dt.date | None:
     """The first of `starts` (newest first) that is complete; None when none is."""
-    by_period = (units_by_period(reported) if isinstance(reported, pd.DataFrame)
-                 else reported)
-    for start in starts:
-        if coverage(by_period, start, period, share).complete:
-            return start
-    return None
+    covered = Coverages(reported, period, share)
+    return next((start for start in starts if covered(start).complete), None)
 
 
 def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:
