@@ -13,6 +13,16 @@ data, so the values and the rows they come from are committed together (or not a
 `change` says what the write touched (`batch_change`): only the subtrees that contain a touched
 unit (its ancestors, itself and `*`) and the periods that contain a touched day are recomputed.
 Targets are not stored: status is derived from the targets at read time.
+
+How (issue 13): the lake is read once per refresh. The rows of every period to recompute, of
+all five grains, are copied into a temporary table (`metrics.source_rows_sql`: derived minutes,
+flags and standard included), and their counts per unit and local day beside it
+(`metrics.day_counts_sql`). Each grain then sums those day counts over subtree and period, and
+takes the aggregates that are not counts (medians, P90, means) from the copied rows themselves,
+pooled through the closure: exact, never from finer medians (`metrics.kpi_rows_sql(...,
+tables=...)`). GROUPING SETS over the five grains was measured no cheaper than five queries:
+the cost is in the quantile states (every row once per subtree holding it, per grain), not in
+reading the rows.
 """
 
 from __future__ import annotations
@@ -73,18 +83,23 @@ def batch_change(cur, kind: str, batch_id: int) -> Change:
     rows = (f"SELECT unit_code, {time_column} AS local_time FROM {table} "  # noqa: S608
             f"WHERE batch_id = $batch UNION ALL SELECT unit_code, {time_column} "
             f"FROM {table}_replaced WHERE replaced_by = $batch")
-    return Change(
-        kpis=_EVENT_KPIS if kind == "events" else _SURVEY_KPIS,
-        units=_distinct(cur, f"SELECT DISTINCT unit_code FROM ({rows})", params),  # noqa: S608
-        days=_distinct(cur, f"SELECT DISTINCT local_time::DATE FROM ({rows})", params))  # noqa: S608
+    # Units and days in one pass over the batch's rows.
+    units, days = cur.query_rows(f"SELECT list(DISTINCT unit_code), "  # noqa: S608
+                                 f"list(DISTINCT local_time::DATE) FROM ({rows})", params)[0]
+    return Change(kpis=_EVENT_KPIS if kind == "events" else _SURVEY_KPIS,
+                  units=frozenset(code for code in units or () if code is not None),
+                  days=frozenset(day for day in days or () if day is not None))
 
 
-def _scopes(cur, units: frozenset[str]) -> list[str]:
-    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors)."""
+def _scopes(cur, units: frozenset[str]) -> list[str] | None:
+    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors);
+    None when that is every unit (a first load), which spares every query a scope filter."""
     ancestors = _distinct(cur, f"""
         WITH RECURSIVE {metrics.CLOSURE_SQL}
         SELECT ancestor FROM closure WHERE list_contains($units, unit_code)""",  # noqa: S608
                           {"units": sorted(units)})
+    if ancestors >= _distinct(cur, "SELECT unit_code FROM units", {}):
+        return None
     return sorted(ancestors | {metrics.CITY})
 
 
@@ -108,6 +123,17 @@ def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict) -> str:
     return "(" + " OR ".join(conditions) + ")"
 
 
+def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
+    """`ranges` sorted, overlapping and adjacent ones merged."""
+    merged: metrics.Ranges = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def refresh(cur, change: Change = EVERYTHING) -> None:
     """Recompute the stored values `change` makes stale, on `cur` (inside the write
     transaction). EVERYTHING rebuilds the table from the raw rows."""
@@ -119,21 +145,38 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
     if change.nothing:
         return
     scopes = None if change.units is None else _scopes(cur, change.units)
+    ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
+              for grain in metrics.PERIODS}
+    # The lake is read once: the rows of every period to recompute (of every grain) are copied
+    # into a temporary table, with their counts per unit and day beside them; each grain sums
+    # those counts and takes its medians, P90 and means from the copied rows.
+    read = None if change.days is None else _merged(
+        [span for spans in ranges.values() for span in spans or []])
+    tables = {source: (f"__kpi_rows_{source}", f"__kpi_day_counts_{source}")
+              for source in sorted({metrics.KPIS[name].source for name in change.kpis})}
+    for source, (rows_table, counts_table) in tables.items():
+        params: dict = {}
+        rows = metrics.source_rows_sql(source, read, params)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {rows_table} AS {rows}", params)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {counts_table} AS "
+                    f"{metrics.day_counts_sql(source, rows_table)}")
     for grain in metrics.PERIODS:
-        ranges = None if change.days is None else _period_ranges(change.days, grain)
-        params: dict = {"grain": grain, "kpis": list(change.kpis)}
+        params = {"grain": grain, "kpis": list(change.kpis)}
         where = ["grain = $grain", "list_contains($kpis, kpi)"]
         if scopes is not None:
             params["scopes"] = scopes
             where.append("list_contains($scopes, unit_code)")
-        if ranges is not None:
-            where.append(_ranges_condition("period_start", ranges, params))
+        if ranges[grain] is not None:
+            where.append(_ranges_condition("period_start", ranges[grain], params))
         cur.execute(f"DELETE FROM kpi_values WHERE {' AND '.join(where)}", params)  # noqa: S608
         params = {"grain": grain}
-        rows = metrics.kpi_rows_sql(grain, ranges, scopes, list(change.kpis), params)
+        rows = metrics.kpi_rows_sql(grain, ranges[grain], scopes, list(change.kpis), params,
+                                    tables=tables)
         insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "  # noqa: S608
                   f"SELECT unit_code, kpi, $grain, period_start, value, n, parts FROM ({rows})")
         cur.execute(insert, params)
+    for table in (name for pair in tables.values() for name in pair):
+        cur.execute(f"DROP TABLE {table}")
     if change == EVERYTHING:
         cur.execute("DELETE FROM meta WHERE key = $key", {"key": _READY_KEY})
         cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": _READY_KEY})
