@@ -282,10 +282,12 @@ SELECT start FROM walk WHERE node = start
 """
 
 
-def _rules(kind: str, columns: list[str], scope: list[str] | None = None) -> list[_Rule]:
+def _rules(kind: str, columns: list[str], scope: list[str] | None = None, *,
+           fast: bool = False) -> list[_Rule]:
     """Every row rule of `kind` for the columns present in the file, and the importer's unit
     `scope` (kpi.scope; None = every unit): a row for a unit outside it rejects the file like any
-    bad row."""
+    bad row. `fast` (the fast path, which only asks whether any rule fires) leaves out the
+    guards that only keep one bad value from being reported twice."""
     # u1…u9 must be columns of a survey file, but an empty answer is allowed.
     rules = [_Rule(c, "required", f"r_{c} IS NULL") for c in REQUIRED[kind] if c not in U_COLUMNS]
     for column in columns:

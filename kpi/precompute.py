@@ -160,17 +160,17 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {rows_table} AS {rows}", params)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {counts_table} AS "
                     f"{metrics.day_counts_sql(source, rows_table)}")
-    for grain in metrics.PERIODS:
+    for grain, spans in ranges.items():
         params = {"grain": grain, "kpis": list(change.kpis)}
         where = ["grain = $grain", "list_contains($kpis, kpi)"]
         if scopes is not None:
             params["scopes"] = scopes
             where.append("list_contains($scopes, unit_code)")
-        if ranges[grain] is not None:
-            where.append(_ranges_condition("period_start", ranges[grain], params))
+        if spans is not None:
+            where.append(_ranges_condition("period_start", spans, params))
         cur.execute(f"DELETE FROM kpi_values WHERE {' AND '.join(where)}", params)  # noqa: S608
         params = {"grain": grain}
-        rows = metrics.kpi_rows_sql(grain, ranges[grain], scopes, list(change.kpis), params,
+        rows = metrics.kpi_rows_sql(grain, spans, scopes, list(change.kpis), params,
                                     tables=tables)
         insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "  # noqa: S608
                   f"SELECT unit_code, kpi, $grain, period_start, value, n, parts FROM ({rows})")
