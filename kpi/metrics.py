@@ -226,16 +226,18 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
 Ranges = list[tuple[dt.date, dt.date]]
 
 
-def _time_filter(time_column: str, ranges: Ranges | None, params: dict) -> str:
+def _time_filter(time_column: str, ranges: Ranges | None, params: dict,
+                 prefix: str = "") -> str:
     """SQL condition: `time_column` lies in one of `ranges` ([start, end) dates; None = every
-    row). Fills `params` with the bounds."""
+    row). Fills `params` with the bounds (named after `prefix`)."""
     if ranges is None:
         return "TRUE"
     conditions = []
     for index, (start, end) in enumerate(ranges):
-        params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
-        params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
-        conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
+        low, high = f"{prefix}start_{index}", f"{prefix}end_{index}"
+        params[low] = dt.datetime.combine(start, dt.time())
+        params[high] = dt.datetime.combine(end, dt.time())
+        conditions.append(f"({time_column} >= ${low} AND {time_column} < ${high})")
     return " OR ".join(conditions) or "FALSE"
 
 
@@ -331,7 +333,9 @@ def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
                                tables: tuple[str, str]) -> str:
     """`_aggregate_sql`'s SELECT (same rows, same values) over `tables`: a table of
     `source_rows_sql`'s rows and one of their `day_counts_sql`. Counts are the sums of the
-    day counts; the other aggregates (medians, P90, means) come from the rows themselves."""
+    day counts; the other aggregates (medians, P90, means) come from the rows themselves.
+    The range parameters are named after `period`, so that the SELECTs of several grains can
+    make one statement."""
     rows_table, counts_table = tables
     aggregates = AGGREGATES[source]
     bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
@@ -340,13 +344,14 @@ def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
     parts = []
     if counts:
         day_rows = (f"SELECT *, {bucket.format(time='day')} AS period_start "  # noqa: S608
-                    f"FROM {counts_table} WHERE {_time_filter('day', ranges, params)}")
+                    f"FROM {counts_table} WHERE {_time_filter('day', ranges, params, period)}")
         sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in counts)
         parts.append(f"SELECT scope AS unit_code, period_start, {sums} "  # noqa: S608
                      f"FROM ({_scoped_sql(day_rows, units, params)}) AS scoped GROUP BY ALL")
     if others:
         rows = (f"SELECT *, {bucket.format(time='local_time')} AS period_start "  # noqa: S608
-                f"FROM {rows_table} WHERE {_time_filter('local_time', ranges, params)}")
+                f"FROM {rows_table} "
+                f"WHERE {_time_filter('local_time', ranges, params, period)}")
         selected, outer = _selected_sql({name: aggregates[name] for name in others})
         parts.append(f"SELECT {outer} FROM (SELECT scope AS unit_code, period_start, "  # noqa: S608
                      f"{selected} FROM ({_scoped_sql(rows, units, params)}) AS scoped "

@@ -20,9 +20,10 @@ flags and standard included), and their counts per unit and local day beside it
 (`metrics.day_counts_sql`). Each grain then sums those day counts over subtree and period, and
 takes the aggregates that are not counts (medians, P90, means) from the copied rows themselves,
 pooled through the closure: exact, never from finer medians (`metrics.kpi_rows_sql(...,
-tables=...)`). GROUPING SETS over the five grains was measured no cheaper than five queries:
-the cost is in the quantile states (every row once per subtree holding it, per grain), not in
-reading the rows.
+tables=...)`). The five grains are one DELETE and one INSERT (each statement on the lake has
+a cost of its own). GROUPING SETS over the five grains was measured no cheaper than a query
+per grain: the cost is in the quantile states (every row once per subtree holding it, per
+grain), not in reading the rows.
 """
 
 from __future__ import annotations
@@ -115,11 +116,12 @@ def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
     return ranges
 
 
-def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict) -> str:
+def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict, prefix: str) -> str:
     conditions = []
     for index, (start, end) in enumerate(ranges):
-        params[f"from_{index}"], params[f"to_{index}"] = start, end
-        conditions.append(f"({column} >= $from_{index} AND {column} < $to_{index})")
+        low, high = f"{prefix}from_{index}", f"{prefix}to_{index}"
+        params[low], params[high] = start, end
+        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
     return "(" + " OR ".join(conditions) + ")"
 
 
@@ -160,21 +162,28 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {rows_table} AS {rows}", params)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {counts_table} AS "
                     f"{metrics.day_counts_sql(source, rows_table)}")
-    for grain, spans in ranges.items():
-        params = {"grain": grain, "kpis": list(change.kpis)}
-        where = ["grain = $grain", "list_contains($kpis, kpi)"]
-        if scopes is not None:
-            params["scopes"] = scopes
-            where.append("list_contains($scopes, unit_code)")
-        if spans is not None:
-            where.append(_ranges_condition("period_start", spans, params))
-        cur.execute(f"DELETE FROM kpi_values WHERE {' AND '.join(where)}", params)  # noqa: S608
-        params = {"grain": grain}
+    # One DELETE and one INSERT for the five grains: every statement on the lake has a cost
+    # of its own (catalog look-ups), and one INSERT writes one file.
+    params = {"kpis": list(change.kpis)}
+    stale = []
+    selects = []
+    for grain, spans in ranges.items():  # grain names are the fixed PERIODS, never user text
+        stale.append(f"grain = '{grain}'" if spans is None else
+                     f"(grain = '{grain}' AND "
+                     f"{_ranges_condition('period_start', spans, params, grain)})")
         rows = metrics.kpi_rows_sql(grain, spans, scopes, list(change.kpis), params,
                                     tables=tables)
-        insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "  # noqa: S608
-                  f"SELECT unit_code, kpi, $grain, period_start, value, n, parts FROM ({rows})")
-        cur.execute(insert, params)
+        selects.append(f"SELECT unit_code, kpi, '{grain}' AS grain, period_start, value, n, "  # noqa: S608
+                       f"parts FROM ({rows})")
+    where = ["list_contains($kpis, kpi)", f"({' OR '.join(stale)})"]
+    if scopes is not None:
+        params["scopes"] = scopes
+        where.append("list_contains($scopes, unit_code)")
+    delete = f"DELETE FROM kpi_values WHERE {' AND '.join(where)}"  # noqa: S608
+    insert = ("INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "
+              + " UNION ALL ".join(selects))
+    for sql in (delete, insert):  # DuckDB refuses named parameters a statement does not use
+        cur.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
     for table in (name for pair in tables.values() for name in pair):
         cur.execute(f"DROP TABLE {table}")
     if change == EVERYTHING:
