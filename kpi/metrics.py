@@ -316,7 +316,9 @@ def source_rows_sql(source: str, ranges: Ranges | None, params: dict) -> str:
     one of `ranges` (None = every row). kpi.precompute reads the lake once into a table of
     these (and of their `day_counts_sql`) and aggregates every grain from them."""
     time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
-    return f"SELECT * EXCLUDE (period_start) FROM ({_rows_sql(source, time_filter)})"  # noqa: S608
+    # service_code is not aggregated: left out of the copy.
+    return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
+            f"FROM ({_rows_sql(source, time_filter)})")
 
 
 def day_counts_sql(source: str, rows_table: str) -> str:
