@@ -12,6 +12,7 @@ incomplete, with "n of m units reported".
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,28 +60,40 @@ class Coverage:
         return self.expected - self.reported
 
 
+class Coverages:
+    """`coverage` of any period of one grain, from one grouping of `reported` (a period
+    selector labels every period of the data: grouping per label cost seconds)."""
+
+    def __init__(self, reported: pd.DataFrame, period: str, share: float | None = None) -> None:
+        self.period = period
+        self.share = config.complete_share() if share is None else share
+        self.by_period: dict[dt.date, set[str]] = defaultdict(set)
+        for start, unit_code in zip(reported["period_start"], reported["unit_code"], strict=True):
+            self.by_period[start].add(unit_code)
+
+    def __call__(self, start: dt.date) -> Coverage:
+        """How many units reported in the period starting `start` (see the module docstring)."""
+        now = self.by_period.get(start, set())
+        before: set[str] = set()
+        previous = start
+        for _ in range(LOOKBACK):
+            previous = metrics.previous_period(previous, self.period)
+            before |= self.by_period.get(previous, set())
+        complete = not before or len(now & before) >= self.share * len(before)
+        return Coverage(start, len(now), len(now | before), complete)
+
+
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,
              share: float | None = None) -> Coverage:
     """How many units reported in the period starting `start` (see the module docstring)."""
-    share = config.complete_share() if share is None else share
-    by_period = reported.groupby("period_start")["unit_code"].agg(set).to_dict()
-    now = by_period.get(start, set())
-    before: set[str] = set()
-    previous = start
-    for _ in range(LOOKBACK):
-        previous = metrics.previous_period(previous, period)
-        before |= by_period.get(previous, set())
-    complete = not before or len(now & before) >= share * len(before)
-    return Coverage(start, len(now), len(now | before), complete)
+    return Coverages(reported, period, share)(start)
 
 
 def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
                     share: float | None = None) -> dt.date | None:
     """The first of `starts` (newest first) that is complete; None when none is."""
-    for start in starts:
-        if coverage(reported, start, period, share).complete:
-            return start
-    return None
+    covered = Coverages(reported, period, share)
+    return next((start for start in starts if covered(start).complete), None)
 
 
 def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:

@@ -229,6 +229,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
             keep_in_url(period=None)
         starts = period_starts(first, last, grain)
         reported = load(reporting.reported_units, period=grain)
+        covered_in = reporting.Coverages(reported, grain)
         over = last_complete_period(starts, last, grain)
         # The newest period that is over AND that most units have reported (issue 12).
         default = reporting.latest_complete(reported, starts[starts.index(over):], grain) or over
@@ -237,7 +238,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
         def label(start_text: str) -> str:
             start = dt.date.fromisoformat(start_text)
             text = period_label(start, grain, lang)
-            if not reporting.coverage(reported, start, grain).complete:
+            if not covered_in(start).complete:
                 text = t("filters.incomplete_period", lang, period=text)
             return text
 
@@ -245,7 +246,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
                                label=t("filters.period", lang), format_func=label,
                                help=t("filters.period_help", lang))
         start = dt.date.fromisoformat(chosen)
-        covered = reporting.coverage(reported, start, grain)
+        covered = covered_in(start)
         unit_type = parent = None
         if unit_filters:
             tree = load(metrics.unit_tree)
