@@ -228,6 +228,51 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
 Ranges = list[tuple[dt.date, dt.date]]
 
 
+def _time_filter(time_column: str, ranges: Ranges | None, params: dict,
+                 prefix: str = "") -> str:
+    """SQL condition: `time_column` lies in one of `ranges` ([start, end) dates; None = every
+    row). Fills `params` with the bounds (named after `prefix`)."""
+    if ranges is None:
+        return "TRUE"
+    conditions = []
+    for index, (start, end) in enumerate(ranges):
+        low, high = f"{prefix}start_{index}", f"{prefix}end_{index}"
+        params[low] = dt.datetime.combine(start, dt.time())
+        params[high] = dt.datetime.combine(end, dt.time())
+        conditions.append(f"({time_column} >= ${low} AND {time_column} < ${high})")
+    return " OR ".join(conditions) or "FALSE"
+
+
+def _scoped_sql(rows_sql: str, units: list[str] | None, params: dict) -> str:
+    """`rows_sql`'s rows once per scope whose subtree holds their unit (column `scope`): each
+    ancestor-or-self in the closure, and `*`; units None = every scope."""
+    # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
+    unit_scope = ("" if units is None
+                  else " WHERE list_contains($units, closure.ancestor)")
+    scoped = [f"SELECT closure.ancestor AS scope, r.* FROM ({rows_sql}) AS r "  # noqa: S608
+              f"JOIN closure ON closure.unit_code = r.unit_code{unit_scope}"]
+    if units is None or CITY in units:
+        scoped.append(f"SELECT '*' AS scope, r.* FROM ({rows_sql}) AS r")  # noqa: S608
+    if units is not None:
+        params["units"] = list(units)
+    return " UNION ALL ".join(scoped)
+
+
+def _selected_sql(expressions: dict[str, str]) -> tuple[str, str]:
+    """The aggregate SELECT list of `expressions` {column: SQL} and the outer SELECT list that
+    names its columns (both service-time quantiles come from one aggregate state, one pass
+    over the values)."""
+    both = {"service_time_median", "service_time_p90"} <= set(expressions)
+    selected = ", ".join(
+        f"{sql} AS {name}" for name, sql in expressions.items()
+        if not (both and name in ("service_time_median", "service_time_p90")))
+    if both:
+        selected += ", quantile_cont(service_minutes, [0.5, 0.9]) AS service_quantiles"
+    outer = ("* EXCLUDE (service_quantiles), service_quantiles[1] AS service_time_median, "
+             "service_quantiles[2] AS service_time_p90") if both else "*"
+    return selected.lstrip(", "), outer
+
+
 def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
                    units: list[str] | None, params: dict, columns: list[str] | None = None,
                    row_units: list[str] | None = None) -> str:
@@ -239,13 +284,7 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
     values the SQL uses."""
     aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
-    time_column = _TIME_COLUMN[source]
-    conditions = [] if ranges is not None else ["TRUE"]
-    for index, (start, end) in enumerate(ranges or []):
-        params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
-        params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
-        conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
-    time_filter = " OR ".join(conditions) or "FALSE"
+    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
     if row_units is not None and not row_units:
         time_filter = f"({time_filter}) AND FALSE"  # the range parameters must still be used
     elif row_units is not None:
@@ -259,29 +298,73 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
         bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
     rows_sql = _rows_sql(source, time_filter,
                          with_standard=bool(_STANDARD_COLUMNS & set(columns)), bucket=bucket)
-    # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
-    unit_scope = ("" if units is None
-                  else " WHERE list_contains($units, closure.ancestor)")
-    scoped = [f"SELECT closure.ancestor AS scope, r.* FROM ({rows_sql}) AS r "  # noqa: S608
-              f"JOIN closure ON closure.unit_code = r.unit_code{unit_scope}"]
-    if units is None or CITY in units:
-        scoped.append(f"SELECT '*' AS scope, r.* FROM ({rows_sql}) AS r")  # noqa: S608
-    if units is not None:
-        params["units"] = list(units)
-    # Both service-time quantiles from one aggregate state (one pass over the values).
-    both = {"service_time_median", "service_time_p90"} <= set(columns)
-    selected = ", ".join(
-        f"{aggregates[name]} AS {name}" for name in columns
-        if not (both and name in ("service_time_median", "service_time_p90")))
-    if both:
-        selected += ", quantile_cont(service_minutes, [0.5, 0.9]) AS service_quantiles"
-    outer = ("* EXCLUDE (service_quantiles), service_quantiles[1] AS service_time_median, "
-             "service_quantiles[2] AS service_time_p90") if both else "*"
+    selected, outer = _selected_sql({name: aggregates[name] for name in columns})
     return f"""
         WITH RECURSIVE {_CLOSURE}
         SELECT {outer} FROM (
             SELECT scope AS unit_code, period_start, {selected}
-            FROM ({" UNION ALL ".join(scoped)}) AS scoped GROUP BY ALL)"""  # noqa: S608 - engine SQL only
+            FROM ({_scoped_sql(rows_sql, units, params)}) AS scoped GROUP BY ALL)"""  # noqa: S608 - engine SQL only
+
+
+# -- the same aggregates from a copy of the rows (kpi.precompute, every grain at once) ----------
+def _is_count(sql: str) -> bool:
+    """Whether an aggregate is a count: the count of a group is the sum of its parts' counts."""
+    return sql.startswith("count(")
+
+
+def source_rows_sql(source: str, ranges: Ranges | None, params: dict) -> str:
+    """A SELECT of the rows `_aggregate_sql` aggregates (one per event or response, with its
+    local_time and derived minutes and flags, the standard joined) whose local time lies in
+    one of `ranges` (None = every row). kpi.precompute reads the lake once into a table of
+    these (and of their `day_counts_sql`) and aggregates every grain from them."""
+    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
+    # service_code is not aggregated: left out of the copy.
+    return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
+            f"FROM ({_rows_sql(source, time_filter)})")
+
+
+def day_counts_sql(source: str, rows_table: str) -> str:
+    """Per unit and local day of `rows_table` (rows of `source_rows_sql`), the source's count
+    aggregates: a subtree's count over a period is the sum of these."""
+    counts = ", ".join(f"{sql} AS {name}" for name, sql in AGGREGATES[source].items()
+                       if _is_count(sql))
+    return (f"SELECT unit_code, local_time::DATE AS day, {counts} "  # noqa: S608
+            f"FROM {rows_table} GROUP BY ALL")
+
+
+def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
+                               units: list[str] | None, params: dict, columns: list[str],
+                               tables: tuple[str, str]) -> str:
+    """`_aggregate_sql`'s SELECT (same rows, same values) over `tables`: a table of
+    `source_rows_sql`'s rows and one of their `day_counts_sql`. Counts are the sums of the
+    day counts; the other aggregates (medians, P90, means) come from the rows themselves.
+    The range parameters are named after `period`, so that the SELECTs of several grains can
+    make one statement."""
+    rows_table, counts_table = tables
+    aggregates = AGGREGATES[source]
+    bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
+    counts = [name for name in columns if _is_count(aggregates[name])]
+    others = [name for name in columns if name not in counts]
+    parts = []
+    if counts:
+        day_rows = (f"SELECT *, {bucket.format(time='day')} AS period_start "  # noqa: S608
+                    f"FROM {counts_table} WHERE {_time_filter('day', ranges, params, period)}")
+        sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in counts)
+        parts.append(f"SELECT scope AS unit_code, period_start, {sums} "  # noqa: S608
+                     f"FROM ({_scoped_sql(day_rows, units, params)}) AS scoped GROUP BY ALL")
+    if others:
+        rows = (f"SELECT *, {bucket.format(time='local_time')} AS period_start "  # noqa: S608
+                f"FROM {rows_table} "
+                f"WHERE {_time_filter('local_time', ranges, params, period)}")
+        selected, outer = _selected_sql({name: aggregates[name] for name in others})
+        parts.append(f"SELECT {outer} FROM (SELECT scope AS unit_code, period_start, "  # noqa: S608
+                     f"{selected} FROM ({_scoped_sql(rows, units, params)}) AS scoped "
+                     "GROUP BY ALL)")
+    # Every (scope, period) with a row has its counts: the other aggregates join them.
+    joined = parts[0] if len(parts) == 1 else (
+        f"SELECT * FROM ({parts[0]}) LEFT JOIN ({parts[1]}) "  # noqa: S608
+        "USING (unit_code, period_start)")
+    return f"WITH RECURSIVE {_CLOSURE} {joined}"
 
 
 @one_unit_of_work
@@ -307,16 +390,23 @@ def survey_aggregates_sql() -> str:
 
 
 def kpi_rows_sql(period: str, ranges: Ranges | None, units: list[str] | None, kpis: list[str],
-                 params: dict, row_units: list[str] | None = None) -> str:
+                 params: dict, row_units: list[str] | None = None,
+                 tables: dict[str, tuple[str, str]] | None = None) -> str:
     """SELECT unit_code, period_start, kpi, value, n, parts for the KPIs asked for (n > 0
-    only), computed over the raw rows whose local time lies in `ranges` (None = every row)."""
+    only), computed over the raw rows whose local time lies in `ranges` (None = every row):
+    the store's, or per source a copy of them, `tables` {source: (rows table, day counts
+    table)} (see `source_rows_sql`)."""
     parts = []
     for source in AGGREGATES:
         wanted = [KPIS[name] for name in kpis if KPIS[name].source == source]
         if not wanted:
             continue
         columns = list(dict.fromkeys(column for kpi in wanted for column in kpi.needs))
-        aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
+        if tables is not None:
+            aggregate = _aggregate_from_tables_sql(source, period, ranges, units, params,
+                                                   columns, tables[source])
+        else:
+            aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
         selects = [
             f"SELECT unit_code, period_start, '{kpi.name}' AS kpi, {kpi.value} AS value, "  # noqa: S608
             f"{kpi.n} AS n, {'ikm_parts' if kpi.name == 'ikm' else 'NULL::BIGINT[]'} AS parts "
