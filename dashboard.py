@@ -9,6 +9,7 @@ import streamlit as st
 from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES, t
 from ui.auth import current_visitor, gate, identity_panel
+from ui.data import warm_up_once
 from ui.guard import ROUTED_KEY
 from ui.registry import PAGES, may_open
 from ui.state import keep_in_url, language
@@ -67,3 +68,5 @@ try:
     current.run()
 except KinerjaError as error:  # a page's expected failure, said in the user's language
     st.error(error.localized(lang), icon=":material/error:")
+if visitor.may_enter:
+    warm_up_once()

@@ -18,7 +18,11 @@ Wall times on a shared machine are inflated by the others' load: the load averag
 with the results, the ratios are measured in the same run, and the AppTest part also reports
 the process CPU time of each rerun (all threads), which the load inflates much less.
 
-    python bench/bench_pages.py [--repeat R] [--large-events N] [--skip-large] [--skip-browser]
+With --large-rss the real server is also run over a copy of the large store: every page opened
+once in chromium, then the dashboard's RSS and its peak (VmHWM).
+
+    python bench/bench_pages.py [--repeat R] [--skip-large] [--skip-browser] [--skip-apptest]
+                                [--large-rss]
 """
 
 from __future__ import annotations
@@ -194,6 +198,46 @@ def browser_session(store: Path) -> dict:
     return out
 
 
+def _peak_rss_mib(pid: int) -> float:
+    """The process's peak resident set (VmHWM), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def served_pages_rss(store: Path) -> dict:
+    """The real server (warm-up on, a cold chart-image cache) over a private copy of `store`:
+    every page opened once in Debian's chromium, each timed to the end of its run; then the
+    dashboard's RSS and its peak."""
+    import psutil
+    from browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_dashboard, wait_idle
+    from playwright.sync_api import sync_playwright
+
+    from ui.registry import PAGES
+
+    out: dict = {"pages": {}}
+    with tempfile.TemporaryDirectory(prefix="kinerja-bench-rss-") as folder:
+        copy = Path(folder) / "kpi"
+        shutil.copytree(store, copy)
+        os.environ["KPI_CACHE_DIR"] = str(Path(folder) / "cache")
+        with serve_dashboard(copy, Path(folder)) as url, sync_playwright() as playwright:
+            server = next(child for child in psutil.Process().children(recursive=True)
+                          if "streamlit" in " ".join(child.cmdline()))
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.set_default_timeout(300_000)
+            for spec in PAGES:
+                started = time.perf_counter()
+                page.goto(f"{url}/{spec.key}?lang=en")
+                wait_idle(page, 300_000)
+                out["pages"][spec.key] = time.perf_counter() - started
+            browser.close()
+            out["rss_mib"] = server.memory_info().rss / 2**20
+            out["peak_mib"] = _peak_rss_mib(server.pid)
+    return out
+
+
 def cli_pack(store: Path) -> dict:
     out = {}
     with tempfile.TemporaryDirectory(prefix="kinerja-bench-pack-") as folder:
@@ -221,15 +265,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--skip-apptest", action="store_true")
+    parser.add_argument("--large-rss", action="store_true",
+                        help="also open every page in the real server over the large store and "
+                             "print the dashboard's RSS")
     args = parser.parse_args(argv)
     from bench_import import machine
 
     print(f"machine: {machine()}")
     print(f"before: {load_average()}")
     demo = demo_store()
-    print_pages(f"demo city ({demo})", apptest_pages(demo, args.repeat))
     large = ENGINE_DATA / "lake"
-    if not args.skip_large:
+    if not args.skip_apptest:
+        print_pages(f"demo city ({demo})", apptest_pages(demo, args.repeat))
+    if not args.skip_large and not args.skip_apptest:
         if not large.exists():
             print("\nno large store: run bench/bench_engine.py first (--events N)")
         else:
@@ -237,6 +286,16 @@ def main(argv: list[str] | None = None) -> int:
             print_pages(f"large store ({int(size[0]):,} events, {int(size[1]):,} responses)",
                         apptest_pages(large, args.repeat))
     print(f"\nafter the AppTest runs: {load_average()}")
+    if args.large_rss and large.exists():
+        served = served_pages_rss(large)
+        size = (ENGINE_DATA / "bench.size").read_text().split()
+        print(f"\nreal server over the large store ({int(size[0]):,} events), every page once "
+              "(open to the end of its run):")
+        for key, seconds in served["pages"].items():
+            print(f"  {key:14s}{seconds:7.2f} s")
+        print(f"  dashboard RSS afterwards {served['rss_mib']:.0f} MiB, peak "
+              f"{served['peak_mib']:.0f} MiB (target < 1536 MiB)")
+        print(f"after the large-store server: {load_average()}")
     if not args.skip_browser:
         session = browser_session(demo)
         print("\nreal server over the demo city, Debian's chromium (click to confirmation):")

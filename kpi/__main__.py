@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kpi import config
+from kpi import audit, config
 from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, KinerjaError
 from kpi.vocabulary import KINDS, KPIS, PERIODS
@@ -309,7 +309,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import audit, metrics
+    from kpi import metrics
 
     since = metrics.parse_date(args.since, "--since date") if args.since else None
     store = _store(args)
@@ -339,13 +339,16 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 
     store = _store(args)
     done = store.maintain(config.keep_snapshots_days(), review.pinned_snapshots(store))
+    audit.record_alone(store, None, "store.maintain", store.path, done)
     print(f"Maintenance done on {store.path}: {done['snapshots_expired']} snapshot(s) expired, "
           f"{done['files_deleted']} file(s) deleted.")
     return EXIT_OK
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    target = _store(args).backup(args.dir)
+    store = _store(args)
+    target = store.backup(args.dir)
+    audit.record_alone(store, None, "store.backup", str(target))
     print(f"Backup written to {target}")
     return EXIT_OK
 
@@ -355,6 +358,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     location = config.store_location(args.db)
     kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
+    audit.record_alone(_store(args), None, "store.restore", str(args.dir),
+                       {"replaced_store_kept_in": str(kept) if kept else None})
     print(f"Store {location} restored from {args.dir}"
           + (f"; the store it replaced is kept in {kept}" if kept else ""))
     return EXIT_OK

@@ -68,6 +68,14 @@ def record(cur, who: str | None, action: str, obj: str | int,
     return seq
 
 
+def record_alone(store, who: str | None, action: str, obj: str | int,
+                 details: dict[str, Any] | None = None) -> int:
+    """`record` in a transaction of its own, for what is not a data write of the store but
+    changes or copies it as a whole (maintenance, backup, restore)."""
+    with store.transaction() as cur:
+        return record(cur, who, action, obj, details)
+
+
 def trail(store, *, since: dt.date | None = None, who: str | None = None,
           action: str | None = None) -> pd.DataFrame:
     """The trail, oldest first: seq, logged_at, who, action, object, details (JSON text), sha256;

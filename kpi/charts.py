@@ -15,8 +15,7 @@ import json
 import math
 import os
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -623,65 +622,64 @@ def _use_debian_chromium() -> None:
 # The page kaleido renders in loads plotly.js from the plotly package; MathJax (for LaTeX
 # labels, which Kinerja has none of) would come from a CDN, so it is left out.
 _KALEIDO_OPTIONS = {"mathjax": False}
-_session = {"open": False}
 
 
-@contextmanager
-def image_session() -> Iterator[None]:
-    """Keep one headless Chromium for every figure_images call inside. It boots in the
-    background at once, while the caller goes on computing. Kaleido's session is one per
-    process: use this from a script (the CLI), not from the dashboard's concurrent sessions."""
-    import kaleido
+def _drawing_code_digest() -> str:
+    """A digest of what draws a figure besides its inputs (this module, the pack's figure code,
+    plotly's version): part of every image's cache key, so a change of the code redraws."""
+    from importlib.metadata import version
+    from pathlib import Path
 
-    _use_debian_chromium()
-    kaleido.start_sync_server(silence_warnings=True, **_KALEIDO_OPTIONS)
-    _session["open"] = True
-    try:
-        yield
-    finally:
-        _session["open"] = False
-        kaleido.stop_sync_server(silence_warnings=True)
+    digest = hashlib.sha256(version("plotly").encode())
+    for module in ("charts.py", "pack.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    return digest.hexdigest()
 
 
-def figure_images(figures: Iterable[go.Figure], *, image_format: str = "png", width: int = 900,
-                  height: int | None = None, scale: float = 2.0) -> list[bytes]:
-    """Static images (`png`, `jpg` or `svg`) of `figures`, in order, all from one headless
-    Chromium session (plotly's static export engine, kaleido; a browser per image would cost
-    seconds each). `figures` may be a generator: kaleido renders one figure while the next is
-    being built, so Python and Chromium work side by side. No browser is ever downloaded.
+_CODE_DIGEST: dict[str, str] = {}
 
-    Images are kept in a cache folder (config.chart_cache_dir) named by a digest of the
-    figure and its export options, so a chart whose data did not change is never rendered
-    twice: the dashboard and the CLI share it, and the browser starts only for new charts."""
+
+def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
+                  image_format: str = "png", width: int = 900, height: int = 340,
+                  scale: float = 2.0) -> list[bytes]:
+    """Static images (`png`, `jpg` or `svg`) of `figures`, in order: each a (key, build) pair,
+    where `key` names everything the figure is drawn from (its data, language, labels) and
+    `build` makes it. All images missing from the cache are rendered in one headless Chromium
+    session (plotly's static export engine, kaleido; a browser per image would cost seconds
+    each). No browser is ever downloaded.
+
+    Images are kept in a cache folder (config.chart_cache_dir) named by a digest of the key,
+    the export options and the drawing code, so a chart whose inputs did not change is neither
+    built nor rendered again: the dashboard and the CLI share it, and the browser starts only
+    for new charts."""
     import tempfile
     from pathlib import Path
 
     import kaleido
 
-    figures = list(figures)
     if not figures:
         return []
+    code = _CODE_DIGEST.setdefault("code", _drawing_code_digest())
+    opts = {"format": image_format, "width": width, "scale": scale, "height": height}
     cache = config.chart_cache_dir()
     found: dict[int, bytes] = {}
-    wanted: list[tuple[int, go.Figure, dict, Path]] = []
-    for index, figure in enumerate(figures):
-        opts = {"format": image_format, "width": width, "scale": scale,
-                "height": height or figure.layout.height or 340}
-        spec = figure.to_json() + json.dumps(opts, sort_keys=True)
-        cached = cache / f"{hashlib.sha256(spec.encode()).hexdigest()}.{image_format}"
+    wanted: list[tuple[int, Callable[[], go.Figure], Path]] = []
+    for index, (key, build) in enumerate(figures):
+        named = json.dumps([key, opts, code], sort_keys=True)
+        cached = cache / f"{hashlib.sha256(named.encode()).hexdigest()}.{image_format}"
         if cached.is_file():
             found[index] = cached.read_bytes()
         else:
-            wanted.append((index, figure, opts, cached))
+            wanted.append((index, build, cached))
     if wanted:
         _use_debian_chromium()
         with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
-            specs = [{"fig": figure.to_dict(), "path": Path(folder) / cached.name, "opts": opts}
-                     for _, figure, opts, cached in wanted]
-            options = {} if _session["open"] else {"kopts": dict(_KALEIDO_OPTIONS)}
-            kaleido.write_fig_from_object_sync(specs, cancel_on_error=True, **options)
+            specs = [{"fig": build().to_dict(), "path": Path(folder) / cached.name, "opts": opts}
+                     for _, build, cached in wanted]
+            kaleido.write_fig_from_object_sync(specs, cancel_on_error=True,
+                                               kopts=dict(_KALEIDO_OPTIONS))
             cache.mkdir(parents=True, exist_ok=True)
-            for (index, _, _, cached), spec in zip(wanted, specs, strict=True):
+            for (index, _, cached), spec in zip(wanted, specs, strict=True):
                 found[index] = spec["path"].read_bytes()
                 # Written under a temporary name, then renamed: another process never reads
                 # half an image.
@@ -689,3 +687,4 @@ def figure_images(figures: Iterable[go.Figure], *, image_format: str = "png", wi
                 partial.write_bytes(found[index])
                 partial.replace(cached)
     return [found[index] for index in range(len(figures))]
+

@@ -9,12 +9,14 @@ A KPI whose `n` is 0 is absent: no row, never 0.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from decimal import Decimal
 
 import pandas as pd
 
 from kpi.errors import KinerjaError
 from kpi.store import one_unit_of_work
-from kpi.targets import attach_targets_sql, status, targets_in_force
+from kpi.targets import attach_targets_sql, status
 from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
 
 
@@ -226,6 +228,51 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
 Ranges = list[tuple[dt.date, dt.date]]
 
 
+def _time_filter(time_column: str, ranges: Ranges | None, params: dict,
+                 prefix: str = "") -> str:
+    """SQL condition: `time_column` lies in one of `ranges` ([start, end) dates; None = every
+    row). Fills `params` with the bounds (named after `prefix`)."""
+    if ranges is None:
+        return "TRUE"
+    conditions = []
+    for index, (start, end) in enumerate(ranges):
+        low, high = f"{prefix}start_{index}", f"{prefix}end_{index}"
+        params[low] = dt.datetime.combine(start, dt.time())
+        params[high] = dt.datetime.combine(end, dt.time())
+        conditions.append(f"({time_column} >= ${low} AND {time_column} < ${high})")
+    return " OR ".join(conditions) or "FALSE"
+
+
+def _scoped_sql(rows_sql: str, units: list[str] | None, params: dict) -> str:
+    """`rows_sql`'s rows once per scope whose subtree holds their unit (column `scope`): each
+    ancestor-or-self in the closure, and `*`; units None = every scope."""
+    # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
+    unit_scope = ("" if units is None
+                  else " WHERE list_contains($units, closure.ancestor)")
+    scoped = [f"SELECT closure.ancestor AS scope, r.* FROM ({rows_sql}) AS r "  # noqa: S608
+              f"JOIN closure ON closure.unit_code = r.unit_code{unit_scope}"]
+    if units is None or CITY in units:
+        scoped.append(f"SELECT '*' AS scope, r.* FROM ({rows_sql}) AS r")  # noqa: S608
+    if units is not None:
+        params["units"] = list(units)
+    return " UNION ALL ".join(scoped)
+
+
+def _selected_sql(expressions: dict[str, str]) -> tuple[str, str]:
+    """The aggregate SELECT list of `expressions` {column: SQL} and the outer SELECT list that
+    names its columns (both service-time quantiles come from one aggregate state, one pass
+    over the values)."""
+    both = {"service_time_median", "service_time_p90"} <= set(expressions)
+    selected = ", ".join(
+        f"{sql} AS {name}" for name, sql in expressions.items()
+        if not (both and name in ("service_time_median", "service_time_p90")))
+    if both:
+        selected += ", quantile_cont(service_minutes, [0.5, 0.9]) AS service_quantiles"
+    outer = ("* EXCLUDE (service_quantiles), service_quantiles[1] AS service_time_median, "
+             "service_quantiles[2] AS service_time_p90") if both else "*"
+    return selected.lstrip(", "), outer
+
+
 def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
                    units: list[str] | None, params: dict, columns: list[str] | None = None,
                    row_units: list[str] | None = None) -> str:
@@ -237,13 +284,7 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
     values the SQL uses."""
     aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
-    time_column = _TIME_COLUMN[source]
-    conditions = [] if ranges is not None else ["TRUE"]
-    for index, (start, end) in enumerate(ranges or []):
-        params[f"start_{index}"] = dt.datetime.combine(start, dt.time())
-        params[f"end_{index}"] = dt.datetime.combine(end, dt.time())
-        conditions.append(f"({time_column} >= $start_{index} AND {time_column} < $end_{index})")
-    time_filter = " OR ".join(conditions) or "FALSE"
+    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
     if row_units is not None and not row_units:
         time_filter = f"({time_filter}) AND FALSE"  # the range parameters must still be used
     elif row_units is not None:
@@ -257,29 +298,73 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
         bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
     rows_sql = _rows_sql(source, time_filter,
                          with_standard=bool(_STANDARD_COLUMNS & set(columns)), bucket=bucket)
-    # Each scope scans the rows itself (no shared CTE, which DuckDB would materialise whole).
-    unit_scope = ("" if units is None
-                  else " WHERE list_contains($units, closure.ancestor)")
-    scoped = [f"SELECT closure.ancestor AS scope, r.* FROM ({rows_sql}) AS r "  # noqa: S608
-              f"JOIN closure ON closure.unit_code = r.unit_code{unit_scope}"]
-    if units is None or CITY in units:
-        scoped.append(f"SELECT '*' AS scope, r.* FROM ({rows_sql}) AS r")  # noqa: S608
-    if units is not None:
-        params["units"] = list(units)
-    # Both service-time quantiles from one aggregate state (one pass over the values).
-    both = {"service_time_median", "service_time_p90"} <= set(columns)
-    selected = ", ".join(
-        f"{aggregates[name]} AS {name}" for name in columns
-        if not (both and name in ("service_time_median", "service_time_p90")))
-    if both:
-        selected += ", quantile_cont(service_minutes, [0.5, 0.9]) AS service_quantiles"
-    outer = ("* EXCLUDE (service_quantiles), service_quantiles[1] AS service_time_median, "
-             "service_quantiles[2] AS service_time_p90") if both else "*"
+    selected, outer = _selected_sql({name: aggregates[name] for name in columns})
     return f"""
         WITH RECURSIVE {_CLOSURE}
         SELECT {outer} FROM (
             SELECT scope AS unit_code, period_start, {selected}
-            FROM ({" UNION ALL ".join(scoped)}) AS scoped GROUP BY ALL)"""  # noqa: S608 - engine SQL only
+            FROM ({_scoped_sql(rows_sql, units, params)}) AS scoped GROUP BY ALL)"""  # noqa: S608 - engine SQL only
+
+
+# -- the same aggregates from a copy of the rows (kpi.precompute, every grain at once) ----------
+def _is_count(sql: str) -> bool:
+    """Whether an aggregate is a count: the count of a group is the sum of its parts' counts."""
+    return sql.startswith("count(")
+
+
+def source_rows_sql(source: str, ranges: Ranges | None, params: dict) -> str:
+    """A SELECT of the rows `_aggregate_sql` aggregates (one per event or response, with its
+    local_time and derived minutes and flags, the standard joined) whose local time lies in
+    one of `ranges` (None = every row). kpi.precompute reads the lake once into a table of
+    these (and of their `day_counts_sql`) and aggregates every grain from them."""
+    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
+    # service_code is not aggregated: left out of the copy.
+    return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
+            f"FROM ({_rows_sql(source, time_filter)})")
+
+
+def day_counts_sql(source: str, rows_table: str) -> str:
+    """Per unit and local day of `rows_table` (rows of `source_rows_sql`), the source's count
+    aggregates: a subtree's count over a period is the sum of these."""
+    counts = ", ".join(f"{sql} AS {name}" for name, sql in AGGREGATES[source].items()
+                       if _is_count(sql))
+    return (f"SELECT unit_code, local_time::DATE AS day, {counts} "  # noqa: S608
+            f"FROM {rows_table} GROUP BY ALL")
+
+
+def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
+                               units: list[str] | None, params: dict, columns: list[str],
+                               tables: tuple[str, str]) -> str:
+    """`_aggregate_sql`'s SELECT (same rows, same values) over `tables`: a table of
+    `source_rows_sql`'s rows and one of their `day_counts_sql`. Counts are the sums of the
+    day counts; the other aggregates (medians, P90, means) come from the rows themselves.
+    The range parameters are named after `period`, so that the SELECTs of several grains can
+    make one statement."""
+    rows_table, counts_table = tables
+    aggregates = AGGREGATES[source]
+    bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
+    counts = [name for name in columns if _is_count(aggregates[name])]
+    others = [name for name in columns if name not in counts]
+    parts = []
+    if counts:
+        day_rows = (f"SELECT *, {bucket.format(time='day')} AS period_start "  # noqa: S608
+                    f"FROM {counts_table} WHERE {_time_filter('day', ranges, params, period)}")
+        sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in counts)
+        parts.append(f"SELECT scope AS unit_code, period_start, {sums} "  # noqa: S608
+                     f"FROM ({_scoped_sql(day_rows, units, params)}) AS scoped GROUP BY ALL")
+    if others:
+        rows = (f"SELECT *, {bucket.format(time='local_time')} AS period_start "  # noqa: S608
+                f"FROM {rows_table} "
+                f"WHERE {_time_filter('local_time', ranges, params, period)}")
+        selected, outer = _selected_sql({name: aggregates[name] for name in others})
+        parts.append(f"SELECT {outer} FROM (SELECT scope AS unit_code, period_start, "  # noqa: S608
+                     f"{selected} FROM ({_scoped_sql(rows, units, params)}) AS scoped "
+                     "GROUP BY ALL)")
+    # Every (scope, period) with a row has its counts: the other aggregates join them.
+    joined = parts[0] if len(parts) == 1 else (
+        f"SELECT * FROM ({parts[0]}) LEFT JOIN ({parts[1]}) "  # noqa: S608
+        "USING (unit_code, period_start)")
+    return f"WITH RECURSIVE {_CLOSURE} {joined}"
 
 
 @one_unit_of_work
@@ -305,16 +390,23 @@ def survey_aggregates_sql() -> str:
 
 
 def kpi_rows_sql(period: str, ranges: Ranges | None, units: list[str] | None, kpis: list[str],
-                 params: dict, row_units: list[str] | None = None) -> str:
+                 params: dict, row_units: list[str] | None = None,
+                 tables: dict[str, tuple[str, str]] | None = None) -> str:
     """SELECT unit_code, period_start, kpi, value, n, parts for the KPIs asked for (n > 0
-    only), computed over the raw rows whose local time lies in `ranges` (None = every row)."""
+    only), computed over the raw rows whose local time lies in `ranges` (None = every row):
+    the store's, or per source a copy of them, `tables` {source: (rows table, day counts
+    table)} (see `source_rows_sql`)."""
     parts = []
     for source in AGGREGATES:
         wanted = [KPIS[name] for name in kpis if KPIS[name].source == source]
         if not wanted:
             continue
         columns = list(dict.fromkeys(column for kpi in wanted for column in kpi.needs))
-        aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
+        if tables is not None:
+            aggregate = _aggregate_from_tables_sql(source, period, ranges, units, params,
+                                                   columns, tables[source])
+        else:
+            aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
         selects = [
             f"SELECT unit_code, period_start, '{kpi.name}' AS kpi, {kpi.value} AS value, "  # noqa: S608
             f"{kpi.n} AS n, {'ikm_parts' if kpi.name == 'ikm' else 'NULL::BIGINT[]'} AS parts "
@@ -338,6 +430,8 @@ def _kpi_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _to_dates(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(column) and not column.isna().any():
+        return pd.Series(column.dt.date.to_numpy(dtype=object), index=column.index, dtype=object)
     return pd.Series([value.date() if hasattr(value, "date") else value for value in column],
                      index=column.index, dtype=object)
 
@@ -370,16 +464,27 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
         sql = _stored_kpi_rows_sql(period, ranges, units, kpis, params)
     else:
         sql = kpi_rows_sql(period, ranges, units, kpis, params, row_units)
-    columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
     if with_targets:
         sql = f"WITH kpi_rows AS ({sql}) {attach_targets_sql('kpi_rows', 'period_start')}"
+    return _kpi_frame(store.query_df(sql, params), with_targets)
+
+
+def _kpi_frame(frame: pd.DataFrame, with_targets: bool) -> pd.DataFrame:
+    """The rows of a KPI query typed, with `graded` (and `status` with the targets), in the
+    order of `_kpi_order`."""
+    columns = ["unit_code", "period_start", "kpi", "value", "n", "parts"]
+    if with_targets:
         columns += ["target", "amber_pct"]
-    frame = store.query_df(sql, params)[columns]
+    frame = frame[columns]
     frame["period_start"] = _to_dates(frame["period_start"])
     frame["value"] = frame["value"].astype(float)
     frame["n"] = frame["n"].astype("int64")
-    frame["graded"] = [graded_value(value, parts)
-                       for value, parts in zip(frame["value"], frame["parts"], strict=True)]
+    graded = frame["value"].to_numpy(dtype=float, copy=True)
+    # Only the IKM has parts (the answer sums and counts): every other value is its own grade.
+    parts = frame["parts"].to_numpy()
+    for index in (frame["kpi"] == "ikm").to_numpy().nonzero()[0]:
+        graded[index] = graded_value(graded[index], parts[index])
+    frame["graded"] = graded
     frame = frame.drop(columns="parts")
     if with_targets:
         frame["target"] = frame["target"].astype(float)
@@ -387,7 +492,8 @@ def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
         frame["status"] = [
             status(value, target, KPIS[kpi].better, amber)
             for value, target, kpi, amber in zip(
-                frame["graded"], frame["target"], frame["kpi"], frame["amber_pct"], strict=True)
+                graded.tolist(), frame["target"].tolist(), frame["kpi"].tolist(),
+                frame["amber_pct"].tolist(), strict=True)
         ]
     return _kpi_order(frame)
 
@@ -397,10 +503,17 @@ def graded_value(value: float, parts) -> float:
     answer sums and counts) the IKM rounded half up to two decimals, computed exactly."""
     if not hasattr(parts, "__len__"):  # NULL (None, NaN or NA): not the IKM
         return value
+    # A key of plain numbers (a masked array's missing elements become None, counted as 0).
+    exact = _exact_ikm(tuple(parts.tolist() if hasattr(parts, "tolist") else parts))
+    return value if exact is None else float(exact)
+
+
+@functools.lru_cache(maxsize=65536)
+def _exact_ikm(parts: tuple) -> Decimal | None:
+    """`skm.exact_ikm`, remembered: the same periods' IKMs are graded on every page run."""
     from kpi.skm import exact_ikm
 
-    exact = exact_ikm(parts)
-    return value if exact is None else float(exact)
+    return exact_ikm(parts)
 
 
 def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
@@ -450,46 +563,83 @@ def overview(store, *, period: str, period_start: dt.date,
     ranges = [(start, next_period(start, period)), (previous, start)]
     if last_year < previous:
         ranges.append((last_year, next_period(last_year, period)))
-    values = _query_kpis(store, period=period, ranges=ranges, units=units, kpis=list(KPIS),
-                         with_targets=True)
+    # One query: the three periods' values, and the period's unit × KPI pairs without a value,
+    # each with the target that applies on its period's first date (the targets in force).
+    params: dict = {}
+    rows = _stored_kpi_rows_sql(period, ranges, units, list(KPIS), params)
+    params["start_day"] = start
+    sql = f"""
+        WITH kpi_rows AS ({rows}),
+        unvalued AS (
+            SELECT s.unit_code, $start_day::DATE AS period_start, k.kpi, NULL::DOUBLE AS value,
+                   NULL::BIGINT AS n, NULL::BIGINT[] AS parts
+            FROM (SELECT unit_code FROM units UNION SELECT '{CITY}') AS s
+            CROSS JOIN (SELECT unnest($kpis) AS kpi) AS k
+            WHERE NOT EXISTS (SELECT 1 FROM kpi_rows AS r WHERE r.unit_code = s.unit_code
+                              AND r.kpi = k.kpi AND r.period_start = $start_day)),
+        wanted AS (SELECT * FROM kpi_rows UNION ALL SELECT * FROM unvalued)
+        {attach_targets_sql('wanted', 'period_start')}"""  # noqa: S608 - engine SQL only
+    found = store.query_df(sql, params)
+    values = _kpi_frame(found[found["value"].notna()], with_targets=True)
+    in_force = {
+        (code, kpi): (target, amber)
+        for code, kpi, day, target, amber in zip(
+            found["unit_code"].tolist(), found["kpi"].tolist(),
+            _to_dates(found["period_start"]).tolist(), found["target"].astype(float).tolist(),
+            found["amber_pct"].astype(float).tolist(), strict=True)
+        if day == start and target == target}  # NaN != NaN: no target
+    by_period: dict[dt.date, dict[tuple[str, str], tuple]] = {}
+    for code, kpi, day, value, n, graded, state in zip(
+            values["unit_code"].tolist(), values["kpi"].tolist(), values["period_start"].tolist(),
+            values["value"].tolist(), values["n"].tolist(), values["graded"].tolist(),
+            values["status"].tolist(), strict=True):
+        by_period.setdefault(day, {})[(code, kpi)] = (value, n, graded, state)
+    current, before, year_ago = (by_period.get(day, {}) for day in (start, previous, last_year))
     tree = unit_tree(store)
-    scopes = pd.concat([
-        pd.DataFrame([{"unit_code": CITY, "name": None, "type": None, "parent_code": None,
-                       "depth": -1}]),
-        tree[["unit_code", "name", "type", "parent_code", "depth"]],
-    ], ignore_index=True)
-    if units is not None:
-        scopes = scopes[scopes["unit_code"].isin(units)]
-    grid = scopes.merge(pd.DataFrame({"kpi": list(KPIS)}), how="cross")
-    in_force = targets_in_force(store, day=start)[["unit_code", "kpi", "target", "amber_pct"]]
-    current = values[values["period_start"] == start][["unit_code", "kpi", "value", "n",
-                                                        "graded"]]
-    before = values[values["period_start"] == previous].rename(
-        columns={"value": "prev_value", "status": "prev_status"})
-    year_ago = values[values["period_start"] == last_year].rename(
-        columns={"value": "last_year_value"})
-    frame = (grid.merge(current, on=["unit_code", "kpi"], how="left")
-             .merge(in_force, on=["unit_code", "kpi"], how="left")
-             .merge(before[["unit_code", "kpi", "prev_value", "prev_status"]],
-                    on=["unit_code", "kpi"], how="left")
-             .merge(year_ago[["unit_code", "kpi", "last_year_value"]],
-                    on=["unit_code", "kpi"], how="left"))
-    frame["period_start"] = start
-    frame["n"] = frame["n"].fillna(0).astype("int64")
-    for column in ("value", "target", "amber_pct", "prev_value", "last_year_value"):
-        frame[column] = frame[column].astype(float)
-    frame["status"] = [
-        status(value, target, KPIS[kpi].better, amber)
-        for value, target, kpi, amber in zip(
-            frame["graded"].astype(float), frame["target"], frame["kpi"], frame["amber_pct"],
-            strict=True)
-    ]
-    frame["prev_status"] = frame["prev_status"].astype(object).fillna("none")
+    scopes = [(CITY, None, None, None, -1), *zip(
+        *(tree[column].tolist() for column in ("unit_code", "name", "type", "parent_code",
+                                               "depth")), strict=True)]
+    nan, none = float("nan"), (float("nan"), 0, float("nan"), "none")
+    columns: dict[str, list] = {name: [] for name in (
+        "unit_code", "name", "type", "parent_code", "depth", "kpi", "value", "n", "target",
+        "amber_pct", "status", "prev_value", "prev_status", "last_year_value", "graded")}
+    for code, name, kind, parent, depth in scopes:
+        if units is not None and code not in units:
+            continue
+        for kpi, info in KPIS.items():
+            value, n, graded, _ = current.get((code, kpi), none)
+            target, amber = in_force.get((code, kpi), (nan, nan))
+            prev_value, _, _, prev_status = before.get((code, kpi), none)
+            for column, item in (
+                    ("unit_code", code), ("name", name), ("type", kind), ("parent_code", parent),
+                    ("depth", depth), ("kpi", kpi), ("value", value), ("n", n),
+                    ("target", target), ("amber_pct", amber),
+                    ("status", status(graded, target, info.better, amber)),
+                    ("prev_value", prev_value), ("prev_status", prev_status),
+                    ("last_year_value", year_ago.get((code, kpi), none)[0]),
+                    ("graded", graded)):
+                columns[column].append(item)
+    frame = pd.DataFrame({
+        "unit_code": columns["unit_code"],
+        **{name: pd.Series(columns[name], dtype=object) for name in ("name", "type",
+                                                                       "parent_code")},
+        "depth": pd.Series(columns["depth"], dtype="int64"),
+        "kpi": columns["kpi"],
+        "period_start": pd.Series([start] * len(columns["kpi"]), dtype=object),
+        **{name: pd.Series(columns[name], dtype=float) for name in ("value",)},
+        "n": pd.Series(columns["n"], dtype="int64"),
+        **{name: pd.Series(columns[name], dtype=float) for name in ("target", "amber_pct")},
+        "status": columns["status"],
+        "prev_value": pd.Series(columns["prev_value"], dtype=float),
+        "prev_status": pd.Series(columns["prev_status"], dtype=object),
+        "last_year_value": pd.Series(columns["last_year_value"], dtype=float),
+        "graded": pd.Series(columns["graded"], dtype=float),
+    })
     frame["change"] = _like_for_like_change(store, frame, period, start, units)
-    columns = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
-               "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
-               "change", "last_year_value", "graded"]
-    return frame[columns].reset_index(drop=True)
+    order = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
+             "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
+             "change", "last_year_value", "graded"]
+    return frame[order]
 
 
 def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.date,

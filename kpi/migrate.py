@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from kpi import precompute
+from kpi import audit, precompute
 from kpi.errors import InputRejected
 from kpi.store import Store, copy_table, old_store_tables
 
@@ -19,7 +19,7 @@ def lake_tables(store: Store) -> list[str]:
         "ORDER BY table_oid")]
 
 
-def migrate(store: Store, old: str | os.PathLike[str]) -> dict[str, int]:
+def migrate(store: Store, old: str | os.PathLike[str], *, by: str | None = None) -> dict[str, int]:
     """Copy every table of `old` into the empty `store` in one transaction and check the counts;
     finalised reviews pin the snapshot the copy makes (their numbers came from `old`)."""
     tables = [name for name in lake_tables(store) if name not in _NOT_COPIED]
@@ -36,6 +36,7 @@ def migrate(store: Store, old: str | os.PathLike[str]) -> dict[str, int]:
                 raise InputRejected("error.migrate_count_mismatch", table=table, got=now,
                                     old=str(old), expected=expected)
         precompute.refresh(cur)  # the KPI values of the rows just copied, in the same snapshot
+        audit.record(cur, by, "store.migrate", str(old), {"rows": copied})
     if copied.get("reviews"):
         pinned = store.data_version()  # the snapshot the copy made
         with store.transaction() as cur:

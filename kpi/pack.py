@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,6 +282,15 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
     else:
         status_line = t("pack.status_draft", lang)
     week_number = int(content["week"].split("W")[1])
+    covered = agenda.get("coverage")  # a record finalised before issue 12 has none
+    if not covered:
+        coverage_line = ""
+    elif not covered["reported"]:
+        coverage_line = t("review.no_unit_reported", lang, week=content["week"])
+    else:
+        coverage_line = t("filters.units_reported", lang,
+                          reported=fmt_number(covered["reported"], lang, 0),
+                          expected=fmt_number(covered["expected"], lang, 0))
     return {
         "lang": lang,
         "city": content.get("city") or config.city_name(),
@@ -291,6 +301,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "prepared": fmt_date(today or config.local_today(), lang, "long"),
         "final": final,
         "status_line": status_line,
+        "coverage": coverage_line,
         "checksum": review.get("record_sha256") or "",
         "summary": {
             "exceptions": len(exceptions),
@@ -353,16 +364,19 @@ def item_figure(item: dict, lang: str, *, title: str | None = None,
 
 
 def chart_images(content: dict, lang: str) -> dict[str, bytes]:
-    """A JPEG of every exception's chart, keyed by agenda item key (one browser session, each
-    figure built while the one before is rendered). JPEG rather than PNG: WeasyPrint embeds a
-    JPEG as it is, while a PNG with alpha is decoded and re-compressed twice, which tripled the
-    PDF's rendering time."""
+    """A JPEG of every exception's chart, keyed by agenda item key, from the image cache or
+    rendered together in one browser session. An image is cached under the item's own chart
+    data and language, so a warm pack builds no figure at all. JPEG rather than PNG:
+    WeasyPrint embeds a JPEG as it is, while a PNG with alpha is decoded and re-compressed
+    twice, which tripled the PDF's rendering time."""
     items = [item for item in content["agenda"]["exceptions"]
              if item.get("chart") and item["chart"].get("points")]
-    if not items:
-        return {}  # no browser to start
-    figures = (item_figure(item, lang, height=CHART_HEIGHT) for item in items)
-    images = charts.figure_images(figures, image_format="jpg", width=CHART_WIDTH,
+    figures = [(json.dumps([lang, item["kpi"], item.get("target"), item["chart"],
+                            chart_labels(lang, item["kpi"]), kpi_unit(item["kpi"], lang)],
+                           sort_keys=True, default=str),
+                lambda item=item: item_figure(item, lang, height=CHART_HEIGHT))
+               for item in items]
+    images = charts.cached_images(figures, image_format="jpg", width=CHART_WIDTH,
                                   height=CHART_HEIGHT, scale=CHART_SCALE)
     return {item["key"]: image for item, image in zip(items, images, strict=True)}
 
@@ -557,7 +571,7 @@ def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -
     from kpi import review
 
     lang = lang or config.default_language()
-    # No browser session up front: charts whose images are cached (charts.figure_images) need
+    # No browser session up front: charts whose images are cached (charts.cached_images) need
     # none, and the browser starts only for the ones that are not.
     pack = build_pack(review.review_content(store, week), lang)
     folder = Path(out_dir)

@@ -13,6 +13,20 @@ data, so the values and the rows they come from are committed together (or not a
 `change` says what the write touched (`batch_change`): only the subtrees that contain a touched
 unit (its ancestors, itself and `*`) and the periods that contain a touched day are recomputed.
 Targets are not stored: status is derived from the targets at read time.
+
+Beside them, table `unit_days` holds each unit's own rows per local day (events, responses):
+which units have reported for a period is read from it, not from the raw rows.
+
+How (issue 13): the lake is read once per refresh. The rows of every period to recompute, of
+all five grains, are copied into a temporary table (`metrics.source_rows_sql`: derived minutes,
+flags and standard included), and their counts per unit and local day beside it
+(`metrics.day_counts_sql`). Each grain then sums those day counts over subtree and period, and
+takes the aggregates that are not counts (medians, P90, means) from the copied rows themselves,
+pooled through the closure: exact, never from finer medians (`metrics.kpi_rows_sql(...,
+tables=...)`). The stale values of the five grains go in one DELETE; each grain is one
+INSERT, so that only one grain's quantile states are held at a time. GROUPING SETS over the
+five grains was measured no cheaper than a query per grain: the cost is in the quantile
+states (every row once per subtree holding it, per grain), not in reading the rows.
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ _EVENT_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source =
 _SURVEY_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source == "survey")
 _ROW_TABLES = {"events": ("events", "arrived_at"), "survey": ("survey_responses", "submitted_at")}
 _READY_KEY = "kpi_values_ready"
+_UNIT_DAYS_READY_KEY = "unit_days_ready"
 # Bumped by every refresh, i.e. by every write of data the KPIs or their statuses derive from
 # (imports of any kind, rollbacks, target edits), and by nothing else: the dashboard keys its
 # KPI caches on it, so a meeting's own writes (actions, minutes) leave them warm.
@@ -73,18 +88,23 @@ def batch_change(cur, kind: str, batch_id: int) -> Change:
     rows = (f"SELECT unit_code, {time_column} AS local_time FROM {table} "  # noqa: S608
             f"WHERE batch_id = $batch UNION ALL SELECT unit_code, {time_column} "
             f"FROM {table}_replaced WHERE replaced_by = $batch")
-    return Change(
-        kpis=_EVENT_KPIS if kind == "events" else _SURVEY_KPIS,
-        units=_distinct(cur, f"SELECT DISTINCT unit_code FROM ({rows})", params),  # noqa: S608
-        days=_distinct(cur, f"SELECT DISTINCT local_time::DATE FROM ({rows})", params))  # noqa: S608
+    # Units and days in one pass over the batch's rows.
+    units, days = cur.query_rows(f"SELECT list(DISTINCT unit_code), "  # noqa: S608
+                                 f"list(DISTINCT local_time::DATE) FROM ({rows})", params)[0]
+    return Change(kpis=_EVENT_KPIS if kind == "events" else _SURVEY_KPIS,
+                  units=frozenset(code for code in units or () if code is not None),
+                  days=frozenset(day for day in days or () if day is not None))
 
 
-def _scopes(cur, units: frozenset[str]) -> list[str]:
-    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors)."""
+def _scopes(cur, units: frozenset[str]) -> list[str] | None:
+    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors);
+    None when that is every unit (a first load), which spares every query a scope filter."""
     ancestors = _distinct(cur, f"""
         WITH RECURSIVE {metrics.CLOSURE_SQL}
         SELECT ancestor FROM closure WHERE list_contains($units, unit_code)""",  # noqa: S608
                           {"units": sorted(units)})
+    if ancestors >= _distinct(cur, "SELECT unit_code FROM units", {}):
+        return None
     return sorted(ancestors | {metrics.CITY})
 
 
@@ -100,12 +120,24 @@ def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
     return ranges
 
 
-def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict) -> str:
+def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict, prefix: str) -> str:
     conditions = []
     for index, (start, end) in enumerate(ranges):
-        params[f"from_{index}"], params[f"to_{index}"] = start, end
-        conditions.append(f"({column} >= $from_{index} AND {column} < $to_{index})")
+        low, high = f"{prefix}from_{index}", f"{prefix}to_{index}"
+        params[low], params[high] = start, end
+        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
     return "(" + " OR ".join(conditions) + ")"
+
+
+def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
+    """`ranges` sorted, overlapping and adjacent ones merged."""
+    merged: metrics.Ranges = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def refresh(cur, change: Change = EVERYTHING) -> None:
@@ -118,25 +150,84 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
                 {"key": _VERSION_KEY, "value": (version or 0) + 1})
     if change.nothing:
         return
+    if change.units is None or set(change.kpis) - {"within_standard_pct"}:  # rows changed
+        _refresh_unit_days(cur, change)
     scopes = None if change.units is None else _scopes(cur, change.units)
-    for grain in metrics.PERIODS:
-        ranges = None if change.days is None else _period_ranges(change.days, grain)
-        params: dict = {"grain": grain, "kpis": list(change.kpis)}
-        where = ["grain = $grain", "list_contains($kpis, kpi)"]
-        if scopes is not None:
-            params["scopes"] = scopes
-            where.append("list_contains($scopes, unit_code)")
-        if ranges is not None:
-            where.append(_ranges_condition("period_start", ranges, params))
-        cur.execute(f"DELETE FROM kpi_values WHERE {' AND '.join(where)}", params)  # noqa: S608
-        params = {"grain": grain}
-        rows = metrics.kpi_rows_sql(grain, ranges, scopes, list(change.kpis), params)
-        insert = (f"INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "  # noqa: S608
-                  f"SELECT unit_code, kpi, $grain, period_start, value, n, parts FROM ({rows})")
-        cur.execute(insert, params)
+    ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
+              for grain in metrics.PERIODS}
+    # The lake is read once: the rows of every period to recompute (of every grain) are copied
+    # into a temporary table, with their counts per unit and day beside them; each grain sums
+    # those counts and takes its medians, P90 and means from the copied rows.
+    read = None if change.days is None else _merged(
+        [span for spans in ranges.values() for span in spans or []])
+    tables = {source: (f"__kpi_rows_{source}", f"__kpi_day_counts_{source}")
+              for source in sorted({metrics.KPIS[name].source for name in change.kpis})}
+    for source, (rows_table, counts_table) in tables.items():
+        params: dict = {}
+        rows = metrics.source_rows_sql(source, read, params)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {rows_table} AS {rows}", params)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {counts_table} AS "
+                    f"{metrics.day_counts_sql(source, rows_table)}")
+    # One DELETE for the five grains (each statement on the lake has a cost of its own), one
+    # INSERT per grain: a grain's quantile states hold every value of its rows, once per
+    # subtree holding them; one statement for all five held them all at once (6 GB at 10 M
+    # events instead of 2).
+    params = {"kpis": list(change.kpis)}
+    stale = []
+    inserts = []
+    for grain, spans in ranges.items():  # grain names are the fixed PERIODS, never user text
+        stale.append(f"grain = '{grain}'" if spans is None else
+                     f"(grain = '{grain}' AND "
+                     f"{_ranges_condition('period_start', spans, params, grain)})")
+        rows = metrics.kpi_rows_sql(grain, spans, scopes, list(change.kpis), params,
+                                    tables=tables)
+        inserts.append("INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, "  # noqa: S608
+                       f"parts) SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "
+                       f"FROM ({rows})")
+    where = ["list_contains($kpis, kpi)", f"({' OR '.join(stale)})"]
+    if scopes is not None:
+        params["scopes"] = scopes
+        where.append("list_contains($scopes, unit_code)")
+    delete = f"DELETE FROM kpi_values WHERE {' AND '.join(where)}"  # noqa: S608
+    for sql in (delete, *inserts):  # DuckDB refuses named parameters a statement does not use
+        cur.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
+    for table in (name for pair in tables.values() for name in pair):
+        cur.execute(f"DROP TABLE {table}")
     if change == EVERYTHING:
-        cur.execute("DELETE FROM meta WHERE key = $key", {"key": _READY_KEY})
-        cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": _READY_KEY})
+        _mark_ready(cur, _READY_KEY)
+        _mark_ready(cur, _UNIT_DAYS_READY_KEY)
+
+
+def _mark_ready(cur, key: str) -> None:
+    cur.execute("DELETE FROM meta WHERE key = $key", {"key": key})
+    cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": key})
+
+
+def _refresh_unit_days(cur, change: Change) -> None:
+    """Recount the own rows of the units and days `change` touched (all of them for None)."""
+    params: dict = {}
+    kept, rows = ["TRUE"], {"arrived_at": ["TRUE"], "submitted_at": ["TRUE"]}
+    if change.units is not None:
+        params["units"] = sorted(change.units)
+        kept.append("list_contains($units, unit_code)")
+        for conditions in rows.values():
+            conditions.append("list_contains($units, unit_code)")
+    if change.days is not None:
+        ranges = _period_ranges(change.days, "day")
+        kept.append(_ranges_condition("day", ranges, params, "day_"))
+        for column, conditions in rows.items():
+            conditions.append(_ranges_condition(column, ranges, params, "day_"))
+    cur.execute(f"DELETE FROM unit_days WHERE {' AND '.join(kept)}", params)  # noqa: S608
+    events, survey = (" AND ".join(rows[column]) for column in ("arrived_at", "submitted_at"))
+    cur.execute(f"""
+        INSERT INTO unit_days (unit_code, day, events, responses)
+        SELECT unit_code, day, sum(events), sum(responses) FROM (
+            SELECT unit_code, arrived_at::DATE AS day, count(*) AS events, 0 AS responses
+            FROM events WHERE {events} GROUP BY ALL
+            UNION ALL
+            SELECT unit_code, submitted_at::DATE, 0, count(*)
+            FROM survey_responses WHERE {survey} GROUP BY ALL)
+        GROUP BY ALL""", params)  # noqa: S608 - conditions built here, values are parameters
 
 
 def data_version(store) -> int:
@@ -146,13 +237,18 @@ def data_version(store) -> int:
 
 
 def ensure_ready(store) -> None:
-    """Build kpi_values once for a store made before it existed (or whose build never ran);
-    a no-op otherwise."""
+    """Build kpi_values and unit_days once for a store made before they existed (or whose
+    build never ran); a no-op otherwise."""
     with store.cursor() as cur:
-        ready = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
-                                {"key": _READY_KEY})
-    if ready:
+        ready = {key for (key,) in cur.query_rows(
+            "SELECT DISTINCT key FROM meta WHERE list_contains($keys, key) AND value > 0",
+            {"keys": [_READY_KEY, _UNIT_DAYS_READY_KEY]})}
+    if ready == {_READY_KEY, _UNIT_DAYS_READY_KEY}:
         return
     store.init()
     with store.transaction() as cur:
-        refresh(cur)
+        if _READY_KEY not in ready:
+            refresh(cur)
+        else:
+            _refresh_unit_days(cur, EVERYTHING)
+        _mark_ready(cur, _UNIT_DAYS_READY_KEY)

@@ -12,6 +12,7 @@ incomplete, with "n of m units reported".
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,20 +27,21 @@ LOOKBACK = 4
 def reported_units(store, *, period: str, date_from: dt.date | None = None,
                    date_to: dt.date | None = None) -> pd.DataFrame:
     """period_start (date), unit_code: every unit that reported in every `period` (only the
-    rows on local dates [date_from, date_to) when both are given)."""
+    rows on local dates [date_from, date_to) when both are given). Read from `unit_days`, each
+    unit's own rows per day (kpi/precompute.py), not from the raw rows."""
     grain = metrics.check_period(period)
     params: dict = {}
-    within = {"arrived_at": "TRUE", "submitted_at": "TRUE"}
+    within = "TRUE"
     if date_from is not None and date_to is not None:
-        params = metrics.day_params(date_from, date_to - dt.timedelta(days=1))
-        within = {column: f"{column} >= $start AND {column} < $end" for column in within}
+        params = {"start": date_from, "end": date_to}
+        within = "day >= $start AND day < $end"
     frame = store.query_df(f"""
-        WITH event_units AS (SELECT DISTINCT unit_code FROM events)
-        SELECT DISTINCT date_trunc('{grain}', arrived_at)::DATE AS period_start, unit_code
-        FROM events WHERE {within["arrived_at"]}
+        WITH event_units AS (SELECT DISTINCT unit_code FROM unit_days WHERE events > 0)
+        SELECT DISTINCT date_trunc('{grain}', day)::DATE AS period_start, unit_code
+        FROM unit_days WHERE events > 0 AND {within}
         UNION
-        SELECT DISTINCT date_trunc('{grain}', submitted_at)::DATE, unit_code
-        FROM survey_responses WHERE {within["submitted_at"]}
+        SELECT DISTINCT date_trunc('{grain}', day)::DATE, unit_code
+        FROM unit_days WHERE responses > 0 AND {within}
             AND unit_code NOT IN (SELECT unit_code FROM event_units)
     """, params)  # noqa: S608 - the grain is checked against the fixed list
     frame["period_start"] = [value.date() if hasattr(value, "date") else value
@@ -59,28 +61,41 @@ class Coverage:
         return self.expected - self.reported
 
 
+class Coverages:
+    """`coverage` of any period of one grain, from one grouping of `reported` (a period
+    selector labels every period of the data: grouping per label cost seconds)."""
+
+    def __init__(self, reported: pd.DataFrame, period: str, share: float | None = None) -> None:
+        self.period = period
+        self.share = config.complete_share() if share is None else share
+        self.by_period: dict[dt.date, set[str]] = defaultdict(set)
+        for start, unit_code in zip(reported["period_start"].tolist(),
+                                    reported["unit_code"].tolist(), strict=True):
+            self.by_period[start].add(unit_code)
+
+    def __call__(self, start: dt.date) -> Coverage:
+        """How many units reported in the period starting `start` (see the module docstring)."""
+        now = self.by_period.get(start, set())
+        before: set[str] = set()
+        previous = start
+        for _ in range(LOOKBACK):
+            previous = metrics.previous_period(previous, self.period)
+            before |= self.by_period.get(previous, set())
+        complete = not before or len(now & before) >= self.share * len(before)
+        return Coverage(start, len(now), len(now | before), complete)
+
+
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,
              share: float | None = None) -> Coverage:
     """How many units reported in the period starting `start` (see the module docstring)."""
-    share = config.complete_share() if share is None else share
-    by_period = reported.groupby("period_start")["unit_code"].agg(set).to_dict()
-    now = by_period.get(start, set())
-    before: set[str] = set()
-    previous = start
-    for _ in range(LOOKBACK):
-        previous = metrics.previous_period(previous, period)
-        before |= by_period.get(previous, set())
-    complete = not before or len(now & before) >= share * len(before)
-    return Coverage(start, len(now), len(now | before), complete)
+    return Coverages(reported, period, share)(start)
 
 
 def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
                     share: float | None = None) -> dt.date | None:
     """The first of `starts` (newest first) that is complete; None when none is."""
-    for start in starts:
-        if coverage(reported, start, period, share).complete:
-            return start
-    return None
+    covered = Coverages(reported, period, share)
+    return next((start for start in starts if covered(start).complete), None)
 
 
 def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:

@@ -204,3 +204,12 @@ CREATE TABLE IF NOT EXISTS kpi_values (
     n            BIGINT  NOT NULL,
     parts        BIGINT[]            -- ikm only: the answer sums and counts its grade is judged on
 );
+
+-- Each unit's own rows per local day (kpi/precompute.py, refreshed with kpi_values): which units
+-- have reported for a period (kpi/reporting.py) without a scan of the raw rows.
+CREATE TABLE IF NOT EXISTS unit_days (
+    unit_code VARCHAR NOT NULL,
+    day       DATE    NOT NULL,   -- the local date of arrived_at / submitted_at
+    events    BIGINT  NOT NULL,   -- the unit's own events that day (its subtree's not counted)
+    responses BIGINT  NOT NULL    -- the unit's own survey responses that day
+);

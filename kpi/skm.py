@@ -47,11 +47,15 @@ def exact_ikm(parts) -> Decimal | None:
     count u1, …, sum u9, count u9] (the answers' integer sums and counts); None when no element
     has an answer."""
     values = [int(v) if v is not None and v == v else 0 for v in parts]
-    nrrs = [Fraction(values[i], values[i + 1]) for i in range(0, len(values), 2) if values[i + 1]]
-    if not nrrs:
+    answered = [(values[i], values[i + 1]) for i in range(0, len(values), 2) if values[i + 1]]
+    if not answered:
         return None
-    hundredths = Fraction(25 * 100) * sum(nrrs) / len(nrrs)
-    return Decimal(math.floor(hundredths + Fraction(1, 2))) / 100
+    # 2500 × mean(sum/count) rounded half up, in integers: with L the counts' least common
+    # multiple and S = Σ sum × L/count, that is floor((5000 S + k L) / (2 k L)).
+    common = math.lcm(*(count for _, count in answered))
+    total = sum(answer_sum * (common // count) for answer_sum, count in answered)
+    k = len(answered)
+    return Decimal((5000 * total + k * common) // (2 * k * common)) / 100
 
 
 def grade_of(parts) -> tuple[str, str, str]:

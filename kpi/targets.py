@@ -25,19 +25,28 @@ def attach_targets_sql(relation: str, day_column: str) -> str:
 
     `relation` and `day_column` are identifiers chosen by the engine, never user values.
     """
+    # The chosen row per (unit_code, kpi, day) by arg_max over (own row first, latest
+    # valid_from): the same row as a row_number() window would pick (unit_code, kpi and
+    # valid_from are a target's key, so there is no tie), at a fraction of a window's cost.
     return f"""
-        SELECT r.*, t.target, t.amber_pct, t.valid_from AS target_valid_from,
-               t.valid_to AS target_valid_to, t.unit_code AS target_source_unit
+        SELECT r.*, chosen.best.target AS target, chosen.best.amber_pct AS amber_pct,
+               chosen.best.valid_from AS target_valid_from,
+               chosen.best.valid_to AS target_valid_to,
+               chosen.best.unit_code AS target_source_unit
         FROM {relation} AS r
-        LEFT JOIN targets AS t
-          ON t.kpi = r.kpi
-         AND (t.unit_code = r.unit_code OR t.unit_code = '*')
-         AND t.valid_from <= r.{day_column}
-         AND (t.valid_to IS NULL OR r.{day_column} <= t.valid_to)
-        QUALIFY row_number() OVER (
-            PARTITION BY r.unit_code, r.kpi, r.{day_column}
-            ORDER BY (t.unit_code = r.unit_code) DESC NULLS LAST, t.valid_from DESC NULLS LAST
-        ) = 1
+        LEFT JOIN (
+            SELECT w.unit_code AS for_unit, w.kpi AS for_kpi, w.{day_column} AS for_day,
+                   arg_max(t, (t.unit_code = w.unit_code, t.valid_from)) AS best
+            FROM (SELECT DISTINCT unit_code, kpi, {day_column} FROM {relation}) AS w
+            JOIN targets AS t
+              ON t.kpi = w.kpi
+             AND (t.unit_code = w.unit_code OR t.unit_code = '*')
+             AND t.valid_from <= w.{day_column}
+             AND (t.valid_to IS NULL OR w.{day_column} <= t.valid_to)
+            GROUP BY ALL
+        ) AS chosen
+          ON chosen.for_unit = r.unit_code AND chosen.for_kpi = r.kpi
+         AND chosen.for_day = r.{day_column}
     """  # noqa: S608 - identifiers from the engine, values are joined, not formatted
 
 

@@ -32,6 +32,7 @@ TREND_GRAIN = "quarter"
 IKM_DECIMALS = 2
 SAMPLE_SHARE_SHOWN = 200.0  # percent of the minimum sample where the bars stop
 BREAKDOWN_BARS = 12  # groups drawn in a breakdown chart, largest first
+COMMENTS_SHOWN = 500  # newest comments in the table (a city's quarter has tens of thousands)
 
 ctx = guard("satisfaction")
 filters = sidebar_filters(ctx, default_grain=DEFAULT_GRAIN)
@@ -308,14 +309,21 @@ st.caption(ctx.t("skmpage.comments_count", count=count_text(len(found))))
 if found.empty:
     st.info(ctx.t("skmpage.no_comments"))
 else:
+    not_stated = ctx.t("skmpage.not_stated")
+    # Plain object columns: tens of thousands of texts, not converted to Arrow strings on
+    # every rerun.
     comment_table = pd.DataFrame({
         ctx.t("skmpage.col_submitted"): found["submitted_at"].to_numpy(),
-        column["unit"]: [names.get(code, code) for code in found["unit_code"]],
-        ctx.t("skmpage.col_service"): [ctx.t("skmpage.not_stated") if labels.is_missing(code)
-                                        else code for code in found["service_code"]],
-        ctx.t("skmpage.col_comment"): found["comment"].to_numpy(),
+        column["unit"]: pd.Series([names.get(code, code) for code in found["unit_code"].tolist()],
+                                  dtype=object),
+        ctx.t("skmpage.col_service"): pd.Series(
+            [not_stated if labels.is_missing(code) else code
+             for code in found["service_code"].tolist()], dtype=object),
+        ctx.t("skmpage.col_comment"): pd.Series(found["comment"].tolist(), dtype=object),
     })
+    if len(comment_table) > COMMENTS_SHOWN:
+        st.caption(ctx.t("skmpage.comments_newest", shown=count_text(COMMENTS_SHOWN)))
     table_with_downloads(comment_table,
                          {ctx.t("skmpage.col_submitted"): lambda when: fmt_date(when, ctx.lang)},
                          file_name(ctx.t("skmpage.comments_file"), unit, filters.period_start),
-                         ctx.lang, key="skm-comments")
+                         ctx.lang, key="skm-comments", shown_rows=COMMENTS_SHOWN)

@@ -153,6 +153,18 @@ def test_the_indonesian_pack_uses_indonesian_words_and_numbers(example_store):
     assert "Draf: belum final" in text
 
 
+def test_the_cover_says_how_many_units_reported(example_store):
+    """Issue 12: the pack, like the page, never presents a partial week as the city's week."""
+    content = review.review_content(example_store, WEEK_2)
+    covered = content["agenda"]["coverage"]
+    text = pdf_text(pack.build_pack(content, "en", with_charts=False).pdf)
+    assert (f"{t('pack.coverage', 'en')} "
+            f"{covered['reported']} of {covered['expected']} units reported") in text
+    empty = review.review_content(example_store, "2026-W30")  # the data has not reached it
+    text = pdf_text(pack.build_pack(empty, "id", with_charts=False).pdf)
+    assert re.sub(r"\s+", " ", t("review.no_unit_reported", "id", week="2026-W30")) in text
+
+
 def test_the_cli_refuses_an_invalid_week_with_one_sentence(example_store, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["--db", str(example_store.path), "review", "--week", "2026-47",
@@ -163,18 +175,25 @@ def test_the_cli_refuses_an_invalid_week_with_one_sentence(example_store, tmp_pa
 
 
 def test_a_chart_image_is_rendered_once_then_read_from_the_cache(tmp_path, monkeypatch):
-    """figure_images keeps each image under a digest of the figure: the second call needs no
-    browser at all (here none can start), and a changed figure is rendered anew."""
+    """cached_images keeps each image under a digest of its key: the second call builds no
+    figure and needs no browser at all (here none can start), and a new key is rendered anew."""
     from kpi import charts
 
     monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
-    figure = charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, 2]))
-    first = charts.figure_images([figure], image_format="jpg", width=300, height=200, scale=1)
+    built = []
+
+    def figure(y3: int):
+        def build():
+            built.append(y3)
+            return charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, y3]))
+        return build
+
+    options = {"image_format": "jpg", "width": 300, "height": 200, "scale": 1}
+    first = charts.cached_images([("points 3 1 2", figure(2))], **options)
     assert first[0][:2] == b"\xff\xd8"  # a JPEG
     assert len(list((tmp_path / "cache" / "charts").iterdir())) == 1
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-browser"))
-    again = charts.figure_images([figure], image_format="jpg", width=300, height=200, scale=1)
-    assert again == first
-    changed = charts.go.Figure(charts.go.Scatter(x=[1, 2, 3], y=[3, 1, 9]))
+    again = charts.cached_images([("points 3 1 2", figure(2))], **options)
+    assert again == first and built == [2]
     with pytest.raises(Exception):  # noqa: B017 - any failure to start the missing browser
-        charts.figure_images([changed], image_format="jpg", width=300, height=200, scale=1)
+        charts.cached_images([("points 3 1 9", figure(9))], **options)

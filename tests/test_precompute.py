@@ -32,10 +32,23 @@ def _from_raw_rows(store) -> pd.DataFrame:
     return frame.sort_values(["grain", "unit_code", "kpi", "period_start"], ignore_index=True)
 
 
+_UNIT_DAYS_FROM_RAW_ROWS = """
+    SELECT unit_code, day, sum(events) AS events, sum(responses) AS responses FROM (
+        SELECT unit_code, arrived_at::DATE AS day, count(*) AS events, 0 AS responses
+        FROM events GROUP BY ALL
+        UNION ALL
+        SELECT unit_code, submitted_at::DATE, 0, count(*) FROM survey_responses GROUP BY ALL)
+    GROUP BY ALL ORDER BY ALL"""
+
+
 def assert_fresh(store) -> None:
     stored, fresh = _stored(store), _from_raw_rows(store)
     assert len(fresh) > 0
     pd.testing.assert_frame_equal(stored, fresh, check_exact=True, check_dtype=False)
+    # Each unit's own rows per day (which units reported) follow the same writes.
+    days = store.query_df("SELECT unit_code, day, events, responses FROM unit_days ORDER BY ALL")
+    pd.testing.assert_frame_equal(days, store.query_df(_UNIT_DAYS_FROM_RAW_ROWS),
+                                  check_exact=True, check_dtype=False)
 
 
 def _write(folder: Path, name: str, lines: list[str]) -> Path:
@@ -129,6 +142,17 @@ def test_a_store_without_values_gets_them_once(example_store):
     with example_store.transaction() as cur:
         cur.execute("DELETE FROM kpi_values")
         cur.execute("DELETE FROM meta WHERE key = 'kpi_values_ready'")
+    precompute.ensure_ready(example_store)
+    assert_fresh(example_store)
+    version = example_store.data_version()
+    precompute.ensure_ready(example_store)  # ready: nothing written
+    assert example_store.data_version() == version
+
+
+def test_a_store_without_unit_days_gets_them_once(example_store):
+    with example_store.transaction() as cur:
+        cur.execute("DELETE FROM unit_days")
+        cur.execute("DELETE FROM meta WHERE key = 'unit_days_ready'")
     precompute.ensure_ready(example_store)
     assert_fresh(example_store)
     version = example_store.data_version()

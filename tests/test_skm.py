@@ -180,6 +180,28 @@ def test_exact_ikm_from_sums_and_counts():
     assert skm.exact_ikm([0, 0] * 9) is None
 
 
+def test_exact_ikm_in_integers_equals_the_mean_of_fractions():
+    """exact_ikm works in integers (a common denominator); the definition is 25 × the mean of
+    the elements' sum/count, × 100, rounded half up: equal on many mixed counts."""
+    import math
+    import random
+    from decimal import Decimal
+    from fractions import Fraction
+
+    def by_fractions(parts):
+        shares = [Fraction(parts[i], parts[i + 1]) for i in range(0, 18, 2) if parts[i + 1]]
+        return Decimal(math.floor(2500 * sum(shares) / len(shares) + Fraction(1, 2))) / 100
+
+    draw = random.Random(13)
+    for _ in range(2000):
+        parts = []
+        for _ in range(9):
+            count = draw.choice([0, 1, 3, 7, 250, 5000, draw.randint(1, 10**6)])
+            parts += [draw.randint(count, 4 * count), count]
+        if any(parts[1::2]):
+            assert skm.exact_ikm(parts) == by_fractions(parts)
+
+
 def test_an_ikm_of_88_305_reads_88_31_beside_grade_a(tmp_path, monkeypatch, capsys):
     """Issue 12: the IKM shown with two decimals is the exactly rounded one, everywhere."""
     from kpi.__main__ import main

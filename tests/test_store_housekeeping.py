@@ -3,13 +3,15 @@ single-file store in, and a finalised review's pinned snapshot."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from kpi import review
+from kpi import audit, review
+from kpi.__main__ import main
 from kpi.errors import StoreError
 from kpi.ingest import ingest_file, rollback
 from kpi.store import Store, restore
@@ -73,6 +75,22 @@ def test_restore_into_a_new_folder(example_store, tmp_path, fingerprint):
     assert fingerprint(Store(tmp_path / "elsewhere")) == fingerprint(example_store)
 
 
+def test_maintenance_backup_and_restore_are_on_the_audit_trail(example_store, tmp_path):
+    """Every change of the store as a whole has a name and a time, like every data write."""
+    db, backup = str(example_store.path), tmp_path / "backup"
+    for command in (["maintain"], ["backup", str(backup)], ["restore", str(backup)]):
+        assert main(["--db", db, *command]) == 0, command
+    restored = Store(db)
+    trail = audit.trail(restored)
+    # The backup's own row is written after the copy, so it is in the store it replaced.
+    assert list(trail["action"])[-2:] == ["store.maintain", "store.restore"]
+    assert set(trail["who"].tail(2)) == {audit.cli_user()}
+    assert str(backup) in list(trail["object"])[-1]
+    assert audit.verify(restored).ok
+    kept = json.loads(list(trail["details"])[-1])["replaced_store_kept_in"]
+    assert list(audit.trail(Store(kept))["action"])[-1] == "store.backup"
+
+
 # An earlier Kinerja's single-file store, as DuckDB writes it (the old schema had a sequence
 # and a data_version counter; the tables the lake has gained since are absent).
 OLD_STORE = textwrap.dedent("""
@@ -126,6 +144,7 @@ def test_migrate_moves_an_earlier_store_in_with_its_counts(tmp_path, export):
     assert store.query_value("SELECT loaded_by FROM batches") == "ana"
     pinned = store.query_value("SELECT snapshot_id FROM reviews WHERE week = '2026-W10'")
     assert store.at_snapshot(pinned).query_value("SELECT count(*) FROM units") == 4
+    assert audit.trail(store, action="store.migrate")["object"].tolist() == [str(old)]
     # Batches keep counting from the old ones, and a second migration is refused.
     assert ingest_file(store, "services", EXAMPLE_DIR / "services.csv").batch_id == 2
     again = subprocess.run([sys.executable, "-m", "kpi", "--db", str(target), "migrate",

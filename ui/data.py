@@ -20,7 +20,6 @@ from kpi import config, precompute
 from kpi.store import Store
 
 _VERSION_TTL_SECONDS = 0.5
-WARM_UP_DELAY_SECONDS = 4.0
 _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 
@@ -30,13 +29,21 @@ def _store_for(path: str) -> Store:
     store = Store(path, create=True, busy_timeout=config.busy_timeout(),
                   data_path=config.data_path())
     precompute.ensure_ready(store)  # a store made before the precomputed KPI values
-    if config.warm_up():
-        # After the first page has had its run: the warm-up shares the interpreter (and its
-        # lock) with the pages, so it starts once that page is on screen.
-        warm = threading.Timer(WARM_UP_DELAY_SECONDS, _warm_up, args=(path,))
-        warm.name, warm.daemon = "kinerja-warm-up", True
-        warm.start()
     return store
+
+
+_warm_up_started = threading.Event()
+
+
+def warm_up_once() -> None:
+    """Start the background warm-up (`_warm_up`) once per server process. Called by the router
+    after a page's run: the warm-up shares the interpreter (and its lock) with the pages, so it
+    starts once the first page is on screen, not while it is being computed."""
+    if not config.warm_up() or _warm_up_started.is_set():
+        return
+    _warm_up_started.set()
+    threading.Thread(target=_warm_up, args=(config.store_location(),), name="kinerja-warm-up",
+                     daemon=True).start()
 
 
 def _warm_up(path: str) -> None:
@@ -92,7 +99,7 @@ def kpi_data_version() -> int:
 # and the values precomputed from them): cached per KPI data
 # version, so a review meeting's writes leave them warm. Everything else: per data version.
 _KPI_DATA_FUNCTIONS = ("kpi.metrics.", "kpi.skm.", "kpi.spc.", "kpi.targets.", "kpi.quality.",
-                       "kpi.offtarget.", "kpi.review.data_agenda",
+                       "kpi.offtarget.", "kpi.reporting.", "kpi.review.data_agenda",
                        "kpi.review.data_weeks", "kpi.review.default_week")
 
 

@@ -28,11 +28,14 @@ def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | Non
 
 
 def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,
-                         key: str | None = None, **dataframe_args) -> None:
-    """Show `frame` with the columns named in `formats` turned into text by their function
-    (numbers in the language's format), and offer `frame` itself as CSV/Excel, so that the
-    files keep numbers a spreadsheet can compute with."""
-    shown = frame.assign(**{column: frame[column].map(format_value)
-                            for column, format_value in formats.items()})
+                         key: str | None = None, shown_rows: int | None = None,
+                         **dataframe_args) -> None:
+    """Show `frame` (its first `shown_rows` rows when given) with the columns named in
+    `formats` turned into text by their function (numbers in the language's format), and offer
+    `frame` itself, whole, as CSV/Excel, so that the files keep numbers a spreadsheet can
+    compute with."""
+    head = frame if shown_rows is None else frame.head(shown_rows)
+    shown = head.assign(**{column: head[column].map(format_value)
+                           for column, format_value in formats.items()})
     st.dataframe(shown, hide_index=True, width="stretch", **dataframe_args)
     table_downloads(frame, name, lang, key=key)

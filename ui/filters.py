@@ -17,6 +17,7 @@ and parent filters to the unit tree.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -153,9 +154,18 @@ def units_in_scope(tree: pd.DataFrame, filters: Filters) -> list[str]:
     return chosen["unit_code"].tolist()
 
 
+_names_of: dict[int, tuple[weakref.ref, dict[str, str]]] = {}  # the last tree's names
+
+
 def unit_label(tree: pd.DataFrame, code: str) -> str:
     """`Name (CODE)` of a unit; the code alone when the tree does not know it."""
-    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    kept = _names_of.get(id(tree))
+    if kept is not None and kept[0]() is tree:  # a page labels many units of one tree
+        names = kept[1]
+    else:
+        names = dict(zip(tree["unit_code"].tolist(), tree["name"].tolist(), strict=True))
+        _names_of.clear()
+        _names_of[id(tree)] = (weakref.ref(tree), names)
     return f"{names[code]} ({code})" if code in names else code
 
 
@@ -229,6 +239,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
             keep_in_url(period=None)
         starts = period_starts(first, last, grain)
         reported = load(reporting.reported_units, period=grain)
+        covered_in = reporting.Coverages(reported, grain)
         over = last_complete_period(starts, last, grain)
         # The newest period that is over AND that most units have reported (issue 12).
         default = reporting.latest_complete(reported, starts[starts.index(over):], grain) or over
@@ -237,7 +248,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
         def label(start_text: str) -> str:
             start = dt.date.fromisoformat(start_text)
             text = period_label(start, grain, lang)
-            if not reporting.coverage(reported, start, grain).complete:
+            if not covered_in(start).complete:
                 text = t("filters.incomplete_period", lang, period=text)
             return text
 
@@ -245,7 +256,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
                                label=t("filters.period", lang), format_func=label,
                                help=t("filters.period_help", lang))
         start = dt.date.fromisoformat(chosen)
-        covered = reporting.coverage(reported, start, grain)
+        covered = covered_in(start)
         unit_type = parent = None
         if unit_filters:
             tree = load(metrics.unit_tree)

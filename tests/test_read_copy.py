@@ -1,0 +1,77 @@
+"""The per-snapshot copy of the small tables that `Store.reading()` reads (kpi/store.py): equal
+to the lake at the snapshot the reader sees, made again only when a write changed one of them,
+and never mixing two snapshots inside one reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import metrics
+from kpi.ingest import ingest_file
+from kpi.store import CACHED_TABLES
+
+SURVEY = ["unit_code,response_id,submitted_at,u1,u2,u3,u4,u5,u6,u7,u8,u9",
+          "DUKCAPIL,R-COPY-1,2026-03-03 10:00:00,1,1,1,1,1,1,1,1,"]
+
+
+def _survey_file(folder: Path) -> Path:
+    path = folder / "survey.csv"
+    path.write_text("\n".join(SURVEY) + "\n", encoding="utf-8")
+    return path
+
+
+def _copy_schema(store) -> str:
+    with store.reading() as cur:
+        return cur.query_value("SELECT current_setting('search_path')").split(",")[0]
+
+
+def _assert_copy_equals_lake(store) -> None:
+    for table in CACHED_TABLES:
+        sql = f"SELECT * FROM {table} ORDER BY ALL"
+        with store.reading() as cur:
+            copied = cur.query_df(sql)
+        pd.testing.assert_frame_equal(copied, store.query_df(sql), check_exact=True)
+
+
+def test_reads_come_from_a_copy_equal_to_the_lake_after_each_write(example_store, tmp_path):
+    store = example_store
+    assert _copy_schema(store).startswith("memory.kinerja_copy_")
+    _assert_copy_equals_lake(store)
+    before = metrics.kpi_values(store, period="month", date_from=metrics.parse_date("2026-03-01"),
+                                date_to=metrics.parse_date("2026-03-31"), kpis=["response_count"])
+    assert ingest_file(store, "survey", _survey_file(tmp_path), loaded_by="tests").ok
+    _assert_copy_equals_lake(store)
+    after = metrics.kpi_values(store, period="month", date_from=metrics.parse_date("2026-03-01"),
+                               date_to=metrics.parse_date("2026-03-31"), kpis=["response_count"])
+    city = lambda frame: frame.loc[frame["unit_code"] == "*", "value"].iloc[0]  # noqa: E731
+    assert city(after) == city(before) + 1
+
+
+def test_a_write_to_other_tables_keeps_the_copy_and_one_to_them_replaces_it(example_store,
+                                                                             tmp_path):
+    store = example_store
+    first = _copy_schema(store)
+    with store.transaction() as cur:  # a meeting-like write: no cached table changes
+        cur.execute("INSERT INTO users (email, role, added_by, added_at) "
+                    "VALUES ('a@example.org', 'viewer', 'tests', now()::TIMESTAMP)")
+    assert _copy_schema(store) == first
+    assert ingest_file(store, "survey", _survey_file(tmp_path), loaded_by="tests").ok
+    assert _copy_schema(store) != first
+    _assert_copy_equals_lake(store)
+
+
+def test_one_reading_sees_one_snapshot_while_a_write_commits(example_store, tmp_path):
+    store = example_store
+    counts = ("SELECT (SELECT count(*) FROM survey_responses), "
+              "(SELECT sum(n) FROM kpi_values WHERE kpi = 'response_count' AND grain = 'year' "
+              "AND unit_code = '*'), (SELECT sum(responses) FROM unit_days)")
+    with store.reading() as cur:
+        seen = cur.query_rows(counts)
+        assert seen[0][0] == seen[0][1] == seen[0][2]
+        assert ingest_file(store, "survey", _survey_file(tmp_path), loaded_by="tests").ok
+        assert cur.query_rows(counts) == seen  # raw rows and copied values alike
+    with store.reading() as cur:
+        now = cur.query_rows(counts)
+    assert now[0] == (seen[0][0] + 1,) * 3
