@@ -15,6 +15,7 @@ import json
 import math
 import os
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -637,6 +638,9 @@ def _drawing_code_digest() -> str:
 
 
 _CODE_DIGEST: dict[str, str] = {}
+# One rendering at a time in a process: a pack asked for while the dashboard's warm-up is
+# rendering the same charts waits for those images instead of starting a second browser.
+_RENDERING = threading.Lock()
 
 
 def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
@@ -652,10 +656,7 @@ def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
     the export options and the drawing code, so a chart whose inputs did not change is neither
     built nor rendered again: the dashboard and the CLI share it, and the browser starts only
     for new charts."""
-    import tempfile
     from pathlib import Path
-
-    import kaleido
 
     if not figures:
         return []
@@ -672,7 +673,26 @@ def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
         else:
             wanted.append((index, build, cached))
     if wanted:
+        with _RENDERING:
+            _render(wanted, found, opts)
+    return [found[index] for index in range(len(figures))]
+
+
+def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
+    """Render the (index, build, cache path) images of `wanted` into `found` and the cache,
+    except those another thread rendered meanwhile (the caller holds _RENDERING)."""
+    import tempfile
+    from pathlib import Path
+
+    import kaleido
+
+    for index, _, cached in wanted:
+        if cached.is_file():
+            found[index] = cached.read_bytes()
+    wanted = [entry for entry in wanted if entry[0] not in found]
+    if wanted:
         _use_debian_chromium()
+        cache = wanted[0][2].parent
         with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
             specs = [{"fig": build().to_dict(), "path": Path(folder) / cached.name, "opts": opts}
                      for _, build, cached in wanted]
@@ -686,5 +706,4 @@ def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
                 partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
                 partial.write_bytes(found[index])
                 partial.replace(cached)
-    return [found[index] for index in range(len(figures))]
 

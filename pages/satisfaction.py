@@ -243,8 +243,13 @@ show_chart(trend_fig, ctx.lang, name=file_name(ctx.t("skmpage.trend_file"), unit
 st.subheader(ctx.t("skmpage.breakdown_title", unit=md(unit_name)))
 services = load(metrics.service_breakdown, unit=unit, date_from=filters.period_start,
                 date_to=filters.period_end)
-tabs = st.tabs([ctx.t(f"skmpage.by_{by}") for by in skm.BREAKDOWNS])
+# Only the chosen breakdown is computed and drawn (its chart, table and downloads): choosing
+# another tab reruns the page for it.
+tabs = st.tabs([ctx.t(f"skmpage.by_{by}") for by in skm.BREAKDOWNS], key="skm-breakdown",
+               on_change="rerun")
 for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
+    if not tab.open:
+        continue
     with tab:
         split = load(skm.ikm_breakdown, unit=unit, date_from=filters.period_start,
                      date_to=filters.period_end, by=by)

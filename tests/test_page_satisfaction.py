@@ -9,6 +9,7 @@ import csv
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from kpi import skm
 from kpi.i18n import t
 from tests.helpers import EXPECTED_DIR, expected, no_exceptions, open_view, texts
 
@@ -135,18 +136,31 @@ def test_the_element_table_has_every_nrr(example_store, monkeypatch):
 
 def test_charts_and_downloads(example_store, monkeypatch):
     at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
-    # heatmap, sample size, trend, and one breakdown chart per tab (service, gender, education,
-    # age group)
-    assert len(at.get("plotly_chart")) == 7
+    # heatmap, sample size, trend, and the chosen breakdown's chart (the first tab: service);
+    # the other tabs are computed when chosen
+    assert len(at.get("plotly_chart")) == 4
     csv_buttons = [button for button in at.get("download_button")
                    if button.proto.label == t("download.csv", "en")]
-    # per unit, element scores, four breakdowns, comments
-    assert len(csv_buttons) == 7
+    # per unit, element scores, the chosen breakdown, comments
+    assert len(csv_buttons) == 4
+    assert [tab.label for tab in at.tabs] == [t(f"skmpage.by_{by}", "en")
+                                              for by in skm.BREAKDOWNS]
+
+
+def choose_breakdown(at: AppTest, by: str, lang: str = "en") -> AppTest:
+    """Choose the breakdown tab of `by`, as a click on it does (the page reruns for it)."""
+    at.session_state["skm-breakdown"] = t(f"skmpage.by_{by}", lang)
+    at.run()
+    no_exceptions(at)
+    return at
 
 
 def test_breakdown_by_gender_counts_the_respondents(example_store, monkeypatch):
     at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
     group = t("skmpage.col_group", "en")
+    assert not any("L" in set(frame.value[group]) for frame in at.dataframe
+                   if group in frame.value.columns)  # not computed before it is chosen
+    choose_breakdown(at, "respondent_gender")
     tables = [frame.value for frame in at.dataframe if group in frame.value.columns]
     genders = next(frame for frame in tables if "L" in set(frame[group]))
     counts = {}

@@ -33,17 +33,20 @@ def _store_for(path: str) -> Store:
 
 
 _warm_up_started = threading.Event()
+# After the first page's run the browser still draws it (and the server sends it): the warm-up,
+# which shares the interpreter (and its lock) with the pages, waits that long.
+WARM_UP_AFTER_SECONDS = 2.0
 
 
 def warm_up_once() -> None:
-    """Start the background warm-up (`_warm_up`) once per server process. Called by the router
-    after a page's run: the warm-up shares the interpreter (and its lock) with the pages, so it
-    starts once the first page is on screen, not while it is being computed."""
+    """Start the background warm-up (`_warm_up`) once per server process, shortly after the
+    first page's run (the router calls this at the end of every run), never during it."""
     if not config.warm_up() or _warm_up_started.is_set():
         return
     _warm_up_started.set()
-    threading.Thread(target=_warm_up, args=(config.store_location(),), name="kinerja-warm-up",
-                     daemon=True).start()
+    warm = threading.Timer(WARM_UP_AFTER_SECONDS, _warm_up, args=(config.store_location(),))
+    warm.name, warm.daemon = "kinerja-warm-up", True
+    warm.start()
 
 
 def _warm_up(path: str) -> None:
