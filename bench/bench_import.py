@@ -6,7 +6,7 @@ bench/data/import/ (gitignored), then, each in a fresh process and a fresh store
   baseline  CREATE TABLE raw AS SELECT * FROM read_csv(file)   (DuckDB's sniffing load)
   ingest    ingest_file(store, "events", file) after units and services are loaded
 
-and prints both times, the ratio (target <= 1.5) and each process's peak RSS (target < 2 GB).
+and prints both times, the ratio (target <= 1.2, issue 13: the precomputation included) and each process's peak RSS (target < 2 GB).
 Then, in the same processes, a weekly import: one week of the same events re-exported
 (bench/data/import/events-week.csv, every row replacing its stored ticket) into the loaded
 store, against read_csv of that file into the lake. Runs alternate and the best of --repeat
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{least_cpu['ingest']:.2f} s CPU "
           f"({args.events / best['ingest']['seconds'] / 1e6:.2f} M rows/s)")
     # On a shared machine wall time swings with the neighbours' load; CPU time much less.
-    print(f"ratio: {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.5)  "
+    print(f"ratio: {ratio:.2f} wall, {cpu_ratio:.2f} CPU (target <= 1.2)  "
           f"ingest peak RSS: {peak / 2**20:.0f} MiB (target < 2048 MiB)")
     week = {label: (min(r["week_seconds"] for r in found), min(r["week_cpu"] for r in found))
             for label, found in runs.items()}
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{week['ingest'][0]:.2f} s wall {week['ingest'][1]:.2f} s CPU: ratio "
           f"{week['ingest'][0] / week['baseline'][0]:.1f} wall, "
           f"{week['ingest'][1] / week['baseline'][1]:.1f} CPU")
-    return 0 if ratio <= 1.5 and peak < 2 * 2**30 else 1
+    return 0 if ratio <= 1.2 and peak < 2 * 2**30 else 1
 
 
 if __name__ == "__main__":
