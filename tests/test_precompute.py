@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from kpi import editor, ingest, metrics, precompute
 from kpi.ingest import ingest_file
@@ -138,21 +139,12 @@ def test_a_dry_run_and_a_rejected_file_leave_the_values(example_store, tmp_path,
     assert fingerprint(example_store) == before
 
 
-def test_a_store_without_values_gets_them_once(example_store):
+@pytest.mark.parametrize("table", ["kpi_values", "unit_days"])
+def test_a_store_without_the_table_gets_it_once(example_store, table):
+    """A store made before the table existed (or whose build never ran) gets it on opening."""
     with example_store.transaction() as cur:
-        cur.execute("DELETE FROM kpi_values")
-        cur.execute("DELETE FROM meta WHERE key = 'kpi_values_ready'")
-    precompute.ensure_ready(example_store)
-    assert_fresh(example_store)
-    version = example_store.data_version()
-    precompute.ensure_ready(example_store)  # ready: nothing written
-    assert example_store.data_version() == version
-
-
-def test_a_store_without_unit_days_gets_them_once(example_store):
-    with example_store.transaction() as cur:
-        cur.execute("DELETE FROM unit_days")
-        cur.execute("DELETE FROM meta WHERE key = 'unit_days_ready'")
+        cur.execute(f"DELETE FROM {table}")
+        cur.execute("DELETE FROM meta WHERE key = $key", {"key": f"{table}_ready"})
     precompute.ensure_ready(example_store)
     assert_fresh(example_store)
     version = example_store.data_version()
