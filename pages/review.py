@@ -175,6 +175,9 @@ SHOWN_ITEMS = "review-shown-items"  # the item fragments of the page of exceptio
 EXCEPTIONS_PER_PAGE = 10
 ITEM_FRAGMENTS = {item["key"]: f"review-item-{index}"
                   for index, item in enumerate(agenda["exceptions"], start=1)}
+# Within each item, its actions, the form for a new one and its notes are a fragment of their
+# own: saving there reruns that part, not the item's control chart.
+ITEM_ACTION_FRAGMENTS = {key: f"{fragment}-actions" for key, fragment in ITEM_FRAGMENTS.items()}
 
 
 @st.fragment(key=ACTIONS_FRAGMENT)
@@ -216,9 +219,10 @@ def actions_part() -> None:
                  comment=state["update-comment"], week=week,
                  confirm=lambda _: ctx.t("review.toast_action_updated", id=action_id,
                                          status=ctx.t(f"action.status_{status}"))):
-            item = ITEM_FRAGMENTS.get(by_id[action_id].get("item_key"))
+            item_key = by_id[action_id].get("item_key")
             shown_items = st.session_state.get(SHOWN_ITEMS, set())
-            st.rerun([ACTIONS_FRAGMENT, *([item] if item in shown_items else [])])
+            st.rerun([ACTIONS_FRAGMENT, *([ITEM_ACTION_FRAGMENTS[item_key]]
+                                          if ITEM_FRAGMENTS.get(item_key) in shown_items else [])])
 
     with st.expander(ctx.t("review.update_action"), icon=":material/published_with_changes:"), \
             st.form("update-action", border=False):
@@ -299,7 +303,7 @@ due_default = review.review_day(week) + dt.timedelta(days=review.DEFAULT_ACTION_
 
 def action_form(item: dict) -> None:
     """Raise an action from an exception: what, owning unit, responsible, due date, KPI. Saving
-    reruns this item and the actions (section 1 and the tiles), not the page."""
+    reruns this item's actions part and the actions (section 1 and the tiles), not the page."""
     key = item["key"]
 
     def create() -> None:
@@ -309,7 +313,7 @@ def action_form(item: dict) -> None:
                  due_date=state[f"due-{key}"], kpi=state[f"kpi-{key}"], item_key=key,
                  confirm=lambda action_id: ctx.t("review.toast_action_created", id=action_id,
                                                  title=state[f"title-{key}"].strip())):
-            st.rerun([ITEM_FRAGMENTS[key], ACTIONS_FRAGMENT])
+            st.rerun([ITEM_ACTION_FRAGMENTS[key], ACTIONS_FRAGMENT])
 
     box = st.expander(ctx.t("review.create_action"), icon=":material/add_task:",
                       key=f"action-open-{key}", on_change="rerun")
@@ -358,17 +362,22 @@ def exception_item(index: int, item: dict, shown: dict) -> None:
                                name=file_name("review", week, item["unit_code"], item["kpi"]),
                                alt=ctx.t("pack.chart_alt", unit=shown["unit"], kpi=shown["kpi"]),
                                key=f"chart-{item['key']}")
-        carried_actions, new_actions = current_actions()
-        for action in carried_actions + new_actions:
-            if action.get("item_key") == item["key"]:
-                action = pack.action_view(action, ctx.lang)
-                st.markdown(f":material/task_alt: **{action['id']}** · {md(action['title'])} · "
-                            f"{md(action['responsible'])} · {action['due']} · "
-                            f"{action['status_text']}")
-        if not final:
-            errors_and_toasts(f"item-{item['key']}")
-            action_form(item)
-        item_minutes(item["key"])
+        st.fragment(item_actions, key=ITEM_ACTION_FRAGMENTS[item["key"]])(item)
+
+
+def item_actions(item: dict) -> None:
+    """The actions raised from one exception, the form for a new one, and its notes."""
+    carried_actions, new_actions = current_actions()
+    for action in carried_actions + new_actions:
+        if action.get("item_key") == item["key"]:
+            action = pack.action_view(action, ctx.lang)
+            st.markdown(f":material/task_alt: **{action['id']}** · {md(action['title'])} · "
+                        f"{md(action['responsible'])} · {action['due']} · "
+                        f"{action['status_text']}")
+    if not final:
+        errors_and_toasts(f"item-{item['key']}")
+        action_form(item)
+    item_minutes(item["key"])
 
 
 numbered = list(enumerate(zip(agenda["exceptions"], view["exceptions"], strict=True), start=1))
