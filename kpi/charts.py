@@ -10,6 +10,7 @@ labels; they never query the store and never import streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -625,6 +626,7 @@ def _use_debian_chromium() -> None:
 _KALEIDO_OPTIONS = {"mathjax": False}
 
 
+@functools.cache
 def _drawing_code_digest() -> str:
     """A digest of what draws a figure besides its inputs (this module, the pack's figure code,
     plotly's version): part of every image's cache key, so a change of the code redraws."""
@@ -637,7 +639,6 @@ def _drawing_code_digest() -> str:
     return digest.hexdigest()
 
 
-_CODE_DIGEST: dict[str, str] = {}
 # One rendering at a time in a process: a pack asked for while the dashboard's warm-up is
 # rendering the same charts waits for those images instead of starting a second browser.
 _RENDERING = threading.Lock()
@@ -660,7 +661,7 @@ def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
 
     if not figures:
         return []
-    code = _CODE_DIGEST.setdefault("code", _drawing_code_digest())
+    code = _drawing_code_digest()
     opts = {"format": image_format, "width": width, "scale": scale, "height": height}
     cache = config.chart_cache_dir()
     found: dict[int, bytes] = {}

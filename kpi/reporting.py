@@ -84,6 +84,10 @@ class Coverages:
         complete = not before or len(now & before) >= self.share * len(before)
         return Coverage(start, len(now), len(now | before), complete)
 
+    def latest_complete(self, starts: list[dt.date]) -> dt.date | None:
+        """The first of `starts` (newest first) that is complete; None when none is."""
+        return next((start for start in starts if self(start).complete), None)
+
 
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,
              share: float | None = None) -> Coverage:
@@ -94,8 +98,7 @@ def coverage(reported: pd.DataFrame, start: dt.date, period: str,
 def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
                     share: float | None = None) -> dt.date | None:
     """The first of `starts` (newest first) that is complete; None when none is."""
-    covered = Coverages(reported, period, share)
-    return next((start for start in starts if covered(start).complete), None)
+    return Coverages(reported, period, share).latest_complete(starts)
 
 
 def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:

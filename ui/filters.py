@@ -242,7 +242,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
         covered_in = reporting.Coverages(reported, grain)
         over = last_complete_period(starts, last, grain)
         # The newest period that is over AND that most units have reported (issue 12).
-        default = reporting.latest_complete(reported, starts[starts.index(over):], grain) or over
+        default = covered_in.latest_complete(starts[starts.index(over):]) or over
         iso = [start.isoformat() for start in starts]
 
         def label(start_text: str) -> str:
