@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,35 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    """Whether `url` answers 200 (a server is up)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def served(command: list[str], ready_url: str, log: Path,
+           **popen: Any) -> Iterator[subprocess.Popen]:
+    """Start a server the tests need (`command`, its output into `log`), wait until
+    `ready_url` answers, yield its process, then stop it. The test fails with the log's end
+    when the server exits or has not answered within START_SECONDS."""
+    with log.open("wb") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not answers(ready_url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{Path(command[0]).name} {' '.join(command[1:3])} did not start: "
+                            f"{log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        stop_process(server)
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -89,26 +119,12 @@ def s3_server(log: Path) -> Iterator[dict[str, str]]:
     moto = Path(sys.executable).with_name("moto_server")
     if not moto.exists():
         pytest.skip("moto[server] is not installed (make dev-deps installs it)")
-    with log.open("wb") as out:
-        server = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=out,
-                                  stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"moto_server did not start: {log.read_text(errors='replace')}")
-                time.sleep(0.2)
+    with served([str(moto), "-H", "127.0.0.1", "-p", str(port)], f"{endpoint}/moto-api/", log):
         request = urllib.request.Request(f"{endpoint}/kinerja", method="PUT")
         urllib.request.urlopen(request, timeout=10).close()
         yield {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
                "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1"}
-    finally:
-        stop_process(server)
 
 
 def big_events_file(folder: Path, rows: int) -> Path:

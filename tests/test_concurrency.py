@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,25 @@ READER = textwrap.dedent("""
     print(reads, torn, len(versions))
 """)
 
+@contextmanager
+def reader_beside(path: str, folder: Path) -> Iterator[dict[str, int]]:
+    """A process reading the store (READER) over and over while the block runs; after it, the
+    dict yielded holds its `reads`, `torn` reads, `versions` seen and `returncode`."""
+    stop = folder / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, path, str(stop)], cwd=ROOT,
+                              env=env_for(path), stdout=subprocess.PIPE, text=True)
+    seen: dict[str, int] = {}
+    try:
+        yield seen
+        stop.touch()
+        out, _ = reader.communicate(timeout=60)
+    finally:
+        stop.touch()
+        stop_process(reader)
+    seen.update(zip(("reads", "torn", "versions"), map(int, out.split()), strict=True),
+                returncode=reader.returncode)
+
+
 # Holds the writer lock with an open transaction, as a long import would.
 HOLDER = textwrap.dedent("""
     import sys, time
@@ -67,24 +88,15 @@ def cli(store: str | Path, *args: str, **env: str) -> subprocess.CompletedProces
 
 def test_imports_never_fail_while_another_process_reads(example_store, tmp_path):
     path = example_store.path
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, path, str(stop)], cwd=ROOT,
-                              env=env_for(path), stdout=subprocess.PIPE, text=True)
-    try:
+    with reader_beside(path, tmp_path) as seen:
         time.sleep(1.0)
         for _ in range(4):
             done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"))
             assert done.returncode == 0, done.stderr
-        stop.touch()
-        out, _ = reader.communicate(timeout=60)
-    finally:
-        stop.touch()
-        stop_process(reader)
-    reads, torn, versions = map(int, out.split())
-    assert reader.returncode == 0
-    assert torn == 0
-    assert reads > 10
-    assert versions >= 2  # the reader saw imports land while it read
+    assert seen["returncode"] == 0
+    assert seen["torn"] == 0
+    assert seen["reads"] > 10
+    assert seen["versions"] >= 2  # the reader saw imports land while it read
     assert Store(path).query_value("SELECT count(*) FROM batches WHERE kind = 'events'") == 5
 
 

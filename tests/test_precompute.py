@@ -58,6 +58,16 @@ def _write(folder: Path, name: str, lines: list[str]) -> Path:
     return path
 
 
+def import_then_roll_back(store, folder: Path, kind: str, lines: list[str]) -> None:
+    """Import `lines` as a `kind` file, then roll the batch back: the values are fresh after
+    each step."""
+    batch = ingest_file(store, kind, _write(folder, f"{kind}.csv", lines), loaded_by="tests")
+    assert batch.ok
+    assert_fresh(store)
+    ingest.rollback(store, batch.batch_id, by="tests")
+    assert_fresh(store)
+
+
 def test_values_follow_imports_rollbacks_and_edits(example_store, tmp_path):
     store = example_store
     assert_fresh(store)  # after the five imports of the example
@@ -85,15 +95,10 @@ def test_values_follow_imports_rollbacks_and_edits(example_store, tmp_path):
     pd.testing.assert_frame_equal(_stored(store), before, check_exact=True)
 
     # A survey batch, then its rollback.
-    survey = _write(tmp_path, "survey.csv", [
+    import_then_roll_back(store, tmp_path, "survey", [
         "unit_code,response_id,submitted_at,u1,u2,u3,u4,u5,u6,u7,u8,u9",
         "DUKCAPIL,R-NEW-1,2026-03-03 10:00:00,1,1,1,1,1,1,1,1,",
     ])
-    answered = ingest_file(store, "survey", survey, loaded_by="tests")
-    assert answered.ok
-    assert_fresh(store)
-    ingest.rollback(store, answered.batch_id, by="tests")
-    assert_fresh(store)
 
     # A target edit changes no stored value (status is derived at read time).
     stored_before_edit = _stored(store)
@@ -113,15 +118,10 @@ def test_values_follow_imports_rollbacks_and_edits(example_store, tmp_path):
     assert_fresh(store)
 
     # The unit tree changes: PKM-2 moves from DINKES to DUKCAPIL; then back by rollback.
-    units = _write(tmp_path, "units.csv", [
+    import_then_roll_back(store, tmp_path, "units", [
         "unit_code,name,type,parent_code,district",
         "PKM-2,Puskesmas Contoh Dua,puskesmas,DUKCAPIL,Medan Amplas",
     ])
-    moved_unit = ingest_file(store, "units", units, loaded_by="tests")
-    assert moved_unit.ok
-    assert_fresh(store)
-    ingest.rollback(store, moved_unit.batch_id, by="tests")
-    assert_fresh(store)
 
 
 def test_a_dry_run_and_a_rejected_file_leave_the_values(example_store, tmp_path, fingerprint):

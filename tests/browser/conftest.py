@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -27,7 +23,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import serial
-from tests.services import stop_process
+from tests.services import free_port, served
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -37,7 +33,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-sync"]
 DESKTOP = (1366, 768)
 TABLET = (820, 1180)
-STARTUP_SECONDS = 60
 RUN_TIMEOUT_MS = 60_000
 
 
@@ -56,20 +51,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                     item.add_marker(mark)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the worked example's store for the served app (the app only reads it)."""
@@ -83,7 +64,7 @@ def serve_dashboard(store: Path, log_dir: Path, *, port: int | None = None,
                     extra_args: Sequence[str] = (), address: str = "127.0.0.1") -> Iterator[str]:
     """Run `streamlit run dashboard.py` over `store` on a free port (or `port`), with
     `extra_args` (e.g. `--secrets.files PATH`); yield its URL, then stop it."""
-    port = port or _free_port()
+    port = port or free_port()
     log_path = log_dir / "server.log"
     env = {**os.environ, "KPI_DB": str(store), "KPI_LANG": "en",
            "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
@@ -91,18 +72,9 @@ def serve_dashboard(store: Path, log_dir: Path, *, port: int | None = None,
                "--server.headless", "true", "--server.port", str(port),
                *(["--server.address", address] if address else []),
                "--server.fileWatcherType", "none", *extra_args]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start: {log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.3)
+    with served(command, f"{url}/_stcore/health", log_path, cwd=ROOT, env=env):
         yield url
-    finally:
-        stop_process(server)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 
 from kpi.store import Store
 from tests.browser.conftest import open_app, serve_dashboard
-from tests.conftest import EXAMPLE_DIR, ROOT, serial
+from tests.conftest import EXAMPLE_DIR, serial
 from tests.test_shared_store import cli, load_example
 
 pytestmark = [pytest.mark.slow, *serial("services")]
@@ -43,35 +43,21 @@ def test_the_embedded_store_takes_cli_imports_while_the_dashboard_is_browsed(
         example_store, tmp_path, browser):
     """One machine: the dashboard served and browsed in chromium, a reader process and a loop
     of CLI imports at once; every import succeeds and no page shows an error."""
-    import subprocess
-    import sys
-
-    from tests.services import stop_process
-    from tests.test_concurrency import READER, env_for
+    from tests.test_concurrency import reader_beside
 
     path = example_store.path
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, path, str(stop)], cwd=ROOT,
-                              env=env_for(path), stdout=subprocess.PIPE, text=True)
-    try:
-        with serve_dashboard(path, tmp_path) as url:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            for _ in range(3):
-                done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"))
-                assert done.returncode == 0, done.stderr
-                for view in ("overview", "history", "unit?unit=PKM-1"):
-                    open_app(page, f"{url}/{view}")
-                    assert page.locator('[data-testid="stException"]').count() == 0, view
-                    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, view
-            open_app(page, f"{url}/history")
-            assert page.get_by_text("events.csv").count() >= 1
-            page.close()
-        stop.touch()
-        out, _ = reader.communicate(timeout=60)
-    finally:
-        stop.touch()
-        stop_process(reader)
-    reads, torn, _ = map(int, out.split())
-    assert reads > 0 and torn == 0
+    with reader_beside(path, tmp_path) as seen, serve_dashboard(path, tmp_path) as url:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        for _ in range(3):
+            done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"))
+            assert done.returncode == 0, done.stderr
+            for view in ("overview", "history", "unit?unit=PKM-1"):
+                open_app(page, f"{url}/{view}")
+                assert page.locator('[data-testid="stException"]').count() == 0, view
+                assert page.locator('[data-testid="stAlertContentError"]').count() == 0, view
+        open_app(page, f"{url}/history")
+        assert page.get_by_text("events.csv").count() >= 1
+        page.close()
+    assert seen["reads"] > 0 and seen["torn"] == 0
     assert Store(path).query_value(
         "SELECT count(*) FROM batches WHERE kind = 'events' AND status = 'committed'") == 4

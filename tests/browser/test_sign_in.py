@@ -15,8 +15,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,15 +23,14 @@ import pytest
 from kpi import users
 from kpi.i18n import t
 from kpi.store import Store
-from tests.browser.conftest import _free_port, _healthy, open_app, serve_dashboard, wait_idle
-from tests.services import stop_process
+from tests.browser.conftest import open_app, serve_dashboard, wait_idle
+from tests.services import answers, free_port, served
 
 ADMIN = "admin@medan.go.id"
 ANALYST = "ana@medan.go.id"        # analyst, scoped to PKM-1
 REVIEWER = "rev@medan.go.id"
 VIEWER = "view@medan.go.id"
 STRANGER = "stranger@example.org"  # signs in at the provider, unknown to Kinerja
-STARTUP_SECONDS = 30
 EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
 # What each role finds in the navigation (the page titles in English).
 MONITOR = ["City overview", "Unit", "Compare units", "Satisfaction (SKM)"]
@@ -49,31 +46,15 @@ NAVIGATION = {
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory) -> Iterator[str]:
     """oidc-provider-mock on a free port with the test's users predefined; its base URL."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("oidc") / "provider.log"
     command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)]
     for email in (ADMIN, ANALYST, REVIEWER, VIEWER, STRANGER):
         command += ["--user-claims", json.dumps({"sub": email, "email": email,
                                                  "email_verified": True})]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/.well-known/openid-configuration",
-                                            timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the OIDC provider did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
+    with served(command, f"{base}/.well-known/openid-configuration", log):
         yield base
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +73,7 @@ def signed_store(_example_store_file: Path, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def secure_url(provider: str, signed_store: Path, tmp_path_factory) -> Iterator[str]:
     """The dashboard with sign-in: a secrets file whose [auth] names the provider."""
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("secure")
     secrets_file = folder / "secrets.toml"
     secrets_file.write_text(
@@ -275,7 +256,7 @@ def test_local_mode_is_not_reachable_on_the_network_address(app_store, tmp_path,
     # The app as `make run` starts it: no --server.address, so .streamlit/config.toml decides.
     with serve_dashboard(app_store, tmp_path, address="") as url:
         port = int(url.rsplit(":", 1)[1])
-        assert _healthy(url)
+        assert answers(f"{url}/_stcore/health")
         with pytest.raises(OSError), socket.create_connection((address, port), timeout=3):
             pass
         page = new_page()
