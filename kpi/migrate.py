@@ -15,8 +15,8 @@ _NOT_COPIED = frozenset({"meta", "kpi_values"})
 def lake_tables(store: Store) -> list[str]:
     """The store's own tables, in schema order."""
     return [name for (name,) in store.query_rows(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "ORDER BY table_oid")]
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = $lake "
+        "ORDER BY table_oid", {"lake": store.alias})]
 
 
 def migrate(store: Store, old: str | os.PathLike[str], *, by: str | None = None) -> dict[str, int]:

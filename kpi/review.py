@@ -30,6 +30,7 @@ import pandas as pd
 from kpi import audit, config, metrics, offtarget, precompute, reporting, skm, spc
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 from kpi.scope import require_in_scope
+from kpi.store import Store, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
 
 RECORD_FORMAT = 1
@@ -296,36 +297,36 @@ def _previous_review(cur, week: str) -> dict | None:
     return None if rows.empty else _records(rows)[0]
 
 
-def _changes(store, week: str, names: dict) -> dict:
+@one_unit_of_work
+def _changes(cur, week: str, names: dict) -> dict:
     """What changed since the last review: imports, new units, targets that are new."""
     start, end = week_bounds(week)
-    with store.cursor() as cur:
-        previous = _previous_review(cur, week)
-        since = None
-        if previous:
-            since = previous["finalised_at"] or previous["created_at"]
-        batches = cur.query_df(
-            "SELECT batch_id, kind, file_name, rows_in_file, rows_inserted, rows_replaced, "
-            "loaded_by, loaded_at, status FROM batches "
-            # Times are kept to the second: an import in the very second the last review was
-            # made is listed (again) rather than missed.
-            "WHERE $since IS NULL OR loaded_at >= $since::TIMESTAMP "
-            "ORDER BY loaded_at DESC, batch_id DESC", {"since": since})
-        batch_ids = [int(b) for b in batches["batch_id"]] if not batches.empty else []
-        # The targets of the batches listed (all since the last review; the latest ones at the
-        # first review), so that a targets import listed never comes with "no new targets".
-        listed = batch_ids if previous else batch_ids[:RECENT_BATCHES]
-        new_units = cur.query_df(
-            "SELECT u.unit_code, u.name, u.type FROM units u "
-            "WHERE $first IS FALSE AND list_contains($ids, u.batch_id) AND NOT EXISTS ("
-            "  SELECT 1 FROM units_replaced r WHERE r.unit_code = u.unit_code "
-            "  AND r.replaced_by = u.batch_id) ORDER BY u.unit_code",
-            {"first": previous is None, "ids": batch_ids})
-        targets = cur.query_df(
-            "SELECT unit_code, kpi, target, valid_from, valid_to, amber_pct FROM targets "
-            "WHERE valid_from BETWEEN $start AND $end OR list_contains($ids, batch_id) "
-            "ORDER BY valid_from, unit_code, kpi",
-            {"start": start, "end": end, "ids": listed})
+    previous = _previous_review(cur, week)
+    since = None
+    if previous:
+        since = previous["finalised_at"] or previous["created_at"]
+    batches = cur.query_df(
+        "SELECT batch_id, kind, file_name, rows_in_file, rows_inserted, rows_replaced, "
+        "loaded_by, loaded_at, status FROM batches "
+        # Times are kept to the second: an import in the very second the last review was
+        # made is listed (again) rather than missed.
+        "WHERE $since IS NULL OR loaded_at >= $since::TIMESTAMP "
+        "ORDER BY loaded_at DESC, batch_id DESC", {"since": since})
+    batch_ids = [int(b) for b in batches["batch_id"]] if not batches.empty else []
+    # The targets of the batches listed (all since the last review; the latest ones at the
+    # first review), so that a targets import listed never comes with "no new targets".
+    listed = batch_ids if previous else batch_ids[:RECENT_BATCHES]
+    new_units = cur.query_df(
+        "SELECT u.unit_code, u.name, u.type FROM units u "
+        "WHERE $first IS FALSE AND list_contains($ids, u.batch_id) AND NOT EXISTS ("
+        "  SELECT 1 FROM units_replaced r WHERE r.unit_code = u.unit_code "
+        "  AND r.replaced_by = u.batch_id) ORDER BY u.unit_code",
+        {"first": previous is None, "ids": batch_ids})
+    targets = cur.query_df(
+        "SELECT unit_code, kpi, target, valid_from, valid_to, amber_pct FROM targets "
+        "WHERE valid_from BETWEEN $start AND $end OR list_contains($ids, batch_id) "
+        "ORDER BY valid_from, unit_code, kpi",
+        {"start": start, "end": end, "ids": listed})
     targets = targets.assign(unit_name=targets["unit_code"].map(names))
     return _plain({
         "previous_week": previous["week"] if previous else None,
@@ -393,7 +394,8 @@ def _history(cur, action_ids: list[int]) -> dict[int, list[dict]]:
     return history
 
 
-def list_actions(store, *, week: str | None = None, unit: str | None = None,
+@one_unit_of_work
+def list_actions(cur, *, week: str | None = None, unit: str | None = None,
                  open_only: bool = False) -> list[dict]:
     """Actions with their history, overdue flag and unit name.
 
@@ -402,19 +404,18 @@ def list_actions(store, *, week: str | None = None, unit: str | None = None,
     `unit`: that unit's actions. `open_only`: neither done nor dropped.
     """
     as_of = review_day(week) if week else config.local_today()
-    with store.cursor() as cur:
-        frame = cur.query_df(
-            "SELECT a.*, u.name AS unit_name FROM actions a "
-            "LEFT JOIN units u ON u.unit_code = a.unit_code "
-            "WHERE ($week IS NULL OR a.raised_week <= $week) "
-            "  AND ($unit IS NULL OR a.unit_code = $unit) "
-            "  AND (NOT $open_only OR a.status NOT IN ('done', 'dropped')) "
-            "  AND ($week IS NULL OR a.status NOT IN ('done', 'dropped') OR EXISTS ("
-            "       SELECT 1 FROM action_updates x WHERE x.action_id = a.action_id "
-            "       AND x.week = $week AND x.status IN ('done', 'dropped')))",
-            {"week": week, "unit": unit, "open_only": open_only})
-        actions = _records(frame)
-        history = _history(cur, [int(a["action_id"]) for a in actions])
+    frame = cur.query_df(
+        "SELECT a.*, u.name AS unit_name FROM actions a "
+        "LEFT JOIN units u ON u.unit_code = a.unit_code "
+        "WHERE ($week IS NULL OR a.raised_week <= $week) "
+        "  AND ($unit IS NULL OR a.unit_code = $unit) "
+        "  AND (NOT $open_only OR a.status NOT IN ('done', 'dropped')) "
+        "  AND ($week IS NULL OR a.status NOT IN ('done', 'dropped') OR EXISTS ("
+        "       SELECT 1 FROM action_updates x WHERE x.action_id = a.action_id "
+        "       AND x.week = $week AND x.status IN ('done', 'dropped')))",
+        {"week": week, "unit": unit, "open_only": open_only})
+    actions = _records(frame)
+    history = _history(cur, [int(a["action_id"]) for a in actions])
     for action in actions:
         action["due_date"] = _day(action["due_date"])
         action["overdue"] = (action["status"] not in CLOSED_STATUSES
@@ -445,8 +446,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     if kpi is not None and kpi not in KPIS:
         raise InputRejected("action.error_kpi", kpi=kpi)
     with store.transaction() as cur:
-        _ensure_editable(cur, week)
-        _ensure_review(cur, week, by)
+        _open_review(cur, week, by)
         known = unit_code == CITY or cur.query_value(
             "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
         if not known:
@@ -477,14 +477,12 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     comment = _require(comment, "comment")
     with store.transaction() as cur:
         if week is not None:
-            _ensure_editable(cur, week)
+            _open_review(cur, week, by)
         unit_code = cur.query_value("SELECT unit_code FROM actions WHERE action_id = ?",
                                     [action_id])
         if unit_code is None:
             raise InputRejected("action.error_missing", action=action_id)
         require_in_scope(cur, by, [unit_code])
-        if week is not None:
-            _ensure_review(cur, week, by)
         cur.execute("UPDATE actions SET status = ? WHERE action_id = ?", [status, action_id])
         cur.execute(
             "INSERT INTO action_updates (action_id, week, status, comment, updated_at, "
@@ -501,8 +499,14 @@ def _ensure_editable(cur, week: str) -> None:
         raise ReviewLocked(week=week)
 
 
-def _ensure_review(cur, week: str, by: str | None) -> None:
-    if not cur.query_value("SELECT count(*) FROM reviews WHERE week = ?", [week]):
+def _open_review(cur, week: str, by: str | None) -> None:
+    """Refuse (ReviewLocked) a write to a finalised review; begin the draft when there is none
+    yet. One read of the reviews table: each table a statement reads on the lake costs a
+    catalog lookup."""
+    status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
+    if status == "final":
+        raise ReviewLocked(week=week)
+    if status is None:
         cur.execute(
             "INSERT INTO reviews (week, week_start, status, created_at, created_by) "
             "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), config.local_now(), by])
@@ -535,8 +539,7 @@ def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
     """Record the attendees (one a line) and the meeting's decisions. ReviewLocked once final."""
     parse_week(week)
     with store.transaction() as cur:
-        _ensure_editable(cur, week)
-        _ensure_review(cur, week, by)
+        _open_review(cur, week, by)
         if attendees is not None:
             cur.execute("UPDATE reviews SET attendees = ? WHERE week = ?",
                         ["\n".join(_attendee_list(attendees)), week])
@@ -553,8 +556,7 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
     """Record the note and decision on one agenda item. ReviewLocked once final."""
     parse_week(week)
     with store.transaction() as cur:
-        _ensure_editable(cur, week)
-        _ensure_review(cur, week, by)
+        _open_review(cur, week, by)
         cur.execute("DELETE FROM review_minutes WHERE week = ? AND item_key = ?", [week, item_key])
         if (note or "").strip() or (decision or "").strip():
             cur.execute(
@@ -590,31 +592,31 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
     """Store `week`'s review as its immutable record (agenda, numbers, minutes, actions as they
     stand) and lock it; returns the record's sha256. ReviewLocked when already final. `data`:
     `data_agenda(store, week)` of the current data, when the caller holds it."""
-    with store.cursor() as cur:
+    # Everything the record holds (the numbers, the actions, the minutes) is read in one reading,
+    # at one snapshot, which the record pins: reopened, its agenda is read from that snapshot
+    # again (`pinned_agenda`), whatever was imported since. A `data` part computed from other
+    # KPI data than the snapshot's is not used.
+    with store.reading() as cur:
         _ensure_editable(cur, week)
-    # The numbers are read at one snapshot, which the record pins: reopened, they are read
-    # from it again (`pinned_agenda`), whatever was imported since. A `data` part computed
-    # from other KPI data than the snapshot's is not used.
-    snapshot = store.data_version()
-    pinned = store.at_snapshot(snapshot)
-    if data is not None and data.get("kpi_data_version") != precompute.data_version(pinned):
-        data = None
-    agenda = build_agenda(pinned, week, data)
+        snapshot = Store.current_snapshot(cur)
+        if data is not None and data.get("kpi_data_version") != precompute.data_version(cur):
+            data = None
+        agenda = build_agenda(cur, week, data)
+        noted = minutes(cur, week)
     now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
         "city": config.city_name(),
         "week": week,
         "agenda": agenda,
-        "minutes": minutes(store, week),
+        "minutes": noted,
         "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by,
                    "snapshot_id": snapshot},
     }
     text = _canonical(record)
     digest = checksum(text)
     with store.transaction() as cur:
-        _ensure_editable(cur, week)  # again, inside the transaction: nobody finalised meanwhile
-        _ensure_review(cur, week, by)
+        _open_review(cur, week, by)  # again, inside the transaction: nobody finalised meanwhile
         cur.execute(
             "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
             "record_json = ?, record_sha256 = ?, snapshot_id = ? WHERE week = ?",

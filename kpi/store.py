@@ -61,13 +61,20 @@ _EXTENSION_PACKAGES = {
 }
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 # The small tables the pages read again and again (the unit tree, targets, the precomputed
-# values): copied once per lake snapshot into the instance's in-memory database, where a query
-# costs a fraction of a millisecond; on the lake each table a query touches costs a catalog
-# lookup (4-5 ms of CPU on SQLite). The big raw tables are always read from the lake.
-CACHED_TABLES = ("units", "services", "targets", "kpi_values", "unit_days", "meta")
+# values, and the meeting's own records): copied into the instance's in-memory database, where
+# a query costs a fraction of a millisecond; on the lake each table a query touches costs a
+# catalog lookup (4-5 ms of CPU on SQLite, 10-50 ms for a table whose rows are still inlined in
+# the catalog). A copy is made again only for the tables a write touched: after a meeting's
+# write (an action, a note) only its own tables are read from the lake. The big raw tables and
+# the audit trail are always read from the lake.
+CACHED_TABLES = ("units", "services", "targets", "kpi_values", "unit_days", "meta", "users",
+                 "reviews", "review_minutes", "actions", "action_updates")
+# Copies kept in the order pages filter them by: DuckDB then skips the row groups (zone maps)
+# of other periods; the overview's read of three periods takes half the time.
+_COPY_ORDER = {"kpi_values": "grain, period_start", "unit_days": "day"}
 _CACHES_KEPT = 2  # per lake: the current snapshot's copy and the one before (readers in flight)
 # Snapshot changes that name the tables they touched by id; any other kind of change (a table
-# created, altered or dropped, files compacted) makes a new copy.
+# created, altered or dropped, files compacted) makes a new copy of every table.
 _TABLE_ID_CHANGES = ("tables_inserted_into", "tables_deleted_from", "inlined_insert",
                      "inlined_delete")
 _ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja writer takes
@@ -285,7 +292,7 @@ class _Engine:
             snapshot = int(row[0])
             copy = self._copy_for(raw, alias, snapshot, known)
             if copy is not None:
-                raw.execute(f"SET search_path = 'memory.{copy.schema},{alias}.main'")
+                raw.execute(f"SET search_path = '{copy.search_path(alias)}'")
                 return
             raw.execute("ROLLBACK")
             self._make_copy(alias, snapshot)  # then read again: a new transaction sees it
@@ -304,35 +311,44 @@ class _Engine:
         if not earlier:
             return None
         copy = max(earlier, key=lambda each: max(each.snapshots))
-        rows = raw.execute(
-            f"SELECT changes FROM {alias}.snapshots() "  # noqa: S608 - alias is ours
-            "WHERE snapshot_id > $since AND snapshot_id <= $now",
-            {"since": max(copy.snapshots), "now": snapshot}).fetchall()
-        for (changes,) in rows:
-            for kind, touched in (changes or {}).items():
-                if kind not in _TABLE_ID_CHANGES or copy.table_ids & set(touched or ()):
-                    return None
+        touched = _touched_tables(raw, alias, max(copy.snapshots), snapshot)
+        if touched is None or touched & {table_id for table_id, _ in copy.tables.values()}:
+            return None
         with self.cache_lock:
             copy.snapshots = copy.snapshots | {snapshot}  # a new set: readers iterate the old
         return copy
 
     def _make_copy(self, alias: str, snapshot: int) -> None:
-        """Copy CACHED_TABLES as of `snapshot` into a schema of the in-memory database."""
+        """A copy of CACHED_TABLES as of `snapshot`, each table in a schema of its own in the
+        in-memory database. Tables no snapshot since the newest earlier copy has touched are
+        that copy's own; only the others are read from the lake."""
         with self.cache_lock:
-            if any(snapshot in copy.snapshots for copy in self.caches.get(alias, [])):
+            copies = self.caches.get(alias, [])
+            if any(snapshot in copy.snapshots for copy in copies):
                 return
-            schema = f"kinerja_copy_{next(self._serial)}"
             raw = self.db.cursor()
             try:
                 raw.execute("BEGIN TRANSACTION")
-                tables = dict(raw.execute(
+                lake_ids = dict(raw.execute(
                     "SELECT table_name, table_id::VARCHAR FROM ducklake_table_info($alias)",
                     {"alias": alias}).fetchall())
-                raw.execute(f"CREATE SCHEMA memory.{schema}")
-                for table in CACHED_TABLES:
-                    if table in tables:
+                earlier = [copy for copy in copies if max(copy.snapshots) < snapshot]
+                base = max(earlier, key=lambda each: max(each.snapshots)) if earlier else None
+                touched = None if base is None else _touched_tables(
+                    raw, alias, max(base.snapshots), snapshot)
+                tables: dict[str, tuple[str, str]] = {}
+                for table in (name for name in CACHED_TABLES if name in lake_ids):
+                    kept = base.tables.get(table) if base is not None else None
+                    if kept is None or touched is None or kept[0] != lake_ids[table] \
+                            or kept[0] in touched:
+                        schema = f"kinerja_copy_{next(self._serial)}"
+                        raw.execute(f"CREATE SCHEMA memory.{schema}")
+                        order = f" ORDER BY {_COPY_ORDER[table]}" if table in _COPY_ORDER else ""
                         raw.execute(f"CREATE TABLE memory.{schema}.{table} AS "  # noqa: S608
-                                    f"SELECT * FROM {alias}.{table} AT (VERSION => {snapshot})")
+                                    f"SELECT * FROM {alias}.{table} AT (VERSION => {snapshot})"
+                                    f"{order}")
+                        kept = (lake_ids[table], schema)
+                    tables[table] = kept
                 raw.execute("COMMIT")
             except duckdb.Error:
                 # A table created after `snapshot`, say: this read goes to the lake itself.
@@ -340,12 +356,15 @@ class _Engine:
                     raw.execute("ROLLBACK")
                 raw.close()
                 return
-            ids = frozenset(tables[table] for table in CACHED_TABLES if table in tables)
-            copies = [_Cached(schema, frozenset({snapshot}), ids), *self.caches.get(alias, [])]
+            copies = [_Cached(frozenset({snapshot}), tables), *copies]
             self.caches[alias] = copies[:_CACHES_KEPT]
+            in_use = {schema for kept in self.caches.values() for copy in kept
+                      for _, schema in copy.tables.values()}
             for old in copies[_CACHES_KEPT:]:  # readers still on it keep their version (MVCC)
-                with suppress(duckdb.Error):
-                    raw.execute(f"DROP SCHEMA memory.{old.schema} CASCADE")
+                for _, schema in old.tables.values():
+                    if schema not in in_use:
+                        with suppress(duckdb.Error):
+                            raw.execute(f"DROP SCHEMA memory.{schema} CASCADE")
             raw.close()
 
     def close(self) -> None:
@@ -355,12 +374,34 @@ class _Engine:
 
 @dataclass
 class _Cached:
-    """A copy of CACHED_TABLES in schema `schema` of the in-memory database, equal to the lake's
-    tables at every snapshot in `snapshots`; `table_ids` are the lake's ids of those tables."""
+    """A copy of CACHED_TABLES equal to the lake's tables at every snapshot in `snapshots`:
+    `tables` maps each table to the lake's id of it and the in-memory schema holding its copy
+    (a copy shares the schemas of the tables a write left alone with the copy before it)."""
 
-    schema: str
     snapshots: frozenset[int]
-    table_ids: frozenset[str]
+    tables: dict[str, tuple[str, str]]
+
+    def search_path(self, alias: str) -> str:
+        """Unqualified names find the copied tables first, then the lake's own."""
+        return ",".join([*(f"memory.{schema}" for _, schema in self.tables.values()),
+                         f"{alias}.main"])
+
+
+def _touched_tables(raw: duckdb.DuckDBPyConnection, alias: str, since: int,
+                    now: int) -> set[str] | None:
+    """The lake ids of the tables the snapshots after `since` up to `now` wrote to; None when
+    one of them changed something else (a table created, altered or dropped, files merged)."""
+    rows = raw.execute(
+        f"SELECT changes FROM {alias}.snapshots() "  # noqa: S608 - alias is ours
+        "WHERE snapshot_id > $since AND snapshot_id <= $now",
+        {"since": since, "now": now}).fetchall()
+    touched: set[str] = set()
+    for (changes,) in rows:
+        for kind, ids in (changes or {}).items():
+            if kind not in _TABLE_ID_CHANGES:
+                return None
+            touched |= {str(table_id) for table_id in ids or ()}
+    return touched
 
 
 def _name(identifier: str) -> str:
@@ -619,16 +660,17 @@ class Store:
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
             cur.execute("COMMIT")
 
+    # Reads of one statement: inside `reading()`, so that they too find the small tables' copy.
     def query_df(self, sql: str, params: Params = None) -> pd.DataFrame:
-        with self.cursor() as cur:
+        with self.reading() as cur:
             return cur.query_df(sql, params)
 
     def query_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        with self.cursor() as cur:
+        with self.reading() as cur:
             return cur.query_rows(sql, params)
 
     def query_value(self, sql: str, params: Params = None) -> Any:
-        with self.cursor() as cur:
+        with self.reading() as cur:
             return cur.query_value(sql, params)
 
     def data_version(self) -> int:
@@ -637,10 +679,11 @@ class Store:
         if self.snapshot is not None:
             return self.snapshot
         with self.cursor() as cur:
-            return self._current_snapshot(cur)
+            return self.current_snapshot(cur)
 
     @staticmethod
-    def _current_snapshot(cur: Cursor) -> int:
+    def current_snapshot(cur: Cursor) -> int:
+        """The snapshot `cur` reads: inside `reading()`, the one all its statements see."""
         return int(cur.query_value(f"SELECT id FROM {LAKE}.current_snapshot()"))  # noqa: S608
 
     def is_empty(self) -> bool:
@@ -662,7 +705,7 @@ class Store:
         with self._writer.held(), self.cursor() as cur:
             cur.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
             cur.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
-            current = self._current_snapshot(cur)
+            current = self.current_snapshot(cur)
             cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)
             rows = cur.query_rows(
                 "SELECT snapshot_id FROM ducklake_snapshots($lake) WHERE snapshot_time < $cutoff",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import metrics
+from kpi import audit, metrics
 from kpi.ingest import ingest_file
 from kpi.store import CACHED_TABLES
 
@@ -25,6 +25,15 @@ def _survey_file(folder: Path) -> Path:
 def _copy_schema(store) -> str:
     with store.reading() as cur:
         return cur.query_value("SELECT current_setting('search_path')").split(",")[0]
+
+
+def _copies(store) -> dict[str, str]:
+    """Each copied table's in-memory schema, as a reading finds it."""
+    with store.reading() as cur:
+        path = cur.query_value("SELECT current_setting('search_path')").split(",")
+        rows = cur.query_rows("SELECT schema_name, table_name FROM duckdb_tables() "
+                              "WHERE database_name = 'memory'")
+    return {table: schema for schema, table in rows if f"memory.{schema}" in path}
 
 
 def _assert_copy_equals_lake(store) -> None:
@@ -49,16 +58,25 @@ def test_reads_come_from_a_copy_equal_to_the_lake_after_each_write(example_store
     assert city(after) == city(before) + 1
 
 
-def test_a_write_to_other_tables_keeps_the_copy_and_one_to_them_replaces_it(example_store,
-                                                                             tmp_path):
+def test_a_write_copies_again_only_the_tables_it_touched(example_store, tmp_path):
     store = example_store
-    first = _copy_schema(store)
-    with store.transaction() as cur:  # a meeting-like write: no cached table changes
+    first = _copies(store)
+    assert set(first) == set(CACHED_TABLES)
+    with store.transaction() as cur:  # a table that is not copied (the audit trail)
+        audit.record(cur, "tests", "test.write", "nothing", {})
+    assert _copies(store) == first
+    with store.transaction() as cur:  # a meeting-like write: one copied table
         cur.execute("INSERT INTO users (email, role, added_by, added_at) "
                     "VALUES ('a@example.org', 'viewer', 'tests', now()::TIMESTAMP)")
-    assert _copy_schema(store) == first
+    second = _copies(store)
+    assert second["users"] != first["users"]
+    assert {table: schema for table, schema in second.items() if table != "users"} == {
+        table: schema for table, schema in first.items() if table != "users"}
+    _assert_copy_equals_lake(store)
     assert ingest_file(store, "survey", _survey_file(tmp_path), loaded_by="tests").ok
-    assert _copy_schema(store) != first
+    third = _copies(store)
+    assert third["kpi_values"] != second["kpi_values"]
+    assert third["users"] == second["users"] and third["actions"] == second["actions"]
     _assert_copy_equals_lake(store)
 
 
