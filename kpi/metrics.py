@@ -579,42 +579,41 @@ def overview(store, *, period: str, period_start: dt.date,
                               AND r.kpi = k.kpi AND r.period_start = $start_day)),
         wanted AS (SELECT * FROM kpi_rows UNION ALL SELECT * FROM unvalued)
         {attach_targets_sql('wanted', 'period_start')}"""  # noqa: S608 - engine SQL only
-    found = store.query_df(sql, params)
-    values = _kpi_frame(found[found["value"].notna()], with_targets=True)
-    in_force = {
-        (code, kpi): (target, amber)
-        for code, kpi, day, target, amber in zip(
-            found["unit_code"].tolist(), found["kpi"].tolist(),
-            _to_dates(found["period_start"]).tolist(), found["target"].astype(float).tolist(),
-            found["amber_pct"].astype(float).tolist(), strict=True)
-        if day == start and target == target}  # NaN != NaN: no target
+    # Plain rows, not a frame: a few hundred of them, and pandas' per-column work cost more
+    # than the query (the figures and statuses are those `_kpi_frame` gives).
+    in_force: dict[tuple[str, str], tuple[float, float]] = {}
     by_period: dict[dt.date, dict[tuple[str, str], tuple]] = {}
-    for code, kpi, day, value, n, graded, state in zip(
-            values["unit_code"].tolist(), values["kpi"].tolist(), values["period_start"].tolist(),
-            values["value"].tolist(), values["n"].tolist(), values["graded"].tolist(),
-            values["status"].tolist(), strict=True):
-        by_period.setdefault(day, {})[(code, kpi)] = (value, n, graded, state)
+    nan = float("nan")
+    for code, day, kpi, value, n, parts, target, amber, *_ in store.query_rows(sql, params):
+        if target is not None and day == start:
+            in_force[(code, kpi)] = (float(target), nan if amber is None else float(amber))
+        if value is None:
+            continue
+        graded = graded_value(float(value), parts) if kpi == "ikm" else float(value)
+        state = status(graded, target, KPIS[kpi].better, amber)
+        by_period.setdefault(day, {})[(code, kpi)] = (float(value), int(n), graded, state)
     current, before, year_ago = (by_period.get(day, {}) for day in (start, previous, last_year))
     tree = unit_tree(store)
     scopes = [(CITY, None, None, None, -1), *zip(
         *(tree[column].tolist() for column in ("unit_code", "name", "type", "parent_code",
                                                "depth")), strict=True)]
-    nan, none = float("nan"), (float("nan"), 0, float("nan"), "none")
+    none = (nan, 0, nan, "none")
     columns: dict[str, list] = {name: [] for name in (
         "unit_code", "name", "type", "parent_code", "depth", "kpi", "value", "n", "target",
         "amber_pct", "status", "prev_value", "prev_status", "last_year_value", "graded")}
     for code, name, kind, parent, depth in scopes:
         if units is not None and code not in units:
             continue
-        for kpi, info in KPIS.items():
-            value, n, graded, _ = current.get((code, kpi), none)
+        for kpi in KPIS:
+            # The status was judged on the target in force (the period's own).
+            value, n, graded, state = current.get((code, kpi), none)
             target, amber = in_force.get((code, kpi), (nan, nan))
             prev_value, _, _, prev_status = before.get((code, kpi), none)
             for column, item in (
                     ("unit_code", code), ("name", name), ("type", kind), ("parent_code", parent),
                     ("depth", depth), ("kpi", kpi), ("value", value), ("n", n),
                     ("target", target), ("amber_pct", amber),
-                    ("status", status(graded, target, info.better, amber)),
+                    ("status", state),
                     ("prev_value", prev_value), ("prev_status", prev_status),
                     ("last_year_value", year_ago.get((code, kpi), none)[0]),
                     ("graded", graded)):
