@@ -135,21 +135,20 @@ def unit_tree(store) -> pd.DataFrame:
     """Every unit: unit_code, name, type, parent_code, district, depth (0 = root) and path (the
     ancestors' codes from the root down, the unit itself excluded), in tree order (depth first,
     siblings by code). A parent that is not loaded makes a unit a root."""
-    units = store.query_df(
-        "SELECT unit_code, name, type, parent_code, district FROM units ORDER BY unit_code")
-    records = {row["unit_code"]: row for row in units.to_dict("records")}
+    records = {row[0]: row for row in store.query_rows(
+        "SELECT unit_code, name, type, parent_code, district FROM units ORDER BY unit_code")}
     children: dict[str | None, list[str]] = {}
     for code, row in records.items():
-        parent = row["parent_code"] if row["parent_code"] in records else None
+        parent = row[3] if row[3] in records else None
         children.setdefault(parent, []).append(code)
-    ordered: list[dict] = []
+    ordered: list[tuple] = []
     seen: set[str] = set()
 
     def visit(code: str, path: list[str]) -> None:
         if code in seen:  # a cycle in parent_code: show each unit once
             return
         seen.add(code)
-        ordered.append({**records[code], "depth": len(path), "path": list(path)})
+        ordered.append((*records[code], len(path), list(path)))
         for child in children.get(code, []):
             visit(child, [*path, code])
 
@@ -650,11 +649,12 @@ def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.dat
     from kpi import reporting  # reporting builds on this module
 
     previous = previous_period(start, period)
-    reported = reporting.reported_units(store, period=period, date_from=previous,
-                                        date_to=next_period(start, period))
-    now, both = reporting.reported_in_both(reported, start, period)
-    if now == set(reported.loc[reported["period_start"] == previous, "unit_code"]):
+    reported = reporting.reported_by_period(store, period=period, date_from=previous,
+                                            date_to=next_period(start, period))
+    now, before = reported.get(start, set()), reported.get(previous, set())
+    if now == before:
         return frame["value"] - frame["prev_value"]
+    both = now & before
     like = _query_kpis(store, period=period, ranges=[(previous, next_period(start, period))],
                        units=units, kpis=list(KPIS), with_targets=False, row_units=sorted(both))
     keys = ["unit_code", "kpi"]

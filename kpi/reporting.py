@@ -23,19 +23,16 @@ from kpi.store import one_unit_of_work
 LOOKBACK = 4
 
 
-@one_unit_of_work
-def reported_units(store, *, period: str, date_from: dt.date | None = None,
-                   date_to: dt.date | None = None) -> pd.DataFrame:
-    """period_start (date), unit_code: every unit that reported in every `period` (only the
-    rows on local dates [date_from, date_to) when both are given). Read from `unit_days`, each
-    unit's own rows per day (kpi/precompute.py), not from the raw rows."""
+def _reported_sql(period: str, date_from: dt.date | None, date_to: dt.date | None,
+                  params: dict) -> str:
+    """(period_start, unit_code) of every unit that reported in every `period`, read from
+    `unit_days`; a unit with no events at all counts by its survey responses."""
     grain = metrics.check_period(period)
-    params: dict = {}
     within = "TRUE"
     if date_from is not None and date_to is not None:
-        params = {"start": date_from, "end": date_to}
+        params.update(start=date_from, end=date_to)
         within = "day >= $start AND day < $end"
-    frame = store.query_df(f"""
+    return f"""
         WITH event_units AS (SELECT DISTINCT unit_code FROM unit_days WHERE events > 0)
         SELECT DISTINCT date_trunc('{grain}', day)::DATE AS period_start, unit_code
         FROM unit_days WHERE events > 0 AND {within}
@@ -43,10 +40,33 @@ def reported_units(store, *, period: str, date_from: dt.date | None = None,
         SELECT DISTINCT date_trunc('{grain}', day)::DATE, unit_code
         FROM unit_days WHERE responses > 0 AND {within}
             AND unit_code NOT IN (SELECT unit_code FROM event_units)
-    """, params)  # noqa: S608 - the grain is checked against the fixed list
+    """  # noqa: S608 - the grain is checked against the fixed list
+
+
+@one_unit_of_work
+def reported_units(store, *, period: str, date_from: dt.date | None = None,
+                   date_to: dt.date | None = None) -> pd.DataFrame:
+    """period_start (date), unit_code: every unit that reported in every `period` (only the
+    rows on local dates [date_from, date_to) when both are given). Read from `unit_days`, each
+    unit's own rows per day (kpi/precompute.py), not from the raw rows."""
+    params: dict = {}
+    frame = store.query_df(_reported_sql(period, date_from, date_to, params), params)
     frame["period_start"] = [value.date() if hasattr(value, "date") else value
                              for value in frame["period_start"]]
     return frame
+
+
+@one_unit_of_work
+def reported_by_period(store, *, period: str, date_from: dt.date,
+                       date_to: dt.date) -> dict[dt.date, set[str]]:
+    """`reported_units` of local dates [date_from, date_to) as a set of units per period start
+    (what the overview's like-for-like change needs, without a frame)."""
+    params: dict = {}
+    found: dict[dt.date, set[str]] = {}
+    for start, code in store.query_rows(_reported_sql(period, date_from, date_to, params),
+                                        params):
+        found.setdefault(start, set()).add(code)
+    return found
 
 
 @dataclass(frozen=True)
