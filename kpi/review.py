@@ -512,6 +512,7 @@ def _open_review(cur, week: str, by: str | None) -> None:
             "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), config.local_now(), by])
 
 
+@one_unit_of_work
 def get_review(store, week: str) -> dict:
     """The review's state: status (none | draft | final), attendees (list), decisions, who
     finalised it and when, and the record's checksum."""
@@ -568,6 +569,7 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
             "decision": (decision or "").strip()})
 
 
+@one_unit_of_work
 def minutes(store, week: str) -> dict:
     """attendees, decisions and the notes per agenda item {item_key: {note, decision}}."""
     review = get_review(store, week)
