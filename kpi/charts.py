@@ -627,6 +627,49 @@ _KALEIDO_OPTIONS = {"mathjax": False}
 
 
 @functools.cache
+def _one_page_kaleido() -> type:
+    """kaleido's browser session, except that its page is not reloaded after every image.
+
+    kaleido reloads the page, and so parses and runs all of plotly.js again, after each
+    image: for the pack's 24 charts that was ≈ 6 s of Chromium's CPU out of 10. Plotly.toImage
+    draws each figure in a div of its own and removes it, so the page holds nothing of one
+    image when the next is drawn (the images are byte for byte those of a reloaded page,
+    tests/test_pack.py). kaleido is pinned (requirements.txt); the method replaced is private,
+    and a test fails if it is gone."""
+    import kaleido
+
+    class OnePageKaleido(kaleido.Kaleido):
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            await self.tabs_ready.put(tab)
+
+    return OnePageKaleido
+
+
+def _write_in_one_page(specs: list[dict]) -> None:
+    """Write kaleido's figure `specs` (fig, path, opts) in one browser session, one page, from
+    a thread of its own (so that an event loop of the caller's, if any, is left alone)."""
+    import asyncio
+
+    async def session() -> None:
+        async with _one_page_kaleido()(**_KALEIDO_OPTIONS) as browser:
+            await browser.write_fig_from_object(specs, cancel_on_error=True)
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(session())
+        except BaseException as error:  # raised again in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="kinerja-chart-images")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+@functools.cache
 def _drawing_code_digest() -> str:
     """A digest of what draws a figure besides its inputs (this module, the pack's figure code,
     plotly's version): part of every image's cache key, so a change of the code redraws."""
@@ -685,8 +728,6 @@ def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
     import tempfile
     from pathlib import Path
 
-    import kaleido
-
     for index, _, cached in wanted:
         if cached.is_file():
             found[index] = cached.read_bytes()
@@ -697,8 +738,7 @@ def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
         with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
             specs = [{"fig": build().to_dict(), "path": Path(folder) / cached.name, "opts": opts}
                      for _, build, cached in wanted]
-            kaleido.write_fig_from_object_sync(specs, cancel_on_error=True,
-                                               kopts=dict(_KALEIDO_OPTIONS))
+            _write_in_one_page(specs)
             cache.mkdir(parents=True, exist_ok=True)
             for (index, _, cached), spec in zip(wanted, specs, strict=True):
                 found[index] = spec["path"].read_bytes()

@@ -197,3 +197,28 @@ def test_a_chart_image_is_rendered_once_then_read_from_the_cache(tmp_path, monke
     assert again == first and built == [2]
     with pytest.raises(Exception):  # noqa: B017 - any failure to start the missing browser
         charts.cached_images([("points 3 1 9", figure(9))], **options)
+
+
+def test_images_drawn_in_one_page_are_those_of_a_fresh_page(tmp_path, monkeypatch):
+    """The browser's page is not reloaded between images (kpi.charts._one_page_kaleido): a
+    figure drawn after another in the same page is byte for byte the figure drawn first."""
+    import kaleido
+
+    from kpi import charts
+
+    # the private kaleido method that the one-page session replaces is still kaleido's
+    assert "_return_kaleido_tab" in vars(kaleido.Kaleido)
+    monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
+
+    def lines():
+        return charts.base_layout(charts.go.Figure(charts.go.Scatter(
+            x=[1, 2, 3], y=[3, 1, 2], name="lines")), "en", title="Lines")
+
+    def heatmap():
+        return charts.base_layout(charts.go.Figure(charts.go.Heatmap(
+            z=[[1, 2], [3, 4]], colorbar={"title": {"text": "count"}})), "id", title="Peta")
+
+    options = {"image_format": "jpg", "width": 300, "height": 200, "scale": 1}
+    first, other, again = charts.cached_images(
+        [("lines", lines), ("heatmap", heatmap), ("lines, again", lines)], **options)
+    assert first == again != other
