@@ -645,16 +645,30 @@ def _one_page_kaleido() -> type:
     return OnePageKaleido
 
 
-def _write_in_one_page(specs: list[dict]) -> None:
-    """Write kaleido's figure `specs` (fig, path, opts) in one browser session, one page, from
-    a thread of its own (so that an event loop of the caller's, if any, is left alone)."""
+def _write_in_one_page(builds: Sequence[Callable[[], go.Figure]], paths: Sequence[os.PathLike],
+                       opts: dict) -> None:
+    """Write the figures that `builds` make to `paths` in one browser session and one page.
+
+    The session runs in a thread of its own (so an event loop of the caller's is left alone)
+    and starts at once: this thread builds the figures while Chromium starts and loads
+    plotly.js, and hands each over as it is built, so a figure is drawn while the next is
+    being built."""
     import asyncio
+    import queue
+
+    built: queue.Queue[dict | None] = queue.Queue()
+    failure: list[BaseException] = []
+
+    async def specs():
+        for path in paths:
+            figure = await asyncio.to_thread(built.get)
+            if figure is None:  # the caller failed to build one: no more come
+                return
+            yield {"fig": figure, "path": path, "opts": opts}
 
     async def session() -> None:
         async with _one_page_kaleido()(**_KALEIDO_OPTIONS) as browser:
-            await browser.write_fig_from_object(specs, cancel_on_error=True)
-
-    failure: list[BaseException] = []
+            await browser.write_fig_from_object(specs(), cancel_on_error=True)
 
     def run() -> None:
         try:
@@ -664,7 +678,14 @@ def _write_in_one_page(specs: list[dict]) -> None:
 
     thread = threading.Thread(target=run, name="kinerja-chart-images")
     thread.start()
-    thread.join()
+    try:
+        for build in builds:
+            built.put(build().to_dict())
+    except BaseException:
+        built.put(None)
+        raise
+    finally:
+        thread.join()
     if failure:
         raise failure[0]
 
@@ -736,12 +757,11 @@ def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
         _use_debian_chromium()
         cache = wanted[0][2].parent
         with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
-            specs = [{"fig": build().to_dict(), "path": Path(folder) / cached.name, "opts": opts}
-                     for _, build, cached in wanted]
-            _write_in_one_page(specs)
+            paths = [Path(folder) / cached.name for _, _, cached in wanted]
+            _write_in_one_page([build for _, build, _ in wanted], paths, opts)
             cache.mkdir(parents=True, exist_ok=True)
-            for (index, _, cached), spec in zip(wanted, specs, strict=True):
-                found[index] = spec["path"].read_bytes()
+            for (index, _, cached), path in zip(wanted, paths, strict=True):
+                found[index] = path.read_bytes()
                 # Written under a temporary name, then renamed: another process never reads
                 # half an image.
                 partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")
