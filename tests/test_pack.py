@@ -87,6 +87,17 @@ def test_the_pdf_names_every_exception_with_value_and_target(pack_files):
     assert "Final record, finalised on" in text and "Wali Kota, Kadis Kesehatan" in text
 
 
+def test_the_pdf_shows_every_exception_chart_as_a_jpeg(pack_files):
+    # WeasyPrint lists every image in each page's resources: one per name
+    images = list({image.name: image for page in PdfReader(io.BytesIO(pack_files[".pdf"])).pages
+                   for image in page.images}.values())
+    assert len(images) == len(EXCEPTIONS)  # one control chart per exception
+    assert all(image.data[:2] == b"\xff\xd8" for image in images)  # embedded as they are
+    assert all(image.image.size == (round(pack.CHART_WIDTH * pack.CHART_SCALE),
+                                    round(pack.CHART_HEIGHT * pack.CHART_SCALE))
+               for image in images)
+
+
 def test_the_pdf_lists_the_open_actions(pack_files):
     text = pdf_text(pack_files[".pdf"])
     assert CARRIED in text and RAISED in text
