@@ -633,9 +633,10 @@ def _one_page_kaleido() -> type:
     kaleido reloads the page, and so parses and runs all of plotly.js again, after each
     image: for the pack's 24 charts that was ≈ 6 s of Chromium's CPU out of 10. Plotly.toImage
     draws each figure in a div of its own and removes it, so the page holds nothing of one
-    image when the next is drawn (the images are byte for byte those of a reloaded page,
-    tests/test_pack.py). kaleido is pinned (requirements.txt); the method replaced is private,
-    and a test fails if it is gone."""
+    image when the next is drawn: the demo pack's 24 images were byte for byte those of the
+    reloading session, and tests/test_pack.py checks that a figure drawn after another is the
+    figure drawn first. kaleido is pinned (requirements.txt); the method replaced is private,
+    and that test fails if it is gone."""
     import kaleido
 
     class OnePageKaleido(kaleido.Kaleido):
