@@ -627,6 +627,71 @@ _KALEIDO_OPTIONS = {"mathjax": False}
 
 
 @functools.cache
+def _one_page_kaleido() -> type:
+    """kaleido's browser session, except that its page is not reloaded after every image.
+
+    kaleido reloads the page, and so parses and runs all of plotly.js again, after each
+    image: for the pack's 24 charts that was ≈ 6 s of Chromium's CPU out of 10. Plotly.toImage
+    draws each figure in a div of its own and removes it, so the page holds nothing of one
+    image when the next is drawn: the demo pack's 24 images were byte for byte those of the
+    reloading session, and tests/test_pack.py checks that a figure drawn after another is the
+    figure drawn first. kaleido is pinned (requirements.txt); the method replaced is private,
+    and that test fails if it is gone."""
+    import kaleido
+
+    class OnePageKaleido(kaleido.Kaleido):
+        async def _return_kaleido_tab(self, tab: Any) -> None:
+            await self.tabs_ready.put(tab)
+
+    return OnePageKaleido
+
+
+def _write_in_one_page(builds: Sequence[Callable[[], go.Figure]], paths: Sequence[os.PathLike],
+                       opts: dict) -> None:
+    """Write the figures that `builds` make to `paths` in one browser session and one page.
+
+    The session runs in a thread of its own (so an event loop of the caller's is left alone)
+    and starts at once: this thread builds the figures while Chromium starts and loads
+    plotly.js, and hands each over as it is built, so a figure is drawn while the next is
+    being built."""
+    import asyncio
+    import queue
+
+    built: queue.Queue[dict | None] = queue.Queue()
+    failure: list[BaseException] = []
+
+    async def specs():
+        for path in paths:
+            figure = await asyncio.to_thread(built.get)
+            if figure is None:  # the caller failed to build one: no more come
+                return
+            yield {"fig": figure, "path": path, "opts": opts}
+
+    async def session() -> None:
+        async with _one_page_kaleido()(**_KALEIDO_OPTIONS) as browser:
+            await browser.write_fig_from_object(specs(), cancel_on_error=True)
+
+    def run() -> None:
+        try:
+            asyncio.run(session())
+        except BaseException as error:  # raised again in the caller's thread
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="kinerja-chart-images")
+    thread.start()
+    try:
+        for build in builds:
+            built.put(build().to_dict())
+    except BaseException:
+        built.put(None)
+        raise
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
+@functools.cache
 def _drawing_code_digest() -> str:
     """A digest of what draws a figure besides its inputs (this module, the pack's figure code,
     plotly's version): part of every image's cache key, so a change of the code redraws."""
@@ -685,8 +750,6 @@ def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
     import tempfile
     from pathlib import Path
 
-    import kaleido
-
     for index, _, cached in wanted:
         if cached.is_file():
             found[index] = cached.read_bytes()
@@ -695,13 +758,11 @@ def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
         _use_debian_chromium()
         cache = wanted[0][2].parent
         with tempfile.TemporaryDirectory(prefix="kinerja-images-") as folder:
-            specs = [{"fig": build().to_dict(), "path": Path(folder) / cached.name, "opts": opts}
-                     for _, build, cached in wanted]
-            kaleido.write_fig_from_object_sync(specs, cancel_on_error=True,
-                                               kopts=dict(_KALEIDO_OPTIONS))
+            paths = [Path(folder) / cached.name for _, _, cached in wanted]
+            _write_in_one_page([build for _, build, _ in wanted], paths, opts)
             cache.mkdir(parents=True, exist_ok=True)
-            for (index, _, cached), spec in zip(wanted, specs, strict=True):
-                found[index] = spec["path"].read_bytes()
+            for (index, _, cached), path in zip(wanted, paths, strict=True):
+                found[index] = path.read_bytes()
                 # Written under a temporary name, then renamed: another process never reads
                 # half an image.
                 partial = cached.with_name(f"{cached.name}.{os.getpid()}.part")

@@ -87,6 +87,17 @@ def test_the_pdf_names_every_exception_with_value_and_target(pack_files):
     assert "Final record, finalised on" in text and "Wali Kota, Kadis Kesehatan" in text
 
 
+def test_the_pdf_shows_every_exception_chart_as_a_jpeg(pack_files):
+    # WeasyPrint lists every image in each page's resources: one per name
+    images = list({image.name: image for page in PdfReader(io.BytesIO(pack_files[".pdf"])).pages
+                   for image in page.images}.values())
+    assert len(images) == len(EXCEPTIONS)  # one control chart per exception
+    assert all(image.data[:2] == b"\xff\xd8" for image in images)  # embedded as they are
+    assert all(image.image.size == (round(pack.CHART_WIDTH * pack.CHART_SCALE),
+                                    round(pack.CHART_HEIGHT * pack.CHART_SCALE))
+               for image in images)
+
+
 def test_the_pdf_lists_the_open_actions(pack_files):
     text = pdf_text(pack_files[".pdf"])
     assert CARRIED in text and RAISED in text
@@ -197,3 +208,28 @@ def test_a_chart_image_is_rendered_once_then_read_from_the_cache(tmp_path, monke
     assert again == first and built == [2]
     with pytest.raises(Exception):  # noqa: B017 - any failure to start the missing browser
         charts.cached_images([("points 3 1 9", figure(9))], **options)
+
+
+def test_images_drawn_in_one_page_are_those_of_a_fresh_page(tmp_path, monkeypatch):
+    """The browser's page is not reloaded between images (kpi.charts._one_page_kaleido): a
+    figure drawn after another in the same page is byte for byte the figure drawn first."""
+    import kaleido
+
+    from kpi import charts
+
+    # the private kaleido method that the one-page session replaces is still kaleido's
+    assert "_return_kaleido_tab" in vars(kaleido.Kaleido)
+    monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
+
+    def lines():
+        return charts.base_layout(charts.go.Figure(charts.go.Scatter(
+            x=[1, 2, 3], y=[3, 1, 2], name="lines")), "en", title="Lines")
+
+    def heatmap():
+        return charts.base_layout(charts.go.Figure(charts.go.Heatmap(
+            z=[[1, 2], [3, 4]], colorbar={"title": {"text": "count"}})), "id", title="Peta")
+
+    options = {"image_format": "jpg", "width": 300, "height": 200, "scale": 1}
+    first, other, again = charts.cached_images(
+        [("lines", lines), ("heatmap", heatmap), ("lines, again", lines)], **options)
+    assert first == again != other
