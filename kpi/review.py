@@ -668,7 +668,9 @@ def review_content(store, week: str, data: dict | None = None) -> dict:
     if record is not None:
         return record
     review = get_review(store, week)
-    return {
+    # As a record would hold it (through its canonical JSON): the draft's items are then equal
+    # to the finalised record's, and so are the figures built from them (cached once).
+    return json.loads(_canonical({
         "format": RECORD_FORMAT,
         "city": config.city_name(),
         "week": week,
@@ -676,7 +678,7 @@ def review_content(store, week: str, data: dict | None = None) -> dict:
         "minutes": minutes(store, week),
         "review": {"status": review["status"], "finalised_at": None, "finalised_by": None,
                    "record_sha256": None},
-    }
+    }))
 
 
 def reviews(store) -> list[dict]:

@@ -350,10 +350,18 @@ def exception_item(index: int, item: dict, shown: dict) -> None:
         st.caption(f"{ctx.t('review.col_reason')}: {shown['reasons']}"
                    + (f" · {ctx.t('review.col_signals')}: {shown['signals']}"
                       if shown["signals"] else ""))
+        chart_place = st.container()
+        # The actions part before the chart is drawn into its place above: a fragment starts
+        # with a deep copy of the page's element cursors, a drawn chart's among them. Once final,
+        # nothing in it is saved, and it is no fragment at all.
+        if final:
+            item_actions(item)
+        else:
+            st.fragment(item_actions, key=ITEM_ACTION_FRAGMENTS[item["key"]])(item)
         if item.get("chart") and item["chart"].get("points"):
-            chart = st.expander(ctx.t("review.chart_open"), icon=":material/show_chart:",
-                                expanded=index == 1, key=f"chart-open-{item['key']}",
-                                on_change="rerun")
+            chart = chart_place.expander(ctx.t("review.chart_open"), icon=":material/show_chart:",
+                                         expanded=index == 1, key=f"chart-open-{item['key']}",
+                                         on_change="rerun")
             if chart.open:
                 figure = built(pack.item_figure, item=item, lang=ctx.lang, title=ctx.t(
                     "review.chart_title", unit=shown["unit"], kpi=shown["kpi"]))
@@ -362,7 +370,6 @@ def exception_item(index: int, item: dict, shown: dict) -> None:
                                name=file_name("review", week, item["unit_code"], item["kpi"]),
                                alt=ctx.t("pack.chart_alt", unit=shown["unit"], kpi=shown["kpi"]),
                                key=f"chart-{item['key']}")
-        st.fragment(item_actions, key=ITEM_ACTION_FRAGMENTS[item["key"]])(item)
 
 
 def item_actions(item: dict) -> None:

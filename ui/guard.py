@@ -17,7 +17,7 @@ from kpi.errors import KinerjaError
 from kpi.i18n import t
 from kpi.store import Store
 from ui.auth import current_visitor, gate, role_name
-from ui.data import data_version, forget_version, get_store
+from ui.data import forget_version, get_store, kpi_data_version
 from ui.registry import PAGES_BY_KEY, PageSpec, may_open
 from ui.state import language
 
@@ -42,7 +42,8 @@ class PageContext:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _has_data(db: str, version: int) -> bool:
-    """Whether the store holds any events or responses (cached per data version)."""
+    """Whether the store holds any events or responses, cached per KPI data version: only an
+    import or a rollback changes it, never a meeting's action or note."""
     from ui.data import _store_for
 
     return not _store_for(db).is_empty()
@@ -83,7 +84,7 @@ def guard(page_key: str) -> PageContext:
         st.stop()
     try:
         store = get_store()
-        empty = spec.needs_data and not _has_data(str(store.path), data_version())
+        empty = spec.needs_data and not _has_data(str(store.path), kpi_data_version())
     except KinerjaError as error:
         st.error(error.localized(lang), icon=":material/error:")
         st.stop()
