@@ -26,6 +26,17 @@ def serial(group: str) -> list[pytest.MarkDecorator]:
     groups: "browser" (the dashboard served to chromium, tests/browser/) and "services" (CLI
     processes on one store, PostgreSQL, S3): at most two such tests run at once."""
     return [pytest.mark.serial, pytest.mark.xdist_group(group)]
+
+
+def one_worker(group: str) -> pytest.MarkDecorator:
+    """The mark of a module whose module-scoped fixture is costly to build (a store loaded
+    through the CLI, the demo city read and checked): the pytest-xdist group `group`, so that
+    one worker runs all its tests and builds the fixture once. Under `--dist loadgroup` the
+    tests of a module without a group go to any worker, and each worker that gets one builds
+    the module's fixtures again."""
+    return pytest.mark.xdist_group(group)
+
+
 SPEC_DIR = ROOT.parent / "shared" / "spec"
 EXAMPLE_DIR = SPEC_DIR / "example"
 
