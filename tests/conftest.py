@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -17,6 +18,19 @@ from kpi.vocabulary import KINDS
 os.environ.setdefault("KPI_WARM_UP", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _scan_installed_components_once() -> None:
+    """Every new AppTest scans the metadata of every installed package for custom components
+    (~0.1 s of CPU; a server does it once, at start). The installed packages do not change
+    while the tests run: scan once per process."""
+    from streamlit.components.v2 import manifest_scanner
+
+    manifest_scanner.scan_component_manifests = functools.cache(
+        manifest_scanner.scan_component_manifests)
+
+
+_scan_installed_components_once()
 
 
 def serial(group: str) -> list[pytest.MarkDecorator]:
