@@ -68,10 +68,12 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/lint-imports
 
 # One pytest run on every core (pytest-xdist). The tests marked `serial` (servers on ports,
-# browsers, timed waits) form one xdist group: one worker runs them one after the other while
-# the other workers take the rest, each test on a temporary store of its own. On 2 CPUs:
-# `.ci/run` from a fresh clone (installs, lint, tests) 9 min 48 s at load average ≈ 4; the
-# former two phases took 22 min at load 6-17, the new run 11.5 min (bench/README.md, "Tests").
+# browsers, timed waits) are in three xdist groups ("browser", "signin", "services"): one worker
+# runs a group's tests one after the other while the others take the rest, each test on a
+# temporary store of its own. On 2 CPUs shared with other work: 8 min 7 s wall, 580 s CPU
+# (chromium not counted) at load average 3.7-5.5, from 11 min 18 s and 703 s at load 0.5-5.8
+# before issue 13's item 5 (bench/README.md, "Tests"); `.ci/run` from a fresh clone took
+# 9 min 48 s before it, at load ≈ 4.
 test: dev-deps
 	$(VENV)/bin/python -m pytest -q -n auto --dist loadgroup
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,13 +20,38 @@ os.environ.setdefault("KPI_WARM_UP", "0")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _scan_installed_components_once() -> None:
+    """Every new AppTest scans the metadata of every installed package for custom components
+    (~0.1 s of CPU; a server does it once, at start). The installed packages do not change
+    while the tests run: scan once per process."""
+    from streamlit.components.v2 import manifest_scanner
+
+    manifest_scanner.scan_component_manifests = functools.cache(
+        manifest_scanner.scan_component_manifests)
+
+
+_scan_installed_components_once()
+
+
 def serial(group: str) -> list[pytest.MarkDecorator]:
     """The marks of a test that starts servers or processes and waits on them: `serial`, and
     the pytest-xdist group `group`, whose tests one worker runs one after the other while the
-    other workers take the rest (`make test` runs `pytest -n auto --dist loadgroup`). Two
-    groups: "browser" (the dashboard served to chromium, tests/browser/) and "services" (CLI
-    processes on one store, PostgreSQL, S3): at most two such tests run at once."""
+    other workers take the rest (`make test` runs `pytest -n auto --dist loadgroup`). Three
+    groups: "browser" (the dashboard served to chromium, tests/browser/), "signin" (sign-in
+    with an OpenID provider, tests/browser/test_sign_in.py) and "services" (CLI processes on
+    one store, PostgreSQL, S3); no group alone takes half of the run."""
     return [pytest.mark.serial, pytest.mark.xdist_group(group)]
+
+
+def one_worker(group: str) -> pytest.MarkDecorator:
+    """The mark of a module whose module-scoped fixture is costly to build (a store loaded
+    through the CLI, the demo city read and checked): the pytest-xdist group `group`, so that
+    one worker runs all its tests and builds the fixture once. Under `--dist loadgroup` the
+    tests of a module without a group go to any worker, and each worker that gets one builds
+    the module's fixtures again."""
+    return pytest.mark.xdist_group(group)
+
+
 SPEC_DIR = ROOT.parent / "shared" / "spec"
 EXAMPLE_DIR = SPEC_DIR / "example"
 
@@ -103,8 +129,12 @@ def store_fingerprint(store: Store) -> dict[str, str]:
         tables = [name for (name,) in cur.query_rows(
             "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
             "AND database_name = current_database() ORDER BY table_name")]
-        for table in tables:
-            rows = cur.query_rows(f'SELECT * FROM "{table}" ORDER BY ALL')
+        # Reading an empty lake table costs several times what counting it does: count every
+        # table in one query, and read the rows of those that have any.
+        counts = cur.query_rows(
+            "SELECT " + ", ".join(f'(SELECT count(*) FROM "{table}")' for table in tables))[0]
+        for table, count in zip(tables, counts, strict=True):
+            rows = cur.query_rows(f'SELECT * FROM "{table}" ORDER BY ALL') if count else []
             digests[table] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return digests
 

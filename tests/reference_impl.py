@@ -40,10 +40,12 @@ def load_rows(store, **tables: list[dict]) -> None:
             columns = TABLES[table]
             if not rows:
                 continue
-            placeholders = ", ".join("?" for _ in columns)
-            cur.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-                [[row.get(column) for column in columns] for row in rows])
+            # One statement for all the rows (executemany runs one INSERT per row, each a
+            # write to the lake: twice the time).
+            placeholders = "(" + ", ".join("?" for _ in columns) + ")"
+            cur.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                        + ", ".join(placeholders for _ in rows),
+                        [row.get(column) for row in rows for column in columns])
         # Like every write of the app, refresh the precomputed KPI values in the transaction.
         refresh(cur)
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
+from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT, one_worker
+
+pytestmark = one_worker("example_db")  # the store the CLI loads, once
 
 EXPECTED = EXAMPLE_DIR / "expected"
 COMMANDS = {

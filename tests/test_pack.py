@@ -19,6 +19,9 @@ from kpi import pack, review
 from kpi.__main__ import main
 from kpi.i18n import t
 from kpi.vocabulary import KPIS
+from tests.conftest import one_worker
+
+pytestmark = one_worker("pack_files")  # the pack the CLI writes, once
 
 WEEK_1, WEEK_2, WEEK_3 = "2026-W11", "2026-W12", "2026-W13"
 # Week 12's red statuses in the worked example (expected/kpis_week.json, 2026-03-16).

@@ -25,6 +25,9 @@ from make_sample import make_sample  # noqa: E402
 
 from kpi.skm import min_sample  # noqa: E402
 from kpi.vocabulary import KEYS, KPIS, OUTCOMES  # noqa: E402
+from tests.conftest import one_worker  # noqa: E402
+
+pytestmark = one_worker("sample_data")  # the demo city read and checked once, the bench files made once
 
 CONTRACT_COLUMNS = {
     "units": ["unit_code", "name", "type", "parent_code", "district"],

@@ -38,6 +38,22 @@ def load_example(db: str, data_path: Path | str, **env: str) -> None:
         assert done.returncode == 0, done.stderr
 
 
+def load_example_here(db: str, data_path: Path) -> None:
+    """The example loaded as load_example does (init, then each kind), in this process: for
+    the tests about what comes after the load, which a CLI process for each of the six steps
+    (~1.5 s of CPU each) would only make slower. The CLI load is tested by
+    test_the_contract_example_gives_the_same_numbers_on_postgresql and the S3 test."""
+    from kpi.audit import cli_user
+    from kpi.ingest import ingest_file
+    from kpi.precompute import ensure_ready
+
+    store = Store(db, create=True, data_path=str(data_path))
+    ensure_ready(store)
+    for kind in EXAMPLE_KINDS:
+        result = ingest_file(store, kind, EXAMPLE_DIR / f"{kind}.csv", loaded_by=cli_user())
+        assert result.ok, [problem.reason for problem in result.problems]
+
+
 def test_the_contract_example_gives_the_same_numbers_on_postgresql(catalog_url, tmp_path):
     load_example(catalog_url, tmp_path / "files")
     assert any((tmp_path / "files").rglob("*.parquet")) or Store(catalog_url).query_value(
@@ -57,7 +73,7 @@ def test_an_uninitialised_catalog_is_one_sentence(catalog_url):
 
 
 def test_concurrent_cli_writers_on_postgresql_take_turns(catalog_url, tmp_path):
-    load_example(catalog_url, tmp_path / "files")
+    load_example_here(catalog_url, tmp_path / "files")
     env = {**os.environ, "KPI_DB": catalog_url, "PYTHONPATH": str(ROOT)}
     writers = [subprocess.Popen([sys.executable, "-m", "kpi", "ingest", "events",
                                  str(EXAMPLE_DIR / "events.csv")], cwd=ROOT, env=env,
@@ -74,7 +90,7 @@ def test_concurrent_cli_writers_on_postgresql_take_turns(catalog_url, tmp_path):
 
 def test_sigkill_during_an_import_on_postgresql_leaves_the_previous_snapshot(
         catalog_url, tmp_path):
-    load_example(catalog_url, tmp_path / "files")
+    load_example_here(catalog_url, tmp_path / "files")
 
     def holds_the_advisory_lock(importer: subprocess.Popen) -> None:
         deadline = time.monotonic() + 60

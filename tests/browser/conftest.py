@@ -34,6 +34,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 DESKTOP = (1366, 768)
 TABLET = (820, 1180)
 RUN_TIMEOUT_MS = 60_000
+# wait_idle looks at the page every POLL_MS: Playwright's default, every animation frame, keeps
+# the page's renderer busy the whole wait (~6 times the CPU) on a machine that is running the
+# script the test waits for.
+POLL_MS = 100
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -128,13 +132,13 @@ def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS, *, fresh_page: bool = Fals
         with suppress(PlaywrightTimeoutError):  # no rerun was triggered, or it already finished
             page.wait_for_function(
                 """() => document.querySelector('[data-test-script-state="running"]') !== null""",
-                timeout=500)
+                timeout=500, polling=POLL_MS)
     page.wait_for_function(
         """() => {
             const app = document.querySelector('[data-test-script-state]');
             return app && app.getAttribute('data-test-script-state') === 'notRunning'
                 && !document.querySelector('[data-testid="stSkeleton"]');
-        }""", timeout=timeout_ms)
+        }""", timeout=timeout_ms, polling=POLL_MS)
     # Plotly draws after the script run has finished.
     page.wait_for_timeout(400)
 

@@ -9,13 +9,13 @@ import pytest
 from kpi.store import Store
 from tests.browser.conftest import open_app, serve_dashboard
 from tests.conftest import EXAMPLE_DIR, serial
-from tests.test_shared_store import cli, load_example
+from tests.test_shared_store import cli, load_example_here
 
 pytestmark = [pytest.mark.slow, *serial("services")]
 
 
 def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_path, browser):
-    load_example(catalog_url, tmp_path / "files")
+    load_example_here(catalog_url, tmp_path / "files")
     (tmp_path / "first").mkdir()
     (tmp_path / "second").mkdir()
     with serve_dashboard(catalog_url, tmp_path / "first") as first, \

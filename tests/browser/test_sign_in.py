@@ -24,7 +24,12 @@ from kpi import users
 from kpi.i18n import t
 from kpi.store import Store
 from tests.browser.conftest import open_app, serve_dashboard, wait_idle
+from tests.conftest import serial
 from tests.services import answers, free_port, served
+
+# A group of their own (their own provider and servers): another worker can take them while
+# one runs the other browser tests, so that neither group's chain bounds the run.
+pytestmark = serial("signin")
 
 ADMIN = "admin@medan.go.id"
 ANALYST = "ana@medan.go.id"        # analyst, scoped to PKM-1
