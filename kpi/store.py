@@ -304,19 +304,18 @@ class _Engine:
                   known: list[_Cached]) -> _Cached | None:
         """The copy valid at `snapshot`: one made at it, or the newest earlier one when no
         snapshot since has touched a cached table."""
-        for copy in known:
-            if snapshot in copy.snapshots:
-                return copy
-        earlier = [copy for copy in known if max(copy.snapshots) < snapshot]
-        if not earlier:
+        made_at = next((copy for copy in known if snapshot in copy.snapshots), None)
+        if made_at is not None:
+            return made_at
+        base = _newest_before(known, snapshot)
+        if base is None:
             return None
-        copy = max(earlier, key=lambda each: max(each.snapshots))
-        touched = _touched_tables(raw, alias, max(copy.snapshots), snapshot)
-        if touched is None or touched & {table_id for table_id, _ in copy.tables.values()}:
+        touched = _touched_tables(raw, alias, max(base.snapshots), snapshot)
+        if touched is None or touched & {table_id for table_id, _ in base.tables.values()}:
             return None
         with self.cache_lock:
-            copy.snapshots = copy.snapshots | {snapshot}  # a new set: readers iterate the old
-        return copy
+            base.snapshots = base.snapshots | {snapshot}  # a new set: readers iterate the old
+        return base
 
     def _make_copy(self, alias: str, snapshot: int) -> None:
         """A copy of CACHED_TABLES as of `snapshot`, each table in a schema of its own in the
@@ -334,8 +333,7 @@ class _Engine:
                     "FROM ducklake_table_info($alias)", {"alias": alias}).fetchall()
                 lake_ids = {name: table_id for name, table_id, _ in info}
                 without_files = {name for name, _, files in info if not files}
-                earlier = [copy for copy in copies if max(copy.snapshots) < snapshot]
-                base = max(earlier, key=lambda each: max(each.snapshots)) if earlier else None
+                base = _newest_before(copies, snapshot)
                 touched = None if base is None else _touched_tables(
                     raw, alias, max(base.snapshots), snapshot)
                 tables: dict[str, tuple[str, str]] = {}
@@ -395,6 +393,12 @@ class _Cached:
         """Unqualified names find the copied tables first, then the lake's own."""
         return ",".join([*(f"memory.{schema}" for _, schema in self.tables.values()),
                          f"{alias}.main"])
+
+
+def _newest_before(copies: list[_Cached], snapshot: int) -> _Cached | None:
+    """The copy made at the newest snapshot before `snapshot` (None when there is none)."""
+    earlier = [copy for copy in copies if max(copy.snapshots) < snapshot]
+    return max(earlier, key=lambda each: max(each.snapshots)) if earlier else None
 
 
 def _touched_tables(raw: duckdb.DuckDBPyConnection, alias: str, since: int,
