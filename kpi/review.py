@@ -493,20 +493,19 @@ def update_action(store, action_id: int, *, status: str, comment: str,
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
-def _ensure_editable(cur, week: str) -> None:
+def _ensure_editable(cur, week: str) -> str | None:
+    """The review's status (None while it has none yet); ReviewLocked once it is final."""
     status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
     if status == "final":
         raise ReviewLocked(week=week)
+    return status
 
 
 def _open_review(cur, week: str, by: str | None) -> None:
     """Refuse (ReviewLocked) a write to a finalised review; begin the draft when there is none
     yet. One read of the reviews table: each table a statement reads on the lake costs a
     catalog lookup."""
-    status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
-    if status == "final":
-        raise ReviewLocked(week=week)
-    if status is None:
+    if _ensure_editable(cur, week) is None:
         cur.execute(
             "INSERT INTO reviews (week, week_start, status, created_at, created_by) "
             "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), config.local_now(), by])
