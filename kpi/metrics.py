@@ -478,23 +478,27 @@ def _kpi_frame(frame: pd.DataFrame, with_targets: bool) -> pd.DataFrame:
     frame["period_start"] = _to_dates(frame["period_start"])
     frame["value"] = frame["value"].astype(float)
     frame["n"] = frame["n"].astype("int64")
-    graded = frame["value"].to_numpy(dtype=float, copy=True)
-    # Only the IKM has parts (the answer sums and counts): every other value is its own grade.
-    parts = frame["parts"].to_numpy()
-    for index in (frame["kpi"] == "ikm").to_numpy().nonzero()[0]:
-        graded[index] = graded_value(graded[index], parts[index])
-    frame["graded"] = graded
+    kpis, values, parts = (frame[column].tolist() for column in ("kpi", "value", "parts"))
+    frame["graded"] = pd.Series([_graded(kpi, value, part) for kpi, value, part
+                                 in zip(kpis, values, parts, strict=True)],
+                                index=frame.index, dtype=float)
     frame = frame.drop(columns="parts")
     if with_targets:
         frame["target"] = frame["target"].astype(float)
         frame["amber_pct"] = frame["amber_pct"].astype(float)
         frame["status"] = [
-            status(value, target, KPIS[kpi].better, amber)
-            for value, target, kpi, amber in zip(
-                graded.tolist(), frame["target"].tolist(), frame["kpi"].tolist(),
+            status(graded, target, KPIS[kpi].better, amber)
+            for graded, target, kpi, amber in zip(
+                frame["graded"].tolist(), frame["target"].tolist(), kpis,
                 frame["amber_pct"].tolist(), strict=True)
         ]
     return _kpi_order(frame)
+
+
+def _graded(kpi: str, value: float, parts) -> float:
+    """The figure `kpi`'s status is judged on: only the IKM has parts (the answer sums and
+    counts); every other value is its own grade."""
+    return graded_value(value, parts) if kpi == "ikm" else value
 
 
 def graded_value(value: float, parts) -> float:
@@ -546,6 +550,15 @@ def kpi_table(store, *, period: str, date_from: dt.date, date_to: dt.date,
                           with_targets=True).drop(columns="graded")
 
 
+# The overview's columns but `change` (inserted before last_year_value), with their types
+# (None: inferred).
+_OVERVIEW_DTYPES = {
+    "unit_code": None, "name": object, "type": object, "parent_code": object, "depth": "int64",
+    "kpi": None, "period_start": object, "value": float, "n": "int64", "target": float,
+    "amber_pct": float, "status": None, "prev_value": float, "prev_status": object,
+    "last_year_value": float, "graded": float}
+
+
 @one_unit_of_work
 def overview(store, *, period: str, period_start: dt.date,
              units: list[str] | None = None) -> pd.DataFrame:
@@ -588,7 +601,7 @@ def overview(store, *, period: str, period_start: dt.date,
             in_force[(code, kpi)] = (float(target), nan if amber is None else float(amber))
         if value is None:
             continue
-        graded = graded_value(float(value), parts) if kpi == "ikm" else float(value)
+        graded = _graded(kpi, float(value), parts)
         state = status(graded, target, KPIS[kpi].better, amber)
         by_period.setdefault(day, {})[(code, kpi)] = (float(value), int(n), graded, state)
     current, before, year_ago = (by_period.get(day, {}) for day in (start, previous, last_year))
@@ -597,9 +610,7 @@ def overview(store, *, period: str, period_start: dt.date,
         *(tree[column].tolist() for column in ("unit_code", "name", "type", "parent_code",
                                                "depth")), strict=True)]
     none = (nan, 0, nan, "none")
-    columns: dict[str, list] = {name: [] for name in (
-        "unit_code", "name", "type", "parent_code", "depth", "kpi", "value", "n", "target",
-        "amber_pct", "status", "prev_value", "prev_status", "last_year_value", "graded")}
+    columns: dict[str, list] = {name: [] for name in _OVERVIEW_DTYPES}
     for code, name, kind, parent, depth in scopes:
         if units is not None and code not in units:
             continue
@@ -608,36 +619,15 @@ def overview(store, *, period: str, period_start: dt.date,
             value, n, graded, state = current.get((code, kpi), none)
             target, amber = in_force.get((code, kpi), (nan, nan))
             prev_value, _, _, prev_status = before.get((code, kpi), none)
-            for column, item in (
-                    ("unit_code", code), ("name", name), ("type", kind), ("parent_code", parent),
-                    ("depth", depth), ("kpi", kpi), ("value", value), ("n", n),
-                    ("target", target), ("amber_pct", amber),
-                    ("status", state),
-                    ("prev_value", prev_value), ("prev_status", prev_status),
-                    ("last_year_value", year_ago.get((code, kpi), none)[0]),
-                    ("graded", graded)):
-                columns[column].append(item)
-    frame = pd.DataFrame({
-        "unit_code": columns["unit_code"],
-        **{name: pd.Series(columns[name], dtype=object) for name in ("name", "type",
-                                                                       "parent_code")},
-        "depth": pd.Series(columns["depth"], dtype="int64"),
-        "kpi": columns["kpi"],
-        "period_start": pd.Series([start] * len(columns["kpi"]), dtype=object),
-        **{name: pd.Series(columns[name], dtype=float) for name in ("value",)},
-        "n": pd.Series(columns["n"], dtype="int64"),
-        **{name: pd.Series(columns[name], dtype=float) for name in ("target", "amber_pct")},
-        "status": columns["status"],
-        "prev_value": pd.Series(columns["prev_value"], dtype=float),
-        "prev_status": pd.Series(columns["prev_status"], dtype=object),
-        "last_year_value": pd.Series(columns["last_year_value"], dtype=float),
-        "graded": pd.Series(columns["graded"], dtype=float),
-    })
-    frame["change"] = _like_for_like_change(store, frame, period, start, units)
-    order = ["unit_code", "name", "type", "parent_code", "depth", "kpi", "period_start",
-             "value", "n", "target", "amber_pct", "status", "prev_value", "prev_status",
-             "change", "last_year_value", "graded"]
-    return frame[order]
+            row = (code, name, kind, parent, depth, kpi, start, value, n, target, amber, state,
+                   prev_value, prev_status, year_ago.get((code, kpi), none)[0], graded)
+            for column, item in zip(columns.values(), row, strict=True):
+                column.append(item)
+    frame = pd.DataFrame({name: pd.Series(items, dtype=_OVERVIEW_DTYPES[name])
+                          for name, items in columns.items()})
+    frame.insert(frame.columns.get_loc("last_year_value"), "change",
+                 _like_for_like_change(store, frame, period, start, units))
+    return frame
 
 
 def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.date,

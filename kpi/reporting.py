@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -62,11 +63,16 @@ def reported_by_period(store, *, period: str, date_from: dt.date,
     """`reported_units` of local dates [date_from, date_to) as a set of units per period start
     (what the overview's like-for-like change needs, without a frame)."""
     params: dict = {}
-    found: dict[dt.date, set[str]] = {}
-    for start, code in store.query_rows(_reported_sql(period, date_from, date_to, params),
-                                        params):
-        found.setdefault(start, set()).add(code)
-    return found
+    return _units_by_period(store.query_rows(_reported_sql(period, date_from, date_to, params),
+                                             params))
+
+
+def _units_by_period(pairs: Iterable[tuple[dt.date, str]]) -> dict[dt.date, set[str]]:
+    """(period start, unit) pairs grouped: the units per period start."""
+    grouped: dict[dt.date, set[str]] = defaultdict(set)
+    for start, unit_code in pairs:
+        grouped[start].add(unit_code)
+    return grouped
 
 
 @dataclass(frozen=True)
@@ -88,10 +94,8 @@ class Coverages:
     def __init__(self, reported: pd.DataFrame, period: str, share: float | None = None) -> None:
         self.period = period
         self.share = config.complete_share() if share is None else share
-        self.by_period: dict[dt.date, set[str]] = defaultdict(set)
-        for start, unit_code in zip(reported["period_start"].tolist(),
-                                    reported["unit_code"].tolist(), strict=True):
-            self.by_period[start].add(unit_code)
+        self.by_period = _units_by_period(zip(reported["period_start"].tolist(),
+                                              reported["unit_code"].tolist(), strict=True))
 
     def __call__(self, start: dt.date) -> Coverage:
         """How many units reported in the period starting `start` (see the module docstring)."""
