@@ -448,7 +448,8 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     with store.transaction() as cur:
         _open_review(cur, week, by)
         known = unit_code == CITY or cur.query_value(
-            "SELECT count(*) FROM units WHERE unit_code = ?", [unit_code])
+            f"SELECT count(*) FROM {cur.as_begun('units')} WHERE unit_code = ?",  # noqa: S608
+            [unit_code])
         if not known:
             raise InputRejected("action.error_unit", unit=unit_code)
         require_in_scope(cur, by, [unit_code])
@@ -478,8 +479,9 @@ def update_action(store, action_id: int, *, status: str, comment: str,
     with store.transaction() as cur:
         if week is not None:
             _open_review(cur, week, by)
-        unit_code = cur.query_value("SELECT unit_code FROM actions WHERE action_id = ?",
-                                    [action_id])
+        unit_code = cur.query_value(
+            f"SELECT unit_code FROM {cur.as_begun('actions')} WHERE action_id = ?",  # noqa: S608
+            [action_id])
         if unit_code is None:
             raise InputRejected("action.error_missing", action=action_id)
         require_in_scope(cur, by, [unit_code])
@@ -495,7 +497,8 @@ def update_action(store, action_id: int, *, status: str, comment: str,
 # -- reviews, minutes, the record --------------------------------------------------------------
 def _ensure_editable(cur, week: str) -> str | None:
     """The review's status (None while it has none yet); ReviewLocked once it is final."""
-    status = cur.query_value("SELECT status FROM reviews WHERE week = ?", [week])
+    status = cur.query_value(f"SELECT status FROM {cur.as_begun('reviews')} WHERE week = ?",  # noqa: S608
+                             [week])
     if status == "final":
         raise ReviewLocked(week=week)
     return status

@@ -15,9 +15,9 @@ from kpi.errors import InputRejected
 # The units of the subtrees of the roots in $roots (cycles end: UNION drops repeats).
 _SUBTREES_SQL = """
 WITH RECURSIVE sub(unit_code) AS (
-    SELECT unit_code FROM units WHERE list_contains($roots, unit_code)
+    SELECT unit_code FROM {units} WHERE list_contains($roots, unit_code)
     UNION
-    SELECT units.unit_code FROM sub JOIN units ON units.parent_code = sub.unit_code
+    SELECT units.unit_code FROM sub JOIN {units} AS units ON units.parent_code = sub.unit_code
 )
 SELECT DISTINCT unit_code FROM sub ORDER BY unit_code
 """
@@ -44,7 +44,8 @@ def writable_units(cur, who: str | None) -> list[str] | None:
     roots = scope_roots(cur, who)
     if roots is None:
         return None
-    return [row[0] for row in cur.query_rows(_SUBTREES_SQL, {"roots": list(roots)})]
+    sql = _SUBTREES_SQL.format(units=cur.as_begun("units"))
+    return [row[0] for row in cur.query_rows(sql, {"roots": list(roots)})]
 
 
 def require_in_scope(cur, who: str | None, unit_codes: list[str] | set[str]) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 from kpi import audit, config
 from kpi.audit import cli_user  # noqa: F401 - the CLI's name, re-exported
 from kpi.errors import InputRejected
+from kpi.store import Cursor
 
 # Least to most privileged: a role may open every page of the roles before it.
 ROLES = ("viewer", "analyst", "reviewer", "admin")
@@ -59,8 +60,10 @@ def get_user(store_or_cur, email: str | None) -> User | None:
     """The user with `email` (any case), or None."""
     if not email:
         return None
+    # In a write transaction, the users as it began (a copy, while it has written nothing).
+    table = store_or_cur.as_begun("users") if isinstance(store_or_cur, Cursor) else "users"
     rows = store_or_cur.query_rows(
-        "SELECT email, role, units, added_by, added_at FROM users WHERE email = ?",
+        f"SELECT email, role, units, added_by, added_at FROM {table} WHERE email = ?",  # noqa: S608
         [email.strip().lower()])
     if not rows:
         return None
@@ -96,7 +99,8 @@ def add_user(store, email: str, role: str, units: str | list[str] | tuple[str, .
     with store.transaction() as cur:
         if scope:
             known = {row[0] for row in cur.query_rows(
-                "SELECT unit_code FROM units WHERE list_contains(?, unit_code)", [list(scope)])}
+                f"SELECT unit_code FROM {cur.as_begun('units')} "  # noqa: S608
+                "WHERE list_contains(?, unit_code)", [list(scope)])}
             unknown = [code for code in scope if code not in known]
             if unknown:
                 raise InputRejected("users.error_units", units=", ".join(unknown))

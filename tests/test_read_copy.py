@@ -4,13 +4,15 @@ and never mixing two snapshots inside one reading."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from kpi import audit, metrics
+from kpi import audit, metrics, review, scope, users
 from kpi.ingest import ingest_file
-from kpi.store import CACHED_TABLES
+from kpi.store import CACHED_TABLES, Store
 
 SURVEY = ["unit_code,response_id,submitted_at,u1,u2,u3,u4,u5,u6,u7,u8,u9",
           "DUKCAPIL,R-COPY-1,2026-03-03 10:00:00,1,1,1,1,1,1,1,1,"]
@@ -93,3 +95,37 @@ def test_one_reading_sees_one_snapshot_while_a_write_commits(example_store, tmp_
     with store.reading() as cur:
         now = cur.query_rows(counts)
     assert now[0] == (seen[0][0] + 1,) * 3
+
+
+def test_a_write_reads_the_copy_it_began_on_until_its_first_write(example_store):
+    """Inside a write transaction, `as_begun` names the in-memory copy made at the snapshot it
+    began on, equal to the lake's table there; from the transaction's first write on, the
+    lake's own table (the copy no longer holds what the transaction has written)."""
+    store = example_store
+    copies = _copies(store)
+    with store.transaction() as cur:
+        for table in ("users", "units", "reviews", "actions"):
+            assert cur.as_begun(table) == f"memory.{copies[table]}.{table}"
+            sql = "SELECT * FROM {} ORDER BY ALL"
+            pd.testing.assert_frame_equal(cur.query_df(sql.format(cur.as_begun(table))),
+                                          cur.query_df(sql.format(table)), check_exact=True)
+        assert cur.as_begun("audit_log") == "audit_log"  # not copied
+        audit.record(cur, "tests", "test.write", "nothing", {})
+        assert cur.as_begun("users") == "users"
+
+
+def test_a_scope_changed_by_another_process_binds_the_next_write(example_store):
+    """A process's copy of `users` is not used by its next write once another process has
+    changed a user: the narrower scope refuses the action at once."""
+    store = example_store
+    users.add_user(store, "ana@example.org", "analyst", ["DINKES"], by="tests")
+    week = review.default_week(store)
+    action = {"title": "Call back", "responsible": "dr. Sari", "due_date": dt.date(2026, 4, 30),
+              "by": "ana@example.org"}
+    review.create_action(store, week, unit_code="PKM-1", **action)  # PKM-1 is under DINKES
+    _copies(store)  # this process now holds a copy with ana's wider scope
+    other = Store(store.path)  # another engine, as another process (or server) has
+    users.add_user(other, "ana@example.org", "analyst", ["PKM-2"], by="tests")
+    with pytest.raises(scope.OutOfScope):
+        review.create_action(store, week, unit_code="PKM-1", **action)
+    review.create_action(store, week, unit_code="PKM-2", **action)
