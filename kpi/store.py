@@ -61,6 +61,9 @@ _EXTENSION_PACKAGES = {
 }
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)  # a statement that writes nothing
+# A statement that writes one table, named: INSERT, UPDATE or DELETE.
+_WRITES_ONE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"
+                         r"(?:[a-z_][a-z0-9_]*\.)*([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 # The small tables the pages read again and again (the unit tree, targets, the precomputed
 # values, and the meeting's own records): copied into the instance's in-memory database, where
 # a query costs a fraction of a millisecond; on the lake each table a query touches costs a
@@ -167,21 +170,32 @@ class Cursor:
     def __init__(self, raw: duckdb.DuckDBPyConnection, location: str) -> None:
         self._raw = raw
         self._location = location
-        # In a write transaction, until its first write: the in-memory copies equal to the
-        # lake's tables at the snapshot it began on (see `as_begun`).
+        # In a write transaction: the in-memory copies, equal to the lake's tables at the
+        # snapshot it began on, of the tables it has not written yet (see `as_begun`).
         self._begun: dict[str, str] = {}
 
     def as_begun(self, table: str) -> str:
-        """The name that reads `table` as it was when this transaction began: the in-memory
-        copy made at that snapshot, while the transaction has written nothing yet (a read of
-        it costs no catalog lookup; on the lake, 10-30 ms for a small table whose rows are
-        inlined in the catalog); the lake's own table otherwise."""
+        """The name that reads `table` in a write transaction: its in-memory copy made at the
+        snapshot the transaction began on, while the transaction has not written to it (a
+        read of it costs no catalog lookup; on the lake, 10-30 ms for a small table whose
+        rows are inlined in the catalog); the lake's own table otherwise."""
         return self._begun.get(table, _name(table))
+
+    def _forget_copies_written_by(self, sql: str) -> None:
+        """The copies `sql` makes stale: the table an INSERT, UPDATE or DELETE names; every
+        copy for any other statement that is not a SELECT."""
+        if _SELECT.match(sql):
+            return
+        written = _WRITES_ONE.match(sql)
+        if written is None:
+            self._begun = {}
+        else:
+            self._begun.pop(written.group(1).lower(), None)
 
     def execute(self, sql: str, params: Params = None) -> Cursor:
         """Run one parametrised statement (never build SQL from user values)."""
-        if self._begun and not _SELECT.match(sql):
-            self._begun = {}  # from the first write on, the copies are behind this transaction
+        if self._begun:
+            self._forget_copies_written_by(sql)
         try:
             self._raw.execute(sql, params)
         except duckdb.Error as error:
@@ -189,7 +203,8 @@ class Cursor:
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Cursor:
-        self._begun = {}
+        if self._begun:
+            self._forget_copies_written_by(sql)
         try:
             self._raw.executemany(sql, rows)
         except duckdb.Error as error:

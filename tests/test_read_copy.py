@@ -97,10 +97,10 @@ def test_one_reading_sees_one_snapshot_while_a_write_commits(example_store, tmp_
     assert now[0] == (seen[0][0] + 1,) * 3
 
 
-def test_a_write_reads_the_copy_it_began_on_until_its_first_write(example_store):
+def test_a_write_reads_the_copy_it_began_on_until_it_writes_the_table(example_store):
     """Inside a write transaction, `as_begun` names the in-memory copy made at the snapshot it
-    began on, equal to the lake's table there; from the transaction's first write on, the
-    lake's own table (the copy no longer holds what the transaction has written)."""
+    began on, equal to the lake's table there; once the transaction has written the table
+    (or run any statement that may write more than one), the lake's own table."""
     store = example_store
     copies = _copies(store)
     with store.transaction() as cur:
@@ -111,7 +111,15 @@ def test_a_write_reads_the_copy_it_began_on_until_its_first_write(example_store)
                                           cur.query_df(sql.format(table)), check_exact=True)
         assert cur.as_begun("audit_log") == "audit_log"  # not copied
         audit.record(cur, "tests", "test.write", "nothing", {})
+        assert cur.as_begun("users") == f"memory.{copies['users']}.users"
+        cur.execute("INSERT INTO users (email, role, added_by, added_at) "
+                    "VALUES ('b@example.org', 'viewer', 'tests', now()::TIMESTAMP)")
         assert cur.as_begun("users") == "users"
+        assert cur.query_value(f"SELECT count(*) FROM {cur.as_begun('users')} "
+                               "WHERE email = 'b@example.org'") == 1
+        assert cur.as_begun("reviews") == f"memory.{copies['reviews']}.reviews"
+        cur.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS one")  # may write anything
+        assert cur.as_begun("reviews") == "reviews"
 
 
 def test_a_scope_changed_by_another_process_binds_the_next_write(example_store):
