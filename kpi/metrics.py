@@ -639,14 +639,14 @@ def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.dat
     from kpi import reporting  # reporting builds on this module
 
     previous = previous_period(start, period)
-    reported = reporting.reported_by_period(store, period=period, date_from=previous,
-                                            date_to=next_period(start, period))
-    now, before = reported.get(start, set()), reported.get(previous, set())
-    if now == before:
+    reported = reporting.two_periods(reporting.reported_by_period(
+        store, period=period, date_from=previous, date_to=next_period(start, period)),
+        start, period)
+    if reported.now == reported.before:
         return frame["value"] - frame["prev_value"]
-    both = now & before
     like = _query_kpis(store, period=period, ranges=[(previous, next_period(start, period))],
-                       units=units, kpis=list(KPIS), with_targets=False, row_units=sorted(both))
+                       units=units, kpis=list(KPIS), with_targets=False,
+                       row_units=sorted(reported.both))
     keys = ["unit_code", "kpi"]
     pooled = frame[keys].merge(
         like[like["period_start"] == start][[*keys, "value"]], on=keys, how="left").merge(

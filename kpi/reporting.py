@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -125,10 +125,31 @@ def latest_complete(reported: pd.DataFrame, starts: list[dt.date], period: str,
     return Coverages(reported, period, share).latest_complete(starts)
 
 
+@dataclass(frozen=True)
+class TwoPeriods:
+    """The units that reported in a period (`now`) and in the period before it (`before`)."""
+
+    now: set[str]
+    before: set[str]
+
+    @property
+    def both(self) -> set[str]:
+        """The units that reported in both: a like-for-like comparison pools only them."""
+        return self.now & self.before
+
+
+def two_periods(by_period: Mapping[dt.date, set[str]], start: dt.date,
+                period: str) -> TwoPeriods:
+    """Who reported in the period starting `start` and in the one before, from the units per
+    period start (`reported_by_period`)."""
+    return TwoPeriods(set(by_period.get(start, set())),
+                      set(by_period.get(metrics.previous_period(start, period), set())))
+
+
 def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:
-    """The units that reported in the period starting `start`, and those of them that also
-    reported in the period before (a like-for-like comparison pools only the latter)."""
-    now = set(reported.loc[reported["period_start"] == start, "unit_code"])
-    before = set(reported.loc[reported["period_start"] == metrics.previous_period(start, period),
-                              "unit_code"])
-    return now, now & before
+    """The units that reported in the period starting `start` (a `reported_units` frame), and
+    those of them that also reported in the period before."""
+    seen = two_periods(_units_by_period(zip(reported["period_start"].tolist(),
+                                            reported["unit_code"].tolist(), strict=True)),
+                       start, period)
+    return seen.now, seen.both
