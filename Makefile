@@ -73,7 +73,8 @@ lint: $(VENV)/.dev-installed
 # temporary store of its own. On 2 CPUs shared with other work: 8 min 7 s wall, 580 s CPU
 # (chromium not counted) at load average 3.7-5.5, from 11 min 18 s and 703 s at load 0.5-5.8
 # before issue 13's item 5 (bench/README.md, "Tests"); `.ci/run` from a fresh clone on an
-# otherwise idle machine: 7 min 47 s (tests 7 min 21 s) at 2c19467, 9 min 49 s before item 5.
+# otherwise idle machine: 7 min 47 s - 8 min 30 s (tests 7 min 21 s - 8 min 2 s), 9 min 49 s
+# before item 5.
 test: dev-deps
 	$(VENV)/bin/python -m pytest -q -n auto --dist loadgroup
 
