@@ -112,6 +112,10 @@ class Coverages:
         """The first of `starts` (newest first) that is complete; None when none is."""
         return next((start for start in starts if self(start).complete), None)
 
+    def two_periods(self, start: dt.date) -> TwoPeriods:
+        """Who reported in the period starting `start` and in the one before."""
+        return two_periods(self.by_period, start, self.period)
+
 
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,
              share: float | None = None) -> Coverage:
@@ -142,14 +146,5 @@ def two_periods(by_period: Mapping[dt.date, set[str]], start: dt.date,
                 period: str) -> TwoPeriods:
     """Who reported in the period starting `start` and in the one before, from the units per
     period start (`reported_by_period`)."""
-    return TwoPeriods(set(by_period.get(start, set())),
-                      set(by_period.get(metrics.previous_period(start, period), set())))
-
-
-def reported_in_both(reported: pd.DataFrame, start: dt.date, period: str) -> tuple[set[str], set[str]]:
-    """The units that reported in the period starting `start` (a `reported_units` frame), and
-    those of them that also reported in the period before."""
-    seen = two_periods(_units_by_period(zip(reported["period_start"].tolist(),
-                                            reported["unit_code"].tolist(), strict=True)),
-                       start, period)
-    return seen.now, seen.both
+    return TwoPeriods(by_period.get(start, set()),
+                      by_period.get(metrics.previous_period(start, period), set()))

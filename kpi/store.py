@@ -63,7 +63,7 @@ _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE)  # a statement that writes nothing
 # A statement that writes one table, named: INSERT, UPDATE or DELETE.
 _WRITES_ONE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"
-                         r"(?:[a-z_][a-z0-9_]*\.)*([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+                         rf"(?:{_IDENTIFIER.pattern}\.)*({_IDENTIFIER.pattern})\b", re.IGNORECASE)
 # The small tables the pages read again and again (the unit tree, targets, the precomputed
 # values, and the meeting's own records): copied into the instance's in-memory database, where
 # a query costs a fraction of a millisecond; on the lake each table a query touches costs a
@@ -313,13 +313,9 @@ class _Engine:
             raw.execute("BEGIN TRANSACTION")
             return
         for _ in range(3):
-            with self.cache_lock:  # copies committed before BEGIN: visible inside it
-                known = list(self.caches.get(alias, []))
+            known = self.known_copies(alias)
             raw.execute("BEGIN TRANSACTION")
-            row = raw.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()  # noqa: S608
-            assert row is not None
-            snapshot = int(row[0])
-            copy = self._copy_for(raw, alias, snapshot, known)
+            snapshot, copy = self.copy_at(raw, alias, known)
             if copy is not None:
                 raw.execute(f"SET search_path = '{copy.search_path(alias)}'")
                 return
@@ -329,16 +325,20 @@ class _Engine:
         raw.execute(f"USE {alias}")
         raw.execute("BEGIN TRANSACTION")
 
-    def copy_at_begin(self, raw: duckdb.DuckDBPyConnection, alias: str) -> _Cached | None:
-        """The copy equal to the lake at the snapshot the transaction begun on `raw` reads,
-        when this process holds one (none is made for it: a process that only writes, like
-        the CLI, never reads the snapshot for it either)."""
+    def known_copies(self, alias: str) -> list[_Cached]:
+        """The copies of `alias` made so far. Taken before a BEGIN, every one of them is
+        visible inside that transaction (a schema committed after it would not be)."""
         with self.cache_lock:
-            known = list(self.caches.get(alias, []))
-        if not known:
-            return None
+            return list(self.caches.get(alias, []))
+
+    def copy_at(self, raw: duckdb.DuckDBPyConnection, alias: str,
+                known: list[_Cached]) -> tuple[int, _Cached | None]:
+        """In a transaction begun on `raw` after `known` was taken: the snapshot it reads and
+        the copy of `known` equal to the lake there (None when there is none)."""
         row = raw.execute(f"SELECT id FROM {alias}.current_snapshot()").fetchone()  # noqa: S608
-        return None if row is None else self._copy_for(raw, alias, int(row[0]), known)
+        assert row is not None
+        snapshot = int(row[0])
+        return snapshot, self._copy_for(raw, alias, snapshot, known)
 
     def _copy_for(self, raw: duckdb.DuckDBPyConnection, alias: str, snapshot: int,
                   known: list[_Cached]) -> _Cached | None:
@@ -428,6 +428,10 @@ class _Cached:
 
     snapshots: frozenset[int]
     tables: dict[str, tuple[str, str]]
+
+    def qualified_names(self) -> dict[str, str]:
+        """Each copied table's full name in the in-memory database."""
+        return {table: f"memory.{schema}.{table}" for table, (_, schema) in self.tables.items()}
 
     def search_path(self, alias: str) -> str:
         """Unqualified names find the copied tables first, then the lake's own."""
@@ -658,15 +662,19 @@ class Store:
         if self.snapshot is not None:
             raise StoreError("error.store_read_only", path=self.path, snapshot=self.snapshot)
         with self._writer.held(), self.cursor() as cur:
+            # The checks before the first write read the copy made at the snapshot this
+            # transaction begins on, when this process holds one (`Cursor.as_begun`); a
+            # process without copies (the CLI) neither looks for one nor makes one.
+            known = self._engine.known_copies(self.alias)
             cur.execute("BEGIN TRANSACTION")
             try:
-                try:
-                    copy = self._engine.copy_at_begin(cur._raw, self.alias)
-                except duckdb.Error as error:
-                    raise _translate(error, self.path) from error
-                if copy is not None:
-                    cur._begun = {table: f"memory.{schema}.{table}"
-                                  for table, (_, schema) in copy.tables.items()}
+                if known:
+                    try:
+                        _, copy = self._engine.copy_at(cur._raw, self.alias, known)
+                    except duckdb.Error as error:
+                        raise _translate(error, self.path) from error
+                    if copy is not None:
+                        cur._begun = copy.qualified_names()
                 yield cur
                 cur.execute("COMMIT")
             except BaseException:

@@ -60,7 +60,7 @@ def get_user(store_or_cur, email: str | None) -> User | None:
     """The user with `email` (any case), or None."""
     if not email:
         return None
-    # In a write transaction, the users as it began (a copy, while it has written nothing).
+    # In a write transaction, the table as it began on (a copy, until it writes the users).
     table = store_or_cur.as_begun("users") if isinstance(store_or_cur, Cursor) else "users"
     rows = store_or_cur.query_rows(
         f"SELECT email, role, units, added_by, added_at FROM {table} WHERE email = ?",  # noqa: S608

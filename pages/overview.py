@@ -103,9 +103,10 @@ st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous
 # -- the city, one tile per KPI --------------------------------------------------------------
 st.subheader(ctx.t("overview.city_heading"))
 reported = load(reporting.reported_units, period=filters.grain)
-covered = reporting.coverage(reported, filters.period_start, filters.grain)
+coverages = reporting.Coverages(reported, filters.grain)
+covered = coverages(filters.period_start)
 if covered.missing:  # the tiles' changes are like for like (metrics.overview)
-    _, both = reporting.reported_in_both(reported, filters.period_start, filters.grain)
+    both = coverages.two_periods(filters.period_start).both
     st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
                      expected=fmt_int(covered.expected, ctx.lang), period=period_name,
                      both=fmt_int(len(both), ctx.lang), previous=previous_name))

@@ -125,18 +125,16 @@ def new_page(browser, _reused_context) -> Iterator[Callable[..., object]]:
     cookies and storage; every further page of the same test opens in a context of its own, so
     that two pages of one test share nothing (a copied link opened "in a fresh browser")."""
     contexts: list = []
-    reused_pages: list = []
+    opened: list = []
 
     def make(width: int = DESKTOP[0], height: int = DESKTOP[1]):
-        if not reused_pages:
-            page = _reused_context.new_page()
-            page.set_viewport_size({"width": width, "height": height})
-            reused_pages.append(page)
-            return page
-        context = _new_context(browser)
-        contexts.append(context)
+        context = _reused_context
+        if opened:  # a further page of the same test: a context of its own
+            context = _new_context(browser)
+            contexts.append(context)
         page = context.new_page()
         page.set_viewport_size({"width": width, "height": height})
+        opened.append(page)
         return page
 
     yield make
