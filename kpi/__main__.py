@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kpi import audit, config
+from kpi import audit, commands, config
 from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, KinerjaError
 from kpi.vocabulary import KINDS, KPIS, PERIODS
@@ -475,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = add("migrate", cmd_migrate, "move an earlier single-file store (or its Parquet "
                   "export) into this store")
     migrate.add_argument("old")
+
+    for module in commands.MODULES:  # the commands declared beside their feature
+        module.register(add)
     return parser
 
 
