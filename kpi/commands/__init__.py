@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kpi.commands import interventions
+from kpi.commands import interventions, survey
 
-MODULES: tuple[ModuleType, ...] = (interventions,)
+MODULES: tuple[ModuleType, ...] = (interventions, survey)
