@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 import duckdb
@@ -86,6 +86,19 @@ _ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja
 Params = Sequence[Any] | dict[str, Any] | None
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """What an engine function reads the store through: a `Store` (each call one reading of
+    the latest snapshot) or a `Cursor` (one unit of work, or a write transaction). Type an
+    engine function's first parameter with it, and mypy checks every call."""
+
+    def query_df(self, sql: str, params: Params = None) -> pd.DataFrame: ...
+
+    def query_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]: ...
+
+    def query_value(self, sql: str, params: Params = None) -> Any: ...
 
 
 def _first_line(error: BaseException) -> str:
@@ -887,3 +900,8 @@ def one_unit_of_work(
             return function(cur, *args, **kwargs)
 
     return run
+
+
+if TYPE_CHECKING:  # mypy checks that both are Readers
+    def _both_read(store: Store, cur: Cursor) -> tuple[Reader, Reader]:
+        return store, cur
