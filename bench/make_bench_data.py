@@ -137,7 +137,7 @@ def _layout_macros(cities: int, units_per_city: int) -> list[str]:
     a province of `cities` cities (K01 …), each the parent of `units_per_city` units
     (K01U01 …). The numbers are constants of this module or integers, never user text."""
     if not cities:
-        return [f"unit_code_of(i) AS printf('BU%02d', i + 1)",
+        return ["unit_code_of(i) AS printf('BU%02d', i + 1)",
                 f"unit_name_of(i) AS CASE WHEN i < {PARENTS} THEN printf('Dinas Bench %d', i + 1) "
                 "ELSE printf('Unit Layanan Bench %02d', i + 1) END",
                 f"unit_type_of(i) AS CASE WHEN i < {PARENTS} THEN 'dinas' ELSE 'puskesmas' END",
