@@ -213,3 +213,18 @@ CREATE TABLE IF NOT EXISTS unit_days (
     events    BIGINT  NOT NULL,   -- the unit's own events that day (its subtree's not counted)
     responses BIGINT  NOT NULL    -- the unit's own survey responses that day
 );
+
+-- Interventions (issue 23): dated changes at one unit, shown on its charts; `rebase` starts a new
+-- SPC segment at the date (contract §2 "Segments"); `kpi` NULL = every KPI of the unit;
+-- `action_id` the review action it carries out. kpi/interventions.py is the only writer.
+CREATE TABLE IF NOT EXISTS interventions (
+    intervention_id BIGINT    NOT NULL,  -- Store.next_id under the writer lock
+    unit_code       VARCHAR   NOT NULL,  -- a unit, or '*' for the city
+    date            DATE      NOT NULL,  -- the day the change took effect
+    title           VARCHAR   NOT NULL,  -- exactly as typed
+    kpi             VARCHAR,
+    rebase          BOOLEAN   NOT NULL DEFAULT false,
+    action_id       BIGINT,
+    recorded_by     VARCHAR   NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL   -- local time of the deployment zone
+);
