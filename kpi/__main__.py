@@ -245,12 +245,16 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 def cmd_spc(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import spc
+    from kpi import metrics, spc
 
     date_from, date_to = _date_range(args)
     store = _store(args)
+    store.init()  # a store made before the interventions table gets it (idempotent)
+    rebase = [metrics.parse_date(day.strip(), "--rebase date")
+              for day in (args.rebase or "").split(",") if day.strip()]
     chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,
-                           date_from=date_from, date_to=date_to, baseline=args.baseline)
+                           date_from=date_from, date_to=date_to, baseline=args.baseline,
+                           rebase=rebase)
     if args.format == "json":
         print(json.dumps(chart, indent=1, ensure_ascii=False))
         return EXIT_OK
@@ -449,6 +453,9 @@ def build_parser() -> argparse.ArgumentParser:
     spc.add_argument("--from", dest="date_from", metavar="D")
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)
+    spc.add_argument("--rebase", metavar="D[,D...]", default=None,
+                     help="start new limits at these dates, besides the stored rebasing "
+                          "interventions")
     spc.add_argument("--format", choices=["json"], default=None)
 
     users = add("users", cmd_users, "who may sign in, with which role and unit scope")

@@ -214,6 +214,21 @@ CREATE TABLE IF NOT EXISTS unit_days (
     responses BIGINT  NOT NULL    -- the unit's own survey responses that day
 );
 
+-- Interventions (issue 23): dated changes at one unit, shown on its charts; `rebase` starts a new
+-- SPC segment at the date (contract §2 "Segments"); `kpi` NULL = every KPI of the unit;
+-- `action_id` the review action it carries out. kpi/interventions.py is the only writer.
+CREATE TABLE IF NOT EXISTS interventions (
+    intervention_id BIGINT    NOT NULL,  -- Store.next_id under the writer lock
+    unit_code       VARCHAR   NOT NULL,  -- a unit, or '*' for the city
+    date            DATE      NOT NULL,  -- the day the change took effect
+    title           VARCHAR   NOT NULL,  -- exactly as typed
+    kpi             VARCHAR,
+    rebase          BOOLEAN   NOT NULL DEFAULT false,
+    action_id       BIGINT,
+    recorded_by     VARCHAR   NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL   -- local time of the deployment zone
+);
+
 -- E-mail notifications (issue 25), kpi/notify.py the only writer.
 -- What each user receives: one row per e-mail address once someone changed the defaults
 -- (admins and reviewers get the digest, analysts and reviewers get alerts; the deployment's
