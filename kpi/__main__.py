@@ -13,10 +13,10 @@ from typing import Any
 
 from kpi import audit, commands, config
 from kpi.audit import cli_user
-from kpi.errors import FileRejected, InputRejected, KinerjaError
+from kpi.commands.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTED, open_store
+from kpi.errors import FileRejected, InputRejected, KinerjaError, UnknownArgument
+from kpi.periods import parse_date, parse_week, week_label
 from kpi.vocabulary import KINDS, KPIS, PERIODS
-
-EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,23 +26,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
 
 
-def _store(args: argparse.Namespace, *, create: bool = False):
-    from kpi.i18n import t
-    from kpi.precompute import ensure_ready
-    from kpi.store import Store
-
-    store = Store(config.store_location(args.db), create=create,
-                  busy_timeout=config.busy_timeout(), data_path=config.data_path())
-    # A store made before the precomputed KPI values, or before a change to the KPI
-    # definitions, gets them (again) once: a progress line says why the command waits.
-    ensure_ready(store, on_recompute=lambda: print(
-        t("upkeep.recomputing", config.default_language()), file=sys.stderr, flush=True))
-    return store
-
-
 # -- command handlers: each returns an exit status --------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
-    store = _store(args, create=True)
+    store = open_store(args, create=True)
     if args.partition_by_month:
         store.partition_by_month()
     print(f"Store ready at {store.path}")
@@ -53,7 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kpi import ingest
     from kpi.i18n import t
 
-    store = _store(args, create=True)
+    store = open_store(args, create=True)
     results = ingest.load_demo(store)
     print(t("batches.demo_loaded", "en", path=store.path))
     for result in results:
@@ -78,7 +64,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     from kpi import ingest
 
-    store = _store(args)
+    store = open_store(args)
     mapping = _mapping_argument(store, args.mapping) if args.mapping else None
     try:
         result = ingest.ingest_file(store, args.kind, args.file, loaded_by=cli_user(),
@@ -122,7 +108,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
     from kpi import import_mapping, mappings
     from kpi.i18n import t
 
-    store = _store(args)
+    store = open_store(args)
     if args.action == "list":
         saved = mappings.list_mappings(store)
         if saved.empty:
@@ -159,7 +145,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
     from kpi import ingest
     from kpi.i18n import t
 
-    batches = ingest.list_batches(_store(args))
+    batches = ingest.list_batches(open_store(args))
     if args.json:
         records = batches.astype(object).where(batches.notna(), None).to_dict("records")
         print(json.dumps(records, indent=1, ensure_ascii=False, default=str))
@@ -175,7 +161,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     from kpi import ingest
     from kpi.i18n import t
 
-    undone = ingest.rollback(_store(args), args.batch, by=cli_user())
+    undone = ingest.rollback(open_store(args), args.batch, by=cli_user())
     print(t("batches.rolled_back", "en", batch=undone["batch_id"], kind=undone["kind"],
             removed=undone["removed"], restored=undone["restored"]))
     return EXIT_OK
@@ -183,12 +169,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
     """`--from` and `--to` as dates (None where not given); one sentence when they are wrong."""
-    from kpi import metrics
 
-    date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
-    date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
+    date_from = parse_date(args.date_from, "--from date") if args.date_from else None
+    date_to = parse_date(args.date_to, "--to date") if args.date_to else None
     if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument("kpi.error.from_after_to", date_from=date_from,
+        raise UnknownArgument("kpi.error.from_after_to", date_from=date_from,
                                       date_to=date_to)
     return date_from, date_to
 
@@ -200,7 +185,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     from kpi import metrics
 
     date_from, date_to = _date_range(args)
-    store = _store(args)
+    store = open_store(args)
     table = metrics.kpi_table(
         store, period=args.period, date_from=date_from, date_to=date_to,
         units=[args.unit] if args.unit else None, kpis=[args.kpi] if args.kpi else None)
@@ -229,7 +214,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
     from kpi import skm
 
     date_from, date_to = _date_range(args)
-    rows = skm.ikm_table(_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
+    rows = skm.ikm_table(open_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
     if args.format == "json":
         print(json.dumps([{key: value for key, value in row.items() if key != "ikm_rounded"}
                           for row in rows], indent=1, ensure_ascii=False))
@@ -249,12 +234,12 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 def cmd_spc(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import metrics, spc
+    from kpi import spc
 
     date_from, date_to = _date_range(args)
-    store = _store(args)
+    store = open_store(args)
     store.init()  # a store made before the interventions table gets it (idempotent)
-    rebase = [metrics.parse_date(day.strip(), "--rebase date")
+    rebase = [parse_date(day.strip(), "--rebase date")
               for day in (args.rebase or "").split(",") if day.strip()]
     chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,
                            date_from=date_from, date_to=date_to, baseline=args.baseline,
@@ -277,10 +262,9 @@ def cmd_spc(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from kpi.pack import write_pack
-    from kpi.review import parse_week, week_label
 
     week = parse_week(args.week)  # an invalid week fails before the store is opened
-    store = _store(args)
+    store = open_store(args)
     store.init()  # a store made before the review tables existed gets them (idempotent)
     for path in write_pack(store, week_label(week), args.out, args.lang):
         print(path)
@@ -292,7 +276,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
     from kpi import users
 
-    store = _store(args)
+    store = open_store(args)
     store.init()  # a store made before the users table existed gets it (idempotent)
     if args.users_command == "add":
         done = users.add_user(store, args.email, args.role, args.units, by=cli_user())
@@ -325,10 +309,9 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import metrics
 
-    since = metrics.parse_date(args.since, "--since date") if args.since else None
-    store = _store(args)
+    since = parse_date(args.since, "--since date") if args.since else None
+    store = open_store(args)
     store.init()
     if args.verify:
         verdict = audit.verify(store)
@@ -353,7 +336,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_maintain(args: argparse.Namespace) -> int:
     from kpi import review
 
-    store = _store(args)
+    store = open_store(args)
     done = store.maintain(config.keep_snapshots_days(), review.pinned_snapshots(store))
     audit.record_alone(store, None, "store.maintain", store.path, done)
     print(f"Maintenance done on {store.path}: {done['snapshots_expired']} snapshot(s) expired, "
@@ -362,7 +345,7 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = open_store(args)
     target = store.backup(args.dir)
     audit.record_alone(store, None, "store.backup", str(target))
     print(f"Backup written to {target}")
@@ -374,7 +357,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     location = config.store_location(args.db)
     kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
-    audit.record_alone(_store(args), None, "store.restore", str(args.dir),
+    audit.record_alone(open_store(args), None, "store.restore", str(args.dir),
                        {"replaced_store_kept_in": str(kept) if kept else None})
     print(f"Store {location} restored from {args.dir}"
           + (f"; the store it replaced is kept in {kept}" if kept else ""))
@@ -384,7 +367,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from kpi import migrate
 
-    store = _store(args, create=True)
+    store = open_store(args, create=True)
     copied = migrate.migrate(store, args.old)
     print(f"Moved {args.old} into {store.path}:")
     for table, rows in copied.items():

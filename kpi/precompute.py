@@ -163,7 +163,7 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
         _refresh_unit_days(cur, change)
     scopes = None if change.units is None else _scopes(cur, change.units)
     ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
-              for grain in metrics.PERIODS}
+              for grain in PERIODS}
     # The lake is read once: the rows of every period to recompute (of every grain) are copied
     # into a temporary table, with their counts per unit and day beside them; each grain sums
     # those counts and takes its medians, P90 and means from the copied rows.

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kpi.audit import cli_user
+from kpi.commands.common import open_store
 from kpi.i18n import LANGUAGES, t
 
 if TYPE_CHECKING:
@@ -25,12 +26,7 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def _store(args: argparse.Namespace):
-    # The CLI's one way to open the store (precomputed values ready), as every command does.
-    from kpi.__main__ import _store as open_store
-
-    store = open_store(args)
-    store.init()  # a store made before the notification tables gets them (idempotent)
-    return store
+    return open_store(args)  # the CLI's one way to open the store, as every command does
 
 
 def _report(letters: list[Letter], dry_run: str | None) -> int:
