@@ -7,14 +7,19 @@ one sentence on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from kpi import audit, commands, config
 from kpi.audit import cli_user
+from kpi.commands import notify as notify_commands
 from kpi.commands.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTED, open_store
 from kpi.errors import FileRejected, InputRejected, KinerjaError, UnknownArgument
+from kpi.i18n import t
 from kpi.periods import parse_date, parse_week, week_label
 from kpi.vocabulary import KINDS, KPIS, PERIODS
 
@@ -36,8 +41,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kpi import ingest
-    from kpi.i18n import t
+    from kpi import ingest  # on use: --help stays fast
 
     store = open_store(args, create=True)
     results = ingest.load_demo(store)
@@ -51,7 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _report_rejected(report: list[str], result) -> int:
     """The rejected rows on stdout, the one sentence on stderr: exit status 2."""
-    from kpi import ingest
+    from kpi import ingest  # on use: --help stays fast
 
     print("\n".join(report))
     print(ingest.rejected_sentence(result), file=sys.stderr)
@@ -59,10 +63,7 @@ def _report_rejected(report: list[str], result) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
-
-    from kpi import ingest
+    from kpi import ingest  # on use: --help stays fast
 
     store = open_store(args)
     mapping = _mapping_argument(store, args.mapping) if args.mapping else None
@@ -85,17 +86,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _report_rejected(ingest.rejection_report(result, args.problems_csv), result)
     print(ingest.summary(result))
     if args.notify:  # issue 25: the alerts this import made due (never fails the import)
-        from kpi.commands.notify import alerts_after_import
-
-        alerts_after_import(store)
+        notify_commands.alerts_after_import(store)
     return EXIT_OK
 
 
 def _mapping_argument(store, value: str):
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
-    from pathlib import Path
-
-    from kpi import import_mapping, mappings
+    from kpi import import_mapping, mappings  # on use: --help stays fast
 
     if Path(value).is_file() or value.endswith(".toml"):
         return import_mapping.load(value)
@@ -103,10 +100,7 @@ def _mapping_argument(store, value: str):
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from kpi import import_mapping, mappings
-    from kpi.i18n import t
+    from kpi import import_mapping, mappings  # on use: --help stays fast
 
     store = open_store(args)
     if args.action == "list":
@@ -140,10 +134,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    import json
-
-    from kpi import ingest
-    from kpi.i18n import t
+    from kpi import ingest  # on use: --help stays fast
 
     batches = ingest.list_batches(open_store(args))
     if args.json:
@@ -158,8 +149,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from kpi import ingest
-    from kpi.i18n import t
+    from kpi import ingest  # on use: --help stays fast
 
     undone = ingest.rollback(open_store(args), args.batch, by=cli_user())
     print(t("batches.rolled_back", "en", batch=undone["batch_id"], kind=undone["kind"],
@@ -179,10 +169,7 @@ def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
-    import csv
-    import json
-
-    from kpi import metrics
+    from kpi import metrics  # on use: --help stays fast
 
     date_from, date_to = _date_range(args)
     store = open_store(args)
@@ -209,9 +196,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_ikm(args: argparse.Namespace) -> int:
-    import json
-
-    from kpi import skm
+    from kpi import skm  # on use: --help stays fast
 
     date_from, date_to = _date_range(args)
     rows = skm.ikm_table(open_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
@@ -232,9 +217,7 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 
 
 def cmd_spc(args: argparse.Namespace) -> int:
-    import json
-
-    from kpi import spc
+    from kpi import spc  # on use: --help stays fast
 
     date_from, date_to = _date_range(args)
     store = open_store(args)
@@ -261,7 +244,7 @@ def cmd_spc(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from kpi.pack import write_pack
+    from kpi.pack import write_pack  # on use: --help stays fast
 
     week = parse_week(args.week)  # an invalid week fails before the store is opened
     store = open_store(args)
@@ -272,9 +255,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    import json
-
-    from kpi import users
+    from kpi import users  # on use: --help stays fast
 
     store = open_store(args)
     store.init()  # a store made before the users table existed gets it (idempotent)
@@ -284,9 +265,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         print(f"{'Changed' if done['changed'] else 'Added'} {done['email']}: {done['role']}, "
               f"{scope}")
     elif args.users_command == "notify":  # issue 25: what the user receives by e-mail
-        from kpi.commands.notify import users_notify
 
-        return users_notify(args, store)
+        return notify_commands.users_notify(args, store)
     elif args.users_command == "remove":
         users.remove_user(store, args.email, by=cli_user())
         print(f"Removed {args.email.strip().lower()}")
@@ -307,8 +287,6 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    import json
-
 
     since = parse_date(args.since, "--since date") if args.since else None
     store = open_store(args)
@@ -334,7 +312,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_maintain(args: argparse.Namespace) -> int:
-    from kpi import review
+    from kpi import review  # on use: --help stays fast
 
     store = open_store(args)
     done = store.maintain(config.keep_snapshots_days(), review.pinned_snapshots(store))
@@ -353,7 +331,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from kpi.store import restore
+    from kpi.store import restore  # on use: --help stays fast
 
     location = config.store_location(args.db)
     kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
@@ -365,7 +343,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from kpi import migrate
+    from kpi import migrate  # on use: --help stays fast
 
     store = open_store(args, create=True)
     copied = migrate.migrate(store, args.old)

@@ -171,7 +171,7 @@ class Location:
         if not self.shared:
             assert self.folder is not None
             return (self.folder / CATALOG_FILE).exists()
-        import psycopg
+        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
         try:
             with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
@@ -606,7 +606,7 @@ class _WriterLock:
 
     @contextmanager
     def _advisory(self) -> Iterator[None]:
-        import psycopg
+        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
         try:
             pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kpi.audit import cli_user
 from kpi.commands.common import open_store
+from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES, t
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _report(letters: list[Letter], dry_run: str | None) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from kpi import alerts, digest, mail, notify
+    from kpi import alerts, digest, mail, notify  # on use: --help stays fast
 
     store = _store(args)
     if args.notify_command == "log":
@@ -75,8 +76,7 @@ def alerts_after_import(store) -> None:
     """`ingest … --notify`: send the alerts the import made due. The import is committed
     already: a missing or unreachable mail server is one line on stderr, never a failure of
     the import, and the alerts stay due for the next run."""
-    from kpi import alerts
-    from kpi.errors import KinerjaError
+    from kpi import alerts  # on use: --help stays fast
 
     try:
         letters = alerts.send_alerts(store)
@@ -96,7 +96,7 @@ def alerts_after_import(store) -> None:
 def users_notify(args: argparse.Namespace, store) -> int:
     """`users notify EMAIL [--digest on|off] [--alerts on|off] [--lang id|en]`: show or change
     what a user receives; prints the settings after."""
-    from kpi import notify
+    from kpi import notify  # on use: --help stays fast
 
     if args.digest is None and args.alerts is None and args.lang is None:
         found = notify.subscription(store, args.email)
