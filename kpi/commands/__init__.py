@@ -11,4 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-MODULES: tuple[ModuleType, ...] = ()
+from kpi.commands import audit_key
+
+MODULES: tuple[ModuleType, ...] = (audit_key,)
