@@ -300,3 +300,20 @@ def test_starttls_and_auth_with_a_certificate_made_for_the_test(city, monkeypatc
         assert server.credentials is not None and server.credentials.attempts[-1] == b"kinerja"
     assert SECRET not in audit.trail(city).to_string()
     assert SECRET not in notify.delivery_log(city).to_string()
+
+
+def test_a_rebasing_intervention_starts_the_concern_reading_afresh(city, tmp_path):
+    from kpi import alerts, interventions
+
+    (tmp_path / "slow3.csv").write_text(slow_events("DUKCAPIL", "KTP", 40, "2026-03-25"))
+    assert ingest_file(city, "events", tmp_path / "slow3.csv", loaded_by="tests").ok
+    found = {(alert["unit_code"], alert["kpi"], alert["kind"]) for alert in alerts.find(city, WEEK)}
+    assert ("DUKCAPIL", "service_time_median", "concern") in found
+    assert ("DUKCAPIL", "service_time_median", "red") in found
+    # The unit's own rebasing intervention in that week: its new segment has one point, no
+    # limits and no run yet, so no signal of concern; the status is still red.
+    interventions.add(city, unit_code="DUKCAPIL", date="2026-03-23", title="New KTP queue",
+                      kpi="service_time_median", rebase=True, by="tests")
+    found = {(alert["unit_code"], alert["kpi"], alert["kind"]) for alert in alerts.find(city, WEEK)}
+    assert ("DUKCAPIL", "service_time_median", "concern") not in found
+    assert ("DUKCAPIL", "service_time_median", "red") in found
