@@ -27,12 +27,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
+    from kpi.i18n import t
     from kpi.precompute import ensure_ready
     from kpi.store import Store
 
     store = Store(config.store_location(args.db), create=create,
                   busy_timeout=config.busy_timeout(), data_path=config.data_path())
-    ensure_ready(store)  # a store made before the precomputed KPI values gets them once
+    # A store made before the precomputed KPI values, or before a change to the KPI
+    # definitions, gets them (again) once: a progress line says why the command waits.
+    ensure_ready(store, on_recompute=lambda: print(
+        t("upkeep.recomputing", config.default_language()), file=sys.stderr, flush=True))
     return store
 
 

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kpi.commands import interventions, notify
+from kpi.commands import interventions, notify, survey
 
-MODULES: tuple[ModuleType, ...] = (interventions, notify)
+MODULES: tuple[ModuleType, ...] = (interventions, notify, survey)
