@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
 
-from kpi import charts, effect, interventions, mail, metrics, review
+from kpi import charts, config, effect, interventions, mail, metrics, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_int, t
 from kpi.labels import format_value, kpi_name, kpi_unit, status_word
@@ -114,7 +114,7 @@ def link(page: str, lang: str, **params: str) -> str:
     """The dashboard address of `page` (a ui.registry key; "" = the overview at the root)
     opening the exact view: the query parameters the pages read (ui/state.py, ui/filters.py)."""
     query = urlencode({**{name: value for name, value in params.items() if value}, "lang": lang})
-    return f"{mail.base_url()}/{page}?{query}"
+    return f"{config.base_url()}/{page}?{query}"
 
 
 def unit_link(unit: str, kpi: str | None, week_start: dt.date, lang: str) -> str:
