@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kpi.commands import audit_key
+from kpi.commands import audit_key, interventions, notify, survey
 
-MODULES: tuple[ModuleType, ...] = (audit_key,)
+MODULES: tuple[ModuleType, ...] = (interventions, notify, survey, audit_key)
