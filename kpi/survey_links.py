@@ -9,7 +9,6 @@ audit trail.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 
@@ -24,13 +23,12 @@ PUBLIC_RESULTS_PATH = "/publik"
 # type from a poster.
 _TOKEN_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
 _TOKEN_LENGTH = 10
-_DEFAULT_BASE_URL = "http://localhost:8501"
 
 
 def base_url() -> str:
     """Where citizens reach this server (`KPI_BASE_URL`, e.g. https://kinerja.medan.go.id),
     without a trailing slash."""
-    return (os.environ.get("KPI_BASE_URL") or _DEFAULT_BASE_URL).rstrip("/")
+    return config.base_url()
 
 
 def form_url(token: str) -> str:
