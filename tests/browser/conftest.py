@@ -68,7 +68,8 @@ RUN_TRACKER = """
     while (at < bytes.length) {
       const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
       if (field > 2) return [field, wire === 0 ? varint() : 0];  // past hash (1), metadata (2)
-      if (wire === 0) varint(); else if (wire === 2) at += varint();
+      if (wire === 0) varint();
+      else if (wire === 2) { const length = varint(); at += length; }  // varint() moves `at`
       else if (wire === 1) at += 8; else if (wire === 5) at += 4; else return [0, 0];
     }
     return [0, 0];
