@@ -228,3 +228,13 @@ CREATE TABLE IF NOT EXISTS interventions (
     recorded_by     VARCHAR   NOT NULL,
     recorded_at     TIMESTAMP NOT NULL   -- local time of the deployment zone
 );
+
+-- Province totals (issue 26): in a store that defers them (meta defer_province_totals = 1), the
+-- `*` periods of the month, quarter and year a weekly import made stale, until
+-- `python -m kpi totals --refresh` (kpi/precompute.py: refresh_pending) recomputes them.
+CREATE TABLE IF NOT EXISTS kpi_pending (
+    source       VARCHAR   NOT NULL,   -- events or survey
+    grain        VARCHAR   NOT NULL,   -- month, quarter or year
+    period_start DATE      NOT NULL,
+    since        TIMESTAMP NOT NULL    -- local time of the first import that made it stale
+);

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kpi.commands import interventions
+from kpi.commands import interventions, totals
 
-MODULES: tuple[ModuleType, ...] = (interventions,)
+MODULES: tuple[ModuleType, ...] = (interventions, totals)
