@@ -229,6 +229,51 @@ CREATE TABLE IF NOT EXISTS interventions (
     recorded_at     TIMESTAMP NOT NULL   -- local time of the deployment zone
 );
 
+-- E-mail notifications (issue 25), kpi/notify.py the only writer.
+-- What each user receives: one row per e-mail address once someone changed the defaults
+-- (admins and reviewers get the digest, analysts and reviewers get alerts; the deployment's
+-- language). A user without a row has the defaults of their role.
+CREATE TABLE IF NOT EXISTS notify_subscriptions (
+    email      VARCHAR   NOT NULL,   -- a users.email (lower case)
+    digest     BOOLEAN   NOT NULL,   -- the Monday digest
+    alerts     BOOLEAN   NOT NULL,   -- alerts for the units of their scope
+    lang       VARCHAR   NOT NULL,   -- id | en
+    changed_by VARCHAR   NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+);
+-- Every alert found (contract §2 "Alerts"): one row per (unit, KPI, week, kind), ever.
+-- `closed_at` is set once every recipient it was due to has it (or nobody was to get it).
+CREATE TABLE IF NOT EXISTS notify_alerts (
+    alert_id   BIGINT    NOT NULL,
+    unit_code  VARCHAR   NOT NULL,
+    kpi        VARCHAR   NOT NULL,
+    week_start DATE      NOT NULL,   -- the Monday of the ISO week
+    kind       VARCHAR   NOT NULL,   -- red | concern
+    details    VARCHAR   NOT NULL,   -- JSON: value, target, status, signals, centre, …
+    found_at   TIMESTAMP NOT NULL,
+    closed_at  TIMESTAMP
+);
+-- Which recipient got which alert, in which message (so nobody gets one twice).
+CREATE TABLE IF NOT EXISTS notify_alert_sends (
+    alert_id    BIGINT  NOT NULL,
+    email       VARCHAR NOT NULL,
+    delivery_id BIGINT  NOT NULL
+);
+-- The delivery log: one row per message tried (digest or alerts), sent or not.
+CREATE TABLE IF NOT EXISTS notify_deliveries (
+    delivery_id BIGINT    NOT NULL,
+    email       VARCHAR   NOT NULL,
+    kind        VARCHAR   NOT NULL,   -- digest | alerts
+    subject     VARCHAR   NOT NULL,
+    message_id  VARCHAR   NOT NULL,
+    week        VARCHAR,              -- YYYY-Www of a digest
+    items       BIGINT    NOT NULL,   -- exceptions (digest) or alerts in the message
+    bytes       BIGINT    NOT NULL,
+    tried_at    TIMESTAMP NOT NULL,
+    result      VARCHAR   NOT NULL,   -- sent | failed
+    error       VARCHAR               -- the server's answer when it failed (never credentials)
+);
+
 -- Province totals (issue 26): in a store that defers them (meta defer_province_totals = 1), the
 -- `*` periods of the month, quarter and year a weekly import made stale, until
 -- `python -m kpi totals --refresh` (kpi/precompute.py: refresh_pending) recomputes them.

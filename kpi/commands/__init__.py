@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kpi.commands import interventions, totals
+from kpi.commands import interventions, notify, totals
 
-MODULES: tuple[ModuleType, ...] = (interventions, totals)
+MODULES: tuple[ModuleType, ...] = (interventions, notify, totals)
