@@ -27,12 +27,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
+    from kpi.i18n import t
     from kpi.precompute import ensure_ready
     from kpi.store import Store
 
     store = Store(config.store_location(args.db), create=create,
                   busy_timeout=config.busy_timeout(), data_path=config.data_path())
-    ensure_ready(store)  # a store made before the precomputed KPI values gets them once
+    # A store made before the precomputed KPI values, or before a change to the KPI
+    # definitions, gets them (again) once: a progress line says why the command waits.
+    ensure_ready(store, on_recompute=lambda: print(
+        t("upkeep.recomputing", config.default_language()), file=sys.stderr, flush=True))
     return store
 
 
@@ -42,6 +46,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.partition_by_month:
         store.partition_by_month()
     print(f"Store ready at {store.path}")
+    commands.audit_key.announce_key(store)  # the audit key, made here unless configured
     return EXIT_OK
 
 
@@ -328,12 +333,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     store.init()
     if args.verify:
         verdict = audit.verify(store)
-        if not verdict.ok:
-            print(f"The audit trail is broken at row {verdict.broken_seq} "
-                  f"({verdict.reason}): it was changed outside Kinerja.", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"The audit trail is intact: {verdict.rows} rows.")
-        return EXIT_OK
+        print(audit.verdict_sentence(verdict, "en"), file=sys.stdout if verdict.ok else sys.stderr)
+        return EXIT_OK if verdict.ok else EXIT_ERROR
     table = audit.trail(store, since=since)
     if args.json:
         records = [{**row, "logged_at": str(row["logged_at"]),
@@ -342,7 +343,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     elif table.empty:
         print("No writes recorded in that range.")
     else:
-        print(table.drop(columns=["sha256"]).to_string(index=False))
+        print(table.drop(columns=["prev_sha256", "sha256"]).to_string(index=False))
     return EXIT_OK
 
 

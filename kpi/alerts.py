@@ -32,11 +32,23 @@ KINDS = ("red", "concern")
 DETAIL_POINTS = 26  # the points an alert keeps for its words (the overview's weekly window)
 
 
-def _variation(values: Sequence[float], kpi: str) -> str | None:
-    """The weekly SPC variation of the series ending with the last of `values`."""
+def _chart(starts: Sequence[dt.date], values: Sequence[float], kpi: str,
+           rebases: Sequence[dt.date]) -> spc.Segments | None:
+    """The weekly XmR chart of a series (oldest first), in segments at the unit's rebasing
+    interventions (contract §2 "Segments"); None for an empty series."""
     if not values:
         return None
-    return spc.xmr(list(values), better=KPIS[kpi].better).variation
+    return spc.segmented_xmr(list(values), spc.segment_starts(list(starts), rebases),
+                             better=KPIS[kpi].better)
+
+
+def _rebase_dates(store) -> dict[tuple[str, str | None], list[dt.date]]:
+    """Every unit's own rebasing interventions: (unit, kpi or None for every KPI) -> dates."""
+    found: dict[tuple[str, str | None], list[dt.date]] = {}
+    for unit, kpi, day in store.query_rows(
+            "SELECT unit_code, kpi, date FROM interventions WHERE rebase ORDER BY date"):
+        found.setdefault((unit, kpi), []).append(to_date(day))
+    return found
 
 
 def find(store, week: str) -> list[dict]:
@@ -49,6 +61,7 @@ def find(store, week: str) -> list[dict]:
     if first is None or first > start + dt.timedelta(days=6):
         return []
     table = metrics.kpi_table(store, period="week", date_from=min(first, previous), date_to=start)
+    rebasing = _rebase_dates(store)
     found = []
     for (unit, kpi), group in table.groupby(["unit_code", "kpi"], sort=False):
         group = group.sort_values("period_start")
@@ -60,17 +73,24 @@ def find(store, week: str) -> list[dict]:
         status_before = before["status"].iloc[-1] if len(before) and \
             starts[-2] == previous else None
         values = group["value"].astype(float).tolist()
-        chart = spc.xmr(values, better=KPIS[kpi].better)
+        rebases = rebasing.get((unit, kpi), []) + rebasing.get((unit, None), [])
+        segments = _chart(starts, values, kpi, rebases)
+        before_chart = _chart(starts[:-1], values[:-1], kpi, rebases)
+        assert segments is not None
+        chart = segments.last
         kinds = []
         if latest["status"] == "red" and status_before != "red":
             kinds.append("red")
-        if chart.variation == "concern" and _variation(values[:-1], kpi) != "concern":
+        if chart.variation == "concern" and (before_chart is None
+                                             or before_chart.last.variation != "concern"):
             kinds.append("concern")
         if not kinds:
             continue
         target = None if pd.isna(latest["target"]) else float(latest["target"])
         points = [{"period_start": day.isoformat(), "value": value, "signals": signals}
-                  for day, value, signals in zip(starts, values, chart.signals, strict=True)]
+                  for day, value, signals in zip(starts, values, segments.signals, strict=True)]
+        # The last segment's points: its centre and limits are the ones the words speak of.
+        points = points[segments.starts[-1]:]
         details = {"value": float(latest["value"]), "target": target,
                    "status": latest["status"], "variation": chart.variation,
                    "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl,

@@ -499,7 +499,7 @@ def _replace_existing(cur: Cursor, kind: str, batch_id: int, had_rows: bool) -> 
         # An explicit semi join on the batch's keys: DuckDB hashes the (few) new keys and
         # probes the table once; the EXISTS form cost about eight times more.
         replaced = _count(cur.execute(
-            f"INSERT INTO {table}_replaced SELECT o.*, $batch AS replaced_by FROM {table} o "
+            f"INSERT INTO {table}_replaced BY NAME SELECT o.*, $batch AS replaced_by FROM {table} o "
             f"SEMI JOIN (SELECT {key_list} FROM {table} WHERE batch_id = $batch) n ON {match} "
             f"WHERE o.batch_id IS DISTINCT FROM $batch", {"batch": batch_id}))
         if replaced:
@@ -871,7 +871,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         removed = _count(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
                                      {"batch": batch_id}))
         restored = _count(cur.execute(
-            f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
+            f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
             "WHERE replaced_by = $batch", {"batch": batch_id}))
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})

@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpi import audit, config
 from kpi.errors import InputRejected, KinerjaError
+from kpi.i18n import fmt_date, t
 from kpi.scope import require_in_scope
 from kpi.store import Store, one_unit_of_work
 from kpi.users import get_user
@@ -180,3 +181,29 @@ def rebase_dates(cur, *, unit: str, kpi: str) -> list[dt.date]:
         "SELECT DISTINCT date FROM interventions WHERE rebase AND unit_code = ? "
         "AND (kpi IS NULL OR kpi = ?) ORDER BY date", [unit, kpi])
     return [pd.Timestamp(day).date() for (day,) in rows]
+
+
+def applies_to(change: dict[str, Any], kpi: str) -> bool:
+    """Whether an intervention concerns `kpi` (its own KPI, or every KPI when it names none)."""
+    return change["kpi"] is None or change["kpi"] == kpi
+
+
+def chart_markers(changes: list[dict[str, Any]], kpi: str, lang: str, *,
+                  first: dt.date | None = None, last: dt.date | None = None) -> list[dict]:
+    """The markers of the interventions concerning `kpi` dated in [first, last] (either open)
+    for kpi.charts.spc_chart: id, date, title (as typed), hover (title, date and author)."""
+    return [{"id": change["intervention_id"], "date": change["date"], "title": change["title"],
+             "hover": t("intervention.marker_hover", lang, title=change["title"],
+                        date=fmt_date(dt.date.fromisoformat(change["date"]), lang),
+                        who=change["recorded_by"])
+             + ("\n" + t("intervention.marker_rebase", lang) if change["rebase"] else "")}
+            for change in changes if applies_to(change, kpi)
+            and (first is None or dt.date.fromisoformat(change["date"]) >= first)
+            and (last is None or dt.date.fromisoformat(change["date"]) <= last)]
+
+
+def rebase_dates_of(changes: list[dict[str, Any]], kpi: str) -> tuple[dt.date, ...]:
+    """The dates of the rebasing interventions among `changes` that concern `kpi` (a page's
+    list of one unit's interventions: the same dates `rebase_dates` reads from the store)."""
+    return tuple(sorted({dt.date.fromisoformat(change["date"]) for change in changes
+                         if change["rebase"] and applies_to(change, kpi)}))

@@ -24,6 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 
 from kpi import charts, config
+from kpi.audit import short_hash
 from kpi.exports import escape_cell
 from kpi.i18n import fmt_date, fmt_int, fmt_number, t
 from kpi.labels import (
@@ -95,6 +96,14 @@ def format_timestamp(value: str | None, lang: str) -> str:
 
 
 # -- the presentation model --------------------------------------------------------------------
+def audit_head_text(head: dict | None, lang: str) -> str:
+    """`row 123 · 3f2a9c1e7b4d5a60`: the audit trail's head a record or pack was made at (empty
+    for a record made before it was printed)."""
+    if not head:
+        return ""
+    return t("audithead.value", lang, seq=head["seq"], head=short_hash(head["sha256"]))
+
+
 def action_view(action: dict, lang: str) -> dict:
     history = action.get("history") or []
     comments = [entry for entry in history if entry.get("comment")]
@@ -303,6 +312,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "status_line": status_line,
         "coverage": coverage_line,
         "checksum": review.get("record_sha256") or "",
+        "audit_head": audit_head_text(review.get("audit_head"), lang),
         "summary": {
             "exceptions": len(exceptions),
             "off_target": off_target,
@@ -474,6 +484,11 @@ def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[
                  for entry in view["minutes"]["entries"]]
         sheets.append((t("pack.sheet_minutes", lang), [h("item"), h("note"), h("decision")],
                        rows))
+    record = [[t("pack.record_status", lang), view["status_line"]]]
+    record += [[t("pack.checksum", lang), view["checksum"]]] if view["checksum"] else []
+    record += [[t("audithead.label", lang), view["audit_head"]]] if view["audit_head"] else []
+    sheets.append((t("audithead.sheet", lang),
+                   [t("audithead.col_item", lang), t("audithead.col_value", lang)], record))
     return sheets
 
 

@@ -32,10 +32,12 @@ states (every row once per subtree holding it, per grain), not in reading the ro
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kpi import audit, config, metrics
+from kpi.vocabulary import AGGREGATES, KPIS, PERIODS
 
 # The KPIs each kind of data feeds (a services batch changes only the standard).
 _EVENT_KPIS = tuple(name for name, info in metrics.KPIS.items() if info.source == "events")
@@ -52,6 +54,12 @@ _VERSION_KEY = "kpi_data_version"
 # `refresh_pending` (after the Monday imports, or nightly).
 _DEFER_KEY = "defer_province_totals"
 DEFERRED_GRAINS = ("month", "quarter", "year")
+# The digest of the formulas the stored values were computed with (`definitions_digest`): a
+# store whose digest differs from the running code's is recomputed once (`ensure_ready`).
+_DEFINITIONS_KEY = "kpi_definitions_sha"
+# Bump when the stored values change meaning without a change to the SQL of the definitions
+# (e.g. how unit_days is counted, or a column of kpi_values read differently).
+PRECOMPUTE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
         if change == EVERYTHING:
             _mark_ready(cur, _READY_KEY)
             _mark_ready(cur, _UNIT_DAYS_READY_KEY)
+            _mark_ready(cur, _DEFINITIONS_KEY, definitions_digest())
         return
     # The `*` of the long periods pools every unit's rows of months: left to refresh_pending.
     # The other scopes need only their own subtrees' rows; `*` of a day or a week one week's.
@@ -323,9 +332,27 @@ def _refresh_pending(cur) -> int:
     return len({(grain, start) for _, grain, start in pending})
 
 
-def _mark_ready(cur, key: str) -> None:
+def _mark_ready(cur, key: str, value: int = 1) -> None:
     cur.execute("DELETE FROM meta WHERE key = $key", {"key": key})
-    cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": key})
+    cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)", {"key": key, "value": value})
+
+
+def definitions_digest() -> int:
+    """A digest (64 bits, as meta's BIGINT) of what the stored values are computed with: every
+    KPI's definition and aggregate, the SQL of a full refresh of every grain, and
+    PRECOMPUTE_VERSION. It changes with a formula, not with a comment or a rename in Python."""
+    params: dict = {}
+    tables = {source: (f"__kpi_rows_{source}", f"__kpi_day_counts_{source}")
+              for source in AGGREGATES}
+    parts = [f"precompute {PRECOMPUTE_VERSION}", repr(sorted(KPIS.items())),
+             repr(sorted(AGGREGATES.items()))]
+    for source, (rows_table, _) in tables.items():
+        parts += [metrics.source_rows_sql(source, None, params),
+                  metrics.day_counts_sql(source, rows_table)]
+    parts += [metrics.kpi_rows_sql(grain, None, None, list(KPIS), params, tables=tables)
+              for grain in PERIODS]
+    digest = hashlib.sha256("\n".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def _refresh_unit_days(cur, change: Change) -> None:
@@ -361,19 +388,38 @@ def data_version(store) -> int:
                                  {"key": _VERSION_KEY}))
 
 
-def ensure_ready(store) -> None:
-    """Build kpi_values and unit_days once for a store made before they existed (or whose
-    build never ran); a no-op otherwise."""
+def _state(cur) -> tuple[set[str], bool]:
+    """The ready flags set, and whether the stored values follow the running code's formulas."""
+    rows = cur.query_rows("SELECT key, max(value) FROM meta WHERE list_contains($keys, key) "
+                          "GROUP BY key",
+                          {"keys": [_READY_KEY, _UNIT_DAYS_READY_KEY, _DEFINITIONS_KEY]})
+    values = dict(rows)
+    ready = {key for key in (_READY_KEY, _UNIT_DAYS_READY_KEY) if values.get(key, 0) > 0}
+    return ready, values.get(_DEFINITIONS_KEY) == definitions_digest()
+
+
+def ensure_ready(store, on_recompute: Callable[[], None] | None = None) -> bool:
+    """Build kpi_values and unit_days for a store made before they existed (or whose build
+    never ran), and recompute every stored value, once, when the KPI definitions changed since
+    they were computed (a new formula, a new KPI: `definitions_digest`); a no-op otherwise.
+    `on_recompute` is called first when there are rows to compute from (a progress line, a
+    notice). Runs under
+    the writer lock, so that of two processes opening the store only one recomputes. Returns
+    whether it recomputed."""
     with store.cursor() as cur:
-        ready = {key for (key,) in cur.query_rows(
-            "SELECT DISTINCT key FROM meta WHERE list_contains($keys, key) AND value > 0",
-            {"keys": [_READY_KEY, _UNIT_DAYS_READY_KEY]})}
-    if ready == {_READY_KEY, _UNIT_DAYS_READY_KEY}:
-        return
-    store.init()
+        ready, current = _state(cur)
+    if current and ready == {_READY_KEY, _UNIT_DAYS_READY_KEY}:
+        return False
     with store.transaction() as cur:
-        if _READY_KEY not in ready:
+        ready, current = _state(cur)  # another process may have done it while we waited
+        if current and ready == {_READY_KEY, _UNIT_DAYS_READY_KEY}:
+            return False
+        if on_recompute is not None and cur.query_value(
+                "SELECT EXISTS (FROM events) OR EXISTS (FROM survey_responses)"):
+            on_recompute()  # an empty store is done at once: no notice
+        if not current or _READY_KEY not in ready:
             refresh(cur)
         else:
             _refresh_unit_days(cur, EVERYTHING)
-        _mark_ready(cur, _UNIT_DAYS_READY_KEY)
+            _mark_ready(cur, _UNIT_DAYS_READY_KEY)
+    return True

@@ -607,6 +607,9 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
             data = None
         agenda = build_agenda(cur, week, data)
         noted = minutes(cur, week)
+        # The audit trail's head as the record is made: printed with it, so that a later edit
+        # of the rows before shows against the paper.
+        audit_head = audit.head(cur)
     now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
@@ -615,7 +618,7 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
         "agenda": agenda,
         "minutes": noted,
         "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by,
-                   "snapshot_id": snapshot},
+                   "snapshot_id": snapshot, "audit_head": audit_head},
     }
     text = _canonical(record)
     digest = checksum(text)
@@ -679,7 +682,7 @@ def review_content(store, week: str, data: dict | None = None) -> dict:
         "agenda": build_agenda(store, week, data),
         "minutes": minutes(store, week),
         "review": {"status": review["status"], "finalised_at": None, "finalised_by": None,
-                   "record_sha256": None},
+                   "record_sha256": None, "audit_head": audit.head(store)},
     }))
 
 

@@ -214,6 +214,41 @@ CREATE TABLE IF NOT EXISTS unit_days (
     responses BIGINT  NOT NULL    -- the unit's own survey responses that day
 );
 
+-- The public SKM form and the published results (issue 24) ------------------------------------
+-- survey.csv's optional ticket_id (contract section 1): the respondent's visit at the same unit.
+-- Added by name (a store made before it gets it when it applies this file); the import's moves
+-- to and from survey_responses_replaced go BY NAME, so the two tables' column orders may differ.
+ALTER TABLE survey_responses ADD COLUMN IF NOT EXISTS ticket_id VARCHAR;
+ALTER TABLE survey_responses_replaced ADD COLUMN IF NOT EXISTS ticket_id VARCHAR;
+
+-- Every address a unit's public form has had (kpi/survey_links.py): the unit's current one has
+-- revoked_at NULL; revoking makes a new one, and the old address stops working.
+CREATE TABLE IF NOT EXISTS survey_links (
+    unit_code  VARCHAR   NOT NULL,
+    token      VARCHAR   NOT NULL,   -- the random part of the address /skm/<token>
+    created_at TIMESTAMP NOT NULL,
+    created_by VARCHAR   NOT NULL,
+    revoked_at TIMESTAMP,
+    revoked_by VARCHAR
+);
+
+-- The units whose SKM results the public page /publik shows (`python -m kpi publish`).
+CREATE TABLE IF NOT EXISTS published_units (
+    unit_code    VARCHAR   NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    published_by VARCHAR   NOT NULL
+);
+
+-- What a public form's response says beyond survey.csv's columns: how it came in and the
+-- respondent's occupation (a profile question of the regulation's template), by response.
+CREATE TABLE IF NOT EXISTS survey_form_details (
+    unit_code   VARCHAR NOT NULL,
+    response_id VARCHAR NOT NULL,
+    channel     VARCHAR NOT NULL,   -- public_form
+    occupation  VARCHAR,            -- PNS, TNI, POLRI, SWASTA, WIRAUSAHA, LAINNYA
+    batch_id    BIGINT  NOT NULL
+);
+
 -- Interventions (issue 23): dated changes at one unit, shown on its charts; `rebase` starts a new
 -- SPC segment at the date (contract §2 "Segments"); `kpi` NULL = every KPI of the unit;
 -- `action_id` the review action it carries out. kpi/interventions.py is the only writer.

@@ -118,6 +118,8 @@ if final:
                      when=pack.format_timestamp(content["review"]["finalised_at"], ctx.lang),
                      who=content["review"]["finalised_by"] or "—"), icon=":material/verified:")
     st.caption(ctx.t("review.checksum", digest=content["review"]["record_sha256"]))
+    if view["audit_head"]:  # the paper's guard against later edits of the trail
+        st.caption(ctx.t("audithead.caption", head=view["audit_head"]))
 else:
     status_key = "review.status_none" if content["review"]["status"] == "none" \
         else "review.status_draft"
