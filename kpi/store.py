@@ -25,8 +25,10 @@ import contextlib
 import datetime as dt
 import fcntl
 import functools
+import hashlib
 import importlib
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -39,13 +41,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import pandas as pd
 
-from kpi.errors import StoreBusy, StoreError, StoreMissing
+from kpi.errors import StoreBusy, StoreError, StoreMissing, StoreUnreachable
 
+_LOG = logging.getLogger("kinerja.store")
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
@@ -81,6 +84,10 @@ _CACHES_KEPT = 2  # per lake: the current snapshot's copy and the one before (re
 # created, altered or dropped, files compacted) makes a new copy of every table.
 _TABLE_ID_CHANGES = ("tables_inserted_into", "tables_deleted_from", "inlined_insert",
                      "inlined_delete")
+# DuckDB's postgres_scanner (or libpq) says it could not connect, or lost the connection.
+_CONNECTION_FAILED = re.compile(r"unable to connect|connection to server|could not connect|"
+                                r"server closed the connection|connection .*failed|"
+                                r"no connection to the server", re.IGNORECASE)
 _ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja writer takes
 
 Params = Sequence[Any] | dict[str, Any] | None
@@ -106,10 +113,15 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _translate(error: Exception, location: str) -> StoreError:
-    """Turn a DuckDB exception into the app's own, with one clear sentence."""
+def _translate(error: Exception, location: Location) -> StoreError:
+    """Turn a DuckDB exception into the app's own, with one clear sentence. A catalog that
+    cannot be reached is said as such (the reason goes to the administrator's log); no
+    message, log line or traceback of it holds the catalog's password."""
+    location.scrub_exception(error)
     detail = _first_line(error)
-    return StoreError("error.store", path=location, detail=detail)
+    if location.shared and _CONNECTION_FAILED.search(detail):
+        return location.unreachable(detail)
+    return StoreError("error.store", path=location.display, detail=detail)
 
 
 def extension_file(name: str) -> Path:
@@ -154,13 +166,54 @@ class Location:
 
     @property
     def display(self) -> str:
-        """The location for messages, without a password."""
+        """The location for messages (pages, the CLI, the audit trail): a shared catalog by its
+        database's name alone, never its host, port, user or password."""
         if not self.shared:
             return self.text
         parts = urlsplit(self.conninfo)
-        host = parts.hostname or "localhost"
+        return f"{parts.scheme}://…{parts.path}"
+
+    @property
+    def logged(self) -> str:
+        """The location for the administrator's log: user, host, port and database, without
+        the password."""
+        if not self.shared:
+            return str(self.folder.resolve()) if self.folder is not None else self.text
+        parts = urlsplit(self.conninfo)
+        user = f"{parts.username}@" if parts.username else ""
         port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}{parts.path}"
+        return f"{parts.scheme}://{user}{parts.hostname or 'localhost'}{port}{parts.path}"
+
+    def _secrets(self) -> list[str]:
+        """The texts that must not leave the store: the catalog's URL and its password (as
+        written and decoded)."""
+        if not self.shared:
+            return []
+        password = urlsplit(self.conninfo).password
+        found = [self.conninfo, self.catalog]
+        if password:
+            found += [password, unquote(password)]
+        return sorted({text for text in found if text}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        """`text` with the catalog's URL shown as `logged` and any password as ***."""
+        for secret in self._secrets():
+            replacement = self.logged if secret in (self.conninfo, self.catalog) else "***"
+            text = text.replace(secret, replacement)
+        return text
+
+    def scrub_exception(self, error: BaseException) -> None:
+        """Take the password out of `error`'s own text, so that a traceback in a log (the
+        error is chained to the app's own) does not show it."""
+        if self._secrets() and error.args:
+            error.args = tuple(self.scrub(arg) if isinstance(arg, str) else arg
+                               for arg in error.args)
+
+    def unreachable(self, detail: str) -> StoreUnreachable:
+        """The error for a catalog that cannot be reached: the reason goes to the log, the
+        message says only that."""
+        _LOG.error("The store %s cannot be reached: %s", self.logged, self.scrub(detail))
+        return StoreUnreachable("error.store_unreachable")
 
     def exists(self) -> bool:
         if not self.shared:
@@ -172,15 +225,15 @@ class Location:
             with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
                 row = pg.execute("SELECT to_regclass('public.ducklake_metadata')").fetchone()
         except psycopg.Error as error:
-            raise StoreError("error.store_unreachable", path=self.display,
-                             detail=_first_line(error)) from error
+            self.scrub_exception(error)
+            raise self.unreachable(_first_line(error)) from error
         return bool(row and row[0])
 
 
 class Cursor:
     """A DuckDB cursor for one unit of work; errors come out as `StoreError`."""
 
-    def __init__(self, raw: duckdb.DuckDBPyConnection, location: str) -> None:
+    def __init__(self, raw: duckdb.DuckDBPyConnection, location: Location) -> None:
         self._raw = raw
         self._location = location
         # In a write transaction: the in-memory copies, equal to the lake's tables at the
@@ -282,7 +335,7 @@ class _Engine:
             if _uses_s3(location):
                 self.db.execute(*_s3_secret_sql())
         except duckdb.Error as error:
-            raise _translate(error, location.display) from error
+            raise _translate(error, location) from error
         self.attached: set[str] = set()
         self.cache_lock = threading.Lock()  # one copy is made at a time
         self.caches: dict[str, list[_Cached]] = {}  # per attached alias, newest first
@@ -307,7 +360,7 @@ class _Engine:
             try:
                 self.db.execute(sql)
             except duckdb.Error as error:
-                raise _translate(error, self.location.display) from error
+                raise _translate(error, self.location) from error
             self.attached.add(alias)
 
     def raw_cursor(self, alias: str | None) -> duckdb.DuckDBPyConnection:
@@ -571,8 +624,8 @@ class _WriterLock:
         try:
             pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as error:
-            raise StoreError("error.store_unreachable", path=self.location.display,
-                             detail=_first_line(error)) from error
+            self.location.scrub_exception(error)
+            raise self.location.unreachable(_first_line(error)) from error
         with pg:
             deadline = time.monotonic() + self.timeout
             delay = 0.01
@@ -632,8 +685,14 @@ class Store:
 
     @property
     def path(self) -> str:
-        """The location as named (cache keys, messages)."""
+        """The location for messages: see `Location.display` (never a password, host or user)."""
         return self.location.display
+
+    @property
+    def key(self) -> str:
+        """This store among others, for cache keys: a digest of its full location (which a
+        shared catalog's display form alone would not tell apart, and which holds a password)."""
+        return hashlib.sha256(self.location.text.encode()).hexdigest()[:16]
 
     # -- units of work -----------------------------------------------------------------------
     @contextmanager
@@ -642,9 +701,9 @@ class Store:
         try:
             raw = self._engine.raw_cursor(self.alias)
         except duckdb.Error as error:
-            raise _translate(error, self.path) from error
+            raise _translate(error, self.location) from error
         try:
-            yield Cursor(raw, self.path)
+            yield Cursor(raw, self.location)
         finally:
             raw.close()
 
@@ -656,13 +715,13 @@ class Store:
         try:
             raw = self._engine.raw_cursor(None)
         except duckdb.Error as error:
-            raise _translate(error, self.path) from error
+            raise _translate(error, self.location) from error
         try:
             try:
                 self._engine.begin_read(raw, self.alias, cached=self.snapshot is None)
             except duckdb.Error as error:
-                raise _translate(error, self.path) from error
-            yield Cursor(raw, self.path)
+                raise _translate(error, self.location) from error
+            yield Cursor(raw, self.location)
         finally:
             with suppress(duckdb.Error):
                 raw.execute("ROLLBACK")
@@ -685,7 +744,7 @@ class Store:
                     try:
                         _, copy = self._engine.copy_at(cur._raw, self.alias, known)
                     except duckdb.Error as error:
-                        raise _translate(error, self.path) from error
+                        raise _translate(error, self.location) from error
                     if copy is not None:
                         cur._begun = copy.qualified_names()
                 yield cur

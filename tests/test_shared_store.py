@@ -5,18 +5,32 @@ several dashboard servers and CLI processes."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
+import traceback
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from kpi.store import Store
+from kpi.errors import StoreError, StoreUnreachable
+from kpi.i18n import t
+from kpi.store import Location, Store, _Engine
 from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT, serial
-from tests.services import big_events_file, check_a_killed_import_changes_nothing, s3_server
+from tests.helpers import DASHBOARD
+from tests.services import (
+    APP_PASSWORD,
+    APP_ROLE,
+    big_events_file,
+    check_a_killed_import_changes_nothing,
+    s3_server,
+)
 from tests.test_example_contract import COMMANDS, EXPECTED, assert_same, normalise
 
 pytestmark = [pytest.mark.slow, *serial("services")]
@@ -65,11 +79,101 @@ def test_the_contract_example_gives_the_same_numbers_on_postgresql(catalog_url, 
         assert_same(normalise(json.loads(done.stdout)), want, expected_file)
 
 
+def secrets_of(url: str) -> list[str]:
+    """What no message may show of a catalog URL: its host and port, user and password."""
+    parts = urlsplit(url)
+    return [f"{parts.hostname}:{parts.port}", f"{parts.hostname}", str(parts.port),
+            str(parts.username), unquote(parts.password or "-"), parts.password or "-"]
+
+
+def test_the_app_role_signs_in_with_its_password_only(cluster):
+    """The tests' catalog is reached as Kinerja is deployed: a role that is not a superuser,
+    with a password (SCRAM over TCP), through the URL alone."""
+    url = cluster.url("kinerja")
+    assert not [name for name in os.environ if name.startswith("PG")]
+    with psycopg.connect(url) as pg:
+        superuser, createdb = pg.execute(
+            "SELECT rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()
+    assert (superuser, createdb) == (False, False)
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(cluster.url("kinerja", password=None), connect_timeout=5).close()
+    with psycopg.connect(cluster.admin) as pg:
+        rules = pg.execute("SELECT type, user_name, auth_method FROM pg_hba_file_rules "
+                           "WHERE error IS NULL ORDER BY line_number").fetchall()
+    assert ("host", [APP_ROLE], "scram-sha-256") in rules
+    assert [rule for rule in rules if APP_ROLE in rule[1] or "all" in rule[1]] == [
+        ("host", [APP_ROLE], "scram-sha-256")]
+
+
 def test_an_uninitialised_catalog_is_one_sentence(catalog_url):
     done = cli(catalog_url, "batches")
     assert done.returncode == 1
-    assert done.stderr.startswith("There is no store at postgresql://127.0.0.1:")
+    database = urlsplit(catalog_url).path
+    assert done.stderr.startswith(f"There is no store at postgresql://…{database} yet")
     assert len(done.stderr.strip().splitlines()) == 1
+    assert not [secret for secret in secrets_of(catalog_url) if secret in done.stderr]
+
+
+def test_the_pages_that_read_the_store_twice_open_with_a_password_role(catalog_url, tmp_path,
+                                                                       monkeypatch):
+    """The overview (which asks whether the store holds data) and the review (which caches its
+    content per store) use the one Store the process opened from the full URL; they once
+    reopened it from its display form, without user and password (as "root")."""
+    load_example_here(catalog_url, tmp_path / "files")
+    monkeypatch.setenv("KPI_DB", catalog_url)
+    for page in ("overview", "review"):
+        at = AppTest.from_file(DASHBOARD, default_timeout=90)
+        at.query_params["lang"] = "en"
+        at.session_state["kinerja_role"] = "admin"
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+        assert not at.exception and not at.error, [element.value for element in at.error]
+        assert at.title and t("start.title", "en") not in [title.value for title in at.title]
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_catalog_that_refuses_the_sign_in_is_said_without_its_address(
+        cluster, catalog_url, lang, monkeypatch, caplog):
+    """A wrong password: every page says the store cannot be reached, in the user's language,
+    and nothing of the catalog's address or credentials; the reason is in the log, for the
+    administrator, without the password."""
+    Store(catalog_url, create=True, data_path=str(Path(tempfile.mkdtemp()) / "files"))
+    wrong = catalog_url.replace(quote(APP_PASSWORD, safe=""), quote("Wr0ng/Secret", safe=""))
+    assert wrong != catalog_url
+    monkeypatch.setenv("KPI_DB", wrong)
+    for page in ("overview", "history"):
+        at = AppTest.from_file(DASHBOARD, default_timeout=60)
+        at.query_params["lang"] = lang
+        at.switch_page(f"pages/{page}.py")
+        with caplog.at_level(logging.ERROR, logger="kinerja.store"):
+            at.run()
+        assert not at.exception
+        shown = [element.value for element in at.error]
+        assert shown == [t("error.store_unreachable", lang)]
+        everything = " ".join(str(element.value) for element in at.main
+                              if hasattr(element, "value"))
+        assert not [secret for secret in [*secrets_of(wrong), "Wr0ng"] if secret in everything]
+    logged = caplog.text
+    assert "password authentication failed" in logged
+    assert f"{APP_ROLE}@127.0.0.1:{cluster.port}" in logged
+    assert "Wr0ng" not in logged and APP_PASSWORD not in logged
+
+
+def test_no_error_of_the_store_holds_the_password(catalog_url, tmp_path):
+    """DuckDB names the catalog's URL, password and all, in its own errors: the store's
+    errors, and the DuckDB errors chained to them, hold it no more."""
+    store = Store(catalog_url, create=True, data_path=str(tmp_path / "files"))
+    wrong = catalog_url.replace(quote(APP_PASSWORD, safe=""), "Wr0ngSecret")
+    location = Location.parse(wrong)
+    with pytest.raises(StoreUnreachable) as raised:
+        _Engine(location).attach("lake")  # DuckDB's own ATTACH, without the store's look first
+    assert raised.value.__cause__ is not None  # DuckDB's error, chained
+    logged = "".join(traceback.format_exception(raised.value))
+    assert "Unable to connect" in logged and "Wr0ngSecret" not in logged
+    with pytest.raises(StoreError) as raised:
+        store.query_value("SELECT no_such_column FROM units")
+    assert "no_such_column" in str(raised.value)
+    assert not [secret for secret in secrets_of(catalog_url) if secret in str(raised.value)]
 
 
 def test_concurrent_cli_writers_on_postgresql_take_turns(catalog_url, tmp_path):
