@@ -54,6 +54,7 @@ LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
 LOCK_FILE = "write.lock"
+LOCK_OWNER_FILE = "write.owner"  # who holds write.lock now (pid, time): waiters see hand-overs
 # The extensions ship as wheels built for exactly this DuckDB (the package index's
 # duckdb-extension-* 1.5.5); DuckDB never downloads anything.
 _EXTENSION_PACKAGES = {
@@ -75,7 +76,7 @@ _WRITES_ONE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+F
 # write (an action, a note) only its own tables are read from the lake. The big raw tables and
 # the audit trail are always read from the lake.
 CACHED_TABLES = ("units", "services", "targets", "kpi_values", "unit_days", "meta", "users",
-                 "reviews", "review_minutes", "actions", "action_updates")
+                 "reviews", "review_minutes", "actions", "action_updates", "interventions")
 # Copies kept in the order pages filter them by: DuckDB then skips the row groups (zone maps)
 # of other periods; the overview's read of three periods takes half the time.
 _COPY_ORDER = {"kpi_values": "grain, period_start", "unit_days": "day"}
@@ -568,6 +569,17 @@ def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
     return f"CREATE OR REPLACE SECRET kinerja_s3 ({fields})", {}
 
 
+def _advisory_holder(pg: Any) -> object:
+    """The backend and the start of the transaction holding the writers' advisory lock (None:
+    nobody): a new value at every hand-over. A one-argument advisory key is stored as classid
+    (its high 32 bits) and objid (its low 32 bits), objsubid 1."""
+    return pg.execute(
+        "SELECT l.pid, a.backend_start, a.state_change FROM pg_locks AS l "
+        "LEFT JOIN pg_stat_activity AS a USING (pid) WHERE l.locktype = 'advisory' "
+        "AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1",
+        (_ADVISORY_KEY >> 32, _ADVISORY_KEY & 0xFFFFFFFF)).fetchone()
+
+
 def _take_advisory_lock(pg: Any) -> bool:
     """True when this PostgreSQL session now holds the writers' advisory lock."""
     row = pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()
@@ -576,8 +588,11 @@ def _take_advisory_lock(pg: Any) -> bool:
 
 class _WriterLock:
     """The lock every write transaction holds: `flock` on the embedded store's lock file, a
-    PostgreSQL advisory lock for a shared catalog. Waits up to `timeout` seconds, then says who
-    is writing (StoreBusy); nothing has been written by then."""
+    PostgreSQL advisory lock for a shared catalog. A writer waits while the lock changes hands:
+    its `timeout` counts from the last hand-over, not from the start of its wait, so a queue of
+    writers (a province's 33 Monday imports) drains instead of failing at a fixed wait. When one
+    writer has held the lock for `timeout` seconds, the waiter gives up and says who is writing
+    (StoreBusy); nothing has been written by then."""
 
     def __init__(self, location: Location, timeout: float) -> None:
         self.location = location
@@ -596,23 +611,44 @@ class _WriterLock:
         return StoreBusy("error.store_busy", path=self.location.display,
                          seconds=f"{self.timeout:g}")
 
+    def _wait(self, take: Callable[[], bool], holder: Callable[[], object]) -> None:
+        """Call `take` until it succeeds; give up after `timeout` seconds without a change of
+        `holder` (who holds the lock now)."""
+        seen, deadline = holder(), time.monotonic() + self.timeout
+        delay = 0.01
+        while not take():
+            now = holder()
+            if now != seen:
+                seen, deadline = now, time.monotonic() + self.timeout
+            elif time.monotonic() >= deadline:
+                raise self._busy()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
     @contextmanager
     def _flock(self) -> Iterator[None]:
         assert self.location.folder is not None
         path = self.location.folder / LOCK_FILE
-        deadline = time.monotonic() + self.timeout
-        with path.open("a+") as handle:
-            delay = 0.01
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._busy() from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.2)
+        owner = self.location.folder / LOCK_OWNER_FILE
+
+        def take() -> bool:
             try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        def holder() -> object:
+            with suppress(OSError):
+                return owner.read_bytes()
+            return None
+
+        with path.open("a+") as handle:
+            self._wait(take, holder)
+            try:
+                # Who holds the lock, for the waiters: a new value at every hand-over.
+                with suppress(OSError):
+                    owner.write_text(f"{os.getpid()} {time.time_ns()}")
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -627,13 +663,7 @@ class _WriterLock:
             self.location.scrub_exception(error)
             raise self.location.unreachable(_first_line(error)) from error
         with pg:
-            deadline = time.monotonic() + self.timeout
-            delay = 0.01
-            while not _take_advisory_lock(pg):
-                if time.monotonic() >= deadline:
-                    raise self._busy()
-                time.sleep(delay)
-                delay = min(delay * 2, 0.2)
+            self._wait(lambda: _take_advisory_lock(pg), lambda: _advisory_holder(pg))
             try:
                 yield
             finally:

@@ -11,4 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-MODULES: tuple[ModuleType, ...] = ()
+from kpi.commands import interventions, notify, survey
+
+MODULES: tuple[ModuleType, ...] = (interventions, notify, survey)
