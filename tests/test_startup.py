@@ -24,8 +24,10 @@ from ui.startup import is_loopback
 DEFAULT_SECRETS = f"{Path.home() / '.streamlit' / 'secrets.toml'}, {ROOT / '.streamlit' / 'secrets.toml'}"
 
 
-def streamlit(store: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+def streamlit(store: Path, *args: str, entry: str = "app.py") -> list[str]:
+    """`streamlit run` of `entry`: app.py (the dashboard and the public pages, `make run`) or
+    dashboard.py (the dashboard alone)."""
+    return [sys.executable, "-m", "streamlit", "run", entry, "--server.headless", "true",
             "--server.fileWatcherType", "none", *args]
 
 
@@ -34,11 +36,12 @@ def environment(store: Path) -> dict[str, str]:
             "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
 
 
-def refused(store: Path, *args: str) -> str:
+def refused(store: Path, *args: str, entry: str = "app.py") -> str:
     """Start the server with `args`; it must exit 1 without ever answering, and its last
     line of output is returned (the one sentence)."""
     port = free_port()
-    done = subprocess.run(streamlit(store, "--server.port", str(port), *args), cwd=ROOT,
+    done = subprocess.run(streamlit(store, "--server.port", str(port), *args, entry=entry),
+                          cwd=ROOT,
                           env=environment(store), capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     assert not answers(f"http://127.0.0.1:{port}/_stcore/health")
@@ -70,9 +73,11 @@ def test_the_loopback_check(address):
 def test_real_server_starts(empty_store, tmp_path):
     """One test for the servers, so that they start one after the other (each ~2 s of CPU)."""
     store = empty_store.path
-    # Local mode on every interface: refused, naming the missing [auth] and the files looked at.
-    assert refused(store, "--server.address", "0.0.0.0") == t(
-        "startup.local_mode_exposed", "en", address="0.0.0.0", path=DEFAULT_SECRETS)
+    # Local mode on every interface: refused, naming the missing [auth] and the files looked at,
+    # through either entry point.
+    for entry in ("app.py", "dashboard.py"):
+        assert refused(store, "--server.address", "0.0.0.0", entry=entry) == t(
+            "startup.local_mode_exposed", "en", address="0.0.0.0", path=DEFAULT_SECRETS)
     # A secrets file named but missing: an error even on loopback, never local mode.
     missing = tmp_path / "sercets.toml"
     assert refused(store, "--server.address", "127.0.0.1", "--secrets.files", str(missing)) == t(

@@ -4,8 +4,8 @@ Local mode (no `[auth]` in Streamlit's secrets) lets everyone in as `KPI_DEFAULT
 serves this machine alone: a server on any other address refuses to start. A secrets file
 named on purpose (`--secrets.files`, or `secrets.files` in a config file) that is missing or has
 no `[auth]` is an error, never a quiet fall back to local mode; so is a secrets file that
-cannot be read. `streamlit run dashboard.py` runs these checks at start (the `st.App`
-lifespan, see dashboard.py); every script run checks the address again, so that a server
+cannot be read. `streamlit run app.py` and `streamlit run dashboard.py` run these checks at
+start (their `st.App`'s lifespan, `checked`); every script run checks again, so that a server
 started another way shows the reason and nothing else.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,16 +67,28 @@ def start_refusal(lang: str = "en") -> str | None:
     return None
 
 
-@asynccontextmanager
-async def lifespan(_app: Any) -> AsyncIterator[None]:
-    """The `st.App` lifespan: refuse to start (one sentence on stderr, exit status 1) when
-    `start_refusal` says so. Exits at once: an exception here would reach uvicorn's log as a
-    traceback, and the server never serves a request."""
-    refusal = start_refusal()
-    if refusal is not None:
-        print(refusal, file=sys.stderr, flush=True)
-        os._exit(1)
-    yield
+Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
+
+
+def checked(lifespan: Lifespan | None = None) -> Lifespan:
+    """An `st.App` lifespan that first refuses to start (one sentence on stderr, exit status 1)
+    when `start_refusal` says so, then runs `lifespan` (the app's own start-up and shut-down)."""
+
+    @asynccontextmanager
+    async def run(app: Any) -> AsyncIterator[None]:
+        refusal = start_refusal()
+        if refusal is not None:
+            # At once: an exception here would reach uvicorn's log as a traceback. The server
+            # has served nothing yet.
+            print(refusal, file=sys.stderr, flush=True)
+            os._exit(1)
+        if lifespan is None:
+            yield
+        else:
+            async with lifespan(app):
+                yield
+
+    return run
 
 
 def refuse_on_page(lang: str) -> None:
