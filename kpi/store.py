@@ -28,11 +28,13 @@ import functools
 import hashlib
 import importlib
 import itertools
+import json
 import logging
 import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -54,6 +56,8 @@ LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
 LOCK_FILE = "write.lock"
+PG_DUMP_FILE = "catalog.pgdump"  # a PostgreSQL catalog's backup (pg_dump, custom format)
+BACKUP_MANIFEST = "kinerja-backup.json"
 LOCK_OWNER_FILE = "write.owner"  # who holds write.lock now (pid, time): waiters see hand-overs
 # The extensions ship as wheels built for exactly this DuckDB (the package index's
 # duckdb-extension-* 1.5.5); DuckDB never downloads anything.
@@ -154,7 +158,7 @@ class Location:
     def parse(cls, text: str | os.PathLike[str], data_path: str | None = None) -> Location:
         value = os.fspath(text)
         if value.startswith(("postgresql://", "postgres://")):
-            return cls(text=value, shared=True, conninfo=value, data_path=data_path)
+            return cls(text=value, shared=True, conninfo=value, data_path=_absolute(data_path))
         return cls(text=value, shared=False, folder=Path(value))
 
     @property
@@ -529,6 +533,15 @@ def _touched_tables(raw: duckdb.DuckDBPyConnection, alias: str, since: int,
     return touched
 
 
+def _absolute(data_path: str | None) -> str | None:
+    """A folder data path made absolute (the catalog records it at `init`, and every process
+    of every machine reads it from there, whatever its working directory); s3://… as given."""
+    if not data_path or "://" in data_path:
+        return data_path
+    ending = os.sep if data_path.endswith(("/", os.sep)) else ""
+    return str(Path(data_path).expanduser().resolve()) + ending
+
+
 def _name(identifier: str) -> str:
     """`identifier` when it is a plain lower-case SQL name (our own tables and columns, the only
     names ever put into SQL text)."""
@@ -701,6 +714,8 @@ class Store:
                 raise StoreError("error.store_old_file", path=location.text)
         if not create and not location.exists():
             raise StoreMissing("error.store_missing", path=location.display)
+        if create and location.shared and not location.data_path and not location.exists():
+            raise StoreError("error.data_path_missing")
         if create and not location.shared:
             assert location.folder is not None
             (location.folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
@@ -891,12 +906,27 @@ class Store:
         return {"snapshots_expired": len(expire), "files_deleted": len(cleaned) + len(orphans)}
 
     def backup(self, target: str | os.PathLike[str]) -> Path:
-        """Copy the embedded store to the empty or new folder `target`, consistent: no write
-        runs meanwhile (readers go on)."""
-        folder = self._embedded_folder("backup")
+        """Copy the store to the empty or new folder `target`, consistent: no write runs
+        meanwhile (readers go on). The embedded store: its SQLite catalog (SQLite's backup API)
+        and data folder. A PostgreSQL catalog: `pg_dump` of the catalog database and a copy of
+        the data files' folder (KPI_DATA_PATH), with a manifest naming where they came from."""
         destination = Path(target)
         if destination.exists() and any(destination.iterdir()):
             raise StoreError("error.backup_not_empty", path=str(destination))
+        if self.location.shared:
+            data_path = _pg_data_path(self.location)
+            with self._writer.held():
+                destination.mkdir(parents=True, exist_ok=True)
+                snapshot = self.data_version()
+                _pg_tool_run(self.location, "pg_dump", "--format=custom", "--no-owner",
+                             "--no-privileges", f"--file={destination / PG_DUMP_FILE}")
+                shutil.copytree(data_path, destination / DATA_FOLDER, dirs_exist_ok=True)
+                (destination / BACKUP_MANIFEST).write_text(json.dumps({
+                    "catalog": "postgresql", "data_path": str(data_path), "snapshot": snapshot,
+                    "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+                    indent=1), encoding="utf-8")
+            return destination
+        folder = self._embedded_folder("backup")
         with self._writer.held():
             destination.mkdir(parents=True, exist_ok=True)
             _copy_sqlite(folder / CATALOG_FILE, destination / CATALOG_FILE)
@@ -910,15 +940,23 @@ class Store:
 
 
 def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
-            busy_timeout: float = 60.0) -> Path | None:
-    """Make the embedded store `target` a copy of the backup `source`. A store already at
-    `target` is kept beside it (returned), never overwritten."""
+            busy_timeout: float = 60.0, data_path: str | None = None) -> Path | None:
+    """Make the store `target` a copy of the backup `source` (written by `Store.backup` from a
+    store of the same kind). The embedded store: a store already at `target` is kept beside it
+    (returned), never overwritten. A PostgreSQL catalog: restored into an empty database only
+    (never over a store), its data files copied to `data_path` (KPI_DATA_PATH; by default the
+    folder they were backed up from)."""
     backup = Path(source)
+    location = Location.parse(target, data_path)
+    if (backup / PG_DUMP_FILE).exists():
+        if not location.shared:
+            raise StoreError("error.restore_other_kind", path=str(backup), kind="PostgreSQL")
+        _pg_restore(backup, location, busy_timeout)
+        return None
     if not (backup / CATALOG_FILE).exists():
         raise StoreMissing("error.not_a_backup", path=str(backup))
-    location = Location.parse(target)
     if location.shared or location.folder is None:
-        raise StoreError("error.store_not_embedded", command="restore")
+        raise StoreError("error.restore_other_kind", path=str(backup), kind="embedded")
     folder = location.folder
     kept: Path | None = None
     folder.mkdir(parents=True, exist_ok=True)
@@ -933,6 +971,81 @@ def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
         _copy_sqlite(backup / CATALOG_FILE, folder / CATALOG_FILE)
         shutil.copytree(backup / DATA_FOLDER, folder / DATA_FOLDER, dirs_exist_ok=True)
     return kept
+
+
+def _pg_data_path(location: Location) -> Path:
+    """The local folder a PostgreSQL-catalogued store keeps its files in, as its catalog
+    records it; files on S3 are the bucket's to keep (versioning), not a backup's."""
+    import psycopg
+
+    try:
+        with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
+            row = pg.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'"
+                             ).fetchone()
+    except psycopg.Error as error:
+        location.scrub_exception(error)
+        raise location.unreachable(_first_line(error)) from error
+    recorded = str(row[0]) if row else ""
+    if not recorded or "://" in recorded:
+        raise StoreError("error.backup_remote_files", data_path=recorded or "—")
+    return Path(recorded)
+
+
+def _pg_restore(backup: Path, location: Location, busy_timeout: float) -> None:
+    """Restore a PostgreSQL catalog's backup into the empty database `location`: first its
+    data files (into KPI_DATA_PATH or where they came from), then the catalog in one
+    transaction, pointed at the files' new place. A failure leaves the database empty."""
+    import psycopg
+
+    if location.exists():
+        raise StoreError("error.restore_not_empty", path=location.display)
+    manifest = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))
+    recorded = manifest["data_path"]
+    target = Path(location.data_path or recorded).resolve()
+    if "://" in str(location.data_path or ""):
+        raise StoreError("error.backup_remote_files", data_path=location.data_path)
+    with _WriterLock(location, busy_timeout).held():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(backup / DATA_FOLDER, target, dirs_exist_ok=True)
+        _pg_tool_run(location, "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
+                     "--single-transaction", str(backup / PG_DUMP_FILE))
+        try:
+            with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
+                # As DuckLake records a folder: with a separator at the end.
+                pg.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'",
+                           (str(target) + os.sep,))
+        except psycopg.Error as error:
+            location.scrub_exception(error)
+            raise location.unreachable(_first_line(error)) from error
+
+
+def _pg_tool(name: str) -> str:
+    """PostgreSQL's client tool `name` (pg_dump, pg_restore): on the PATH, or Debian's newest."""
+    found = shutil.which(name) or next(
+        (str(path) for path in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                                      reverse=True)), None)
+    if found is None:
+        raise StoreError("error.backup_tool_missing", tool=name)
+    return found
+
+
+def _pg_tool_run(location: Location, tool: str, *args: str) -> None:
+    """Run `tool` on the catalog database. The password goes through the child's environment
+    (PGPASSWORD), never its command line, which any user of the machine can read."""
+    parts = urlsplit(location.conninfo)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    url = parts._replace(netloc=netloc).geturl()
+    environment = {**os.environ}
+    if parts.password:
+        environment["PGPASSWORD"] = unquote(parts.password)
+    done = subprocess.run([_pg_tool(tool), f"--dbname={url}", *args], env=environment,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        _LOG.error("%s on %s failed: %s", tool, location.logged,
+                   location.scrub((done.stderr or done.stdout).strip()))
+        raise StoreError("error.backup_tool_failed", tool=tool)
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

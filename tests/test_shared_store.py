@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -233,3 +234,67 @@ def test_files_on_s3_import_query_time_travel_and_maintain(catalog_url, tmp_path
         finally:
             for key in aws:
                 os.environ.pop(key, None)
+
+
+def table_rows(store: Store) -> dict[str, list[tuple]]:
+    """Every row of every table, in order."""
+    with store.cursor() as cur:
+        names = [name for (name,) in cur.query_rows(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+            "AND database_name = current_database() ORDER BY table_name")]
+        return {name: cur.query_rows(f'SELECT * FROM "{name}" ORDER BY ALL') for name in names}
+
+
+def test_backup_and_restore_of_a_postgresql_catalog_round_trip(cluster, catalog_url, tmp_path):
+    """`backup DIR` on a shared store (pg_dump of the catalog, a copy of the data files) and
+    `restore DIR` into a new database with the files in a new folder give back every table's
+    every row, and the snapshots a finalised review pins; the restored store stands alone."""
+    load_example_here(catalog_url, tmp_path / "files")
+    source = Store(catalog_url)
+    rows, snapshots = table_rows(source), source.snapshots()
+    middle = int(snapshots["snapshot_id"].iloc[len(snapshots) // 2])
+    then = source.at_snapshot(middle).query_value(
+        "SELECT (SELECT count(*) FROM units) + (SELECT count(*) FROM events)")
+    assert 0 < then < len(rows["units"]) + len(rows["events"])
+    done = cli(catalog_url, "backup", str(tmp_path / "backup"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in (tmp_path / "backup").iterdir()) == [
+        "catalog.pgdump", "data", "kinerja-backup.json"]
+    target = cluster.create_database(urlsplit(catalog_url).path[1:] + "_restored")
+    done = cli(target, "restore", str(tmp_path / "backup"), data_path=tmp_path / "restored")
+    assert done.returncode == 0, done.stderr
+    assert not [secret for secret in secrets_of(target) if secret in done.stdout + done.stderr]
+    shutil.rmtree(tmp_path / "files")  # the restored store needs nothing of the original
+    restored = Store(target)
+    again = table_rows(restored)
+    assert [row[3] for row in again.pop("audit_log")][-1] == "store.restore"
+    assert again == {name: table for name, table in rows.items() if name != "audit_log"}
+    assert restored.snapshots()["snapshot_id"].tolist()[:len(snapshots)] == snapshots[
+        "snapshot_id"].tolist()
+    assert restored.at_snapshot(middle).query_value(
+        "SELECT (SELECT count(*) FROM units) + (SELECT count(*) FROM events)") == then
+    paths = [path for (path,) in restored.query_rows(
+        "SELECT data_file FROM ducklake_list_files('lake', 'events')")]
+    assert paths and all(path.startswith(str(tmp_path / "restored")) for path in paths)
+    # It takes the next import, and a restore never goes over a store.
+    assert cli(target, "ingest", "events", str(EXAMPLE_DIR / "events.csv")).returncode == 0
+    refused = cli(target, "restore", str(tmp_path / "backup"), data_path=tmp_path / "again")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("The catalog database postgresql://…/")
+    assert not (tmp_path / "again").exists()
+
+
+def test_init_needs_kpi_data_path_and_records_it_absolute(catalog_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("KPI_DATA_PATH", raising=False)
+    done = cli(catalog_url, "init")
+    assert (done.returncode, done.stderr) == (1, t("error.data_path_missing", "en") + "\n")
+    done = subprocess.run([sys.executable, "-m", "kpi", "init"], cwd=tmp_path, text=True,
+                          capture_output=True, timeout=300,
+                          env={**os.environ, "KPI_DB": catalog_url, "KPI_DATA_PATH": "lake-files",
+                               "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"its data files go to {tmp_path / 'lake-files'}")
+    with psycopg.connect(catalog_url) as pg:
+        recorded = pg.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'"
+                              ).fetchone()[0]
+    assert recorded.rstrip("/") == str(tmp_path / "lake-files")
