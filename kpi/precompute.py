@@ -120,15 +120,6 @@ def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
     return ranges
 
 
-def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict, prefix: str) -> str:
-    conditions = []
-    for index, (start, end) in enumerate(ranges):
-        low, high = f"{prefix}from_{index}", f"{prefix}to_{index}"
-        params[low], params[high] = start, end
-        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
-    return "(" + " OR ".join(conditions) + ")"
-
-
 def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
     """`ranges` sorted, overlapping and adjacent ones merged."""
     merged: metrics.Ranges = []
@@ -178,7 +169,7 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
     for grain, spans in ranges.items():  # grain names are the fixed PERIODS, never user text
         stale.append(f"grain = '{grain}'" if spans is None else
                      f"(grain = '{grain}' AND "
-                     f"{_ranges_condition('period_start', spans, params, grain)})")
+                     f"{metrics.ranges_condition('period_start', spans, params, grain)})")
         rows = metrics.kpi_rows_sql(grain, spans, scopes, list(change.kpis), params,
                                     tables=tables)
         inserts.append("INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, "  # noqa: S608
@@ -214,9 +205,9 @@ def _refresh_unit_days(cur, change: Change) -> None:
             conditions.append("list_contains($units, unit_code)")
     if change.days is not None:
         ranges = _period_ranges(change.days, "day")
-        kept.append(_ranges_condition("day", ranges, params, "day_"))
+        kept.append(metrics.ranges_condition("day", ranges, params, "day_"))
         for column, conditions in rows.items():
-            conditions.append(_ranges_condition(column, ranges, params, "day_"))
+            conditions.append(metrics.ranges_condition(column, ranges, params, "day_"))
     cur.execute(f"DELETE FROM unit_days WHERE {' AND '.join(kept)}", params)  # noqa: S608
     events, survey = (" AND ".join(rows[column]) for column in ("arrived_at", "submitted_at"))
     cur.execute(f"""
