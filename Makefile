@@ -58,8 +58,9 @@ system-deps:
 store: venv
 	@test -e $(KPI_DB) || { $(PY) -m kpi init && $(PY) -m kpi demo; }
 
+# app.py: the dashboard and, beside it, the public SKM form and published results (web/).
 run: store
-	$(VENV)/bin/streamlit run dashboard.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 # ruff (style and the banned-api layering rule), mypy (kpi/ and ui/), import-linter (the layers).
 lint: $(VENV)/.dev-installed

@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 APPTEST = textwrap.dedent("""
-    import json, statistics, sys, time
+    import json, resource, statistics, sys, time
     from streamlit.testing.v1 import AppTest
     from ui.registry import PAGES
     repeat = int(sys.argv[1])
@@ -70,6 +70,7 @@ APPTEST = textwrap.dedent("""
             raise SystemExit(f"{spec.key}: {at.exception[0].value}")
         out[spec.key] = {"cold": times[0], "warm": statistics.median(times[1:]),
                          "cpu": statistics.median(cpu[1:])}
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 """)
 
@@ -92,8 +93,11 @@ def demo_store() -> Path:
     return path
 
 
-def apptest_pages(store: Path, repeat: int) -> dict:
-    env = {**os.environ, "KPI_DB": str(store), "KPI_WARM_UP": "0", "PYTHONPATH": str(ROOT)}
+def apptest_pages(store: Path | str, repeat: int, extra_env: dict[str, str] | None = None) -> dict:
+    """Every page's AppTest reruns over `store` (a folder or a catalog URL; `extra_env`: its
+    data path and S3 settings), in a child process; {page: figures}, and "peak_rss_mib"."""
+    env = {**os.environ, **(extra_env or {}), "KPI_DB": str(store), "KPI_WARM_UP": "0",
+           "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", APPTEST, str(repeat)], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -102,6 +106,8 @@ def apptest_pages(store: Path, repeat: int) -> dict:
 
 
 def print_pages(title: str, pages: dict) -> None:
+    pages = dict(pages)
+    peak = pages.pop("peak_rss_mib", None)
     base, base_cpu = pages["upload"]["warm"], pages["upload"]["cpu"]
     print(f"\n{title}: AppTest warm rerun (median) against the Upload page "
           f"({base:.3f} s wall, {base_cpu:.3f} s CPU)")
@@ -111,6 +117,9 @@ def print_pages(title: str, pages: dict) -> None:
         ratio, cpu_ratio = run["warm"] / base, run["cpu"] / base_cpu
         print(f"  {key:14s}{run['cold']:8.2f}s{run['warm']:8.3f}s{ratio:7.1f}x"
               f"{run['cpu']:8.3f}s{cpu_ratio:7.1f}x  {'ok' if cpu_ratio <= 3 else 'OVER'}")
+    if peak is not None:
+        print(f"  AppTest process peak RSS (the dashboard's script runs in it): {peak:.0f} MiB "
+              "(target < 1536 MiB)")
 
 
 # -- the browser -------------------------------------------------------------------------------

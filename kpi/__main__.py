@@ -27,12 +27,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
+    from kpi.i18n import t
     from kpi.precompute import ensure_ready
     from kpi.store import Store
 
     store = Store(config.store_location(args.db), create=create,
                   busy_timeout=config.busy_timeout(), data_path=config.data_path())
-    ensure_ready(store)  # a store made before the precomputed KPI values gets them once
+    # A store made before the precomputed KPI values, or before a change to the KPI
+    # definitions, gets them (again) once: a progress line says why the command waits.
+    ensure_ready(store, on_recompute=lambda: print(
+        t("upkeep.recomputing", config.default_language()), file=sys.stderr, flush=True))
     return store
 
 
@@ -42,6 +46,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.partition_by_month:
         store.partition_by_month()
     print(f"Store ready at {store.path}")
+    commands.audit_key.announce_key(store)  # the audit key, made here unless configured
     return EXIT_OK
 
 
@@ -94,6 +99,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not result.ok:
         return _report_rejected(ingest.rejection_report(result, args.problems_csv), result)
     print(ingest.summary(result))
+    if args.notify:  # issue 25: the alerts this import made due (never fails the import)
+        from kpi.commands.notify import alerts_after_import
+
+        alerts_after_import(store)
     return EXIT_OK
 
 
@@ -241,12 +250,16 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 def cmd_spc(args: argparse.Namespace) -> int:
     import json
 
-    from kpi import spc
+    from kpi import metrics, spc
 
     date_from, date_to = _date_range(args)
     store = _store(args)
+    store.init()  # a store made before the interventions table gets it (idempotent)
+    rebase = [metrics.parse_date(day.strip(), "--rebase date")
+              for day in (args.rebase or "").split(",") if day.strip()]
     chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,
-                           date_from=date_from, date_to=date_to, baseline=args.baseline)
+                           date_from=date_from, date_to=date_to, baseline=args.baseline,
+                           rebase=rebase)
     if args.format == "json":
         print(json.dumps(chart, indent=1, ensure_ascii=False))
         return EXIT_OK
@@ -287,6 +300,10 @@ def cmd_users(args: argparse.Namespace) -> int:
         scope = ", ".join(done["units"]) or "the whole city"
         print(f"{'Changed' if done['changed'] else 'Added'} {done['email']}: {done['role']}, "
               f"{scope}")
+    elif args.users_command == "notify":  # issue 25: what the user receives by e-mail
+        from kpi.commands.notify import users_notify
+
+        return users_notify(args, store)
     elif args.users_command == "remove":
         users.remove_user(store, args.email, by=cli_user())
         print(f"Removed {args.email.strip().lower()}")
@@ -316,12 +333,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     store.init()
     if args.verify:
         verdict = audit.verify(store)
-        if not verdict.ok:
-            print(f"The audit trail is broken at row {verdict.broken_seq} "
-                  f"({verdict.reason}): it was changed outside Kinerja.", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"The audit trail is intact: {verdict.rows} rows.")
-        return EXIT_OK
+        print(audit.verdict_sentence(verdict, "en"), file=sys.stdout if verdict.ok else sys.stderr)
+        return EXIT_OK if verdict.ok else EXIT_ERROR
     table = audit.trail(store, since=since)
     if args.json:
         records = [{**row, "logged_at": str(row["logged_at"]),
@@ -330,7 +343,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     elif table.empty:
         print("No writes recorded in that range.")
     else:
-        print(table.drop(columns=["sha256"]).to_string(index=False))
+        print(table.drop(columns=["prev_sha256", "sha256"]).to_string(index=False))
     return EXIT_OK
 
 
@@ -403,6 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a contract §1.1 mapping (TOML file, or a saved mapping's name)")
     ingest.add_argument("--accept-valid", action="store_true",
                         help="import the valid rows and set the rejected ones aside")
+    ingest.add_argument("--notify", action="store_true",
+                        help="then e-mail the alerts the import made due (notify alerts)")
 
     mapping_cmd = add("mappings", cmd_mappings,
                       "saved import mappings: list | show NAME | export NAME FILE | import FILE")
@@ -439,6 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     spc.add_argument("--from", dest="date_from", metavar="D")
     spc.add_argument("--to", dest="date_to", metavar="D")
     spc.add_argument("--baseline", type=int)
+    spc.add_argument("--rebase", metavar="D[,D...]", default=None,
+                     help="start new limits at these dates, besides the stored rebasing "
+                          "interventions")
     spc.add_argument("--format", choices=["json"], default=None)
 
     users = add("users", cmd_users, "who may sign in, with which role and unit scope")
@@ -454,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_remove.add_argument("email")
     users_list = users_sub.add_parser("list", help="list the users")
     users_list.add_argument("--json", action="store_true")
+    commands.notify.add_users_notify(users_sub)  # issue 25: `users notify EMAIL …`
 
     audit = add("audit", cmd_audit, "the append-only trail of every write")
     audit.add_argument("--since", metavar="YYYY-MM-DD")

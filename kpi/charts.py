@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import html
 import json
 import math
 import os
@@ -485,12 +486,13 @@ def _with_upcoming_steps(steps, x_last: dt.date, grain: str | None) -> dt.date:
 
 def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
                 y_title: str | None = None, title: str | None = None,
-                grain: str | None = None) -> go.Figure:
+                grain: str | None = None, markers: Sequence[dict] = ()) -> go.Figure:
     """A KPI over time with its target as it was valid (a step line) and the near-target band.
 
     `points`: period_start, value, status, hover (text); `steps`: valid_from, valid_to, target,
     amber_pct (kpi.targets.target_steps); `x_last` the last date the chart covers; `labels`:
-    value, target, band (the band's legend text, may hold {pct})."""
+    value, target, band (the band's legend text, may hold {pct}); `markers`: interventions
+    (`intervention_markers`)."""
     fig = go.Figure()
     if len(points):
         x_first = as_date(points["period_start"].iloc[0])
@@ -530,6 +532,7 @@ def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, label
                     "line": {"width": 1, "color": "white"}}))
     fig.update_yaxes(title=y_title)
     period_axis(fig, points["period_start"], grain)
+    intervention_markers(fig, markers)
     return base_layout(fig, lang, height=400, title=title, legend_below=True)
 
 
@@ -543,28 +546,45 @@ VARIATION_MARKERS = {"common": "circle", "concern": "triangle-up", "improvement"
 def spc_chart(points, lang: str, *, centre: float | None, ucl: float | None,
               lcl: float | None, trial: bool, target: float | None, labels: dict[str, str],
               y_title: str | None = None, title: str | None = None,
-              grain: str | None = None) -> go.Figure:
+              grain: str | None = None, segments: Sequence[dict] | None = None,
+              markers: Sequence[dict] = ()) -> go.Figure:
     """An XmR chart in the manner of NHS "Making Data Count": the values in grey, points with
     a special cause marked orange (concern) or blue (improvement) with their own marker shape,
     the centre line, the control limits (dotted while trial) and the target.
 
     `points`: period_start, value, variation ("common" | "concern" | "improvement"), hover;
-    `labels`: value, centre, limits, target, concern, improvement, trial_suffix."""
+    `labels`: value, centre, limits, target, concern, improvement, trial_suffix.
+    `segments` (re-baselined limits, kpi.spc): start (a date), centre, ucl, lcl, trial each;
+    the centre and limits are drawn per segment, as steps (`centre` … `trial` are then the last
+    segment's). `markers`: interventions drawn as labelled vertical lines (`intervention_markers`)."""
     fig = go.Figure()
     if len(points):
         x = points["period_start"]
-        limit_dash = "dot" if trial else "dash"
-        limit_name = labels["limits"] + (labels["trial_suffix"] if trial else "")
-        if ucl is not None and lcl is not None:
-            for bound, show in ((ucl, True), (lcl, False)):
+        if segments is None or not len(segments):
+            segments = [{"start": x.iloc[0], "centre": centre, "ucl": ucl, "lcl": lcl,
+                         "trial": trial}]
+        legend_shown: set[str] = set()
+        for number, segment in enumerate(segments):
+            first = as_date(segment["start"])
+            last = (as_date(segments[number + 1]["start"]) if number + 1 < len(segments)
+                    else as_date(x.iloc[-1]))
+            limit_name = labels["limits"] + (labels["trial_suffix"] if segment["trial"] else "")
+            lines = [(segment["ucl"], limit_name, "limits",
+                      {"color": GREY, "width": 1.5,
+                       "dash": "dot" if segment["trial"] else "dash"}),
+                     (segment["lcl"], limit_name, "limits",
+                      {"color": GREY, "width": 1.5,
+                       "dash": "dot" if segment["trial"] else "dash"}),
+                     (segment["centre"], labels["centre"], "centre",
+                      {"color": INK, "width": 1.5})]
+            for bound, name, group, line in lines:
+                if bound is None or (segment["ucl"] is None and group == "limits"):
+                    continue
                 fig.add_trace(go.Scatter(
-                    x=[x.iloc[0], x.iloc[-1]], y=[bound, bound], mode="lines",
-                    name=limit_name, legendgroup="limits", showlegend=show, hoverinfo="skip",
-                    line={"color": GREY, "width": 1.5, "dash": limit_dash}))
-        if centre is not None:
-            fig.add_trace(go.Scatter(
-                x=[x.iloc[0], x.iloc[-1]], y=[centre, centre], mode="lines",
-                name=labels["centre"], hoverinfo="skip", line={"color": INK, "width": 1.5}))
+                    x=[first, last], y=[bound, bound], mode="lines", name=name,
+                    legendgroup=group, showlegend=name not in legend_shown, hoverinfo="skip",
+                    line=line, meta={"segment": number, "line": group}))
+                legend_shown.add(name)
         if target is not None:
             fig.add_trace(go.Scatter(
                 x=[x.iloc[0], x.iloc[-1]], y=[target, target], mode="lines",
@@ -588,7 +608,35 @@ def spc_chart(points, lang: str, *, centre: float | None, ucl: float | None,
                         "line": {"width": 1, "color": "white"}}))
     fig.update_yaxes(title=y_title)
     period_axis(fig, points["period_start"], grain)
+    intervention_markers(fig, markers)
     return base_layout(fig, lang, height=400, title=title, legend_below=True)
+
+
+MARKER_COLOUR = OKABE_ITO["reddish_purple"]
+MARKER_LABEL_CHARS = 24  # a label is written up its line: about a third of a 400 px chart
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis when longer."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: max(limit - 1, 1)].rstrip() + "…"
+
+
+def intervention_markers(fig: go.Figure, markers: Sequence[dict]) -> None:
+    """Each intervention as a dotted vertical line at its date with its title written up the
+    line (shortened when long), the whole title, date and author on hover. `markers`: date,
+    title, hover (plain text: escaped here, as typed text must be)."""
+    for marker in markers:
+        day = as_date(marker["date"]).isoformat()
+        fig.add_shape(type="line", x0=day, x1=day, xref="x", y0=0, y1=1, yref="paper",
+                      line={"color": MARKER_COLOUR, "width": 1.5, "dash": "dot"}, layer="below")
+        fig.add_annotation(
+            x=day, xref="x", y=1, yref="paper", text=html.escape(shorten(marker["title"],
+                                                                         MARKER_LABEL_CHARS)),
+            hovertext=html.escape(marker["hover"]).replace("\n", "<br>"), showarrow=False,
+            textangle=-90, xanchor="right", yanchor="top", align="right",
+            font={"size": FONT_SIZE - 2, "color": MARKER_COLOUR},
+            bgcolor="rgba(255,255,255,0.75)", name=f"intervention-{marker.get('id', '')}")
 
 
 def weekday_hour_heatmap(cells, lang: str, *, weekdays: list[str], value_title: str,

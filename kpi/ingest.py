@@ -41,7 +41,7 @@ from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
-from kpi.scope import require_in_scope, writable_units
+from kpi.scope import require_in_scope, require_kept, scope_before, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
 from kpi.vocabulary import (
@@ -292,6 +292,35 @@ SELECT start FROM walk WHERE node = start
 """
 
 
+# The file's units that would lie outside the importer's scope ($scope: the units they may
+# change) once the file is in. The scope's tops (its units whose parent is outside it) keep
+# their parent: moving one would move it into another's subtree. Everything else of the scope is
+# what hangs under the tops in the tree after the import (the file's rows plus the store's
+# units the file does not replace), so a new unit must hang under the scope and a unit of the
+# scope may not be moved out of it.
+_UNITS_LEAVING_SCOPE_SQL = """
+WITH RECURSIVE tops AS (
+    SELECT unit_code, parent_code FROM units
+    WHERE list_contains($scope::VARCHAR[], unit_code)
+      AND (parent_code IS NULL OR NOT list_contains($scope::VARCHAR[], parent_code))
+), tree AS (
+    SELECT r_unit_code AS unit_code, r_parent_code AS parent_code FROM file
+    WHERE r_unit_code IS NOT NULL
+    UNION ALL
+    SELECT unit_code, parent_code FROM units
+    WHERE unit_code NOT IN (SELECT r_unit_code FROM file WHERE r_unit_code IS NOT NULL)
+), kept(unit_code) AS (
+    SELECT unit_code FROM tops
+    UNION
+    SELECT tree.unit_code FROM kept JOIN tree ON tree.parent_code = kept.unit_code
+)
+SELECT r_unit_code FROM file WHERE r_unit_code IS NOT NULL AND (
+    r_unit_code NOT IN (SELECT unit_code FROM kept)
+    OR EXISTS (SELECT 1 FROM tops WHERE tops.unit_code = file.r_unit_code
+               AND tops.parent_code IS DISTINCT FROM file.r_parent_code))
+"""
+
+
 def _rules(kind: str, columns: list[str], scope: list[str] | None = None, *,
            fast: bool = False) -> list[_Rule]:
     """Every row rule of `kind` for the columns present in the file, and the importer's unit
@@ -345,8 +374,14 @@ def _rules(kind: str, columns: list[str], scope: list[str] | None = None, *,
         ]
     if scope is not None:
         outside = "NOT list_contains($scope::VARCHAR[], unit_code)"
-        if kind == "units":  # a new unit may hang under a unit of the scope
-            outside += " AND (parent_code IS NULL OR NOT list_contains($scope::VARCHAR[], parent_code))"
+        if kind == "units":
+            # Another's unit may not be touched at all (not even re-parented into the scope);
+            # a new unit, or one of the scope's, must stay inside it (_UNITS_LEAVING_SCOPE_SQL).
+            outside = f"{known_unit} AND {outside}"
+            rules.append(_Rule("unit_code", "move_out_of_scope",
+                               f"unit_code IS NOT NULL AND NOT ({outside}) "
+                               f"AND unit_code IN ({_UNITS_LEAVING_SCOPE_SQL})",
+                               detail="coalesce(r_parent_code, '-')"))
         rules.append(_Rule("unit_code", "out_of_scope", f"unit_code IS NOT NULL AND {outside}"))
     # A rule about an absent optional column can never fire; leave it out.
     return [rule for rule in rules if rule.column in columns]
@@ -470,7 +505,7 @@ def _replace_existing(cur: Cursor, kind: str, batch_id: int, had_rows: bool) -> 
         # An explicit semi join on the batch's keys: DuckDB hashes the (few) new keys and
         # probes the table once; the EXISTS form cost about eight times more.
         replaced = _count(cur.execute(
-            f"INSERT INTO {table}_replaced SELECT o.*, $batch AS replaced_by FROM {table} o "
+            f"INSERT INTO {table}_replaced BY NAME SELECT o.*, $batch AS replaced_by FROM {table} o "
             f"SEMI JOIN (SELECT {key_list} FROM {table} WHERE batch_id = $batch) n ON {match} "
             f"WHERE o.batch_id IS DISTINCT FROM $batch", {"batch": batch_id}))
         if replaced:
@@ -827,7 +862,9 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             raise InputRejected("batches.unknown", batch=batch_id)
         kind, status = row[0]
         who = by or cli_user()
-        require_in_scope(cur, who, _batch_units(cur, kind, batch_id))
+        touched = _batch_units(cur, kind, batch_id)
+        require_in_scope(cur, who, touched)
+        before = scope_before(cur, who)
         if status != "committed":
             raise InputRejected("batches.already_rolled_back", batch=batch_id)
         table = TABLES[kind]
@@ -840,7 +877,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
         removed = _count(cur.execute(f"DELETE FROM {table} WHERE batch_id = $batch",
                                      {"batch": batch_id}))
         restored = _count(cur.execute(
-            f"INSERT INTO {table} SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
+            f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (replaced_by) FROM {table}_replaced "
             "WHERE replaced_by = $batch", {"batch": batch_id}))
         cur.execute(f"DELETE FROM {table}_replaced WHERE replaced_by = $batch",
                     {"batch": batch_id})
@@ -849,6 +886,7 @@ def rollback(store: Store, batch_id: int, *, by: str | None = None) -> dict[str,
             "UPDATE batches SET status = 'rolled_back', rolled_back_at = $at, "
             "rolled_back_by = $who WHERE batch_id = $batch",
             {"at": config.local_now(), "who": who, "batch": batch_id})
+        require_kept(cur, who, before, touched)  # e.g. undoing a move of a unit into the scope
         audit.record(cur, who, "rollback", f"batch {batch_id}",
                      {"kind": kind, "removed": removed, "restored": restored})
         precompute.refresh(cur, change)

@@ -313,12 +313,20 @@ def _is_count(sql: str) -> bool:
     return sql.startswith("count(")
 
 
-def source_rows_sql(source: str, ranges: Ranges | None, params: dict) -> str:
+def source_rows_sql(source: str, ranges: Ranges | None, params: dict,
+                    units_ranges: tuple[list[str], Ranges] | None = None) -> str:
     """A SELECT of the rows `_aggregate_sql` aggregates (one per event or response, with its
     local_time and derived minutes and flags, the standard joined) whose local time lies in
-    one of `ranges` (None = every row). kpi.precompute reads the lake once into a table of
+    one of `ranges` (None = every row), and, with `units_ranges` (units, more ranges), the rows
+    of those units in those ranges too. kpi.precompute reads the lake once into a table of
     these (and of their `day_counts_sql`) and aggregates every grain from them."""
     time_filter = ranges_condition(_TIME_COLUMN[source], ranges, params, timestamps=True)
+    if units_ranges is not None:
+        units, more = units_ranges
+        params["row_units"] = sorted(units)
+        unit_column = "e.unit_code" if source == "events" else "unit_code"
+        time_filter = (f"({time_filter}) OR (list_contains($row_units, {unit_column}) AND "
+                       f"({ranges_condition(_TIME_COLUMN[source], more, params, 'units_', timestamps=True)}))")
     # service_code is not aggregated: left out of the copy.
     return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
             f"FROM ({_rows_sql(source, time_filter)})")

@@ -126,3 +126,18 @@ def point_variations(values: list[float], signals: list[list[str]], centre: floa
         readings.append(spc.point_variation(values[:index + 1], flags, centre,
                                             (step > 0) - (step < 0), better))
     return readings
+
+
+def chart_variations(points: list[dict], segments: list[dict] | None, centre: float | None,
+                     better: str) -> list[str]:
+    """`point_variations` of a chart's points (value, signals, and segment when re-baselined),
+    each segment against its own centre (`segments`: kpi.spc's, with centre)."""
+    if not segments:
+        return point_variations([p["value"] for p in points], [p["signals"] for p in points],
+                                centre, better)
+    readings: list[str] = []
+    for number, segment in enumerate(segments):
+        part = [p for p in points if p.get("segment", 0) == number]
+        readings += point_variations([p["value"] for p in part], [p["signals"] for p in part],
+                                     segment["centre"], better)
+    return readings

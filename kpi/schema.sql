@@ -213,3 +213,108 @@ CREATE TABLE IF NOT EXISTS unit_days (
     events    BIGINT  NOT NULL,   -- the unit's own events that day (its subtree's not counted)
     responses BIGINT  NOT NULL    -- the unit's own survey responses that day
 );
+
+-- The public SKM form and the published results (issue 24) ------------------------------------
+-- survey.csv's optional ticket_id (contract section 1): the respondent's visit at the same unit.
+-- Added by name (a store made before it gets it when it applies this file); the import's moves
+-- to and from survey_responses_replaced go BY NAME, so the two tables' column orders may differ.
+ALTER TABLE survey_responses ADD COLUMN IF NOT EXISTS ticket_id VARCHAR;
+ALTER TABLE survey_responses_replaced ADD COLUMN IF NOT EXISTS ticket_id VARCHAR;
+
+-- Every address a unit's public form has had (kpi/survey_links.py): the unit's current one has
+-- revoked_at NULL; revoking makes a new one, and the old address stops working.
+CREATE TABLE IF NOT EXISTS survey_links (
+    unit_code  VARCHAR   NOT NULL,
+    token      VARCHAR   NOT NULL,   -- the random part of the address /skm/<token>
+    created_at TIMESTAMP NOT NULL,
+    created_by VARCHAR   NOT NULL,
+    revoked_at TIMESTAMP,
+    revoked_by VARCHAR
+);
+
+-- The units whose SKM results the public page /publik shows (`python -m kpi publish`).
+CREATE TABLE IF NOT EXISTS published_units (
+    unit_code    VARCHAR   NOT NULL,
+    published_at TIMESTAMP NOT NULL,
+    published_by VARCHAR   NOT NULL
+);
+
+-- What a public form's response says beyond survey.csv's columns: how it came in and the
+-- respondent's occupation (a profile question of the regulation's template), by response.
+CREATE TABLE IF NOT EXISTS survey_form_details (
+    unit_code   VARCHAR NOT NULL,
+    response_id VARCHAR NOT NULL,
+    channel     VARCHAR NOT NULL,   -- public_form
+    occupation  VARCHAR,            -- PNS, TNI, POLRI, SWASTA, WIRAUSAHA, LAINNYA
+    batch_id    BIGINT  NOT NULL
+);
+
+-- Interventions (issue 23): dated changes at one unit, shown on its charts; `rebase` starts a new
+-- SPC segment at the date (contract §2 "Segments"); `kpi` NULL = every KPI of the unit;
+-- `action_id` the review action it carries out. kpi/interventions.py is the only writer.
+CREATE TABLE IF NOT EXISTS interventions (
+    intervention_id BIGINT    NOT NULL,  -- Store.next_id under the writer lock
+    unit_code       VARCHAR   NOT NULL,  -- a unit, or '*' for the city
+    date            DATE      NOT NULL,  -- the day the change took effect
+    title           VARCHAR   NOT NULL,  -- exactly as typed
+    kpi             VARCHAR,
+    rebase          BOOLEAN   NOT NULL DEFAULT false,
+    action_id       BIGINT,
+    recorded_by     VARCHAR   NOT NULL,
+    recorded_at     TIMESTAMP NOT NULL   -- local time of the deployment zone
+);
+
+-- E-mail notifications (issue 25), kpi/notify.py the only writer.
+-- What each user receives: one row per e-mail address once someone changed the defaults
+-- (admins and reviewers get the digest, analysts and reviewers get alerts; the deployment's
+-- language). A user without a row has the defaults of their role.
+CREATE TABLE IF NOT EXISTS notify_subscriptions (
+    email      VARCHAR   NOT NULL,   -- a users.email (lower case)
+    digest     BOOLEAN   NOT NULL,   -- the Monday digest
+    alerts     BOOLEAN   NOT NULL,   -- alerts for the units of their scope
+    lang       VARCHAR   NOT NULL,   -- id | en
+    changed_by VARCHAR   NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+);
+-- Every alert found (contract §2 "Alerts"): one row per (unit, KPI, week, kind), ever.
+-- `closed_at` is set once every recipient it was due to has it (or nobody was to get it).
+CREATE TABLE IF NOT EXISTS notify_alerts (
+    alert_id   BIGINT    NOT NULL,
+    unit_code  VARCHAR   NOT NULL,
+    kpi        VARCHAR   NOT NULL,
+    week_start DATE      NOT NULL,   -- the Monday of the ISO week
+    kind       VARCHAR   NOT NULL,   -- red | concern
+    details    VARCHAR   NOT NULL,   -- JSON: value, target, status, signals, centre, …
+    found_at   TIMESTAMP NOT NULL,
+    closed_at  TIMESTAMP
+);
+-- Which recipient got which alert, in which message (so nobody gets one twice).
+CREATE TABLE IF NOT EXISTS notify_alert_sends (
+    alert_id    BIGINT  NOT NULL,
+    email       VARCHAR NOT NULL,
+    delivery_id BIGINT  NOT NULL
+);
+-- The delivery log: one row per message tried (digest or alerts), sent or not.
+CREATE TABLE IF NOT EXISTS notify_deliveries (
+    delivery_id BIGINT    NOT NULL,
+    email       VARCHAR   NOT NULL,
+    kind        VARCHAR   NOT NULL,   -- digest | alerts
+    subject     VARCHAR   NOT NULL,
+    message_id  VARCHAR   NOT NULL,
+    week        VARCHAR,              -- YYYY-Www of a digest
+    items       BIGINT    NOT NULL,   -- exceptions (digest) or alerts in the message
+    bytes       BIGINT    NOT NULL,
+    tried_at    TIMESTAMP NOT NULL,
+    result      VARCHAR   NOT NULL,   -- sent | failed
+    error       VARCHAR               -- the server's answer when it failed (never credentials)
+);
+
+-- Province totals (issue 26): in a store that defers them (meta defer_province_totals = 1), the
+-- `*` periods of the month, quarter and year a weekly import made stale, until
+-- `python -m kpi totals --refresh` (kpi/precompute.py: refresh_pending) recomputes them.
+CREATE TABLE IF NOT EXISTS kpi_pending (
+    source       VARCHAR   NOT NULL,   -- events or survey
+    grain        VARCHAR   NOT NULL,   -- month, quarter or year
+    period_start DATE      NOT NULL,
+    since        TIMESTAMP NOT NULL    -- local time of the first import that made it stale
+);

@@ -5,12 +5,18 @@ reported unclipped. Signals (each flagged on every point it covers): `outside` (
 a limit), `shift` (7+ points on one side of the centre), `trend` (7+ points strictly rising or
 falling), `two_of_three` (2 or 3 of 3 consecutive points beyond the inner two-sigma line on the
 same side).
+
+Segments (re-baselining after a change): a series split at rebase dates is a series of its own
+per segment for every rule (its own centre, moving ranges, limits, runs and windows, nothing
+across a boundary); the variation and assurance are those of the last segment.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -65,7 +71,7 @@ def _shift_points(values: Sequence[float], centre: float) -> set[int]:
             for index in range(first, last + 1)}
 
 
-def _trend_points(values: Sequence[float]) -> tuple[set[int], dict[int, int]]:
+def trend_runs(values: Sequence[float]) -> tuple[set[int], dict[int, int]]:
     """Points of 7+ long strictly monotone runs, and each such point's run direction(s): a
     point where a rising run meets a falling one belongs to both (direction 0 means both)."""
     steps = [_sign(values[index] - values[index - 1]) for index in range(1, len(values))]
@@ -144,7 +150,7 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
         flagged["two_of_three"] = _two_of_three_points(values, upper_inner, lower_inner)
     if centre is not None:
         flagged["shift"] = _shift_points(values, centre)
-    flagged["trend"], trend_direction = _trend_points(values)
+    flagged["trend"], trend_direction = trend_runs(values)
     signals = [[name for name in SIGNALS if index in flagged[name]] for index in range(len(values))]
 
     variation = None
@@ -159,13 +165,70 @@ def xmr(values: Sequence[float], *, better: str, baseline: int | None = None,
     )
 
 
+@dataclass
+class Segments:
+    """An XmR chart split into segments: `charts[k]` is the chart of the points from
+    `starts[k]` up to the next start (each a series of its own)."""
+
+    starts: list[int]
+    charts: list[SpcResult]
+
+    @property
+    def last(self) -> SpcResult:
+        """The last segment's chart: its limits, variation and assurance are the series'."""
+        return self.charts[-1]
+
+    @property
+    def signals(self) -> list[list[str]]:
+        """The signals of every point, oldest first."""
+        return [names for chart in self.charts for names in chart.signals]
+
+    @property
+    def segment_of(self) -> list[int]:
+        """The segment number (from 0) of every point, oldest first."""
+        return [number for number, chart in enumerate(self.charts) for _ in chart.signals]
+
+
+def segment_starts(period_starts: Sequence[dt.date], rebase_dates: Iterable[dt.date]) -> list[int]:
+    """The index of each segment's first point, 0 first: a rebase date starts a segment at the
+    first point whose period starts on or after it; a date on or before the first point's
+    period, or after the last point's, changes nothing, and dates that start the same point
+    make one segment. `period_starts` oldest first."""
+    starts = {bisect.bisect_left(period_starts, day) for day in rebase_dates}
+    return [0, *sorted(index for index in starts if 0 < index < len(period_starts))]
+
+
+def segmented_xmr(values: Sequence[float], starts: Sequence[int], *, better: str,
+                  baseline: int | None = None, target: float | None = None) -> Segments:
+    """The XmR chart of each segment of `values` (`starts` from `segment_starts`): `baseline`
+    N is the first N points of each segment; nothing (moving range, run, window) crosses a
+    boundary."""
+    bounds = [*starts, len(values)] if values else [0, 0]
+    charts = [xmr(values[first:end], better=better, baseline=baseline, target=target)
+              for first, end in itertools.pairwise(bounds)]
+    return Segments(starts=list(bounds[:-1]), charts=charts)
+
+
+def _segment_json(chart: SpcResult, start: str) -> dict:
+    return {"start": start, "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl,
+            "trial": chart.trial, "upper_two_sigma": chart.upper_two_sigma,
+            "lower_two_sigma": chart.lower_two_sigma, "baseline": chart.baseline}
+
+
 @one_unit_of_work
 def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
-               date_to: dt.date | None = None, baseline: int | None = None) -> dict:
+               date_to: dt.date | None = None, baseline: int | None = None,
+               rebase: Sequence[dt.date] = (), stored_rebase: bool = True) -> dict:
     """The `spc` command's JSON shape for one unit's KPI over every period with a value (all
     data when no dates): unit_code, kpi, period, centre, ucl, lcl, upper_two_sigma,
-    lower_two_sigma, trial, baseline, variation, assurance, target (the one valid on the latest
-    period), points [{period_start (ISO), value, n, signals}]."""
+    lower_two_sigma, trial, baseline (of the last segment), variation, assurance, target (the
+    one valid on the latest period), segments [{start (ISO), centre, ucl, lcl, trial, …}],
+    points [{period_start (ISO), value, n, signals, segment}].
+
+    Segments start at the `rebase` dates and, with `stored_rebase`, at the unit's own stored
+    rebasing interventions for this KPI or every KPI (a page that already holds them passes
+    them as `rebase`, so that its cache follows the interventions)."""
+    from kpi.interventions import rebase_dates  # kpi.interventions validates through metrics
     from kpi.metrics import UnknownArgument, check_kpis, series
 
     check_kpis([kpi])
@@ -176,8 +239,11 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
     # The series carries the target valid on each period's first date: the latest one applies.
     last_target = points["target"].iloc[-1] if len(points) else None
     target_value = None if last_target is None or pd.isna(last_target) else float(last_target)
-    chart = xmr(points["value"].tolist(), better=KPIS[kpi].better, baseline=baseline,
-                target=target_value)
+    dates = list(rebase) + (rebase_dates(store, unit=unit, kpi=kpi) if stored_rebase else [])
+    days = [_as_date(start) for start in points["period_start"]]
+    segments = segmented_xmr(points["value"].tolist(), segment_starts(days, dates),
+                             better=KPIS[kpi].better, baseline=baseline, target=target_value)
+    chart = segments.last
     return {
         "unit_code": unit,
         "kpi": kpi,
@@ -192,10 +258,19 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
         "variation": chart.variation,
         "assurance": chart.assurance,
         "target": target_value,
+        "segments": [_segment_json(part, days[first].isoformat())
+                     for first, part in zip(segments.starts, segments.charts, strict=True)
+                     if first < len(days)],
         "points": [
             {"period_start": start.isoformat(), "value": float(value), "n": int(n),
-             "signals": signals}
-            for start, value, n, signals in zip(points["period_start"], points["value"],
-                                                points["n"], chart.signals, strict=True)
+             "signals": signals, "segment": number}
+            for start, value, n, signals, number in zip(
+                days, points["value"], points["n"], segments.signals, segments.segment_of,
+                strict=True)
         ],
     }
+
+
+def _as_date(value) -> dt.date:
+    """A period start from the series (a date, or a pandas timestamp) as a date."""
+    return value.date() if isinstance(value, pd.Timestamp | dt.datetime) else value

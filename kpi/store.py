@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import fcntl
 import functools
+import hashlib
 import importlib
 import itertools
 import os
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 from urllib.parse import urlsplit
 
 import duckdb
@@ -47,10 +48,14 @@ import pandas as pd
 from kpi.errors import StoreBusy, StoreError, StoreMissing
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+# meta's record of the schema.sql a store last applied (a digest of the file): a store opened
+# after the file changed (a feature's new tables) applies it once, under the writer lock.
+SCHEMA_KEY = "schema_sha"
 LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
 LOCK_FILE = "write.lock"
+LOCK_OWNER_FILE = "write.owner"  # who holds write.lock now (pid, time): waiters see hand-overs
 # The extensions ship as wheels built for exactly this DuckDB (the package index's
 # duckdb-extension-* 1.5.5); DuckDB never downloads anything.
 _EXTENSION_PACKAGES = {
@@ -72,7 +77,7 @@ _WRITES_ONE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+F
 # write (an action, a note) only its own tables are read from the lake. The big raw tables and
 # the audit trail are always read from the lake.
 CACHED_TABLES = ("units", "services", "targets", "kpi_values", "unit_days", "meta", "users",
-                 "reviews", "review_minutes", "actions", "action_updates")
+                 "reviews", "review_minutes", "actions", "action_updates", "interventions")
 # Copies kept in the order pages filter them by: DuckDB then skips the row groups (zone maps)
 # of other periods; the overview's read of three periods takes half the time.
 _COPY_ORDER = {"kpi_values": "grain, period_start", "unit_days": "day"}
@@ -86,6 +91,19 @@ _ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja
 Params = Sequence[Any] | dict[str, Any] | None
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """What an engine function reads the store through: a `Store` (each call one reading of
+    the latest snapshot) or a `Cursor` (one unit of work, or a write transaction). Type an
+    engine function's first parameter with it, and mypy checks every call."""
+
+    def query_df(self, sql: str, params: Params = None) -> pd.DataFrame: ...
+
+    def query_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]: ...
+
+    def query_value(self, sql: str, params: Params = None) -> Any: ...
 
 
 def _first_line(error: BaseException) -> str:
@@ -502,6 +520,17 @@ def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
     return f"CREATE OR REPLACE SECRET kinerja_s3 ({fields})", {}
 
 
+def _advisory_holder(pg: Any) -> object:
+    """The backend and the start of the transaction holding the writers' advisory lock (None:
+    nobody): a new value at every hand-over. A one-argument advisory key is stored as classid
+    (its high 32 bits) and objid (its low 32 bits), objsubid 1."""
+    return pg.execute(
+        "SELECT l.pid, a.backend_start, a.state_change FROM pg_locks AS l "
+        "LEFT JOIN pg_stat_activity AS a USING (pid) WHERE l.locktype = 'advisory' "
+        "AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1",
+        (_ADVISORY_KEY >> 32, _ADVISORY_KEY & 0xFFFFFFFF)).fetchone()
+
+
 def _take_advisory_lock(pg: Any) -> bool:
     """True when this PostgreSQL session now holds the writers' advisory lock."""
     row = pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()
@@ -510,8 +539,11 @@ def _take_advisory_lock(pg: Any) -> bool:
 
 class _WriterLock:
     """The lock every write transaction holds: `flock` on the embedded store's lock file, a
-    PostgreSQL advisory lock for a shared catalog. Waits up to `timeout` seconds, then says who
-    is writing (StoreBusy); nothing has been written by then."""
+    PostgreSQL advisory lock for a shared catalog. A writer waits while the lock changes hands:
+    its `timeout` counts from the last hand-over, not from the start of its wait, so a queue of
+    writers (a province's 33 Monday imports) drains instead of failing at a fixed wait. When one
+    writer has held the lock for `timeout` seconds, the waiter gives up and says who is writing
+    (StoreBusy); nothing has been written by then."""
 
     def __init__(self, location: Location, timeout: float) -> None:
         self.location = location
@@ -530,23 +562,44 @@ class _WriterLock:
         return StoreBusy("error.store_busy", path=self.location.display,
                          seconds=f"{self.timeout:g}")
 
+    def _wait(self, take: Callable[[], bool], holder: Callable[[], object]) -> None:
+        """Call `take` until it succeeds; give up after `timeout` seconds without a change of
+        `holder` (who holds the lock now)."""
+        seen, deadline = holder(), time.monotonic() + self.timeout
+        delay = 0.01
+        while not take():
+            now = holder()
+            if now != seen:
+                seen, deadline = now, time.monotonic() + self.timeout
+            elif time.monotonic() >= deadline:
+                raise self._busy()
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
     @contextmanager
     def _flock(self) -> Iterator[None]:
         assert self.location.folder is not None
         path = self.location.folder / LOCK_FILE
-        deadline = time.monotonic() + self.timeout
-        with path.open("a+") as handle:
-            delay = 0.01
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._busy() from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.2)
+        owner = self.location.folder / LOCK_OWNER_FILE
+
+        def take() -> bool:
             try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            return True
+
+        def holder() -> object:
+            with suppress(OSError):
+                return owner.read_bytes()
+            return None
+
+        with path.open("a+") as handle:
+            self._wait(take, holder)
+            try:
+                # Who holds the lock, for the waiters: a new value at every hand-over.
+                with suppress(OSError):
+                    owner.write_text(f"{os.getpid()} {time.time_ns()}")
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -561,13 +614,7 @@ class _WriterLock:
             raise StoreError("error.store_unreachable", path=self.location.display,
                              detail=_first_line(error)) from error
         with pg:
-            deadline = time.monotonic() + self.timeout
-            delay = 0.01
-            while not _take_advisory_lock(pg):
-                if time.monotonic() >= deadline:
-                    raise self._busy()
-                time.sleep(delay)
-                delay = min(delay * 2, 0.2)
+            self._wait(lambda: _take_advisory_lock(pg), lambda: _advisory_holder(pg))
             try:
                 yield
             finally:
@@ -616,6 +663,7 @@ class Store:
                 self._create_schema()
         else:
             self._engine.attach(LAKE)
+            self._upgrade_schema()
 
     @property
     def path(self) -> str:
@@ -727,7 +775,29 @@ class Store:
         with self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+            cur.execute("DELETE FROM meta WHERE key = $key", {"key": SCHEMA_KEY})
+            cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
+                        {"key": SCHEMA_KEY, "value": schema_digest()})
             cur.execute("COMMIT")
+
+    def _schema_applied(self) -> bool:
+        """Whether the store has applied this schema.sql (its digest is in meta)."""
+        with self.cursor() as cur:
+            try:
+                return bool(cur.query_value(
+                    "SELECT count(*) FROM meta WHERE key = $key AND value = $value",
+                    {"key": SCHEMA_KEY, "value": schema_digest()}))
+            except StoreError:  # no meta table yet: a catalog made outside Kinerja
+                return False
+
+    def _upgrade_schema(self) -> None:
+        """Create the tables schema.sql added since the store last applied it (idempotent:
+        every statement is IF NOT EXISTS), once: the next opening finds the digest."""
+        if self._schema_applied():
+            return
+        with self._writer.held():
+            if not self._schema_applied():  # another process may have done it meanwhile
+                self._create_schema()
 
     # Reads of one statement: inside `reading()`, so that they too find the small tables' copy.
     def query_df(self, sql: str, params: Params = None) -> pd.DataFrame:
@@ -805,6 +875,13 @@ class Store:
         if self.location.shared or self.location.folder is None:
             raise StoreError("error.store_not_embedded", command=what)
         return self.location.folder
+
+
+@functools.cache
+def schema_digest() -> int:
+    """A digest of schema.sql (64 bits, as meta's BIGINT): changes with every edit of it."""
+    digest = hashlib.sha256(SCHEMA_FILE.read_bytes()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
@@ -887,3 +964,8 @@ def one_unit_of_work(
             return function(cur, *args, **kwargs)
 
     return run
+
+
+if TYPE_CHECKING:  # mypy checks that both are Readers
+    def _both_read(store: Store, cur: Cursor) -> tuple[Reader, Reader]:
+        return store, cur

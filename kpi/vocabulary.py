@@ -98,7 +98,7 @@ OPTIONAL: dict[str, tuple[str, ...]] = {
     "services": ("standard_minutes",),
     "events": ("started_at", "completed_at", "channel"),
     "survey": ("service_code", "respondent_gender", "respondent_age", "respondent_education",
-               "comment"),
+               "comment", "ticket_id"),
     "targets": ("valid_to", "amber_pct"),
 }
 KEYS: dict[str, tuple[str, ...]] = {  # the columns that identify a row (a reload replaces it)

@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget, spc, targets
+from kpi import charts, interventions, labels, metrics, offtarget, spc, targets
 from kpi.i18n import fmt_date, fmt_int, fmt_number
 from kpi.vocabulary import CITY, KPIS
 from ui.actions import show_open_actions
@@ -28,6 +28,7 @@ from ui.filters import (
     unit_type_label,
 )
 from ui.guard import guard
+from ui.interventions_ui import manage_changes, rebase_switch, unit_changes
 from ui.text import md
 from ui.tiles import kpi_tiles
 
@@ -118,9 +119,15 @@ kpi = synced_choice("kpi", list(KPIS), DEFAULT_KPI, widget=st.selectbox,
 info = KPIS[kpi]
 kpi_name = labels.kpi_name(kpi, ctx.lang)
 window = date_range_label(filters.date_from, filters.period_end, ctx.lang)
+changes = unit_changes(unit)
+rebase = rebase_switch(ctx, changes, kpi)
+# The unit's rebasing interventions are passed in (not read by spc_series) so that the cached
+# chart follows a change recorded on this page.
 chart = load(spc.spc_series, unit=unit, kpi=kpi, period=filters.grain,
-             date_from=filters.date_from, date_to=filters.period_start)
-points = pd.DataFrame(chart["points"], columns=["period_start", "value", "n", "signals"])
+             date_from=filters.date_from, date_to=filters.period_start, rebase=rebase,
+             stored_rebase=False)
+points = pd.DataFrame(chart["points"],
+                      columns=["period_start", "value", "n", "signals", "segment"])
 if points.empty:
     st.info(ctx.t("unitpage.no_series", kpi=kpi_name, window=window))
 else:
@@ -130,8 +137,8 @@ else:
     points = points.merge(series[["period_start", "status", "target"]], on="period_start",
                           how="left")
     points["status"] = points["status"].fillna("none")
-    points["variation"] = offtarget.point_variations(
-        points["value"].tolist(), points["signals"].tolist(), chart["centre"], info.better)
+    points["variation"] = offtarget.chart_variations(chart["points"], chart["segments"],
+                                                     chart["centre"], info.better)
     points["hover"] = [
         ctx.t("unitpage.point_hover",
               period=period_label(day, filters.grain, ctx.lang),
@@ -145,6 +152,9 @@ else:
             points["n"], points["signals"], strict=True)
     ]
     steps = load(targets.target_steps, unit=unit, kpi=kpi)
+    markers = interventions.chart_markers(changes, kpi, ctx.lang,
+                                          first=points["period_start"].iloc[0],
+                                          last=filters.period_end)
     y_title = labels.kpi_unit(kpi, ctx.lang)
     left, right = st.columns(2)
     with left:
@@ -152,7 +162,8 @@ else:
             charts.trend_chart, points, steps, ctx.lang, better=info.better, x_last=filters.period_start,
             labels={"value": kpi_name, "target": ctx.t("charts.target"),
                     "band": ctx.t("charts.amber_band")},
-            y_title=y_title, title=ctx.t("unitpage.trend_title"), grain=filters.grain)
+            y_title=y_title, title=ctx.t("unitpage.trend_title"), grain=filters.grain,
+            markers=markers)
         show_chart(trend, ctx.lang, name=file_name("trend", unit, kpi, filters.grain),
                    alt=ctx.t("unitpage.trend_alt", kpi=kpi_name, unit=unit_name, window=window))
     with right:
@@ -164,7 +175,10 @@ else:
                     "concern": ctx.t("spc.variation.concern"),
                     "improvement": ctx.t("spc.variation.improvement"),
                     "trial_suffix": ctx.t("charts.trial_suffix")},
-            y_title=y_title, title=ctx.t("unitpage.spc_title"), grain=filters.grain)
+            y_title=y_title, title=ctx.t("unitpage.spc_title"), grain=filters.grain,
+            segments=[{**segment, "start": dt.date.fromisoformat(segment["start"])}
+                      for segment in chart["segments"]],
+            markers=markers)
         show_chart(control, ctx.lang, name=file_name("spc", unit, kpi, filters.grain),
                    alt=ctx.t("unitpage.spc_alt", kpi=kpi_name, unit=unit_name, window=window))
     latest_side = "high" if chart["centre"] is not None and \
@@ -185,6 +199,8 @@ else:
                      lcl=labels.format_value(kpi, chart["lcl"], ctx.lang),
                      ucl=labels.format_value(kpi, chart["ucl"], ctx.lang),
                      points=fmt_int(len(points), ctx.lang), window=window))
+
+manage_changes(ctx, unit, unit_name, changes)
 
 # -- services ------------------------------------------------------------------------------------
 st.subheader(ctx.t("unitpage.services_heading", period=period_name))

@@ -29,7 +29,23 @@ COMMANDS = {
     "spc_city_abandon_day_baseline20.json": ["spc", "--unit", "*", "--kpi", "abandon_rate",
                                              "--period", "day", "--baseline", "20",
                                              "--format", "json"],
+    "spc_pkm1_service_time_day_rebase.json": ["spc", "--unit", "PKM-1", "--kpi",
+                                              "service_time_median", "--period", "day",
+                                              "--rebase", "2026-03-09", "--format", "json"],
+    "effect_1_day.json": ["effect", "1", "--period", "day", "--format", "json"],
+    "effect_2_day.json": ["effect", "2", "--period", "day", "--format", "json"],
+    "spc_dukcapil_abandon_day_stored_rebase.json": ["spc", "--unit", "DUKCAPIL", "--kpi",
+                                                    "abandon_rate", "--period", "day",
+                                                    "--format", "json"],
 }
+# The two interventions the last three files need, added in this order (ids 1 and 2); they
+# change no other file (PKM-1's does not rebase; a unit's rebase touches only its own series).
+INTERVENTIONS = (
+    ["interventions", "add", "--unit", "PKM-1", "--date", "2026-03-09", "--title",
+     "Dokter kedua di poli umum", "--kpi", "service_time_median"],
+    ["interventions", "add", "--unit", "DUKCAPIL", "--date", "2026-03-04", "--title",
+     "Antrean daring", "--rebase"],
+)
 
 
 def run_cli(db: Path, *args: str) -> subprocess.CompletedProcess:
@@ -51,10 +67,11 @@ def run_main(db: Path, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, 
 
 @pytest.fixture(scope="module")
 def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example loaded as its README says: init, then ingest each kind in order."""
+    """The example loaded as its README says: init, then ingest each kind in order, then the
+    two interventions."""
     db = tmp_path_factory.mktemp("contract") / "kpi"
     for args in (["init"], *(["ingest", kind, str(EXAMPLE_DIR / f"{kind}.csv")]
-                             for kind in EXAMPLE_KINDS)):
+                             for kind in EXAMPLE_KINDS), *INTERVENTIONS):
         result = run_cli(db, *args)
         assert result.returncode == 0, (args, result.stderr)
     return db

@@ -12,23 +12,42 @@ import logging
 import os
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from kpi import config, precompute
+from kpi.i18n import t
 from kpi.store import Store
+from ui.state import language
 
 _VERSION_TTL_SECONDS = 0.5
 _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 
 @st.cache_resource(show_spinner=False)
-def _store_for(path: str) -> Store:
+def _opened(path: str) -> Store:
     """The process-wide Store for `path` (readers never wait for writers)."""
-    store = Store(path, create=True, busy_timeout=config.busy_timeout(),
-                  data_path=config.data_path())
-    precompute.ensure_ready(store)  # a store made before the precomputed KPI values
+    return Store(path, create=True, busy_timeout=config.busy_timeout(),
+                 data_path=config.data_path())
+
+
+_ready_stores: weakref.WeakSet[Store] = weakref.WeakSet()
+_ready_lock = threading.Lock()
+
+
+def _store_for(path: str, notice: Callable[[], None] | None = None) -> Store:
+    """The process-wide Store for `path`, its precomputed KPI values built (a store made before
+    them) or recomputed (a store made before a change to the KPI definitions) once per process
+    first; `notice` shows while that runs (it is not cached, unlike what `_opened` does)."""
+    store = _opened(path)
+    if store not in _ready_stores:
+        with _ready_lock:
+            if store not in _ready_stores:
+                precompute.ensure_ready(store, on_recompute=notice)
+                _ready_stores.add(store)
     return store
 
 
@@ -72,7 +91,12 @@ def _warm_up(path: str) -> None:
 
 def get_store() -> Store:
     """The store named by KPI_DB (created empty if the file does not exist yet)."""
-    return _store_for(config.store_location())
+    return _store_for(config.store_location(), notice=_recomputing_notice)
+
+
+def _recomputing_notice() -> None:
+    """Shown while a store made before a change to the KPI definitions is recomputed."""
+    st.info(t("upkeep.recomputing_page", language()), icon=":material/hourglass_top:")
 
 
 def _memo_version(kind: str, read) -> int:

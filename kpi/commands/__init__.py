@@ -11,4 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-MODULES: tuple[ModuleType, ...] = ()
+from kpi.commands import audit_key, interventions, notify, survey, totals
+
+MODULES: tuple[ModuleType, ...] = (interventions, notify, survey, audit_key, totals)

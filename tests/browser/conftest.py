@@ -2,7 +2,8 @@
 
 Fixtures:
 - `app_store`: the contract's worked example in a store file of this session;
-- `app_url`: `streamlit run dashboard.py` on a free port over that store (KPI_DB), up and healthy;
+- `app_url`: `streamlit run app.py` (the dashboard and the public pages) on a free port over that
+  store (KPI_DB), up and healthy;
 - `browser`: Debian's /usr/bin/chromium through playwright (never a downloaded browser);
 - `page`: a page at 1366×768 with no other test's cookies or storage; `new_page(width,
   height)` for other viewports (see `new_page`);
@@ -67,13 +68,14 @@ def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactor
 @contextmanager
 def serve_dashboard(store: Path, log_dir: Path, *, port: int | None = None,
                     extra_args: Sequence[str] = (), address: str = "127.0.0.1") -> Iterator[str]:
-    """Run `streamlit run dashboard.py` over `store` on a free port (or `port`), with
-    `extra_args` (e.g. `--secrets.files PATH`); yield its URL, then stop it."""
+    """Run `streamlit run app.py` (the dashboard and web/'s public pages, as `make run`) over
+    `store` on a free port (or `port`), with `extra_args` (e.g. `--secrets.files PATH`); yield
+    its URL, then stop it."""
     port = port or free_port()
     log_path = log_dir / "server.log"
     env = {**os.environ, "KPI_DB": str(store), "KPI_LANG": "en",
            "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py",
+    command = [sys.executable, "-m", "streamlit", "run", "app.py",
                "--server.headless", "true", "--server.port", str(port),
                *(["--server.address", address] if address else []),
                "--server.fileWatcherType", "none", *extra_args]
