@@ -110,22 +110,22 @@ def _mapping_argument(store, value: str):
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
     from pathlib import Path
 
-    from kpi import import_mapping, mappings
+    from kpi import import_mapping, saved_mappings
 
     if Path(value).is_file() or value.endswith(".toml"):
         return import_mapping.load(value)
-    return mappings.load_mapping(store, value)
+    return saved_mappings.load_mapping(store, value)
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from kpi import import_mapping, mappings
+    from kpi import import_mapping, saved_mappings
     from kpi.i18n import t
 
     store = _store(args)
     if args.action == "list":
-        saved = mappings.list_mappings(store)
+        saved = saved_mappings.list_mappings(store)
         if saved.empty:
             print(t("importmap.none_saved", "en"))
         for row in saved.to_dict("records"):
@@ -134,7 +134,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
     if args.action in ("show", "export"):
         if not args.name:
             raise InputRejected("importmap.name_needed")
-        text = mappings.load_mapping(store, args.name).to_toml()
+        text = saved_mappings.load_mapping(store, args.name).to_toml()
         if args.action == "show":
             print(text, end="")
             return EXIT_OK
@@ -149,7 +149,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
         raise InputRejected("importmap.file_needed")
     mapping = import_mapping.load(path)
     name = args.as_name or Path(path).stem
-    mappings.save_mapping(store, name, mapping, by=cli_user())
+    saved_mappings.save_mapping(store, name, mapping, by=cli_user())
     print(t("importmap.imported", "en", name=name, kind=mapping.kind))
     return EXIT_OK
 
