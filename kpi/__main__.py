@@ -91,6 +91,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                      problems=error.problems)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        if result.ok and args.notify:  # issue 25: as below, without a line on stdout
+            from kpi.commands.notify import alerts_after_import
+
+            alerts_after_import(store, quiet=True)
         if not result.ok:
             print(ingest.rejected_sentence(result), file=sys.stderr)
             if args.problems_csv:
