@@ -27,12 +27,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _store(args: argparse.Namespace, *, create: bool = False):
+    from kpi.i18n import t
     from kpi.precompute import ensure_ready
     from kpi.store import Store
 
     store = Store(config.store_location(args.db), create=create,
                   busy_timeout=config.busy_timeout(), data_path=config.data_path())
-    ensure_ready(store)  # a store made before the precomputed KPI values gets them once
+    # A store made before the precomputed KPI values, or before a change to the KPI
+    # definitions, gets them (again) once: a progress line says why the command waits.
+    ensure_ready(store, on_recompute=lambda: print(
+        t("upkeep.recomputing", config.default_language()), file=sys.stderr, flush=True))
     return store
 
 
@@ -44,6 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"Store ready at {store.path}"
           + (f"; its data files go to {store.location.data_path}" if store.location.data_path
              else ""))
+    commands.audit_key.announce_key(store)  # the audit key, made here unless configured
     return EXIT_OK
 
 
@@ -88,6 +93,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                      problems=error.problems)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        if result.ok and args.notify:  # issue 25: as below, without a line on stdout
+            from kpi.commands.notify import alerts_after_import
+
+            alerts_after_import(store, quiet=True)
         if not result.ok:
             print(ingest.rejected_sentence(result), file=sys.stderr)
             if args.problems_csv:
@@ -107,22 +116,22 @@ def _mapping_argument(store, value: str):
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
     from pathlib import Path
 
-    from kpi import import_mapping, mappings
+    from kpi import import_mapping, saved_mappings
 
     if Path(value).is_file() or value.endswith(".toml"):
         return import_mapping.load(value)
-    return mappings.load_mapping(store, value)
+    return saved_mappings.load_mapping(store, value)
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from kpi import import_mapping, mappings
+    from kpi import import_mapping, saved_mappings
     from kpi.i18n import t
 
     store = _store(args)
     if args.action == "list":
-        saved = mappings.list_mappings(store)
+        saved = saved_mappings.list_mappings(store)
         if saved.empty:
             print(t("importmap.none_saved", "en"))
         for row in saved.to_dict("records"):
@@ -131,7 +140,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
     if args.action in ("show", "export"):
         if not args.name:
             raise InputRejected("importmap.name_needed")
-        text = mappings.load_mapping(store, args.name).to_toml()
+        text = saved_mappings.load_mapping(store, args.name).to_toml()
         if args.action == "show":
             print(text, end="")
             return EXIT_OK
@@ -146,7 +155,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
         raise InputRejected("importmap.file_needed")
     mapping = import_mapping.load(path)
     name = args.as_name or Path(path).stem
-    mappings.save_mapping(store, name, mapping, by=cli_user())
+    saved_mappings.save_mapping(store, name, mapping, by=cli_user())
     print(t("importmap.imported", "en", name=name, kind=mapping.kind))
     return EXIT_OK
 
@@ -338,12 +347,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     store.init()
     if args.verify:
         verdict = audit.verify(store)
-        if not verdict.ok:
-            print(f"The audit trail is broken at row {verdict.broken_seq} "
-                  f"({verdict.reason}): it was changed outside Kinerja.", file=sys.stderr)
-            return EXIT_ERROR
-        print(f"The audit trail is intact: {verdict.rows} rows.")
-        return EXIT_OK
+        print(audit.verdict_sentence(verdict, "en"), file=sys.stdout if verdict.ok else sys.stderr)
+        return EXIT_OK if verdict.ok else EXIT_ERROR
     table = audit.trail(store, since=since)
     if args.json:
         records = [{**row, "logged_at": str(row["logged_at"]),
@@ -352,7 +357,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     elif table.empty:
         print("No writes recorded in that range.")
     else:
-        print(table.drop(columns=["sha256"]).to_string(index=False))
+        print(table.drop(columns=["prev_sha256", "sha256"]).to_string(index=False))
     return EXIT_OK
 
 

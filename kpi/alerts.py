@@ -32,11 +32,23 @@ KINDS = ("red", "concern")
 DETAIL_POINTS = 26  # the points an alert keeps for its words (the overview's weekly window)
 
 
-def _variation(values: Sequence[float], kpi: str) -> str | None:
-    """The weekly SPC variation of the series ending with the last of `values`."""
+def _chart(starts: Sequence[dt.date], values: Sequence[float], kpi: str,
+           rebases: Sequence[dt.date]) -> spc.Segments | None:
+    """The weekly XmR chart of a series (oldest first), in segments at the unit's rebasing
+    interventions (contract §2 "Segments"); None for an empty series."""
     if not values:
         return None
-    return spc.xmr(list(values), better=KPIS[kpi].better).variation
+    return spc.segmented_xmr(list(values), spc.segment_starts(list(starts), rebases),
+                             better=KPIS[kpi].better)
+
+
+def _rebase_dates(store) -> dict[tuple[str, str | None], list[dt.date]]:
+    """Every unit's own rebasing interventions: (unit, kpi or None for every KPI) -> dates."""
+    found: dict[tuple[str, str | None], list[dt.date]] = {}
+    for unit, kpi, day in store.query_rows(
+            "SELECT unit_code, kpi, date FROM interventions WHERE rebase ORDER BY date"):
+        found.setdefault((unit, kpi), []).append(to_date(day))
+    return found
 
 
 def find(store, week: str) -> list[dict]:
@@ -49,6 +61,7 @@ def find(store, week: str) -> list[dict]:
     if first is None or first > start + dt.timedelta(days=6):
         return []
     table = metrics.kpi_table(store, period="week", date_from=min(first, previous), date_to=start)
+    rebasing = _rebase_dates(store)
     found = []
     for (unit, kpi), group in table.groupby(["unit_code", "kpi"], sort=False):
         group = group.sort_values("period_start")
@@ -60,17 +73,24 @@ def find(store, week: str) -> list[dict]:
         status_before = before["status"].iloc[-1] if len(before) and \
             starts[-2] == previous else None
         values = group["value"].astype(float).tolist()
-        chart = spc.xmr(values, better=KPIS[kpi].better)
+        rebases = rebasing.get((unit, kpi), []) + rebasing.get((unit, None), [])
+        segments = _chart(starts, values, kpi, rebases)
+        before_chart = _chart(starts[:-1], values[:-1], kpi, rebases)
+        assert segments is not None
+        chart = segments.last
         kinds = []
         if latest["status"] == "red" and status_before != "red":
             kinds.append("red")
-        if chart.variation == "concern" and _variation(values[:-1], kpi) != "concern":
+        if chart.variation == "concern" and (before_chart is None
+                                             or before_chart.last.variation != "concern"):
             kinds.append("concern")
         if not kinds:
             continue
         target = None if pd.isna(latest["target"]) else float(latest["target"])
         points = [{"period_start": day.isoformat(), "value": value, "signals": signals}
-                  for day, value, signals in zip(starts, values, chart.signals, strict=True)]
+                  for day, value, signals in zip(starts, values, segments.signals, strict=True)]
+        # The last segment's points: its centre and limits are the ones the words speak of.
+        points = points[segments.starts[-1]:]
         details = {"value": float(latest["value"]), "target": target,
                    "status": latest["status"], "variation": chart.variation,
                    "centre": chart.centre, "ucl": chart.ucl, "lcl": chart.lcl,
@@ -130,35 +150,42 @@ def _received(store) -> set[tuple[int, str]]:
 
 # -- the message -------------------------------------------------------------------------------
 def alert_view(alerts: list[dict], who: Subscription, names: dict[str, str]) -> dict:
+    """The message's content in `who`'s language: one entry per unit, KPI and week (its red
+    and concern alerts together), in the contract's KPI order within each unit."""
     lang = who.lang
+    grouped: dict[tuple, list[dict]] = {}
+    for alert in sorted(alerts, key=lambda a: (to_date(a["week_start"]), a["unit_code"],
+                                               list(KPIS).index(a["kpi"]))):
+        grouped.setdefault((alert["unit_code"], alert["kpi"], to_date(alert["week_start"])),
+                           []).append(alert)
     items = []
-    for alert in alerts:
-        code, kpi, start = alert["unit_code"], alert["kpi"], to_date(alert["week_start"])
+    for (code, kpi, start), group in grouped.items():
         unit = t("alertmail.city", lang) if code == CITY else names.get(code, code)
-        details = alert["details"]
+        kinds = [kind for kind in KINDS if any(alert["kind"] == kind for alert in group)]
+        details = group[-1]["details"]
         item = {"kpi": kpi, "value": details["value"], "target": details["target"],
                 "status": details["status"], "variation": details["variation"],
                 "chart": {"centre": details["centre"], "ucl": details["ucl"],
                           "lcl": details["lcl"], "points": details["points"]}}
-        # Red since when: the run of red weeks is not kept; a new red alert is a first week.
+        # A red alert is a first red week (it was not red the week before).
         items.append({
-            "unit": unit, "kpi": kpi_name(kpi, lang), "kind": alert["kind"],
-            "headline": t(f"alertmail.kind_{alert['kind']}", lang, unit=unit,
-                          kpi=kpi_name(kpi, lang)),
+            "unit": unit, "kpi": kpi_name(kpi, lang), "kinds": kinds,
+            "headline": t(f"alertmail.kind_{'both' if len(kinds) == 2 else kinds[0]}", lang,
+                          unit=unit, kpi=kpi_name(kpi, lang)),
             "week": week_dates(start, lang),
             "reason": reason_words(item, lang, red_weeks=1),
             "link": link("", lang, grain="week", period=start.isoformat()) if code == CITY
             else unit_link(code, kpi, start, lang),
         })
     weeks = sorted({to_date(alert["week_start"]) for alert in alerts})
-    if len(alerts) == 1:
+    if len(items) == 1:
         subject = t("alertmail.subject_one", lang, week=week_name(weeks[-1]),
                     headline=items[0]["headline"])
     else:
         subject = t("alertmail.subject_many", lang, week=week_name(weeks[-1]),
-                    count=fmt_int(len(alerts), lang))
+                    count=fmt_int(len(items), lang))
     return {"lang": lang, "subject": subject, "title": t("alertmail.title", lang),
-            "intro": t("alertmail.intro", lang, count=fmt_int(len(alerts), lang)),
+            "intro": t("alertmail.intro", lang, count=fmt_int(len(items), lang)),
             "alerts": items, "settings_link": link("email", lang),
             "why": t("alertmail.why", lang, email=who.email)}
 

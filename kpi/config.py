@@ -89,3 +89,10 @@ def warm_up() -> bool:
     """Whether the dashboard warms its caches in the background at start (KPI_WARM_UP, default
     1; the tests turn it off so that each test's store does not start a browser)."""
     return os.environ.get("KPI_WARM_UP", "1") != "0"
+
+
+def base_url() -> str:
+    """The dashboard's address as people reach it (`KPI_BASE_URL`, e.g.
+    https://kinerja.medan.go.id), without a trailing slash: the links in e-mails (issue 25) and
+    the survey forms' addresses (issue 24)."""
+    return (os.environ.get("KPI_BASE_URL") or "http://localhost:8501").rstrip("/")

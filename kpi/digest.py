@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
 
-from kpi import charts, mail, metrics, review
+from kpi import charts, config, effect, interventions, mail, metrics, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_int, t
 from kpi.labels import format_value, kpi_name, kpi_unit, status_word
@@ -35,7 +35,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 MAX_BYTES = 300_000
 MAX_EXCEPTIONS = 12      # listed; the rest are one link to the overview
 MAX_CHARTS = 6           # exceptions with a trend chart
-CHART_WIDTH, CHART_HEIGHT, CHART_SCALE = 560, 190, 1.5
+EFFECT_WEEKS = 13        # interventions of the last quarter get their verdict in the digest
+CHART_WIDTH, CHART_HEIGHT, CHART_SCALE = 560, 190, 1.25  # six charts fit in MAX_BYTES
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ def link(page: str, lang: str, **params: str) -> str:
     """The dashboard address of `page` (a ui.registry key; "" = the overview at the root)
     opening the exact view: the query parameters the pages read (ui/state.py, ui/filters.py)."""
     query = urlencode({**{name: value for name, value in params.items() if value}, "lang": lang})
-    return f"{mail.base_url()}/{page}?{query}"
+    return f"{config.base_url()}/{page}?{query}"
 
 
 def unit_link(unit: str, kpi: str | None, week_start: dt.date, lang: str) -> str:
@@ -130,6 +131,7 @@ class Week:
     actions: list[dict]        # open actions of every unit, overdue first
     names: dict[str, str]      # unit code -> name
     parents: set[str]          # units that have children (the overview's parent filter)
+    effects: list[dict]        # recent interventions with the verdict on each KPI
 
 
 def latest_week(store, today: dt.date | None = None) -> str:
@@ -150,7 +152,22 @@ def week_data(store, week: str) -> Week:
     actions = [action for action in review.list_actions(store, open_only=True)
                if action["raised_week"] <= week]
     return Week(label=week, start=start, agenda=agenda, actions=actions, names=names,
-                parents=parents)
+                parents=parents, effects=recent_effects(store, start))
+
+
+def recent_effects(store, week_start: dt.date) -> list[dict]:
+    """The interventions dated in the EFFECT_WEEKS weeks up to the week's end, newest first,
+    each with kpi.effect's verdict on every KPI it is judged on (issue 23)."""
+    end = week_start + dt.timedelta(days=6)
+    since = week_start - dt.timedelta(weeks=EFFECT_WEEKS - 1)
+    found = []
+    with store.cursor() as cur:
+        for change in reversed(interventions.list_interventions(cur, since=since, until=end)):
+            verdicts = [(row["kpi"], row["verdict"])
+                        for row in effect.effect(cur, change["intervention_id"])]
+            if verdicts:
+                found.append({**change, "verdicts": verdicts})
+    return found
 
 
 # -- one recipient's digest --------------------------------------------------------------------
@@ -197,6 +214,18 @@ def digest_view(data: Week, who: Subscription, allowed: list[str] | None) -> dic
         "status": t(f"action.status_{action['status']}", lang),
         "link": unit_link(action["unit_code"], action.get("kpi"), data.start, lang),
     } for action in data.actions if _visible(action["unit_code"], allowed)]
+    effects = [{
+        "title": change["title"],
+        "unit": t("alertmail.city", lang) if change["unit_code"] == CITY
+        else data.names.get(change["unit_code"], change["unit_code"]),
+        "date": fmt_date(change["date"], lang),
+        "verdicts": [{"kpi": kpi_name(kpi, lang), "verdict": verdict,
+                      "words": t(f"digest.verdict_{verdict}", lang)}
+                     for kpi, verdict in change["verdicts"]],
+        "link": unit_link(change["unit_code"], change.get("kpi"), data.start, lang)
+        if change["unit_code"] != CITY else link("", lang, grain="week",
+                                                 period=data.start.isoformat()),
+    } for change in data.effects if _visible(change["unit_code"], allowed)]
     if allowed is None:
         scope_links = [{"label": t("digest.open_overview", lang),
                         "url": link("", lang, grain="week", period=data.start.isoformat())}]
@@ -225,6 +254,7 @@ def digest_view(data: Week, who: Subscription, allowed: list[str] | None) -> dic
                   count=fmt_int(len(exceptions) - MAX_EXCEPTIONS, lang))
         if len(exceptions) > MAX_EXCEPTIONS else "",
         "actions": actions,
+        "effects": effects,
         "links": scope_links,
         "settings_link": link("email", lang),
         "why": t("digest.why", lang, email=who.email),

@@ -61,11 +61,6 @@ class MailSettings:
         return f"{self.host}:{self.port}"
 
 
-def base_url() -> str:
-    """The dashboard's address for links (`KPI_BASE_URL`), without a trailing slash."""
-    return (os.environ.get("KPI_BASE_URL") or "http://localhost:8501").rstrip("/")
-
-
 def settings(url: str | None = None) -> MailSettings:
     """The mail settings from `url` or `KPI_SMTP_URL`; MailNotConfigured without one, and a
     sentence naming what is wrong (never the URL itself, which holds the password)."""

@@ -24,6 +24,7 @@ def migrate(store: Store, old: str | os.PathLike[str], *, by: str | None = None)
     finalised reviews pin the snapshot the copy makes (their numbers came from `old`)."""
     tables = [name for name in lake_tables(store) if name not in _NOT_COPIED]
     with old_store_tables(store, old) as sources, store.transaction() as cur:
+        audit.drop_lone_marker(cur)  # a store just made by `init`: the old trail comes first
         filled = [name for name in tables if Store.count(cur, name)]
         if filled:
             raise InputRejected("error.migrate_not_empty", path=store.path,

@@ -27,7 +27,18 @@ from typing import Any
 
 import pandas as pd
 
-from kpi import audit, config, metrics, offtarget, precompute, reporting, skm, spc
+from kpi import (
+    audit,
+    config,
+    effect,
+    interventions,
+    metrics,
+    offtarget,
+    precompute,
+    reporting,
+    skm,
+    spc,
+)
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 from kpi.scope import require_in_scope
 from kpi.store import Store, one_unit_of_work
@@ -378,6 +389,10 @@ def build_agenda(store, week: str, data: dict | None = None) -> dict:
         "changes": _changes(store, week, names),
         **{key: data[key] for key in ("scorecard", "exceptions", "satisfaction",
                                       "opportunities")},
+        # Issue 23: the verdicts on the changes made (interventions are no KPI data: not
+        # cached with the data part); the record pins them as they were.
+        "effects": _plain(effect.review_section(store, week_start=parse_week(week),
+                                                week_end=week_bounds(week)[1])),
     }
 
 
@@ -470,9 +485,12 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
 
 
 def update_action(store, action_id: int, *, status: str, comment: str,
-                  week: str | None = None, by: str | None = None) -> None:
+                  week: str | None = None, by: str | None = None,
+                  change_from: dt.date | None = None, change_rebase: bool = False) -> None:
     """Change an action's status with a comment; the history keeps every change. `week` is the
-    review it is done in (refused once that review is finalised); None outside a review."""
+    review it is done in (refused once that review is finalised); None outside a review.
+    `change_from`: closing it, a change was made from that date: recorded in the same
+    transaction as an intervention of the action's unit and KPI (kpi.interventions)."""
     if status not in ACTION_STATUSES:
         raise InputRejected("action.error_status", status=status)
     comment = _require(comment, "comment")
@@ -492,6 +510,17 @@ def update_action(store, action_id: int, *, status: str, comment: str,
             [action_id, week, status, comment, config.local_now(), by])
         audit.record(cur, by, "action.update", f"action {action_id}",
                      {"week": week, "status": status, "comment": comment})
+        if change_from is not None:
+            _record_change(cur, action_id, change_from, change_rebase, by)
+
+
+def _record_change(cur, action_id: int, day: dt.date, rebase: bool, by: str | None) -> None:
+    """The change an action made, as an intervention of its unit and KPI titled as the action
+    (issue 23)."""
+    unit_code, title, kpi = cur.query_rows(
+        "SELECT unit_code, title, kpi FROM actions WHERE action_id = ?", [action_id])[0]
+    interventions.record(cur, unit_code=unit_code, date=day, title=title, kpi=kpi,
+                         rebase=rebase, action_id=action_id, by=by)
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
@@ -607,6 +636,9 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
             data = None
         agenda = build_agenda(cur, week, data)
         noted = minutes(cur, week)
+        # The audit trail's head as the record is made: printed with it, so that a later edit
+        # of the rows before shows against the paper.
+        audit_head = audit.head(cur)
     now = config.local_now()
     record = {
         "format": RECORD_FORMAT,
@@ -615,7 +647,7 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
         "agenda": agenda,
         "minutes": noted,
         "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by,
-                   "snapshot_id": snapshot},
+                   "snapshot_id": snapshot, "audit_head": audit_head},
     }
     text = _canonical(record)
     digest = checksum(text)
@@ -679,7 +711,7 @@ def review_content(store, week: str, data: dict | None = None) -> dict:
         "agenda": build_agenda(store, week, data),
         "minutes": minutes(store, week),
         "review": {"status": review["status"], "finalised_at": None, "finalised_by": None,
-                   "record_sha256": None},
+                   "record_sha256": None, "audit_head": audit.head(store)},
     }))
 
 

@@ -52,6 +52,9 @@ from kpi.errors import StoreBusy, StoreError, StoreMissing, StoreUnreachable
 
 _LOG = logging.getLogger("kinerja.store")
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+# meta's record of the schema.sql a store last applied (a digest of the file): a store opened
+# after the file changed (a feature's new tables) applies it once, under the writer lock.
+SCHEMA_KEY = "schema_sha"
 LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
@@ -727,6 +730,7 @@ class Store:
                 self._create_schema()
         else:
             self._engine.attach(LAKE)
+            self._upgrade_schema()
 
     @property
     def path(self) -> str:
@@ -844,7 +848,29 @@ class Store:
         with self.cursor() as cur:
             cur.execute("BEGIN TRANSACTION")
             cur.execute(SCHEMA_FILE.read_text(encoding="utf-8"))
+            cur.execute("DELETE FROM meta WHERE key = $key", {"key": SCHEMA_KEY})
+            cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
+                        {"key": SCHEMA_KEY, "value": schema_digest()})
             cur.execute("COMMIT")
+
+    def _schema_applied(self) -> bool:
+        """Whether the store has applied this schema.sql (its digest is in meta)."""
+        with self.cursor() as cur:
+            try:
+                return bool(cur.query_value(
+                    "SELECT count(*) FROM meta WHERE key = $key AND value = $value",
+                    {"key": SCHEMA_KEY, "value": schema_digest()}))
+            except StoreError:  # no meta table yet: a catalog made outside Kinerja
+                return False
+
+    def _upgrade_schema(self) -> None:
+        """Create the tables schema.sql added since the store last applied it (idempotent:
+        every statement is IF NOT EXISTS), once: the next opening finds the digest."""
+        if self._schema_applied():
+            return
+        with self._writer.held():
+            if not self._schema_applied():  # another process may have done it meanwhile
+                self._create_schema()
 
     # Reads of one statement: inside `reading()`, so that they too find the small tables' copy.
     def query_df(self, sql: str, params: Params = None) -> pd.DataFrame:
@@ -937,6 +963,13 @@ class Store:
         if self.location.shared or self.location.folder is None:
             raise StoreError("error.store_not_embedded", command=what)
         return self.location.folder
+
+
+@functools.cache
+def schema_digest() -> int:
+    """A digest of schema.sql (64 bits, as meta's BIGINT): changes with every edit of it."""
+    digest = hashlib.sha256(SCHEMA_FILE.read_bytes()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],

@@ -9,13 +9,13 @@ audit trail.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 
 from kpi import audit, config
 from kpi.errors import InputRejected
-from kpi.store import Cursor, Store
+from kpi.scope import require_in_scope, writable_units
+from kpi.store import Cursor, Store, one_unit_of_work
 
 FORM_PATH = "/skm"           # the form of the unit whose token follows: /skm/<token>
 PUBLIC_RESULTS_PATH = "/publik"
@@ -23,13 +23,12 @@ PUBLIC_RESULTS_PATH = "/publik"
 # type from a poster.
 _TOKEN_ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
 _TOKEN_LENGTH = 10
-_DEFAULT_BASE_URL = "http://localhost:8501"
 
 
 def base_url() -> str:
     """Where citizens reach this server (`KPI_BASE_URL`, e.g. https://kinerja.medan.go.id),
     without a trailing slash."""
-    return (os.environ.get("KPI_BASE_URL") or _DEFAULT_BASE_URL).rstrip("/")
+    return config.base_url()
 
 
 def form_url(token: str) -> str:
@@ -83,6 +82,7 @@ def links(store: Store, unit_codes: list[str], *, who: str | None = None) -> lis
     if missing:
         author = who or audit.cli_user()
         with store.transaction() as cur:
+            require_in_scope(cur, author, missing)
             tokens.update(_current_tokens(cur, missing))  # another writer may have made one
             for code in missing:
                 if code not in tokens:
@@ -96,12 +96,23 @@ def revoke(store: Store, unit_code: str, *, who: str | None = None) -> UnitLink:
     author = who or audit.cli_user()
     with store.transaction() as cur:
         name = _unit_names(cur, [unit_code])[unit_code]
+        require_in_scope(cur, author, [unit_code])
         cur.execute("UPDATE survey_links SET revoked_at = $at, revoked_by = $who "
                     "WHERE unit_code = $unit AND revoked_at IS NULL",
                     {"at": config.local_now(), "who": author, "unit": unit_code})
         token = _new_token(cur, unit_code, author)
         audit.record(cur, author, "survey.revoke", f"unit {unit_code}", {})
     return UnitLink(unit_code, name, token)
+
+
+@one_unit_of_work
+def units_in_scope(cur, *, who: str) -> list[tuple[str, str]]:
+    """(code, name) of the units whose posters `who` may print and revoke: their scope's
+    subtrees, or every unit (kpi.scope), by code."""
+    allowed = writable_units(cur, who)
+    return [(str(code), str(name)) for code, name in cur.query_rows(
+        "SELECT unit_code, name FROM units WHERE $all OR list_contains($allowed, unit_code) "
+        "ORDER BY unit_code", {"all": allowed is None, "allowed": allowed or []})]
 
 
 def unit_of_token(store: Store, token: str) -> tuple[str, str] | None:
@@ -130,6 +141,7 @@ def set_published(store: Store, unit_codes: list[str], on: bool, *,
     author = who or audit.cli_user()
     with store.transaction() as cur:
         _unit_names(cur, unit_codes)
+        require_in_scope(cur, author, unit_codes)
         already = {str(code) for (code,) in cur.query_rows(
             "SELECT unit_code FROM published_units WHERE list_contains($codes, unit_code)",
             {"codes": unit_codes})}

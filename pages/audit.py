@@ -27,9 +27,9 @@ st.caption(ctx.t("auditpage.caption"))
 
 verdict = load(audit.verify)
 if verdict.ok:
-    st.success(ctx.t("auditpage.intact", rows=verdict.rows), icon=":material/verified:")
+    st.success(audit.verdict_sentence(verdict, ctx.lang), icon=":material/verified:")
 else:
-    st.error(ctx.t("auditpage.broken", seq=verdict.broken_seq), icon=":material/gpp_bad:")
+    st.error(audit.verdict_sentence(verdict, ctx.lang), icon=":material/gpp_bad:")
 
 left, middle, right = st.columns(3)
 since = left.date_input(ctx.t("auditpage.since"), value=None, key="audit_since",

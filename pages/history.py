@@ -115,10 +115,23 @@ committed = batches[batches["status"] == "committed"].sort_values("batch_id", as
 if committed.empty:
     st.caption(ctx.t("history.nothing_to_undo"))
     st.stop()
-rows = {int(row["batch_id"]): row for row in committed.to_dict("records")}
+rows = {int(row["batch_id"]): row for row in committed.to_dict("records")}  # newest first
 st.caption(ctx.t("history.undo_help"))
+
+
+def remember_choice() -> None:
+    st.session_state["history_batch_chosen"] = True
+
+
+# The newest batch is the one offered, also after a new import arrives, unless the person chose
+# another that is still there (the widget alone would keep the batch it first showed).
+if (not st.session_state.get("history_batch_chosen")
+        or st.session_state.get("history_batch") not in rows):
+    st.session_state["history_batch"] = next(iter(rows))
+    st.session_state["history_batch_chosen"] = False
 chosen = st.selectbox(ctx.t("history.undo_choose"), list(rows), key="history_batch",
-                      format_func=lambda batch: describe(rows[batch]))
+                      format_func=lambda batch: describe(rows[batch]),
+                      on_change=remember_choice)
 if st.session_state.get("history_pending") == chosen:
     confirm_rollback(rows[chosen])
 elif st.button(ctx.t("history.undo_button"), key="history_undo", icon=":material/undo:"):

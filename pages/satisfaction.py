@@ -22,6 +22,7 @@ from ui.filters import (
 )
 from ui.guard import guard
 from ui.state import keep_in_url
+from ui.survey_ui import visit_section
 from ui.text import md
 
 # SKM results are reported per quarter (triwulan), so before the user picks a period length
@@ -303,6 +304,10 @@ for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
                              file_name(ctx.t("skmpage.breakdown_file", by=by), unit,
                                        filters.period_start),
                              ctx.lang, key=f"skm-breakdown-table-{by}")
+
+# -- the visit beside the answer: within the service standard or over it (issue 24) ------------
+visit_section(ctx, unit=unit, date_from=filters.period_start,
+              date_to=filters.period_end)
 
 # -- comments -------------------------------------------------------------------------------
 st.subheader(ctx.t("skmpage.comments_title", unit=md(unit_name)))

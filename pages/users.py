@@ -13,6 +13,7 @@ from ui.auth import role_name
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
 from ui.guard import guard
+from ui.notify_ui import settings_form
 
 ctx = guard("users")
 
@@ -78,3 +79,11 @@ if not table.empty:
     if st.button(ctx.t("userspage.remove"), icon=":material/person_remove:", key="users_remove"):
         write(lambda: users.remove_user(ctx.store, chosen, by=ctx.user), "userspage.removed",
               email=chosen)
+
+# -- e-mail settings of any user (issue 25: an admin sets everyone's; each person their own on
+# "My e-mail") ------------------------------------------------------------------------------
+if not table.empty:
+    st.subheader(ctx.t("emailpage.admin_title"), anchor=False)
+    whose = st.selectbox(ctx.t("emailpage.admin_pick"), list(table["email"]),
+                         key="users_notify_pick")
+    settings_form(ctx, whose, key="users_notify")

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 # The dashboards the tests start (AppTest, served) skip the start-up warm-up: each test's store
 # would otherwise render its charts in a browser of its own (the benchmarks measure it).
 os.environ.setdefault("KPI_WARM_UP", "0")
+# Every store the tests make keeps a keyed audit trail (kpi/audit.py), and no test writes a key
+# file into the checkout; the tests of a missing key take it away themselves.
+os.environ.setdefault("KPI_AUDIT_KEY", "kinerja-tests-audit-key-0123456789abcdef")
 
 ROOT = Path(__file__).resolve().parent.parent
 

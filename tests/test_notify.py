@@ -73,6 +73,12 @@ def city(example_store: Store, tmp_path: Path) -> Store:
                              ("DUKCAPIL", "Second KTP counter", dt.date(2026, 5, 8))):
         review.create_action(example_store, "2026-W12", title=title, unit_code=unit,
                              responsible=f"Head of {unit}", due_date=due, by="tests")
+    from kpi import interventions
+
+    interventions.add(example_store, unit_code="PKM-2", date="2026-03-02",
+                      title="New <i>queue</i> numbers", kpi="service_time_median", by="tests")
+    interventions.add(example_store, unit_code="DUKCAPIL", date="2026-03-09",
+                      title="Second KTP desk", by="tests")
     users.add_user(example_store, "admin@medan.go.id", "admin", by="tests")
     users.add_user(example_store, "rev@medan.go.id", "reviewer", ["DINKES"], by="tests")
     users.add_user(example_store, "ana2@medan.go.id", "analyst", ["PKM-2"], by="tests")
@@ -187,6 +193,11 @@ def test_digest_gives_each_person_their_scope_in_their_language(city, monkeypatc
         assert name in text
     assert "Fix &lt;script&gt;alert(1)&lt;/script&gt; &amp; the form" in html_of(admin)
     assert "Puskesmas &lt;b&gt;Contoh&lt;/b&gt; Dua" in html_of(admin)
+    # Recent changes with the verdict on their effect (issue 23's engine).
+    assert "Did it work? Recent changes" in text
+    assert "New &lt;i&gt;queue&lt;/i&gt; numbers" in html_of(admin)
+    assert "New <i>queue</i> numbers (Puskesmas <b>Contoh</b> Dua, 2 Mar 2026): " \
+           "Service time (median) too early to say" in admin.get_body(("plain",)).get_content()
     images = [part for part in admin.walk() if part.get("Content-ID")]
     assert images and all(part.get_content_type() == "image/jpeg" for part in images)
     assert f'src="cid:{images[0]["Content-ID"].strip("<>")}"' in html_of(admin)
@@ -203,6 +214,7 @@ def test_digest_gives_each_person_their_scope_in_their_language(city, monkeypatc
                     "Disdukcapil", "Shorten the queue", "Second KTP", "The city this week"):
         assert outside not in text, outside
     assert "Fix <script>alert(1)</script> & the form" in analyst.get_body(("plain",)).get_content()
+    assert "New <i>queue</i> numbers" in analyst.get_body(("plain",)).get_content()
 
 
 def test_digest_links_open_the_exact_view(city, monkeypatch, tmp_path):
@@ -300,3 +312,20 @@ def test_starttls_and_auth_with_a_certificate_made_for_the_test(city, monkeypatc
         assert server.credentials is not None and server.credentials.attempts[-1] == b"kinerja"
     assert SECRET not in audit.trail(city).to_string()
     assert SECRET not in notify.delivery_log(city).to_string()
+
+
+def test_a_rebasing_intervention_starts_the_concern_reading_afresh(city, tmp_path):
+    from kpi import alerts, interventions
+
+    (tmp_path / "slow3.csv").write_text(slow_events("DUKCAPIL", "KTP", 40, "2026-03-25"))
+    assert ingest_file(city, "events", tmp_path / "slow3.csv", loaded_by="tests").ok
+    found = {(alert["unit_code"], alert["kpi"], alert["kind"]) for alert in alerts.find(city, WEEK)}
+    assert ("DUKCAPIL", "service_time_median", "concern") in found
+    assert ("DUKCAPIL", "service_time_median", "red") in found
+    # The unit's own rebasing intervention in that week: its new segment has one point, no
+    # limits and no run yet, so no signal of concern; the status is still red.
+    interventions.add(city, unit_code="DUKCAPIL", date="2026-03-23", title="New KTP queue",
+                      kpi="service_time_median", rebase=True, by="tests")
+    found = {(alert["unit_code"], alert["kpi"], alert["kind"]) for alert in alerts.find(city, WEEK)}
+    assert ("DUKCAPIL", "service_time_median", "concern") not in found
+    assert ("DUKCAPIL", "service_time_median", "red") in found

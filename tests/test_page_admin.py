@@ -48,7 +48,10 @@ def test_the_audit_page_lists_the_trail_newest_first_and_checks_it(example_store
     users.add_user(example_store, "ana@medan.go.id", "analyst", by="boss@medan.go.id")
     at = open_view(example_store, monkeypatch, "audit", lang="id", role="admin")
     assert texts(at.title) == ["Jejak audit"]
-    assert texts(at.success) == ["Jejak utuh: 6 baris diperiksa."]
+    head = audit.head(example_store)  # the marker row of the keyed trail, the five loads, ana
+    assert texts(at.success) == [
+        f"Jejak audit utuh: 7 baris, 7 di antaranya berkunci; kepalanya baris 7, "
+        f"{head['sha256'][:16]}."]
     frame = at.dataframe[0].value
     assert list(frame["Siapa"])[:2] == ["boss@medan.go.id", "tests"]
     assert list(frame["Tindakan"])[:2] == ["user.add", "import"]
@@ -60,7 +63,8 @@ def test_the_audit_page_lists_the_trail_newest_first_and_checks_it(example_store
         cur.execute("UPDATE audit_log SET who = 'someone' WHERE seq = 2")
     forget_version()  # the app's half-second memo of the data version, as another process sees
     run(at)
-    assert texts(at.error) == ["Jejak rusak pada baris 2: diubah di luar Kinerja."]
+    assert texts(at.error) == ["Jejak audit rusak pada baris 2 (diubah): jejak diubah di luar "
+                               "Kinerja."]
 
 
 def test_local_mode_says_so_in_the_sidebar(example_store, monkeypatch):

@@ -87,3 +87,22 @@ def test_refusal_is_shown_in_the_readers_language(example_store, fingerprint, mo
 def test_empty_store_says_nothing_was_loaded(empty_store, monkeypatch):
     at = open_view(empty_store, monkeypatch, "history", role="analyst")
     assert t("history.empty", "en") in texts(at.info)
+
+
+def test_the_newest_batch_is_offered_after_a_new_import_unless_one_was_chosen(
+        example_store, monkeypatch, tmp_path):
+    from ui.data import forget_version
+
+    at = open_view(example_store, monkeypatch, "history", role="analyst")
+    assert at.selectbox(key="history_batch").value == 5
+    newer = events_batch(example_store, tmp_path, "newer.csv", "N-1")
+    forget_version()  # the app's memo of the data version, as after another person's import
+    run(at)
+    assert at.selectbox(key="history_batch").value == newer
+    at.selectbox(key="history_batch").set_value(3)
+    run(at)
+    newest = events_batch(example_store, tmp_path, "newest.csv", "N-2")
+    forget_version()
+    run(at)
+    assert at.selectbox(key="history_batch").value == 3  # the person's choice stands
+    assert at.selectbox(key="history_batch").options[0].startswith(f"Batch {newest} ")

@@ -12,24 +12,44 @@ import logging
 import os
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from kpi import config, precompute
+from kpi.i18n import t
 from kpi.store import Store
+from ui.state import language
 
 _VERSION_TTL_SECONDS = 0.5
 _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 
 @st.cache_resource(show_spinner=False)
-def _store_for(location: str) -> Store:
+def _opened(location: str) -> Store:
     """The process-wide Store for the full `location` (KPI_DB, with any credentials): opened
     once per process, never again from a display form (readers never wait for writers)."""
-    store = Store(location, create=True, busy_timeout=config.busy_timeout(),
-                  data_path=config.data_path())
-    precompute.ensure_ready(store)  # a store made before the precomputed KPI values
+    return Store(location, create=True, busy_timeout=config.busy_timeout(),
+                 data_path=config.data_path())
+
+
+_ready_stores: weakref.WeakSet[Store] = weakref.WeakSet()
+_ready_lock = threading.Lock()
+
+
+def _store_for(location: str, notice: Callable[[], None] | None = None) -> Store:
+    """The process-wide Store for `location`, its precomputed KPI values built (a store made
+    before them) or recomputed (a store made before a change to the KPI definitions) once per
+    process first; `notice` shows while that runs (it is not cached, unlike what `_opened`
+    does)."""
+    store = _opened(location)
+    if store not in _ready_stores:
+        with _ready_lock:
+            if store not in _ready_stores:
+                precompute.ensure_ready(store, on_recompute=notice)
+                _ready_stores.add(store)
     return store
 
 
@@ -60,7 +80,7 @@ def _warm_up() -> None:
     try:
         from kpi import pack, review
 
-        store = get_store()
+        store = _store_for(config.store_location())  # no notice: no page runs this thread
         version = precompute.data_version(store)
         week = _engine_call("kpi.review.default_week", store.key, version, {})
         if week is None:
@@ -75,7 +95,12 @@ def get_store() -> Store:
     """This process's store, named by KPI_DB (created empty if the folder does not exist yet).
     Pages use this one Store; nothing opens another from its display form (`Store.path`),
     which holds no credentials."""
-    return _store_for(config.store_location())
+    return _store_for(config.store_location(), notice=_recomputing_notice)
+
+
+def _recomputing_notice() -> None:
+    """Shown while a store made before a change to the KPI definitions is recomputed."""
+    st.info(t("upkeep.recomputing_page", language()), icon=":material/hourglass_top:")
 
 
 def _memo_version(kind: str, read) -> int:
