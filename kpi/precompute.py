@@ -134,15 +134,6 @@ def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
     return ranges
 
 
-def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict, prefix: str) -> str:
-    conditions = []
-    for index, (start, end) in enumerate(ranges):
-        low, high = f"{prefix}from_{index}", f"{prefix}to_{index}"
-        params[low], params[high] = start, end
-        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
-    return "(" + " OR ".join(conditions) + ")"
-
-
 def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
     """`ranges` sorted, overlapping and adjacent ones merged."""
     merged: metrics.Ranges = []
@@ -244,7 +235,7 @@ def _recompute(cur, kpis: tuple[str, ...], scopes: Mapping[str, list[str] | None
         spans, grain_scopes = ranges[grain], scopes[grain]
         condition = [f"grain = '{grain}'"]
         if spans is not None:
-            condition.append(_ranges_condition("period_start", spans, params, grain))
+            condition.append(metrics.ranges_condition("period_start", spans, params, grain))
         if grain_scopes is not None:
             params[f"scopes_{grain}"] = grain_scopes
             condition.append(f"list_contains($scopes_{grain}, unit_code)")
@@ -273,7 +264,7 @@ def _clear_pending(cur, sources: list[str],
         spans = ranges.get(grain)
         condition = f"grain = '{grain}'"
         if spans is not None:
-            condition += " AND " + _ranges_condition("period_start", spans, params, grain)
+            condition += " AND " + metrics.ranges_condition("period_start", spans, params, grain)
         covered.append(f"({condition})")
     cur.execute("DELETE FROM kpi_pending WHERE list_contains($sources, source) "  # noqa: S608
                 f"AND ({' OR '.join(covered)})", params)
@@ -366,9 +357,9 @@ def _refresh_unit_days(cur, change: Change) -> None:
             conditions.append("list_contains($units, unit_code)")
     if change.days is not None:
         ranges = _period_ranges(change.days, "day")
-        kept.append(_ranges_condition("day", ranges, params, "day_"))
+        kept.append(metrics.ranges_condition("day", ranges, params, "day_"))
         for column, conditions in rows.items():
-            conditions.append(_ranges_condition(column, ranges, params, "day_"))
+            conditions.append(metrics.ranges_condition(column, ranges, params, "day_"))
     cur.execute(f"DELETE FROM unit_days WHERE {' AND '.join(kept)}", params)  # noqa: S608
     events, survey = (" AND ".join(rows[column]) for column in ("arrived_at", "submitted_at"))
     cur.execute(f"""
