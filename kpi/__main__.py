@@ -36,7 +36,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     store = open_store(args, create=True)
     if args.partition_by_month:
         store.partition_by_month()
-    print(f"Store ready at {store.path}")
+    print(f"Store ready at {store.path}"
+          + (f"; its data files go to {store.location.data_path}" if store.location.data_path
+             else ""))
     commands.audit_key.announce_key(store)  # the audit key, made here unless configured
     return EXIT_OK
 
@@ -78,6 +80,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                      problems=error.problems)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        if result.ok and args.notify:  # issue 25: as below, without a line on stdout
+            notify_commands.alerts_after_import(store, quiet=True)
         if not result.ok:
             print(ingest.rejected_sentence(result), file=sys.stderr)
             if args.problems_csv:
@@ -93,19 +97,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def _mapping_argument(store, value: str):
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
-    from kpi import import_mapping, mappings  # on use: --help stays fast
+    from kpi import import_mapping, saved_mappings  # on use: --help stays fast
 
     if Path(value).is_file() or value.endswith(".toml"):
         return import_mapping.load(value)
-    return mappings.load_mapping(store, value)
+    return saved_mappings.load_mapping(store, value)
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
-    from kpi import import_mapping, mappings  # on use: --help stays fast
+    from kpi import import_mapping, saved_mappings  # on use: --help stays fast
 
     store = open_store(args)
     if args.action == "list":
-        saved = mappings.list_mappings(store)
+        saved = saved_mappings.list_mappings(store)
         if saved.empty:
             print(t("importmap.none_saved", "en"))
         for row in saved.to_dict("records"):
@@ -114,7 +118,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
     if args.action in ("show", "export"):
         if not args.name:
             raise InputRejected("importmap.name_needed")
-        text = mappings.load_mapping(store, args.name).to_toml()
+        text = saved_mappings.load_mapping(store, args.name).to_toml()
         if args.action == "show":
             print(text, end="")
             return EXIT_OK
@@ -129,7 +133,7 @@ def cmd_mappings(args: argparse.Namespace) -> int:
         raise InputRejected("importmap.file_needed")
     mapping = import_mapping.load(path)
     name = args.as_name or Path(path).stem
-    mappings.save_mapping(store, name, mapping, by=cli_user())
+    saved_mappings.save_mapping(store, name, mapping, by=cli_user())
     print(t("importmap.imported", "en", name=name, kind=mapping.kind))
     return EXIT_OK
 
@@ -261,7 +265,11 @@ def cmd_users(args: argparse.Namespace) -> int:
     store = open_store(args)
     store.init()  # a store made before the users table existed gets it (idempotent)
     if args.users_command == "add":
-        done = users.add_user(store, args.email, args.role, args.units, by=cli_user())
+        try:
+            done = users.add_user(store, args.email, args.role, args.units, by=cli_user())
+        except InputRejected as error:  # a refused change, not a rejected file: exit 1
+            print(str(error), file=sys.stderr)
+            return EXIT_ERROR
         scope = ", ".join(done["units"]) or "the whole city"
         print(f"{'Changed' if done['changed'] else 'Added'} {done['email']}: {done['role']}, "
               f"{scope}")
@@ -269,7 +277,11 @@ def cmd_users(args: argparse.Namespace) -> int:
 
         return notify_commands.users_notify(args, store)
     elif args.users_command == "remove":
-        users.remove_user(store, args.email, by=cli_user())
+        try:
+            users.remove_user(store, args.email, by=cli_user())
+        except InputRejected as error:  # a refused change, not a rejected file: exit 1
+            print(str(error), file=sys.stderr)
+            return EXIT_ERROR
         print(f"Removed {args.email.strip().lower()}")
     else:
         table = users.list_users(store)
@@ -330,11 +342,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from kpi.store import restore  # on use: --help stays fast
 
-    location = config.store_location(args.db)
-    kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
-    audit.record_alone(open_store(args), None, "store.restore", str(args.dir),
+    kept = restore(args.dir, config.store_location(args.db), busy_timeout=config.busy_timeout(),
+                   data_path=config.data_path())
+    store = open_store(args)
+    audit.record_alone(store, None, "store.restore", str(args.dir),
                        {"replaced_store_kept_in": str(kept) if kept else None})
-    print(f"Store {location} restored from {args.dir}"
+    print(f"Store {store.path} restored from {args.dir}"
           + (f"; the store it replaced is kept in {kept}" if kept else ""))
     return EXIT_OK
 

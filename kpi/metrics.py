@@ -153,19 +153,21 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
 
 
 
-def _time_filter(time_column: str, ranges: Ranges | None, params: dict,
-                 prefix: str = "") -> str:
-    """SQL condition: `time_column` lies in one of `ranges` ([start, end) dates; None = every
-    row). Fills `params` with the bounds (named after `prefix`)."""
+def ranges_condition(column: str, ranges: Ranges | None, params: dict, prefix: str = "", *,
+                     timestamps: bool = False) -> str:
+    """SQL condition: `column` lies in one of `ranges` ([start, end) dates; None = every row):
+    "(column >= $start AND column < $end) OR …", the one builder of such filters. Fills
+    `params` with the bounds (named after `prefix`), as midnights when `timestamps`."""
     if ranges is None:
         return "TRUE"
     conditions = []
     for index, (start, end) in enumerate(ranges):
         low, high = f"{prefix}start_{index}", f"{prefix}end_{index}"
-        params[low] = dt.datetime.combine(start, dt.time())
-        params[high] = dt.datetime.combine(end, dt.time())
-        conditions.append(f"({time_column} >= ${low} AND {time_column} < ${high})")
-    return " OR ".join(conditions) or "FALSE"
+        params[low], params[high] = ((dt.datetime.combine(start, dt.time()),
+                                      dt.datetime.combine(end, dt.time()))
+                                     if timestamps else (start, end))
+        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
+    return "(" + " OR ".join(conditions) + ")" if conditions else "FALSE"
 
 
 def _scoped_sql(rows_sql: str, units: list[str] | None, params: dict) -> str:
@@ -209,7 +211,7 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
     values the SQL uses."""
     aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
-    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
+    time_filter = ranges_condition(_TIME_COLUMN[source], ranges, params, timestamps=True)
     if row_units is not None and not row_units:
         time_filter = f"({time_filter}) AND FALSE"  # the range parameters must still be used
     elif row_units is not None:
@@ -237,12 +239,20 @@ def _is_count(sql: str) -> bool:
     return sql.startswith("count(")
 
 
-def source_rows_sql(source: str, ranges: Ranges | None, params: dict) -> str:
+def source_rows_sql(source: str, ranges: Ranges | None, params: dict,
+                    units_ranges: tuple[list[str], Ranges] | None = None) -> str:
     """A SELECT of the rows `_aggregate_sql` aggregates (one per event or response, with its
     local_time and derived minutes and flags, the standard joined) whose local time lies in
-    one of `ranges` (None = every row). kpi.precompute reads the lake once into a table of
+    one of `ranges` (None = every row), and, with `units_ranges` (units, more ranges), the rows
+    of those units in those ranges too. kpi.precompute reads the lake once into a table of
     these (and of their `day_counts_sql`) and aggregates every grain from them."""
-    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
+    time_filter = ranges_condition(_TIME_COLUMN[source], ranges, params, timestamps=True)
+    if units_ranges is not None:
+        units, more = units_ranges
+        params["row_units"] = sorted(units)
+        unit_column = "e.unit_code" if source == "events" else "unit_code"
+        time_filter = (f"({time_filter}) OR (list_contains($row_units, {unit_column}) AND "
+                       f"({ranges_condition(_TIME_COLUMN[source], more, params, 'units_', timestamps=True)}))")
     # service_code is not aggregated: left out of the copy.
     return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
             f"FROM ({_rows_sql(source, time_filter)})")
@@ -273,14 +283,14 @@ def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
     parts = []
     if counts:
         day_rows = (f"SELECT *, {bucket.format(time='day')} AS period_start "  # noqa: S608
-                    f"FROM {counts_table} WHERE {_time_filter('day', ranges, params, period)}")
+                    f"FROM {counts_table} WHERE {ranges_condition('day', ranges, params, period, timestamps=True)}")
         sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in counts)
         parts.append(f"SELECT scope AS unit_code, period_start, {sums} "  # noqa: S608
                      f"FROM ({_scoped_sql(day_rows, units, params)}) AS scoped GROUP BY ALL")
     if others:
         rows = (f"SELECT *, {bucket.format(time='local_time')} AS period_start "  # noqa: S608
                 f"FROM {rows_table} "
-                f"WHERE {_time_filter('local_time', ranges, params, period)}")
+                f"WHERE {ranges_condition('local_time', ranges, params, period, timestamps=True)}")
         selected, outer = _selected_sql({name: aggregates[name] for name in others})
         parts.append(f"SELECT {outer} FROM (SELECT scope AS unit_code, period_start, "  # noqa: S608
                      f"{selected} FROM ({_scoped_sql(rows, units, params)}) AS scoped "
@@ -367,11 +377,7 @@ def _stored_kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None,
     (kpi.precompute keeps them equal to the computation over the raw rows)."""
     params.update(grain=period, kpis=list(kpis))
     conditions = ["grain = $grain", "list_contains($kpis, kpi)"]
-    spans = []
-    for index, (start, end) in enumerate(ranges):
-        params[f"start_{index}"], params[f"end_{index}"] = start, end
-        spans.append(f"(period_start >= $start_{index} AND period_start < $end_{index})")
-    conditions.append("(" + (" OR ".join(spans) or "FALSE") + ")")
+    conditions.append(ranges_condition("period_start", ranges, params))
     if units is not None:
         params["units"] = list(units)
         conditions.append("list_contains($units, unit_code)")

@@ -72,10 +72,11 @@ def cmd_notify(args: argparse.Namespace) -> int:
                    args.dry_run)
 
 
-def alerts_after_import(store) -> None:
+def alerts_after_import(store, *, quiet: bool = False) -> None:
     """`ingest … --notify`: send the alerts the import made due. The import is committed
     already: a missing or unreachable mail server is one line on stderr, never a failure of
-    the import, and the alerts stay due for the next run."""
+    the import, and the alerts stay due for the next run. `quiet`: no line on stdout (the
+    import printed JSON there)."""
     from kpi import alerts  # on use: --help stays fast
 
     try:
@@ -88,7 +89,7 @@ def alerts_after_import(store) -> None:
         print(t("notify.import_alerts_failed", "en", reason=f"{type(error).__name__}: {error}"),
               file=sys.stderr)
         return
-    if letters:
+    if letters and not quiet:
         sent = sum(letter.sent for letter in letters)
         print(t("notify.sent_line", "en", count=sent, failed=len(letters) - sent))
 

@@ -149,14 +149,16 @@ def app_store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactor
 
 @contextmanager
 def serve_dashboard(store: Path, log_dir: Path, *, port: int | None = None,
-                    extra_args: Sequence[str] = (), address: str = "127.0.0.1") -> Iterator[str]:
+                    extra_args: Sequence[str] = (), address: str = "127.0.0.1",
+                    env: dict[str, str] | None = None) -> Iterator[str]:
     """Run `streamlit run app.py` (the dashboard and web/'s public pages, as `make run`) over
-    `store` on a free port (or `port`), with `extra_args` (e.g. `--secrets.files PATH`); yield
-    its URL, then stop it."""
+    `store` on a free port (or `port`), with `extra_args` (e.g. `--secrets.files PATH`) and
+    `env` (more environment variables); yield its URL, then stop it."""
     port = port or free_port()
     log_path = log_dir / "server.log"
     env = {**os.environ, "KPI_DB": str(store), "KPI_LANG": "en",
-           "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+           "KPI_DEFAULT_ROLE": "admin", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+           **(env or {})}
     command = [sys.executable, "-m", "streamlit", "run", "app.py",
                "--server.headless", "true", "--server.port", str(port),
                *(["--server.address", address] if address else []),
