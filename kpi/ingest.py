@@ -41,6 +41,7 @@ from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
+from kpi.reads import reads
 from kpi.scope import require_in_scope, require_kept, scope_before, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
@@ -846,6 +847,7 @@ def rejection_report(result: IngestResult, problems_csv: str | Path | None, *, l
     return lines
 
 
+@reads("batches")
 def list_batches(store: Store) -> pd.DataFrame:
     """Every load, newest last."""
     return store.query_df(

@@ -26,6 +26,7 @@ from kpi.periods import (
     previous_period,
     same_period_last_year,
 )
+from kpi.reads import reads
 from kpi.store import one_unit_of_work
 from kpi.targets import attach_targets_sql, status
 from kpi.vocabulary import AGGREGATES, CITY, KPIS, WITHIN_STANDARD_SQL
@@ -58,6 +59,7 @@ _start_of = period_start  # for functions whose `period_start` parameter shadows
 
 
 # -- units ------------------------------------------------------------------------------------
+@reads("units")
 @one_unit_of_work
 def unit_tree(store) -> pd.DataFrame:
     """Every unit: unit_code, name, type, parent_code, district, depth (0 = root) and path (the
@@ -90,6 +92,7 @@ def unit_tree(store) -> pd.DataFrame:
     return frame
 
 
+@reads("kpi_values")
 @one_unit_of_work
 def data_range(store) -> tuple[dt.date | None, dt.date | None]:
     """First and last local date with events or survey responses (None, None when empty)."""
@@ -458,6 +461,7 @@ def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
                        with_targets=with_targets)
 
 
+@reads("kpi_values", "units")
 @one_unit_of_work
 def kpi_values(store, *, period: str, date_from: dt.date, date_to: dt.date,
                units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
@@ -489,6 +493,7 @@ _OVERVIEW_DTYPES = {
     "last_year_value": float, "graded": float}
 
 
+@reads("kpi_values", "targets", "unit_days", "units")
 @one_unit_of_work
 def overview(store, *, period: str, period_start: dt.date,
              units: list[str] | None = None) -> pd.DataFrame:
@@ -595,6 +600,7 @@ def bounds_or_all_data(store, period: str, date_from: dt.date | None,
     return date_from, date_to if date_to is not None else last_day
 
 
+@reads("kpi_values", "targets", "units")
 @one_unit_of_work
 def series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
            date_to: dt.date | None = None) -> pd.DataFrame:
@@ -623,6 +629,7 @@ def day_params(date_from: dt.date, date_to: dt.date) -> dict:
             "end": dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())}
 
 
+@reads("events", "services", "units")
 @one_unit_of_work
 def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
     """Per service of the unit's subtree, over arrivals on local dates [date_from, date_to]:
@@ -652,6 +659,7 @@ def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date)
     return store.query_df(sql, {"unit": unit, **day_params(date_from, date_to)})
 
 
+@reads("events", "services", "units")
 @one_unit_of_work
 def arrivals_by_hour(store, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
     """weekday (1 = Monday … 7), hour (0–23), arrivals, wait_time_median over the unit's subtree
@@ -677,6 +685,7 @@ _FUNNEL_COUNTS = {
 }
 
 
+@reads("events", "services", "units")
 @one_unit_of_work
 def funnel(store, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFrame:
     """A funnel plot's data for `within_standard_pct` or `abandon_rate` in one period, one row

@@ -14,6 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from kpi import metrics, spc
+from kpi.reads import reads
 from kpi.vocabulary import CITY, KPIS
 
 COLUMNS = ["rank", "unit_code", "kpi", "period_start", "value", "n", "target", "amber_pct",
@@ -42,6 +43,7 @@ def _gap_pct(value: float, target: float, better: str) -> float:
     return max(0.0, 100.0 * miss / abs(target))
 
 
+@reads("kpi_values", "targets", "units")
 def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt.date,
                      units: list[str] | None = None) -> pd.DataFrame:
     """Per unit × KPI with a value in the period: unit_code, kpi, value, target, status;
@@ -77,6 +79,7 @@ def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt
     return pd.DataFrame(rows, columns=columns)
 
 
+@reads("kpi_values", "targets", "unit_days", "units")
 def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
                units: list[str] | None = None, include_city: bool = False,
                history: pd.DataFrame | None = None) -> pd.DataFrame:

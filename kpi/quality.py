@@ -15,6 +15,7 @@ import pandas as pd
 
 from kpi.ikm import min_sample
 from kpi.metrics import day_params, kpi_values
+from kpi.reads import reads
 from kpi.vocabulary import CITY
 
 LONG_SERVICE_HOURS = 24
@@ -32,6 +33,7 @@ def last_dates(store) -> pd.DataFrame:
         FROM units u ORDER BY u.unit_code""")
 
 
+@reads("events", "services", "survey_responses", "units")
 def empty_weeks(store, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
     """unit_code, week_start, source ("events" or "survey"): the ISO weeks touching
     [date_from, date_to] in which a unit had no events although it delivers services, or no
@@ -68,6 +70,7 @@ def empty_weeks(store, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
         ORDER BY x.unit_code, x.source, w.week_start""", day_params(date_from, date_to))
 
 
+@reads("kpi_values", "units")
 def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
     """unit_code, responses, population, min_sample, sample_ok for every unit (pooled over its
     subtree, as the KPIs are) with completed events or responses in the quarter starting on
@@ -86,6 +89,7 @@ def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
     return frame.sort_values("unit_code", ignore_index=True)
 
 
+@reads("events")
 def long_service_times(store, *, date_from: dt.date, date_to: dt.date,
                        hours: float = LONG_SERVICE_HOURS) -> pd.DataFrame:
     """unit_code, service_code, ticket_id, arrived_at, completed_at, service_minutes of the
@@ -100,6 +104,7 @@ def long_service_times(store, *, date_from: dt.date, date_to: dt.date,
         ORDER BY unit_code, arrived_at, ticket_id""", params)
 
 
+@reads("events")
 def volume_spikes(store, *, date_from: dt.date, date_to: dt.date,
                   factor: float = SPIKE_FACTOR) -> pd.DataFrame:
     """unit_code, day, events, usual: days in [date_from, date_to] on which a unit had at least
@@ -117,6 +122,7 @@ def volume_spikes(store, *, date_from: dt.date, date_to: dt.date,
         ORDER BY d.unit_code, d.day""", params)
 
 
+@reads("events", "kpi_values", "services", "survey_responses", "units")
 def summary(store, *, date_from: dt.date, date_to: dt.date, quarter_start: dt.date) -> pd.DataFrame:
     """One row per unit: unit_code, name, type, last_event_date, last_survey_date,
     weeks_without_events, weeks_without_survey, responses, min_sample, sample_ok (None without

@@ -20,6 +20,7 @@ import pandas as pd
 
 from kpi import config
 from kpi.periods import check_period, previous_period
+from kpi.reads import reads
 from kpi.store import one_unit_of_work
 
 LOOKBACK = 4
@@ -45,6 +46,7 @@ def _reported_sql(period: str, date_from: dt.date | None, date_to: dt.date | Non
     """  # noqa: S608 - the grain is checked against the fixed list
 
 
+@reads("unit_days")
 @one_unit_of_work
 def reported_units(store, *, period: str, date_from: dt.date | None = None,
                    date_to: dt.date | None = None) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from kpi import metrics
 from kpi.errors import UnknownArgument
 from kpi.ikm import exact_ikm, grade_of, min_sample
 from kpi.periods import check_period, periods_between
+from kpi.reads import reads
 from kpi.store import one_unit_of_work
 from kpi.vocabulary import CITY, U_COLUMNS
 
@@ -43,6 +44,7 @@ def _day_range(date_from: dt.date, date_to: dt.date) -> list[tuple[dt.date, dt.d
     return [(date_from, date_to + dt.timedelta(days=1))]
 
 
+@reads("events", "survey_responses", "units")
 @one_unit_of_work
 def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None = None) -> list[dict]:
     """The `ikm` command's rows: unit_code, n, nrr {u1..u9}, ikm, grade, label (Indonesian),
@@ -83,6 +85,7 @@ def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None =
     return sorted(rows, key=lambda row: order.get(row["unit_code"], len(order)))
 
 
+@reads("kpi_values", "survey_responses", "units")
 @one_unit_of_work
 def ikm_by_period(store, *, period: str, date_from: dt.date | None = None,
                   date_to: dt.date | None = None, unit: str | None = None) -> pd.DataFrame:
@@ -117,6 +120,7 @@ def _age_band_sql() -> str:
     return f"CASE {' '.join(cases)} END"
 
 
+@reads("survey_responses", "units")
 @one_unit_of_work
 def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by: str) -> pd.DataFrame:
     """IKM of the unit's subtree (responses on local dates [date_from, date_to]) split by `by`
@@ -140,6 +144,7 @@ def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by:
     return frame
 
 
+@reads("survey_responses", "units")
 @one_unit_of_work
 def comments(store, *, unit: str, date_from: dt.date, date_to: dt.date,
              search: str | None = None) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from kpi.errors import UnknownArgument
 from kpi.metrics import check_kpis, series
+from kpi.reads import reads
 from kpi.store import one_unit_of_work
 from kpi.vocabulary import KPIS
 
@@ -217,6 +218,7 @@ def _segment_json(chart: SpcResult, start: str) -> dict:
             "lower_two_sigma": chart.lower_two_sigma, "baseline": chart.baseline}
 
 
+@reads("interventions", "kpi_values", "targets", "units")
 @one_unit_of_work
 def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
                date_to: dt.date | None = None, baseline: int | None = None,

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from kpi.i18n import is_missing
+from kpi.reads import reads
 from kpi.store import one_unit_of_work
 from kpi.vocabulary import KPIS
 
@@ -95,6 +96,7 @@ def _target_dict(row: dict) -> dict:
     }
 
 
+@reads("targets")
 @one_unit_of_work
 def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     """valid_from, valid_to, target, amber_pct, source_unit: the target that applies to `unit`
@@ -129,6 +131,7 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     return pd.DataFrame(steps, columns=columns)
 
 
+@reads("targets", "units")
 @one_unit_of_work
 def targets_in_force(store, *, day: dt.date) -> pd.DataFrame:
     """unit_code, kpi, target, amber_pct, valid_from, valid_to, source_unit for every unit (and
