@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kpi import audit, config
 from kpi.errors import InputRejected
+from kpi.scope import require_in_scope
 from kpi.store import Cursor, Store
 
 FORM_PATH = "/skm"           # the form of the unit whose token follows: /skm/<token>
@@ -94,6 +95,7 @@ def revoke(store: Store, unit_code: str, *, who: str | None = None) -> UnitLink:
     author = who or audit.cli_user()
     with store.transaction() as cur:
         name = _unit_names(cur, [unit_code])[unit_code]
+        require_in_scope(cur, author, [unit_code])  # another district's posters stay valid
         cur.execute("UPDATE survey_links SET revoked_at = $at, revoked_by = $who "
                     "WHERE unit_code = $unit AND revoked_at IS NULL",
                     {"at": config.local_now(), "who": author, "unit": unit_code})
@@ -128,6 +130,7 @@ def set_published(store: Store, unit_codes: list[str], on: bool, *,
     author = who or audit.cli_user()
     with store.transaction() as cur:
         _unit_names(cur, unit_codes)
+        require_in_scope(cur, author, unit_codes)
         already = {str(code) for (code,) in cur.query_rows(
             "SELECT unit_code FROM published_units WHERE list_contains($codes, unit_code)",
             {"codes": unit_codes})}
