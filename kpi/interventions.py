@@ -68,33 +68,40 @@ def add(store: Store, *, unit_code: str, date: str | dt.date, title: str,
         kpi: str | None = None, rebase: bool = False, action_id: int | None = None,
         by: str | None = None) -> int:
     """Record an intervention; returns its id."""
+    with store.transaction() as cur:
+        return record(cur, unit_code=unit_code, date=date, title=title, kpi=kpi, rebase=rebase,
+                      action_id=action_id, by=by)
+
+
+def record(cur, *, unit_code: str, date: str | dt.date, title: str, kpi: str | None = None,
+           rebase: bool = False, action_id: int | None = None, by: str | None = None) -> int:
+    """`add` on the cursor of a write transaction of the caller's (closing a review action
+    records its change in the same transaction); returns the new id."""
     day = parse_day(date)
     text = _clean_title(title)
     kpi = kpi or None
     if kpi is not None and kpi not in KPIS:
         raise InputRejected("intervention.error_kpi", kpi=kpi, kpis=", ".join(KPIS))
     unit_code = str(unit_code or "").strip()
-    with store.transaction() as cur:
-        known = unit_code == CITY or cur.query_value(
-            f"SELECT count(*) FROM {cur.as_begun('units')} WHERE unit_code = ?",  # noqa: S608
-            [unit_code])
-        if not known:
-            raise InputRejected("intervention.error_unit", unit=unit_code)
-        _require_writer(cur, by, unit_code)
-        if action_id is not None and not cur.query_value(
-                f"SELECT count(*) FROM {cur.as_begun('actions')} WHERE action_id = ?",  # noqa: S608
-                [action_id]):
-            raise InputRejected("intervention.error_action", action=action_id)
-        new_id = Store.next_id(cur, "interventions", "intervention_id")
-        now = config.local_now()
-        cur.execute(
-            "INSERT INTO interventions (intervention_id, unit_code, date, title, kpi, rebase, "
-            "action_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [new_id, unit_code, day, text, kpi, bool(rebase), action_id, by or audit.cli_user(),
-             now])
-        audit.record(cur, by, "intervention.add", f"intervention {new_id}", {
-            "unit_code": unit_code, "date": day.isoformat(), "title": text, "kpi": kpi,
-            "rebase": bool(rebase), "action_id": action_id})
+    known = unit_code == CITY or cur.query_value(
+        f"SELECT count(*) FROM {cur.as_begun('units')} WHERE unit_code = ?",  # noqa: S608
+        [unit_code])
+    if not known:
+        raise InputRejected("intervention.error_unit", unit=unit_code)
+    _require_writer(cur, by, unit_code)
+    if action_id is not None and not cur.query_value(
+            f"SELECT count(*) FROM {cur.as_begun('actions')} WHERE action_id = ?",  # noqa: S608
+            [action_id]):
+        raise InputRejected("intervention.error_action", action=action_id)
+    new_id = Store.next_id(cur, "interventions", "intervention_id")
+    cur.execute(
+        "INSERT INTO interventions (intervention_id, unit_code, date, title, kpi, rebase, "
+        "action_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [new_id, unit_code, day, text, kpi, bool(rebase), action_id, by or audit.cli_user(),
+         config.local_now()])
+    audit.record(cur, by, "intervention.add", f"intervention {new_id}", {
+        "unit_code": unit_code, "date": day.isoformat(), "title": text, "kpi": kpi,
+        "rebase": bool(rebase), "action_id": action_id})
     return new_id
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -21,10 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import xlsxwriter
 from jinja2 import Environment, FileSystemLoader
 
-from kpi import charts, config
+from kpi import charts, config, interventions, review, spc
 from kpi.audit import short_hash
+from kpi.effect import describe
 from kpi.exports import escape_cell
 from kpi.i18n import fmt_date, fmt_int, fmt_number, t
 from kpi.labels import (
@@ -37,8 +41,7 @@ from kpi.labels import (
     signal_words,
     status_text,
 )
-from kpi.offtarget import point_variations
-from kpi.review import CLOSED_STATUSES
+from kpi.offtarget import chart_variations, point_variations
 from kpi.vocabulary import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -132,7 +135,7 @@ def action_view(action: dict, lang: str) -> dict:
 def action_counts(carried: list[dict], new: list[dict]) -> dict:
     """open_actions and overdue of a review, from the `action_view`s of its carried and new
     actions (a carried action closed during the review is no longer open)."""
-    open_carried = [a for a in carried if a["status"] not in CLOSED_STATUSES]
+    open_carried = [a for a in carried if a["status"] not in review.CLOSED_STATUSES]
     return {"open_actions": len(open_carried) + len(new),
             "overdue": sum(a["overdue"] for a in carried + new)}
 
@@ -270,6 +273,8 @@ def _agenda_item_labels(content: dict, lang: str) -> list[tuple[str, str]]:
             item["unit_code"], item.get("unit_name"), lang), kpi=kpi_name(item["kpi"], lang))))
     labels.append(("satisfaction", t("review.section_satisfaction", lang)))
     labels.append(("opportunities", t("review.section_opportunities", lang)))
+    if "effects" in agenda:  # a record finalised before issue 23 has no such section
+        labels.append(("effects", t("effect.section", lang)))
     return labels
 
 
@@ -333,7 +338,71 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
         "satisfaction": _satisfaction_view(agenda.get("satisfaction"), lang),
         "minutes": _minutes_view(content, item_labels),
         "agenda_items": item_labels,
+        "effects": effects_view(agenda.get("effects"), lang),
     }
+
+
+# -- effectiveness of actions taken (issue 23) -------------------------------------------------
+def effects_view(effects: dict | None, lang: str) -> list[dict] | None:
+    """The section "Effectiveness of actions taken": per intervention its heading, who recorded
+    it and when, and per KPI its verdict in plain words (None for a record made before it)."""
+    if effects is None:
+        return None
+    shown = []
+    for item in effects["items"]:
+        unit = unit_label(item["unit_code"], item.get("unit_name"), lang)
+        meta_key = "effect.meta_action" if item.get("action_id") is not None else "effect.meta"
+        shown.append({
+            "key": item["key"],
+            "unit": unit,
+            "title": item["title"],
+            "heading": t("effect.heading", lang, unit=unit, title=item["title"]),
+            "meta": t(meta_key, lang, date=fmt_date(dt.date.fromisoformat(item["date"]), lang),
+                      who=item["recorded_by"], action=item.get("action_id")),
+            "rows": [{"kpi": kpi_name(row["kpi"], lang), "kpi_code": row["kpi"],
+                      "verdict_code": row["verdict"],
+                      "verdict": t(f"effect.verdict.{row['verdict']}", lang),
+                      "words": describe(row, lang),
+                      "before_n": fmt_int(row["before_n"], lang),
+                      "after_n": fmt_int(row["after_n"], lang)} for row in item["rows"]],
+            "chart_kpi": kpi_name(chosen["kpi"], lang) if (chosen := chart_row(item)) else "",
+            "image": None,
+        })
+    return shown
+
+
+def chart_row(item: dict) -> dict | None:
+    """The KPI row an intervention's small chart shows: its own KPI's, else the first that
+    moved (improved, worse, mixed), else the first judged; None without one."""
+    rows = [row for row in item["rows"] if row["verdict"] != "no_baseline"]
+    moved = [row for row in rows if row["verdict"] in ("improved", "worse", "mixed")]
+    return (moved or rows or [None])[0]
+
+
+def effect_figure(item: dict, row: dict, lang: str, *, title: str | None = None,
+                  height: int | None = None):
+    """The before/after chart of an intervention on one KPI: the weekly values, the limits of
+    before drawn across (signals marked on after points only) and the change's marker."""
+    before = [{**point, "signals": []} for point in row["before"]]
+    points = pd.DataFrame(before + row["after"])
+    points["period_start"] = pd.to_datetime(points["period_start"]).dt.date
+    points["variation"] = point_variations(points["value"].tolist(), points["signals"].tolist(),
+                                           row.get("centre"), KPIS[row["kpi"]].better)
+    points["hover"] = [format_value(row["kpi"], value, lang) for value in points["value"]]
+    segment = {"start": points["period_start"].iloc[0], "centre": row.get("centre"),
+               "ucl": row.get("ucl"), "lcl": row.get("lcl"), "trial": row["before_n"] < 12}
+    figure = charts.spc_chart(
+        points, lang, centre=row.get("centre"), ucl=row.get("ucl"), lcl=row.get("lcl"),
+        trial=segment["trial"], target=None, labels=chart_labels(lang, row["kpi"]),
+        y_title=kpi_unit(row["kpi"], lang), title=title, grain=row.get("period"),
+        segments=[segment], markers=[{
+            "id": item["intervention_id"], "date": item["date"], "title": item["title"],
+            "hover": t("intervention.marker_hover", lang, title=item["title"],
+                       date=fmt_date(dt.date.fromisoformat(item["date"]), lang),
+                       who=item["recorded_by"])}])
+    if height is not None:
+        figure.update_layout(height=height)
+    return figure
 
 
 # -- charts ------------------------------------------------------------------------------------
@@ -346,24 +415,56 @@ def chart_labels(lang: str, kpi: str) -> dict[str, str]:
             "trial_suffix": t("charts.trial_suffix", lang)}
 
 
-def item_figure(item: dict, lang: str, *, title: str | None = None,
-                height: int | None = None):
-    """The XmR figure of one agenda item from its stored chart data (so a finalised review
-    redraws exactly what it showed); None when the item has no chart."""
-    import pandas as pd
+def rebased_chart(chart: dict, kpi: str, rebase: tuple[dt.date, ...]) -> dict | None:
+    """An agenda item's stored chart with its limits recalculated per segment at `rebase`
+    (kpi.spc); None when no date splits it."""
+    days = [dt.date.fromisoformat(point["period_start"]) for point in chart["points"]]
+    starts = spc.segment_starts(days, rebase)
+    if len(starts) < 2:
+        return None
+    values = [point["value"] for point in chart["points"]]
+    split = spc.segmented_xmr(values, starts, better=KPIS[kpi].better)
+    last = split.last
+    return {"centre": last.centre, "ucl": last.ucl, "lcl": last.lcl, "trial": last.trial,
+            "segments": [{"start": days[first], "centre": part.centre, "ucl": part.ucl,
+                          "lcl": part.lcl, "trial": part.trial}
+                         for first, part in zip(split.starts, split.charts, strict=True)],
+            "points": [{**point, "signals": signals, "segment": number}
+                       for point, signals, number in zip(chart["points"], split.signals,
+                                                         split.segment_of, strict=True)]}
 
+
+def item_figure(item: dict, lang: str, *, title: str | None = None,
+                height: int | None = None, changes: list[dict] | None = None,
+                rebased: bool = False):
+    """The XmR figure of one agenda item from its stored chart data (so a finalised review
+    redraws exactly what it showed); None when the item has no chart. `changes`: the
+    interventions to mark (the agenda's `effects` markers); `rebased`: the limits recalculated
+    per segment at the rebasing ones of the item's unit and KPI."""
     chart = item.get("chart")
     if not chart or not chart.get("points"):
         return None
     points = pd.DataFrame(chart["points"])
     points["period_start"] = pd.to_datetime(points["period_start"]).dt.date
-    points["variation"] = point_variations(points["value"].tolist(), points["signals"].tolist(),
-                                           chart.get("centre"), KPIS[item["kpi"]].better)
+    own = [change for change in changes or () if change["unit_code"] == item["unit_code"]]
+    segments = rebased_chart(chart, item["kpi"], interventions.rebase_dates_of(
+        own, item["kpi"])) if rebased else None
+    if segments is not None:
+        chart = segments
+        points["signals"] = [point["signals"] for point in chart["points"]]
+    points["variation"] = chart_variations(
+        [{**point, "value": value} for point, value in zip(chart["points"], points["value"],
+                                                           strict=True)],
+        chart.get("segments"), chart.get("centre"), KPIS[item["kpi"]].better)
     points["hover"] = [format_value(item["kpi"], value, lang) for value in points["value"]]
     figure = charts.spc_chart(points, lang, centre=chart.get("centre"), ucl=chart.get("ucl"),
                               lcl=chart.get("lcl"), trial=bool(chart.get("trial")),
                               target=item.get("target"), labels=chart_labels(lang, item["kpi"]),
-                              y_title=kpi_unit(item["kpi"], lang), title=title)
+                              y_title=kpi_unit(item["kpi"], lang), title=title,
+                              segments=chart.get("segments"),
+                              markers=interventions.chart_markers(
+                                  own, item["kpi"], lang, first=points["period_start"].iloc[0],
+                                  last=points["period_start"].iloc[-1] + dt.timedelta(days=6)))
     if height is not None:
         figure.update_layout(height=height)
     # A static image has no plotly.js locale: label the weeks with the language's own dates.
@@ -381,14 +482,25 @@ def chart_images(content: dict, lang: str) -> dict[str, bytes]:
     twice, which tripled the PDF's rendering time."""
     items = [item for item in content["agenda"]["exceptions"]
              if item.get("chart") and item["chart"].get("points")]
+    effects = content["agenda"].get("effects") or {"items": [], "markers": []}
+    changes = effects["markers"]
     figures = [(json.dumps([lang, item["kpi"], item.get("target"), item["chart"],
-                            chart_labels(lang, item["kpi"]), kpi_unit(item["kpi"], lang)],
+                            chart_labels(lang, item["kpi"]), kpi_unit(item["kpi"], lang),
+                            [change for change in changes
+                             if change["unit_code"] == item["unit_code"]]],
                            sort_keys=True, default=str),
-                lambda item=item: item_figure(item, lang, height=CHART_HEIGHT))
+                lambda item=item: item_figure(item, lang, height=CHART_HEIGHT, changes=changes))
                for item in items]
+    judged = [(change, row) for change in effects["items"]
+              if (row := chart_row(change)) is not None]
+    figures += [(json.dumps(["effect", lang, change["title"], change["date"], row],
+                            sort_keys=True, default=str),
+                 functools.partial(effect_figure, change, row, lang, height=CHART_HEIGHT))
+                for change, row in judged]
     images = charts.cached_images(figures, image_format="jpg", width=CHART_WIDTH,
                                   height=CHART_HEIGHT, scale=CHART_SCALE)
-    return {item["key"]: image for item, image in zip(items, images, strict=True)}
+    keys = [item["key"] for item in items] + [change["key"] for change, _ in judged]
+    return dict(zip(keys, images, strict=True))
 
 
 def _data_uri(jpeg: bytes) -> str:
@@ -406,7 +518,7 @@ def _environment() -> Environment:
 def render_html(view: dict, lang: str, images: dict[str, bytes] | None = None) -> str:
     """The pack as one self-contained HTML document (CSS inline, charts as data URIs)."""
     images = images or {}
-    for item in view["exceptions"]:
+    for item in view["exceptions"] + (view.get("effects") or []):
         item["image"] = _data_uri(images[item["key"]]) if item["key"] in images else None
     css = (TEMPLATES / STYLESHEET).read_text(encoding="utf-8")
     template = _environment().get_template(TEMPLATE)
@@ -418,6 +530,7 @@ def render_pdf(html: str) -> bytes:
     """WeasyPrint's PDF of the pack's HTML (A4, print CSS of the same stylesheet). The pack's
     only resources are its own `data:` images: every other URL (http, file, …) that markup in
     a unit name or a minute might name is refused, never fetched."""
+    # On use: WeasyPrint loads pango and its fonts, which only a PDF needs.
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
@@ -477,6 +590,19 @@ def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[
          [h("code"), h("unit"), h("respondents"), h("ikm"), h("grade"), h("grade_label"),
           h("min_sample"), h("sample_ok"), h("prev_ikm")], skm),
     ]
+    effects = (agenda.get("effects") or {}).get("items")
+    if effects is not None:
+        sheets.append((t("effect.sheet", lang),
+                       [t(f"effect.col_{key}", lang) for key in (
+                           "date", "unit", "change", "kpi", "verdict", "in_words", "before",
+                           "after")] + [h("by"), h("id")],
+                       [[dt.date.fromisoformat(item["date"]),
+                         unit_label(item["unit_code"], item.get("unit_name"), lang),
+                         item["title"], kpi_name(row["kpi"], lang),
+                         t(f"effect.verdict.{row['verdict']}", lang), describe(row, lang),
+                         row["before_n"], row["after_n"], item["recorded_by"],
+                         item.get("action_id")]
+                        for item in effects for row in item["rows"]]))
     if view["minutes"]:
         rows = [[t("pack.attendees", lang), ", ".join(view["minutes"]["attendees"]), ""],
                 [t("pack.decisions", lang), view["minutes"]["decisions"], ""]]
@@ -502,8 +628,6 @@ def _kpi_number_format(kpi_label_to_code: dict[str, str], label: str) -> str:
 def render_xlsx(view: dict, content: dict, lang: str) -> bytes:
     """The workbook: one formatted sheet each for scorecard, exceptions, actions and SKM (and
     the minutes when there are any); bold frozen header, filters, widths, status colours."""
-    import xlsxwriter
-
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "nan_inf_to_errors": True})
     header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1,
@@ -583,8 +707,6 @@ def build_pack(content: dict, lang: str, *, today: dt.date | None = None,
 
 def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -> list[Path]:
     """Write review-<week>.pdf/.xlsx/.html of `week` into `out_dir`; returns their paths."""
-    from kpi import review
-
     lang = lang or config.default_language()
     # No browser session up front: charts whose images are cached (charts.cached_images) need
     # none, and the browser starts only for the ones that are not.

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from kpi import audit, config
 from kpi.errors import InputRejected
-from kpi.scope import require_in_scope
-from kpi.store import Cursor, Store
+from kpi.scope import require_in_scope, writable_units
+from kpi.store import Cursor, Store, one_unit_of_work
 
 FORM_PATH = "/skm"           # the form of the unit whose token follows: /skm/<token>
 PUBLIC_RESULTS_PATH = "/publik"
@@ -82,6 +82,7 @@ def links(store: Store, unit_codes: list[str], *, who: str | None = None) -> lis
     if missing:
         author = who or audit.cli_user()
         with store.transaction() as cur:
+            require_in_scope(cur, author, missing)
             tokens.update(_current_tokens(cur, missing))  # another writer may have made one
             for code in missing:
                 if code not in tokens:
@@ -95,13 +96,23 @@ def revoke(store: Store, unit_code: str, *, who: str | None = None) -> UnitLink:
     author = who or audit.cli_user()
     with store.transaction() as cur:
         name = _unit_names(cur, [unit_code])[unit_code]
-        require_in_scope(cur, author, [unit_code])  # another district's posters stay valid
+        require_in_scope(cur, author, [unit_code])
         cur.execute("UPDATE survey_links SET revoked_at = $at, revoked_by = $who "
                     "WHERE unit_code = $unit AND revoked_at IS NULL",
                     {"at": config.local_now(), "who": author, "unit": unit_code})
         token = _new_token(cur, unit_code, author)
         audit.record(cur, author, "survey.revoke", f"unit {unit_code}", {})
     return UnitLink(unit_code, name, token)
+
+
+@one_unit_of_work
+def units_in_scope(cur, *, who: str) -> list[tuple[str, str]]:
+    """(code, name) of the units whose posters `who` may print and revoke: their scope's
+    subtrees, or every unit (kpi.scope), by code."""
+    allowed = writable_units(cur, who)
+    return [(str(code), str(name)) for code, name in cur.query_rows(
+        "SELECT unit_code, name FROM units WHERE $all OR list_contains($allowed, unit_code) "
+        "ORDER BY unit_code", {"all": allowed is None, "allowed": allowed or []})]
 
 
 def unit_of_token(store: Store, token: str) -> tuple[str, str] | None:

@@ -23,7 +23,7 @@ def test_every_registered_page_has_its_file():
 def test_the_roles_rank_as_documented():
     assert ROLES == ("viewer", "analyst", "reviewer", "admin")
     assert set(RESTRICTED) == {"review", "upload", "history", "targets", "quality", "users",
-                               "audit", "mail_log"}
+                               "audit", "mail_log", "posters"}
 
 
 @pytest.mark.parametrize("page", RESTRICTED)

@@ -140,7 +140,7 @@ def test_signals_on_before_points_are_not_read():
 def test_no_baseline_judges_nothing():
     judged = judge([10.0], [40.0] * 9, better="lower")
     assert judged == {"verdict": "no_baseline", "before_n": 1, "after_n": 9, "centre": None,
-                      "ucl": None, "lcl": None, "after_signals": []}
+                      "ucl": None, "lcl": None, "after_signals": [], "signals": [[]] * 9}
     assert judge([], [1.0], better="higher")["verdict"] == "no_baseline"
 
 

@@ -32,6 +32,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("history", "pages/history.py", "nav.history", ":material/history:", "analyst", "nav.section_data", False),
     PageSpec("targets", "pages/targets.py", "nav.targets", ":material/flag:", "analyst", "nav.section_data", False),
     PageSpec("quality", "pages/quality.py", "nav.quality", ":material/rule:", "analyst", "nav.section_data", True),
+    PageSpec("posters", "pages/posters.py", "posters.nav_title", ":material/qr_code_2:", "analyst", "nav.section_data", False),
     PageSpec("users", "pages/users.py", "nav.users", ":material/group:", "admin", "nav.section_admin", False),
     PageSpec("audit", "pages/audit.py", "nav.audit", ":material/policy:", "admin", "nav.section_admin", False),
     # Issue 25: each person's e-mail settings; the admins' log of what was sent.
