@@ -45,7 +45,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     store = _store(args, create=True)
     if args.partition_by_month:
         store.partition_by_month()
-    print(f"Store ready at {store.path}")
+    print(f"Store ready at {store.path}"
+          + (f"; its data files go to {store.location.data_path}" if store.location.data_path
+             else ""))
     commands.audit_key.announce_key(store)  # the audit key, made here unless configured
     return EXIT_OK
 
@@ -300,7 +302,11 @@ def cmd_users(args: argparse.Namespace) -> int:
     store = _store(args)
     store.init()  # a store made before the users table existed gets it (idempotent)
     if args.users_command == "add":
-        done = users.add_user(store, args.email, args.role, args.units, by=cli_user())
+        try:
+            done = users.add_user(store, args.email, args.role, args.units, by=cli_user())
+        except InputRejected as error:  # a refused change, not a rejected file: exit 1
+            print(str(error), file=sys.stderr)
+            return EXIT_ERROR
         scope = ", ".join(done["units"]) or "the whole city"
         print(f"{'Changed' if done['changed'] else 'Added'} {done['email']}: {done['role']}, "
               f"{scope}")
@@ -309,7 +315,11 @@ def cmd_users(args: argparse.Namespace) -> int:
 
         return users_notify(args, store)
     elif args.users_command == "remove":
-        users.remove_user(store, args.email, by=cli_user())
+        try:
+            users.remove_user(store, args.email, by=cli_user())
+        except InputRejected as error:  # a refused change, not a rejected file: exit 1
+            print(str(error), file=sys.stderr)
+            return EXIT_ERROR
         print(f"Removed {args.email.strip().lower()}")
     else:
         table = users.list_users(store)
@@ -373,11 +383,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from kpi.store import restore
 
-    location = config.store_location(args.db)
-    kept = restore(args.dir, location, busy_timeout=config.busy_timeout())
-    audit.record_alone(_store(args), None, "store.restore", str(args.dir),
+    kept = restore(args.dir, config.store_location(args.db), busy_timeout=config.busy_timeout(),
+                   data_path=config.data_path())
+    store = _store(args)
+    audit.record_alone(store, None, "store.restore", str(args.dir),
                        {"replaced_store_kept_in": str(kept) if kept else None})
-    print(f"Store {location} restored from {args.dir}"
+    print(f"Store {store.path} restored from {args.dir}"
           + (f"; the store it replaced is kept in {kept}" if kept else ""))
     return EXIT_OK
 

@@ -42,6 +42,13 @@ class StoreBusy(StoreError):
     key = "error.store_busy"
 
 
+class StoreUnreachable(StoreError):
+    """The store's catalog cannot be reached (down, wrong address, refused sign-in); the
+    reason is in the administrator's log, never in the message."""
+
+    key = "error.store_unreachable"
+
+
 class StoreMissing(StoreError):
     """The store file does not exist (and was not asked to be created)."""
 

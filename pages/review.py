@@ -58,7 +58,7 @@ data = None if final else load(review.data_agenda, week=week)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
-def content_and_view(store_path: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
+def content_and_view(store_key: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
     tenth of a second on a large city), once per store, week, language and data version;
     keyed without the agenda itself, which would cost as much to hash."""
@@ -66,7 +66,7 @@ def content_and_view(store_path: str, week: str, lang: str, version: int) -> tup
     return content, pack.pack_view(content, lang)
 
 
-content, view = content_and_view(ctx.store.path, week, ctx.lang, data_version())
+content, view = content_and_view(ctx.store.key, week, ctx.lang, data_version())
 agenda = content["agenda"]
 covered = agenda.get("coverage")  # a record finalised before issue 12 has none
 if covered and not covered["reported"]:
@@ -636,7 +636,7 @@ errors_and_toasts("page")  # a confirmation queued before a full rerun (finalisi
 # -- The pack ----------------------------------------------------------------------------------
 def pack_files(*, week: str, lang: str) -> dict[str, bytes]:
     """The pack's three files of the review as it stands now."""
-    current, _ = content_and_view(ctx.store.path, week, lang, data_version())
+    current, _ = content_and_view(ctx.store.key, week, lang, data_version())
     return pack.build_pack(current, lang).files()
 
 
