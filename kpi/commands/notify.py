@@ -28,9 +28,7 @@ def _store(args: argparse.Namespace):
     # The CLI's one way to open the store (precomputed values ready), as every command does.
     from kpi.__main__ import _store as open_store
 
-    store = open_store(args)
-    store.init()  # a store made before the notification tables gets them (idempotent)
-    return store
+    return open_store(args)  # a store made before the notification tables gets them
 
 
 def _report(letters: list[Letter], dry_run: str | None) -> int:
