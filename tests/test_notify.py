@@ -339,3 +339,19 @@ def test_a_rebasing_intervention_starts_the_concern_reading_afresh(city, tmp_pat
     found = {(alert["unit_code"], alert["kpi"], alert["kind"]) for alert in alerts.find(city, WEEK)}
     assert ("DUKCAPIL", "service_time_median", "concern") not in found
     assert ("DUKCAPIL", "service_time_median", "red") in found
+
+
+def test_no_password_without_encryption_and_one_line_subjects(city, monkeypatch, capsys):
+    monkeypatch.setenv("KPI_DB", str(city.path))
+    with smtp_server() as server:  # no STARTTLS offered
+        monkeypatch.setenv("KPI_SMTP_URL", server.url("kinerja", SECRET))
+        assert main(["notify", "digest", "--week", WEEK]) == 1
+        captured = capsys.readouterr()
+        assert captured.err.startswith(f"The mail server 127.0.0.1:{server.port} offers no "
+                                       "encryption (STARTTLS): the password was not sent.")
+        assert SECRET not in captured.err and server.inbox.received == []
+    message = mail.build_message(sender="k@medan.go.id", to="a@medan.go.id",
+                                 subject="Kinerja W13: Puskesmas\nBcc: x@evil.test", text="t",
+                                 html="<p>t</p>")
+    assert message["Subject"] == "Kinerja W13: Puskesmas Bcc: x@evil.test"
+    assert "Bcc" not in message.as_string().split("Subject:")[0]
