@@ -19,6 +19,7 @@ import streamlit as st
 from kpi import interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
+from kpi.periods import week_bounds
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import built, data_version, forget_version, load
@@ -37,7 +38,7 @@ finals = {row["week"] for row in load(review.reviews) if row["status"] == "final
 
 
 def week_option(week: str) -> str:
-    start, end = review.week_bounds(week)
+    start, end = week_bounds(week)
     dates = ctx.t("review.week_dates", start=fmt_date(start, ctx.lang), end=fmt_date(end, ctx.lang))
     key = "review.week_option_final" if week in finals else "review.week_option"
     return ctx.t(key, week=week, dates=dates)

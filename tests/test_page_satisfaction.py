@@ -9,7 +9,7 @@ import csv
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi import skm
+from kpi import ikm, skm
 from kpi.i18n import t
 from tests.helpers import EXPECTED_DIR, expected, no_exceptions, open_view, texts
 
@@ -196,10 +196,9 @@ def test_one_unit_in_detail(example_store, monkeypatch):
 
 
 def test_weakest_element_and_sample_share():
-    from kpi import skm
 
-    assert skm.weakest_element({"u1": 3.0, "u2": 2.5, "u3": 2.5, "u4": None}) == "u2"
-    assert skm.weakest_element({"u1": None}) is None
-    assert skm.sample_share(122, 229) == pytest.approx(53.275, abs=1e-3)
-    assert skm.sample_share(0, 0) == 100.0
-    assert skm.nrr_of_grade("B") == pytest.approx(76.61 / 25)
+    assert ikm.weakest_element({"u1": 3.0, "u2": 2.5, "u3": 2.5, "u4": None}) == "u2"
+    assert ikm.weakest_element({"u1": None}) is None
+    assert ikm.sample_share(122, 229) == pytest.approx(53.275, abs=1e-3)
+    assert ikm.sample_share(0, 0) == 100.0
+    assert ikm.nrr_of_grade("B") == pytest.approx(76.61 / 25)
