@@ -278,6 +278,17 @@ def _agenda_item_labels(content: dict, lang: str) -> list[tuple[str, str]]:
     return labels
 
 
+def incomplete_week_warning(covered: dict | None, lang: str) -> str:
+    """The warning at the top of the agenda of a week that not enough units have reported (the
+    overview's), or "" (also for records finalised before the flag was kept)."""
+    if not covered or covered.get("complete", True) or not covered["reported"]:
+        return ""
+    coverage = t("filters.units_reported", lang, reported=fmt_number(covered["reported"], lang, 0),
+                 expected=fmt_number(covered["expected"], lang, 0))
+    return t("partial.week_warning", lang, coverage=coverage,
+             missing=fmt_number(covered["expected"] - covered["reported"], lang, 0))
+
+
 def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict:
     """Everything the template and the workbook show, as formatted text, for `lang`."""
     agenda = content["agenda"]
@@ -307,6 +318,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
                           expected=fmt_number(covered["expected"], lang, 0))
     return {
         "lang": lang,
+        "incomplete": incomplete_week_warning(covered, lang),
         "city": content.get("city") or config.city_name(),
         "week": content["week"],
         "week_title": t("pack.week_title", lang, week=week_number,

@@ -75,7 +75,8 @@ def test_every_unit_shows_the_contract_ikm_grade_and_sample(example_store, monke
 def test_the_indonesian_page_says_sample_too_small_in_the_glossary_words(example_store,
                                                                          monkeypatch):
     at = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER)
-    [warning] = texts(at.warning)
+    # Q1 2026 is partial (the data end on Sunday 29 March), which a warning says first.
+    [warning] = [w for w in texts(at.warning) if w.startswith("Jumlah sampel")]
     assert warning.startswith("Jumlah sampel belum memenuhi minimum untuk 4 dari 4 unit")
     for code, row in ikm_rows().items():
         if code != "*":
@@ -99,7 +100,7 @@ def test_english_numbers_and_grade_words(example_store, monkeypatch):
     at = open_skm(example_store, monkeypatch, lang="en", grain="quarter", period=QUARTER)
     [title] = texts(at.header)
     assert title.startswith("City IKM 75.96, grade C · Poor")
-    assert "Sample too small for 4 of 4 units" in texts(at.warning)[0]
+    assert any("Sample too small for 4 of 4 units" in w for w in texts(at.warning))
 
 
 def test_the_page_opens_on_the_quarter(example_store, monkeypatch):

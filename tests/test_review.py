@@ -59,7 +59,7 @@ def test_a_week_without_data_yet_opens_with_its_carried_actions_and_minutes(exam
     review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
     content = review.review_content(example_store, "2026-W30")
     agenda = content["agenda"]
-    assert agenda["coverage"] == {"reported": 0, "expected": 0}   # no unit has reported yet
+    assert agenda["coverage"] == {"reported": 0, "expected": 0, "complete": True}  # no unit yet
     assert agenda["exceptions"] == [] and agenda["opportunities"] == []
     assert [a["action_id"] for a in agenda["carried_actions"]] == [action]
     assert content["minutes"]["attendees"] == ["Kepala Dinas"]
