@@ -110,13 +110,6 @@ class IngestResult:
         }
 
 
-def detect_kind(columns: list[str]) -> str | None:
-    """The kind whose required columns the header has (the most specific one), or None."""
-    names = {c.strip().lower() for c in columns}
-    fitting = [kind for kind in KINDS if set(REQUIRED[kind]) <= names]
-    return max(fitting, key=lambda kind: len(REQUIRED[kind]), default=None)
-
-
 def _resolve_columns(kind: str, header: list[str], column_map: dict[str, str | None] | None,
                      file_name: str) -> dict[str, int]:
     """Contract column -> position in the file; whole-file problems raise FileRejected."""
