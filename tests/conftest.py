@@ -71,6 +71,16 @@ FAST_MODULES = frozenset({
 _NOT_FAST = ("serial", "browser", "system", "slow")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m fast`, the other test files are not even imported (collecting every module
+    costs each pytest-xdist worker seconds)."""
+    if (config.getoption("markexpr", "") == "fast" and collection_path.suffix == ".py"
+            and collection_path.name.startswith("test_")
+            and collection_path.name not in FAST_MODULES):
+        return True
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m fast` selects
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests of the inner loop `fast` (FAST_MODULES)."""
