@@ -88,3 +88,4 @@ def test_the_audit_page_says_when_the_key_is_unusable(example_store, monkeypatch
     at = open_view(example_store, monkeypatch, "audit", role="admin")
     assert texts(at.error) == [
         "The audit key from KPI_AUDIT_KEY is too short: it needs at least 32 characters."]
+    assert len(at.dataframe) == 1  # the trail itself is still shown
