@@ -244,7 +244,7 @@ def undo_weekly_imports(store: Store) -> None:
     batches = list_batches(store)
     kept = batches[(batches["kind"] == "events") & batches["rolled_back_at"].isna()]
     events = sorted(kept["batch_id"].tolist())
-    for batch_id in events[1:]:
+    for batch_id in reversed(events[1:]):  # newest first: a later batch may replace rows
         rollback(store, int(batch_id), by="bench")
     precompute.refresh_pending(store, by="bench")
     print(f"  rolled back {len(events) - 1} weekly imports of the kept store ({load()})",
