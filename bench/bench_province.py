@@ -113,7 +113,7 @@ def pg_s3(name: str) -> Iterator[tuple[Store, dict[str, str]]]:
     from tests.services import postgres_cluster, s3_server
 
     with ExitStack() as stack:
-        catalog = stack.enter_context(postgres_cluster())
+        catalog = stack.enter_context(postgres_cluster()).url("kinerja")  # the app role's URL
         aws = stack.enter_context(s3_server(DATA / f"{name}-moto.log"))
         os.environ.update(aws)
         data_path = f"s3://kinerja/{name}/"
