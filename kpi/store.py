@@ -227,7 +227,7 @@ class Location:
         if not self.shared:
             assert self.folder is not None
             return (self.folder / CATALOG_FILE).exists()
-        import psycopg
+        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
         try:
             with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
@@ -671,7 +671,7 @@ class _WriterLock:
 
     @contextmanager
     def _advisory(self) -> Iterator[None]:
-        import psycopg
+        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
         try:
             pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
@@ -1009,7 +1009,7 @@ def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
 def _pg_data_path(location: Location) -> Path:
     """The local folder a PostgreSQL-catalogued store keeps its files in, as its catalog
     records it; files on S3 are the bucket's to keep (versioning), not a backup's."""
-    import psycopg
+    import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
     try:
         with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
@@ -1028,7 +1028,7 @@ def _pg_restore(backup: Path, location: Location, busy_timeout: float) -> None:
     """Restore a PostgreSQL catalog's backup into the empty database `location`: first its
     data files (into KPI_DATA_PATH or where they came from), then the catalog in one
     transaction, pointed at the files' new place. A failure leaves the database empty."""
-    import psycopg
+    import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
     if location.exists():
         raise StoreError("error.restore_not_empty", path=location.display)

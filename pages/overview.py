@@ -124,7 +124,7 @@ if covered.missing:  # the tiles' changes are like for like (metrics.overview)
                      both=fmt_int(len(both), ctx.lang), previous=previous_name))
 history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                date_to=filters.period_start, units=[CITY])
-kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang)
+kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
 
 if not scope:
     st.info(ctx.t("filters.no_units"))
