@@ -110,17 +110,13 @@ def _polite(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
 
 
 # -- the form ----------------------------------------------------------------------------------
-def _form_view(unit_code: str, unit_name: str) -> dict[str, Any]:
-    services = _store().query_rows(
-        "SELECT service_code, name FROM services WHERE unit_code = $unit ORDER BY name",
-        {"unit": unit_code})
-    return {"unit_code": unit_code, "unit_name": unit_name,
-            "services": [(str(code), str(name)) for code, name in services],
-            "elements": U_COLUMNS,
-            "answers": survey_form.ANSWERS, "genders": survey_form.GENDERS,
-            "education": survey_form.EDUCATION, "occupations": survey_form.OCCUPATIONS,
-            "age_range": survey_form.AGE_RANGE, "limits": survey_form.FIELD_LIMITS,
-            "honeypot": survey_form.HONEYPOT_FIELD, "csrf_field": survey_form.CSRF_FIELD}
+def _form_view(unit: survey_links.FormUnit) -> dict[str, Any]:
+    return {"unit_code": unit.unit_code, "unit_name": unit.name, "services": unit.services,
+            "elements": U_COLUMNS, "answers": survey_form.ANSWERS,
+            "genders": survey_form.GENDERS, "education": survey_form.EDUCATION,
+            "occupations": survey_form.OCCUPATIONS, "age_range": survey_form.AGE_RANGE,
+            "limits": survey_form.FIELD_LIMITS, "honeypot": survey_form.HONEYPOT_FIELD,
+            "csrf_field": survey_form.CSRF_FIELD}
 
 
 def _new_csrf(unit_code: str) -> str:
@@ -131,12 +127,11 @@ def _new_csrf(unit_code: str) -> str:
 async def form_page(request: Request) -> Response:
     lang = _language(request)
     token = request.path_params["token"]
-    unit = await run_in_threadpool(survey_links.unit_of_token, _store(), token)
+    unit = await run_in_threadpool(survey_links.form_unit, _store(), token)
     if unit is None:
         return _refused(lang, "unknown_form", 404)
-    view = await run_in_threadpool(_form_view, *unit)
-    return _page("form", lang, token=token, csrf=_new_csrf(unit[0]), values={}, problems={},
-                 **view)
+    return _page("form", lang, token=token, csrf=_new_csrf(unit.unit_code), values={},
+                 problems={}, **_form_view(unit))
 
 
 async def _body(request: Request, limit: int) -> bytes | None:
@@ -182,22 +177,21 @@ async def submit(request: Request) -> Response:
 
 def _judge_and_accept(lang: str, token: str, form: dict[str, list[str]],
                       client: str) -> Response:
-    unit = survey_links.unit_of_token(_store(), token)
+    unit = survey_links.form_unit(_store(), token)
     if unit is None:
         return _refused(lang, "unknown_form", 404)
-    unit_code, unit_name = unit
+    unit_code = unit.unit_code
     if any(value.strip() for value in form.get(survey_form.HONEYPOT_FIELD, [])):
         return _refused(lang, "not_accepted", 400, token=token)
     signed = _csrf_unit(form.get(survey_form.CSRF_FIELD, [""])[0])
     if signed is None or signed[0] != unit_code:
         return _refused(lang, "expired", 403, token=token)
-    view = _form_view(unit_code, unit_name)
     fields = {name: values for name, values in form.items()
               if name not in (survey_form.CSRF_FIELD, survey_form.HONEYPOT_FIELD)}
-    judged = survey_form.check(fields, [code for code, _ in view["services"]])
+    judged = survey_form.check(fields, [code for code, _ in unit.services])
     if not judged.ok:  # the form again, with what was given and what is missing
         return _page("form", lang, 400, token=token, csrf=_new_csrf(unit_code),
-                     values=judged.values, problems=judged.problems, **view)
+                     values=judged.values, problems=judged.problems, **_form_view(unit))
     outcome = _intake().accept(unit_code, client, signed[1], judged.row, judged.occupation)
     if outcome == "rate_limited":
         return _refused(lang, "rate_limited", 429, token=token)
@@ -211,11 +205,11 @@ def _judge_and_accept(lang: str, token: str, form: dict[str, list[str]],
 async def thanks_page(request: Request) -> Response:
     lang = _language(request)
     token = request.path_params["token"]
-    unit = await run_in_threadpool(survey_links.unit_of_token, _store(), token)
+    unit = await run_in_threadpool(survey_links.form_unit, _store(), token)
     if unit is None:
         return _refused(lang, "unknown_form", 404)
-    return _page("thanks", lang, token=token, unit_name=unit[1],
-                 published=await run_in_threadpool(_is_published, unit[0]))
+    return _page("thanks", lang, token=token, unit_name=unit.name,
+                 published=await run_in_threadpool(_is_published, unit.unit_code))
 
 
 def _is_published(unit_code: str) -> bool:
