@@ -13,8 +13,10 @@ form's answers moved into the lake every KPI_SURVEY_FLUSH_SECONDS, default 2 s).
             the pages fetched every second throughout
 
 and prints: the import's seconds together / alone; the submissions' and the pages' latencies
-(median, 95th percentile) together / alone; the submissions accepted and how many of them are in
-the lake once the flushes have caught up (must be all), and how long that took. Usage:
+(median, 95th percentile) together / alone; the server's CPU time per submission (its process
+and children, flushes included: a figure a busy machine does not inflate the way it inflates
+latencies); the submissions accepted and how many of them are in the lake once the flushes have
+caught up (must be all), and how long that took. Usage:
 
     python bench/bench_survey.py [--events N] [--rate R] [--seconds S] [--regenerate]
 """
@@ -35,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
@@ -196,10 +199,21 @@ def main(argv: list[str] | None = None) -> int:
               f"{args.events:,} events in two halves · {args.rate:g}/s for {args.seconds:g} s")
 
         alone_import, status_a = timed_import(store_path, half_a, env)
+        process = psutil.Process(server.pid)
+
+        def server_cpu() -> float:
+            times = process.cpu_times()
+            return times.user + times.system
+
+        idle_started, idle_cpu = time.perf_counter(), server_cpu()
+        time.sleep(10)
+        idle_rate = (server_cpu() - idle_cpu) / (time.perf_counter() - idle_started)
         alone = Load(url, tokens, args.rate, args.seconds)
+        load_started, cpu_started = time.perf_counter(), server_cpu()
         alone.run()
         accepted_alone = alone.statuses.count(303)
         wait_stored(store_path, accepted_alone)
+        alone_cpu = server_cpu() - cpu_started - idle_rate * (time.perf_counter() - load_started)
 
         together = Load(url, tokens, args.rate, args.seconds)
         importing: dict[str, float] = {}
@@ -236,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
           f"together; {page_a[0]:.0f} / {page_a[1]:.0f} ms alone ({ratio(page_b[0], page_a[0])} "
           f"median); failed {together.failures} together, {alone.failures} alone")
     statuses = sorted(set(alone.statuses + together.statuses))
+    per_submission = alone_cpu / max(1, len(alone.statuses)) * 1000
+    print(f"server CPU per submission (open + send + its share of the flushes, idle server's "
+          f"{idle_rate * 1000:.0f} ms/s taken off): {per_submission:.1f} ms; at {args.rate:g}/s "
+          f"{per_submission * args.rate / 1000:.2f} CPU")
     print(f"accepted {accepted} of {len(alone.statuses) + len(together.statuses)} "
           f"(statuses {statuses}); in the lake {stored}; the last ones {drained:.1f} s after the "
           f"import and the submissions ended")

@@ -13,6 +13,7 @@ is a polite page too, logged without the request's content.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import secrets
@@ -218,7 +219,18 @@ def _is_published(unit_code: str) -> bool:
 
 # -- the published results ---------------------------------------------------------------------
 def _results(request: Request, lang: str) -> publication.PublicResults:
-    return publication.public_results(_store(), request.query_params.get("period", ""), lang)
+    period = request.query_params.get("period", "")[:16]
+    store = _store()
+    return _results_at(store.path, store.data_version(), config.local_today(),
+                       period if publication.parse_period(period) else "", lang)
+
+
+@functools.lru_cache(maxsize=64)
+def _results_at(db: str, version: int, today: dt.date, period: str,
+                lang: str) -> publication.PublicResults:
+    """The results of one data version of the store `db` on `today`: anyone may ask for the
+    page, so each period and language is computed once per version, not once per request."""
+    return publication.public_results(_store(), period, lang, today=today)
 
 
 @_polite
