@@ -27,7 +27,7 @@ The load average is printed with every figure (2 CPUs shared: read CPU where giv
     python bench/bench_province.py [--events N] [--responses N] [--layout embedded|pg+s3|both]
                                    [--cities N] [--units-per-city N] [--repeat R]
                                    [--skip-pages] [--skip-concurrent] [--no-defer]
-                                   [--keep-store]
+                                   [--keep-store] [--pages-only STORE]
 """
 
 from __future__ import annotations
@@ -343,7 +343,13 @@ def main(argv: list[str] | None = None) -> int:
                              "store) instead of leaving months, quarters, years to totals --refresh")
     parser.add_argument("--keep-store", action="store_true",
                         help="keep a copy of the embedded store (bench/data/…-kept)")
+    parser.add_argument("--pages-only", metavar="STORE", default=None,
+                        help="only the pages' AppTest reruns, over this kept embedded store")
     args = parser.parse_args(argv)
+    if args.pages_only:
+        print(f"machine: {machine()}")
+        pages({"KPI_DB": args.pages_only}, args.repeat)
+        return 0
     args.responses = args.responses if args.responses is not None else max(args.events // 10, 1)
     print(f"machine: {machine()}")
     files = province_files(args.events, args.responses, args.cities, args.units_per_city)
