@@ -25,8 +25,11 @@ $(UV):
 	  requirements-dev.lock > $(VENV)/uv.lock
 	$(PIP) install -q --disable-pip-version-check --require-hashes -r $(VENV)/uv.lock
 
-$(VENV)/.installed: requirements.lock | $(UV)
+# The checkout itself goes in editable (no download: the setuptools that Python 3.11 puts in
+# every venv builds it), so that `python -m kpi` and the `kinerja` script work from any folder.
+$(VENV)/.installed: requirements.lock pyproject.toml | $(UV)
 	$(UV_INSTALL) -r requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock

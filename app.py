@@ -9,6 +9,9 @@ dashboard alone.
 
 import streamlit as st
 
+from ui.startup import checked
 from web.server import lifespan, routes
 
-app = st.App("dashboard.py", routes=routes(), lifespan=lifespan)
+# checked: local mode on a network address, or a named secrets file that is missing or has no
+# [auth], stops the server before it serves anything (ui/startup.py).
+app = st.App("dashboard.py", routes=routes(), lifespan=checked(lifespan))

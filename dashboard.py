@@ -1,72 +1,20 @@
-"""Kinerja's entry point and router: `streamlit run dashboard.py`."""
+"""Kinerja's entry point: `streamlit run dashboard.py`.
+
+One file, two roles. `streamlit run dashboard.py` imports it as a module to serve it: the
+`st.App` below (the dashboard alone; app.py serves it with the public pages), whose lifespan
+refuses to start a server that would expose local mode (ui/startup.py). Every session's script
+run executes it as `__main__`: the router (ui/router.py).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from kpi.errors import KinerjaError
-from kpi.i18n import LANGUAGES, t
-from ui.auth import current_visitor, gate, identity_panel
-from ui.data import warm_up_once
-from ui.guard import ROUTED_KEY
-from ui.registry import PAGES, may_open
-from ui.state import keep_in_url, language
+if __name__ == "__main__":  # a session's script run
+    from ui.router import route
 
-st.set_page_config(page_title="Kinerja", page_icon=":material/monitoring:", layout="wide")
+    route()
+else:  # imported by `streamlit run` (or an ASGI server) to serve the app
+    from ui.startup import checked
 
-ROOT = Path(__file__).resolve().parent
-DEFAULT_PAGE = "overview"
-
-lang = language()
-visitor = current_visitor()
-if visitor.may_enter:
-    sections: dict[str, list[st.Page]] = {}
-    for spec in PAGES:
-        # A page whose file is not there (yet) is left out rather than breaking every page;
-        # tests/test_router_guard.py checks that every registered page exists. A page above the
-        # role is routed but hidden, so that its address says which role it needs.
-        if not (ROOT / spec.path).is_file():
-            continue
-        title, section = t(spec.title_key, lang), t(spec.section_key, lang)
-        visibility = "visible" if may_open(visitor.role, spec) else "hidden"
-        if spec.key == DEFAULT_PAGE:
-            # Streamlit serves the default page at the root only, so its own name (/overview)
-            # would be "Page not found": a hidden twin of the same file answers there. The
-            # default page's url_path only has to differ from the twin's.
-            sections.setdefault(section, []).append(st.Page(
-                spec.path, title=title, icon=spec.icon, url_path=f"{spec.key}-home",
-                default=True, visibility=visibility))
-            visibility = "hidden"
-        sections.setdefault(section, []).append(st.Page(
-            spec.path, title=title, icon=spec.icon, url_path=spec.key, visibility=visibility))
-    current = st.navigation(sections)
-else:
-    # Anonymous or unknown: the root and every page's address show the sign-in (or no-access)
-    # screen and nothing else; no navigation, no data, no "page not found".
-    def gate_page() -> None:
-        gate(visitor, lang)
-
-    current = st.navigation(
-        [st.Page(gate_page, title=t("signin.title", lang), url_path="signin", default=True)]
-        + [st.Page(gate_page, title=t("signin.title", lang), url_path=spec.key,
-                   visibility="hidden") for spec in PAGES], position="hidden")
-st.session_state[ROUTED_KEY] = True
-with st.sidebar:
-    chosen = st.segmented_control(t("nav.language", lang), LANGUAGES, default=lang,
-                                  format_func=lambda code: t(f"nav.language_{code}", lang),
-                                  key="kinerja_lang_picker")
-    if chosen and chosen != lang:
-        st.session_state["kinerja_lang"] = chosen
-        keep_in_url(lang=chosen)
-        st.rerun()
-    identity_panel(visitor, lang)
-keep_in_url(lang=lang)
-
-try:
-    current.run()
-except KinerjaError as error:  # a page's expected failure, said in the user's language
-    st.error(error.localized(lang), icon=":material/error:")
-if visitor.may_enter:
-    warm_up_once()
+    app = st.App("dashboard.py", lifespan=checked())

@@ -14,7 +14,9 @@ loopback as the tests start them), in one run, each figure beside its baseline:
              its own, as a city runs it), split into opening the store and the import; against
              the raw `read_csv` of the same file into the lake
   concurrent the 33 cities' weeks by 33 CLI processes started together: how many succeed, the
-             total wall time, against 33 × the single import
+             total wall time, against 33 × the single import; then `kpi totals --refresh`
+             (the store defers the top-level totals of months, quarters and years, as a
+             province's does; --no-defer: computed at every import, as a city's)
   reads      metrics.overview for the province (every unit) and for one city's subtree, one
              unit's weekly series; against DuckDB's raw weekly aggregate of the same week
   pages      every page's warm AppTest rerun against the Upload page's (bench_pages), and the
@@ -24,7 +26,8 @@ The load average is printed with every figure (2 CPUs shared: read CPU where giv
 
     python bench/bench_province.py [--events N] [--responses N] [--layout embedded|pg+s3|both]
                                    [--cities N] [--units-per-city N] [--repeat R]
-                                   [--skip-pages] [--skip-concurrent] [--keep-store]
+                                   [--skip-pages] [--skip-concurrent] [--no-defer]
+                                   [--keep-store] [--pages-only STORE]
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from bench_import import machine  # noqa: E402
 from bench_pages import apptest_pages, print_pages  # noqa: E402
 from make_bench_data import make_bench_data, week_files  # noqa: E402
 
-from kpi import metrics  # noqa: E402
+from kpi import metrics, precompute  # noqa: E402
 from kpi.ingest import ingest_file  # noqa: E402
 from kpi.store import Store  # noqa: E402
 
@@ -235,6 +238,17 @@ def concurrent(env: dict[str, str], weeks: dict[str, Path], single: float) -> di
     return {"total": total, "failed": failures, "budget": budget, "walls": waits}
 
 
+def totals_refresh(env: dict[str, str]) -> float:
+    """`python -m kpi totals --refresh`: the top-level totals the imports left waiting."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "kpi", "totals", "--refresh"], cwd=ROOT,
+                          env=_child_env(env), capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    print(f"  totals --refresh after the imports: {seconds:.1f} s "
+          f"({done.stdout.strip().splitlines()[0]}) ({load()})", flush=True)
+    return seconds
+
+
 def _timed(call: Callable[[], Any], repeat: int) -> dict[str, float]:
     walls, cpus = [], []
     for _ in range(repeat + 1):
@@ -291,11 +305,15 @@ def run_layout(name: str, files: dict[str, Any], args: argparse.Namespace) -> di
     out: dict[str, Any] = {"layout": name, "events": args.events}
     with LAYOUTS[name](tag) as (store, env):
         out["backfill"] = backfill(store, files)
+        if not args.no_defer:  # a province's store (README: a province deployment)
+            precompute.set_defer_totals(store, True, by="bench")
         weeks = files["week"]
         city = sorted(weeks)[0]
         out["weekly"] = weekly(store, env, city, weeks[city])
         if not args.skip_concurrent:
             out["concurrent"] = concurrent(env, weeks, out["weekly"]["cli"])
+        if not args.no_defer:
+            out["totals_refresh"] = totals_refresh(env)
         store.close()  # the readers below are the dashboard's, opened afresh
         reader = Store(env["KPI_DB"])
         out["reads"] = reads(reader, env, args.repeat)
@@ -320,9 +338,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-pages", action="store_true")
     parser.add_argument("--skip-concurrent", action="store_true")
+    parser.add_argument("--no-defer", action="store_true",
+                        help="imports recompute the top-level totals of every grain (a city's "
+                             "store) instead of leaving months, quarters, years to totals --refresh")
     parser.add_argument("--keep-store", action="store_true",
                         help="keep a copy of the embedded store (bench/data/…-kept)")
+    parser.add_argument("--pages-only", metavar="STORE", default=None,
+                        help="only the pages' AppTest reruns, over this kept embedded store")
     args = parser.parse_args(argv)
+    if args.pages_only:
+        print(f"machine: {machine()}")
+        pages({"KPI_DB": args.pages_only}, args.repeat)
+        return 0
     args.responses = args.responses if args.responses is not None else max(args.events // 10, 1)
     print(f"machine: {machine()}")
     files = province_files(args.events, args.responses, args.cities, args.units_per_city)

@@ -150,35 +150,42 @@ def _received(store) -> set[tuple[int, str]]:
 
 # -- the message -------------------------------------------------------------------------------
 def alert_view(alerts: list[dict], who: Subscription, names: dict[str, str]) -> dict:
+    """The message's content in `who`'s language: one entry per unit, KPI and week (its red
+    and concern alerts together), in the contract's KPI order within each unit."""
     lang = who.lang
+    grouped: dict[tuple, list[dict]] = {}
+    for alert in sorted(alerts, key=lambda a: (to_date(a["week_start"]), a["unit_code"],
+                                               list(KPIS).index(a["kpi"]))):
+        grouped.setdefault((alert["unit_code"], alert["kpi"], to_date(alert["week_start"])),
+                           []).append(alert)
     items = []
-    for alert in alerts:
-        code, kpi, start = alert["unit_code"], alert["kpi"], to_date(alert["week_start"])
+    for (code, kpi, start), group in grouped.items():
         unit = t("alertmail.city", lang) if code == CITY else names.get(code, code)
-        details = alert["details"]
+        kinds = [kind for kind in KINDS if any(alert["kind"] == kind for alert in group)]
+        details = group[-1]["details"]
         item = {"kpi": kpi, "value": details["value"], "target": details["target"],
                 "status": details["status"], "variation": details["variation"],
                 "chart": {"centre": details["centre"], "ucl": details["ucl"],
                           "lcl": details["lcl"], "points": details["points"]}}
-        # Red since when: the run of red weeks is not kept; a new red alert is a first week.
+        # A red alert is a first red week (it was not red the week before).
         items.append({
-            "unit": unit, "kpi": kpi_name(kpi, lang), "kind": alert["kind"],
-            "headline": t(f"alertmail.kind_{alert['kind']}", lang, unit=unit,
-                          kpi=kpi_name(kpi, lang)),
+            "unit": unit, "kpi": kpi_name(kpi, lang), "kinds": kinds,
+            "headline": t(f"alertmail.kind_{'both' if len(kinds) == 2 else kinds[0]}", lang,
+                          unit=unit, kpi=kpi_name(kpi, lang)),
             "week": week_dates(start, lang),
             "reason": reason_words(item, lang, red_weeks=1),
             "link": link("", lang, grain="week", period=start.isoformat()) if code == CITY
             else unit_link(code, kpi, start, lang),
         })
     weeks = sorted({to_date(alert["week_start"]) for alert in alerts})
-    if len(alerts) == 1:
+    if len(items) == 1:
         subject = t("alertmail.subject_one", lang, week=week_name(weeks[-1]),
                     headline=items[0]["headline"])
     else:
         subject = t("alertmail.subject_many", lang, week=week_name(weeks[-1]),
-                    count=fmt_int(len(alerts), lang))
+                    count=fmt_int(len(items), lang))
     return {"lang": lang, "subject": subject, "title": t("alertmail.title", lang),
-            "intro": t("alertmail.intro", lang, count=fmt_int(len(alerts), lang)),
+            "intro": t("alertmail.intro", lang, count=fmt_int(len(items), lang)),
             "alerts": items, "settings_link": link("email", lang),
             "why": t("alertmail.why", lang, email=who.email)}
 
@@ -219,7 +226,6 @@ def send_alerts(store, *, dry_run: str | Path | None = None, week: str | None = 
     alerts due to them (see the module docstring). With `dry_run`, write the messages into that
     folder and record nothing. Raises mail.MailUnavailable when the server cannot be reached
     (nothing marked sent)."""
-    store.init()
     if dry_run is None:
         settings = settings or mail.settings()  # no SMTP URL: say so before anything is stored
     try:

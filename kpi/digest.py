@@ -36,7 +36,7 @@ MAX_BYTES = 300_000
 MAX_EXCEPTIONS = 12      # listed; the rest are one link to the overview
 MAX_CHARTS = 6           # exceptions with a trend chart
 EFFECT_WEEKS = 13        # interventions of the last quarter get their verdict in the digest
-CHART_WIDTH, CHART_HEIGHT, CHART_SCALE = 560, 190, 1.5
+CHART_WIDTH, CHART_HEIGHT, CHART_SCALE = 560, 190, 1.25  # six charts fit in MAX_BYTES
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -320,7 +320,6 @@ def digest_letters(store, week: str | None = None, *, sender: str | None = None,
                    today: dt.date | None = None) -> list[Letter]:
     """The digest of every user with the digest on, for `week` (default: the latest complete
     week), each limited to its recipient's scope."""
-    store.init()
     week = week or latest_week(store, today)
     review.parse_week(week)
     recipients = [who for who in subscriptions(store) if who.digest]

@@ -30,6 +30,10 @@ class KinerjaError(Exception):
         return t(self.key, lang, **self.params)
 
 
+class UnknownArgument(KinerjaError):
+    """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
+
+
 class StoreError(KinerjaError):
     """The store could not do what was asked (corrupt file, disk full, unexpected SQL error)."""
 
@@ -40,6 +44,13 @@ class StoreBusy(StoreError):
     """Another process holds the store file for writing."""
 
     key = "error.store_busy"
+
+
+class StoreUnreachable(StoreError):
+    """The store's catalog cannot be reached (down, wrong address, refused sign-in); the
+    reason is in the administrator's log, never in the message."""
+
+    key = "error.store_unreachable"
 
 
 class StoreMissing(StoreError):

@@ -53,6 +53,15 @@ class ImportMapping:
         names += [name for name in self.values if name not in names]
         return names
 
+    def is_rename_only(self) -> bool:
+        """Whether the mapping only renames columns (what an older column map could say)."""
+        return not (self.constants or self.timestamps or self.values or self.compose)
+
+    def missing_required(self) -> list[str]:
+        """The required contract columns of its kind that the mapping does not give."""
+        produced = set(self.produced())
+        return [name for name in REQUIRED[self.kind] if name not in produced]
+
     def source_columns(self) -> list[str]:
         """Every source column the mapping names (once, in order)."""
         found = list(self.columns.values())

@@ -44,7 +44,17 @@ from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
 from kpi.scope import require_in_scope, require_kept, scope_before, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
-from kpi.vocabulary import KEYS, KINDS, KPIS, OPTIONAL, OUTCOMES, REQUIRED, TABLES, U_COLUMNS
+from kpi.vocabulary import (
+    KEYS,
+    KINDS,
+    KPIS,
+    OPTIONAL,
+    OUTCOMES,
+    REQUIRED,
+    TABLES,
+    U_COLUMNS,
+    contract_columns,
+)
 
 # How each typed column is parsed; every other contract column is text.
 _COLUMN_TYPES: dict[str, str] = {
@@ -214,7 +224,7 @@ def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name
     if missing_required:
         raise FileRejected([Problem.make("missing_column", column=name, kind=kind)
                             for name in missing_required])
-    return _Plan({name: exprs[name] for name in _contract_columns(kind) if name in exprs},
+    return _Plan({name: exprs[name] for name in contract_columns(kind) if name in exprs},
                  params)
 
 
@@ -394,16 +404,12 @@ def _select_sql(kind: str, plan: _Plan, source_sql: str, *, with_rec: bool) -> s
     """CTEs `file` (trimmed text r_<col> of every contract column; absent ones NULL) and `v`
     (those plus the typed <col>), over `source_sql` whose columns are c0…cN."""
     raw = [f"{plan.exprs[col]} AS r_{col}" if col in plan.exprs
-           else f"NULL::VARCHAR AS r_{col}" for col in _contract_columns(kind)]
+           else f"NULL::VARCHAR AS r_{col}" for col in contract_columns(kind)]
     if with_rec:  # the table's rowid is the record's position: it was filled in file order
         raw.insert(0, "rowid - $rowid_base AS __rec")
-    typed = [f"{_typed_sql(col)} AS {col}" for col in _contract_columns(kind)]
+    typed = [f"{_typed_sql(col)} AS {col}" for col in contract_columns(kind)]
     return (f"WITH file AS (SELECT {', '.join(raw)} FROM {source_sql}), "
             f"v AS (SELECT *, {', '.join(typed)} FROM file) ")
-
-
-def _contract_columns(kind: str) -> tuple[str, ...]:
-    return REQUIRED[kind] + OPTIONAL[kind]
 
 
 def _insert_select(kind: str, column: str) -> str:
@@ -466,7 +472,7 @@ def _fast_insert(cur: Cursor, kind: str, source: Source, plan: _Plan,
     # CASE WHEN takes NULL for false, so a rule that cannot be judged (NULL) passes here as in
     # the diagnosis (which says coalesce(…, false)).
     broken = " OR ".join(f"({rule.condition})" for rule in rules)
-    insert_columns = _contract_columns(kind)
+    insert_columns = contract_columns(kind)
     sql = (
         _select_sql(kind, plan, source_sql, with_rec=False)
         + f"INSERT INTO {table} ({', '.join(insert_columns)}, batch_id) "
@@ -582,7 +588,7 @@ def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan,
         problems += [Problem.make("duplicate_key", line=line_of[rec], column=keys[-1],
                                   value=str(values[-1]), key_text=described,
                                   other=line_of[group[0]]) for rec in group[1:]]
-    order = {name: i for i, name in enumerate(_contract_columns(kind))}
+    order = {name: i for i, name in enumerate(contract_columns(kind))}
     problems.sort(key=lambda p: (p.line or 0, order.get(p.column or "", -1)))
     bad = {rec for rec, *_ in found} | {rec for group, *_ in duplicates for rec in group[1:]}
     return _Diagnosis(problems, rows, bad, select, params, line_of)
@@ -770,7 +776,7 @@ def _accept_valid_rows(store: Store, kind: str, source: Source, plan: _Plan,
                 raise _DryRun  # nothing to keep: roll back, report as usual
             batch_id = store.next_id(cur, "batches", "batch_id")
             table = TABLES[kind]
-            columns = _contract_columns(kind)
+            columns = contract_columns(kind)
             had_rows = bool(cur.query_value(f"SELECT count(*) FROM {table}"))
             inserted = _count(_run(cur, diagnosis.select + (
                 f"INSERT INTO {table} ({', '.join(columns)}, batch_id) "

@@ -14,23 +14,24 @@ from decimal import Decimal
 
 import pandas as pd
 
-from kpi.errors import KinerjaError
+from kpi import reporting
+from kpi.errors import UnknownArgument
+from kpi.ikm import exact_ikm
+from kpi.periods import (
+    Ranges,
+    check_period,
+    next_period,
+    period_start,
+    periods_between,
+    previous_period,
+    same_period_last_year,
+)
 from kpi.store import one_unit_of_work
 from kpi.targets import attach_targets_sql, status
-from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
+from kpi.vocabulary import AGGREGATES, CITY, KPIS, WITHIN_STANDARD_SQL
 
 
-# -- validation -------------------------------------------------------------------------------
-class UnknownArgument(KinerjaError):
-    """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
-
-
-def check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise UnknownArgument("kpi.error.unknown_period", period=period, periods=", ".join(PERIODS))
-    return period
-
-
+# -- validation ----------------------------------------------------------------------------
 def check_kpis(kpis: list[str] | None) -> list[str]:
     """The KPIs asked for, in the contract's order (all of them for None)."""
     if kpis is None:
@@ -53,80 +54,7 @@ def check_units(store, units: list[str] | None) -> list[str] | None:
     return list(units)
 
 
-def parse_date(text: str | dt.date, what: str = "date") -> dt.date:
-    """An ISO date (YYYY-MM-DD), or UnknownArgument naming `what`."""
-    if isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise UnknownArgument("kpi.error.bad_date", what=what, text=text) from None
-
-
-# -- periods ----------------------------------------------------------------------------------
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def period_start(day: dt.date, period: str) -> dt.date:
-    """The first date of the `period` that contains `day` (weeks are ISO, starting Monday)."""
-    check_period(period)
-    if isinstance(day, dt.datetime):
-        day = day.date()
-    if period == "day":
-        return day
-    if period == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    if period == "quarter":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return dt.date(day.year, 1, 1)
-
-
 _start_of = period_start  # for functions whose `period_start` parameter shadows the name
-
-
-def _shift(start: dt.date, period: str, steps: int) -> dt.date:
-    start = period_start(start, period)
-    if period == "day":
-        return start + dt.timedelta(days=steps)
-    if period == "week":
-        return start + dt.timedelta(weeks=steps)
-    return _add_months(start, steps * {"month": 1, "quarter": 3, "year": 12}[period])
-
-
-def next_period(start: dt.date, period: str) -> dt.date:
-    """The first date of the period after the one that contains `start`."""
-    return _shift(start, period, 1)
-
-
-def previous_period(start: dt.date, period: str) -> dt.date:
-    """The first date of the period before the one that contains `start`."""
-    return _shift(start, period, -1)
-
-
-def same_period_last_year(start: dt.date, period: str) -> dt.date:
-    """The period a year before: 52 weeks or 365/366 days back for week and day, the same month,
-    quarter or year of the previous year otherwise."""
-    if period == "week":
-        return period_start(start, period) - dt.timedelta(weeks=52)
-    if period == "day":
-        try:
-            return start.replace(year=start.year - 1)
-        except ValueError:  # 29 February
-            return start.replace(year=start.year - 1, day=28)
-    return _shift(start, period, -{"month": 12, "quarter": 4, "year": 1}[period])
-
-
-def periods_between(date_from: dt.date, date_to: dt.date, period: str) -> tuple[dt.date, dt.date]:
-    """[first, end) covering the periods whose first date lies in [date_from, date_to]: the
-    whole of each period counts, even past date_to. first ≥ end when there is none."""
-    first = period_start(date_from, period)
-    if first < date_from:
-        first = next_period(first, period)
-    return first, next_period(date_to, period)
 
 
 # -- units ------------------------------------------------------------------------------------
@@ -224,22 +152,22 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
         join=_SERVICE_JOIN if with_standard else "", time_filter=time_filter, bucket=bucket)
 
 
-Ranges = list[tuple[dt.date, dt.date]]
 
-
-def _time_filter(time_column: str, ranges: Ranges | None, params: dict,
-                 prefix: str = "") -> str:
-    """SQL condition: `time_column` lies in one of `ranges` ([start, end) dates; None = every
-    row). Fills `params` with the bounds (named after `prefix`)."""
+def ranges_condition(column: str, ranges: Ranges | None, params: dict, prefix: str = "", *,
+                     timestamps: bool = False) -> str:
+    """SQL condition: `column` lies in one of `ranges` ([start, end) dates; None = every row):
+    "(column >= $start AND column < $end) OR …", the one builder of such filters. Fills
+    `params` with the bounds (named after `prefix`), as midnights when `timestamps`."""
     if ranges is None:
         return "TRUE"
     conditions = []
     for index, (start, end) in enumerate(ranges):
         low, high = f"{prefix}start_{index}", f"{prefix}end_{index}"
-        params[low] = dt.datetime.combine(start, dt.time())
-        params[high] = dt.datetime.combine(end, dt.time())
-        conditions.append(f"({time_column} >= ${low} AND {time_column} < ${high})")
-    return " OR ".join(conditions) or "FALSE"
+        params[low], params[high] = ((dt.datetime.combine(start, dt.time()),
+                                      dt.datetime.combine(end, dt.time()))
+                                     if timestamps else (start, end))
+        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
+    return "(" + " OR ".join(conditions) + ")" if conditions else "FALSE"
 
 
 def _scoped_sql(rows_sql: str, units: list[str] | None, params: dict) -> str:
@@ -283,7 +211,7 @@ def _aggregate_sql(source: str, period: str | None, ranges: Ranges | None,
     values the SQL uses."""
     aggregates = AGGREGATES[source]
     columns = list(aggregates) if columns is None else columns
-    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
+    time_filter = ranges_condition(_TIME_COLUMN[source], ranges, params, timestamps=True)
     if row_units is not None and not row_units:
         time_filter = f"({time_filter}) AND FALSE"  # the range parameters must still be used
     elif row_units is not None:
@@ -311,12 +239,20 @@ def _is_count(sql: str) -> bool:
     return sql.startswith("count(")
 
 
-def source_rows_sql(source: str, ranges: Ranges | None, params: dict) -> str:
+def source_rows_sql(source: str, ranges: Ranges | None, params: dict,
+                    units_ranges: tuple[list[str], Ranges] | None = None) -> str:
     """A SELECT of the rows `_aggregate_sql` aggregates (one per event or response, with its
     local_time and derived minutes and flags, the standard joined) whose local time lies in
-    one of `ranges` (None = every row). kpi.precompute reads the lake once into a table of
+    one of `ranges` (None = every row), and, with `units_ranges` (units, more ranges), the rows
+    of those units in those ranges too. kpi.precompute reads the lake once into a table of
     these (and of their `day_counts_sql`) and aggregates every grain from them."""
-    time_filter = _time_filter(_TIME_COLUMN[source], ranges, params)
+    time_filter = ranges_condition(_TIME_COLUMN[source], ranges, params, timestamps=True)
+    if units_ranges is not None:
+        units, more = units_ranges
+        params["row_units"] = sorted(units)
+        unit_column = "e.unit_code" if source == "events" else "unit_code"
+        time_filter = (f"({time_filter}) OR (list_contains($row_units, {unit_column}) AND "
+                       f"({ranges_condition(_TIME_COLUMN[source], more, params, 'units_', timestamps=True)}))")
     # service_code is not aggregated: left out of the copy.
     return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
             f"FROM ({_rows_sql(source, time_filter)})")
@@ -347,14 +283,14 @@ def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
     parts = []
     if counts:
         day_rows = (f"SELECT *, {bucket.format(time='day')} AS period_start "  # noqa: S608
-                    f"FROM {counts_table} WHERE {_time_filter('day', ranges, params, period)}")
+                    f"FROM {counts_table} WHERE {ranges_condition('day', ranges, params, period, timestamps=True)}")
         sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name in counts)
         parts.append(f"SELECT scope AS unit_code, period_start, {sums} "  # noqa: S608
                      f"FROM ({_scoped_sql(day_rows, units, params)}) AS scoped GROUP BY ALL")
     if others:
         rows = (f"SELECT *, {bucket.format(time='local_time')} AS period_start "  # noqa: S608
                 f"FROM {rows_table} "
-                f"WHERE {_time_filter('local_time', ranges, params, period)}")
+                f"WHERE {ranges_condition('local_time', ranges, params, period, timestamps=True)}")
         selected, outer = _selected_sql({name: aggregates[name] for name in others})
         parts.append(f"SELECT {outer} FROM (SELECT scope AS unit_code, period_start, "  # noqa: S608
                      f"{selected} FROM ({_scoped_sql(rows, units, params)}) AS scoped "
@@ -441,11 +377,7 @@ def _stored_kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None,
     (kpi.precompute keeps them equal to the computation over the raw rows)."""
     params.update(grain=period, kpis=list(kpis))
     conditions = ["grain = $grain", "list_contains($kpis, kpi)"]
-    spans = []
-    for index, (start, end) in enumerate(ranges):
-        params[f"start_{index}"], params[f"end_{index}"] = start, end
-        spans.append(f"(period_start >= $start_{index} AND period_start < $end_{index})")
-    conditions.append("(" + (" OR ".join(spans) or "FALSE") + ")")
+    conditions.append(ranges_condition("period_start", ranges, params))
     if units is not None:
         params["units"] = list(units)
         conditions.append("list_contains($units, unit_code)")
@@ -513,9 +445,7 @@ def graded_value(value: float, parts) -> float:
 
 @functools.lru_cache(maxsize=65536)
 def _exact_ikm(parts: tuple) -> Decimal | None:
-    """`skm.exact_ikm`, remembered: the same periods' IKMs are graded on every page run."""
-    from kpi.skm import exact_ikm
-
+    """`ikm.exact_ikm`, remembered: the same periods' IKMs are graded on every page run."""
     return exact_ikm(parts)
 
 
@@ -636,8 +566,6 @@ def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.dat
     differ between the two periods (issue 12), a unit's change pools only the rows of the units
     that reported in both, so a week a few units have reported never reads as the city's
     collapse (a unit absent from either period has no change)."""
-    from kpi import reporting  # reporting builds on this module
-
     previous = previous_period(start, period)
     reported = reporting.two_periods(reporting.reported_by_period(
         store, period=period, date_from=previous, date_to=next_period(start, period)),

@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from kpi import metrics
+from kpi import audit, config, metrics
 from kpi.vocabulary import AGGREGATES, KPIS, PERIODS
 
 # The KPIs each kind of data feeds (a services batch changes only the standard).
@@ -49,6 +49,11 @@ _UNIT_DAYS_READY_KEY = "unit_days_ready"
 # (imports of any kind, rollbacks, target edits), and by nothing else: the dashboard keys its
 # KPI caches on it, so a meeting's own writes (actions, minutes) leave them warm.
 _VERSION_KEY = "kpi_data_version"
+# A province (issue 26): a city's weekly import recomputes its own subtrees and the `*` of its
+# days and weeks; the `*` of these grains (every unit's rows of months) waits in kpi_pending for
+# `refresh_pending` (after the Monday imports, or nightly).
+_DEFER_KEY = "defer_province_totals"
+DEFERRED_GRAINS = ("month", "quarter", "year")
 # The digest of the formulas the stored values were computed with (`definitions_digest`): a
 # store whose digest differs from the running code's is recomputed once (`ensure_ready`).
 _DEFINITIONS_KEY = "kpi_definitions_sha"
@@ -129,15 +134,6 @@ def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
     return ranges
 
 
-def _ranges_condition(column: str, ranges: metrics.Ranges, params: dict, prefix: str) -> str:
-    conditions = []
-    for index, (start, end) in enumerate(ranges):
-        low, high = f"{prefix}from_{index}", f"{prefix}to_{index}"
-        params[low], params[high] = start, end
-        conditions.append(f"({column} >= ${low} AND {column} < ${high})")
-    return "(" + " OR ".join(conditions) + ")"
-
-
 def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
     """`ranges` sorted, overlapping and adjacent ones merged."""
     merged: metrics.Ranges = []
@@ -151,61 +147,180 @@ def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
 
 def refresh(cur, change: Change = EVERYTHING) -> None:
     """Recompute the stored values `change` makes stale, on `cur` (inside the write
-    transaction). EVERYTHING rebuilds the table from the raw rows."""
-    version = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
-                              {"key": _VERSION_KEY})
-    cur.execute("DELETE FROM meta WHERE key = $key", {"key": _VERSION_KEY})
-    cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
-                {"key": _VERSION_KEY, "value": (version or 0) + 1})
+    transaction). EVERYTHING rebuilds the table from the raw rows. In a store that defers the
+    top-level totals (`defers_totals`), a change of some units leaves the `*` values of the
+    month, quarter and year to `refresh_pending`: those periods are noted in kpi_pending."""
+    _bump_version(cur)
     if change.nothing:
         return
     if change.units is None or set(change.kpis) - {"within_standard_pct"}:  # rows changed
         _refresh_unit_days(cur, change)
     scopes = None if change.units is None else _scopes(cur, change.units)
     ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
-              for grain in metrics.PERIODS}
+              for grain in PERIODS}
+    sources = sorted({metrics.KPIS[name].source for name in change.kpis})
+    defer = defers_totals(cur)  # pending periods exist only while it is on
+    if scopes is None or change.days is None or not defer:
+        _recompute(cur, change.kpis, dict.fromkeys(PERIODS, scopes), ranges)
+        if defer:
+            _clear_pending(cur, sources, ranges)
+        if change == EVERYTHING:
+            _mark_ready(cur, _READY_KEY)
+            _mark_ready(cur, _UNIT_DAYS_READY_KEY)
+            _mark_ready(cur, _DEFINITIONS_KEY, definitions_digest())
+        return
+    # The `*` of the long periods pools every unit's rows of months: left to refresh_pending.
+    # The other scopes need only their own subtrees' rows; `*` of a day or a week one week's.
+    own = [scope for scope in scopes if scope != metrics.CITY]
+    grain_scopes = {grain: own if grain in DEFERRED_GRAINS else scopes
+                    for grain in PERIODS}
+    subtree = sorted(_distinct(cur, f"""
+        WITH RECURSIVE {metrics.CLOSURE_SQL}
+        SELECT unit_code FROM closure WHERE list_contains($scopes, ancestor)""",  # noqa: S608
+                               {"scopes": own}))
+    long_ranges = _merged([span for grain in DEFERRED_GRAINS for span in ranges[grain] or []])
+    _recompute(cur, change.kpis, grain_scopes, ranges, units_ranges=(subtree, long_ranges))
+    periods = sorted({(grain, metrics.period_start(day, grain))
+                      for grain in DEFERRED_GRAINS for day in change.days})
+    cur.executemany(
+        "INSERT INTO kpi_pending (source, grain, period_start, since) "
+        "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM kpi_pending "
+        "WHERE source = ? AND grain = ? AND period_start = ?)",
+        [(source, grain, start, config.local_now(), source, grain, start)
+         for source in sources for grain, start in periods])
+
+
+def _bump_version(cur) -> None:
+    version = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
+                              {"key": _VERSION_KEY})
+    cur.execute("DELETE FROM meta WHERE key = $key", {"key": _VERSION_KEY})
+    cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
+                {"key": _VERSION_KEY, "value": (version or 0) + 1})
+
+
+def _recompute(cur, kpis: tuple[str, ...], scopes: Mapping[str, list[str] | None],
+               ranges: Mapping[str, metrics.Ranges | None],
+               units_ranges: tuple[list[str], metrics.Ranges] | None = None) -> None:
+    """Replace the stored values of `kpis` for each grain of `scopes` {grain: scopes (None =
+    every scope)}, over the periods of `ranges[grain]` (None = every period). The rows read:
+    every unit's in the grains' ranges, except the ranges of `units_ranges` (units, ranges),
+    read for those units only."""
+    grains = list(scopes)
     # The lake is read once: the rows of every period to recompute (of every grain) are copied
     # into a temporary table, with their counts per unit and day beside them; each grain sums
     # those counts and takes its medians, P90 and means from the copied rows.
-    read = None if change.days is None else _merged(
-        [span for spans in ranges.values() for span in spans or []])
+    if units_ranges is None:
+        everyone = None if any(ranges[grain] is None for grain in grains) else _merged(
+            [span for grain in grains for span in ranges[grain] or []])
+    else:
+        long = set(DEFERRED_GRAINS)
+        everyone = _merged([span for grain in grains if grain not in long
+                            for span in ranges[grain] or []])
     tables = {source: (f"__kpi_rows_{source}", f"__kpi_day_counts_{source}")
-              for source in sorted({metrics.KPIS[name].source for name in change.kpis})}
+              for source in sorted({metrics.KPIS[name].source for name in kpis})}
     for source, (rows_table, counts_table) in tables.items():
         params: dict = {}
-        rows = metrics.source_rows_sql(source, read, params)
+        rows = metrics.source_rows_sql(source, everyone, params, units_ranges)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {rows_table} AS {rows}", params)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {counts_table} AS "
                     f"{metrics.day_counts_sql(source, rows_table)}")
-    # One DELETE for the five grains (each statement on the lake has a cost of its own), one
+    # One DELETE for the grains (each statement on the lake has a cost of its own), one
     # INSERT per grain: a grain's quantile states hold every value of its rows, once per
     # subtree holding them; one statement for all five held them all at once (6 GB at 10 M
     # events instead of 2).
-    params = {"kpis": list(change.kpis)}
+    params = {"kpis": list(kpis)}
     stale = []
     inserts = []
-    for grain, spans in ranges.items():  # grain names are the fixed PERIODS, never user text
-        stale.append(f"grain = '{grain}'" if spans is None else
-                     f"(grain = '{grain}' AND "
-                     f"{_ranges_condition('period_start', spans, params, grain)})")
-        rows = metrics.kpi_rows_sql(grain, spans, scopes, list(change.kpis), params,
+    for grain in grains:  # grain names are the fixed PERIODS, never user text
+        spans, grain_scopes = ranges[grain], scopes[grain]
+        condition = [f"grain = '{grain}'"]
+        if spans is not None:
+            condition.append(metrics.ranges_condition("period_start", spans, params, grain))
+        if grain_scopes is not None:
+            params[f"scopes_{grain}"] = grain_scopes
+            condition.append(f"list_contains($scopes_{grain}, unit_code)")
+        stale.append(f"({' AND '.join(condition)})")
+        grain_params: dict = {}
+        rows = metrics.kpi_rows_sql(grain, spans, grain_scopes, list(kpis), grain_params,
                                     tables=tables)
-        inserts.append("INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, "  # noqa: S608
-                       f"parts) SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "
-                       f"FROM ({rows})")
-    where = ["list_contains($kpis, kpi)", f"({' OR '.join(stale)})"]
-    if scopes is not None:
-        params["scopes"] = scopes
-        where.append("list_contains($scopes, unit_code)")
-    delete = f"DELETE FROM kpi_values WHERE {' AND '.join(where)}"  # noqa: S608
-    for sql in (delete, *inserts):  # DuckDB refuses named parameters a statement does not use
-        cur.execute(sql, {name: value for name, value in params.items() if f"${name}" in sql})
+        inserts.append(("INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, "  # noqa: S608
+                        f"parts) SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "
+                        f"FROM ({rows})", grain_params))
+    delete = (f"DELETE FROM kpi_values WHERE list_contains($kpis, kpi) "  # noqa: S608
+              f"AND ({' OR '.join(stale)})")
+    # DuckDB refuses named parameters a statement does not use.
+    for sql, used in ((delete, params), *inserts):
+        cur.execute(sql, {name: value for name, value in used.items() if f"${name}" in sql})
     for table in (name for pair in tables.values() for name in pair):
         cur.execute(f"DROP TABLE {table}")
-    if change == EVERYTHING:
-        _mark_ready(cur, _READY_KEY)
-        _mark_ready(cur, _UNIT_DAYS_READY_KEY)
-        _mark_ready(cur, _DEFINITIONS_KEY, definitions_digest())
+
+
+def _clear_pending(cur, sources: list[str],
+                   ranges: Mapping[str, metrics.Ranges | None]) -> None:
+    """Forget the pending `*` periods of `sources` that `ranges` {grain: ranges} recomputed."""
+    params: dict = {"sources": sources}
+    covered = []
+    for grain in DEFERRED_GRAINS:
+        spans = ranges.get(grain)
+        condition = f"grain = '{grain}'"
+        if spans is not None:
+            condition += " AND " + metrics.ranges_condition("period_start", spans, params, grain)
+        covered.append(f"({condition})")
+    cur.execute("DELETE FROM kpi_pending WHERE list_contains($sources, source) "  # noqa: S608
+                f"AND ({' OR '.join(covered)})", params)
+
+
+def defers_totals(reader) -> bool:
+    """Whether this store leaves the top-level totals (`*`) of the month, quarter and year to
+    `refresh_pending` (a province: `python -m kpi totals --defer on`)."""
+    return bool(reader.query_value("SELECT coalesce(max(value), 0) FROM meta WHERE key = $key",
+                                   {"key": _DEFER_KEY}))
+
+
+def set_defer_totals(store, on: bool, *, by: str | None = None) -> None:
+    """Turn the deferral of the top-level totals on or off (off: the pending ones are
+    recomputed now, in the same transaction)."""
+    store.init()  # a store made before kpi_pending gets it
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM meta WHERE key = $key", {"key": _DEFER_KEY})
+        cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
+                    {"key": _DEFER_KEY, "value": int(on)})
+        if not on:
+            _refresh_pending(cur)
+        audit.record(cur, by, "totals.defer", "kpi_values", {"defer": on})
+
+
+def pending_totals(reader) -> list[tuple[str, dt.date, dt.datetime]]:
+    """The (grain, period_start, since) whose `*` values wait for `refresh_pending`, oldest
+    first (one row per period, whichever sources)."""
+    return [(grain, start, since) for grain, start, since in reader.query_rows(
+        "SELECT grain, period_start, min(since) FROM kpi_pending GROUP BY ALL "
+        "ORDER BY 3, 1, 2")]
+
+
+def refresh_pending(store, *, by: str | None = None) -> int:
+    """Recompute the pending `*` values (one transaction, every pending period at once);
+    the number of periods recomputed."""
+    with store.transaction() as cur:
+        done = _refresh_pending(cur)
+        if done:
+            audit.record(cur, by, "totals.refresh", "kpi_values", {"periods": done})
+    return done
+
+
+def _refresh_pending(cur) -> int:
+    pending = cur.query_rows("SELECT DISTINCT source, grain, period_start FROM kpi_pending")
+    for source in sorted({source for source, _, _ in pending}):
+        kpis = _EVENT_KPIS if source == "events" else _SURVEY_KPIS
+        ranges: dict[str, metrics.Ranges] = {}
+        for _, grain, start in (row for row in pending if row[0] == source):
+            ranges.setdefault(grain, []).append((start, metrics.next_period(start, grain)))
+        _recompute(cur, kpis, {grain: [metrics.CITY] for grain in ranges},
+                   {grain: _merged(spans) for grain, spans in ranges.items()})
+    if pending:
+        cur.execute("DELETE FROM kpi_pending")
+        _bump_version(cur)
+    return len({(grain, start) for _, grain, start in pending})
 
 
 def _mark_ready(cur, key: str, value: int = 1) -> None:
@@ -242,9 +357,9 @@ def _refresh_unit_days(cur, change: Change) -> None:
             conditions.append("list_contains($units, unit_code)")
     if change.days is not None:
         ranges = _period_ranges(change.days, "day")
-        kept.append(_ranges_condition("day", ranges, params, "day_"))
+        kept.append(metrics.ranges_condition("day", ranges, params, "day_"))
         for column, conditions in rows.items():
-            conditions.append(_ranges_condition(column, ranges, params, "day_"))
+            conditions.append(metrics.ranges_condition(column, ranges, params, "day_"))
     cur.execute(f"DELETE FROM unit_days WHERE {' AND '.join(kept)}", params)  # noqa: S608
     events, survey = (" AND ".join(rows[column]) for column in ("arrived_at", "submitted_at"))
     cur.execute(f"""

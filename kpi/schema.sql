@@ -308,3 +308,13 @@ CREATE TABLE IF NOT EXISTS notify_deliveries (
     result      VARCHAR   NOT NULL,   -- sent | failed
     error       VARCHAR               -- the server's answer when it failed (never credentials)
 );
+
+-- Province totals (issue 26): in a store that defers them (meta defer_province_totals = 1), the
+-- `*` periods of the month, quarter and year a weekly import made stale, until
+-- `python -m kpi totals --refresh` (kpi/precompute.py: refresh_pending) recomputes them.
+CREATE TABLE IF NOT EXISTS kpi_pending (
+    source       VARCHAR   NOT NULL,   -- events or survey
+    grain        VARCHAR   NOT NULL,   -- month, quarter or year
+    period_start DATE      NOT NULL,
+    since        TIMESTAMP NOT NULL    -- local time of the first import that made it stale
+);

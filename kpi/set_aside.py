@@ -12,22 +12,20 @@ back; rows of a rolled-back batch are no longer listed.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pandas as pd
 
 from kpi.exports import to_csv_bytes
+from kpi.i18n import t
+from kpi.row_files import REASON_COLUMN, read_rows, source_shape
 from kpi.vocabulary import KEYS, TABLES
 
 KEY_SEPARATOR = "\x1f"
-REASON_COLUMN = "rejected_because"
 
 
 def keep(cur, kind: str, batch_id: int, source, problems: list, keys: dict[int, list]) -> int:
     """Store the rows `problems` name (by line) for `batch_id`; `keys` maps a line to the
     row's contract key values. Returns how many rows were set aside."""
-    from kpi.mappings import read_rows, source_shape
-
     by_line: dict[int, list] = {}
     for problem in problems:
         by_line.setdefault(int(problem.line), []).append(problem)
@@ -87,8 +85,6 @@ def counts(store) -> dict[int, int]:
 
 
 def _reasons(text: str, lang: str) -> str:
-    from kpi.i18n import t
-
     return "; ".join(t(key, lang, **params) for key, params in json.loads(text))
 
 
@@ -121,8 +117,3 @@ def rows_file(store, batch_id: int, lang: str) -> tuple[bytes, int]:
     frame = pd.DataFrame(body, columns=header, dtype=object)
     return to_csv_bytes(frame, delimiter=rows[0][2], line_ending=rows[0][3]), len(rows)
 
-
-def summary(store) -> dict[str, Any]:
-    """{"rows": n, "batches": k}: rows still set aside, over how many batches."""
-    found = counts(store)
-    return {"rows": sum(found.values()), "batches": len(found)}

@@ -1,5 +1,5 @@
 """Reading a source file (CSV, CSV.gz or XLSX) as the import sees it: its form, separator and
-header, and its bytes. One reader for kpi.ingest (which judges the values) and kpi.mappings
+header, and its bytes. One reader for kpi.ingest (which judges the values) and kpi.row_files
 (which shows the rows under the file's own header).
 
 Whole-file problems (not text, not UTF-8, empty, tab-separated, a broken XLSX) raise

@@ -28,10 +28,13 @@ import functools
 import hashlib
 import importlib
 import itertools
+import json
+import logging
 import os
 import re
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import time
@@ -40,13 +43,14 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import pandas as pd
 
-from kpi.errors import StoreBusy, StoreError, StoreMissing
+from kpi.errors import StoreBusy, StoreError, StoreMissing, StoreUnreachable
 
+_LOG = logging.getLogger("kinerja.store")
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 # meta's record of the schema.sql a store last applied (a digest of the file): a store opened
 # after the file changed (a feature's new tables) applies it once, under the writer lock.
@@ -55,6 +59,8 @@ LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
 LOCK_FILE = "write.lock"
+PG_DUMP_FILE = "catalog.pgdump"  # a PostgreSQL catalog's backup (pg_dump, custom format)
+BACKUP_MANIFEST = "kinerja-backup.json"
 LOCK_OWNER_FILE = "write.owner"  # who holds write.lock now (pid, time): waiters see hand-overs
 # The extensions ship as wheels built for exactly this DuckDB (the package index's
 # duckdb-extension-* 1.5.5); DuckDB never downloads anything.
@@ -86,6 +92,10 @@ _CACHES_KEPT = 2  # per lake: the current snapshot's copy and the one before (re
 # created, altered or dropped, files compacted) makes a new copy of every table.
 _TABLE_ID_CHANGES = ("tables_inserted_into", "tables_deleted_from", "inlined_insert",
                      "inlined_delete")
+# DuckDB's postgres_scanner (or libpq) says it could not connect, or lost the connection.
+_CONNECTION_FAILED = re.compile(r"unable to connect|connection to server|could not connect|"
+                                r"server closed the connection|connection .*failed|"
+                                r"no connection to the server", re.IGNORECASE)
 _ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja writer takes
 
 Params = Sequence[Any] | dict[str, Any] | None
@@ -111,10 +121,15 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _translate(error: Exception, location: str) -> StoreError:
-    """Turn a DuckDB exception into the app's own, with one clear sentence."""
+def _translate(error: Exception, location: Location) -> StoreError:
+    """Turn a DuckDB exception into the app's own, with one clear sentence. A catalog that
+    cannot be reached is said as such (the reason goes to the administrator's log); no
+    message, log line or traceback of it holds the catalog's password."""
+    location.scrub_exception(error)
     detail = _first_line(error)
-    return StoreError("error.store", path=location, detail=detail)
+    if location.shared and _CONNECTION_FAILED.search(detail):
+        return location.unreachable(detail)
+    return StoreError("error.store", path=location.display, detail=detail)
 
 
 def extension_file(name: str) -> Path:
@@ -146,7 +161,7 @@ class Location:
     def parse(cls, text: str | os.PathLike[str], data_path: str | None = None) -> Location:
         value = os.fspath(text)
         if value.startswith(("postgresql://", "postgres://")):
-            return cls(text=value, shared=True, conninfo=value, data_path=data_path)
+            return cls(text=value, shared=True, conninfo=value, data_path=_absolute(data_path))
         return cls(text=value, shared=False, folder=Path(value))
 
     @property
@@ -159,33 +174,74 @@ class Location:
 
     @property
     def display(self) -> str:
-        """The location for messages, without a password."""
+        """The location for messages (pages, the CLI, the audit trail): a shared catalog by its
+        database's name alone, never its host, port, user or password."""
         if not self.shared:
             return self.text
         parts = urlsplit(self.conninfo)
-        host = parts.hostname or "localhost"
+        return f"{parts.scheme}://…{parts.path}"
+
+    @property
+    def logged(self) -> str:
+        """The location for the administrator's log: user, host, port and database, without
+        the password."""
+        if not self.shared:
+            return str(self.folder.resolve()) if self.folder is not None else self.text
+        parts = urlsplit(self.conninfo)
+        user = f"{parts.username}@" if parts.username else ""
         port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}{parts.path}"
+        return f"{parts.scheme}://{user}{parts.hostname or 'localhost'}{port}{parts.path}"
+
+    def _secrets(self) -> list[str]:
+        """The texts that must not leave the store: the catalog's URL and its password (as
+        written and decoded)."""
+        if not self.shared:
+            return []
+        password = urlsplit(self.conninfo).password
+        found = [self.conninfo, self.catalog]
+        if password:
+            found += [password, unquote(password)]
+        return sorted({text for text in found if text}, key=len, reverse=True)
+
+    def scrub(self, text: str) -> str:
+        """`text` with the catalog's URL shown as `logged` and any password as ***."""
+        for secret in self._secrets():
+            replacement = self.logged if secret in (self.conninfo, self.catalog) else "***"
+            text = text.replace(secret, replacement)
+        return text
+
+    def scrub_exception(self, error: BaseException) -> None:
+        """Take the password out of `error`'s own text, so that a traceback in a log (the
+        error is chained to the app's own) does not show it."""
+        if self._secrets() and error.args:
+            error.args = tuple(self.scrub(arg) if isinstance(arg, str) else arg
+                               for arg in error.args)
+
+    def unreachable(self, detail: str) -> StoreUnreachable:
+        """The error for a catalog that cannot be reached: the reason goes to the log, the
+        message says only that."""
+        _LOG.error("The store %s cannot be reached: %s", self.logged, self.scrub(detail))
+        return StoreUnreachable("error.store_unreachable")
 
     def exists(self) -> bool:
         if not self.shared:
             assert self.folder is not None
             return (self.folder / CATALOG_FILE).exists()
-        import psycopg
+        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
         try:
             with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
                 row = pg.execute("SELECT to_regclass('public.ducklake_metadata')").fetchone()
         except psycopg.Error as error:
-            raise StoreError("error.store_unreachable", path=self.display,
-                             detail=_first_line(error)) from error
+            self.scrub_exception(error)
+            raise self.unreachable(_first_line(error)) from error
         return bool(row and row[0])
 
 
 class Cursor:
     """A DuckDB cursor for one unit of work; errors come out as `StoreError`."""
 
-    def __init__(self, raw: duckdb.DuckDBPyConnection, location: str) -> None:
+    def __init__(self, raw: duckdb.DuckDBPyConnection, location: Location) -> None:
         self._raw = raw
         self._location = location
         # In a write transaction: the in-memory copies, equal to the lake's tables at the
@@ -287,7 +343,7 @@ class _Engine:
             if _uses_s3(location):
                 self.db.execute(*_s3_secret_sql())
         except duckdb.Error as error:
-            raise _translate(error, location.display) from error
+            raise _translate(error, location) from error
         self.attached: set[str] = set()
         self.cache_lock = threading.Lock()  # one copy is made at a time
         self.caches: dict[str, list[_Cached]] = {}  # per attached alias, newest first
@@ -312,7 +368,7 @@ class _Engine:
             try:
                 self.db.execute(sql)
             except duckdb.Error as error:
-                raise _translate(error, self.location.display) from error
+                raise _translate(error, self.location) from error
             self.attached.add(alias)
 
     def raw_cursor(self, alias: str | None) -> duckdb.DuckDBPyConnection:
@@ -480,6 +536,15 @@ def _touched_tables(raw: duckdb.DuckDBPyConnection, alias: str, since: int,
     return touched
 
 
+def _absolute(data_path: str | None) -> str | None:
+    """A folder data path made absolute (the catalog records it at `init`, and every process
+    of every machine reads it from there, whatever its working directory); s3://… as given."""
+    if not data_path or "://" in data_path:
+        return data_path
+    ending = os.sep if data_path.endswith(("/", os.sep)) else ""
+    return str(Path(data_path).expanduser().resolve()) + ending
+
+
 def _name(identifier: str) -> str:
     """`identifier` when it is a plain lower-case SQL name (our own tables and columns, the only
     names ever put into SQL text)."""
@@ -606,13 +671,13 @@ class _WriterLock:
 
     @contextmanager
     def _advisory(self) -> Iterator[None]:
-        import psycopg
+        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
 
         try:
             pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as error:
-            raise StoreError("error.store_unreachable", path=self.location.display,
-                             detail=_first_line(error)) from error
+            self.location.scrub_exception(error)
+            raise self.location.unreachable(_first_line(error)) from error
         with pg:
             self._wait(lambda: _take_advisory_lock(pg), lambda: _advisory_holder(pg))
             try:
@@ -652,6 +717,8 @@ class Store:
                 raise StoreError("error.store_old_file", path=location.text)
         if not create and not location.exists():
             raise StoreMissing("error.store_missing", path=location.display)
+        if create and location.shared and not location.data_path and not location.exists():
+            raise StoreError("error.data_path_missing")
         if create and not location.shared:
             assert location.folder is not None
             (location.folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
@@ -667,8 +734,14 @@ class Store:
 
     @property
     def path(self) -> str:
-        """The location as named (cache keys, messages)."""
+        """The location for messages: see `Location.display` (never a password, host or user)."""
         return self.location.display
+
+    @property
+    def key(self) -> str:
+        """This store among others, for cache keys: a digest of its full location (which a
+        shared catalog's display form alone would not tell apart, and which holds a password)."""
+        return hashlib.sha256(self.location.text.encode()).hexdigest()[:16]
 
     # -- units of work -----------------------------------------------------------------------
     @contextmanager
@@ -677,9 +750,9 @@ class Store:
         try:
             raw = self._engine.raw_cursor(self.alias)
         except duckdb.Error as error:
-            raise _translate(error, self.path) from error
+            raise _translate(error, self.location) from error
         try:
-            yield Cursor(raw, self.path)
+            yield Cursor(raw, self.location)
         finally:
             raw.close()
 
@@ -691,13 +764,13 @@ class Store:
         try:
             raw = self._engine.raw_cursor(None)
         except duckdb.Error as error:
-            raise _translate(error, self.path) from error
+            raise _translate(error, self.location) from error
         try:
             try:
                 self._engine.begin_read(raw, self.alias, cached=self.snapshot is None)
             except duckdb.Error as error:
-                raise _translate(error, self.path) from error
-            yield Cursor(raw, self.path)
+                raise _translate(error, self.location) from error
+            yield Cursor(raw, self.location)
         finally:
             with suppress(duckdb.Error):
                 raw.execute("ROLLBACK")
@@ -720,7 +793,7 @@ class Store:
                     try:
                         _, copy = self._engine.copy_at(cur._raw, self.alias, known)
                     except duckdb.Error as error:
-                        raise _translate(error, self.path) from error
+                        raise _translate(error, self.location) from error
                     if copy is not None:
                         cur._begun = copy.qualified_names()
                 yield cur
@@ -859,12 +932,27 @@ class Store:
         return {"snapshots_expired": len(expire), "files_deleted": len(cleaned) + len(orphans)}
 
     def backup(self, target: str | os.PathLike[str]) -> Path:
-        """Copy the embedded store to the empty or new folder `target`, consistent: no write
-        runs meanwhile (readers go on)."""
-        folder = self._embedded_folder("backup")
+        """Copy the store to the empty or new folder `target`, consistent: no write runs
+        meanwhile (readers go on). The embedded store: its SQLite catalog (SQLite's backup API)
+        and data folder. A PostgreSQL catalog: `pg_dump` of the catalog database and a copy of
+        the data files' folder (KPI_DATA_PATH), with a manifest naming where they came from."""
         destination = Path(target)
         if destination.exists() and any(destination.iterdir()):
             raise StoreError("error.backup_not_empty", path=str(destination))
+        if self.location.shared:
+            data_path = _pg_data_path(self.location)
+            with self._writer.held():
+                destination.mkdir(parents=True, exist_ok=True)
+                snapshot = self.data_version()
+                _pg_tool_run(self.location, "pg_dump", "--format=custom", "--no-owner",
+                             "--no-privileges", f"--file={destination / PG_DUMP_FILE}")
+                shutil.copytree(data_path, destination / DATA_FOLDER, dirs_exist_ok=True)
+                (destination / BACKUP_MANIFEST).write_text(json.dumps({
+                    "catalog": "postgresql", "data_path": str(data_path), "snapshot": snapshot,
+                    "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+                    indent=1), encoding="utf-8")
+            return destination
+        folder = self._embedded_folder("backup")
         with self._writer.held():
             destination.mkdir(parents=True, exist_ok=True)
             _copy_sqlite(folder / CATALOG_FILE, destination / CATALOG_FILE)
@@ -885,15 +973,23 @@ def schema_digest() -> int:
 
 
 def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
-            busy_timeout: float = 60.0) -> Path | None:
-    """Make the embedded store `target` a copy of the backup `source`. A store already at
-    `target` is kept beside it (returned), never overwritten."""
+            busy_timeout: float = 60.0, data_path: str | None = None) -> Path | None:
+    """Make the store `target` a copy of the backup `source` (written by `Store.backup` from a
+    store of the same kind). The embedded store: a store already at `target` is kept beside it
+    (returned), never overwritten. A PostgreSQL catalog: restored into an empty database only
+    (never over a store), its data files copied to `data_path` (KPI_DATA_PATH; by default the
+    folder they were backed up from)."""
     backup = Path(source)
+    location = Location.parse(target, data_path)
+    if (backup / PG_DUMP_FILE).exists():
+        if not location.shared:
+            raise StoreError("error.restore_other_kind", path=str(backup), kind="PostgreSQL")
+        _pg_restore(backup, location, busy_timeout)
+        return None
     if not (backup / CATALOG_FILE).exists():
         raise StoreMissing("error.not_a_backup", path=str(backup))
-    location = Location.parse(target)
     if location.shared or location.folder is None:
-        raise StoreError("error.store_not_embedded", command="restore")
+        raise StoreError("error.restore_other_kind", path=str(backup), kind="embedded")
     folder = location.folder
     kept: Path | None = None
     folder.mkdir(parents=True, exist_ok=True)
@@ -908,6 +1004,81 @@ def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
         _copy_sqlite(backup / CATALOG_FILE, folder / CATALOG_FILE)
         shutil.copytree(backup / DATA_FOLDER, folder / DATA_FOLDER, dirs_exist_ok=True)
     return kept
+
+
+def _pg_data_path(location: Location) -> Path:
+    """The local folder a PostgreSQL-catalogued store keeps its files in, as its catalog
+    records it; files on S3 are the bucket's to keep (versioning), not a backup's."""
+    import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
+
+    try:
+        with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
+            row = pg.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'"
+                             ).fetchone()
+    except psycopg.Error as error:
+        location.scrub_exception(error)
+        raise location.unreachable(_first_line(error)) from error
+    recorded = str(row[0]) if row else ""
+    if not recorded or "://" in recorded:
+        raise StoreError("error.backup_remote_files", data_path=recorded or "—")
+    return Path(recorded)
+
+
+def _pg_restore(backup: Path, location: Location, busy_timeout: float) -> None:
+    """Restore a PostgreSQL catalog's backup into the empty database `location`: first its
+    data files (into KPI_DATA_PATH or where they came from), then the catalog in one
+    transaction, pointed at the files' new place. A failure leaves the database empty."""
+    import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
+
+    if location.exists():
+        raise StoreError("error.restore_not_empty", path=location.display)
+    manifest = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))
+    recorded = manifest["data_path"]
+    target = Path(location.data_path or recorded).resolve()
+    if "://" in str(location.data_path or ""):
+        raise StoreError("error.backup_remote_files", data_path=location.data_path)
+    with _WriterLock(location, busy_timeout).held():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(backup / DATA_FOLDER, target, dirs_exist_ok=True)
+        _pg_tool_run(location, "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
+                     "--single-transaction", str(backup / PG_DUMP_FILE))
+        try:
+            with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
+                # As DuckLake records a folder: with a separator at the end.
+                pg.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'",
+                           (str(target) + os.sep,))
+        except psycopg.Error as error:
+            location.scrub_exception(error)
+            raise location.unreachable(_first_line(error)) from error
+
+
+def _pg_tool(name: str) -> str:
+    """PostgreSQL's client tool `name` (pg_dump, pg_restore): on the PATH, or Debian's newest."""
+    found = shutil.which(name) or next(
+        (str(path) for path in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                                      reverse=True)), None)
+    if found is None:
+        raise StoreError("error.backup_tool_missing", tool=name)
+    return found
+
+
+def _pg_tool_run(location: Location, tool: str, *args: str) -> None:
+    """Run `tool` on the catalog database. The password goes through the child's environment
+    (PGPASSWORD), never its command line, which any user of the machine can read."""
+    parts = urlsplit(location.conninfo)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    url = parts._replace(netloc=netloc).geturl()
+    environment = {**os.environ}
+    if parts.password:
+        environment["PGPASSWORD"] = unquote(parts.password)
+    done = subprocess.run([_pg_tool(tool), f"--dbname={url}", *args], env=environment,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        _LOG.error("%s on %s failed: %s", tool, location.logged,
+                   location.scrub((done.stderr or done.stdout).strip()))
+        raise StoreError("error.backup_tool_failed", tool=tool)
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

@@ -110,3 +110,8 @@ KEYS: dict[str, tuple[str, ...]] = {  # the columns that identify a row (a reloa
 }
 TABLES = {"units": "units", "services": "services", "events": "events",
           "survey": "survey_responses", "targets": "targets"}
+
+
+def contract_columns(kind: str) -> tuple[str, ...]:
+    """The required then optional columns of a file of `kind`."""
+    return REQUIRED[kind] + OPTIONAL[kind]

@@ -19,6 +19,7 @@ import streamlit as st
 from kpi import interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
+from kpi.periods import week_bounds
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import built, data_version, forget_version, load
@@ -37,7 +38,7 @@ finals = {row["week"] for row in load(review.reviews) if row["status"] == "final
 
 
 def week_option(week: str) -> str:
-    start, end = review.week_bounds(week)
+    start, end = week_bounds(week)
     dates = ctx.t("review.week_dates", start=fmt_date(start, ctx.lang), end=fmt_date(end, ctx.lang))
     key = "review.week_option_final" if week in finals else "review.week_option"
     return ctx.t(key, week=week, dates=dates)
@@ -58,7 +59,7 @@ data = None if final else load(review.data_agenda, week=week)
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
-def content_and_view(store_path: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
+def content_and_view(store_key: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
     tenth of a second on a large city), once per store, week, language and data version;
     keyed without the agenda itself, which would cost as much to hash."""
@@ -66,11 +67,13 @@ def content_and_view(store_path: str, week: str, lang: str, version: int) -> tup
     return content, pack.pack_view(content, lang)
 
 
-content, view = content_and_view(ctx.store.path, week, ctx.lang, data_version())
+content, view = content_and_view(ctx.store.key, week, ctx.lang, data_version())
 agenda = content["agenda"]
 covered = agenda.get("coverage")  # a record finalised before issue 12 has none
 if covered and not covered["reported"]:
     st.info(ctx.t("review.no_unit_reported", week=week), icon=":material/hourglass_top:")
+elif view["incomplete"]:  # the overview's warning, at the top of the agenda (issue 22)
+    st.warning(view["incomplete"], icon=":material/hourglass_top:")
 elif covered:
     st.caption(ctx.t("filters.units_reported", reported=fmt_number(covered["reported"], ctx.lang, 0),
                      expected=fmt_number(covered["expected"], ctx.lang, 0)))
@@ -127,7 +130,9 @@ else:
 
 
 def item_minutes(key: str) -> None:
-    """Notes and decision of one agenda item: a small form, or the text once final."""
+    """Notes and decision of one agenda item: two boxes and a save button, or the text once
+    final. No form: what is typed reaches the server when the box is left, so finalising saves
+    it even when "Save" was not pressed (pending_minutes)."""
     noted = current_minutes()["items"].get(key, {})
     if final:
         if noted.get("note"):
@@ -136,23 +141,63 @@ def item_minutes(key: str) -> None:
             st.markdown(f"**{ctx.t('review.decision')}:** {md(noted['decision'])}")
         return
     errors_and_toasts(f"minutes-{key}")
+    first_save_reruns_the_page()
 
     def save() -> None:
+        note_first_save()
         saved(f"minutes-{key}", review.save_item_minutes, week, key,
               note=st.session_state[f"note-{key}"], decision=st.session_state[f"decision-{key}"],
               confirm=lambda _: ctx.t("review.toast_item_saved"))
 
-    # The form is built only while its expander is open (opening it reruns this part alone).
+    # The boxes are built only while its expander is open (opening it reruns this part alone).
     box = st.expander(ctx.t("review.minutes_for_item"), icon=":material/edit_note:",
                       expanded=bool(noted), key=f"notes-open-{key}", on_change="rerun")
     if not box.open:
         return
-    with box, st.form(f"minutes-{key}", border=False):
+    with box:
         st.text_area(ctx.t("review.note"), value=noted.get("note", ""), height=80,
                      key=f"note-{key}")
         st.text_area(ctx.t("review.decision"), value=noted.get("decision", ""), height=80,
                      key=f"decision-{key}")
-        st.form_submit_button(ctx.t("review.save_item"), icon=":material/save:", on_click=save)
+        st.button(ctx.t("review.save_item"), icon=":material/save:", on_click=save,
+                  key=f"save-item-{key}")
+
+
+FIRST_SAVE = "review-first-minutes-saved"
+
+
+def note_first_save() -> None:
+    """In a save's callback: the page still says "no minutes yet" (rerun it after the save)."""
+    if content["review"]["status"] == "none":
+        st.session_state[FIRST_SAVE] = True
+
+
+def first_save_reruns_the_page() -> None:
+    """After the week's first minutes were saved in a part, rerun the whole page once, so that
+    its banner no longer says "no minutes yet"."""
+    if st.session_state.pop(FIRST_SAVE, False):
+        st.rerun()
+
+
+def pending_minutes() -> dict:
+    """What is on screen and differs from the saved minutes: {"attendees", "decisions",
+    "items": {key: {note, decision}}} (only the parts that differ)."""
+    noted = current_minutes()
+    pending: dict = {"items": {}}
+    for name, stored in (("attendees", "\n".join(noted["attendees"])),
+                         ("decisions", noted["decisions"] or "")):
+        shown = st.session_state.get(name)
+        if shown is not None and shown.strip() != stored.strip():
+            pending[name] = shown
+    for key in {name.split("-", 1)[1] for name in st.session_state
+                if isinstance(name, str) and name.startswith(("note-", "decision-"))}:
+        saved_item = noted["items"].get(key, {})
+        shown = {part: st.session_state.get(f"{part}-{key}", saved_item.get(part, ""))
+                 for part in ("note", "decision")}
+        if any((shown[part] or "").strip() != (saved_item.get(part) or "").strip()
+               for part in shown):
+            pending["items"][key] = shown
+    return pending
 
 
 def minutes_part(key: str) -> None:
@@ -545,22 +590,31 @@ def minutes_and_finalising() -> None:
         st.info(ctx.t("review.locked_note"), icon=":material/lock:")
         return
     errors_and_toasts("minutes")
+    first_save_reruns_the_page()
 
     def save() -> None:
+        note_first_save()
         saved("minutes", review.save_minutes, week, attendees=st.session_state["attendees"],
               decisions=st.session_state["decisions"],
               confirm=lambda _: ctx.t("review.toast_minutes_saved"))
 
-    with st.form("minutes", border=True):
+    # No form: typed text reaches the server when the box is left, so Finalise can save it.
+    with st.container(border=True):
         st.text_area(ctx.t("review.attendees"), value="\n".join(noted["attendees"]),
                      help=ctx.t("review.attendees_help"), key="attendees")
         st.text_area(ctx.t("review.decisions"), value=noted["decisions"], key="decisions")
-        st.form_submit_button(ctx.t("review.save_minutes"), icon=":material/save:",
-                              on_click=save)
+        st.button(ctx.t("review.save_minutes"), icon=":material/save:", on_click=save,
+                  key="save-minutes")
     confirmed = st.checkbox(ctx.t("review.finalise_confirm"), key="finalise-confirm")
+    if view["incomplete"]:  # an incomplete week is finalised only when that is said, too
+        confirmed = st.checkbox(ctx.t("partial.finalise_incomplete", week=week, coverage=ctx.t(
+            "filters.units_reported", reported=fmt_number(covered["reported"], ctx.lang, 0),
+            expected=fmt_number(covered["expected"], ctx.lang, 0))),
+            key="finalise-incomplete") and confirmed
     if st.button(ctx.t("review.finalise"), type="primary", icon=":material/verified:",
                  disabled=not confirmed, help=ctx.t("review.finalise_help"), key="finalise"):
         try:
+            save_pending_minutes()
             digest = review.finalise(ctx.store, week, by=ctx.user, data=data)
         except KinerjaError as error:
             st.error(error.localized(ctx.lang), icon=":material/error:")
@@ -571,6 +625,17 @@ def minutes_and_finalising() -> None:
         st.rerun()
 
 
+def save_pending_minutes() -> None:
+    """Before finalising: save the minutes on screen that were not saved (never lose them)."""
+    pending = pending_minutes()
+    if "attendees" in pending or "decisions" in pending:
+        review.save_minutes(ctx.store, week, attendees=pending.get("attendees"),
+                            decisions=pending.get("decisions"), by=ctx.user)
+    for key, item in pending["items"].items():
+        review.save_item_minutes(ctx.store, week, key, note=item["note"],
+                                 decision=item["decision"], by=ctx.user)
+
+
 minutes_and_finalising()
 errors_and_toasts("page")  # a confirmation queued before a full rerun (finalising)
 
@@ -578,7 +643,7 @@ errors_and_toasts("page")  # a confirmation queued before a full rerun (finalisi
 # -- The pack ----------------------------------------------------------------------------------
 def pack_files(*, week: str, lang: str) -> dict[str, bytes]:
     """The pack's three files of the review as it stands now."""
-    current, _ = content_and_view(ctx.store.path, week, lang, data_version())
+    current, _ = content_and_view(ctx.store.key, week, lang, data_version())
     return pack.build_pack(current, lang).files()
 
 

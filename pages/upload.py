@@ -19,13 +19,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kpi import config, ingest, mappings
+from kpi import config, editor, ingest, mapping_suggestions, row_files, saved_mappings
 from kpi.errors import FileRejected, KinerjaError
 from kpi.exports import to_csv_bytes
 from kpi.i18n import fmt_int, fmt_number
 from kpi.ingest import ingest_file
 from kpi.sources import read_columns
-from kpi.vocabulary import KINDS, REQUIRED
+from kpi.vocabulary import KINDS
+from ui import mapping_editor as mapping_editor_ui
 from ui.data import forget_version, load
 from ui.guard import guard
 from ui.problems import show_counts, show_problems
@@ -34,9 +35,6 @@ from ui.text import md
 ctx = guard("upload")
 
 AUTO = "auto"        # the kind chooser's "detect from the columns"
-DROP = "__drop__"    # a mapping choice: leave the column out
-UNCHOSEN = ""        # a mapping choice: not decided (the import reports the column as extra)
-IN_KEY = "__key__"   # a mapping choice: only a part of a composed key
 MEGABYTE = 1024 * 1024
 SERVER_LIMIT_OPTION = "server.maxUploadSize"  # .streamlit/config.toml
 
@@ -81,7 +79,7 @@ def columns_of(file_id: str, _upload) -> list[str]:
 def preview_of(file_id: str, _upload) -> pd.DataFrame:
     """The first rows of an uploaded file, cached like its header."""
     with staged(_upload) as path:
-        return mappings.read_rows(path, limit=5)
+        return row_files.read_rows(path, limit=5)
 
 
 def forget_removed(uploads) -> None:
@@ -92,13 +90,23 @@ def forget_removed(uploads) -> None:
         del reports[file_id]
 
 
+def detected_kind(columns: list[str]) -> str | None:
+    """The kind of a file: from its header, else the kind of the saved mapping it fits."""
+    saved = load(saved_mappings.list_mappings)
+    fitting = saved_mappings.fitting_mapping(saved, columns)
+    by_header = mapping_suggestions.guess_kind(columns)
+    if by_header or not fitting:
+        return by_header
+    return saved.loc[saved["name"] == fitting, "kind"].iloc[0]
+
+
 def sort_key(upload, limit_mb: int) -> int:
     """Files in load order (units before services before events…), by their chosen or
     detected kind; unreadable and oversized files last."""
     kind = st.session_state.get(f"upload_kind_{upload.file_id}")
     if kind is None and upload.size <= limit_mb * MEGABYTE:
         try:
-            kind = mappings.guess_kind(columns_of(upload.file_id, upload))
+            kind = detected_kind(columns_of(upload.file_id, upload))
         except KinerjaError:
             kind = None
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
@@ -108,41 +116,15 @@ def sort_key(upload, limit_mb: int) -> int:
 SUGGESTED = ""  # the saved-mapping chooser's "suggested from the columns"
 
 
-def target_options(kind: str) -> list[str]:
-    """What a file column can give: nothing, a contract column, or the date or time half of a
-    contract timestamp."""
-    columns = list(mappings.contract_columns(kind))
-    parts = [f"{c}{suffix}" for c in columns if c in mappings.TIMESTAMP_COLUMNS
-             for suffix in (mappings.DATE_PART, mappings.TIME_PART)]
-    return [UNCHOSEN, DROP, IN_KEY, *columns, *parts]
-
-
-def choice_label(kind: str):
-    required = set(REQUIRED[kind])
-
-    def label(choice: str) -> str:
-        if choice == UNCHOSEN:
-            return ctx.t("mapping.unchosen")
-        if choice == DROP:
-            return ctx.t("mapping.drop")
-        if choice == IN_KEY:
-            return ctx.t("mapping.in_key")
-        base, _, part = choice.partition(":")
-        if part:
-            return ctx.t(f"mapping.part_{part}", column=base)
-        return f"{choice} *" if choice in required else choice
-    return label
-
-
 def mapping_editor(upload, columns: list[str], kind: str):
     """The §1.1 mapping of one file: an ImportMapping; a rename-only dict while some column is
     undecided (the import then names it as extra or misspelt, with a suggestion); None when no
     mapping is needed; False when it cannot be used (the reason shown). A saved mapping whose
-    columns the file has is applied by itself; columns it does not name are left out."""
-    if mappings.is_identity(mappings.suggest(columns, kind)):
+    columns the file has is applied by itself, exactly as written."""
+    if mapping_suggestions.is_identity(mapping_suggestions.suggest(columns, kind)):
         st.caption(ctx.t("mapping.identity"), help=ctx.t("mapping.identity_help"))
         return None
-    saved = load(mappings.list_mappings, kind=kind)
+    saved = load(saved_mappings.list_mappings, kind=kind)
     by_name = dict(zip(saved["name"], saved["mapping"], strict=True))
     sample = sample_of(upload.file_id, upload)
     with st.expander(ctx.t("mapping.title"), expanded=True, icon=":material/swap_horiz:"):
@@ -151,92 +133,46 @@ def mapping_editor(upload, columns: list[str], kind: str):
 
 def _mapping_editor(upload, columns, kind, saved, by_name, sample):
     """The inside of the mapping expander (see mapping_editor)."""
-    st.caption(ctx.t("mapping.intro"))
+    st.caption(ctx.t("mapeditor.intro"))
     file_id = upload.file_id
     chooser = f"upload_map_{file_id}_{kind}_saved"
     if chooser not in st.session_state:
-        st.session_state[chooser] = mappings.fitting_mapping(saved, columns, kind) or SUGGESTED
+        st.session_state[chooser] = (saved_mappings.fitting_mapping(saved, columns, kind)
+                                     or SUGGESTED)
     if by_name:
         st.selectbox(ctx.t("mapping.use_saved"), [SUGGESTED, *by_name], key=chooser,
                      format_func=lambda name: name or ctx.t("mapping.suggested"))
     base_name = st.session_state[chooser] if st.session_state[chooser] in by_name else SUGGESTED
+    names = mapping_suggestions.service_names(load(editor.services_table))
     if base_name:
         st.caption(ctx.t("mapping.applied", name=base_name), help=ctx.t("mapping.applied_help"))
         start = by_name[base_name]
     else:
-        start = mappings.suggest_mapping(columns, sample, kind)
-    prefix = f"upload_map_{file_id}_{kind}_{base_name}"
-    chosen = mappings.mapping_choices(start, columns)
-    options = target_options(kind)
-    grid = st.columns(3)
-    choices: dict[str, str | None] = {}
-    for index, column in enumerate(columns):
-        key = f"{prefix}_{index}"
-        if key not in st.session_state:
-            dropped = base_name or mappings.normalize(column) in mappings.DROP_BY_DEFAULT
-            in_key = any(column in parts for parts in start.compose.values())
-            st.session_state[key] = chosen[column] or (
-                IN_KEY if in_key else DROP if dropped else UNCHOSEN)
-        value = grid[index % 3].selectbox(md(column) or ctx.t("mapping.unnamed"), options, key=key,
-                                          format_func=choice_label(kind))
-        choices[column] = None if value in (DROP, UNCHOSEN, IN_KEY) else value
-    undecided = [c for c in columns if st.session_state[f"{prefix}_{columns.index(c)}"]
-                 == UNCHOSEN]
-    given = {value.partition(":")[0] for value in choices.values() if value}
-    formats: dict[str, str] = {}
-    stamps = [c for c in mappings.TIMESTAMP_COLUMNS if c in given]
-    if stamps:
-        st.markdown(ctx.t("mapping.formats"), help=ctx.t("mapping.formats_help"))
-        boxes = st.columns(len(stamps))
-        for box, column in zip(boxes, stamps, strict=True):
-            spec = start.timestamps.get(column)
-            formats[column] = box.text_input(column, value=spec.format if spec else "",
-                                             key=f"{prefix}_format_{column}",
-                                             placeholder=ctx.t("mapping.format_iso"))
-    compose: dict[str, list[str]] = {}
-    for column in mappings.KEY_COLUMNS:
-        if column in mappings.contract_columns(kind):
-            compose[column] = st.multiselect(
-                ctx.t("mapping.compose", column=column), columns,
-                default=start.compose.get(column, []), key=f"{prefix}_compose_{column}",
-                help=ctx.t("mapping.compose_help"))
-    values: dict[str, dict[str, str]] = {}
-    for column in mappings.VOCABULARY_COLUMNS:
-        if column in given and column in mappings.contract_columns(kind):
-            table = mappings.value_table_rows(start, sample, column)
-            if not table:
-                continue
-            st.markdown(ctx.t("mapping.values", column=column), help=ctx.t("mapping.values_help"))
-            edited = st.data_editor(
-                pd.DataFrame({"source": list(table), "value": list(table.values())}),
-                key=f"{prefix}_values_{column}", hide_index=True, num_rows="dynamic",
-                column_config={"source": st.column_config.TextColumn(ctx.t("mapping.col_source")),
-                               "value": st.column_config.TextColumn(ctx.t("mapping.col_value"))})
-            values[column] = {str(a): str(b) for a, b in zip(edited["source"], edited["value"],
-                                                              strict=True)
-                              if isinstance(a, str) and isinstance(b, str)}
-    constants: dict[str, str] = {}
-    composed = {c for c, parts in compose.items() if parts}
-    for column in REQUIRED[kind]:
-        if column not in given and column not in composed:
-            constants[column] = st.text_input(
-                ctx.t("mapping.constant", column=column),
-                value=start.constants.get(column, ""), key=f"{prefix}_constant_{column}",
-                help=ctx.t("mapping.constant_help"))
+        start = mapping_suggestions.suggest_mapping(columns, sample, kind, names=names)
+    editing = mapping_editor_ui.EditorContext(
+        t=ctx.t, prefix=f"upload_map_{file_id}_{kind}_{base_name}", header=columns,
+        sample=sample, names=names)
+    lines, delimiter = mapping_editor_ui.edit_lines(editing, kind, start)
     try:
-        mapping = mappings.mapping_from_choices(kind, choices, formats=formats, compose=compose,
-                                                values=values, constants=constants,
-                                                delimiter=start.delimiter)
-        missing = [c for c in REQUIRED[kind] if c not in mapping.produced()]
-        if missing and not undecided:
-            raise KinerjaError("mapping.unmapped_required", columns=", ".join(missing))
-        if undecided and not mappings.is_rename_only(mapping):
-            raise KinerjaError("mapping.undecided", columns=", ".join(undecided))
+        mapping = mapping_editor_ui.mapping_of(kind, lines, delimiter, complete=False)
     except KinerjaError as error:
         st.error(error.localized(ctx.lang), icon=":material/link_off:")
         return False
-    if undecided:  # the import names them, with a suggestion; the rest is renames
-        return {column: target for column, target in choices.items() if column not in undecided}
+    unused = mapping_editor_ui.unused_columns(mapping, columns)
+    leave_all = bool(base_name) or not mapping.is_rename_only()
+    undecided = [c for c in unused
+                 if c not in mapping_editor_ui.left_out(editing, unused, leave_all=leave_all)]
+    if undecided and mapping.is_rename_only():
+        # The import names them (misspelt or extra, with a suggestion); the rest is renames.
+        return {source: target for target, source in mapping.columns.items()}
+    if undecided:
+        st.error(ctx.t("mapping.undecided", columns=", ".join(undecided)),
+                 icon=":material/link_off:")
+        return False
+    if mapping.missing_required():
+        st.error(ctx.t("mapping.unmapped_required", columns=", ".join(mapping.missing_required())),
+                 icon=":material/link_off:")
+        return False
     st.markdown(ctx.t("mapping.preview"))
     try:
         with staged(upload) as path:
@@ -248,12 +184,12 @@ def _mapping_editor(upload, columns, kind, saved, by_name, sample):
     with st.popover(ctx.t("mapping.show_toml"), icon=":material/code:"):
         st.code(mapping.to_toml(), language="toml")
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    name = left.text_input(ctx.t("mapping.save_as"), key=f"{prefix}_name",
+    name = left.text_input(ctx.t("mapping.save_as"), key=f"{editing.prefix}_name",
                            placeholder=ctx.t("mapping.save_placeholder"))
-    if right.button(ctx.t("mapping.save"), key=f"{prefix}_save", icon=":material/save:",
+    if right.button(ctx.t("mapping.save"), key=f"{editing.prefix}_save", icon=":material/save:",
                     disabled=not name.strip()):
         try:
-            mappings.save_mapping(ctx.store, name, mapping, by=ctx.user)
+            saved_mappings.save_mapping(ctx.store, name, mapping, by=ctx.user)
             forget_version()
             st.success(ctx.t("mapping.saved", name=name.strip()), icon=":material/check:")
         except KinerjaError as error:
@@ -265,7 +201,7 @@ def _mapping_editor(upload, columns, kind, saved, by_name, sample):
 def sample_of(file_id: str, _upload) -> pd.DataFrame:
     """The first 200 rows of an uploaded file: what the suggestions read values from."""
     with staged(_upload) as path:
-        return mappings.read_rows(path, limit=200)
+        return row_files.read_rows(path, limit=200)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -273,7 +209,7 @@ def rejected_csv_of(file_id: str, signature: str, lang: str, _upload, _problems)
     """The file's rows that a check rejected (for `signature`, the kind and mapping checked),
     with the reasons in `lang`, as CSV in the file's own delimiter and line endings."""
     with staged(_upload) as path:
-        return mappings.rejected_csv(path, _problems, lang)
+        return row_files.rejected_csv(path, _problems, lang)
 
 
 def run_import(upload, kind: str, mapping, *, dry_run: bool, accept_valid: bool = False) -> dict:
@@ -366,7 +302,7 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
             st.error(error.localized(ctx.lang), icon=":material/error:")
             return
         if chosen_kind == AUTO:
-            guessed = mappings.guess_kind(columns)
+            guessed = detected_kind(columns)
             kind = st.selectbox(ctx.t("upload.kind_of_file"), KINDS, key=f"upload_kind_{file_id}",
                                 index=KINDS.index(guessed) if guessed else None,
                                 format_func=kind_label, placeholder=ctx.t("upload.kind_unknown"),
@@ -404,7 +340,7 @@ with st.expander(ctx.t("upload.templates"), icon=":material/description:"):
     st.caption(ctx.t("upload.templates_help"))
     buttons = st.columns(len(KINDS))
     for column, kind in zip(buttons, KINDS, strict=True):
-        column.download_button(kind_label(kind), to_csv_bytes(mappings.template_frame(kind)),
+        column.download_button(kind_label(kind), to_csv_bytes(row_files.template_frame(kind)),
                                file_name=f"{kind}.csv", mime="text/csv", key=f"template-{kind}",
                                icon=":material/download:", on_click="ignore")
 

@@ -7,11 +7,15 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kpi.store import Store
 from kpi.vocabulary import KINDS
+
+if TYPE_CHECKING:
+    from tests.services import Cluster
 
 # The dashboards the tests start (AppTest, served) skip the start-up warm-up: each test's store
 # would otherwise render its charts in a browser of its own (the benchmarks measure it).
@@ -149,21 +153,17 @@ def fingerprint():
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[str]:
+def cluster() -> Iterator[Cluster]:
     """A throwaway PostgreSQL cluster (tests/services.py) for the shared-store tests."""
     from tests.services import postgres_cluster
 
-    with postgres_cluster() as url:
-        yield url
+    with postgres_cluster() as running:
+        yield running
 
 
 @pytest.fixture
-def catalog_url(cluster: str, request: pytest.FixtureRequest) -> str:
-    """A database of its own in the cluster for each test (the catalog of one store)."""
+def catalog_url(cluster: Cluster, request: pytest.FixtureRequest) -> str:
+    """A database of its own in the cluster for each test (the catalog of one store), owned by
+    the app role: its URL, with the role's password, is all Kinerja gets."""
     name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:50].lower()
-    import psycopg
-
-    with psycopg.connect(cluster, autocommit=True) as pg:
-        pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        pg.execute(f'CREATE DATABASE "{name}"')
-    return cluster.rsplit("/", 1)[0] + "/" + name
+    return cluster.create_database(name)

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import targets
 from kpi.store import Store
+from kpi.vocabulary import KINDS, contract_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -122,3 +123,20 @@ def expected_kpi(name: str, unit: str, kpi: str, period_start: str) -> dict | No
         if (row["unit_code"], row["kpi"], row["period_start"]) == (unit, kpi, period_start):
             return row
     return None
+
+
+# -- the Upload page's mapping editor (ui/mapping_editor.py) ----------------------------------
+def mapping_box(at: AppTest, column: str, part: str = "source"):
+    """The selectbox of contract `column`'s line: `source` (where it comes from) or `time`."""
+    boxes = [box for box in at.selectbox if (box.key or "").startswith("upload_map_")
+             and box.key.endswith(f"_{column}_{part}")]
+    assert len(boxes) == 1, [box.key for box in at.selectbox]
+    return boxes[0]
+
+
+def mapping_sources(at: AppTest) -> dict[str, str]:
+    """Contract column -> where its line takes it from (a file column, "" = not in the file,
+    `__constant__` or `__compose__`), for every line the editor shows."""
+    columns = {column for kind in KINDS for column in contract_columns(kind)}
+    return {column: box.value for box in at.selectbox for column in columns
+            if (box.key or "").startswith("upload_map_") and box.key.endswith(f"_{column}_source")}

@@ -103,3 +103,87 @@ def write_export(path: Path, frame: pd.DataFrame | None = None) -> Path:
 def write_mapping(path: Path) -> Path:
     path.write_text(MAPPING_TOML, encoding="utf-8")
     return path
+
+
+# -- a second machine: one date column for every timestamp, service names (issue 22) ---------
+EXAMPLE_SERVICES = EXAMPLE_EVENTS.parent / "services.csv"
+SPLIT_HEADER = ["Tanggal", "No Antrian", "Kode Unit", "Layanan", "Jam Ambil", "Jam Panggil",
+                "Jam Selesai", "Status", "Loket"]
+SPLIT_TOML = """\
+kind = "events"
+delimiter = ";"
+
+[columns]
+unit_code = "Kode Unit"
+service_code = "Layanan"
+outcome = "Status"
+
+[timestamps.arrived_at]
+date = "Tanggal"
+time = "Jam Ambil"
+format = "%d/%m/%Y %H:%M:%S"
+
+[timestamps.started_at]
+date = "Tanggal"
+time = "Jam Panggil"
+format = "%d/%m/%Y %H:%M:%S"
+
+[timestamps.completed_at]
+date = "Tanggal"
+time = "Jam Selesai"
+format = "%d/%m/%Y %H:%M:%S"
+
+[values.service_code]
+Rekomendasi = "REK"
+"Poli umum" = "UMUM"
+Laboratorium = "LAB"
+"Kesehatan ibu dan anak" = "KIA"
+"KTP elektronik" = "KTP"
+"Akta kelahiran" = "AKTA"
+
+[values.outcome]
+Selesai = "completed"
+Batal = "abandoned"
+"Tidak Hadir" = "no_show"
+
+[compose]
+ticket_id = ["Tanggal", "No Antrian"]
+"""
+
+
+def split_frame() -> pd.DataFrame:
+    """The export of a machine that writes the day once (`Tanggal`) and the times of taking the
+    ticket, being called and finishing as times of day; services by name; `Loket` the counter's
+    number (no channel). Visits whose times cross midnight are left out (this machine cannot
+    write them)."""
+    events = pd.read_csv(EXAMPLE_EVENTS, dtype=str, keep_default_na=False)
+    names = pd.read_csv(EXAMPLE_SERVICES, dtype=str, keep_default_na=False)
+    events = events.merge(names[["unit_code", "service_code", "name"]], how="left",
+                          on=["unit_code", "service_code"])
+    stamps = {column: pd.Series([_local_time(v) for v in events[column]], index=events.index,
+                                dtype="datetime64[ns]")
+              for column in ("arrived_at", "started_at", "completed_at")}
+    day = stamps["arrived_at"].dt.normalize()
+    same_day = ((stamps["started_at"].isna() | (stamps["started_at"].dt.normalize() == day))
+                & (stamps["completed_at"].isna()
+                   | (stamps["completed_at"].dt.normalize() == day)))
+    events = events.assign(**{f"_{c}": s for c, s in stamps.items()})[same_day]
+    events = events.sort_values(["unit_code", "_arrived_at"], kind="stable")
+    tanggal = events["_arrived_at"].dt.strftime("%d/%m/%Y")
+    number = events.groupby([events["unit_code"], tanggal]).cumcount() + 1
+
+    def clock(column: str) -> pd.Series:
+        return events[f"_{column}"].dt.strftime("%H:%M:%S").fillna("")
+
+    return pd.DataFrame({
+        "Tanggal": tanggal,
+        "No Antrian": number.astype(str),
+        "Kode Unit": events["unit_code"],
+        "Layanan": events["name"],
+        "Jam Ambil": clock("arrived_at"),
+        "Jam Panggil": clock("started_at"),
+        "Jam Selesai": clock("completed_at"),
+        "Status": events["outcome"].map(STATUS_WORDS),
+        "Loket": (number % 3 + 1).astype(str),
+    })[SPLIT_HEADER].reset_index(drop=True)
+

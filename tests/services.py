@@ -16,9 +16,13 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import psycopg
+import psycopg.sql
 import pytest
 
 from kpi.store import Store
@@ -81,30 +85,73 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+# The role Kinerja connects as: not a superuser, may not create databases or roles, signs in
+# with a password (SCRAM) over TCP and in no other way. Its password needs percent-encoding in
+# a URL, as a generated one often does.
+APP_ROLE = "kinerja_app"
+APP_PASSWORD = "s3cret/pa:ss@word"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A throwaway PostgreSQL cluster: `admin` (the bootstrap superuser, over the cluster's own
+    Unix socket, for the tests' setup only) and `url(database)`, Kinerja's way in."""
+
+    admin: str
+    port: int
+
+    def url(self, database: str, password: str | None = APP_PASSWORD) -> str:
+        secret = f":{quote(password, safe='')}" if password is not None else ""
+        return f"postgresql://{APP_ROLE}{secret}@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        """A new empty database owned by the app role; its URL."""
+        with psycopg.connect(self.admin, autocommit=True) as pg:
+            pg.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            pg.execute(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}')
+        return self.url(name)
+
+
+# Who may connect how: the superuser through the socket (the tests' setup), the app role with
+# its password over TCP from this machine; nobody else, no peer or trust for the app role.
+PG_HBA = f"""local all postgres trust
+host all {APP_ROLE} 127.0.0.1/32 scram-sha-256
+"""
+
+
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
+def postgres_cluster() -> Iterator[Cluster]:
     """A PostgreSQL cluster of its own in a new temporary folder (which the `postgres` user can
-    reach, unlike pytest's), listening on 127.0.0.1 only; yields the URL of its database
-    `kinerja`, and removes the cluster afterwards."""
+    reach, unlike pytest's), listening on 127.0.0.1 only, with the app role (APP_ROLE) and one
+    database `kinerja` it owns; removes the cluster afterwards. Kinerja is given URLs only:
+    the PG* environment variables are removed for the session, so nothing else can sign it in."""
     if not (PG_BIN / "initdb").exists():
         pytest.skip("Debian's postgresql is not installed (make system-deps installs it)")
+    for name in [name for name in os.environ if name.startswith("PG")]:
+        os.environ.pop(name)
     folder = Path(tempfile.mkdtemp(prefix="kinerja-pg-"))
     folder.chmod(0o755)
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     data = folder / "cluster"
     port = free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "kinerja",
-                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
+    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres",
+                                 "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
+                                 "--no-sync"]), check=True, capture_output=True)
+    (data / "pg_hba.conf").write_text(PG_HBA, encoding="utf-8")
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
                                  "-l", str(folder / "server.log"), "-w", "-t", str(START_SECONDS),
                                  "start"]), check=True, capture_output=True)
     try:
-        subprocess.run(_as_postgres([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                                     "-U", "kinerja", "kinerja"]), check=True, capture_output=True)
-        yield f"postgresql://kinerja@127.0.0.1:{port}/kinerja"
+        cluster = Cluster(admin=f"host={folder} port={port} user=postgres dbname=postgres",
+                          port=port)
+        with psycopg.connect(cluster.admin, autocommit=True) as pg:
+            pg.execute(psycopg.sql.SQL(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                    psycopg.sql.Identifier(APP_ROLE), psycopg.sql.Literal(APP_PASSWORD)))
+        cluster.create_database("kinerja")
+        yield cluster
     finally:
         subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
                                      "stop"]), capture_output=True)

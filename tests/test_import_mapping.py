@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import import_mapping, ingest, mappings, metrics, set_aside
+from kpi import import_mapping, ingest, metrics, row_files, saved_mappings, set_aside
 from kpi.__main__ import main
 from kpi.errors import FileRejected, InputRejected
 from kpi.store import Store
@@ -179,15 +179,15 @@ def test_mappings_commands(units_only, tmp_path, capsys):
 
 
 def test_the_saved_mapping_fits_by_header_and_reads_old_json(units_only):
-    mappings.save_mapping(units_only, "SIMPUS", import_mapping.parse(MAPPING_TOML), by="ana")
-    saved = mappings.list_mappings(units_only)
-    assert mappings.fitting_mapping(saved, [h.upper() for h in HEADER]) == "SIMPUS"
-    assert mappings.fitting_mapping(saved, HEADER, kind="survey") is None
-    assert mappings.fitting_mapping(saved, HEADER[:3]) is None
+    saved_mappings.save_mapping(units_only, "SIMPUS", import_mapping.parse(MAPPING_TOML), by="ana")
+    saved = saved_mappings.list_mappings(units_only)
+    assert saved_mappings.fitting_mapping(saved, [h.upper() for h in HEADER]) == "SIMPUS"
+    assert saved_mappings.fitting_mapping(saved, HEADER, kind="survey") is None
+    assert saved_mappings.fitting_mapping(saved, HEADER[:3]) is None
     with units_only.transaction() as cur:  # a rename-only mapping saved before section 1.1
         cur.execute("INSERT INTO column_mappings VALUES ('old', 'events', "
                     "'{\"No Antrian\": \"ticket_id\", \"Petugas\": null}', 'ana', now()::TIMESTAMP)")
-    assert mappings.load_mapping(units_only, "old").columns == {"ticket_id": "No Antrian"}
+    assert saved_mappings.load_mapping(units_only, "old").columns == {"ticket_id": "No Antrian"}
 
 
 def test_rejected_rows_come_back_with_the_mapping(units_only, tmp_path):
@@ -196,7 +196,7 @@ def test_rejected_rows_come_back_with_the_mapping(units_only, tmp_path):
     bad, _ = with_two_bad_rows(tmp_path)
     mapping = import_mapping.parse(MAPPING_TOML)
     result = ingest.ingest_file(units_only, "events", bad, mapping=mapping, dry_run=True)
-    content = mappings.rejected_csv(bad, result.problems, "en")
+    content = row_files.rejected_csv(bad, result.problems, "en")
     assert content.decode("utf-8-sig").split("\r\n")[0].endswith(";rejected_because")
     rejected = pd.read_csv(io.BytesIO(content), sep=";", dtype=str, encoding="utf-8-sig")
     assert len(rejected) == 2

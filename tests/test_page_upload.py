@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from kpi import import_mapping, mappings, metrics
+from kpi import import_mapping, metrics, saved_mappings
 from kpi.errors import FileRejected
 from kpi.i18n import fmt_int, t
 from kpi.ingest import ingest_file
@@ -18,6 +18,8 @@ from tests.helpers import (
     EVENTS_HEADER,
     buttons,
     click,
+    mapping_box,
+    mapping_sources,
     open_view,
     run,
     table_with,
@@ -183,24 +185,19 @@ INDONESIAN_EVENTS = "\n".join([
 ]) + "\n"
 
 
-def mapping_choices(at) -> dict[str, str]:
-    return {box.label: box.value for box in at.selectbox if box.key and "upload_map_" in box.key
-            and not box.key.endswith("_saved")}
-
-
 def test_indonesian_columns_are_mapped_saved_and_imported(example_store, monkeypatch):
     before = throughput(example_store)
     at = upload(open_view(example_store, monkeypatch, "upload", role="analyst", lang="id"),
                 ("antrian.csv", INDONESIAN_EVENTS.encode()))
     assert at.selectbox[1].value == "events"
-    assert mapping_choices(at) == {
-        "Kode Unit": "unit_code", "Kode Layanan": "service_code", "No Antrian": "ticket_id",
-        "Waktu Datang": "arrived_at", "Jam Mulai": "started_at", "Jam Selesai": "completed_at",
-        "Status": "outcome", "Kanal": "channel"}
+    assert mapping_sources(at) == {
+        "unit_code": "Kode Unit", "service_code": "Kode Layanan", "ticket_id": "No Antrian",
+        "arrived_at": "Waktu Datang", "started_at": "Jam Mulai", "completed_at": "Jam Selesai",
+        "outcome": "Status", "channel": "Kanal"}
     at.text_input(key=next(w.key for w in at.text_input if w.key.endswith("_name"))).set_value("SIMPUS")
     at = click(run(at), t("mapping.save", "id"))
     assert t("mapping.saved", "id", name="SIMPUS") in texts(at.success)
-    saved = mappings.load_mapping(example_store, "SIMPUS")
+    saved = saved_mappings.load_mapping(example_store, "SIMPUS")
     assert saved.kind == "events" and saved.columns["ticket_id"] == "No Antrian"
     at = click(at, t("upload.validate", "id"))
     at = click(at, t("upload.commit", "id"))
@@ -212,8 +209,10 @@ def test_mapping_that_leaves_a_required_column_unmapped_is_refused(example_store
     before = fingerprint(example_store)
     at = upload(open_view(example_store, monkeypatch, "upload", role="analyst"),
                 ("antrian.csv", INDONESIAN_EVENTS.encode()))
-    box = next(b for b in at.selectbox if b.label == "No Antrian")
-    box.set_value("__drop__")
+    mapping_box(at, "ticket_id").set_value("")
+    at = run(at)
+    at.multiselect(key=next(m.key for m in at.multiselect if m.key.endswith("_left_out"))
+                   ).set_value(["No Antrian"])
     at = run(at)
     assert t("mapping.unmapped_required", "en", columns="ticket_id") in texts(at.error)
     assert buttons(at, t("upload.validate", "en"))[0].disabled
@@ -221,7 +220,7 @@ def test_mapping_that_leaves_a_required_column_unmapped_is_refused(example_store
 
 
 def test_saved_mapping_is_reused_for_next_weeks_file(example_store, monkeypatch):
-    mappings.save_mapping(example_store, "Loket", import_mapping.rename_only("events", {
+    saved_mappings.save_mapping(example_store, "Loket", import_mapping.rename_only("events", {
         "Loket": "unit_code", "Layanan": "service_code", "Nomor": "ticket_id",
         "Masuk": "arrived_at", "Hasil": "outcome", "Catatan": None}), by="tests")
     text = ("Loket,Layanan,Nomor,Masuk,Hasil,Catatan\n"
@@ -231,9 +230,12 @@ def test_saved_mapping_is_reused_for_next_weeks_file(example_store, monkeypatch)
     saved_box = next(b for b in at.selectbox if b.key and b.key.endswith("_saved"))
     assert saved_box.value == "Loket"  # the header fits: applied without asking
     assert t("mapping.applied", "en", name="Loket") in texts(at.caption)
-    assert mapping_choices(at) == {"Loket": "unit_code", "Layanan": "service_code",
-                                   "Nomor": "ticket_id", "Masuk": "arrived_at",
-                                   "Hasil": "outcome", "Catatan": "__drop__"}
+    assert mapping_sources(at) == {"unit_code": "Loket", "service_code": "Layanan",
+                                   "ticket_id": "Nomor", "arrived_at": "Masuk",
+                                   "started_at": "", "completed_at": "", "outcome": "Hasil",
+                                   "channel": ""}
+    left_out = next(m for m in at.multiselect if m.key.endswith("_left_out"))
+    assert left_out.value == ["Catatan"]
     at = click(at, t("upload.validate", "en"))
     assert t("upload.valid", "en", rows="1") in texts(at.success)
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kpi import import_mapping, ingest, mappings, metrics, set_aside
+from kpi import import_mapping, ingest, metrics, saved_mappings, set_aside
 from kpi.i18n import t
 from kpi.store import Store
 from kpi.vocabulary import KPIS
 from tests.conftest import EXAMPLE_DIR
-from tests.helpers import buttons, click, open_view, run, table_with, texts, upload
+from tests.helpers import (
+    buttons,
+    click,
+    mapping_box,
+    mapping_sources,
+    open_view,
+    run,
+    table_with,
+    texts,
+    upload,
+)
 from tests.queue_export import MAPPING_TOML, queue_frame
 
 WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)}
@@ -21,23 +31,19 @@ def export_bytes(frame=None) -> bytes:
     return frame.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8")
 
 
-def choices(at) -> dict[str, str]:
-    return {box.label: box.value for box in at.selectbox
-            if box.key and "upload_map_" in box.key and not box.key.endswith("_saved")}
-
-
 def test_the_page_builds_saves_and_imports_the_queue_mapping(units_only, monkeypatch, tmp_path):
     at = upload(open_view(units_only, monkeypatch, "upload", role="analyst", lang="id"),
                 ("antrian.csv", export_bytes()))
-    assert choices(at) == {
-        "Tanggal": "arrived_at:date", "No Antrian": "__drop__", "Kode Unit": "unit_code",
-        "Kode Layanan": "service_code", "Jam Datang": "arrived_at:time",
-        "Waktu Dipanggil": "started_at", "Waktu Selesai": "completed_at", "Status": "outcome",
-        "Loket": "channel"} | {"No Antrian": choices(at)["No Antrian"]}
-    assert [box.value for box in at.multiselect] == [["Tanggal", "No Antrian"]]
+    assert mapping_sources(at) == {
+        "unit_code": "Kode Unit", "service_code": "Kode Layanan", "ticket_id": "__compose__",
+        "arrived_at": "Tanggal", "started_at": "Waktu Dipanggil",
+        "completed_at": "Waktu Selesai", "outcome": "Status", "channel": "Loket"}
+    assert mapping_box(at, "arrived_at", "time").value == "Jam Datang"
+    parts = next(box for box in at.multiselect if box.key.endswith("_ticket_id_parts"))
+    assert parts.value == ["Tanggal", "No Antrian"]
     assert {box.label: box.value for box in at.text_input if "_format_" in (box.key or "")} == {
-        "arrived_at": "%d/%m/%Y %H:%M:%S", "started_at": "%d/%m/%Y %H:%M:%S",
-        "completed_at": "%d/%m/%Y %H:%M:%S"}
+        t("mapeditor.format", "id", column=column): "%d/%m/%Y %H:%M:%S"
+        for column in ("arrived_at", "started_at", "completed_at")}
     # The preview shows the first rows as parsed, before any check.
     preview = table_with(at, "ticket_id")
     assert preview["outcome"].iloc[0] == "completed"
@@ -46,7 +52,7 @@ def test_the_page_builds_saves_and_imports_the_queue_mapping(units_only, monkeyp
     name_box.set_value("Antrian PKM")
     at = click(run(at), t("mapping.save", "id"))
     assert t("mapping.saved", "id", name="Antrian PKM") in texts(at.success)
-    saved = mappings.load_mapping(units_only, "Antrian PKM")
+    saved = saved_mappings.load_mapping(units_only, "Antrian PKM")
     expected = import_mapping.parse(MAPPING_TOML)
     assert saved.compose == expected.compose and saved.timestamps == expected.timestamps
     assert saved.values["outcome"] == expected.values["outcome"]
@@ -62,7 +68,7 @@ def test_the_page_builds_saves_and_imports_the_queue_mapping(units_only, monkeyp
 
 
 def test_a_saved_mapping_applies_itself_and_valid_rows_can_go_in(units_only, monkeypatch):
-    mappings.save_mapping(units_only, "Antrian PKM", import_mapping.parse(MAPPING_TOML))
+    saved_mappings.save_mapping(units_only, "Antrian PKM", import_mapping.parse(MAPPING_TOML))
     frame = queue_frame()
     frame.loc[3, "Status"] = "Selesaii"
     frame.loc[7, "Jam Datang"] = "25:61:00"

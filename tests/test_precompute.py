@@ -169,3 +169,54 @@ def test_finalise_takes_the_pages_agenda_only_when_made_from_the_same_kpi_data(e
     marked = {**shown, "exceptions": shown["exceptions"][:1]}  # same KPI data: used as given
     review.finalise(example_store, week, by="tests", data=marked)
     assert review.load_record(example_store, week)["agenda"]["exceptions"] == marked["exceptions"]
+
+
+def test_a_province_store_defers_the_top_level_totals_of_long_periods(example_store, tmp_path):
+    """With the totals deferred (a province, issue 26), a unit's import recomputes its own
+    subtrees for every grain and `*` for days and weeks; the `*` of its month, quarter and year
+    wait in kpi_pending, keep their old values meanwhile, and `refresh_pending` makes every
+    value equal to a fresh computation again."""
+    store = example_store
+    precompute.set_defer_totals(store, True, by="tests")
+    assert precompute.defers_totals(store)
+    before = _stored(store)
+    service = store.query_value(
+        "SELECT service_code FROM services WHERE unit_code = 'PKM-2' ORDER BY ALL LIMIT 1")
+    batch = ingest_file(store, "events", _write(tmp_path, "events.csv", [
+        "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel",
+        f"PKM-2,{service},NEW-1,2026-03-02 08:00:00,2026-03-02 08:10:00,2026-03-02 09:50:00,"
+        "completed,counter",
+    ]), loaded_by="tests")
+    assert batch.ok
+    assert [(grain, start) for grain, start, _ in precompute.pending_totals(store)] == [
+        ("month", pd.Timestamp("2026-03-01").date()), ("quarter", pd.Timestamp("2026-01-01").date()),
+        ("year", pd.Timestamp("2026-01-01").date())]
+    stored, fresh = _stored(store), _from_raw_rows(store)
+    key = ["grain", "unit_code", "kpi", "period_start"]
+    compared = stored.merge(fresh, on=key, how="outer", suffixes=("", "_fresh"), indicator=True)
+    differs = compared[(compared["_merge"] != "both")
+                       | (compared["value"] != compared["value_fresh"])
+                       | (compared["n"] != compared["n_fresh"])]
+    # Only the waiting `*` values differ from a fresh computation (they miss the new event) ...
+    assert set(differs["unit_code"]) == {metrics.CITY}
+    assert {(grain, str(start)[:10]) for grain, start in zip(differs["grain"],
+                                                            differs["period_start"], strict=True)} == {
+        ("month", "2026-03-01"), ("quarter", "2026-01-01"), ("year", "2026-01-01")}
+    assert (differs["n"] == differs["n_fresh"] - 1).all()
+    # ... and they are the values before the import.
+    waiting = before.merge(differs[key], on=key)
+    pd.testing.assert_frame_equal(
+        waiting.reset_index(drop=True),
+        stored.merge(differs[key], on=key).reset_index(drop=True), check_exact=True)
+    version = store.data_version()
+    assert precompute.refresh_pending(store, by="tests") == 3
+    assert precompute.pending_totals(store) == []
+    assert store.data_version() != version
+    assert_fresh(store)
+    assert store.query_value("SELECT count(*) FROM audit_log WHERE action = 'totals.refresh'") == 1
+    # Turning the deferral off recomputes what waits, at once.
+    ingest.rollback(store, batch.batch_id, by="tests")
+    assert len(precompute.pending_totals(store)) == 3
+    precompute.set_defer_totals(store, False, by="tests")
+    assert precompute.pending_totals(store) == []
+    assert_fresh(store)

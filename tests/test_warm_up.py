@@ -11,7 +11,7 @@ def test_the_warm_up_fills_the_agenda_and_chart_caches(example_store, tmp_path, 
 
     monkeypatch.setenv("KPI_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("KPI_DB", str(example_store.path))
-    data._warm_up(str(example_store.path))
+    data._warm_up()
     week = review.default_week(example_store)
     charted = [item for item in review.data_agenda(example_store, week)["exceptions"]
                if item.get("chart") and item["chart"].get("points")]
@@ -23,6 +23,6 @@ def test_the_warm_up_fills_the_agenda_and_chart_caches(example_store, tmp_path, 
 
     monkeypatch.setattr(review, "data_agenda", not_again)
     version = data.precompute.data_version(example_store)
-    cached = data._engine_call("kpi.review.data_agenda", str(example_store.path), version,
+    cached = data._engine_call("kpi.review.data_agenda", example_store.key, version,
                                {"week": week})
     assert cached["week"] == week and len(cached["exceptions"]) >= len(charted)

@@ -28,9 +28,10 @@ _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
 
 
 @st.cache_resource(show_spinner=False)
-def _opened(path: str) -> Store:
-    """The process-wide Store for `path` (readers never wait for writers)."""
-    return Store(path, create=True, busy_timeout=config.busy_timeout(),
+def _opened(location: str) -> Store:
+    """The process-wide Store for the full `location` (KPI_DB, with any credentials): opened
+    once per process, never again from a display form (readers never wait for writers)."""
+    return Store(location, create=True, busy_timeout=config.busy_timeout(),
                  data_path=config.data_path())
 
 
@@ -38,11 +39,12 @@ _ready_stores: weakref.WeakSet[Store] = weakref.WeakSet()
 _ready_lock = threading.Lock()
 
 
-def _store_for(path: str, notice: Callable[[], None] | None = None) -> Store:
-    """The process-wide Store for `path`, its precomputed KPI values built (a store made before
-    them) or recomputed (a store made before a change to the KPI definitions) once per process
-    first; `notice` shows while that runs (it is not cached, unlike what `_opened` does)."""
-    store = _opened(path)
+def _store_for(location: str, notice: Callable[[], None] | None = None) -> Store:
+    """The process-wide Store for `location`, its precomputed KPI values built (a store made
+    before them) or recomputed (a store made before a change to the KPI definitions) once per
+    process first; `notice` shows while that runs (it is not cached, unlike what `_opened`
+    does)."""
+    store = _opened(location)
     if store not in _ready_stores:
         with _ready_lock:
             if store not in _ready_stores:
@@ -63,12 +65,12 @@ def warm_up_once() -> None:
     if not config.warm_up() or _warm_up_started.is_set():
         return
     _warm_up_started.set()
-    warm = threading.Timer(WARM_UP_AFTER_SECONDS, _warm_up, args=(config.store_location(),))
+    warm = threading.Timer(WARM_UP_AFTER_SECONDS, _warm_up)
     warm.name, warm.daemon = "kinerja-warm-up", True
     warm.start()
 
 
-def _warm_up(path: str) -> None:
+def _warm_up() -> None:
     """At server start, in the background and below the pages' priority: open the store's
     blocks, compute the default week's review agenda into the cache the page reads, and render
     its charts into the image cache the pack reads. A page never waits for this; one that
@@ -78,19 +80,21 @@ def _warm_up(path: str) -> None:
     try:
         from kpi import pack, review
 
-        store = _store_for(path)
+        store = _store_for(config.store_location())  # no notice: no page runs this thread
         version = precompute.data_version(store)
-        week = _engine_call("kpi.review.default_week", path, version, {})
+        week = _engine_call("kpi.review.default_week", store.key, version, {})
         if week is None:
             return
-        data = _engine_call("kpi.review.data_agenda", path, version, {"week": week})
+        data = _engine_call("kpi.review.data_agenda", store.key, version, {"week": week})
         pack.chart_images(review.review_content(store, week, data), config.default_language())
     except Exception:  # a warm-up that fails costs only the time it would have saved
         logging.getLogger(__name__).warning("Warming the caches failed", exc_info=True)
 
 
 def get_store() -> Store:
-    """The store named by KPI_DB (created empty if the file does not exist yet)."""
+    """This process's store, named by KPI_DB (created empty if the folder does not exist yet).
+    Pages use this one Store; nothing opens another from its display form (`Store.path`),
+    which holds no credentials."""
     return _store_for(config.store_location(), notice=_recomputing_notice)
 
 
@@ -136,11 +140,12 @@ def forget_version() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _engine_call(qualified_name: str, db: str, version: int, kwargs: dict[str, Any]) -> Any:
-    """Run engine function `qualified_name(store, **kwargs)`; cached per store file and version."""
+def _engine_call(qualified_name: str, store_key: str, version: int, kwargs: dict[str, Any]) -> Any:
+    """Run engine function `qualified_name(store, **kwargs)` on this process's store (whose
+    `Store.key` is `store_key`); cached per store and version."""
     module_name, function_name = qualified_name.rsplit(".", 1)
     function = getattr(importlib.import_module(module_name), function_name)
-    return function(_store_for(db), **kwargs)
+    return function(get_store(), **kwargs)
 
 
 def load(function: Any, **kwargs: Any) -> Any:
@@ -148,7 +153,7 @@ def load(function: Any, **kwargs: Any) -> Any:
     qualified_name = f"{function.__module__}.{function.__qualname__}"
     version = (kpi_data_version() if qualified_name.startswith(_KPI_DATA_FUNCTIONS)
                else data_version())
-    return _engine_call(qualified_name, config.store_location(), version, kwargs)
+    return _engine_call(qualified_name, get_store().key, version, kwargs)
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=3600)

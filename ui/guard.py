@@ -41,12 +41,10 @@ class PageContext:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _has_data(db: str, version: int) -> bool:
-    """Whether the store holds any events or responses, cached per KPI data version: only an
-    import or a rollback changes it, never a meeting's action or note."""
-    from ui.data import _store_for
-
-    return not _store_for(db).is_empty()
+def _has_data(store_key: str, version: int) -> bool:
+    """Whether this process's store (`Store.key`) holds any events or responses, cached per KPI
+    data version: only an import or a rollback changes it, never a meeting's action or note."""
+    return not get_store().is_empty()
 
 
 def _through_router() -> None:
@@ -84,7 +82,7 @@ def guard(page_key: str) -> PageContext:
         st.stop()
     try:
         store = get_store()
-        empty = spec.needs_data and not _has_data(str(store.path), kpi_data_version())
+        empty = spec.needs_data and not _has_data(store.key, kpi_data_version())
     except KinerjaError as error:
         st.error(error.localized(lang), icon=":material/error:")
         st.stop()

@@ -11,6 +11,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kpi.commands import audit_key, interventions, notify, survey
+from kpi.commands import audit_key, interventions, notify, survey, totals
 
-MODULES: tuple[ModuleType, ...] = (interventions, notify, survey, audit_key)
+MODULES: tuple[ModuleType, ...] = (interventions, notify, survey, audit_key, totals)

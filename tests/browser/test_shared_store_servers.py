@@ -4,17 +4,45 @@ imports on a PostgreSQL catalog, an import showing in both servers."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 import pytest
 
+from kpi.i18n import t
 from kpi.store import Store
 from tests.browser.conftest import open_app, serve_dashboard
 from tests.conftest import EXAMPLE_DIR, serial
 from tests.test_shared_store import cli, load_example_here
+from ui.registry import PAGES
 
 pytestmark = [pytest.mark.slow, *serial("services")]
 
 
+def assert_every_page_shows_data(page, url: str, catalog_url: str) -> None:
+    """Every page of the registry opens on the server at `url` with the store's data: no
+    error, no traceback, not the empty store's start page, and no trace of the catalog's
+    address or credentials."""
+    host_port = url_parts(catalog_url)
+    for spec in PAGES:
+        open_app(page, f"{url}/{spec.key}?lang=en")
+        assert page.locator('[data-testid="stException"]').count() == 0, spec.key
+        assert page.locator('[data-testid="stAlertContentError"]').count() == 0, spec.key
+        assert page.locator("[data-testid=\"stMain\"] :is(h1, h2)").count() >= 1, spec.key
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        assert t("start.title", "en") not in text, spec.key
+        assert not any(secret in text for secret in host_port), spec.key
+
+
+def url_parts(catalog_url: str) -> list[str]:
+    """What no page may show of a catalog URL: host and port, user, password."""
+    parts = urlsplit(catalog_url)
+    return [f"{parts.hostname}:{parts.port}", str(parts.username), unquote(parts.password or "")]
+
+
 def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_path, browser):
+    """Two servers on one PostgreSQL catalog, signed in to it as a role that is not a
+    superuser, with a password, through the URL alone: every page of both shows the data, and
+    an import by the CLI shows in both."""
     load_example_here(catalog_url, tmp_path / "files")
     (tmp_path / "first").mkdir()
     (tmp_path / "second").mkdir()
@@ -23,6 +51,7 @@ def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_
         pages = []
         for url in (first, second):
             page = browser.new_page(viewport={"width": 1366, "height": 768})
+            assert_every_page_shows_data(page, url, catalog_url)
             open_app(page, f"{url}/history?lang=en")
             pages.append(page)
         renamed = tmp_path / "events-from-the-queue-machine.csv"
