@@ -261,3 +261,16 @@ def test_a_scoped_analyst_cannot_revoke_or_publish_another_units_survey(scoped):
     assert survey_links.set_published(scoped, ["PKM-1"], True, who=ANA) == ["PKM-1"]
     assert {link.unit_code: link.token for link in survey_links.links(
         scoped, ["PKM-2"])} == {"PKM-2": before["PKM-2"]}
+
+
+# -- users: a scoped person cannot widen their own scope --------------------------------------
+def test_only_an_admin_changes_users_whatever_page_calls(scoped):
+    for change in (lambda: users.add_user(scoped, ANA, "analyst", "DINKES", by=ANA),
+                   lambda: users.add_user(scoped, ANA, "admin", by=DINA),
+                   lambda: users.remove_user(scoped, DINA, by=ANA)):
+        with pytest.raises(users.InputRejected, match="Only an administrator may change users"):
+            change()
+    assert users.get_user(scoped, ANA).units == ("PKM-1",)
+    users.add_user(scoped, "boss@medan.go.id", "admin", by=CLI)
+    users.add_user(scoped, ANA, "analyst", "DINKES", by="boss@medan.go.id")
+    assert users.get_user(scoped, ANA).units == ("DINKES",)
