@@ -83,6 +83,23 @@ def exception_line(item: dict) -> str:
     return "- " + " · ".join(facts)
 
 
+# -- the city, one tile per KPI (below the units off target: those open the first screen) ----
+def city_tiles() -> None:
+    """The city's tiles, with the note when some units have not reported."""
+    st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
+    reported = load(reporting.reported_units, period=filters.grain)
+    coverages = reporting.Coverages(reported, filters.grain)
+    covered = coverages(filters.period_start)
+    if covered.missing:  # the tiles' changes are like for like (metrics.overview)
+        both = coverages.two_periods(filters.period_start).both
+        st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
+                         expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                         both=fmt_int(len(both), ctx.lang), previous=previous_name))
+    history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
+                   date_to=filters.period_start, units=[CITY])
+    kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+
+
 # -- the finding -----------------------------------------------------------------------------
 if province and filters.parent:
     drill.breadcrumb(tree, filters.parent, {**filters.url_params(unit_filters=False),
@@ -112,21 +129,8 @@ if len(off_target):
                       periods=fmt_int(longest["red_periods"], ctx.lang)))
 st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous=previous_name))
 
-# -- the city, one tile per KPI --------------------------------------------------------------
-st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
-reported = load(reporting.reported_units, period=filters.grain)
-coverages = reporting.Coverages(reported, filters.grain)
-covered = coverages(filters.period_start)
-if covered.missing:  # the tiles' changes are like for like (metrics.overview)
-    both = coverages.two_periods(filters.period_start).both
-    st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
-                     expected=fmt_int(covered.expected, ctx.lang), period=period_name,
-                     both=fmt_int(len(both), ctx.lang), previous=previous_name))
-history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
-               date_to=filters.period_start, units=[CITY])
-kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
-
 if not scope:
+    city_tiles()
     st.info(ctx.t("filters.no_units"))
     st.stop()
 
@@ -217,6 +221,8 @@ else:
                   **described},
             name=file_name("exceptions", filters.grain, filters.period_start),
             key="overview-exceptions")
+
+city_tiles()
 
 # -- every unit on every KPI ------------------------------------------------------------------
 st.subheader(ctx.t("overview.heatmap_heading"))

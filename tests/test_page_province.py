@@ -109,3 +109,15 @@ def test_the_province_groups_its_exceptions_by_city_and_indonesian_has_its_words
     assert set(cities) <= set(CITIES.values())
     at = _open(province, monkeypatch, lang="id", parent="K01")
     assert _links(at)["Provinsi"][0] == "overview"
+
+
+def test_compare_ranks_the_cities_then_a_citys_units(province, monkeypatch):
+    at = _open(province, monkeypatch, "compare", kpi="throughput")
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert sorted(bars["y"]) == sorted(CITIES.values())
+    assert any("ranked: choose one as the parent unit" in text for text in texts(at.caption))
+    at = _open(province, monkeypatch, "compare", kpi="throughput", parent="K03")
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    # The city and those of its 40 units with completed visits in the week (a sparse store).
+    city = {"Kota Bench 03", *(f"Unit Layanan 03-{number:02d}" for number in range(1, 41))}
+    assert set(bars["y"]) <= city and len(bars["y"]) > 20
