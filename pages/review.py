@@ -544,12 +544,11 @@ def effectiveness_section() -> None:
         with st.container(border=True):
             st.subheader(md(shown["heading"]))
             st.caption(md(shown["meta"]))
-            st.dataframe(pd.DataFrame([{
-                ctx.t("effect.col_verdict"): row["verdict"],
-                ctx.t("effect.col_in_words"): row["words"],
-                ctx.t("effect.col_before"): row["before_n"],
-                ctx.t("effect.col_after"): row["after_n"]} for row in shown["rows"]]),
-                hide_index=True, width="stretch", key=f"effect-table-{item['key']}")
+            # A line a KPI (not a grid): the sentences stay whole on a tablet.
+            st.markdown("\n".join(
+                f"- **{row['verdict']}** — {md(row['words'])} · "
+                + ctx.t("effect.weeks_before_after", before=row["before_n"],
+                        after=row["after_n"]) for row in shown["rows"]))
             judged = [row for row in item["rows"] if row["verdict"] != "no_baseline"]
             if not judged:
                 continue
