@@ -27,7 +27,7 @@ The load average is printed with every figure (2 CPUs shared: read CPU where giv
     python bench/bench_province.py [--events N] [--responses N] [--layout embedded|pg+s3|both]
                                    [--cities N] [--units-per-city N] [--repeat R]
                                    [--skip-pages] [--skip-concurrent] [--no-defer]
-                                   [--keep-store]
+                                   [--keep-store] [--reuse-store STORE] [--pages-only STORE]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from bench_pages import apptest_pages, print_pages  # noqa: E402
 from make_bench_data import make_bench_data, week_files  # noqa: E402
 
 from kpi import metrics, precompute  # noqa: E402
-from kpi.ingest import ingest_file  # noqa: E402
+from kpi.ingest import ingest_file, list_batches, rollback  # noqa: E402
 from kpi.store import Store  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
@@ -113,7 +113,7 @@ def pg_s3(name: str) -> Iterator[tuple[Store, dict[str, str]]]:
     from tests.services import postgres_cluster, s3_server
 
     with ExitStack() as stack:
-        catalog = stack.enter_context(postgres_cluster())
+        catalog = stack.enter_context(postgres_cluster()).url("kinerja")  # the app role's URL
         aws = stack.enter_context(s3_server(DATA / f"{name}-moto.log"))
         os.environ.update(aws)
         data_path = f"s3://kinerja/{name}/"
@@ -238,6 +238,19 @@ def concurrent(env: dict[str, str], weeks: dict[str, Path], single: float) -> di
     return {"total": total, "failed": failures, "budget": budget, "walls": waits}
 
 
+def undo_weekly_imports(store: Store) -> None:
+    """Roll back every events batch after the backfill's (a kept store's weekly imports), and
+    recompute what waits: the store as the backfill left it."""
+    batches = list_batches(store)
+    kept = batches[(batches["kind"] == "events") & batches["rolled_back_at"].isna()]
+    events = sorted(kept["batch_id"].tolist())
+    for batch_id in reversed(events[1:]):  # newest first: a later batch may replace rows
+        rollback(store, int(batch_id), by="bench")
+    precompute.refresh_pending(store, by="bench")
+    print(f"  rolled back {len(events) - 1} weekly imports of the kept store ({load()})",
+          flush=True)
+
+
 def totals_refresh(env: dict[str, str]) -> float:
     """`python -m kpi totals --refresh`: the top-level totals the imports left waiting."""
     started = time.perf_counter()
@@ -304,7 +317,14 @@ def run_layout(name: str, files: dict[str, Any], args: argparse.Namespace) -> di
           flush=True)
     out: dict[str, Any] = {"layout": name, "events": args.events}
     with LAYOUTS[name](tag) as (store, env):
-        out["backfill"] = backfill(store, files)
+        if args.reuse_store:
+            store.close()
+            shutil.rmtree(env["KPI_DB"])
+            shutil.copytree(args.reuse_store, env["KPI_DB"])
+            store = Store(env["KPI_DB"])
+            undo_weekly_imports(store)
+        else:
+            out["backfill"] = backfill(store, files)
         if not args.no_defer:  # a province's store (README: a province deployment)
             precompute.set_defer_totals(store, True, by="bench")
         weeks = files["week"]
@@ -343,7 +363,16 @@ def main(argv: list[str] | None = None) -> int:
                              "store) instead of leaving months, quarters, years to totals --refresh")
     parser.add_argument("--keep-store", action="store_true",
                         help="keep a copy of the embedded store (bench/data/…-kept)")
+    parser.add_argument("--reuse-store", metavar="STORE", default=None,
+                        help="skip the generation and the backfill: a copy of this kept "
+                             "embedded store (its files must exist) takes the imports")
+    parser.add_argument("--pages-only", metavar="STORE", default=None,
+                        help="only the pages' AppTest reruns, over this kept embedded store")
     args = parser.parse_args(argv)
+    if args.pages_only:
+        print(f"machine: {machine()}")
+        pages({"KPI_DB": args.pages_only}, args.repeat)
+        return 0
     args.responses = args.responses if args.responses is not None else max(args.events // 10, 1)
     print(f"machine: {machine()}")
     files = province_files(args.events, args.responses, args.cities, args.units_per_city)

@@ -73,7 +73,7 @@ def shared_store(events: int) -> Iterator[Store]:
     from tests.services import postgres_cluster, s3_server
 
     with ExitStack() as stack:
-        catalog = stack.enter_context(postgres_cluster())
+        catalog = stack.enter_context(postgres_cluster()).url("kinerja")  # the app role's URL
         aws = stack.enter_context(s3_server(DATA / f"moto-{events}.log"))
         os.environ.update(aws)
         try:

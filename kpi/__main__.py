@@ -7,16 +7,21 @@ one sentence on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from kpi import audit, commands, config
 from kpi.audit import cli_user
-from kpi.errors import FileRejected, InputRejected, KinerjaError
+from kpi.commands import notify as notify_commands
+from kpi.commands.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTED, open_store
+from kpi.errors import FileRejected, InputRejected, KinerjaError, UnknownArgument
+from kpi.i18n import t
+from kpi.periods import parse_date, parse_week, week_label
 from kpi.vocabulary import KINDS, KPIS, PERIODS
-
-EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,23 +31,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: {message} (see --help)\n")
 
 
-def _store(args: argparse.Namespace, *, create: bool = False):
-    from kpi.i18n import t
-    from kpi.precompute import ensure_ready
-    from kpi.store import Store
-
-    store = Store(config.store_location(args.db), create=create,
-                  busy_timeout=config.busy_timeout(), data_path=config.data_path())
-    # A store made before the precomputed KPI values, or before a change to the KPI
-    # definitions, gets them (again) once: a progress line says why the command waits.
-    ensure_ready(store, on_recompute=lambda: print(
-        t("upkeep.recomputing", config.default_language()), file=sys.stderr, flush=True))
-    return store
-
-
 # -- command handlers: each returns an exit status --------------------------------------------
 def cmd_init(args: argparse.Namespace) -> int:
-    store = _store(args, create=True)
+    store = open_store(args, create=True)
     if args.partition_by_month:
         store.partition_by_month()
     print(f"Store ready at {store.path}"
@@ -53,10 +44,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kpi import ingest
-    from kpi.i18n import t
+    from kpi import ingest  # on use: --help stays fast
 
-    store = _store(args, create=True)
+    store = open_store(args, create=True)
     results = ingest.load_demo(store)
     print(t("batches.demo_loaded", "en", path=store.path))
     for result in results:
@@ -68,7 +58,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _report_rejected(report: list[str], result) -> int:
     """The rejected rows on stdout, the one sentence on stderr: exit status 2."""
-    from kpi import ingest
+    from kpi import ingest  # on use: --help stays fast
 
     print("\n".join(report))
     print(ingest.rejected_sentence(result), file=sys.stderr)
@@ -76,12 +66,9 @@ def _report_rejected(report: list[str], result) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
+    from kpi import ingest  # on use: --help stays fast
 
-    from kpi import ingest
-
-    store = _store(args)
+    store = open_store(args)
     mapping = _mapping_argument(store, args.mapping) if args.mapping else None
     try:
         result = ingest.ingest_file(store, args.kind, args.file, loaded_by=cli_user(),
@@ -94,9 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
         if result.ok and args.notify:  # issue 25: as below, without a line on stdout
-            from kpi.commands.notify import alerts_after_import
-
-            alerts_after_import(store, quiet=True)
+            notify_commands.alerts_after_import(store, quiet=True)
         if not result.ok:
             print(ingest.rejected_sentence(result), file=sys.stderr)
             if args.problems_csv:
@@ -106,17 +91,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return _report_rejected(ingest.rejection_report(result, args.problems_csv), result)
     print(ingest.summary(result))
     if args.notify:  # issue 25: the alerts this import made due (never fails the import)
-        from kpi.commands.notify import alerts_after_import
-
-        alerts_after_import(store)
+        notify_commands.alerts_after_import(store)
     return EXIT_OK
 
 
 def _mapping_argument(store, value: str):
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
-    from pathlib import Path
-
-    from kpi import import_mapping, saved_mappings
+    from kpi import import_mapping, saved_mappings  # on use: --help stays fast
 
     if Path(value).is_file() or value.endswith(".toml"):
         return import_mapping.load(value)
@@ -124,12 +105,9 @@ def _mapping_argument(store, value: str):
 
 
 def cmd_mappings(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from kpi import import_mapping, saved_mappings  # on use: --help stays fast
 
-    from kpi import import_mapping, saved_mappings
-    from kpi.i18n import t
-
-    store = _store(args)
+    store = open_store(args)
     if args.action == "list":
         saved = saved_mappings.list_mappings(store)
         if saved.empty:
@@ -161,12 +139,9 @@ def cmd_mappings(args: argparse.Namespace) -> int:
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    import json
+    from kpi import ingest  # on use: --help stays fast
 
-    from kpi import ingest
-    from kpi.i18n import t
-
-    batches = ingest.list_batches(_store(args))
+    batches = ingest.list_batches(open_store(args))
     if args.json:
         records = batches.astype(object).where(batches.notna(), None).to_dict("records")
         print(json.dumps(records, indent=1, ensure_ascii=False, default=str))
@@ -179,10 +154,9 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from kpi import ingest
-    from kpi.i18n import t
+    from kpi import ingest  # on use: --help stays fast
 
-    undone = ingest.rollback(_store(args), args.batch, by=cli_user())
+    undone = ingest.rollback(open_store(args), args.batch, by=cli_user())
     print(t("batches.rolled_back", "en", batch=undone["batch_id"], kind=undone["kind"],
             removed=undone["removed"], restored=undone["restored"]))
     return EXIT_OK
@@ -190,24 +164,20 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def _date_range(args: argparse.Namespace) -> tuple[Any, Any]:
     """`--from` and `--to` as dates (None where not given); one sentence when they are wrong."""
-    from kpi import metrics
 
-    date_from = metrics.parse_date(args.date_from, "--from date") if args.date_from else None
-    date_to = metrics.parse_date(args.date_to, "--to date") if args.date_to else None
+    date_from = parse_date(args.date_from, "--from date") if args.date_from else None
+    date_to = parse_date(args.date_to, "--to date") if args.date_to else None
     if date_from and date_to and date_from > date_to:
-        raise metrics.UnknownArgument("kpi.error.from_after_to", date_from=date_from,
+        raise UnknownArgument("kpi.error.from_after_to", date_from=date_from,
                                       date_to=date_to)
     return date_from, date_to
 
 
 def cmd_kpis(args: argparse.Namespace) -> int:
-    import csv
-    import json
-
-    from kpi import metrics
+    from kpi import metrics  # on use: --help stays fast
 
     date_from, date_to = _date_range(args)
-    store = _store(args)
+    store = open_store(args)
     table = metrics.kpi_table(
         store, period=args.period, date_from=date_from, date_to=date_to,
         units=[args.unit] if args.unit else None, kpis=[args.kpi] if args.kpi else None)
@@ -231,12 +201,10 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_ikm(args: argparse.Namespace) -> int:
-    import json
-
-    from kpi import skm
+    from kpi import skm  # on use: --help stays fast
 
     date_from, date_to = _date_range(args)
-    rows = skm.ikm_table(_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
+    rows = skm.ikm_table(open_store(args), date_from=date_from, date_to=date_to, unit=args.unit)
     if args.format == "json":
         print(json.dumps([{key: value for key, value in row.items() if key != "ikm_rounded"}
                           for row in rows], indent=1, ensure_ascii=False))
@@ -254,14 +222,12 @@ def cmd_ikm(args: argparse.Namespace) -> int:
 
 
 def cmd_spc(args: argparse.Namespace) -> int:
-    import json
-
-    from kpi import metrics, spc
+    from kpi import spc  # on use: --help stays fast
 
     date_from, date_to = _date_range(args)
-    store = _store(args)
+    store = open_store(args)
     store.init()  # a store made before the interventions table gets it (idempotent)
-    rebase = [metrics.parse_date(day.strip(), "--rebase date")
+    rebase = [parse_date(day.strip(), "--rebase date")
               for day in (args.rebase or "").split(",") if day.strip()]
     chart = spc.spc_series(store, unit=args.unit, kpi=args.kpi, period=args.period,
                            date_from=date_from, date_to=date_to, baseline=args.baseline,
@@ -283,11 +249,10 @@ def cmd_spc(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from kpi.pack import write_pack
-    from kpi.review import parse_week, week_label
+    from kpi.pack import write_pack  # on use: --help stays fast
 
     week = parse_week(args.week)  # an invalid week fails before the store is opened
-    store = _store(args)
+    store = open_store(args)
     store.init()  # a store made before the review tables existed gets them (idempotent)
     for path in write_pack(store, week_label(week), args.out, args.lang):
         print(path)
@@ -295,11 +260,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    import json
+    from kpi import users  # on use: --help stays fast
 
-    from kpi import users
-
-    store = _store(args)
+    store = open_store(args)
     store.init()  # a store made before the users table existed gets it (idempotent)
     if args.users_command == "add":
         try:
@@ -311,9 +274,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         print(f"{'Changed' if done['changed'] else 'Added'} {done['email']}: {done['role']}, "
               f"{scope}")
     elif args.users_command == "notify":  # issue 25: what the user receives by e-mail
-        from kpi.commands.notify import users_notify
 
-        return users_notify(args, store)
+        return notify_commands.users_notify(args, store)
     elif args.users_command == "remove":
         try:
             users.remove_user(store, args.email, by=cli_user())
@@ -338,12 +300,9 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    import json
 
-    from kpi import metrics
-
-    since = metrics.parse_date(args.since, "--since date") if args.since else None
-    store = _store(args)
+    since = parse_date(args.since, "--since date") if args.since else None
+    store = open_store(args)
     store.init()
     if args.verify:
         verdict = audit.verify(store)
@@ -362,9 +321,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_maintain(args: argparse.Namespace) -> int:
-    from kpi import review
+    from kpi import review  # on use: --help stays fast
 
-    store = _store(args)
+    store = open_store(args)
     done = store.maintain(config.keep_snapshots_days(), review.pinned_snapshots(store))
     audit.record_alone(store, None, "store.maintain", store.path, done)
     print(f"Maintenance done on {store.path}: {done['snapshots_expired']} snapshot(s) expired, "
@@ -373,7 +332,7 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    store = _store(args)
+    store = open_store(args)
     target = store.backup(args.dir)
     audit.record_alone(store, None, "store.backup", str(target))
     print(f"Backup written to {target}")
@@ -381,11 +340,11 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from kpi.store import restore
+    from kpi.store import restore  # on use: --help stays fast
 
     kept = restore(args.dir, config.store_location(args.db), busy_timeout=config.busy_timeout(),
                    data_path=config.data_path())
-    store = _store(args)
+    store = open_store(args)
     audit.record_alone(store, None, "store.restore", str(args.dir),
                        {"replaced_store_kept_in": str(kept) if kept else None})
     print(f"Store {store.path} restored from {args.dir}"
@@ -394,9 +353,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from kpi import migrate
+    from kpi import migrate  # on use: --help stays fast
 
-    store = _store(args, create=True)
+    store = open_store(args, create=True)
     copied = migrate.migrate(store, args.old)
     print(f"Moved {args.old} into {store.path}:")
     for table, rows in copied.items():

@@ -226,7 +226,6 @@ def send_alerts(store, *, dry_run: str | Path | None = None, week: str | None = 
     alerts due to them (see the module docstring). With `dry_run`, write the messages into that
     folder and record nothing. Raises mail.MailUnavailable when the server cannot be reached
     (nothing marked sent)."""
-    store.init()
     if dry_run is None:
         settings = settings or mail.settings()  # no SMTP URL: say so before anything is stored
     try:

@@ -9,6 +9,7 @@ labels; they never query the store and never import streamlit.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import hashlib
@@ -16,9 +17,13 @@ import html
 import json
 import math
 import os
+import queue
+import tempfile
 import textwrap
 import threading
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -662,9 +667,6 @@ def weekday_hour_heatmap(cells, lang: str, *, weekdays: list[str], value_title: 
 # -- static images (the management review pack, kpi/pack.py) -----------------------------------
 def _use_debian_chromium() -> None:
     """Point kaleido at Debian's /usr/bin/chromium unless BROWSER_PATH names another browser."""
-    import os
-    from pathlib import Path
-
     if "BROWSER_PATH" not in os.environ and Path("/usr/bin/chromium").exists():
         os.environ["BROWSER_PATH"] = "/usr/bin/chromium"
 
@@ -685,7 +687,7 @@ def _one_page_kaleido() -> type:
     reloading session, and tests/test_pack.py checks that a figure drawn after another is the
     figure drawn first. kaleido is pinned (requirements.txt); the method replaced is private,
     and that test fails if it is gone."""
-    import kaleido
+    import kaleido  # on use: only the pack's static images need kaleido (and a browser)
 
     class OnePageKaleido(kaleido.Kaleido):
         async def _return_kaleido_tab(self, tab: Any) -> None:
@@ -702,9 +704,6 @@ def _write_in_one_page(builds: Sequence[Callable[[], go.Figure]], paths: Sequenc
     and starts at once: this thread builds the figures while Chromium starts and loads
     plotly.js, and hands each over as it is built, so a figure is drawn while the next is
     being built."""
-    import asyncio
-    import queue
-
     built: queue.Queue[dict | None] = queue.Queue()
     failure: list[BaseException] = []
 
@@ -743,9 +742,6 @@ def _write_in_one_page(builds: Sequence[Callable[[], go.Figure]], paths: Sequenc
 def _drawing_code_digest() -> str:
     """A digest of what draws a figure besides its inputs (this module, the pack's figure code,
     plotly's version): part of every image's cache key, so a change of the code redraws."""
-    from importlib.metadata import version
-    from pathlib import Path
-
     digest = hashlib.sha256(version("plotly").encode())
     for module in ("charts.py", "pack.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
@@ -770,8 +766,6 @@ def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
     the export options and the drawing code, so a chart whose inputs did not change is neither
     built nor rendered again: the dashboard and the CLI share it, and the browser starts only
     for new charts."""
-    from pathlib import Path
-
     if not figures:
         return []
     code = _drawing_code_digest()
@@ -795,9 +789,6 @@ def cached_images(figures: Sequence[tuple[str, Callable[[], go.Figure]]], *,
 def _render(wanted: list, found: dict[int, bytes], opts: dict) -> None:
     """Render the (index, build, cache path) images of `wanted` into `found` and the cache,
     except those another thread rendered meanwhile (the caller holds _RENDERING)."""
-    import tempfile
-    from pathlib import Path
-
     for index, _, cached in wanted:
         if cached.is_file():
             found[index] = cached.read_bytes()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -79,8 +80,6 @@ def chart_cache_dir() -> Path:
     """Where rendered chart images are kept, named by a digest of the figure (KPI_CACHE_DIR,
     default kinerja-cache/charts in the system's temporary folder): shared by the dashboard and
     the CLI, so a chart whose data did not change is rendered once."""
-    import tempfile
-
     base = os.environ.get("KPI_CACHE_DIR") or Path(tempfile.gettempdir()) / "kinerja-cache"
     return Path(base) / "charts"
 

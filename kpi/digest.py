@@ -320,7 +320,6 @@ def digest_letters(store, week: str | None = None, *, sender: str | None = None,
                    today: dt.date | None = None) -> list[Letter]:
     """The digest of every user with the digest on, for `week` (default: the latest complete
     week), each limited to its recipient's scope."""
-    store.init()
     week = week or latest_week(store, today)
     review.parse_week(week)
     recipients = [who for who in subscriptions(store) if who.digest]

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi.errors import Problem
+from kpi.i18n import t
+from kpi.ingest import IngestResult, ingest_file
 from kpi.vocabulary import KEYS
 
 EDITOR_FILE_NAME = "editor"
@@ -146,8 +149,6 @@ def save_services(store, original: pd.DataFrame, edited: pd.DataFrame, *, by: st
 
 def _save(store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None,
           dry_run: bool):
-    from kpi.ingest import IngestResult, ingest_file
-
     columns = COLUMNS[kind]
     before = [_row_text(row, columns) for row in original.to_dict("records")]
     after = [_row_text(row, columns) for row in edited.to_dict("records")]
@@ -189,9 +190,6 @@ def _renumber(problem, row: int):
 
 def _problem(editor_row: int, column: str, key: str, value: object = None, **params):
     """A Problem of the editor's own rules; its English reason comes from the catalogue."""
-    from kpi.errors import Problem
-    from kpi.i18n import t
-
     text = None if value is None else str(value)
     return Problem(line=editor_row, column=column, reason=t(key, "en", **params), key=key,
                    params=params, value=text)

@@ -30,6 +30,10 @@ class KinerjaError(Exception):
         return t(self.key, lang, **self.params)
 
 
+class UnknownArgument(KinerjaError):
+    """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
+
+
 class StoreError(KinerjaError):
     """The store could not do what was asked (corrupt file, disk full, unexpected SQL error)."""
 

@@ -8,8 +8,10 @@ Status is always an icon plus a word, never a colour alone.
 
 from __future__ import annotations
 
+from babel.dates import get_day_names
+
 from kpi.charts import STATUS_ICONS, STATUS_SYMBOLS, STATUS_TEXT_COLOURS
-from kpi.i18n import fmt_number, fmt_percent, is_missing, t
+from kpi.i18n import fmt_number, fmt_percent, is_missing, locale_of, t
 from kpi.vocabulary import KPIS
 
 
@@ -117,10 +119,6 @@ def kpi_unit(kpi: str, lang: str) -> str:
 
 def weekday_names(lang: str) -> list[str]:
     """The seven abbreviated day names, Monday first, in the language."""
-    from babel.dates import get_day_names
-
-    from kpi.i18n import locale_of
-
     names = get_day_names("abbreviated", locale=locale_of(lang))
     return [names[day] for day in range(7)]
 

@@ -100,7 +100,8 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str,
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = subject
+    # One line: a unit name with a line break (a quoted CSV cell) must not break the header.
+    message["Subject"] = " ".join(subject.split())
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip(">") or None)
     message["Content-Language"] = lang
@@ -137,6 +138,9 @@ def _connect(mail: MailSettings) -> smtplib.SMTP:
         if client.has_extn("starttls"):
             client.starttls(context=context)
             client.ehlo()
+        elif mail.username:  # never a password over a connection anyone on the way can read
+            client.close()
+            raise MailUnavailable("mail.error_no_tls", server=mail.server)
     if mail.username:
         client.login(mail.username, mail.password or "")
     return client
@@ -166,6 +170,8 @@ def send(mail: MailSettings, messages: Sequence[EmailMessage]) -> list[Outcome]:
         return []
     try:
         client = _connect(mail)
+    except MailUnavailable:
+        raise
     except (OSError, smtplib.SMTPException) as error:
         raise MailUnavailable(server=mail.server, reason=_reason(error)) from None
     outcomes: list[Outcome] = []

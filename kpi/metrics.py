@@ -14,23 +14,24 @@ from decimal import Decimal
 
 import pandas as pd
 
-from kpi.errors import KinerjaError
+from kpi import reporting
+from kpi.errors import UnknownArgument
+from kpi.ikm import exact_ikm
+from kpi.periods import (
+    Ranges,
+    check_period,
+    next_period,
+    period_start,
+    periods_between,
+    previous_period,
+    same_period_last_year,
+)
 from kpi.store import one_unit_of_work
 from kpi.targets import attach_targets_sql, status
-from kpi.vocabulary import AGGREGATES, CITY, KPIS, PERIODS, WITHIN_STANDARD_SQL
+from kpi.vocabulary import AGGREGATES, CITY, KPIS, WITHIN_STANDARD_SQL
 
 
-# -- validation -------------------------------------------------------------------------------
-class UnknownArgument(KinerjaError):
-    """A unit, KPI, period or date the engine does not know (a bad argument, not a bad file)."""
-
-
-def check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise UnknownArgument("kpi.error.unknown_period", period=period, periods=", ".join(PERIODS))
-    return period
-
-
+# -- validation ----------------------------------------------------------------------------
 def check_kpis(kpis: list[str] | None) -> list[str]:
     """The KPIs asked for, in the contract's order (all of them for None)."""
     if kpis is None:
@@ -53,80 +54,7 @@ def check_units(store, units: list[str] | None) -> list[str] | None:
     return list(units)
 
 
-def parse_date(text: str | dt.date, what: str = "date") -> dt.date:
-    """An ISO date (YYYY-MM-DD), or UnknownArgument naming `what`."""
-    if isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(text)
-    except (TypeError, ValueError):
-        raise UnknownArgument("kpi.error.bad_date", what=what, text=text) from None
-
-
-# -- periods ----------------------------------------------------------------------------------
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def period_start(day: dt.date, period: str) -> dt.date:
-    """The first date of the `period` that contains `day` (weeks are ISO, starting Monday)."""
-    check_period(period)
-    if isinstance(day, dt.datetime):
-        day = day.date()
-    if period == "day":
-        return day
-    if period == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    if period == "quarter":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return dt.date(day.year, 1, 1)
-
-
 _start_of = period_start  # for functions whose `period_start` parameter shadows the name
-
-
-def _shift(start: dt.date, period: str, steps: int) -> dt.date:
-    start = period_start(start, period)
-    if period == "day":
-        return start + dt.timedelta(days=steps)
-    if period == "week":
-        return start + dt.timedelta(weeks=steps)
-    return _add_months(start, steps * {"month": 1, "quarter": 3, "year": 12}[period])
-
-
-def next_period(start: dt.date, period: str) -> dt.date:
-    """The first date of the period after the one that contains `start`."""
-    return _shift(start, period, 1)
-
-
-def previous_period(start: dt.date, period: str) -> dt.date:
-    """The first date of the period before the one that contains `start`."""
-    return _shift(start, period, -1)
-
-
-def same_period_last_year(start: dt.date, period: str) -> dt.date:
-    """The period a year before: 52 weeks or 365/366 days back for week and day, the same month,
-    quarter or year of the previous year otherwise."""
-    if period == "week":
-        return period_start(start, period) - dt.timedelta(weeks=52)
-    if period == "day":
-        try:
-            return start.replace(year=start.year - 1)
-        except ValueError:  # 29 February
-            return start.replace(year=start.year - 1, day=28)
-    return _shift(start, period, -{"month": 12, "quarter": 4, "year": 1}[period])
-
-
-def periods_between(date_from: dt.date, date_to: dt.date, period: str) -> tuple[dt.date, dt.date]:
-    """[first, end) covering the periods whose first date lies in [date_from, date_to]: the
-    whole of each period counts, even past date_to. first ≥ end when there is none."""
-    first = period_start(date_from, period)
-    if first < date_from:
-        first = next_period(first, period)
-    return first, next_period(date_to, period)
 
 
 # -- units ------------------------------------------------------------------------------------
@@ -223,8 +151,6 @@ def _rows_sql(source: str, time_filter: str, with_standard: bool = True,
         standard="s.standard_minutes" if with_standard else "NULL::DOUBLE",
         join=_SERVICE_JOIN if with_standard else "", time_filter=time_filter, bucket=bucket)
 
-
-Ranges = list[tuple[dt.date, dt.date]]
 
 
 def ranges_condition(column: str, ranges: Ranges | None, params: dict, prefix: str = "", *,
@@ -519,9 +445,7 @@ def graded_value(value: float, parts) -> float:
 
 @functools.lru_cache(maxsize=65536)
 def _exact_ikm(parts: tuple) -> Decimal | None:
-    """`skm.exact_ikm`, remembered: the same periods' IKMs are graded on every page run."""
-    from kpi.skm import exact_ikm
-
+    """`ikm.exact_ikm`, remembered: the same periods' IKMs are graded on every page run."""
     return exact_ikm(parts)
 
 
@@ -642,8 +566,6 @@ def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.dat
     differ between the two periods (issue 12), a unit's change pools only the rows of the units
     that reported in both, so a week a few units have reported never reads as the city's
     collapse (a unit absent from either period has no change)."""
-    from kpi import reporting  # reporting builds on this module
-
     previous = previous_period(start, period)
     reported = reporting.two_periods(reporting.reported_by_period(
         store, period=period, date_from=previous, date_to=next_period(start, period)),

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import xlsxwriter
 from jinja2 import Environment, FileSystemLoader
 
-from kpi import charts, config, interventions, spc
+from kpi import charts, config, interventions, review, spc
 from kpi.audit import short_hash
 from kpi.effect import describe
 from kpi.exports import escape_cell
@@ -40,7 +42,6 @@ from kpi.labels import (
     status_text,
 )
 from kpi.offtarget import chart_variations, point_variations
-from kpi.review import CLOSED_STATUSES
 from kpi.vocabulary import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -134,7 +135,7 @@ def action_view(action: dict, lang: str) -> dict:
 def action_counts(carried: list[dict], new: list[dict]) -> dict:
     """open_actions and overdue of a review, from the `action_view`s of its carried and new
     actions (a carried action closed during the review is no longer open)."""
-    open_carried = [a for a in carried if a["status"] not in CLOSED_STATUSES]
+    open_carried = [a for a in carried if a["status"] not in review.CLOSED_STATUSES]
     return {"open_actions": len(open_carried) + len(new),
             "overdue": sum(a["overdue"] for a in carried + new)}
 
@@ -277,6 +278,17 @@ def _agenda_item_labels(content: dict, lang: str) -> list[tuple[str, str]]:
     return labels
 
 
+def incomplete_week_warning(covered: dict | None, lang: str) -> str:
+    """The warning at the top of the agenda of a week that not enough units have reported (the
+    overview's), or "" (also for records finalised before the flag was kept)."""
+    if not covered or covered.get("complete", True) or not covered["reported"]:
+        return ""
+    coverage = t("filters.units_reported", lang, reported=fmt_number(covered["reported"], lang, 0),
+                 expected=fmt_number(covered["expected"], lang, 0))
+    return t("partial.week_warning", lang, coverage=coverage,
+             missing=fmt_number(covered["expected"] - covered["reported"], lang, 0))
+
+
 def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict:
     """Everything the template and the workbook show, as formatted text, for `lang`."""
     agenda = content["agenda"]
@@ -306,6 +318,7 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
                           expected=fmt_number(covered["expected"], lang, 0))
     return {
         "lang": lang,
+        "incomplete": incomplete_week_warning(covered, lang),
         "city": content.get("city") or config.city_name(),
         "week": content["week"],
         "week_title": t("pack.week_title", lang, week=week_number,
@@ -382,8 +395,6 @@ def effect_figure(item: dict, row: dict, lang: str, *, title: str | None = None,
                   height: int | None = None):
     """The before/after chart of an intervention on one KPI: the weekly values, the limits of
     before drawn across (signals marked on after points only) and the change's marker."""
-    import pandas as pd
-
     before = [{**point, "signals": []} for point in row["before"]]
     points = pd.DataFrame(before + row["after"])
     points["period_start"] = pd.to_datetime(points["period_start"]).dt.date
@@ -442,8 +453,6 @@ def item_figure(item: dict, lang: str, *, title: str | None = None,
     redraws exactly what it showed); None when the item has no chart. `changes`: the
     interventions to mark (the agenda's `effects` markers); `rebased`: the limits recalculated
     per segment at the rebasing ones of the item's unit and KPI."""
-    import pandas as pd
-
     chart = item.get("chart")
     if not chart or not chart.get("points"):
         return None
@@ -533,6 +542,7 @@ def render_pdf(html: str) -> bytes:
     """WeasyPrint's PDF of the pack's HTML (A4, print CSS of the same stylesheet). The pack's
     only resources are its own `data:` images: every other URL (http, file, …) that markup in
     a unit name or a minute might name is refused, never fetched."""
+    # On use: WeasyPrint loads pango and its fonts, which only a PDF needs.
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
@@ -630,8 +640,6 @@ def _kpi_number_format(kpi_label_to_code: dict[str, str], label: str) -> str:
 def render_xlsx(view: dict, content: dict, lang: str) -> bytes:
     """The workbook: one formatted sheet each for scorecard, exceptions, actions and SKM (and
     the minutes when there are any); bold frozen header, filters, widths, status colours."""
-    import xlsxwriter
-
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "nan_inf_to_errors": True})
     header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1,
@@ -711,8 +719,6 @@ def build_pack(content: dict, lang: str, *, today: dt.date | None = None,
 
 def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -> list[Path]:
     """Write review-<week>.pdf/.xlsx/.html of `week` into `out_dir`; returns their paths."""
-    from kpi import review
-
     lang = lang or config.default_language()
     # No browser session up front: charts whose images are cached (charts.cached_images) need
     # none, and the browser starts only for the ones that are not.

@@ -157,11 +157,11 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
         _refresh_unit_days(cur, change)
     scopes = None if change.units is None else _scopes(cur, change.units)
     ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
-              for grain in metrics.PERIODS}
+              for grain in PERIODS}
     sources = sorted({metrics.KPIS[name].source for name in change.kpis})
     defer = defers_totals(cur)  # pending periods exist only while it is on
     if scopes is None or change.days is None or not defer:
-        _recompute(cur, change.kpis, dict.fromkeys(metrics.PERIODS, scopes), ranges)
+        _recompute(cur, change.kpis, dict.fromkeys(PERIODS, scopes), ranges)
         if defer:
             _clear_pending(cur, sources, ranges)
         if change == EVERYTHING:
@@ -173,7 +173,7 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
     # The other scopes need only their own subtrees' rows; `*` of a day or a week one week's.
     own = [scope for scope in scopes if scope != metrics.CITY]
     grain_scopes = {grain: own if grain in DEFERRED_GRAINS else scopes
-                    for grain in metrics.PERIODS}
+                    for grain in PERIODS}
     subtree = sorted(_distinct(cur, f"""
         WITH RECURSIVE {metrics.CLOSURE_SQL}
         SELECT unit_code FROM closure WHERE list_contains($scopes, ancestor)""",  # noqa: S608

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from kpi import config, skm, survey_links
+from kpi import config, ikm, skm, survey_links
 from kpi.exports import to_csv_bytes
 from kpi.i18n import t
 from kpi.store import Store
@@ -146,7 +146,7 @@ def public_results(store: Store, period_key: str, lang: str, *,
         weight = Fraction(1, len(answered)) if answered else Fraction(0)
         weighted = {element: None if row["nrr"][element] is None
                     else float(row["nrr"][element] * weight) for element in U_COLUMNS}
-        letter, label_id, label_en = skm.grade(row["ikm_rounded"])
+        letter, label_id, label_en = ikm.grade(row["ikm_rounded"])
         results.units.append(UnitResult(
             code, name, row["n"], row["nrr"], weighted,
             sum(value for value in weighted.values() if value is not None),

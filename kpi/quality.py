@@ -13,7 +13,8 @@ import datetime as dt
 
 import pandas as pd
 
-from kpi.metrics import day_params
+from kpi.ikm import min_sample
+from kpi.metrics import day_params, kpi_values
 from kpi.vocabulary import CITY
 
 LONG_SERVICE_HOURS = 24
@@ -70,17 +71,15 @@ def empty_weeks(store, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
 def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
     """unit_code, responses, population, min_sample, sample_ok for every unit (pooled over its
     subtree, as the KPIs are) with completed events or responses in the quarter starting on
-    `quarter_start`; population N = completed events, minimum by skm.min_sample."""
-    from kpi import metrics, skm
-
-    values = metrics.kpi_values(store, period="quarter", date_from=quarter_start,
+    `quarter_start`; population N = completed events, minimum by ikm.min_sample."""
+    values = kpi_values(store, period="quarter", date_from=quarter_start,
                                 date_to=quarter_start, kpis=["throughput", "response_count"])
     values = values[values["unit_code"] != CITY]
     wide = (values.pivot_table(index="unit_code", columns="kpi", values="n", aggfunc="sum")
             .reindex(columns=["throughput", "response_count"]).fillna(0).astype(int))
     rows = [{"unit_code": unit, "responses": int(row["response_count"]),
              "population": int(row["throughput"]),
-             "min_sample": skm.min_sample(int(row["throughput"]))}
+             "min_sample": min_sample(int(row["throughput"]))}
             for unit, row in wide.iterrows()]
     frame = pd.DataFrame(rows, columns=["unit_code", "responses", "population", "min_sample"])
     frame["sample_ok"] = frame["responses"] >= frame["min_sample"]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi import config, metrics
+from kpi import config
+from kpi.periods import check_period, previous_period
 from kpi.store import one_unit_of_work
 
 LOOKBACK = 4
@@ -28,7 +29,7 @@ def _reported_sql(period: str, date_from: dt.date | None, date_to: dt.date | Non
                   params: dict) -> str:
     """(period_start, unit_code) of every unit that reported in every `period`, read from
     `unit_days`; a unit with no events at all counts by its survey responses."""
-    grain = metrics.check_period(period)
+    grain = check_period(period)
     within = "TRUE"
     if date_from is not None and date_to is not None:
         params.update(start=date_from, end=date_to)
@@ -103,7 +104,7 @@ class Coverages:
         before: set[str] = set()
         previous = start
         for _ in range(LOOKBACK):
-            previous = metrics.previous_period(previous, self.period)
+            previous = previous_period(previous, self.period)
             before |= self.by_period.get(previous, set())
         complete = not before or len(now & before) >= self.share * len(before)
         return Coverage(start, len(now), len(now | before), complete)
@@ -147,4 +148,4 @@ def two_periods(by_period: Mapping[dt.date, set[str]], start: dt.date,
     """Who reported in the period starting `start` and in the one before, from the units per
     period start (`reported_by_period`)."""
     return TwoPeriods(by_period.get(start, set()),
-                      by_period.get(metrics.previous_period(start, period), set()))
+                      by_period.get(previous_period(start, period), set()))

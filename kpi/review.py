@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import re
 from typing import Any
 
 import pandas as pd
@@ -40,6 +39,14 @@ from kpi import (
     spc,
 )
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.periods import (
+    last_complete_week,
+    next_period,
+    parse_week,
+    period_start,
+    week_bounds,
+    week_label,
+)
 from kpi.scope import require_in_scope
 from kpi.store import Store, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
@@ -52,45 +59,13 @@ CLOSED_STATUSES = ("done", "dropped")
 SPC_HISTORY_WEEKS = 26
 RECENT_BATCHES = 20  # imports listed under "changes since the last review"
 DEFAULT_ACTION_DAYS = 14
-_WEEK_PATTERN = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 
 
 # -- weeks -------------------------------------------------------------------------------------
-def parse_week(text: str) -> dt.date:
-    """The Monday of ISO week `text` (`YYYY-Www`); KinerjaError with one sentence otherwise."""
-    match = _WEEK_PATTERN.match(str(text or ""))
-    if match:
-        try:
-            return dt.date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-        except ValueError:
-            pass
-    raise KinerjaError("review.error_week", week=str(text))
-
-
-def week_label(day: dt.date) -> str:
-    """The ISO week `YYYY-Www` that contains `day`."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_bounds(week: str) -> tuple[dt.date, dt.date]:
-    """Monday and Sunday of `week`."""
-    start = parse_week(week)
-    return start, start + dt.timedelta(days=6)
-
-
 def review_day(week: str) -> dt.date:
     """The day the review of `week` looks from: the Monday after the week (an action due on or
     before the week's Sunday and still open is overdue)."""
     return parse_week(week) + dt.timedelta(days=7)
-
-
-def last_complete_week(last_day: dt.date) -> str:
-    """The latest ISO week that has ended by `last_day` (inclusive)."""
-    monday = last_day - dt.timedelta(days=last_day.weekday())
-    if last_day.weekday() == 6:
-        return week_label(monday)
-    return week_label(monday - dt.timedelta(days=7))
 
 
 def data_weeks(store) -> list[str]:
@@ -198,7 +173,7 @@ def _scorecard(store, start: dt.date) -> list[dict]:
 def _history_start(first: dt.date, start: dt.date) -> dt.date:
     """The first week of the SPC history window that ends with week `start`."""
     window = start - dt.timedelta(weeks=SPC_HISTORY_WEEKS - 1)
-    return max(window, metrics.period_start(first, "week"))
+    return max(window, period_start(first, "week"))
 
 
 def _charts(store, pairs: list[tuple[str, str]], date_from: dt.date,
@@ -265,8 +240,8 @@ def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
 
 def _quarter_of(day: dt.date) -> tuple[dt.date, dt.date]:
     """First and last day of the quarter that contains `day`."""
-    start = metrics.period_start(day, "quarter")
-    return start, metrics.next_period(start, "quarter") - dt.timedelta(days=1)
+    start = period_start(day, "quarter")
+    return start, next_period(start, "quarter") - dt.timedelta(days=1)
 
 
 def closed_quarter(week: str) -> tuple[dt.date, dt.date] | None:
@@ -367,7 +342,8 @@ def data_agenda(store, week: str) -> dict:
         "kpi_data_version": version,
         "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
         "review_day": review_day(week).isoformat(),
-        "coverage": {"reported": covered.reported, "expected": covered.expected},
+        "coverage": {"reported": covered.reported, "expected": covered.expected,
+                     "complete": covered.complete},
         "scorecard": scorecard,
         "exceptions": exceptions,
         "satisfaction": _satisfaction(store, week, names, list(names)),

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpi.errors import InputRejected
+from kpi.users import SCOPED_ROLES, get_user
 
 # The units of the subtrees of the roots in $roots (cycles end: UNION drops repeats).
 _SUBTREES_SQL = """
@@ -40,8 +41,6 @@ class OutOfScope(InputRejected):
 
 def scope_roots(cur, who: str | None) -> tuple[str, ...] | None:
     """The unit codes `who` is limited to, or None for the whole city."""
-    from kpi.users import SCOPED_ROLES, get_user
-
     user = get_user(cur, who)
     if user is None or user.role not in SCOPED_ROLES or not user.units:
         return None

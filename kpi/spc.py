@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from kpi.errors import UnknownArgument
+from kpi.metrics import check_kpis, series
 from kpi.store import one_unit_of_work
 from kpi.vocabulary import KPIS
 
@@ -229,7 +231,6 @@ def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | 
     rebasing interventions for this KPI or every KPI (a page that already holds them passes
     them as `rebase`, so that its cache follows the interventions)."""
     from kpi.interventions import rebase_dates  # kpi.interventions validates through metrics
-    from kpi.metrics import UnknownArgument, check_kpis, series
 
     check_kpis([kpi])
     if baseline is not None and baseline < 1:

@@ -90,7 +90,8 @@ _WRITES_ONE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+F
 # write (an action, a note) only its own tables are read from the lake. The big raw tables and
 # the audit trail are always read from the lake.
 CACHED_TABLES = ("units", "services", "targets", "kpi_values", "unit_days", "meta", "users",
-                 "reviews", "review_minutes", "actions", "action_updates", "interventions")
+                 "reviews", "review_minutes", "actions", "action_updates", "interventions",
+                 "survey_links", "published_units")
 # Copies kept in the order pages filter them by: DuckDB then skips the row groups (zone maps)
 # of other periods; the overview's read of three periods takes half the time.
 _COPY_ORDER = {"kpi_values": "grain, period_start", "unit_days": "day"}

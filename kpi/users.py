@@ -97,6 +97,7 @@ def add_user(store, email: str, role: str, units: str | list[str] | tuple[str, .
     if scope and role not in SCOPED_ROLES:
         raise InputRejected("users.error_scope_role", role=role)
     with store.transaction() as cur:
+        _require_admin(cur, by)
         if scope:
             known = {row[0] for row in cur.query_rows(
                 f"SELECT unit_code FROM {cur.as_begun('units')} "  # noqa: S608
@@ -123,6 +124,7 @@ def remove_user(store, email: str, *, by: str) -> None:
     """Remove `email`; audited. Refused for an unknown address and for the last admin."""
     email = normal_email(email)
     with store.transaction() as cur:
+        _require_admin(cur, by)
         before = get_user(cur, email)
         if before is None:
             raise InputRejected("users.error_unknown", email=email)
@@ -139,3 +141,11 @@ def _keep_an_admin(cur, email: str) -> None:
         "SELECT count(*) FROM users WHERE role = 'admin' AND email <> ?", [email])
     if not others:
         raise InputRejected("users.error_last_admin", email=email)
+
+
+def _require_admin(cur, by: str) -> None:
+    """Refuse a change of users by a signed-in person who is not an admin, whatever the page: an
+    analyst could otherwise widen their own scope. The operator (`cli:…`, `local:…`) is no user."""
+    author = get_user(cur, by)
+    if author is not None and author.role != "admin":
+        raise InputRejected("users.error_not_admin", email=author.email)

@@ -9,6 +9,7 @@ import streamlit as st
 from kpi import charts, labels, metrics
 from kpi.i18n import fmt_int
 from kpi.vocabulary import CITY, KPIS
+from ui import drill
 from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
@@ -36,6 +37,9 @@ kpi_name = labels.kpi_name(kpi, ctx.lang)
 period_name = period_label(filters.period_start, filters.grain, ctx.lang)
 tree = load(metrics.unit_tree)
 scope = units_in_scope(tree, filters)
+province = drill.is_large(tree)  # a province ranks one level: its cities, or a city's units
+if province and not filters.parent:
+    scope = drill.top_level(tree, scope)
 if not scope:
     st.info(ctx.t("filters.no_units"))
     st.stop()
@@ -82,6 +86,11 @@ st.caption(ctx.t("compare.scope", period=period_name, count=summary["ranked"]))
 
 # -- ranked bars against the target ---------------------------------------------------------
 ranked = table[table["rank"].notna()]
+if province:  # the bars one page at a time; the league table below holds every rank
+    if not filters.parent:
+        st.caption(ctx.t("drill.compare_level"))
+    ranked = ranked[ranked["unit_code"].isin(
+        drill.paged(ranked["unit_code"].tolist(), "compare_bars_page", ctx.lang))]
 
 
 def bar_text(value: float, status: str) -> str:

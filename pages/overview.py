@@ -13,6 +13,7 @@ import streamlit as st
 from kpi import charts, labels, metrics, offtarget, reporting
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
+from ui import drill
 from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_downloads
@@ -35,6 +36,9 @@ period_name = period_label(filters.period_start, filters.grain, ctx.lang)
 previous_name = period_label(filters.previous_start, filters.grain, ctx.lang)
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
 names[CITY] = ctx.t("charts.city")
+# A province (ui/drill.py): the overview opens on the top level and drills down by `parent`.
+province = drill.is_large(tree)
+level = drill.top_level(tree, scope) if province and not filters.parent else scope
 
 
 def unit_page_params(code: str, filters: Filters) -> dict[str, str]:
@@ -50,6 +54,11 @@ def formatted(kpis: pd.Series, values: pd.Series) -> list[str]:
 def table_shown_and_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
     """Show the formatted table; the downloads keep the numbers (a spreadsheet computes)."""
     st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
+    table_kept(shown=shown, kept=kept, name=name, key=key)
+
+
+def table_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
+    """The downloads alone (the table shown is a summary of it)."""
     table_downloads(pd.DataFrame(kept), name, ctx.lang, key=key)
 
 
@@ -74,7 +83,27 @@ def exception_line(item: dict) -> str:
     return "- " + " · ".join(facts)
 
 
+# -- the city, one tile per KPI (below the units off target: those open the first screen) ----
+def city_tiles() -> None:
+    """The city's tiles, with the note when some units have not reported."""
+    st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
+    reported = load(reporting.reported_units, period=filters.grain)
+    coverages = reporting.Coverages(reported, filters.grain)
+    covered = coverages(filters.period_start)
+    if covered.missing:  # the tiles' changes are like for like (metrics.overview)
+        both = coverages.two_periods(filters.period_start).both
+        st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
+                         expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                         both=fmt_int(len(both), ctx.lang), previous=previous_name))
+    history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
+                   date_to=filters.period_start, units=[CITY])
+    kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+
+
 # -- the finding -----------------------------------------------------------------------------
+if province and filters.parent:
+    drill.breadcrumb(tree, filters.parent, {**filters.url_params(unit_filters=False),
+                                            "lang": ctx.lang}, ctx.lang)
 frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
 unit_rows = frame[frame["unit_code"].isin(scope)]
 found = load(offtarget.exceptions, period=filters.grain, period_start=filters.period_start,
@@ -100,23 +129,32 @@ if len(off_target):
                       periods=fmt_int(longest["red_periods"], ctx.lang)))
 st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous=previous_name))
 
-# -- the city, one tile per KPI --------------------------------------------------------------
-st.subheader(ctx.t("overview.city_heading"))
-reported = load(reporting.reported_units, period=filters.grain)
-coverages = reporting.Coverages(reported, filters.grain)
-covered = coverages(filters.period_start)
-if covered.missing:  # the tiles' changes are like for like (metrics.overview)
-    both = coverages.two_periods(filters.period_start).both
-    st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
-                     expected=fmt_int(covered.expected, ctx.lang), period=period_name,
-                     both=fmt_int(len(both), ctx.lang), previous=previous_name))
-history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
-               date_to=filters.period_start, units=[CITY])
-kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang)
-
 if not scope:
+    city_tiles()
     st.info(ctx.t("filters.no_units"))
     st.stop()
+
+# -- a province: one level down, one link per unit (province → city → unit) -------------------
+if province:
+    down = level if not filters.parent else drill.children(tree, filters.parent)
+    red_under = drill.under(tree, down)
+    off_under = pd.Series([red_under.get(code) for code in off_target["unit_code"].unique()],
+                          dtype=object).value_counts()
+    st.subheader(ctx.t("drill.cities_heading") if not filters.parent
+                 else ctx.t("drill.units_heading", unit=md(names.get(filters.parent, ""))))
+
+    def down_label(code: str) -> str:
+        count = int(off_under.get(code, 0))
+        return ctx.t("drill.link_off", unit=md(names[code]), count=fmt_int(count, ctx.lang)) \
+            if count else md(names[code])
+
+    def down_target(code: str) -> tuple[str, dict[str, str]]:
+        if drill.children(tree, code):  # a level with units under it: the overview there
+            return "pages/overview.py", {**filters.url_params(unit_filters=False),
+                                         "parent": code, "lang": ctx.lang}
+        return "pages/unit.py", unit_page_params(code, filters)
+
+    drill.links(down, down_label, down_target)
 
 # -- exceptions, ranked, each a link to its unit page -----------------------------------------
 st.subheader(ctx.t("overview.exceptions_heading"))
@@ -143,6 +181,19 @@ else:
         st.caption(ctx.t("overview.more_exceptions",
                          count=fmt_int(len(ranked_units) - MAX_LINKED_UNITS, ctx.lang)))
     with st.expander(ctx.t("overview.exceptions_table")):
+        if province and not filters.parent:  # 1,300 units: one row per city, the file keeps all
+            grouped_by = drill.under(tree, level)
+            grouped = found.assign(level=[grouped_by.get(code) for code in found["unit_code"]],
+                                   red=found["status"] == "red")
+            counts = grouped.groupby("level", sort=False).agg(
+                units=("unit_code", "nunique"), red=("red", "sum"), items=("kpi", "size"))
+            counts = counts.reindex([code for code in level if code in counts.index])
+            st.dataframe(pd.DataFrame({
+                ctx.t("drill.col_city"): [unit_label(tree, code) for code in counts.index],
+                ctx.t("drill.col_units"): counts["units"].to_numpy(),
+                ctx.t("drill.col_red"): counts["red"].to_numpy(),
+                ctx.t("drill.col_items"): counts["items"].to_numpy()}),
+                hide_index=True, width="stretch")
         unit_column = [unit_label(tree, code) for code in found["unit_code"]]
         kpi_column = [labels.kpi_name(k, ctx.lang) for k in found["kpi"]]
         described = {
@@ -155,7 +206,9 @@ else:
             ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
                                               for v in found["variation"]],
         }
-        table_shown_and_kept(
+        # At the province's top level the table shown is the grouped one above.
+        show_table = table_kept if province and not filters.parent else table_shown_and_kept
+        show_table(
             shown={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
                    ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
                    ctx.t("overview.col_value"): formatted(found["kpi"], found["value"]),
@@ -169,10 +222,13 @@ else:
             name=file_name("exceptions", filters.grain, filters.period_start),
             key="overview-exceptions")
 
+city_tiles()
+
 # -- every unit on every KPI ------------------------------------------------------------------
 st.subheader(ctx.t("overview.heatmap_heading"))
 st.caption(ctx.t("overview.heatmap_caption"))
-ordered = scope  # units_in_scope keeps the tree order
+ordered = drill.paged(level, "overview_heatmap_page", ctx.lang) if province else scope
+unit_rows = frame[frame["unit_code"].isin(ordered)]
 row_names = {code: names[code] for code in ordered}
 if len(set(row_names.values())) < len(row_names):  # two units share a name: add the codes
     row_names = {code: unit_label(tree, code) for code in ordered}

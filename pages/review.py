@@ -19,6 +19,7 @@ import streamlit as st
 from kpi import interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date, fmt_number
+from kpi.periods import week_bounds
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import built, data_version, forget_version, load
@@ -37,7 +38,7 @@ finals = {row["week"] for row in load(review.reviews) if row["status"] == "final
 
 
 def week_option(week: str) -> str:
-    start, end = review.week_bounds(week)
+    start, end = week_bounds(week)
     dates = ctx.t("review.week_dates", start=fmt_date(start, ctx.lang), end=fmt_date(end, ctx.lang))
     key = "review.week_option_final" if week in finals else "review.week_option"
     return ctx.t(key, week=week, dates=dates)
@@ -71,6 +72,8 @@ agenda = content["agenda"]
 covered = agenda.get("coverage")  # a record finalised before issue 12 has none
 if covered and not covered["reported"]:
     st.info(ctx.t("review.no_unit_reported", week=week), icon=":material/hourglass_top:")
+elif view["incomplete"]:  # the overview's warning, at the top of the agenda (issue 22)
+    st.warning(view["incomplete"], icon=":material/hourglass_top:")
 elif covered:
     st.caption(ctx.t("filters.units_reported", reported=fmt_number(covered["reported"], ctx.lang, 0),
                      expected=fmt_number(covered["expected"], ctx.lang, 0)))
@@ -541,12 +544,11 @@ def effectiveness_section() -> None:
         with st.container(border=True):
             st.subheader(md(shown["heading"]))
             st.caption(md(shown["meta"]))
-            st.dataframe(pd.DataFrame([{
-                ctx.t("effect.col_verdict"): row["verdict"],
-                ctx.t("effect.col_in_words"): row["words"],
-                ctx.t("effect.col_before"): row["before_n"],
-                ctx.t("effect.col_after"): row["after_n"]} for row in shown["rows"]]),
-                hide_index=True, width="stretch", key=f"effect-table-{item['key']}")
+            # A line a KPI (not a grid): the sentences stay whole on a tablet.
+            st.markdown("\n".join(
+                f"- **{row['verdict']}** — {md(row['words'])} · "
+                + ctx.t("effect.weeks_before_after", before=row["before_n"],
+                        after=row["after_n"]) for row in shown["rows"]))
             judged = [row for row in item["rows"] if row["verdict"] != "no_baseline"]
             if not judged:
                 continue
@@ -604,6 +606,11 @@ def minutes_and_finalising() -> None:
         st.button(ctx.t("review.save_minutes"), icon=":material/save:", on_click=save,
                   key="save-minutes")
     confirmed = st.checkbox(ctx.t("review.finalise_confirm"), key="finalise-confirm")
+    if view["incomplete"]:  # an incomplete week is finalised only when that is said, too
+        confirmed = st.checkbox(ctx.t("partial.finalise_incomplete", week=week, coverage=ctx.t(
+            "filters.units_reported", reported=fmt_number(covered["reported"], ctx.lang, 0),
+            expected=fmt_number(covered["expected"], ctx.lang, 0))),
+            key="finalise-incomplete") and confirmed
     if st.button(ctx.t("review.finalise"), type="primary", icon=":material/verified:",
                  disabled=not confirmed, help=ctx.t("review.finalise_help"), key="finalise"):
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, skm
+from kpi import charts, ikm, labels, metrics, skm
 from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
 from kpi.vocabulary import CITY, PERIODS
 from ui.charts_ui import built_figure, file_name, show_chart
@@ -95,7 +95,7 @@ def sample_text(ok: bool) -> str:
 
 
 # -- the finding, said in the title ---------------------------------------------------------
-city_weakest = skm.weakest_element(city["nrr"])
+city_weakest = ikm.weakest_element(city["nrr"])
 if city_weakest:
     st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm_rounded"]), grade=grade_text(city["grade"]),
                    element=element_name(city_weakest),
@@ -133,7 +133,7 @@ elif unit_rows:
 # -- IKM per unit ---------------------------------------------------------------------------
 st.subheader(ctx.t("skmpage.table_title"))
 ordered = [*unit_rows, city]
-weakest = {row["unit_code"]: skm.weakest_element(row["nrr"]) for row in ordered}
+weakest = {row["unit_code"]: ikm.weakest_element(row["nrr"]) for row in ordered}
 column = {key: ctx.t(f"skmpage.col_{key}") for key in
           ("unit", "code", "n", "ikm", "grade", "min_sample", "sample", "weakest")}
 per_unit = pd.DataFrame({
@@ -165,11 +165,11 @@ element_names = [ctx.t("skmpage.element_axis", code=element.upper(), name=elemen
                  for element in skm.ELEMENTS]
 element_codes = [element.upper() for element in skm.ELEMENTS]
 heatmap = built_figure(charts.element_heatmap, nrr, marks, ctx.lang, element_codes=element_codes,
-                                 element_names=element_names, zmid=skm.nrr_of_grade("B"))
+                                 element_names=element_names, zmid=ikm.nrr_of_grade("B"))
 show_chart(heatmap, ctx.lang, name=file_name(ctx.t("skmpage.heatmap_file"), filters.period_start),
            alt=ctx.t("skmpage.heatmap_title"))
 st.caption(ctx.t("skmpage.heatmap_caption",
-                 line=fmt_number(skm.nrr_of_grade("B"), ctx.lang, IKM_DECIMALS)))
+                 line=fmt_number(ikm.nrr_of_grade("B"), ctx.lang, IKM_DECIMALS)))
 st.caption(ctx.t("skmpage.list_separator").join(element_names))
 with st.expander(ctx.t("skmpage.heatmap_data")):
     nrr_table = nrr.copy()
@@ -185,7 +185,7 @@ with st.expander(ctx.t("skmpage.heatmap_data")):
 # big unit's thousands do not squeeze the small ones. Bars stop at SAMPLE_SHARE_SHOWN; the text
 # beside each bar gives the counts.
 st.subheader(ctx.t("skmpage.sample_title"))
-shares = [skm.sample_share(row["n"], row["min_sample"]) for row in ordered]
+shares = [ikm.sample_share(row["n"], row["min_sample"]) for row in ordered]
 sample_bars = pd.DataFrame({
     "label": row_labels,
     "value": [min(share, SAMPLE_SHARE_SHOWN) for share in shares],
@@ -233,9 +233,9 @@ trend_frame = pd.DataFrame({
                   trend["n"], strict=True)],
 })
 bands = []
-upper = skm.IKM_HIGHEST
-for lowest, letter, _, _ in skm.GRADES:
-    bands.append((max(lowest, skm.IKM_LOWEST), upper, letter, grade_text(letter)))
+upper = ikm.IKM_HIGHEST
+for lowest, letter, _, _ in ikm.GRADES:
+    bands.append((max(lowest, ikm.IKM_LOWEST), upper, letter, grade_text(letter)))
     upper = lowest
 trend_fig = built_figure(charts.ikm_trend, trend_frame, ctx.lang, bands=bands, y_title=ctx.t("skmpage.col_ikm"))
 show_chart(trend_fig, ctx.lang, name=file_name(ctx.t("skmpage.trend_file"), unit),
@@ -281,12 +281,12 @@ for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
                                                          split["n"], strict=True)],
         })
         # The lines where grades C, B and A begin, captioned by letter (words would collide).
-        grade_lines = [(lowest, letter) for lowest, letter, _, _ in skm.GRADES
-                       if lowest > skm.IKM_LOWEST]
+        grade_lines = [(lowest, letter) for lowest, letter, _, _ in ikm.GRADES
+                       if lowest > ikm.IKM_LOWEST]
         # The largest groups in the chart (a city has dozens of services); the table has all.
         show_chart(built_figure(charts.ranked_bars, bars.head(BREAKDOWN_BARS), ctx.lang,
                                       axis_title=ctx.t("skmpage.col_ikm"), lines=grade_lines,
-                                      start=skm.IKM_LOWEST),
+                                      start=ikm.IKM_LOWEST),
                    ctx.lang, name=file_name(ctx.t("skmpage.breakdown_file", by=by), unit),
                    key=f"skm-breakdown-{by}")
         if len(bars) > BREAKDOWN_BARS:

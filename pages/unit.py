@@ -107,7 +107,7 @@ if len(flagged):
 history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                date_to=filters.period_start, units=[unit])
 if rows["value"].notna().any():
-    kpi_tiles(rows, history, ctx.lang)
+    kpi_tiles(rows, history, ctx.lang, partial=filters.partial)
 else:
     st.info(ctx.t("unitpage.no_values", period=period_name))
 

@@ -43,10 +43,12 @@ _scan_installed_components_once()
 def serial(group: str) -> list[pytest.MarkDecorator]:
     """The marks of a test that starts servers or processes and waits on them: `serial`, and
     the pytest-xdist group `group`, whose tests one worker runs one after the other while the
-    other workers take the rest (`make test` runs `pytest -n auto --dist loadgroup`). Three
+    other workers take the rest (`make test` runs `pytest -n auto --dist loadgroup`). Four
     groups: "browser" (the dashboard served to chromium, tests/browser/), "signin" (sign-in
-    with an OpenID provider, tests/browser/test_sign_in.py) and "services" (CLI processes on
-    one store, PostgreSQL, S3); no group alone takes half of the run."""
+    with an OpenID provider, tests/browser/test_sign_in.py), "services" (CLI processes on
+    one store, PostgreSQL, S3) and "mail" (an SMTP server in the test process, charts rendered
+    for the digest: tests/test_notify.py, tests/test_page_email.py); no group alone takes half
+    of the run."""
     return [pytest.mark.serial, pytest.mark.xdist_group(group)]
 
 

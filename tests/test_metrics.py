@@ -8,6 +8,7 @@ import pytest
 
 from kpi import metrics
 from kpi.errors import KinerjaError
+from kpi.periods import parse_date
 from kpi.store import Store
 from kpi.vocabulary import KPIS, PERIODS
 from tests.reference_impl import load_rows
@@ -168,7 +169,7 @@ def test_funnel(example_store):
     lambda s: metrics.kpi_values(s, period="fortnight", date_from=D(2026, 3, 1), date_to=D(2026, 3, 1)),
     lambda s: metrics.kpi_values(s, period="week", date_from=D(2026, 3, 1), date_to=D(2026, 3, 1), units=["X"]),
     lambda s: metrics.kpi_values(s, period="week", date_from=D(2026, 3, 1), date_to=D(2026, 3, 1), kpis=["x"]),
-    lambda s: metrics.parse_date("2026-13-01"),
+    lambda s: parse_date("2026-13-01"),
 ])
 def test_unknown_arguments_are_refused_in_a_sentence(example_store, call):
     with pytest.raises(KinerjaError) as error:

@@ -17,7 +17,7 @@ from kpi import audit, mail, notify, review, users
 from kpi.__main__ import main
 from kpi.ingest import ingest_file
 from kpi.store import Store
-from tests.conftest import EXAMPLE_DIR, serial
+from tests.conftest import EXAMPLE_DIR, copy_store, serial
 from tests.helpers import open_view
 from tests.smtp_server import smtp_server
 
@@ -59,31 +59,41 @@ def slow_events(unit: str, service: str, count: int, day: str) -> str:
     return "\n".join(rows) + "\n"
 
 
-@pytest.fixture
-def city(example_store: Store, tmp_path: Path) -> Store:
+@pytest.fixture(scope="session")
+def _city_file(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example city with markup in a unit's name, one action per unit (one with markup,
-    one overdue) and four users: an unscoped admin, a reviewer scoped to DINKES (the health
-    office and its two Puskesmas), an analyst scoped to PKM-2, a viewer."""
+    one overdue), two interventions and four users: an unscoped admin, a reviewer scoped to
+    DINKES (the health office and its two Puskesmas), an analyst scoped to PKM-2, a viewer.
+    Built once; each test gets a copy (`city`)."""
+    from kpi import interventions
+
+    folder = tmp_path_factory.mktemp("city")
+    store = copy_store(_example_store_file, folder / "kpi")
     units = (EXAMPLE_DIR / "units.csv").read_text(encoding="utf-8").replace(
         "Puskesmas Contoh Dua", NAMES["PKM-2"])
-    (tmp_path / "units.csv").write_text(units, encoding="utf-8")
-    assert ingest_file(example_store, "units", tmp_path / "units.csv", loaded_by="tests").ok
+    (folder / "units.csv").write_text(units, encoding="utf-8")
+    assert ingest_file(store, "units", folder / "units.csv", loaded_by="tests").ok
     for unit, title, due in (("PKM-1", "Shorten the queue at Poli umum", dt.date(2026, 3, 20)),
                              ("PKM-2", "Fix <script>alert(1)</script> & the form", dt.date(2026, 5, 1)),
                              ("DUKCAPIL", "Second KTP counter", dt.date(2026, 5, 8))):
-        review.create_action(example_store, "2026-W12", title=title, unit_code=unit,
+        review.create_action(store, "2026-W12", title=title, unit_code=unit,
                              responsible=f"Head of {unit}", due_date=due, by="tests")
-    from kpi import interventions
-
-    interventions.add(example_store, unit_code="PKM-2", date="2026-03-02",
+    interventions.add(store, unit_code="PKM-2", date="2026-03-02",
                       title="New <i>queue</i> numbers", kpi="service_time_median", by="tests")
-    interventions.add(example_store, unit_code="DUKCAPIL", date="2026-03-09",
+    interventions.add(store, unit_code="DUKCAPIL", date="2026-03-09",
                       title="Second KTP desk", by="tests")
-    users.add_user(example_store, "admin@medan.go.id", "admin", by="tests")
-    users.add_user(example_store, "rev@medan.go.id", "reviewer", ["DINKES"], by="tests")
-    users.add_user(example_store, "ana2@medan.go.id", "analyst", ["PKM-2"], by="tests")
-    users.add_user(example_store, "view@medan.go.id", "viewer", by="tests")
-    return example_store
+    users.add_user(store, "admin@medan.go.id", "admin", by="tests")
+    users.add_user(store, "rev@medan.go.id", "reviewer", ["DINKES"], by="tests")
+    users.add_user(store, "ana2@medan.go.id", "analyst", ["PKM-2"], by="tests")
+    users.add_user(store, "view@medan.go.id", "viewer", by="tests")
+    store.close()
+    return folder / "kpi"
+
+
+@pytest.fixture
+def city(_city_file: Path, tmp_path: Path) -> Store:
+    """A store of its own: a copy of `_city_file`."""
+    return copy_store(_city_file, tmp_path / "city")
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -236,6 +246,16 @@ def test_digest_links_open_the_exact_view(city, monkeypatch, tmp_path):
     assert at.selectbox(key="kinerja_filter_kpi").value == "service_time_median"
     assert at.selectbox(key="kinerja_filter_period").value == "2026-03-23"
     assert at.selectbox(key="kinerja_filter_grain").value == "week"
+    # The reviewer's link to their scope opens the overview filtered to DINKES's subtree.
+    message = email.message_from_bytes(
+        (tmp_path / "digest-2026-W13-rev@medan.go.id.eml").read_bytes(), policy=policy.default)
+    scope_link = next(link for link in links_of(message) if "parent=" in link)
+    params = dict(parse_qsl(urlsplit(scope_link).query))
+    assert urlsplit(scope_link).path == "/" and params == {
+        "grain": "week", "period": "2026-03-23", "parent": "DINKES", "lang": "id"}
+    at = open_view(city, monkeypatch, None, lang=params.pop("lang"), **params)
+    assert at.selectbox(key="kinerja_filter_parent").value == "DINKES"
+    assert at.selectbox(key="kinerja_filter_period").value == "2026-03-23"
 
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -329,3 +349,19 @@ def test_a_rebasing_intervention_starts_the_concern_reading_afresh(city, tmp_pat
     found = {(alert["unit_code"], alert["kpi"], alert["kind"]) for alert in alerts.find(city, WEEK)}
     assert ("DUKCAPIL", "service_time_median", "concern") not in found
     assert ("DUKCAPIL", "service_time_median", "red") in found
+
+
+def test_no_password_without_encryption_and_one_line_subjects(city, monkeypatch, capsys):
+    monkeypatch.setenv("KPI_DB", str(city.path))
+    with smtp_server() as server:  # no STARTTLS offered
+        monkeypatch.setenv("KPI_SMTP_URL", server.url("kinerja", SECRET))
+        assert main(["notify", "digest", "--week", WEEK]) == 1
+        captured = capsys.readouterr()
+        assert captured.err.startswith(f"The mail server 127.0.0.1:{server.port} offers no "
+                                       "encryption (STARTTLS): the password was not sent.")
+        assert SECRET not in captured.err and server.inbox.received == []
+    message = mail.build_message(sender="k@medan.go.id", to="a@medan.go.id",
+                                 subject="Kinerja W13: Puskesmas\nBcc: x@evil.test", text="t",
+                                 html="<p>t</p>")
+    assert message["Subject"] == "Kinerja W13: Puskesmas Bcc: x@evil.test"
+    assert "Bcc" not in message.as_string().split("Subject:")[0]

@@ -167,10 +167,11 @@ def test_changing_the_grain_picks_that_grains_last_complete_period(overview):
     at = overview()
     at.selectbox(key="kinerja_filter_grain").select("month").run()
     no_exceptions(at)
-    # March 2026 is over (the data stop on Sunday the 29th): it is the default month.
-    assert at.selectbox(key="kinerja_filter_period").value == "2026-03-01"
-    assert at.query_params["grain"] == "month" and at.query_params["period"] == "2026-03-01"
-    assert "**March 2026**" in texts(at.markdown)
+    # The data stop on Sunday 29 March: March lacks two working days, so the default month is
+    # February (issue 22: every grain opens on its latest complete period).
+    assert at.selectbox(key="kinerja_filter_period").value == "2026-02-01"
+    assert at.query_params["grain"] == "month" and at.query_params["period"] == "2026-02-01"
+    assert "**February 2026**" in texts(at.markdown)
 
 
 def test_charts_download_as_png_and_tables_as_csv_and_excel(overview):
@@ -201,6 +202,13 @@ def test_period_names_and_the_default_period():
                                 today=dt.date(2026, 11, 26)) == monday
     assert last_complete_period(starts, dt.date(2026, 11, 21), "week",
                                 today=dt.date(2026, 11, 22)) == dt.date(2026, 11, 9)
+    # A month whose data stop on Sunday the 22nd is partial, however long ago it ended.
+    months = period_starts(dt.date(2026, 9, 1), dt.date(2026, 11, 22), "month")
+    assert last_complete_period(months, dt.date(2026, 11, 22), "month",
+                                today=dt.date(2026, 12, 7)) == dt.date(2026, 10, 1)
+    # Data ending on Friday 30 Oct still cover October (only the weekend is left).
+    assert last_complete_period(months, dt.date(2026, 10, 30), "month",
+                                today=dt.date(2026, 12, 7)) == dt.date(2026, 10, 1)
 
 
 def test_an_exception_link_opens_the_unit_page_on_its_kpi(example_store, monkeypatch, tmp_path):
@@ -220,3 +228,28 @@ def test_an_exception_link_opens_the_unit_page_on_its_kpi(example_store, monkeyp
         part.split("=", 1) for part in pkm2.split("&")))
     no_exceptions(at)
     assert at.query_params["kpi"] in ("within_standard_pct", ["within_standard_pct"])
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_partial_month_chosen_by_hand_says_so_on_every_tile(example_store, monkeypatch, lang):
+    """Issue 22 (major 3): March 2026 (data to Sunday the 29th) chosen by hand: a warning under
+    the title, "(incomplete)" in the period's name and a note on every tile."""
+    from kpi.i18n import t
+    from kpi.vocabulary import KPIS
+
+    at = open_view(example_store, monkeypatch, lang=lang, grain="month", period="2026-03-01")
+    no_exceptions_but_warnings(at)
+    assert at.selectbox(key="kinerja_filter_period").value == "2026-03-01"
+    assert any(w.value.startswith(t("partial.note", lang, period="X", last="Y", end="Z")[:16])
+               for w in at.warning)
+    assert t("filters.incomplete_period", lang, period="")[:-1].strip() in \
+        at.selectbox(key="kinerja_filter_period").format_func("2026-03-01")
+    tiles = [c.value for c in at.caption if t("partial.tile", lang) in c.value]
+    assert len(tiles) == len(KPIS)
+    # February (whole) says nothing of the kind.
+    at = open_view(example_store, monkeypatch, lang=lang, grain="month", period="2026-02-01")
+    assert not [c for c in at.caption if t("partial.tile", lang) in c.value]
+
+
+def no_exceptions_but_warnings(at) -> None:
+    assert [element.value for element in at.exception] == []

@@ -12,6 +12,7 @@ import pytest
 
 from kpi import audit, metrics, review, scope, users
 from kpi.ingest import ingest_file
+from kpi.periods import parse_date
 from kpi.store import CACHED_TABLES, Store
 
 SURVEY = ["unit_code,response_id,submitted_at,u1,u2,u3,u4,u5,u6,u7,u8,u9",
@@ -50,12 +51,12 @@ def test_reads_come_from_a_copy_equal_to_the_lake_after_each_write(example_store
     store = example_store
     assert _copy_schema(store).startswith("memory.kinerja_copy_")
     _assert_copy_equals_lake(store)
-    before = metrics.kpi_values(store, period="month", date_from=metrics.parse_date("2026-03-01"),
-                                date_to=metrics.parse_date("2026-03-31"), kpis=["response_count"])
+    before = metrics.kpi_values(store, period="month", date_from=parse_date("2026-03-01"),
+                                date_to=parse_date("2026-03-31"), kpis=["response_count"])
     assert ingest_file(store, "survey", _survey_file(tmp_path), loaded_by="tests").ok
     _assert_copy_equals_lake(store)
-    after = metrics.kpi_values(store, period="month", date_from=metrics.parse_date("2026-03-01"),
-                               date_to=metrics.parse_date("2026-03-31"), kpis=["response_count"])
+    after = metrics.kpi_values(store, period="month", date_from=parse_date("2026-03-01"),
+                               date_to=parse_date("2026-03-31"), kpis=["response_count"])
     city = lambda frame: frame.loc[frame["unit_code"] == "*", "value"].iloc[0]  # noqa: E731
     assert city(after) == city(before) + 1
 

@@ -43,8 +43,8 @@ def as_cron_runs(line: str, replacements: dict[str, str]) -> subprocess.Complete
     assert "/srv/" not in command, command
     environment = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "SHELL": "/bin/sh",
                    "LOGNAME": "kinerja",
-                   # The audit key: on a server the key file beside the code (README, "Users
-                   # and the audit trail"); here the tests' key.
+                   # A deployment's key is .streamlit/audit.key of the checkout, found without a
+                   # variable; the tests keep theirs in the environment, never in the checkout.
                    "KPI_AUDIT_KEY": os.environ["KPI_AUDIT_KEY"]}
     return subprocess.run(["/bin/sh", "-c", command], env=environment, capture_output=True,
                           text=True, timeout=600)

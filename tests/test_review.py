@@ -12,6 +12,7 @@ import pytest
 
 from kpi import ingest, review
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
+from kpi.periods import parse_week
 
 WEEK_1, WEEK_2, WEEK_3 = "2026-W11", "2026-W12", "2026-W13"
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example"
@@ -35,13 +36,13 @@ def raise_action(store, week: str, title: str, *, due: dt.date, unit: str = "PKM
                                           ("2026w01", dt.date(2025, 12, 29)),
                                           (" 2026-W13 ", dt.date(2026, 3, 23))])
 def test_weeks_are_iso_weeks(text, monday):
-    assert review.parse_week(text) == monday
+    assert parse_week(text) == monday
 
 
 @pytest.mark.parametrize("text", ["2026-W54", "2025-W53", "2026-13", "W12", "", "2026-W0"])
 def test_an_invalid_week_is_one_sentence(text):
     with pytest.raises(KinerjaError) as caught:
-        review.parse_week(text)
+        parse_week(text)
     assert "YYYY-Www" in str(caught.value) and "\n" not in str(caught.value)
     assert caught.value.key == "review.error_week"
 
@@ -58,7 +59,7 @@ def test_a_week_without_data_yet_opens_with_its_carried_actions_and_minutes(exam
     review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
     content = review.review_content(example_store, "2026-W30")
     agenda = content["agenda"]
-    assert agenda["coverage"] == {"reported": 0, "expected": 0}   # no unit has reported yet
+    assert agenda["coverage"] == {"reported": 0, "expected": 0, "complete": True}  # no unit yet
     assert agenda["exceptions"] == [] and agenda["opportunities"] == []
     assert [a["action_id"] for a in agenda["carried_actions"]] == [action]
     assert content["minutes"]["attendees"] == ["Kepala Dinas"]

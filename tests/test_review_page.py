@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kpi import review
 from kpi.i18n import t
+from kpi.periods import parse_week
 from tests.helpers import click, open_view, table_with
 
 WEEK = "2026-W12"
@@ -160,7 +161,7 @@ def test_a_week_without_data_yet_opens_instead_of_another_week(example_store, mo
     """F7: a review already started for a week the data has not reached opens on that week."""
     action = review.create_action(example_store, "2026-W12", title="Call back no-shows",
                                   unit_code="PKM-2", responsible="dr. Sari",
-                                  due_date=review.parse_week("2026-W30"), by="tests")
+                                  due_date=parse_week("2026-W30"), by="tests")
     review.save_minutes(example_store, "2026-W30", attendees="Kepala Dinas", by="tests")
     at = review_page(example_store, monkeypatch, week="2026-W30")
     assert at.selectbox(key="review_week").value == "2026-W30"

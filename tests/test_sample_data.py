@@ -23,7 +23,7 @@ for folder in (SAMPLE_DIR, ROOT / "bench"):
 from make_bench_data import make_bench_data  # noqa: E402
 from make_sample import make_sample  # noqa: E402
 
-from kpi.skm import min_sample  # noqa: E402
+from kpi.ikm import min_sample  # noqa: E402
 from kpi.vocabulary import KEYS, KPIS, OUTCOMES  # noqa: E402
 from tests.conftest import one_worker  # noqa: E402
 

@@ -223,3 +223,54 @@ def test_a_scoped_reviewer_cannot_update_another_units_action(scoped):
                              responsible="Head", due_date=due, by="rev@medan.go.id")
     assert scoped.query_rows("SELECT status FROM actions ORDER BY action_id") == [
         ("open",), ("open",)]
+
+
+# -- interventions ------------------------------------------------------------------------------
+def test_a_scoped_analyst_records_interventions_only_for_their_units(scoped):
+    from kpi import interventions
+
+    theirs = interventions.add(scoped, unit_code="PKM-1", date="2026-03-16", title="Second counter",
+                               by=ANA)
+    other = interventions.add(scoped, unit_code="PKM-2", date="2026-03-16", title="New hours",
+                              by=CLI)
+    for unit in ("PKM-2", "DINKES", "*"):
+        with pytest.raises(scope.OutOfScope):
+            interventions.add(scoped, unit_code=unit, date="2026-03-16", title="x", by=ANA)
+    with pytest.raises(scope.OutOfScope):
+        interventions.edit_title(scoped, other, "renamed", by=ANA)
+    with pytest.raises(scope.OutOfScope):
+        interventions.remove(scoped, other, by=ANA)
+    interventions.edit_title(scoped, theirs, "Second counter, mornings", by=ANA)
+    assert scoped.query_rows("SELECT intervention_id, unit_code, title FROM interventions "
+                             "ORDER BY intervention_id") == [
+        (theirs, "PKM-1", "Second counter, mornings"), (other, "PKM-2", "New hours")]
+
+
+# -- the public survey form: links and publication ----------------------------------------------
+def test_a_scoped_analyst_cannot_revoke_or_publish_another_units_survey(scoped):
+    from kpi import survey_links
+
+    before = {link.unit_code: link.token for link in survey_links.links(scoped, ["PKM-1", "PKM-2"])}
+    with pytest.raises(scope.OutOfScope):
+        survey_links.revoke(scoped, "PKM-2", who=ANA)
+    for units in (["PKM-2"], ["PKM-1", "DUKCAPIL"]):
+        with pytest.raises(scope.OutOfScope):
+            survey_links.set_published(scoped, units, True, who=ANA)
+    assert survey_links.published(scoped) == []
+    assert survey_links.revoke(scoped, "PKM-1", who=ANA).token != before["PKM-1"]
+    assert survey_links.set_published(scoped, ["PKM-1"], True, who=ANA) == ["PKM-1"]
+    assert {link.unit_code: link.token for link in survey_links.links(
+        scoped, ["PKM-2"])} == {"PKM-2": before["PKM-2"]}
+
+
+# -- users: a scoped person cannot widen their own scope --------------------------------------
+def test_only_an_admin_changes_users_whatever_page_calls(scoped):
+    for change in (lambda: users.add_user(scoped, ANA, "analyst", "DINKES", by=ANA),
+                   lambda: users.add_user(scoped, ANA, "admin", by=DINA),
+                   lambda: users.remove_user(scoped, DINA, by=ANA)):
+        with pytest.raises(users.InputRejected, match="Only an administrator may change users"):
+            change()
+    assert users.get_user(scoped, ANA).units == ("PKM-1",)
+    users.add_user(scoped, "boss@medan.go.id", "admin", by=CLI)
+    users.add_user(scoped, ANA, "analyst", "DINKES", by="boss@medan.go.id")
+    assert users.get_user(scoped, ANA).units == ("DINKES",)

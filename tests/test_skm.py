@@ -8,6 +8,7 @@ import pytest
 
 from kpi import precompute, skm
 from kpi.i18n import t
+from kpi.ikm import GRADES, exact_ikm, grade, min_sample
 from kpi.store import Store
 from tests.reference_impl import load_rows
 
@@ -20,11 +21,11 @@ DAY = dt.date(2026, 3, 2)
     (64.9999999, "D", "Tidak Baik"), (25.0, "D", "Tidak Baik"),
 ])
 def test_grade_boundaries_on_the_unrounded_index(ikm, letter, label):
-    assert skm.grade(ikm)[:2] == (letter, label)
+    assert grade(ikm)[:2] == (letter, label)
 
 
 def test_grade_labels_match_the_catalogue():
-    for _, letter, label_id, label_en in skm.GRADES:
+    for _, letter, label_id, label_en in GRADES:
         assert t(f"grade.{letter}", "id") == label_id
         assert t(f"grade.{letter}", "en") == label_en
 
@@ -37,7 +38,7 @@ def test_grade_labels_match_the_catalogue():
     (2554, 334),  # S = 3841·N / (10·N + 3831) is exactly 334 here: the ceiling must not add one
 ])
 def test_krejcie_morgan(population, sample):
-    assert skm.min_sample(population) == sample
+    assert min_sample(population) == sample
 
 
 def test_element_names_follow_the_regulation():
@@ -174,10 +175,10 @@ def test_the_grade_is_judged_on_the_exact_ikm_rounded_half_up(tmp_path, elements
 def test_exact_ikm_from_sums_and_counts():
     from decimal import Decimal
 
-    assert skm.exact_ikm([13, 5] + [0, 0] * 8) == Decimal("65.00")
-    assert skm.exact_ikm([17661, 5000] + [0, 0] * 8) == Decimal("88.31")
-    assert skm.exact_ikm([883049, 250000] + [0, 0] * 8) == Decimal("88.30")
-    assert skm.exact_ikm([0, 0] * 9) is None
+    assert exact_ikm([13, 5] + [0, 0] * 8) == Decimal("65.00")
+    assert exact_ikm([17661, 5000] + [0, 0] * 8) == Decimal("88.31")
+    assert exact_ikm([883049, 250000] + [0, 0] * 8) == Decimal("88.30")
+    assert exact_ikm([0, 0] * 9) is None
 
 
 def test_exact_ikm_in_integers_equals_the_mean_of_fractions():
@@ -199,7 +200,7 @@ def test_exact_ikm_in_integers_equals_the_mean_of_fractions():
             count = draw.choice([0, 1, 3, 7, 250, 5000, draw.randint(1, 10**6)])
             parts += [draw.randint(count, 4 * count), count]
         if any(parts[1::2]):
-            assert skm.exact_ikm(parts) == by_fractions(parts)
+            assert exact_ikm(parts) == by_fractions(parts)
 
 
 def test_an_ikm_of_88_305_reads_88_31_beside_grade_a(tmp_path, monkeypatch, capsys):

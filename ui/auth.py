@@ -36,6 +36,8 @@ class Visitor:
     email: str | None        # the address the identity provider vouched for (None: anonymous)
     role: str | None         # None: may not enter (anonymous, or an unknown address)
     units: tuple[str, ...]   # unit scope roots; empty = the whole city
+    # Signed in at the provider with an address it has not verified (not trusted, not `email`).
+    unverified: str | None = None
 
     @property
     def may_enter(self) -> bool:
@@ -74,16 +76,15 @@ def _local_role() -> str:
     return role if role in ROLES else "viewer"
 
 
-def _signed_in_email() -> str | None:
-    """The signed-in address, or None. An address the provider marks unverified is not
-    trusted (some providers let anyone register any address)."""
+def _provider_address() -> tuple[str | None, bool]:
+    """The address the provider gives for the signed-in person (None when nobody is signed in
+    or it gives none) and whether it vouches for it: an address the provider marks unverified
+    is not trusted (some providers let anyone register any address)."""
     if not st.user.get("is_logged_in"):
-        return None
-    if st.user.get("email_verified") is False:
-        return None
+        return None, False
     email = st.user.get("email") or st.user.get("preferred_username") or ""
     email = str(email).strip().lower()
-    return email if "@" in email else None
+    return (email if "@" in email else None), st.user.get("email_verified") is not False
 
 
 def current_visitor() -> Visitor:
@@ -91,9 +92,11 @@ def current_visitor() -> Visitor:
     whenever its data version changes, so a removed user loses access at their next click."""
     if not auth_configured():
         return Visitor(local=True, email=None, role=_local_role(), units=())
-    email = _signed_in_email()
+    email, verified = _provider_address()
     if email is None:
         return Visitor(local=False, email=None, role=None, units=())
+    if not verified:
+        return Visitor(local=False, email=None, role=None, units=(), unverified=email)
     from ui.data import load
 
     found = load(users.role_and_units, email=email)
@@ -135,9 +138,21 @@ def no_access_screen(visitor: Visitor, lang: str) -> None:
         st.logout()
 
 
+def unverified_screen(visitor: Visitor, lang: str) -> None:
+    """What someone whose address the provider has not verified sees: why they are not let in,
+    and a sign-out button (to sign in with another account)."""
+    st.title(t("signin.unverified_title", lang))
+    st.text(t("signin.unverified_body", lang, email=visitor.unverified or "—"))
+    if st.button(t("signin.sign_out", lang), icon=":material/logout:",
+                 key="kinerja_unverified_out"):
+        st.logout()
+
+
 def gate(visitor: Visitor, lang: str) -> None:
-    """The sign-in or no-access screen for a visitor who may not enter."""
-    if visitor.email is None:
+    """The sign-in, unverified or no-access screen for a visitor who may not enter."""
+    if visitor.unverified:
+        unverified_screen(visitor, lang)
+    elif visitor.email is None:
         sign_in_screen(lang)
     else:
         no_access_screen(visitor, lang)

@@ -54,6 +54,7 @@ class Filters:
     date_from: dt.date
     unit_type: str | None
     parent: str | None
+    partial: bool = False  # the period is not over, the data stop inside it, or units are missing
 
     @property
     def previous_start(self) -> dt.date:
@@ -89,15 +90,32 @@ def period_starts(first: dt.date, last: dt.date, grain: str) -> list[dt.date]:
     return starts[::-1]
 
 
+def data_covers(end: dt.date, last_data_day: dt.date) -> bool:
+    """Whether the data reach a period ending on `end`: it ends on or before the last day with
+    data, or only a weekend lies between (data often stop on a Friday or Saturday because
+    offices close at the weekend, and that period is still whole)."""
+    day = last_data_day + dt.timedelta(days=1)
+    while day <= end:
+        if day.weekday() < 5:  # a working day without data: the period is partial
+            return False
+        day += dt.timedelta(days=1)
+    return True
+
+
+def is_complete_period(start: dt.date, last_data_day: dt.date, grain: str,
+                       today: dt.date | None = None) -> bool:
+    """Whether the `grain` period starting on `start` is over (it ended before today) and the
+    data reach its end (data_covers): a month whose data stop on the 22nd is partial."""
+    end = period_end(start, grain)
+    return end < (today or config.local_today()) and data_covers(end, last_data_day)
+
+
 def last_complete_period(starts: Sequence[dt.date], last_data_day: dt.date, grain: str,
                          today: dt.date | None = None) -> dt.date:
-    """The newest period (of `starts`, newest first) that is over: it ends on or before the
-    last day with data, or before today (data often stops on a Saturday because offices close
-    on Sunday, and that week is still complete). The newest period when none is over yet."""
-    today = today or config.local_today()
-    over_by = max(last_data_day, today - dt.timedelta(days=1))
+    """The newest period (of `starts`, newest first) that is complete (is_complete_period).
+    The newest period when none is."""
     for start in starts:
-        if period_end(start, grain) <= over_by:
+        if is_complete_period(start, last_data_day, grain, today):
             return start
     return starts[0]
 
@@ -248,7 +266,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
         def label(start_text: str) -> str:
             start = dt.date.fromisoformat(start_text)
             text = period_label(start, grain, lang)
-            if not covered_in(start).complete:
+            if not covered_in(start).complete or not is_complete_period(start, last, grain):
                 text = t("filters.incomplete_period", lang, period=text)
             return text
 
@@ -273,9 +291,15 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
                                    if p == ALL else unit_label(tree, p)) or None
     show_coverage(covered, lang)
     end = period_end(start, grain)
+    partial = not is_complete_period(start, last, grain)
+    if partial and covered.complete:  # whole by units, but the data stop inside it
+        st.warning(t("partial.note", lang, period=period_label(start, grain, lang),
+                     last=fmt_date(last, lang, "d MMM y"), end=fmt_date(end, lang, "d MMM y")),
+                   icon=":material/hourglass_top:")
     window_start = start
     for _ in range(HISTORY_PERIODS[grain] - 1):
         window_start = metrics.previous_period(window_start, grain)
     return Filters(grain=grain, period_start=start, period_end=end,
                    date_from=max(window_start, metrics.period_start(first, grain)),
-                   unit_type=unit_type, parent=parent)
+                   unit_type=unit_type, parent=parent,
+                   partial=partial or not covered.complete)

@@ -15,8 +15,10 @@ from kpi.vocabulary import KPIS
 TILE_WIDTH = 212  # px: four fit beside the sidebar at 1366 px, three on an 820 px tablet
 
 
-def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: str) -> None:
-    """One bordered tile. `row` is the KPI's row of metrics.overview (None when absent)."""
+def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: str, *,
+             partial: bool = False) -> None:
+    """One bordered tile. `row` is the KPI's row of metrics.overview (None when absent);
+    `partial`: the period is partial, which the tile says under its status."""
     info = KPIS[kpi]
     value = None if row is None else row["value"]
     if kpi == "ikm" and row is not None and "graded" in row:
@@ -38,14 +40,18 @@ def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: 
         st.markdown(labels.status_markdown(status, lang, has_value=not labels.is_missing(value)))
         if not labels.is_missing(target):
             st.caption(t("status_ui.target", lang, value=labels.format_value(kpi, target, lang)))
+        if partial:
+            st.caption(f":material/hourglass_top: {t('partial.tile', lang)}")
 
 
-def kpi_tiles(rows: pd.DataFrame, history: pd.DataFrame, lang: str) -> None:
+def kpi_tiles(rows: pd.DataFrame, history: pd.DataFrame, lang: str, *,
+              partial: bool = False) -> None:
     """A tile per KPI, flowing into as many per row as the screen holds (four on a laptop,
     three on a tablet held upright). `rows`: one unit's metrics.overview rows; `history`: its
-    metrics.kpi_values over the window (for the sparklines)."""
+    metrics.kpi_values over the window (for the sparklines); `partial`: the period is partial
+    (every tile says so)."""
     by_kpi = rows.set_index("kpi")
     with st.container(horizontal=True, wrap=True, gap="small"):
         for kpi in KPIS:
             kpi_tile(kpi, by_kpi.loc[kpi] if kpi in by_kpi.index else None,
-                     history[history["kpi"] == kpi]["value"].tolist(), lang)
+                     history[history["kpi"] == kpi]["value"].tolist(), lang, partial=partial)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kpi import audit
+from kpi.commands.common import EXIT_OK, open_store
 from kpi.i18n import t
 
 
@@ -22,9 +23,7 @@ def announce_key(store) -> None:
 
 
 def cmd_audit_key(args: argparse.Namespace) -> int:
-    from kpi.__main__ import EXIT_OK, _store  # the CLI's own store opening; it imports us
-
-    announce_key(_store(args))
+    announce_key(open_store(args))
     return EXIT_OK
 
 

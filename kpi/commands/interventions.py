@@ -5,24 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 
-from kpi import config
 from kpi.audit import cli_user
+from kpi.commands.common import open_store
 from kpi.vocabulary import KPIS, PERIODS
 
 
 def _store(args: argparse.Namespace):
-    from kpi.precompute import ensure_ready
-    from kpi.store import Store
-
-    store = Store(config.store_location(args.db), busy_timeout=config.busy_timeout(),
-                  data_path=config.data_path())
-    store.init()  # a store made before the interventions table gets it (idempotent)
-    ensure_ready(store)
-    return store
+    return open_store(args)  # the CLI's one way to open the store, as every command does
 
 
 def cmd_interventions(args: argparse.Namespace) -> int:
-    from kpi import interventions
+    from kpi import interventions  # on use: --help stays fast
 
     store = _store(args)
     if args.interventions_command == "add":
@@ -53,7 +46,7 @@ EFFECT_KEYS = ("intervention_id", "unit_code", "kpi", "period", "date", "before_
 
 
 def cmd_effect(args: argparse.Namespace) -> int:
-    from kpi import effect
+    from kpi import effect  # on use: --help stays fast
 
     rows = effect.effect(_store(args), args.id, period=args.period, kpi=args.kpi)
     if args.format == "json":

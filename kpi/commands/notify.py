@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kpi.audit import cli_user
+from kpi.commands.common import open_store
+from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES, t
 
 if TYPE_CHECKING:
@@ -25,12 +27,7 @@ EXIT_OK, EXIT_ERROR = 0, 1
 
 
 def _store(args: argparse.Namespace):
-    # The CLI's one way to open the store (precomputed values ready), as every command does.
-    from kpi.__main__ import _store as open_store
-
-    store = open_store(args)
-    store.init()  # a store made before the notification tables gets them (idempotent)
-    return store
+    return open_store(args)  # the CLI's one way to open the store, as every command does
 
 
 def _report(letters: list[Letter], dry_run: str | None) -> int:
@@ -51,7 +48,7 @@ def _report(letters: list[Letter], dry_run: str | None) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from kpi import alerts, digest, mail, notify
+    from kpi import alerts, digest, mail, notify  # on use: --help stays fast
 
     store = _store(args)
     if args.notify_command == "log":
@@ -80,8 +77,7 @@ def alerts_after_import(store, *, quiet: bool = False) -> None:
     already: a missing or unreachable mail server is one line on stderr, never a failure of
     the import, and the alerts stay due for the next run. `quiet`: no line on stdout (the
     import printed JSON there)."""
-    from kpi import alerts
-    from kpi.errors import KinerjaError
+    from kpi import alerts  # on use: --help stays fast
 
     try:
         letters = alerts.send_alerts(store)
@@ -101,7 +97,7 @@ def alerts_after_import(store, *, quiet: bool = False) -> None:
 def users_notify(args: argparse.Namespace, store) -> int:
     """`users notify EMAIL [--digest on|off] [--alerts on|off] [--lang id|en]`: show or change
     what a user receives; prints the settings after."""
-    from kpi import notify
+    from kpi import notify  # on use: --help stays fast
 
     if args.digest is None and args.alerts is None and args.lang is None:
         found = notify.subscription(store, args.email)

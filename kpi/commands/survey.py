@@ -7,18 +7,13 @@ import argparse
 import json
 from pathlib import Path
 
-from kpi import config
 from kpi.audit import cli_user
+from kpi.commands.common import open_store
 from kpi.i18n import t
 
 
 def _store(args: argparse.Namespace):
-    from kpi.store import Store
-
-    store = Store(config.store_location(args.db), busy_timeout=config.busy_timeout(),
-                  data_path=config.data_path())
-    store.init()  # a store made before the form's tables gets them (idempotent)
-    return store
+    return open_store(args)  # the CLI's one way to open the store, as every command does
 
 
 def _codes(text: str) -> list[str]:
@@ -26,7 +21,7 @@ def _codes(text: str) -> list[str]:
 
 
 def cmd_survey(args: argparse.Namespace) -> int:
-    from kpi import posters, survey_links
+    from kpi import posters, survey_links  # on use: --help stays fast
 
     store = _store(args)
     if args.survey_command == "link":
@@ -46,7 +41,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
         written = posters.write_posters(links, Path(args.out), sizes)
         print(t("survey.posters_written", "en", count=len(written), path=args.out))
     else:  # flush: what the servers do every few seconds, for an operator or a schedule
-        from kpi.survey_queue import Intake
+        from kpi.survey_queue import Intake  # on use: --help stays fast
 
         intake = Intake(store)
         flushed = intake.flush()
@@ -55,7 +50,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from kpi import survey_links
+    from kpi import survey_links  # on use: --help stays fast
 
     store = _store(args)
     if args.list or not args.units:

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import argparse
 
-from kpi import config
 from kpi.audit import cli_user
+from kpi.commands.common import open_store
 
 
 def cmd_totals(args: argparse.Namespace) -> int:
-    from kpi import precompute
-    from kpi.store import Store
+    from kpi import precompute  # on use: --help stays fast
 
-    store = Store(config.store_location(args.db), busy_timeout=config.busy_timeout(),
-                  data_path=config.data_path())
-    store.init()  # a store made before kpi_pending gets it (idempotent)
-    precompute.ensure_ready(store)
+    store = open_store(args)  # the CLI's one way to open the store, as every command does
     if args.defer is not None:
         precompute.set_defer_totals(store, args.defer == "on", by=cli_user())
     if args.refresh:

@@ -8,7 +8,8 @@ Fixtures:
 - `page`: a page at 1366×768 with no other test's cookies or storage; `new_page(width,
   height)` for other viewports (see `new_page`);
 - `screenshot(page, name)`: a full-page PNG in tests/artifacts/ (gitignored) to look at.
-Helpers: `open_app(page, url)` and `wait_idle(page)` wait until the script run has finished.
+Helpers: `open_app(page, url)` and `wait_idle(page)` wait until the script runs the page asked
+for have finished and been drawn (Streamlit's own messages, never a fixed sleep).
 Every test here is marked `browser`; without chromium they are skipped with the reason.
 """
 
@@ -22,7 +23,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import serial
 from tests.services import free_port, served
@@ -40,6 +40,88 @@ RUN_TIMEOUT_MS = 60_000
 # the page's renderer busy the whole wait (~6 times the CPU) on a machine that is running the
 # script the test waits for.
 POLL_MS = 100
+
+# Streamlit's own account of its script runs, read off its WebSocket in the page (installed in
+# every page before the app's scripts): the frontend asks for a run with a BackMsg
+# `rerun_script` (field 11; a file upload first sends `file_urls_request`, 16), and the server
+# answers every run with ForwardMsg `new_session` (field 4) when it starts and
+# `script_finished` (field 6, with its status) when it ends. A run that was asked for has
+# finished when a `new_session` came after the last request and a `script_finished` after
+# that `new_session` (other than "finished early for a rerun", status 2, whose rerun follows).
+# Only the top-level field of each message is read (a protobuf tag is a varint).
+RUN_TRACKER = """
+(() => {
+  const runs = {seq: 0, asked: 0, uploading: 0, started: 0, finished: 0};
+  window.__kinerjaRuns = runs;
+  const topField = (data) => {
+    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data)
+      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : null;
+    if (!bytes) return [0, 0];
+    let at = 0;
+    const varint = () => {
+      let value = 0, scale = 1, byte;
+      do { byte = bytes[at++]; value += (byte & 0x7f) * scale; scale *= 128; }
+      while (byte & 0x80 && at < bytes.length);
+      return value;
+    };
+    while (at < bytes.length) {
+      const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+      if (field > 2) return [field, wire === 0 ? varint() : 0];  // past hash (1), metadata (2)
+      if (wire === 0) varint();
+      else if (wire === 2) { const length = varint(); at += length; }  // varint() moves `at`
+      else if (wire === 1) at += 8; else if (wire === 5) at += 4; else return [0, 0];
+    }
+    return [0, 0];
+  };
+  const Native = window.WebSocket;
+  class TrackedWebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const [field, value] = topField(event.data);
+        if (field === 4) runs.started = ++runs.seq;
+        else if (field === 6 && value !== 2) runs.finished = ++runs.seq;
+      });
+    }
+    send(data) {
+      const [field] = topField(data);
+      if (field === 11) runs.asked = ++runs.seq;
+      else if (field === 16) runs.uploading = ++runs.seq;
+      return super.send(data);
+    }
+  }
+  window.WebSocket = TrackedWebSocket;
+})();
+"""
+
+# The page is idle: every run asked for has started and finished (RUN_TRACKER), Streamlit
+# shows itself connected and not running, no element is still a skeleton, and every visible
+# plotly chart has been drawn at its container's width (plotly draws after the run, and again
+# after a resize).
+IDLE = """() => {
+  const runs = window.__kinerjaRuns;
+  if (!runs || runs.started <= Math.max(runs.asked, runs.uploading)
+      || runs.finished <= runs.started) return false;
+  const app = document.querySelector('[data-test-script-state]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || app.getAttribute('data-test-connection-state') !== 'CONNECTED'
+      || document.querySelector('[data-testid="stSkeleton"]')) return false;
+  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+    if (!chart.getClientRects().length) continue;  // not shown (a closed tab or expander)
+    const plot = chart.querySelector('.js-plotly-plot');
+    if (!plot || !plot._fullLayout || !plot.querySelector('.main-svg')) return false;
+    if (Math.abs(plot._fullLayout.width - plot.getBoundingClientRect().width) > 1) return false;
+  }
+  return true;
+}"""
+
+# No CSS transition or animation is running in the element `selector` names (the sidebar
+# sliding open or closed).
+SETTLED = """(selector) => {
+  const element = document.querySelector(selector);
+  return !element || element.getAnimations({subtree: true}).length === 0;
+}"""
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -109,6 +191,7 @@ def _new_context(browser):
     context = browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]},
                                   locale="en-GB", timezone_id="Asia/Jakarta")
     context.set_default_timeout(RUN_TIMEOUT_MS)
+    context.add_init_script(RUN_TRACKER)
     return context
 
 
@@ -156,30 +239,21 @@ def page(new_page):
     return new_page(*DESKTOP)
 
 
-def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS, *, fresh_page: bool = False) -> None:
-    """Wait until Streamlit is connected and has finished running the script."""
-    page.wait_for_selector('[data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
-    # After a click or Enter the rerun may start a moment later: give it the chance to start,
-    # so that we wait for its end rather than for the idle state before it. A freshly loaded
-    # page needs no such chance: it reads "initial", never "notRunning", until its first run.
-    if not fresh_page:
-        with suppress(PlaywrightTimeoutError):  # no rerun was triggered, or it already finished
-            page.wait_for_function(
-                """() => document.querySelector('[data-test-script-state="running"]') !== null""",
-                timeout=500, polling=POLL_MS)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-test-script-state]');
-            return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                && !document.querySelector('[data-testid="stSkeleton"]');
-        }""", timeout=timeout_ms, polling=POLL_MS)
-    # Plotly draws after the script run has finished.
-    page.wait_for_timeout(400)
+def wait_idle(page, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until every script run the page has asked for has finished and been drawn (see
+    RUN_TRACKER and IDLE): after opening a page, a click, a choice or an upload. An
+    interaction that asks for no run (a tab, an expander) finds the page idle at once."""
+    page.wait_for_function(IDLE, timeout=timeout_ms, polling=POLL_MS)
+
+
+def wait_settled(page, selector: str, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    """Wait until no transition or animation runs in `selector` (a sidebar sliding)."""
+    page.wait_for_function(SETTLED, arg=selector, timeout=timeout_ms, polling=POLL_MS)
 
 
 def open_app(page, url: str) -> None:
     page.goto(url)
-    wait_idle(page, fresh_page=True)
+    wait_idle(page)
 
 
 def take_screenshot(page, name: str) -> Path:
@@ -194,7 +268,7 @@ def take_screenshot(page, name: str) -> Path:
         return main ? main.scrollHeight : document.documentElement.scrollHeight;
     }""")
     page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height)})
-    page.wait_for_timeout(500)  # plotly re-lays out on resize
+    wait_idle(page)  # plotly lays the charts out again for the new size
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(viewport)
     return path

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, TABLET, wait_idle
+from tests.browser.conftest import DESKTOP, POLL_MS, TABLET, wait_idle, wait_settled
 
 VIEWPORTS = {"desktop": DESKTOP, "tablet": TABLET}
 
@@ -18,16 +18,23 @@ def heading(page) -> str:
     return page.locator("h1").first.inner_text().strip()
 
 
+SIDEBAR_OPEN = """() => {
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    const box = sidebar && sidebar.getBoundingClientRect();
+    return Boolean(box) && box.width > 0 && box.x + box.width > 10;
+}"""
+
+
 def sidebar_open(page) -> bool:
-    box = page.locator('[data-testid="stSidebar"]').bounding_box()
-    return bool(box) and box["x"] + box["width"] > 10
+    return page.evaluate(SIDEBAR_OPEN)
 
 
 def show_sidebar(page) -> None:
     """Open the sidebar when the viewport has collapsed it."""
     if not sidebar_open(page):
         page.locator('[data-testid="stExpandSidebarButton"]').first.click()
-        page.wait_for_timeout(500)
+        page.wait_for_function(SIDEBAR_OPEN, polling=POLL_MS)
+        wait_settled(page, '[data-testid="stSidebar"]')
     assert sidebar_open(page)
 
 
@@ -36,7 +43,8 @@ def hide_sidebar_on_narrow_screens(page) -> None:
     if page.viewport_size["width"] < 1000 and sidebar_open(page):
         page.locator('[data-testid="stSidebar"]').hover()  # the button shows on hover
         page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
-        page.wait_for_timeout(500)
+        page.wait_for_function(f"() => !({SIDEBAR_OPEN})()", polling=POLL_MS)
+        wait_settled(page, '[data-testid="stSidebar"]')
 
 
 def choose(page, label: str, option: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from kpi import notify, users
 from kpi.__main__ import main
 from kpi.ingest import ingest_file
-from tests.browser.conftest import open_app, take_screenshot
+from tests.browser.conftest import ARTIFACTS, open_app, take_screenshot
 from tests.conftest import copy_store
 from tests.test_notify import slow_events
 
@@ -30,6 +30,15 @@ def as_shown(message: EmailMessage) -> str:
             html = html.replace(f"cid:{cid.strip('<>')}",
                                 f"data:{part.get_content_type()};base64,{data}")
     return html
+
+
+def mail_screenshot(page, name: str) -> Path:
+    """A full-page PNG of a message (a static page: no Streamlit run to wait for) in
+    tests/artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
 
 
 def read(path: Path) -> EmailMessage:
@@ -62,7 +71,7 @@ def test_each_message_in_chromium_and_a_link_into_the_dashboard(
         page.set_content(as_shown(message))
         # Every inline image decoded and drawn (none is broken, none fetched from anywhere).
         assert page.evaluate("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
-        take_screenshot(page, f"email-{name}")
+        mail_screenshot(page, f"email-{name}")
     # The English digest's first exception opens the unit page on that KPI and week.
     message = read(out / f"{shots['digest-en']}.eml")
     page.set_content(as_shown(message))

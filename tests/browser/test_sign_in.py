@@ -36,6 +36,7 @@ ANALYST = "ana@medan.go.id"        # analyst, scoped to PKM-1
 REVIEWER = "rev@medan.go.id"
 VIEWER = "view@medan.go.id"
 STRANGER = "stranger@example.org"  # signs in at the provider, unknown to Kinerja
+UNVERIFIED = "unverified@medan.go.id"  # a Kinerja user whose address the provider has not verified
 EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
 # What each role finds in the navigation (the page titles in English).
 MONITOR = ["City overview", "Unit", "Compare units", "Satisfaction (SKM)"]
@@ -54,9 +55,9 @@ def provider(tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("oidc") / "provider.log"
     command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)]
-    for email in (ADMIN, ANALYST, REVIEWER, VIEWER, STRANGER):
+    for email in (ADMIN, ANALYST, REVIEWER, VIEWER, STRANGER, UNVERIFIED):
         command += ["--user-claims", json.dumps({"sub": email, "email": email,
-                                                 "email_verified": True})]
+                                                 "email_verified": email != UNVERIFIED})]
     base = f"http://127.0.0.1:{port}"
     with served(command, f"{base}/.well-known/openid-configuration", log):
         yield base
@@ -72,6 +73,7 @@ def signed_store(_example_store_file: Path, tmp_path_factory) -> Path:
     users.add_user(store, ANALYST, "analyst", "PKM-1", by="cli:tests")
     users.add_user(store, REVIEWER, "reviewer", by="cli:tests")
     users.add_user(store, VIEWER, "viewer", by="cli:tests")
+    users.add_user(store, UNVERIFIED, "admin", by="cli:tests")  # known, yet not let in
     return path
 
 
@@ -144,6 +146,17 @@ def test_a_stranger_is_told_to_ask_an_administrator(new_page, secure_url, screen
     open_app(page, f"{secure_url}/unit?unit=PKM-1&lang={lang}")  # any address: still nothing
     assert t("signin.no_access_title", lang) in main_text(page)
     assert "Puskesmas" not in main_text(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_an_unverified_address_is_told_so_in_one_sentence(new_page, secure_url, screenshot, lang):
+    page = new_page()
+    sign_in(page, secure_url, UNVERIFIED, lang)
+    text = main_text(page)
+    assert t("signin.unverified_body", lang, email=UNVERIFIED) in text
+    assert t("signin.button", lang) not in text and navigation(page) == []
+    assert "Puskesmas" not in text and page.locator('[data-testid="stMetric"]').count() == 0
+    screenshot(page, f"signin-unverified-{lang}")
 
 
 @pytest.mark.parametrize(("email", "role"), [(VIEWER, "viewer"), (ANALYST, "analyst"),

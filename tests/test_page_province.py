@@ -1,0 +1,123 @@
+"""The overview of a province (issue 26, ui/drill.py): more than 100 units open on the top level
+(the cities) and drill down, province → city → unit, the level in the URL (`parent`), a
+breadcrumb back up. A store of 3 cities × 40 units (123 units) from bench/make_bench_data.py's
+province layout, loaded through the import. A city's store shows the overview as before
+(tests/test_page_overview.py: its links and heatmap rows are exactly the city's)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+
+from bench.make_bench_data import make_bench_data
+from kpi.ingest import ingest_file
+from kpi.store import Store
+from tests.helpers import no_exceptions, open_view, texts
+
+CITIES = {"K01": "Kota Bench 01", "K02": "Kota Bench 02", "K03": "Kota Bench 03"}
+
+
+@pytest.fixture(scope="module")
+def _province_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("province")
+    files = make_bench_data(folder / "csv", events=20_000, responses=2_000, cities=3,
+                            units_per_city=40)
+    store = Store(folder / "kpi", create=True)
+    for kind in ("units", "services", "targets", "survey", "events"):
+        assert ingest_file(store, kind, files[kind], loaded_by="tests").ok
+    store.close()
+    return folder / "kpi"
+
+
+@pytest.fixture
+def province(_province_folder, tmp_path) -> Store:
+    copy = tmp_path / "kpi"
+    shutil.copytree(_province_folder, copy)
+    return Store(copy)
+
+
+def _links(at) -> dict[str, tuple[str, dict[str, str]]]:
+    """{label: (page, query parameters)} of the page links shown (the overview, the default
+    page, has the empty path)."""
+    return {link.proto.label: (link.proto.page or "overview",
+                               dict(parse_qsl(link.proto.query_string)))
+            for link in at.get("page_link")}
+
+
+def _heatmap_rows(at) -> list[str]:
+    charts = at.get("plotly_chart")
+    assert charts, "the page shows no chart"
+    return list(dict.fromkeys(json.loads(charts[0].proto.spec)["data"][0]["y"]))
+
+
+def _open(store, monkeypatch, page: str | None = None, **query: str):
+    at = open_view(store, monkeypatch, page, **query)
+    no_exceptions(at)
+    return at
+
+
+def test_a_province_opens_on_its_cities_and_drills_down_to_a_unit(province, monkeypatch):
+    # 1. The province: the cities, one link each to the overview of that city; the heatmap
+    #    draws the 3 cities, not 123 units; no breadcrumb at the top.
+    at = _open(province, monkeypatch)
+    assert "Cities and regencies" in texts(at.subheader)
+    assert "The province as a whole" in texts(at.subheader)
+    down = {label: target for label, target in _links(at).items()
+            if target[0] == "overview"}
+    assert {params["parent"] for _, params in down.values()} == set(CITIES)
+    assert all(any(name in label for label in down) for name in CITIES.values())
+    assert _heatmap_rows(at) == list(CITIES.values())
+    assert "Province" not in _links(at)
+    grain, period = at.query_params["grain"], at.query_params["period"]
+
+    # 2. Click a city (its link's parameters): the breadcrumb leads back to the province, the
+    #    city's 40 units each link to their unit page, the heatmap draws the city's 41 rows.
+    city_link = next(params for _, params in down.values() if params["parent"] == "K02")
+    assert (city_link["grain"], city_link["period"]) == (grain, period)
+    at = _open(province, monkeypatch, **city_link)
+    links = _links(at)
+    assert links["Province"] == ("overview", {"grain": grain, "period": period, "lang": "en"})
+    assert "**Kota Bench 02**" in texts(at.markdown)
+    assert "Units of Kota Bench 02" in texts(at.subheader)
+    units = {params["unit"]: params for page, params in links.values()
+             if page == "unit" and "kpi" not in params}  # the exceptions' links name a KPI
+    assert sorted(units) == [f"K02U{number:02d}" for number in range(1, 41)]
+    assert len(_heatmap_rows(at)) == 41
+    assert at.query_params["parent"] == "K02"
+
+    # 3. Click a unit: its page, in the same period.
+    at = _open(province, monkeypatch, "unit", **units["K02U07"])
+    assert "Unit Layanan 02-07" in texts(at.title)[0]
+    assert (at.query_params["grain"], at.query_params["period"]) == (grain, period)
+
+
+def test_the_province_groups_its_exceptions_by_city_and_indonesian_has_its_words(
+        province, monkeypatch):
+    at = _open(province, monkeypatch, lang="id")
+    assert "Kabupaten dan kota" in texts(at.subheader)
+    grouped = [frame.value for frame in at.dataframe
+               if "Kabupaten atau kota" in frame.value.columns]
+    if texts(at.success):  # no exception in the period: nothing to group
+        assert grouped == []
+        return
+    assert len(grouped) == 1
+    cities = [name.split(" (")[0] for name in grouped[0]["Kabupaten atau kota"]]
+    assert set(cities) <= set(CITIES.values())
+    at = _open(province, monkeypatch, lang="id", parent="K01")
+    assert _links(at)["Provinsi"][0] == "overview"
+
+
+def test_compare_ranks_the_cities_then_a_citys_units(province, monkeypatch):
+    at = _open(province, monkeypatch, "compare", kpi="throughput")
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert sorted(bars["y"]) == sorted(CITIES.values())
+    assert any("ranked: choose one as the parent unit" in text for text in texts(at.caption))
+    at = _open(province, monkeypatch, "compare", kpi="throughput", parent="K03")
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    # The city and those of its 40 units with completed visits in the week (a sparse store).
+    city = {"Kota Bench 03", *(f"Unit Layanan 03-{number:02d}" for number in range(1, 41))}
+    assert set(bars["y"]) <= city and len(bars["y"]) > 20
