@@ -66,7 +66,8 @@ store: venv
 run: store
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
-# ruff (style and the banned-api layering rule), mypy (kpi/ and ui/), import-linter (the layers).
+# ruff (style and the banned-api layering rule), mypy (kpi/ and ui/), import-linter (the layers,
+# and no import cycle in kpi/).
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
