@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget, reporting
+from kpi import charts, labels, metrics, offtarget, precompute, reporting
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui import drill
@@ -125,6 +125,9 @@ if covered.missing:  # the tiles' changes are like for like (metrics.overview)
 history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                date_to=filters.period_start, units=[CITY])
 kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+if province and (filters.grain, filters.period_start) in {
+        (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
+    st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
 
 if not scope:
     st.info(ctx.t("filters.no_units"))
