@@ -65,9 +65,9 @@ def table_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
 def exception_line(item: dict) -> str:
     """One markdown bullet: the KPI, value against target, status, since when, which way."""
     kpi = item["kpi"]
-    value = labels.format_value(kpi, item["value"], ctx.lang)
+    value, target = labels.value_and_target(kpi, item["value"], item["target"], ctx.lang)
     facts = [ctx.t("overview.exception_value", kpi=labels.kpi_name(kpi, ctx.lang), value=value,
-                   target=labels.format_value(kpi, item["target"], ctx.lang))
+                   target=target)
              if not labels.is_missing(item["target"])
              else ctx.t("overview.exception_value_no_target",
                         kpi=labels.kpi_name(kpi, ctx.lang), value=value)]
