@@ -41,6 +41,7 @@ from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
+from kpi.reads import reads
 from kpi.scope import require_in_scope, require_kept, scope_before, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
@@ -107,13 +108,6 @@ class IngestResult:
             "problems": [{"line": p.line, "column": p.column, "value": p.value,
                           "reason": p.reason} for p in self.problems],
         }
-
-
-def detect_kind(columns: list[str]) -> str | None:
-    """The kind whose required columns the header has (the most specific one), or None."""
-    names = {c.strip().lower() for c in columns}
-    fitting = [kind for kind in KINDS if set(REQUIRED[kind]) <= names]
-    return max(fitting, key=lambda kind: len(REQUIRED[kind]), default=None)
 
 
 def _resolve_columns(kind: str, header: list[str], column_map: dict[str, str | None] | None,
@@ -857,6 +851,7 @@ def rejection_report(result: IngestResult, problems_csv: str | Path | None, *, l
     return lines
 
 
+@reads("batches")
 def list_batches(store: Store) -> pd.DataFrame:
     """Every load, newest last."""
     return store.query_df(

@@ -754,14 +754,14 @@ def copy_table(cur: Cursor, table: str, source_sql: str) -> int:
 
 def one_unit_of_work(
     function: Callable[Concatenate[Any, P], R],
-) -> Callable[Concatenate[Store | Cursor, P], R]:
+) -> Callable[Concatenate[Reader, P], R]:
     """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor that
-    reads one snapshot. A cursor passed in is used as it is, so engine functions can call each
-    other inside one unit of work (or inside a write transaction)."""
+    reads one snapshot. A cursor (or any other Reader) passed in is used as it is, so engine
+    functions can call each other inside one unit of work (or inside a write transaction)."""
 
     @functools.wraps(function)
-    def run(store: Store | Cursor, *args: P.args, **kwargs: P.kwargs) -> R:
-        if isinstance(store, Cursor):
+    def run(store: Reader, *args: P.args, **kwargs: P.kwargs) -> R:
+        if not isinstance(store, Store):
             return function(store, *args, **kwargs)
         with store.reading() as cur:
             return function(cur, *args, **kwargs)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kpi import audit, config
 from kpi.errors import InputRejected
+from kpi.reads import reads
 from kpi.scope import require_in_scope, writable_units
 from kpi.store import Cursor, Store, one_unit_of_work
 
@@ -105,6 +106,7 @@ def revoke(store: Store, unit_code: str, *, who: str | None = None) -> UnitLink:
     return UnitLink(unit_code, name, token)
 
 
+@reads("units", "users")
 @one_unit_of_work
 def units_in_scope(cur, *, who: str) -> list[tuple[str, str]]:
     """(code, name) of the units whose posters `who` may print and revoke: their scope's
