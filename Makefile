@@ -1,4 +1,5 @@
-# Kinerja: two commands on a fresh machine: `make run` and `make test`.
+# Kinerja: two commands on a fresh machine: `make run` and `make test` (`make test-fast`: the
+# inner loop, no Debian packages, servers or browsers).
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ KPI_DB ?= data/kpi
 PORT ?= 8501
 export KPI_DB
 
-.PHONY: run test check lint lock venv dev-deps system-deps store bench clean
+.PHONY: run test test-fast check lint lock venv dev-deps system-deps store bench clean
 
 # Installs come from the locks (every package of the environment, pinned with its hashes);
 # `make lock` regenerates them from requirements.txt and requirements-dev.txt.
@@ -81,6 +82,12 @@ lint: $(VENV)/.dev-installed
 # before item 5.
 test: dev-deps
 	$(VENV)/bin/python -m pytest -q -n auto --dist loadgroup
+
+# The inner loop: the engine, the contract's worked example and the main pages' AppTest tests
+# (tests marked `fast`, tests/conftest.py FAST_MODULES), from the virtualenv alone: no Debian
+# packages, no servers, no browsers. Measured in bench/README.md ("Tests").
+test-fast: $(VENV)/.dev-installed
+	$(VENV)/bin/python -m pytest -q -n auto --dist loadgroup -m fast
 
 check: lint test
 

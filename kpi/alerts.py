@@ -25,6 +25,7 @@ from kpi.errors import KinerjaError
 from kpi.i18n import fmt_int, t
 from kpi.labels import kpi_name
 from kpi.notify import Letter, Subscription, deliver, recipient_units, subscriptions, to_date
+from kpi.reads import reads
 from kpi.store import Cursor
 from kpi.vocabulary import CITY, KPIS
 
@@ -269,6 +270,7 @@ def _mark(cur: Cursor, letters: list[Letter], due_to: dict[int | None, set[str]]
                     [config.local_now(), done])
 
 
+@reads("notify_alert_sends", "notify_alerts")
 def alert_log(store) -> pd.DataFrame:
     """Every alert found: alert_id, unit_code, kpi, week_start, kind, found_at, closed_at, and
     how many recipients received it."""

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from kpi import config
 from kpi.errors import StoreError
 from kpi.i18n import fmt_int, t
+from kpi.reads import reads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -240,6 +241,7 @@ def record_alone(store, who: str | None, action: str, obj: str | int,
         return record(cur, who, action, obj, details)
 
 
+@reads("audit_log")
 def trail(store, *, since: dt.date | None = None, who: str | None = None,
           action: str | None = None) -> pd.DataFrame:
     """The trail, oldest first: seq, logged_at, who, action, object, details (JSON text),
@@ -277,6 +279,7 @@ def short_hash(digest: str | None) -> str:
     return (digest or "")[:HEAD_DIGITS]
 
 
+@reads("audit_log")
 def verify(store) -> Verdict:
     """Check the whole chain, oldest first; stops at the first broken row. The keyed rows need
     the key: without it (or with another) the verdict says so rather than half a check."""
@@ -327,12 +330,14 @@ def head(store_or_cur) -> dict[str, Any] | None:
     return {"seq": int(rows[0][0]), "sha256": rows[0][1]} if rows else None
 
 
+@reads("audit_log")
 def actions(store) -> list[str]:
     """The actions that occur in the trail, alphabetically (for the page's filter)."""
     return [row[0] for row in store.query_rows(
         "SELECT DISTINCT action FROM audit_log ORDER BY action")]
 
 
+@reads("audit_log")
 def people(store) -> list[str]:
     """Everyone who wrote something, alphabetically (for the page's filter)."""
     return [row[0] for row in store.query_rows("SELECT DISTINCT who FROM audit_log ORDER BY who")]

@@ -24,6 +24,7 @@ import pandas as pd
 from kpi.errors import Problem
 from kpi.i18n import t
 from kpi.ingest import IngestResult, ingest_file
+from kpi.reads import reads
 from kpi.vocabulary import KEYS
 
 EDITOR_FILE_NAME = "editor"
@@ -35,6 +36,7 @@ NON_NEGATIVE = {"targets": ("target",), "services": ()}
 
 
 # -- reading the current tables ---------------------------------------------------------------
+@reads("targets")
 def targets_table(store) -> pd.DataFrame:
     """Every target row as the editor shows it, by unit, KPI and start date."""
     frame = store.query_df(
@@ -45,6 +47,7 @@ def targets_table(store) -> pd.DataFrame:
     return _numbered(frame)
 
 
+@reads("services")
 def services_table(store) -> pd.DataFrame:
     """Every service with its standard minutes, by unit and service code."""
     return _numbered(store.query_df(
@@ -59,15 +62,18 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+@reads("units")
 def unit_types(store) -> list[str]:
     """The unit types in the store, alphabetically."""
     return [row[0] for row in store.query_rows("SELECT DISTINCT type FROM units ORDER BY type")]
 
 
+@reads("units")
 def unit_codes(store) -> list[str]:
     return [row[0] for row in store.query_rows("SELECT unit_code FROM units ORDER BY unit_code")]
 
 
+@reads("units")
 def unit_names(store) -> dict[str, str]:
     """Each unit's name by its code."""
     return dict(store.query_rows("SELECT unit_code, name FROM units ORDER BY unit_code"))

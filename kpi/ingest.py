@@ -41,6 +41,7 @@ from kpi.audit import cli_user
 from kpi.errors import FileRejected, InputRejected, Problem, StoreBusy, StoreError
 from kpi.i18n import t
 from kpi.import_mapping import COMPOSE_SEPARATOR, ImportMapping
+from kpi.reads import reads
 from kpi.scope import require_in_scope, require_kept, scope_before, writable_units
 from kpi.sources import Source, check_utf8, open_binary, open_source
 from kpi.store import Cursor, Store
@@ -107,13 +108,6 @@ class IngestResult:
             "problems": [{"line": p.line, "column": p.column, "value": p.value,
                           "reason": p.reason} for p in self.problems],
         }
-
-
-def detect_kind(columns: list[str]) -> str | None:
-    """The kind whose required columns the header has (the most specific one), or None."""
-    names = {c.strip().lower() for c in columns}
-    fitting = [kind for kind in KINDS if set(REQUIRED[kind]) <= names]
-    return max(fitting, key=lambda kind: len(REQUIRED[kind]), default=None)
 
 
 def _resolve_columns(kind: str, header: list[str], column_map: dict[str, str | None] | None,
@@ -229,6 +223,16 @@ def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name
 
 
 # -- the rules, written once as SQL over raw (r_<col>, trimmed text) and typed (<col>) values ---
+# The sensible range of a target by the KPI's unit (issue 22): a target of 1e23 flattens every
+# chart. Percentages 0–100, the IKM 25–100 (its scale), times above 0 and under a week.
+TARGET_RANGES = {"percent": (0.0, 100.0), "index": (25.0, 100.0),
+                 "minutes": (0.0, 7 * 24 * 60.0), "count": (0.0, 1e9)}
+_TARGET_OUT_OF_RANGE_SQL = "CASE " + " ".join(
+    f"WHEN kpi = '{kpi.name}' THEN NOT (target {'>' if kpi.unit == 'minutes' else '>='} {low} "
+    f"AND target {'<' if kpi.unit == 'minutes' else '<='} {high})"
+    for kpi in KPIS.values() for low, high in [TARGET_RANGES[kpi.unit]]) + " ELSE FALSE END"
+
+
 @dataclass(frozen=True)
 class _Rule:
     column: str
@@ -371,6 +375,7 @@ def _rules(kind: str, columns: list[str], scope: list[str] | None = None, *,
             _Rule("unit_code", "unknown_unit",
                   f"unit_code IS NOT NULL AND unit_code <> '*' AND NOT {known_unit}"),
             _Rule("valid_to", "valid_to_before_from", "valid_to < valid_from"),
+            _Rule("target", "target_out_of_range", _TARGET_OUT_OF_RANGE_SQL),
         ]
     if scope is not None:
         outside = "NOT list_contains($scope::VARCHAR[], unit_code)"
@@ -846,6 +851,7 @@ def rejection_report(result: IngestResult, problems_csv: str | Path | None, *, l
     return lines
 
 
+@reads("batches")
 def list_batches(store: Store) -> pd.DataFrame:
     """Every load, newest last."""
     return store.query_df(

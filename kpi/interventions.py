@@ -18,6 +18,7 @@ import pandas as pd
 from kpi import audit, config
 from kpi.errors import InputRejected, KinerjaError
 from kpi.i18n import fmt_date, t
+from kpi.reads import reads
 from kpi.scope import require_in_scope
 from kpi.store import Store, one_unit_of_work
 from kpi.users import get_user
@@ -142,6 +143,7 @@ def _plain_id(row: dict) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
+@reads("interventions")
 @one_unit_of_work
 def list_interventions(cur, *, unit: str | None = None, since: dt.date | None = None,
                        until: dt.date | None = None) -> list[dict[str, Any]]:

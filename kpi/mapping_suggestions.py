@@ -16,9 +16,8 @@ import pandas as pd
 
 from kpi import import_mapping
 from kpi.import_mapping import ImportMapping
-from kpi.ingest import detect_kind
 from kpi.row_files import REASON_COLUMN
-from kpi.vocabulary import KINDS, REQUIRED, contract_columns
+from kpi.vocabulary import KINDS, REQUIRED, contract_columns, detect_kind
 
 # Names other systems use for each contract column, written as `normalize` leaves them. A name
 # may stand for different columns in different kinds (`tanggal`); `suggest` only looks among the
@@ -145,7 +144,7 @@ def suggest(columns: list[str], kind: str) -> dict[str, str | None]:
 
 
 def guess_kind(columns: list[str]) -> str | None:
-    """The kind of a file from its header: kpi.ingest.detect_kind on the names as they are,
+    """The kind of a file from its header: kpi.vocabulary.detect_kind on the names as they are,
     else the one kind whose required columns the suggestions cover (the most columns wins)."""
     kind = detect_kind(columns)
     if kind:

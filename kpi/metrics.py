@@ -26,7 +26,8 @@ from kpi.periods import (
     previous_period,
     same_period_last_year,
 )
-from kpi.store import one_unit_of_work
+from kpi.reads import reads
+from kpi.store import Reader, one_unit_of_work
 from kpi.targets import attach_targets_sql, status
 from kpi.vocabulary import AGGREGATES, CITY, KPIS, WITHIN_STANDARD_SQL
 
@@ -43,7 +44,7 @@ def check_kpis(kpis: list[str] | None) -> list[str]:
 
 
 @one_unit_of_work
-def check_units(store, units: list[str] | None) -> list[str] | None:
+def check_units(store: Reader, units: list[str] | None) -> list[str] | None:
     """`units` unchanged when every code is `*` or a known unit; otherwise UnknownArgument."""
     if units is None:
         return None
@@ -58,8 +59,9 @@ _start_of = period_start  # for functions whose `period_start` parameter shadows
 
 
 # -- units ------------------------------------------------------------------------------------
+@reads("units")
 @one_unit_of_work
-def unit_tree(store) -> pd.DataFrame:
+def unit_tree(store: Reader) -> pd.DataFrame:
     """Every unit: unit_code, name, type, parent_code, district, depth (0 = root) and path (the
     ancestors' codes from the root down, the unit itself excluded), in tree order (depth first,
     siblings by code). A parent that is not loaded makes a unit a root."""
@@ -90,8 +92,9 @@ def unit_tree(store) -> pd.DataFrame:
     return frame
 
 
+@reads("kpi_values")
 @one_unit_of_work
-def data_range(store) -> tuple[dt.date | None, dt.date | None]:
+def data_range(store: Reader) -> tuple[dt.date | None, dt.date | None]:
     """First and last local date with events or survey responses (None, None when empty)."""
     # Every day with an event has a stored abandon_rate of `*`, every day with a response a
     # response_count: the day grain of kpi_values spans the same dates as the raw rows.
@@ -303,7 +306,7 @@ def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
 
 
 @one_unit_of_work
-def scoped_aggregates(store, *, source: str, period: str | None, ranges: Ranges,
+def scoped_aggregates(store: Reader, *, source: str, period: str | None, ranges: Ranges,
                       units: list[str] | None = None,
                       columns: list[str] | None = None) -> pd.DataFrame:
     """The raw aggregate columns per (unit_code, period_start) of `source` ("events" or
@@ -385,7 +388,7 @@ def _stored_kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None,
             f"WHERE {' AND '.join(conditions)}")
 
 
-def _query_kpis(store, *, period: str, ranges: Ranges, units: list[str] | None,
+def _query_kpis(store: Reader, *, period: str, ranges: Ranges, units: list[str] | None,
                 kpis: list[str], with_targets: bool,
                 row_units: list[str] | None = None) -> pd.DataFrame:
     """KPI rows of whole periods (`ranges` are [start, end) of period starts): read from the
@@ -449,7 +452,7 @@ def _exact_ikm(parts: tuple) -> Decimal | None:
     return exact_ikm(parts)
 
 
-def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
+def _kpis_in_range(store: Reader, period: str, date_from: dt.date, date_to: dt.date,
                    units: list[str] | None, kpis: list[str] | None, *,
                    with_targets: bool) -> pd.DataFrame:
     first, end = periods_between(date_from, date_to, check_period(period))
@@ -458,8 +461,9 @@ def _kpis_in_range(store, period: str, date_from: dt.date, date_to: dt.date,
                        with_targets=with_targets)
 
 
+@reads("kpi_values", "units")
 @one_unit_of_work
-def kpi_values(store, *, period: str, date_from: dt.date, date_to: dt.date,
+def kpi_values(store: Reader, *, period: str, date_from: dt.date, date_to: dt.date,
                units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
     """Tidy KPI values: unit_code, period_start (date), kpi, value (float), n (int).
 
@@ -472,7 +476,7 @@ def kpi_values(store, *, period: str, date_from: dt.date, date_to: dt.date,
 
 
 @one_unit_of_work
-def kpi_table(store, *, period: str, date_from: dt.date, date_to: dt.date,
+def kpi_table(store: Reader, *, period: str, date_from: dt.date, date_to: dt.date,
               units: list[str] | None = None, kpis: list[str] | None = None) -> pd.DataFrame:
     """`kpi_values` plus target (float, NaN when none), amber_pct and status
     ("green" | "amber" | "red" | "none"): exactly the rows of the CLI's `kpis`."""
@@ -489,8 +493,9 @@ _OVERVIEW_DTYPES = {
     "last_year_value": float, "graded": float}
 
 
+@reads("kpi_values", "targets", "unit_days", "units")
 @one_unit_of_work
-def overview(store, *, period: str, period_start: dt.date,
+def overview(store: Reader, *, period: str, period_start: dt.date,
              units: list[str] | None = None) -> pd.DataFrame:
     """One row per unit × KPI for one period (every unit and `*` when `units` is None): unit
     name, type, parent_code, depth; value, n, target, amber_pct, status; prev_value, prev_status
@@ -560,7 +565,7 @@ def overview(store, *, period: str, period_start: dt.date,
     return frame
 
 
-def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.date,
+def _like_for_like_change(store: Reader, frame: pd.DataFrame, period: str, start: dt.date,
                           units: list[str] | None) -> pd.Series:
     """value − prev_value for each row of an overview `frame`; when the units that reported
     differ between the two periods (issue 12), a unit's change pools only the rows of the units
@@ -583,7 +588,7 @@ def _like_for_like_change(store, frame: pd.DataFrame, period: str, start: dt.dat
     return pd.Series((pooled["value"] - pooled["prev"]).to_numpy(dtype=float), index=frame.index)
 
 
-def bounds_or_all_data(store, period: str, date_from: dt.date | None,
+def bounds_or_all_data(store: Reader, period: str, date_from: dt.date | None,
                        date_to: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
     """[date_from, date_to] with a missing bound taken from the data: the start of the period
     holding the first date with data, and the last such date (None, None on an empty store)."""
@@ -595,8 +600,9 @@ def bounds_or_all_data(store, period: str, date_from: dt.date | None,
     return date_from, date_to if date_to is not None else last_day
 
 
+@reads("kpi_values", "targets", "units")
 @one_unit_of_work
-def series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
+def series(store: Reader, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
            date_to: dt.date | None = None) -> pd.DataFrame:
     """period_start, value, n, target, amber_pct, status of one unit's KPI for every period
     with a value whose first date lies in [date_from, date_to] (all data when a bound is None)."""
@@ -623,8 +629,9 @@ def day_params(date_from: dt.date, date_to: dt.date) -> dict:
             "end": dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())}
 
 
+@reads("events", "services", "units")
 @one_unit_of_work
-def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
+def service_breakdown(store: Reader, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
     """Per service of the unit's subtree, over arrivals on local dates [date_from, date_to]:
     unit_code, service_code, name, standard_minutes, events, completed, service_time_median,
     service_time_p90, within_standard_pct (NaN when the service has no standard)."""
@@ -652,8 +659,9 @@ def service_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date)
     return store.query_df(sql, {"unit": unit, **day_params(date_from, date_to)})
 
 
+@reads("events", "services", "units")
 @one_unit_of_work
-def arrivals_by_hour(store, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
+def arrivals_by_hour(store: Reader, *, unit: str, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
     """weekday (1 = Monday … 7), hour (0–23), arrivals, wait_time_median over the unit's subtree
     for arrivals on local dates [date_from, date_to]; only the hours with arrivals."""
     check_units(store, [unit])
@@ -677,8 +685,9 @@ _FUNNEL_COUNTS = {
 }
 
 
+@reads("events", "services", "units")
 @one_unit_of_work
-def funnel(store, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFrame:
+def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFrame:
     """A funnel plot's data for `within_standard_pct` or `abandon_rate` in one period, one row
     per unit with a denominator: unit_code, numerator, denominator, rate (percent), city_rate,
     lower_95, upper_95, lower_998, upper_998 (binomial normal approximation around the city

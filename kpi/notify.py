@@ -23,6 +23,7 @@ import pandas as pd
 from kpi import audit, config, mail
 from kpi.errors import InputRejected
 from kpi.i18n import LANGUAGES
+from kpi.reads import reads
 from kpi.scope import writable_units
 from kpi.store import Cursor
 from kpi.users import ROLES, get_user, normal_email, parse_units
@@ -65,6 +66,7 @@ def subscriptions(store_or_cur) -> list[Subscription]:
     return found
 
 
+@reads("notify_subscriptions", "users")
 def subscription(store_or_cur, email: str) -> Subscription:
     """The subscription of user `email`; refused for an address that is not a user."""
     address = normal_email(email)
@@ -189,6 +191,7 @@ def deliver(store, letters: list[Letter], *, dry_run: str | Path | None = None,
     return []
 
 
+@reads("notify_deliveries")
 def delivery_log(store, *, limit: int | None = None) -> pd.DataFrame:
     """The delivery log, newest first: delivery_id, tried_at, email, kind, week, subject,
     items, bytes, result, error, message_id."""

@@ -14,6 +14,8 @@ import datetime as dt
 import pandas as pd
 
 from kpi import metrics, spc
+from kpi.reads import reads
+from kpi.store import Reader
 from kpi.vocabulary import CITY, KPIS
 
 COLUMNS = ["rank", "unit_code", "kpi", "period_start", "value", "n", "target", "amber_pct",
@@ -42,7 +44,8 @@ def _gap_pct(value: float, target: float, better: str) -> float:
     return max(0.0, 100.0 * miss / abs(target))
 
 
-def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt.date,
+@reads("kpi_values", "targets", "units")
+def unit_kpi_history(store: Reader, *, period: str, period_start: dt.date, date_from: dt.date,
                      units: list[str] | None = None) -> pd.DataFrame:
     """Per unit × KPI with a value in the period: unit_code, kpi, value, target, status;
     red_since and red_periods (the current run of red periods, traced back through all the
@@ -77,7 +80,8 @@ def unit_kpi_history(store, *, period: str, period_start: dt.date, date_from: dt
     return pd.DataFrame(rows, columns=columns)
 
 
-def exceptions(store, *, period: str, period_start: dt.date, date_from: dt.date,
+@reads("kpi_values", "targets", "unit_days", "units")
+def exceptions(store: Reader, *, period: str, period_start: dt.date, date_from: dt.date,
                units: list[str] | None = None, include_city: bool = False,
                history: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ranked exceptions of the period (COLUMNS): red first, ordered by how long they have

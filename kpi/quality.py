@@ -15,13 +15,15 @@ import pandas as pd
 
 from kpi.ikm import min_sample
 from kpi.metrics import day_params, kpi_values
+from kpi.reads import reads
+from kpi.store import Reader
 from kpi.vocabulary import CITY
 
 LONG_SERVICE_HOURS = 24
 SPIKE_FACTOR = 10
 
 
-def last_dates(store) -> pd.DataFrame:
+def last_dates(store: Reader) -> pd.DataFrame:
     """unit_code, name, type, last_event_date, last_survey_date (None when never), by code."""
     return store.query_df("""
         SELECT u.unit_code, u.name, u.type,
@@ -32,7 +34,8 @@ def last_dates(store) -> pd.DataFrame:
         FROM units u ORDER BY u.unit_code""")
 
 
-def empty_weeks(store, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
+@reads("events", "services", "survey_responses", "units")
+def empty_weeks(store: Reader, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
     """unit_code, week_start, source ("events" or "survey"): the ISO weeks touching
     [date_from, date_to] in which a unit had no events although it delivers services, or no
     responses although it has had some before. Weeks before a unit's first row are not gaps."""
@@ -68,7 +71,8 @@ def empty_weeks(store, *, date_from: dt.date, date_to: dt.date) -> pd.DataFrame:
         ORDER BY x.unit_code, x.source, w.week_start""", day_params(date_from, date_to))
 
 
-def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
+@reads("kpi_values", "units")
+def small_samples(store: Reader, *, quarter_start: dt.date) -> pd.DataFrame:
     """unit_code, responses, population, min_sample, sample_ok for every unit (pooled over its
     subtree, as the KPIs are) with completed events or responses in the quarter starting on
     `quarter_start`; population N = completed events, minimum by ikm.min_sample."""
@@ -86,7 +90,8 @@ def small_samples(store, *, quarter_start: dt.date) -> pd.DataFrame:
     return frame.sort_values("unit_code", ignore_index=True)
 
 
-def long_service_times(store, *, date_from: dt.date, date_to: dt.date,
+@reads("events")
+def long_service_times(store: Reader, *, date_from: dt.date, date_to: dt.date,
                        hours: float = LONG_SERVICE_HOURS) -> pd.DataFrame:
     """unit_code, service_code, ticket_id, arrived_at, completed_at, service_minutes of the
     events arriving in [date_from, date_to] whose service time exceeds `hours`."""
@@ -100,7 +105,8 @@ def long_service_times(store, *, date_from: dt.date, date_to: dt.date,
         ORDER BY unit_code, arrived_at, ticket_id""", params)
 
 
-def volume_spikes(store, *, date_from: dt.date, date_to: dt.date,
+@reads("events")
+def volume_spikes(store: Reader, *, date_from: dt.date, date_to: dt.date,
                   factor: float = SPIKE_FACTOR) -> pd.DataFrame:
     """unit_code, day, events, usual: days in [date_from, date_to] on which a unit had at least
     `factor` times its usual volume (the median of its daily event counts over the range)."""
@@ -117,7 +123,8 @@ def volume_spikes(store, *, date_from: dt.date, date_to: dt.date,
         ORDER BY d.unit_code, d.day""", params)
 
 
-def summary(store, *, date_from: dt.date, date_to: dt.date, quarter_start: dt.date) -> pd.DataFrame:
+@reads("events", "kpi_values", "services", "survey_responses", "units")
+def summary(store: Reader, *, date_from: dt.date, date_to: dt.date, quarter_start: dt.date) -> pd.DataFrame:
     """One row per unit: unit_code, name, type, last_event_date, last_survey_date,
     weeks_without_events, weeks_without_survey, responses, min_sample, sample_ok (None without
     data in the quarter), long_service_times, volume_spikes and issues (how many checks fail)."""

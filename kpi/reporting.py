@@ -20,7 +20,8 @@ import pandas as pd
 
 from kpi import config
 from kpi.periods import check_period, previous_period
-from kpi.store import one_unit_of_work
+from kpi.reads import reads
+from kpi.store import Reader, one_unit_of_work
 
 LOOKBACK = 4
 
@@ -45,8 +46,9 @@ def _reported_sql(period: str, date_from: dt.date | None, date_to: dt.date | Non
     """  # noqa: S608 - the grain is checked against the fixed list
 
 
+@reads("unit_days")
 @one_unit_of_work
-def reported_units(store, *, period: str, date_from: dt.date | None = None,
+def reported_units(store: Reader, *, period: str, date_from: dt.date | None = None,
                    date_to: dt.date | None = None) -> pd.DataFrame:
     """period_start (date), unit_code: every unit that reported in every `period` (only the
     rows on local dates [date_from, date_to) when both are given). Read from `unit_days`, each
@@ -59,7 +61,7 @@ def reported_units(store, *, period: str, date_from: dt.date | None = None,
 
 
 @one_unit_of_work
-def reported_by_period(store, *, period: str, date_from: dt.date,
+def reported_by_period(store: Reader, *, period: str, date_from: dt.date,
                        date_to: dt.date) -> dict[dt.date, set[str]]:
     """`reported_units` of local dates [date_from, date_to) as a set of units per period start
     (what the overview's like-for-like change needs, without a frame)."""

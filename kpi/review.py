@@ -47,6 +47,7 @@ from kpi.periods import (
     week_bounds,
     week_label,
 )
+from kpi.reads import reads
 from kpi.scope import require_in_scope
 from kpi.store import Store, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
@@ -81,6 +82,7 @@ def data_weeks(store) -> list[str]:
     return weeks[::-1]
 
 
+@reads("kpi_values", "reviews")
 def review_weeks(store, today: dt.date | None = None) -> list[str]:
     """The weeks a review can be opened for, newest first: every week with data, then (F7)
     the weeks after the data up to today's and any week that already has a review, whose
@@ -98,6 +100,7 @@ def review_weeks(store, today: dt.date | None = None) -> list[str]:
     return sorted(weeks, reverse=True)
 
 
+@reads("kpi_values", "unit_days")
 def default_week(store, today: dt.date | None = None) -> str | None:
     """The week a review normally looks at: the last complete ISO week by `today`, or the last
     week with data when the data ends earlier (offices closed on Sunday still end a week)."""
@@ -324,6 +327,7 @@ def _changes(cur, week: str, names: dict) -> dict:
     })
 
 
+@reads("events", "kpi_values", "meta", "survey_responses", "targets", "unit_days", "units")
 def data_agenda(store, week: str) -> dict:
     """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
     with their charts, coverage, SKM results, opportunities): the costly part, which changes
@@ -385,6 +389,7 @@ def _history(cur, action_ids: list[int]) -> dict[int, list[dict]]:
     return history
 
 
+@reads("action_updates", "actions", "units")
 @one_unit_of_work
 def list_actions(cur, *, week: str | None = None, unit: str | None = None,
                  open_only: bool = False) -> list[dict]:
@@ -576,6 +581,7 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
             "decision": (decision or "").strip()})
 
 
+@reads("review_minutes", "reviews")
 @one_unit_of_work
 def minutes(store, week: str) -> dict:
     """attendees, decisions and the notes per agenda item {item_key: {note, decision}}."""
@@ -691,6 +697,7 @@ def review_content(store, week: str, data: dict | None = None) -> dict:
     }))
 
 
+@reads("reviews")
 def reviews(store) -> list[dict]:
     """Every review: week, status, finalised_at, finalised_by, newest first."""
     return _records(store.query_df(

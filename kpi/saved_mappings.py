@@ -13,6 +13,7 @@ import pandas as pd
 from kpi import audit, config, import_mapping
 from kpi.errors import InputRejected
 from kpi.import_mapping import ImportMapping
+from kpi.reads import reads
 
 
 def _as_mapping(kind: str, text: str) -> ImportMapping:
@@ -37,6 +38,7 @@ def save_mapping(store, name: str, mapping: ImportMapping, *, by: str | None = N
         audit.record(cur, by, "mapping.save", name, {"kind": mapping.kind, "mapping": text})
 
 
+@reads("column_mappings")
 def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
     """name, kind, mapping (ImportMapping), toml, saved_by, saved_at of the saved mappings (of
     `kind`), by name."""

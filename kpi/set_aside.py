@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpi.exports import to_csv_bytes
 from kpi.i18n import t
+from kpi.reads import reads
 from kpi.row_files import REASON_COLUMN, read_rows, source_shape
 from kpi.vocabulary import KEYS, TABLES
 
@@ -88,6 +89,7 @@ def _reasons(text: str, lang: str) -> str:
     return "; ".join(t(key, lang, **params) for key, params in json.loads(text))
 
 
+@reads("batches", "set_aside_rows")
 def listing(store, lang: str, batch_id: int | None = None) -> pd.DataFrame:
     """batch_id, kind, file_name, line, reason of the rows still set aside (of one batch)."""
     frame = store.query_df(

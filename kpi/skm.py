@@ -18,7 +18,8 @@ from kpi import metrics
 from kpi.errors import UnknownArgument
 from kpi.ikm import exact_ikm, grade_of, min_sample
 from kpi.periods import check_period, periods_between
-from kpi.store import one_unit_of_work
+from kpi.reads import reads
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import CITY, U_COLUMNS
 
 ELEMENTS = U_COLUMNS
@@ -43,8 +44,9 @@ def _day_range(date_from: dt.date, date_to: dt.date) -> list[tuple[dt.date, dt.d
     return [(date_from, date_to + dt.timedelta(days=1))]
 
 
+@reads("events", "survey_responses", "units")
 @one_unit_of_work
-def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None = None) -> list[dict]:
+def ikm_table(store: Reader, *, date_from: dt.date, date_to: dt.date, unit: str | None = None) -> list[dict]:
     """The `ikm` command's rows: unit_code, n, nrr {u1..u9}, ikm, grade, label (Indonesian),
     min_sample, sample_ok; one per unit with responses submitted on a local date in
     [date_from, date_to] (pooled over its subtree) and `*`, or just `unit`. The minimum sample's
@@ -83,8 +85,9 @@ def ikm_table(store, *, date_from: dt.date, date_to: dt.date, unit: str | None =
     return sorted(rows, key=lambda row: order.get(row["unit_code"], len(order)))
 
 
+@reads("kpi_values", "survey_responses", "units")
 @one_unit_of_work
-def ikm_by_period(store, *, period: str, date_from: dt.date | None = None,
+def ikm_by_period(store: Reader, *, period: str, date_from: dt.date | None = None,
                   date_to: dt.date | None = None, unit: str | None = None) -> pd.DataFrame:
     """unit_code, period_start, n, ikm, grade, nrr_u1 … nrr_u9 per unit (every unit and `*`, or
     just `unit`) and period whose first date lies in [date_from, date_to] (all data when a
@@ -117,8 +120,9 @@ def _age_band_sql() -> str:
     return f"CASE {' '.join(cases)} END"
 
 
+@reads("survey_responses", "units")
 @one_unit_of_work
-def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by: str) -> pd.DataFrame:
+def ikm_breakdown(store: Reader, *, unit: str, date_from: dt.date, date_to: dt.date, by: str) -> pd.DataFrame:
     """IKM of the unit's subtree (responses on local dates [date_from, date_to]) split by `by`
     (service_code, respondent_gender, respondent_education or age_band): group (None = not
     given), n, nrr_u1 … nrr_u9, ikm, grade; largest groups first."""
@@ -140,8 +144,9 @@ def ikm_breakdown(store, *, unit: str, date_from: dt.date, date_to: dt.date, by:
     return frame
 
 
+@reads("survey_responses", "units")
 @one_unit_of_work
-def comments(store, *, unit: str, date_from: dt.date, date_to: dt.date,
+def comments(store: Reader, *, unit: str, date_from: dt.date, date_to: dt.date,
              search: str | None = None) -> pd.DataFrame:
     """submitted_at, unit_code, service_code, comment of the non-empty comments of the unit's
     subtree on local dates [date_from, date_to], newest first; `search` keeps the comments that

@@ -10,7 +10,8 @@ import datetime as dt
 
 from kpi import skm
 from kpi.metrics import check_units, day_params, subtree_filter_sql
-from kpi.store import one_unit_of_work
+from kpi.reads import reads
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import AGGREGATES, U_COLUMNS
 
 GROUPS = ("within", "over")
@@ -35,8 +36,9 @@ GROUP BY visit
 """
 
 
+@reads("events", "services", "survey_responses", "units")
 @one_unit_of_work
-def ikm_by_visit_standard(store, *, unit: str, date_from: dt.date,
+def ikm_by_visit_standard(store: Reader, *, unit: str, date_from: dt.date,
                           date_to: dt.date) -> list[dict]:
     """One row per group ("within", then "over") that has responses submitted on local dates
     [date_from, date_to] over `unit`'s subtree (`*` = the city): group, n, ikm (unrounded),

@@ -23,7 +23,8 @@ import pandas as pd
 
 from kpi.errors import UnknownArgument
 from kpi.metrics import check_kpis, series
-from kpi.store import one_unit_of_work
+from kpi.reads import reads
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import KPIS
 
 SIGMA_FACTOR = 2.66
@@ -217,8 +218,9 @@ def _segment_json(chart: SpcResult, start: str) -> dict:
             "lower_two_sigma": chart.lower_two_sigma, "baseline": chart.baseline}
 
 
+@reads("interventions", "kpi_values", "targets", "units")
 @one_unit_of_work
-def spc_series(store, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
+def spc_series(store: Reader, *, unit: str, kpi: str, period: str, date_from: dt.date | None = None,
                date_to: dt.date | None = None, baseline: int | None = None,
                rebase: Sequence[dt.date] = (), stored_rebase: bool = True) -> dict:
     """The `spc` command's JSON shape for one unit's KPI over every period with a value (all

@@ -1,6 +1,7 @@
 """The store: the one place that talks to DuckDB, on a DuckLake (a catalog plus Parquet files).
 
-`KPI_DB` names the store (see `Location`):
+`KPI_DB` names the store (a `Location`; each kind of catalog is a class of kpi/catalogs.py
+holding what differs: attach, extension, writer lock, backup and restore):
 - a folder (default `data/kpi`): the embedded store, a SQLite catalog in WAL mode
   (`catalog.sqlite`) and its Parquet files (`data/`) side by side; writers take an exclusive
   `flock` on `write.lock` for their whole transaction, readers never wait;
@@ -23,45 +24,51 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
-import fcntl
 import functools
 import hashlib
 import importlib
 import itertools
-import json
-import logging
 import os
 import re
 import shutil
-import sqlite3
-import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import duckdb
 import pandas as pd
 
-from kpi.errors import StoreBusy, StoreError, StoreMissing, StoreUnreachable
+from kpi.catalogs import (
+    BACKUP_MANIFEST,
+    CATALOG_FILE,
+    DATA_FOLDER,
+    LOCK_FILE,
+    LOCK_OWNER_FILE,
+    PG_DUMP_FILE,
+    EmbeddedCatalog,
+    Location,
+    PostgresCatalog,
+    quote,
+    restore,
+)
+from kpi.errors import StoreError
 
-_LOG = logging.getLogger("kinerja.store")
+__all__ = [  # what the rest of Kinerja imports from here (the catalog kinds' names included)
+    "BACKUP_MANIFEST", "CACHED_TABLES", "CATALOG_FILE", "DATA_FOLDER", "LAKE", "LOCK_FILE",
+    "LOCK_OWNER_FILE", "PG_DUMP_FILE", "SCHEMA_FILE", "Cursor", "EmbeddedCatalog", "Location",
+    "PostgresCatalog", "Reader", "Store", "copy_table", "extension_file", "old_store_tables",
+    "one_unit_of_work", "restore", "schema_digest",
+]
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 # meta's record of the schema.sql a store last applied (a digest of the file): a store opened
 # after the file changed (a feature's new tables) applies it once, under the writer lock.
 SCHEMA_KEY = "schema_sha"
 LAKE = "lake"
-CATALOG_FILE = "catalog.sqlite"
-DATA_FOLDER = "data"
-LOCK_FILE = "write.lock"
-PG_DUMP_FILE = "catalog.pgdump"  # a PostgreSQL catalog's backup (pg_dump, custom format)
-BACKUP_MANIFEST = "kinerja-backup.json"
-LOCK_OWNER_FILE = "write.owner"  # who holds write.lock now (pid, time): waiters see hand-overs
 # The extensions ship as wheels built for exactly this DuckDB (the package index's
 # duckdb-extension-* 1.5.5); DuckDB never downloads anything.
 _EXTENSION_PACKAGES = {
@@ -83,7 +90,8 @@ _WRITES_ONE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+F
 # write (an action, a note) only its own tables are read from the lake. The big raw tables and
 # the audit trail are always read from the lake.
 CACHED_TABLES = ("units", "services", "targets", "kpi_values", "unit_days", "meta", "users",
-                 "reviews", "review_minutes", "actions", "action_updates", "interventions")
+                 "reviews", "review_minutes", "actions", "action_updates", "interventions",
+                 "survey_links", "published_units")
 # Copies kept in the order pages filter them by: DuckDB then skips the row groups (zone maps)
 # of other periods; the overview's read of three periods takes half the time.
 _COPY_ORDER = {"kpi_values": "grain, period_start", "unit_days": "day"}
@@ -92,11 +100,6 @@ _CACHES_KEPT = 2  # per lake: the current snapshot's copy and the one before (re
 # created, altered or dropped, files compacted) makes a new copy of every table.
 _TABLE_ID_CHANGES = ("tables_inserted_into", "tables_deleted_from", "inlined_insert",
                      "inlined_delete")
-# DuckDB's postgres_scanner (or libpq) says it could not connect, or lost the connection.
-_CONNECTION_FAILED = re.compile(r"unable to connect|connection to server|could not connect|"
-                                r"server closed the connection|connection .*failed|"
-                                r"no connection to the server", re.IGNORECASE)
-_ADVISORY_KEY = 0x4B494E45  # "KINE": the PostgreSQL advisory lock every Kinerja writer takes
 
 Params = Sequence[Any] | dict[str, Any] | None
 P = ParamSpec("P")
@@ -116,22 +119,6 @@ class Reader(Protocol):
     def query_value(self, sql: str, params: Params = None) -> Any: ...
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def _translate(error: Exception, location: Location) -> StoreError:
-    """Turn a DuckDB exception into the app's own, with one clear sentence. A catalog that
-    cannot be reached is said as such (the reason goes to the administrator's log); no
-    message, log line or traceback of it holds the catalog's password."""
-    location.scrub_exception(error)
-    detail = _first_line(error)
-    if location.shared and _CONNECTION_FAILED.search(detail):
-        return location.unreachable(detail)
-    return StoreError("error.store", path=location.display, detail=detail)
-
-
 def extension_file(name: str) -> Path:
     """The installed extension file of `name` (from its duckdb-extension-* wheel)."""
     package = _EXTENSION_PACKAGES[name]
@@ -145,97 +132,6 @@ def extension_file(name: str) -> Path:
         raise StoreError("error.store_extension_version", package=package,
                          version=duckdb.__version__)
     return found
-
-
-@dataclass(frozen=True)
-class Location:
-    """Where a store lives, parsed from `KPI_DB` (and `KPI_DATA_PATH` for PostgreSQL)."""
-
-    text: str
-    shared: bool  # PostgreSQL catalog (True) or the embedded folder (False)
-    folder: Path | None = None  # the embedded store's folder
-    conninfo: str = ""  # the PostgreSQL catalog's connection string
-    data_path: str | None = None  # where the Parquet files go (PostgreSQL: from KPI_DATA_PATH)
-
-    @classmethod
-    def parse(cls, text: str | os.PathLike[str], data_path: str | None = None) -> Location:
-        value = os.fspath(text)
-        if value.startswith(("postgresql://", "postgres://")):
-            return cls(text=value, shared=True, conninfo=value, data_path=_absolute(data_path))
-        return cls(text=value, shared=False, folder=Path(value))
-
-    @property
-    def catalog(self) -> str:
-        """The DuckLake ATTACH target."""
-        if self.shared:
-            return f"ducklake:postgres:{self.conninfo}"
-        assert self.folder is not None
-        return f"ducklake:sqlite:{self.folder.resolve() / CATALOG_FILE}"
-
-    @property
-    def display(self) -> str:
-        """The location for messages (pages, the CLI, the audit trail): a shared catalog by its
-        database's name alone, never its host, port, user or password."""
-        if not self.shared:
-            return self.text
-        parts = urlsplit(self.conninfo)
-        return f"{parts.scheme}://…{parts.path}"
-
-    @property
-    def logged(self) -> str:
-        """The location for the administrator's log: user, host, port and database, without
-        the password."""
-        if not self.shared:
-            return str(self.folder.resolve()) if self.folder is not None else self.text
-        parts = urlsplit(self.conninfo)
-        user = f"{parts.username}@" if parts.username else ""
-        port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{user}{parts.hostname or 'localhost'}{port}{parts.path}"
-
-    def _secrets(self) -> list[str]:
-        """The texts that must not leave the store: the catalog's URL and its password (as
-        written and decoded)."""
-        if not self.shared:
-            return []
-        password = urlsplit(self.conninfo).password
-        found = [self.conninfo, self.catalog]
-        if password:
-            found += [password, unquote(password)]
-        return sorted({text for text in found if text}, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        """`text` with the catalog's URL shown as `logged` and any password as ***."""
-        for secret in self._secrets():
-            replacement = self.logged if secret in (self.conninfo, self.catalog) else "***"
-            text = text.replace(secret, replacement)
-        return text
-
-    def scrub_exception(self, error: BaseException) -> None:
-        """Take the password out of `error`'s own text, so that a traceback in a log (the
-        error is chained to the app's own) does not show it."""
-        if self._secrets() and error.args:
-            error.args = tuple(self.scrub(arg) if isinstance(arg, str) else arg
-                               for arg in error.args)
-
-    def unreachable(self, detail: str) -> StoreUnreachable:
-        """The error for a catalog that cannot be reached: the reason goes to the log, the
-        message says only that."""
-        _LOG.error("The store %s cannot be reached: %s", self.logged, self.scrub(detail))
-        return StoreUnreachable("error.store_unreachable")
-
-    def exists(self) -> bool:
-        if not self.shared:
-            assert self.folder is not None
-            return (self.folder / CATALOG_FILE).exists()
-        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
-
-        try:
-            with psycopg.connect(self.conninfo, connect_timeout=10) as pg:
-                row = pg.execute("SELECT to_regclass('public.ducklake_metadata')").fetchone()
-        except psycopg.Error as error:
-            self.scrub_exception(error)
-            raise self.unreachable(_first_line(error)) from error
-        return bool(row and row[0])
 
 
 class Cursor:
@@ -273,7 +169,7 @@ class Cursor:
         try:
             self._raw.execute(sql, params)
         except duckdb.Error as error:
-            raise _translate(error, self._location) from error
+            raise self._location.translate(error) from error
         return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Cursor:
@@ -282,7 +178,7 @@ class Cursor:
         try:
             self._raw.executemany(sql, rows)
         except duckdb.Error as error:
-            raise _translate(error, self._location) from error
+            raise self._location.translate(error) from error
         return self
 
     def fetchall(self) -> list[tuple[Any, ...]]:
@@ -303,7 +199,7 @@ class Cursor:
         try:
             self._raw.register(name, data)
         except duckdb.Error as error:
-            raise _translate(error, self._location) from error
+            raise self._location.translate(error) from error
 
     def unregister(self, name: str) -> None:
         self._raw.unregister(name)
@@ -335,15 +231,15 @@ class _Engine:
             self.db = duckdb.connect(config={"autoinstall_known_extensions": "false",
                                              "autoload_known_extensions": "false",
                                              "allow_unsigned_extensions": "true"})
-            names = ["ducklake", "postgres_scanner" if location.shared else "sqlite_scanner"]
-            if _uses_s3(location):
+            names = ["ducklake", location.extension]
+            if location.uses_s3:
                 names.append("httpfs")
             for name in names:
                 self.db.execute(f"LOAD '{extension_file(name)}'")
-            if _uses_s3(location):
+            if location.uses_s3:
                 self.db.execute(*_s3_secret_sql())
         except duckdb.Error as error:
-            raise _translate(error, location) from error
+            raise location.translate(error) from error
         self.attached: set[str] = set()
         self.cache_lock = threading.Lock()  # one copy is made at a time
         self.caches: dict[str, list[_Cached]] = {}  # per attached alias, newest first
@@ -353,22 +249,15 @@ class _Engine:
         with self.lock:
             if alias in self.attached:
                 return
-            options = ["META_JOURNAL_MODE 'WAL'"] if not self.location.shared else []
-            if not self.location.shared:
-                assert self.location.folder is not None
-                data = self.location.folder.resolve() / DATA_FOLDER
-                # The folder's own data/, wherever the folder now is (moved, restored).
-                options += [f"DATA_PATH '{_quote(str(data) + os.sep)}'", "OVERRIDE_DATA_PATH true"]
-            elif self.location.data_path:
-                options.append(f"DATA_PATH '{_quote(self.location.data_path)}'")
+            options = self.location.attach_options()
             if snapshot is not None:
                 options += [f"SNAPSHOT_VERSION {int(snapshot)}", "READ_ONLY"]
             listed = f" ({', '.join(options)})" if options else ""
-            sql = f"ATTACH '{_quote(self.location.catalog)}' AS {alias}{listed}"
+            sql = f"ATTACH '{quote(self.location.catalog)}' AS {alias}{listed}"
             try:
                 self.db.execute(sql)
             except duckdb.Error as error:
-                raise _translate(error, self.location) from error
+                raise self.location.translate(error) from error
             self.attached.add(alias)
 
     def raw_cursor(self, alias: str | None) -> duckdb.DuckDBPyConnection:
@@ -536,30 +425,12 @@ def _touched_tables(raw: duckdb.DuckDBPyConnection, alias: str, since: int,
     return touched
 
 
-def _absolute(data_path: str | None) -> str | None:
-    """A folder data path made absolute (the catalog records it at `init`, and every process
-    of every machine reads it from there, whatever its working directory); s3://… as given."""
-    if not data_path or "://" in data_path:
-        return data_path
-    ending = os.sep if data_path.endswith(("/", os.sep)) else ""
-    return str(Path(data_path).expanduser().resolve()) + ending
-
-
 def _name(identifier: str) -> str:
     """`identifier` when it is a plain lower-case SQL name (our own tables and columns, the only
     names ever put into SQL text)."""
     if not _IDENTIFIER.fullmatch(identifier):
         raise ValueError(f"not a plain SQL name: {identifier!r}")
     return identifier
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def _uses_s3(location: Location) -> bool:
-    return bool(location.data_path and location.data_path.startswith("s3://")) or (
-        location.shared and bool(os.environ.get("AWS_ENDPOINT_URL")))
 
 
 def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
@@ -579,112 +450,22 @@ def _s3_secret_sql() -> tuple[str, dict[str, Any]]:
         fields += ", ENDPOINT $endpoint, USE_SSL $use_ssl, URL_STYLE 'path'"
     # CREATE SECRET takes no prepared parameters: inline them as literals.
     literal = {key: ("true" if value is True else "false" if value is False
-                     else f"'{_quote(str(value))}'") for key, value in settings.items()}
+                     else f"'{quote(str(value))}'") for key, value in settings.items()}
     for key, value in literal.items():
         fields = fields.replace(f"${key}", value)
     return f"CREATE OR REPLACE SECRET kinerja_s3 ({fields})", {}
 
 
-def _advisory_holder(pg: Any) -> object:
-    """The backend and the start of the transaction holding the writers' advisory lock (None:
-    nobody): a new value at every hand-over. A one-argument advisory key is stored as classid
-    (its high 32 bits) and objid (its low 32 bits), objsubid 1."""
-    return pg.execute(
-        "SELECT l.pid, a.backend_start, a.state_change FROM pg_locks AS l "
-        "LEFT JOIN pg_stat_activity AS a USING (pid) WHERE l.locktype = 'advisory' "
-        "AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1",
-        (_ADVISORY_KEY >> 32, _ADVISORY_KEY & 0xFFFFFFFF)).fetchone()
-
-
-def _take_advisory_lock(pg: Any) -> bool:
-    """True when this PostgreSQL session now holds the writers' advisory lock."""
-    row = pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()
-    return bool(row and row[0])
-
-
 class _WriterLock:
-    """The lock every write transaction holds: `flock` on the embedded store's lock file, a
-    PostgreSQL advisory lock for a shared catalog. A writer waits while the lock changes hands:
-    its `timeout` counts from the last hand-over, not from the start of its wait, so a queue of
-    writers (a province's 33 Monday imports) drains instead of failing at a fixed wait. When one
-    writer has held the lock for `timeout` seconds, the waiter gives up and says who is writing
-    (StoreBusy); nothing has been written by then."""
+    """The lock every write transaction holds, the catalog kind's (`Location.writer_lock`),
+    waiting up to `timeout` seconds from its last hand-over."""
 
     def __init__(self, location: Location, timeout: float) -> None:
         self.location = location
         self.timeout = timeout
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        if self.location.shared:
-            with self._advisory():
-                yield
-        else:
-            with self._flock():
-                yield
-
-    def _busy(self) -> StoreBusy:
-        return StoreBusy("error.store_busy", path=self.location.display,
-                         seconds=f"{self.timeout:g}")
-
-    def _wait(self, take: Callable[[], bool], holder: Callable[[], object]) -> None:
-        """Call `take` until it succeeds; give up after `timeout` seconds without a change of
-        `holder` (who holds the lock now)."""
-        seen, deadline = holder(), time.monotonic() + self.timeout
-        delay = 0.01
-        while not take():
-            now = holder()
-            if now != seen:
-                seen, deadline = now, time.monotonic() + self.timeout
-            elif time.monotonic() >= deadline:
-                raise self._busy()
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
-
-    @contextmanager
-    def _flock(self) -> Iterator[None]:
-        assert self.location.folder is not None
-        path = self.location.folder / LOCK_FILE
-        owner = self.location.folder / LOCK_OWNER_FILE
-
-        def take() -> bool:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            return True
-
-        def holder() -> object:
-            with suppress(OSError):
-                return owner.read_bytes()
-            return None
-
-        with path.open("a+") as handle:
-            self._wait(take, holder)
-            try:
-                # Who holds the lock, for the waiters: a new value at every hand-over.
-                with suppress(OSError):
-                    owner.write_text(f"{os.getpid()} {time.time_ns()}")
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    @contextmanager
-    def _advisory(self) -> Iterator[None]:
-        import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
-
-        try:
-            pg = psycopg.connect(self.location.conninfo, autocommit=True, connect_timeout=10)
-        except psycopg.Error as error:
-            self.location.scrub_exception(error)
-            raise self.location.unreachable(_first_line(error)) from error
-        with pg:
-            self._wait(lambda: _take_advisory_lock(pg), lambda: _advisory_holder(pg))
-            try:
-                yield
-            finally:
-                with suppress(psycopg.Error):
-                    pg.execute("SELECT pg_advisory_unlock(%s)", (_ADVISORY_KEY,))
+    def held(self) -> contextlib.AbstractContextManager[None]:
+        return self.location.writer_lock(self.timeout)
 
 
 class Store:
@@ -711,17 +492,7 @@ class Store:
         self.busy_timeout = busy_timeout
         self.alias = LAKE
         self.snapshot: int | None = None
-        if not location.shared:
-            assert location.folder is not None
-            if location.folder.is_file():
-                raise StoreError("error.store_old_file", path=location.text)
-        if not create and not location.exists():
-            raise StoreMissing("error.store_missing", path=location.display)
-        if create and location.shared and not location.data_path and not location.exists():
-            raise StoreError("error.data_path_missing")
-        if create and not location.shared:
-            assert location.folder is not None
-            (location.folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
+        location.prepare(create)
         self._writer = _WriterLock(location, busy_timeout)
         self._engine = _Engine(location)
         if create:
@@ -750,7 +521,7 @@ class Store:
         try:
             raw = self._engine.raw_cursor(self.alias)
         except duckdb.Error as error:
-            raise _translate(error, self.location) from error
+            raise self.location.translate(error) from error
         try:
             yield Cursor(raw, self.location)
         finally:
@@ -764,12 +535,12 @@ class Store:
         try:
             raw = self._engine.raw_cursor(None)
         except duckdb.Error as error:
-            raise _translate(error, self.location) from error
+            raise self.location.translate(error) from error
         try:
             try:
                 self._engine.begin_read(raw, self.alias, cached=self.snapshot is None)
             except duckdb.Error as error:
-                raise _translate(error, self.location) from error
+                raise self.location.translate(error) from error
             yield Cursor(raw, self.location)
         finally:
             with suppress(duckdb.Error):
@@ -793,7 +564,7 @@ class Store:
                     try:
                         _, copy = self._engine.copy_at(cur._raw, self.alias, known)
                     except duckdb.Error as error:
-                        raise _translate(error, self.location) from error
+                        raise self.location.translate(error) from error
                     if copy is not None:
                         cur._begun = copy.qualified_names()
                 yield cur
@@ -933,36 +704,13 @@ class Store:
 
     def backup(self, target: str | os.PathLike[str]) -> Path:
         """Copy the store to the empty or new folder `target`, consistent: no write runs
-        meanwhile (readers go on). The embedded store: its SQLite catalog (SQLite's backup API)
-        and data folder. A PostgreSQL catalog: `pg_dump` of the catalog database and a copy of
-        the data files' folder (KPI_DATA_PATH), with a manifest naming where they came from."""
+        meanwhile (readers go on). What is copied is the catalog kind's (`Location.backup`)."""
         destination = Path(target)
         if destination.exists() and any(destination.iterdir()):
             raise StoreError("error.backup_not_empty", path=str(destination))
-        if self.location.shared:
-            data_path = _pg_data_path(self.location)
-            with self._writer.held():
-                destination.mkdir(parents=True, exist_ok=True)
-                snapshot = self.data_version()
-                _pg_tool_run(self.location, "pg_dump", "--format=custom", "--no-owner",
-                             "--no-privileges", f"--file={destination / PG_DUMP_FILE}")
-                shutil.copytree(data_path, destination / DATA_FOLDER, dirs_exist_ok=True)
-                (destination / BACKUP_MANIFEST).write_text(json.dumps({
-                    "catalog": "postgresql", "data_path": str(data_path), "snapshot": snapshot,
-                    "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-                    indent=1), encoding="utf-8")
-            return destination
-        folder = self._embedded_folder("backup")
         with self._writer.held():
-            destination.mkdir(parents=True, exist_ok=True)
-            _copy_sqlite(folder / CATALOG_FILE, destination / CATALOG_FILE)
-            shutil.copytree(folder / DATA_FOLDER, destination / DATA_FOLDER, dirs_exist_ok=True)
+            self.location.backup(destination, self.data_version())
         return destination
-
-    def _embedded_folder(self, what: str) -> Path:
-        if self.location.shared or self.location.folder is None:
-            raise StoreError("error.store_not_embedded", command=what)
-        return self.location.folder
 
 
 @functools.cache
@@ -972,134 +720,18 @@ def schema_digest() -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def restore(source: str | os.PathLike[str], target: str | os.PathLike[str],
-            busy_timeout: float = 60.0, data_path: str | None = None) -> Path | None:
-    """Make the store `target` a copy of the backup `source` (written by `Store.backup` from a
-    store of the same kind). The embedded store: a store already at `target` is kept beside it
-    (returned), never overwritten. A PostgreSQL catalog: restored into an empty database only
-    (never over a store), its data files copied to `data_path` (KPI_DATA_PATH; by default the
-    folder they were backed up from)."""
-    backup = Path(source)
-    location = Location.parse(target, data_path)
-    if (backup / PG_DUMP_FILE).exists():
-        if not location.shared:
-            raise StoreError("error.restore_other_kind", path=str(backup), kind="PostgreSQL")
-        _pg_restore(backup, location, busy_timeout)
-        return None
-    if not (backup / CATALOG_FILE).exists():
-        raise StoreMissing("error.not_a_backup", path=str(backup))
-    if location.shared or location.folder is None:
-        raise StoreError("error.restore_other_kind", path=str(backup), kind="embedded")
-    folder = location.folder
-    kept: Path | None = None
-    folder.mkdir(parents=True, exist_ok=True)
-    with _WriterLock(location, busy_timeout).held():
-        if (folder / CATALOG_FILE).exists():
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            kept = folder.with_name(f"{folder.name}.before-restore-{stamp}")
-            kept.mkdir()
-            for name in (CATALOG_FILE, f"{CATALOG_FILE}-wal", f"{CATALOG_FILE}-shm", DATA_FOLDER):
-                if (folder / name).exists():
-                    shutil.move(str(folder / name), str(kept / name))
-        _copy_sqlite(backup / CATALOG_FILE, folder / CATALOG_FILE)
-        shutil.copytree(backup / DATA_FOLDER, folder / DATA_FOLDER, dirs_exist_ok=True)
-    return kept
-
-
-def _pg_data_path(location: Location) -> Path:
-    """The local folder a PostgreSQL-catalogued store keeps its files in, as its catalog
-    records it; files on S3 are the bucket's to keep (versioning), not a backup's."""
-    import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
-
-    try:
-        with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
-            row = pg.execute("SELECT value FROM ducklake_metadata WHERE key = 'data_path'"
-                             ).fetchone()
-    except psycopg.Error as error:
-        location.scrub_exception(error)
-        raise location.unreachable(_first_line(error)) from error
-    recorded = str(row[0]) if row else ""
-    if not recorded or "://" in recorded:
-        raise StoreError("error.backup_remote_files", data_path=recorded or "—")
-    return Path(recorded)
-
-
-def _pg_restore(backup: Path, location: Location, busy_timeout: float) -> None:
-    """Restore a PostgreSQL catalog's backup into the empty database `location`: first its
-    data files (into KPI_DATA_PATH or where they came from), then the catalog in one
-    transaction, pointed at the files' new place. A failure leaves the database empty."""
-    import psycopg  # on use: only a shared (PostgreSQL) store needs the driver
-
-    if location.exists():
-        raise StoreError("error.restore_not_empty", path=location.display)
-    manifest = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))
-    recorded = manifest["data_path"]
-    target = Path(location.data_path or recorded).resolve()
-    if "://" in str(location.data_path or ""):
-        raise StoreError("error.backup_remote_files", data_path=location.data_path)
-    with _WriterLock(location, busy_timeout).held():
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(backup / DATA_FOLDER, target, dirs_exist_ok=True)
-        _pg_tool_run(location, "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-                     "--single-transaction", str(backup / PG_DUMP_FILE))
-        try:
-            with psycopg.connect(location.conninfo, connect_timeout=10) as pg:
-                # As DuckLake records a folder: with a separator at the end.
-                pg.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'",
-                           (str(target) + os.sep,))
-        except psycopg.Error as error:
-            location.scrub_exception(error)
-            raise location.unreachable(_first_line(error)) from error
-
-
-def _pg_tool(name: str) -> str:
-    """PostgreSQL's client tool `name` (pg_dump, pg_restore): on the PATH, or Debian's newest."""
-    found = shutil.which(name) or next(
-        (str(path) for path in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-                                      reverse=True)), None)
-    if found is None:
-        raise StoreError("error.backup_tool_missing", tool=name)
-    return found
-
-
-def _pg_tool_run(location: Location, tool: str, *args: str) -> None:
-    """Run `tool` on the catalog database. The password goes through the child's environment
-    (PGPASSWORD), never its command line, which any user of the machine can read."""
-    parts = urlsplit(location.conninfo)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    url = parts._replace(netloc=netloc).geturl()
-    environment = {**os.environ}
-    if parts.password:
-        environment["PGPASSWORD"] = unquote(parts.password)
-    done = subprocess.run([_pg_tool(tool), f"--dbname={url}", *args], env=environment,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        _LOG.error("%s on %s failed: %s", tool, location.logged,
-                   location.scrub((done.stderr or done.stdout).strip()))
-        raise StoreError("error.backup_tool_failed", tool=tool)
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite catalog (its WAL included), by SQLite's backup API."""
-    with contextlib.closing(sqlite3.connect(source)) as src, \
-            contextlib.closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
 @contextmanager
 def old_store_tables(store: Store, old: str | os.PathLike[str]) -> Iterator[dict[str, str]]:
     """The tables of an earlier single-file store (attached read-only), or of a folder written
     by DuckDB's `EXPORT DATABASE … (FORMAT parquet)`: {table: SQL source to select from}."""
     source = Path(old)
     if source.is_dir():
-        yield {file.stem: f"read_parquet('{_quote(str(file))}')"
+        yield {file.stem: f"read_parquet('{quote(str(file))}')"
                for file in sorted(source.glob("*.parquet")) if _IDENTIFIER.fullmatch(file.stem)}
         return
     with store.cursor() as cur:
         try:
-            cur.execute(f"ATTACH '{_quote(str(source))}' AS old_store (READ_ONLY)")
+            cur.execute(f"ATTACH '{quote(str(source))}' AS old_store (READ_ONLY)")
         except StoreError as error:
             raise StoreError("error.old_store_unreadable", path=str(source),
                              version=duckdb.__version__,
@@ -1122,14 +754,14 @@ def copy_table(cur: Cursor, table: str, source_sql: str) -> int:
 
 def one_unit_of_work(
     function: Callable[Concatenate[Any, P], R],
-) -> Callable[Concatenate[Store | Cursor, P], R]:
+) -> Callable[Concatenate[Reader, P], R]:
     """Decorator for engine functions `f(store, ...)`: the whole call runs on one cursor that
-    reads one snapshot. A cursor passed in is used as it is, so engine functions can call each
-    other inside one unit of work (or inside a write transaction)."""
+    reads one snapshot. A cursor (or any other Reader) passed in is used as it is, so engine
+    functions can call each other inside one unit of work (or inside a write transaction)."""
 
     @functools.wraps(function)
-    def run(store: Store | Cursor, *args: P.args, **kwargs: P.kwargs) -> R:
-        if isinstance(store, Cursor):
+    def run(store: Reader, *args: P.args, **kwargs: P.kwargs) -> R:
+        if not isinstance(store, Store):
             return function(store, *args, **kwargs)
         with store.reading() as cur:
             return function(cur, *args, **kwargs)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from kpi import audit, config
 from kpi.errors import InputRejected
+from kpi.reads import reads
 from kpi.scope import require_in_scope, writable_units
 from kpi.store import Cursor, Store, one_unit_of_work
 
@@ -105,6 +106,7 @@ def revoke(store: Store, unit_code: str, *, who: str | None = None) -> UnitLink:
     return UnitLink(unit_code, name, token)
 
 
+@reads("units", "users")
 @one_unit_of_work
 def units_in_scope(cur, *, who: str) -> list[tuple[str, str]]:
     """(code, name) of the units whose posters `who` may print and revoke: their scope's
@@ -115,14 +117,30 @@ def units_in_scope(cur, *, who: str) -> list[tuple[str, str]]:
         "ORDER BY unit_code", {"all": allowed is None, "allowed": allowed or []})]
 
 
-def unit_of_token(store: Store, token: str) -> tuple[str, str] | None:
-    """(unit code, unit name) of a current token, or None (unknown or revoked)."""
+@dataclass(frozen=True)
+class FormUnit:
+    """The unit whose form a token opens, with the services the form offers (code, name)."""
+
+    unit_code: str
+    name: str
+    services: tuple[tuple[str, str], ...]
+
+
+@one_unit_of_work
+def form_unit(cur, token: str) -> FormUnit | None:
+    """The unit of a current token and its services (one read of one snapshot), or None for an
+    unknown or revoked token."""
     if not token or len(token) > 64:
         return None
-    rows = store.query_rows(
+    rows = cur.query_rows(
         "SELECT l.unit_code, u.name FROM survey_links l JOIN units u USING (unit_code) "
         "WHERE l.token = $token AND l.revoked_at IS NULL", {"token": token})
-    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+    if not rows:
+        return None
+    code, name = str(rows[0][0]), str(rows[0][1])
+    services = cur.query_rows("SELECT service_code, name FROM services WHERE unit_code = $unit "
+                              "ORDER BY name", {"unit": code})
+    return FormUnit(code, name, tuple((str(c), str(n)) for c, n in services))
 
 
 # -- publication -------------------------------------------------------------------------------

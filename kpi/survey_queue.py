@@ -277,10 +277,11 @@ class Intake:
             marks = ", ".join("?" for _ in ids)
             side.run(con, statement.replace("{ids}", marks), (*extra, self.worker, *ids))
 
-    def flush(self) -> FlushResult:
-        """Import the waiting answers, one batch per unit; see the module docstring."""
+    def flush(self, now: float | None = None) -> FlushResult:
+        """Import the waiting answers, one batch per unit; see the module docstring. (`now`, in
+        seconds since the epoch, is the time the claims are judged at.)"""
         result = FlushResult()
-        claimed = self._claim(time.time())
+        claimed = self._claim(time.time() if now is None else now)
         if not claimed:
             return result
         payloads = [payload for _, _, payload in claimed]

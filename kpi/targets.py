@@ -14,7 +14,8 @@ import math
 import pandas as pd
 
 from kpi.i18n import is_missing
-from kpi.store import one_unit_of_work
+from kpi.reads import reads
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import KPIS
 
 
@@ -50,7 +51,7 @@ def attach_targets_sql(relation: str, day_column: str) -> str:
     """  # noqa: S608 - identifiers from the engine, values are joined, not formatted
 
 
-def _resolve(store, ctes: str, params: dict, order: str | None = None) -> pd.DataFrame:
+def _resolve(store: Reader, ctes: str, params: dict, order: str | None = None) -> pd.DataFrame:
     """Run `WITH <ctes>` whose last CTE `wanted` has unit_code, kpi, day; attach the targets."""
     sql = f"WITH {ctes} {attach_targets_sql('wanted', 'day')}"
     if order:
@@ -95,8 +96,9 @@ def _target_dict(row: dict) -> dict:
     }
 
 
+@reads("targets")
 @one_unit_of_work
-def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
+def target_steps(store: Reader, *, unit: str, kpi: str) -> pd.DataFrame:
     """valid_from, valid_to, target, amber_pct, source_unit: the target that applies to `unit`
     over time, one row per stretch in which the applying row stays the same (valid_to None =
     open). Stretches without a target are left out."""
@@ -129,8 +131,9 @@ def target_steps(store, *, unit: str, kpi: str) -> pd.DataFrame:
     return pd.DataFrame(steps, columns=columns)
 
 
+@reads("targets", "units")
 @one_unit_of_work
-def targets_in_force(store, *, day: dt.date) -> pd.DataFrame:
+def targets_in_force(store: Reader, *, day: dt.date) -> pd.DataFrame:
     """unit_code, kpi, target, amber_pct, valid_from, valid_to, source_unit for every unit (and
     `*`) × KPI that has a target on `day`."""
     ctes = """

@@ -15,6 +15,7 @@ import pandas as pd
 from kpi import audit, config
 from kpi.audit import cli_user  # noqa: F401 - the CLI's name, re-exported
 from kpi.errors import InputRejected
+from kpi.reads import reads
 from kpi.store import Cursor
 
 # Least to most privileged: a role may open every page of the roles before it.
@@ -71,6 +72,7 @@ def get_user(store_or_cur, email: str | None) -> User | None:
     return User(found, role, parse_units(units), added_by, added_at)
 
 
+@reads("users")
 def role_and_units(store, email: str) -> tuple[str, list[str]] | None:
     """(role, unit scope roots) of `email`, or None when it is not a user (for the dashboard's
     cached look-up on every run)."""
@@ -78,6 +80,7 @@ def role_and_units(store, email: str) -> tuple[str, list[str]] | None:
     return None if user is None else (user.role, list(user.units))
 
 
+@reads("users")
 def list_users(store) -> pd.DataFrame:
     """email, role, units (text, empty = whole city), added_by, added_at; by e-mail."""
     frame = store.query_df(

@@ -115,3 +115,10 @@ TABLES = {"units": "units", "services": "services", "events": "events",
 def contract_columns(kind: str) -> tuple[str, ...]:
     """The required then optional columns of a file of `kind`."""
     return REQUIRED[kind] + OPTIONAL[kind]
+
+
+def detect_kind(columns: list[str]) -> str | None:
+    """The kind whose required columns the header has (the most specific one), or None."""
+    names = {c.strip().lower() for c in columns}
+    fitting = [kind for kind in KINDS if set(REQUIRED[kind]) <= names]
+    return max(fitting, key=lambda kind: len(REQUIRED[kind]), default=None)

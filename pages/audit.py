@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import audit
+from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date
 from ui.data import load
 from ui.downloads import table_downloads
@@ -25,11 +26,15 @@ def when(value) -> str:
 st.title(ctx.t("auditpage.title"))
 st.caption(ctx.t("auditpage.caption"))
 
-verdict = load(audit.verify)
-if verdict.ok:
-    st.success(audit.verdict_sentence(verdict, ctx.lang), icon=":material/verified:")
+try:
+    verdict = load(audit.verify)
+except KinerjaError as error:  # an unreadable or too short key: one sentence, the trail still shown
+    st.error(error.localized(ctx.lang), icon=":material/gpp_bad:")
 else:
-    st.error(audit.verdict_sentence(verdict, ctx.lang), icon=":material/gpp_bad:")
+    if verdict.ok:
+        st.success(audit.verdict_sentence(verdict, ctx.lang), icon=":material/verified:")
+    else:
+        st.error(audit.verdict_sentence(verdict, ctx.lang), icon=":material/gpp_bad:")
 
 left, middle, right = st.columns(3)
 since = left.date_input(ctx.t("auditpage.since"), value=None, key="audit_since",

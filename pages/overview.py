@@ -65,9 +65,9 @@ def table_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
 def exception_line(item: dict) -> str:
     """One markdown bullet: the KPI, value against target, status, since when, which way."""
     kpi = item["kpi"]
-    value = labels.format_value(kpi, item["value"], ctx.lang)
+    value, target = labels.value_and_target(kpi, item["value"], item["target"], ctx.lang)
     facts = [ctx.t("overview.exception_value", kpi=labels.kpi_name(kpi, ctx.lang), value=value,
-                   target=labels.format_value(kpi, item["target"], ctx.lang))
+                   target=target)
              if not labels.is_missing(item["target"])
              else ctx.t("overview.exception_value_no_target",
                         kpi=labels.kpi_name(kpi, ctx.lang), value=value)]
@@ -81,6 +81,26 @@ def exception_line(item: dict) -> str:
                      + labels.variation_word("concern", ctx.lang) + "]")
     facts.append(labels.change_words(kpi, item["change"], ctx.lang))
     return "- " + " · ".join(facts)
+
+
+# -- the city, one tile per KPI (below the units off target: those open the first screen) ----
+def city_tiles() -> None:
+    """The city's tiles, with the note when some units have not reported."""
+    st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
+    reported = load(reporting.reported_units, period=filters.grain)
+    coverages = reporting.Coverages(reported, filters.grain)
+    covered = coverages(filters.period_start)
+    if covered.missing:  # the tiles' changes are like for like (metrics.overview)
+        both = coverages.two_periods(filters.period_start).both
+        st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
+                         expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                         both=fmt_int(len(both), ctx.lang), previous=previous_name))
+    history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
+                   date_to=filters.period_start, units=[CITY])
+    kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+    if province and (filters.grain, filters.period_start) in {
+            (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
+        st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
 
 
 # -- the finding -----------------------------------------------------------------------------
@@ -112,24 +132,8 @@ if len(off_target):
                       periods=fmt_int(longest["red_periods"], ctx.lang)))
 st.caption(ctx.t("overview.scope", units=fmt_int(len(scope), ctx.lang), previous=previous_name))
 
-# -- the city, one tile per KPI --------------------------------------------------------------
-st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
-reported = load(reporting.reported_units, period=filters.grain)
-coverages = reporting.Coverages(reported, filters.grain)
-covered = coverages(filters.period_start)
-if covered.missing:  # the tiles' changes are like for like (metrics.overview)
-    both = coverages.two_periods(filters.period_start).both
-    st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
-                     expected=fmt_int(covered.expected, ctx.lang), period=period_name,
-                     both=fmt_int(len(both), ctx.lang), previous=previous_name))
-history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
-               date_to=filters.period_start, units=[CITY])
-kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
-if province and (filters.grain, filters.period_start) in {
-        (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
-    st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
-
 if not scope:
+    city_tiles()
     st.info(ctx.t("filters.no_units"))
     st.stop()
 
@@ -220,6 +224,8 @@ else:
                   **described},
             name=file_name("exceptions", filters.grain, filters.period_start),
             key="overview-exceptions")
+
+city_tiles()
 
 # -- every unit on every KPI ------------------------------------------------------------------
 st.subheader(ctx.t("overview.heatmap_heading"))

@@ -18,12 +18,13 @@ import streamlit as st
 
 from kpi import interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
-from kpi.i18n import fmt_date, fmt_number
+from kpi.i18n import fmt_number
 from kpi.periods import week_bounds
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import built, data_version, forget_version, load
 from ui.downloads import table_downloads
+from ui.filters import period_label
 from ui.guard import guard
 from ui.state import keep_in_url, url_value
 from ui.text import md
@@ -38,10 +39,9 @@ finals = {row["week"] for row in load(review.reviews) if row["status"] == "final
 
 
 def week_option(week: str) -> str:
-    start, end = week_bounds(week)
-    dates = ctx.t("review.week_dates", start=fmt_date(start, ctx.lang), end=fmt_date(end, ctx.lang))
+    """The week named as the overview names it ("Week 47 · 16–22 Nov 2026")."""
     key = "review.week_option_final" if week in finals else "review.week_option"
-    return ctx.t(key, week=week, dates=dates)
+    return ctx.t(key, week=period_label(week_bounds(week)[0], "week", ctx.lang))
 
 
 st.title(ctx.t("review.title"))
@@ -544,12 +544,11 @@ def effectiveness_section() -> None:
         with st.container(border=True):
             st.subheader(md(shown["heading"]))
             st.caption(md(shown["meta"]))
-            st.dataframe(pd.DataFrame([{
-                ctx.t("effect.col_verdict"): row["verdict"],
-                ctx.t("effect.col_in_words"): row["words"],
-                ctx.t("effect.col_before"): row["before_n"],
-                ctx.t("effect.col_after"): row["after_n"]} for row in shown["rows"]]),
-                hide_index=True, width="stretch", key=f"effect-table-{item['key']}")
+            # A line a KPI (not a grid): the sentences stay whole on a tablet.
+            st.markdown("\n".join(
+                f"- **{row['verdict']}** — {md(row['words'])} · "
+                + ctx.t("effect.weeks_before_after", before=row["before_n"],
+                        after=row["after_n"]) for row in shown["rows"]))
             judged = [row for row in item["rows"] if row["verdict"] != "no_baseline"]
             if not judged:
                 continue

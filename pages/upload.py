@@ -36,6 +36,7 @@ ctx = guard("upload")
 
 AUTO = "auto"        # the kind chooser's "detect from the columns"
 MEGABYTE = 1024 * 1024
+FILE_TYPES = (".csv", ".gz", ".xlsx")  # what kpi.sources reads (a .gz holds a CSV)
 SERVER_LIMIT_OPTION = "server.maxUploadSize"  # .streamlit/config.toml
 
 
@@ -104,7 +105,8 @@ def sort_key(upload, limit_mb: int) -> int:
     """Files in load order (units before services before events…), by their chosen or
     detected kind; unreadable and oversized files last."""
     kind = st.session_state.get(f"upload_kind_{upload.file_id}")
-    if kind is None and upload.size <= limit_mb * MEGABYTE:
+    if kind is None and upload.size <= limit_mb * MEGABYTE \
+            and upload.name.lower().endswith(FILE_TYPES):
         try:
             kind = detected_kind(columns_of(upload.file_id, upload))
         except KinerjaError:
@@ -288,6 +290,10 @@ def file_section(upload, chosen_kind: str, limit_mb: int) -> None:
     with st.container(border=True):
         st.subheader(md(upload.name), anchor=False)
         size = file_size(upload.size)
+        if not upload.name.lower().endswith(FILE_TYPES):
+            st.error(ctx.t("partial.wrong_type", file=md(upload.name),
+                           types=", ".join(FILE_TYPES)), icon=":material/block:")
+            return
         if upload.size > limit_mb * MEGABYTE:
             st.error(ctx.t("upload.too_large", file=md(upload.name), size=size,
                            limit=fmt_int(limit_mb, ctx.lang)), icon=":material/block:")
@@ -351,7 +357,9 @@ chosen_kind = st.selectbox(ctx.t("upload.kind"), [AUTO, *KINDS], key="upload_kin
 # our limit and that one reach the page, which says why in the reader's language. A deployment
 # that raises KPI_UPLOAD_LIMIT_MB above server.maxUploadSize needs no second setting.
 server_limit = max(limit_mb, int(st.get_option(SERVER_LIMIT_OPTION)))
-uploads = st.file_uploader(ctx.t("upload.files"), type=["csv", "gz", "xlsx"],
+# Any type is taken, so that a wrong one is refused in the reader's language (the uploader's own
+# refusal is an English hover text beside "no file yet").
+uploads = st.file_uploader(ctx.t("upload.files"),
                            accept_multiple_files=True, key="upload_files",
                            max_upload_size=server_limit,
                            help=ctx.t("upload.files_help", limit=fmt_int(limit_mb, ctx.lang)))

@@ -52,6 +52,44 @@ def serial(group: str) -> list[pytest.MarkDecorator]:
     return [pytest.mark.serial, pytest.mark.xdist_group(group)]
 
 
+# The inner loop, `make test-fast` (pytest -m fast): the engine's modules, the contract's worked
+# example and the AppTest tests of the main pages, run in under a minute on 2 CPUs without
+# servers, browsers or Debian packages. A test of these modules marked serial, browser, system
+# (needs chromium, pango or postgresql) or slow stays in `make test` only, which runs
+# everything. Measured in bench/README.md ("Tests"); keep the tier under a minute.
+FAST_MODULES = frozenset({
+    # the engine
+    "test_spc.py", "test_skm.py", "test_metrics.py", "test_targets.py", "test_offtarget.py",
+    "test_segments_effect.py", "test_i18n.py", "test_review.py", "test_quality.py",
+    "test_precompute.py",
+    # the contract's worked example through the CLI
+    "test_example_contract.py",
+    # the main pages in AppTest
+    "test_page_overview.py", "test_page_compare.py", "test_page_unit.py",
+    "test_page_satisfaction.py", "test_page_quality.py",
+})
+_NOT_FAST = ("serial", "browser", "system", "slow")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m fast`, the other test files are not even imported (collecting every module
+    costs each pytest-xdist worker seconds)."""
+    if (config.getoption("markexpr", "") == "fast" and collection_path.suffix == ".py"
+            and collection_path.name.startswith("test_")
+            and collection_path.name not in FAST_MODULES):
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m fast` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of the inner loop `fast` (FAST_MODULES)."""
+    for item in items:
+        if (Path(str(item.fspath)).name in FAST_MODULES
+                and not any(item.get_closest_marker(name) for name in _NOT_FAST)):
+            item.add_marker(pytest.mark.fast)
+
+
 def one_worker(group: str) -> pytest.MarkDecorator:
     """The mark of a module whose module-scoped fixture is costly to build (a store loaded
     through the CLI, the demo city read and checked): the pytest-xdist group `group`, so that

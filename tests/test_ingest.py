@@ -15,7 +15,7 @@ from kpi import ingest
 from kpi.errors import FileRejected, InputRejected
 from kpi.ingest import ingest_file
 from kpi.sources import read_columns
-from kpi.vocabulary import KINDS
+from kpi.vocabulary import KINDS, detect_kind
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example"
 
@@ -496,10 +496,10 @@ def test_read_columns_and_detect_kind(tmp_path):
     path = write(tmp_path, "x.csv", "\ufeff Unit_Code ;Ticket_ID;service_code;arrived_at;outcome\n")
     columns = read_columns(path)
     assert columns == ["Unit_Code", "Ticket_ID", "service_code", "arrived_at", "outcome"]
-    assert ingest.detect_kind(columns) == "events"
-    assert ingest.detect_kind(["unit_code", "name", "type"]) == "units"
-    assert ingest.detect_kind(["unit_code", "service_code", "name"]) == "services"
-    assert ingest.detect_kind(["whatever"]) is None
+    assert detect_kind(columns) == "events"
+    assert detect_kind(["unit_code", "name", "type"]) == "units"
+    assert detect_kind(["unit_code", "service_code", "name"]) == "services"
+    assert detect_kind(["whatever"]) is None
 
 
 def test_load_demo_reads_csv_and_csv_gz(empty_store, tmp_path):

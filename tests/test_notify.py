@@ -246,6 +246,16 @@ def test_digest_links_open_the_exact_view(city, monkeypatch, tmp_path):
     assert at.selectbox(key="kinerja_filter_kpi").value == "service_time_median"
     assert at.selectbox(key="kinerja_filter_period").value == "2026-03-23"
     assert at.selectbox(key="kinerja_filter_grain").value == "week"
+    # The reviewer's link to their scope opens the overview filtered to DINKES's subtree.
+    message = email.message_from_bytes(
+        (tmp_path / "digest-2026-W13-rev@medan.go.id.eml").read_bytes(), policy=policy.default)
+    scope_link = next(link for link in links_of(message) if "parent=" in link)
+    params = dict(parse_qsl(urlsplit(scope_link).query))
+    assert urlsplit(scope_link).path == "/" and params == {
+        "grain": "week", "period": "2026-03-23", "parent": "DINKES", "lang": "id"}
+    at = open_view(city, monkeypatch, None, lang=params.pop("lang"), **params)
+    assert at.selectbox(key="kinerja_filter_parent").value == "DINKES"
+    assert at.selectbox(key="kinerja_filter_period").value == "2026-03-23"
 
 
 # -- alerts ------------------------------------------------------------------------------------

@@ -70,3 +70,22 @@ def test_the_audit_page_lists_the_trail_newest_first_and_checks_it(example_store
 def test_local_mode_says_so_in_the_sidebar(example_store, monkeypatch):
     at = open_view(example_store, monkeypatch, "overview", lang="id", role="viewer")
     assert "Mode lokal — tanpa masuk" in texts(at.sidebar.caption)
+
+
+def test_the_audit_page_says_when_the_key_is_missing(example_store, monkeypatch, tmp_path):
+    monkeypatch.delenv(audit.KEY_ENV)
+    monkeypatch.setenv(audit.KEY_FILE_ENV, str(tmp_path / "audit.key"))  # not there
+    rows = example_store.query_value("SELECT count(*) FROM audit_log")
+    at = open_view(example_store, monkeypatch, "audit", role="admin")
+    assert texts(at.error) == [
+        f"The audit trail's {rows} keyed rows cannot be checked: no audit key was found "
+        f"({tmp_path / 'audit.key'}); set KPI_AUDIT_KEY or restore the key file."]
+    assert len(at.dataframe[0].value) == rows  # the trail itself is still shown
+
+
+def test_the_audit_page_says_when_the_key_is_unusable(example_store, monkeypatch):
+    monkeypatch.setenv(audit.KEY_ENV, "short")
+    at = open_view(example_store, monkeypatch, "audit", role="admin")
+    assert texts(at.error) == [
+        "The audit key from KPI_AUDIT_KEY is too short: it needs at least 32 characters."]
+    assert len(at.dataframe) == 1  # the trail itself is still shown

@@ -256,3 +256,16 @@ def test_templates_are_offered_for_every_kind(example_store, monkeypatch):
     labels = [button.label for button in at.download_button]
     for kind in ("units", "services", "events", "survey", "targets"):
         assert t(f"upload.kind_{kind}", "id") in labels
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_wrong_file_type_is_refused_in_the_readers_language(example_store, fingerprint,
+                                                              monkeypatch, lang):
+    """Issue 22 (minor): the uploader refused it with an English hover text beside "no file"."""
+    before = fingerprint(example_store)
+    at = upload(open_view(example_store, monkeypatch, "upload", role="analyst", lang=lang),
+                ("laporan.pdf", b"%PDF-1.4 laporan mingguan"))
+    assert t("partial.wrong_type", lang, file="laporan.pdf", types=".csv, .gz, .xlsx") in texts(
+        at.error)
+    assert not buttons(at, t("upload.validate", lang))
+    assert fingerprint(example_store) == before

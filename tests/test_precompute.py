@@ -11,6 +11,7 @@ import pytest
 
 from kpi import editor, ingest, metrics, precompute
 from kpi.ingest import ingest_file
+from kpi.vocabulary import PERIODS
 
 
 def _stored(store) -> pd.DataFrame:
@@ -22,7 +23,7 @@ def _stored(store) -> pd.DataFrame:
 def _from_raw_rows(store) -> pd.DataFrame:
     """Every KPI of every grain computed afresh from the raw rows (the engine's own SQL)."""
     parts = []
-    for grain in metrics.PERIODS:
+    for grain in PERIODS:
         params: dict = {}
         sql = metrics.kpi_rows_sql(grain, None, None, list(metrics.KPIS), params)
         part = store.query_df(

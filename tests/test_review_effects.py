@@ -11,7 +11,7 @@ import pytest
 
 from kpi import audit, effect, interventions, pack, review
 from kpi.errors import InputRejected
-from tests.helpers import click, no_exceptions, open_view, table_with
+from tests.helpers import click, no_exceptions, open_view
 
 REVIEWER = "rev@medan.go.id"
 KPI = "service_time_median"
@@ -132,9 +132,8 @@ def test_the_review_page_closes_with_a_change_and_shows_the_verdict(example_stor
     no_exceptions(at)
     assert "7. Effectiveness of actions taken" in [h.value for h in at.header]
     assert "Puskesmas Contoh Satu\\: Second doctor" in [s.value for s in at.subheader]
-    words = table_with(at, "What the numbers did")
-    assert list(words["What the numbers did"]) == [
-        "Service time (median): too early: 3 of 7 weeks"]
+    line = "- **Too early** — Service time (median)\\: too early\\: 3 of 7 weeks · 3 weeks before, 3 after"
+    assert line in [element.value for element in at.markdown]
     at.session_state[f"effect-open-effect:{change['intervention_id']}"] = True
     at = at.run()
     figure = json.loads(at.get("plotly_chart")[-1].proto.spec)

@@ -43,3 +43,16 @@ def test_the_no_minutes_banner_changes_after_the_first_save(example_store, monke
     at = click(at, t("review.save_minutes", "en"))
     assert t("review.status_none", "en") not in texts(at.info)
     assert t("review.status_draft", "en") in texts(at.info)
+
+
+def test_the_week_is_named_as_the_overview_names_it(example_store, monkeypatch):
+    """Issue 22 (minor): the overview said "Minggu 13 · 23–29 Mar 2026", the review
+    "2026-W13 · …"."""
+    import datetime as dt
+
+    from ui.filters import period_label
+
+    at = open_view(example_store, monkeypatch, "review", role="reviewer", lang="id",
+                   timeout=120, week="2026-W13")
+    label = at.selectbox(key="review_week").format_func("2026-W13")
+    assert label == period_label(dt.date(2026, 3, 23), "week", "id") == "Minggu 13 · 23–29 Mar 2026"

@@ -6,6 +6,7 @@ served app in chromium.)"""
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,7 +116,7 @@ def test_a_typed_queue_number_is_recorded_as_the_visit_it_names(public) -> None:
                 ).status_code == 303
     intake = survey_queue.Intake(store)
     # The visit of the same day whose ticket ends in the typed number.
-    claimed = intake._claim(0)
+    claimed = intake._claim(time.time())
     claimed[0][2]["submitted_at"] = arrived[1].isoformat(sep=" ")
     payloads = [claimed[0][2]]
     survey_queue._resolve_tickets(store, payloads)
@@ -233,3 +234,24 @@ def test_survey_csv_takes_a_ticket_id_and_a_rollback_restores_it(example_store: 
     assert replacing.batch_id is not None
     rollback(example_store, replacing.batch_id, by="tests")
     assert row() == [(1, "T-1")]
+
+
+def test_accepted_answers_survive_a_restart_and_are_never_doubled(example_store: Store) -> None:
+    row = survey_form.check({k: [v] for k, v in ANSWERS.items()}, []).row
+    first = survey_queue.Intake(example_store)
+    for number in range(3):
+        assert first.accept("PKM-1", "10.0.0.9", f"form-{number}", row) == "accepted"
+    del first  # the server stops before its flush: the answers wait on disk
+    second = survey_queue.Intake(example_store)
+    # A server that imported two answers and stopped before taking them off the queue.
+    claimed = second._claim(time.time())
+    survey_queue._import(example_store, "PKM-1", [payload for _, _, payload in claimed[:2]])
+    assert len(stored_web_rows(example_store)) == 2
+    third = survey_queue.Intake(example_store)  # the next server
+    assert third.flush().imported == 0  # still claimed by the stopped one
+    lapsed = time.time() + survey_queue._CLAIM_SECONDS + 1
+    result = third.flush(now=lapsed)
+    assert result.imported == 3 and third.waiting() == 0
+    response_ids = [r[0] for r in example_store.query_rows(
+        "SELECT response_id FROM survey_responses WHERE response_id LIKE 'WEB-%'")]
+    assert len(response_ids) == len(set(response_ids)) == 3  # the two again replaced, not doubled

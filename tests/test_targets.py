@@ -91,3 +91,32 @@ def test_targets_in_force(store):
     assert dict(zip(table["unit_code"], table["target"], strict=True)) == {
         "*": 28.0, "A": 22.0, "B": 28.0, "C": 28.0}
     assert set(table["kpi"]) == {"service_time_median"}
+
+
+@pytest.mark.parametrize(("kpi", "target"), [
+    ("abandon_rate", "99999999999999999999999"), ("within_standard_pct", "-1"),
+    ("within_standard_pct", "100.5"), ("ikm", "24.9"), ("ikm", "101"),
+    ("service_time_median", "0"), ("wait_time_median", "10080"), ("throughput", "-3")])
+def test_a_target_outside_its_kpis_sensible_range_is_refused(example_store, tmp_path, kpi, target):
+    """Issue 22 (minor): a target of 1e23 was saved and flattened every chart."""
+    from kpi.i18n import t as message
+    from kpi.ingest import ingest_file
+
+    path = tmp_path / "targets.csv"
+    path.write_text("unit_code,kpi,target,valid_from\n"
+                    f"*,{kpi},{target},2026-06-01\n", encoding="utf-8")
+    result = ingest_file(example_store, "targets", path, dry_run=True)
+    assert [(p.line, p.column, p.key) for p in result.problems] == [
+        (2, "target", "ingest.target_out_of_range")]
+    assert message("ingest.target_out_of_range", "id", value=target) in [
+        p.message("id") for p in result.problems]
+
+
+def test_targets_at_the_edges_of_their_range_are_kept(example_store, tmp_path):
+    from kpi.ingest import ingest_file
+
+    path = tmp_path / "targets.csv"
+    path.write_text("unit_code,kpi,target,valid_from\n*,abandon_rate,0,2026-06-01\n"
+                    "*,within_standard_pct,100,2026-06-01\n*,ikm,25,2026-06-01\n"
+                    "*,service_time_median,10079,2026-06-01\n", encoding="utf-8")
+    assert ingest_file(example_store, "targets", path, dry_run=True).ok

@@ -20,6 +20,7 @@ import streamlit as st
 
 from kpi import config, precompute
 from kpi.i18n import t
+from kpi.reads import reads_kpi_data_only
 from kpi.store import Store
 from ui.state import language
 
@@ -126,14 +127,6 @@ def kpi_data_version() -> int:
     return _memo_version("kpi", precompute.data_version)
 
 
-# Engine functions whose results depend on the KPI data alone (rows, units, services, targets
-# and the values precomputed from them): cached per KPI data
-# version, so a review meeting's writes leave them warm. Everything else: per data version.
-_KPI_DATA_FUNCTIONS = ("kpi.metrics.", "kpi.skm.", "kpi.spc.", "kpi.targets.", "kpi.quality.",
-                       "kpi.offtarget.", "kpi.reporting.", "kpi.review.data_agenda",
-                       "kpi.review.data_weeks", "kpi.review.default_week")
-
-
 def forget_version() -> None:
     """Call after a write from this process so the next load sees the new data at once."""
     _version_memo.clear()
@@ -151,8 +144,10 @@ def _engine_call(qualified_name: str, store_key: str, version: int, kwargs: dict
 def load(function: Any, **kwargs: Any) -> Any:
     """`function(store, **kwargs)` from the engine, cached until the data changes."""
     qualified_name = f"{function.__module__}.{function.__qualname__}"
-    version = (kpi_data_version() if qualified_name.startswith(_KPI_DATA_FUNCTIONS)
-               else data_version())
+    # The key follows the tables the function declares it reads (kpi.reads): the KPI data
+    # alone keeps it through a review meeting's writes; anything else, or nothing declared,
+    # is read again after every write.
+    version = kpi_data_version() if reads_kpi_data_only(function) else data_version()
     return _engine_call(qualified_name, get_store().key, version, kwargs)
 
 

@@ -13,6 +13,7 @@ from kpi.i18n import LANGUAGES, t
 from ui.auth import current_visitor, gate, identity_panel
 from ui.data import warm_up_once
 from ui.guard import ROUTED_KEY
+from ui.layout import collapse_sidebar_on_small_screens
 from ui.registry import PAGES, may_open
 from ui.startup import refuse_on_page
 from ui.state import keep_in_url, language
@@ -73,6 +74,7 @@ def route() -> None:
             keep_in_url(lang=chosen)
             st.rerun()
         identity_panel(visitor, lang)
+        collapse_sidebar_on_small_screens()  # a tablet's charts need the width (issue 22)
     keep_in_url(lang=lang)
 
     try:

@@ -13,6 +13,7 @@ is a polite page too, logged without the request's content.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import secrets
@@ -110,17 +111,13 @@ def _polite(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
 
 
 # -- the form ----------------------------------------------------------------------------------
-def _form_view(unit_code: str, unit_name: str) -> dict[str, Any]:
-    services = _store().query_rows(
-        "SELECT service_code, name FROM services WHERE unit_code = $unit ORDER BY name",
-        {"unit": unit_code})
-    return {"unit_code": unit_code, "unit_name": unit_name,
-            "services": [(str(code), str(name)) for code, name in services],
-            "elements": U_COLUMNS,
-            "answers": survey_form.ANSWERS, "genders": survey_form.GENDERS,
-            "education": survey_form.EDUCATION, "occupations": survey_form.OCCUPATIONS,
-            "age_range": survey_form.AGE_RANGE, "limits": survey_form.FIELD_LIMITS,
-            "honeypot": survey_form.HONEYPOT_FIELD, "csrf_field": survey_form.CSRF_FIELD}
+def _form_view(unit: survey_links.FormUnit) -> dict[str, Any]:
+    return {"unit_code": unit.unit_code, "unit_name": unit.name, "services": unit.services,
+            "elements": U_COLUMNS, "answers": survey_form.ANSWERS,
+            "genders": survey_form.GENDERS, "education": survey_form.EDUCATION,
+            "occupations": survey_form.OCCUPATIONS, "age_range": survey_form.AGE_RANGE,
+            "limits": survey_form.FIELD_LIMITS, "honeypot": survey_form.HONEYPOT_FIELD,
+            "csrf_field": survey_form.CSRF_FIELD}
 
 
 def _new_csrf(unit_code: str) -> str:
@@ -131,12 +128,11 @@ def _new_csrf(unit_code: str) -> str:
 async def form_page(request: Request) -> Response:
     lang = _language(request)
     token = request.path_params["token"]
-    unit = await run_in_threadpool(survey_links.unit_of_token, _store(), token)
+    unit = await run_in_threadpool(survey_links.form_unit, _store(), token)
     if unit is None:
         return _refused(lang, "unknown_form", 404)
-    view = await run_in_threadpool(_form_view, *unit)
-    return _page("form", lang, token=token, csrf=_new_csrf(unit[0]), values={}, problems={},
-                 **view)
+    return _page("form", lang, token=token, csrf=_new_csrf(unit.unit_code), values={},
+                 problems={}, **_form_view(unit))
 
 
 async def _body(request: Request, limit: int) -> bytes | None:
@@ -182,22 +178,21 @@ async def submit(request: Request) -> Response:
 
 def _judge_and_accept(lang: str, token: str, form: dict[str, list[str]],
                       client: str) -> Response:
-    unit = survey_links.unit_of_token(_store(), token)
+    unit = survey_links.form_unit(_store(), token)
     if unit is None:
         return _refused(lang, "unknown_form", 404)
-    unit_code, unit_name = unit
+    unit_code = unit.unit_code
     if any(value.strip() for value in form.get(survey_form.HONEYPOT_FIELD, [])):
         return _refused(lang, "not_accepted", 400, token=token)
     signed = _csrf_unit(form.get(survey_form.CSRF_FIELD, [""])[0])
     if signed is None or signed[0] != unit_code:
         return _refused(lang, "expired", 403, token=token)
-    view = _form_view(unit_code, unit_name)
     fields = {name: values for name, values in form.items()
               if name not in (survey_form.CSRF_FIELD, survey_form.HONEYPOT_FIELD)}
-    judged = survey_form.check(fields, [code for code, _ in view["services"]])
+    judged = survey_form.check(fields, [code for code, _ in unit.services])
     if not judged.ok:  # the form again, with what was given and what is missing
         return _page("form", lang, 400, token=token, csrf=_new_csrf(unit_code),
-                     values=judged.values, problems=judged.problems, **view)
+                     values=judged.values, problems=judged.problems, **_form_view(unit))
     outcome = _intake().accept(unit_code, client, signed[1], judged.row, judged.occupation)
     if outcome == "rate_limited":
         return _refused(lang, "rate_limited", 429, token=token)
@@ -211,11 +206,11 @@ def _judge_and_accept(lang: str, token: str, form: dict[str, list[str]],
 async def thanks_page(request: Request) -> Response:
     lang = _language(request)
     token = request.path_params["token"]
-    unit = await run_in_threadpool(survey_links.unit_of_token, _store(), token)
+    unit = await run_in_threadpool(survey_links.form_unit, _store(), token)
     if unit is None:
         return _refused(lang, "unknown_form", 404)
-    return _page("thanks", lang, token=token, unit_name=unit[1],
-                 published=await run_in_threadpool(_is_published, unit[0]))
+    return _page("thanks", lang, token=token, unit_name=unit.name,
+                 published=await run_in_threadpool(_is_published, unit.unit_code))
 
 
 def _is_published(unit_code: str) -> bool:
@@ -224,7 +219,18 @@ def _is_published(unit_code: str) -> bool:
 
 # -- the published results ---------------------------------------------------------------------
 def _results(request: Request, lang: str) -> publication.PublicResults:
-    return publication.public_results(_store(), request.query_params.get("period", ""), lang)
+    period = request.query_params.get("period", "")[:16]
+    store = _store()
+    return _results_at(store.path, store.data_version(), config.local_today(),
+                       period if publication.parse_period(period) else "", lang)
+
+
+@functools.lru_cache(maxsize=64)
+def _results_at(db: str, version: int, today: dt.date, period: str,
+                lang: str) -> publication.PublicResults:
+    """The results of one data version of the store `db` on `today`: anyone may ask for the
+    page, so each period and language is computed once per version, not once per request."""
+    return publication.public_results(_store(), period, lang, today=today)
 
 
 @_polite
