@@ -47,6 +47,14 @@ def format_value(kpi: str, value: float | None, lang: str, *, unit: bool = True,
     return text
 
 
+def name_and_code(name: str, code: str) -> str:
+    """`Poli umum (UMUM)`: a name with its code, once; a name that already ends with its code
+    in brackets (`Surat Keterangan Tidak Mampu (SKTM)`) is shown as it is."""
+    if name.rstrip().lower().endswith(f"({code.lower()})"):
+        return name
+    return f"{name} ({code})"
+
+
 def value_and_target(kpi: str, value: float | None, target: float | None,
                      lang: str) -> tuple[str, str]:
     """A value and its target written with enough decimals that they differ when they do

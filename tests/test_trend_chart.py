@@ -59,3 +59,12 @@ def test_a_value_and_its_target_never_read_alike_when_they_differ():
     assert value_and_target("within_standard_pct", 85.0, 85.0, "en") == ("85.0%", "85.0%")
     assert value_and_target("throughput", 29.6, 30.0, "en") == ("29.6", "30.0")
     assert value_and_target("ikm", 76.6, None, "en") == ("76.60", "—")
+
+
+def test_a_name_that_carries_its_code_is_not_given_it_twice():
+    """Issue 22 (minor): "Surat Keterangan Tidak Mampu (SKTM) (SKTM)" on the SKM page."""
+    from kpi.labels import name_and_code
+
+    assert name_and_code("Surat Keterangan Tidak Mampu (SKTM)", "SKTM") == \
+        "Surat Keterangan Tidak Mampu (SKTM)"
+    assert name_and_code("Poli umum", "UMUM") == "Poli umum (UMUM)"
