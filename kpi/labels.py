@@ -31,18 +31,43 @@ def kpi_help(kpi: str, lang: str) -> str:
     return f"{t(f'kpi.{kpi}.description', lang)} {t(better, lang)}"
 
 
-def format_value(kpi: str, value: float | None, lang: str, *, unit: bool = True) -> str:
-    """A KPI value with its decimals and unit in the language's convention; `—` when absent."""
+def format_value(kpi: str, value: float | None, lang: str, *, unit: bool = True,
+                 decimals: int | None = None) -> str:
+    """A KPI value with its decimals (or `decimals`) and unit in the language's convention;
+    `—` when absent."""
     if is_missing(value):
         return "—"
     info = KPIS[kpi]
+    places = info.decimals if decimals is None else decimals
     if info.unit == "percent":
-        return fmt_percent(value, lang, info.decimals) if unit else fmt_number(
-            value, lang, info.decimals)
-    text = fmt_number(value, lang, info.decimals)
+        return fmt_percent(value, lang, places) if unit else fmt_number(value, lang, places)
+    text = fmt_number(value, lang, places)
     if unit and info.unit == "minutes":
         return t("charts.measure.minutes", lang, value=text)
     return text
+
+
+def name_and_code(name: str, code: str) -> str:
+    """`Poli umum (UMUM)`: a name with its code, once; a name that already ends with its code
+    in brackets (`Surat Keterangan Tidak Mampu (SKTM)`) is shown as it is."""
+    if name.rstrip().lower().endswith(f"({code.lower()})"):
+        return name
+    return f"{name} ({code})"
+
+
+def value_and_target(kpi: str, value: float | None, target: float | None,
+                     lang: str) -> tuple[str, str]:
+    """A value and its target written with enough decimals that they differ when they do
+    (84.99 against 85 reads "84,99 %" and "85,00 %", never "85,0 %" twice beside "near
+    target"); at most three more decimals than the KPI's own."""
+    decimals = KPIS[kpi].decimals
+    if not is_missing(value) and not is_missing(target) and value != target:
+        while (decimals < KPIS[kpi].decimals + 3
+               and format_value(kpi, value, lang, decimals=decimals)
+               == format_value(kpi, target, lang, decimals=decimals)):
+            decimals += 1
+    return (format_value(kpi, value, lang, decimals=decimals),
+            format_value(kpi, target, lang, decimals=decimals))
 
 
 def format_change(kpi: str, change: float | None, lang: str) -> str:

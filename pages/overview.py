@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget, reporting
+from kpi import charts, labels, metrics, offtarget, precompute, reporting
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui import drill
@@ -65,9 +65,9 @@ def table_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
 def exception_line(item: dict) -> str:
     """One markdown bullet: the KPI, value against target, status, since when, which way."""
     kpi = item["kpi"]
-    value = labels.format_value(kpi, item["value"], ctx.lang)
+    value, target = labels.value_and_target(kpi, item["value"], item["target"], ctx.lang)
     facts = [ctx.t("overview.exception_value", kpi=labels.kpi_name(kpi, ctx.lang), value=value,
-                   target=labels.format_value(kpi, item["target"], ctx.lang))
+                   target=target)
              if not labels.is_missing(item["target"])
              else ctx.t("overview.exception_value_no_target",
                         kpi=labels.kpi_name(kpi, ctx.lang), value=value)]
@@ -98,6 +98,9 @@ def city_tiles() -> None:
     history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                    date_to=filters.period_start, units=[CITY])
     kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+    if province and (filters.grain, filters.period_start) in {
+            (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
+        st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
 
 
 # -- the finding -----------------------------------------------------------------------------

@@ -265,7 +265,7 @@ for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
                   for group in split["group"]]
         if by == "service_code":
             service_names = dict(zip(services["service_code"], services["name"], strict=True))
-            groups = [ctx.t("skmpage.service_name", name=service_names[group], code=group)
+            groups = [labels.name_and_code(service_names[group], group)
                       if group in service_names else group for group in groups]
         bars = pd.DataFrame({
             "label": groups,

@@ -88,11 +88,11 @@ if unit != CITY:
 def reading_line(item: dict) -> str:
     """A markdown bullet for a KPI that is off target or shows a special cause of concern."""
     kpi = item["kpi"]
-    value = labels.format_value(kpi, item["value"], ctx.lang)
+    value, target = labels.value_and_target(kpi, item["value"], item["target"], ctx.lang)
     concern = item["variation"] == "concern"
     if item["status"] == "red":
         line = ctx.t("unitpage.off_since", kpi=labels.kpi_name(kpi, ctx.lang), value=value,
-                     target=labels.format_value(kpi, item["target"], ctx.lang),
+                     target=target,
                      since=fmt_date(item["red_since"], ctx.lang),
                      periods=fmt_int(item["red_periods"], ctx.lang))
         return "- " + line + (" · " + ctx.t("unitpage.and_concern") if concern else "")

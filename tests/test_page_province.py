@@ -121,3 +121,22 @@ def test_compare_ranks_the_cities_then_a_citys_units(province, monkeypatch):
     # The city and those of its 40 units with completed visits in the week (a sparse store).
     city = {"Kota Bench 03", *(f"Unit Layanan 03-{number:02d}" for number in range(1, 41))}
     assert set(bars["y"]) <= city and len(bars["y"]) > 20
+
+
+def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch, tmp_path):
+    from kpi import precompute
+
+    precompute.set_defer_totals(province, True, by="tests")
+    week = tmp_path / "week.csv"
+    week.write_text("unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome\n"
+                    "K01U01,S1,LATE-1,2026-11-18 09:00:00,2026-11-18 09:05:00,"
+                    "2026-11-18 09:30:00,completed\n", encoding="utf-8")
+    assert ingest_file(province, "events", week, loaded_by="tests").ok
+    waiting = "The province totals of this period wait for this week's recount"
+    at = _open(province, monkeypatch, grain="month", period="2026-11-01")
+    assert any(waiting in text for text in texts(at.caption))
+    at = _open(province, monkeypatch, grain="week", period="2026-11-16")  # weeks are current
+    assert not any(waiting in text for text in texts(at.caption))
+    precompute.refresh_pending(province, by="tests")
+    at = _open(province, monkeypatch, grain="month", period="2026-11-01")
+    assert not any(waiting in text for text in texts(at.caption))

@@ -6,8 +6,11 @@ Most series rest on the base [10, 12, 10, 12, …]: centre 11, mean(mR) 2, limit
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kpi import effect, spc
 from kpi.effect import judge
@@ -152,3 +155,74 @@ def test_before_is_cut_by_an_earlier_rebase_and_ignores_one_at_the_change():
     assert effect.split(MONDAYS, MONDAYS[0], [MONDAYS[2]]) == (0, 0)
     # a rebase after the change is no cut of before
     assert effect.split(MONDAYS, MONDAYS[4], [MONDAYS[8]]) == (0, 4)
+
+
+# -- against brute force (hypothesis) ---------------------------------------------------------
+def _reference_segments(values, starts, better, baseline):
+    """Segments by the reference XmR (tests/reference_impl.py), one segment at a time."""
+    from tests import reference_impl as ref
+
+    bounds = [*starts, len(values)]
+    return [ref.xmr(values[first:end], better, baseline, None)
+            for first, end in itertools.pairwise(bounds)]
+
+
+def _reference_verdict(before, after, better):
+    """The contract's verdict by brute force: the signals of every after point, and for a trend
+    every 7-point window through the point that rises or falls throughout."""
+    from tests import reference_impl as ref
+
+    if len(before) < 2:
+        return "no_baseline", []
+    values = [*before, *after]
+    chart = ref.xmr(values, better, len(before), None)
+    good = 1 if better == "higher" else -1
+    ways, seen = set(), set()
+    for index in range(len(before), len(values)):
+        names = chart["signals"][index]
+        seen.update(names)
+        if set(names) - {"trend"}:
+            ways.add(1 if values[index] > chart["centre"] else -1)
+        if "trend" in names:
+            for start in range(max(0, index - 6), min(index, len(values) - 7) + 1):
+                steps = [values[i + 1] - values[i] for i in range(start, start + 6)]
+                if all(step > 0 for step in steps):
+                    ways.add(1)
+                if all(step < 0 for step in steps):
+                    ways.add(-1)
+    if good in ways and -good in ways:
+        return "mixed", sorted(seen)
+    if good in ways:
+        return "improved", sorted(seen)
+    if -good in ways:
+        return "worse", sorted(seen)
+    return ("no_change" if len(after) >= 7 else "too_early"), sorted(seen)
+
+
+_walks = st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 1.0, 4.0, -3.0]), max_size=30).map(
+    lambda steps: [10.0 + sum(steps[:i + 1]) for i in range(len(steps))])
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=_walks, cuts=st.lists(st.integers(0, 31), max_size=3),
+       better=st.sampled_from(["higher", "lower"]),
+       baseline=st.one_of(st.none(), st.integers(1, 12)))
+def test_segments_agree_with_the_reference(values, cuts, better, baseline):
+    days = [dt.date(2026, 1, 5) + dt.timedelta(weeks=i) for i in range(len(values))]
+    starts = segment_starts(days, [dt.date(2026, 1, 5) + dt.timedelta(weeks=c) for c in cuts])
+    assert starts == [0, *sorted({c for c in cuts if 0 < c < len(values)})]
+    got = segmented_xmr(values, starts, better=better, baseline=baseline)
+    want = _reference_segments(values, starts, better, baseline)
+    assert [(c.centre, c.ucl, c.lcl, c.trial) for c in got.charts] == [
+        (w["centre"], w["ucl"], w["lcl"], w["trial"]) for w in want]
+    assert got.signals == [names for w in want for names in w["signals"]]
+    assert got.last.variation == want[-1]["variation"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_walks, cut=st.integers(0, 30), better=st.sampled_from(["higher", "lower"]))
+def test_the_verdict_agrees_with_brute_force(values, cut, better):
+    before, after = values[:cut], values[cut:]
+    judged = judge(before, after, better=better)
+    assert (judged["verdict"], judged["after_signals"]) == _reference_verdict(before, after,
+                                                                              better)

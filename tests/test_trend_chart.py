@@ -47,3 +47,24 @@ def test_a_target_that_starts_next_week_is_drawn_before_data_reach_it():
              if x is not None]
     assert (next_week, 20.0) in drawn
     assert max(x for x, _ in drawn) == next_week + dt.timedelta(days=6)
+
+
+def test_a_value_and_its_target_never_read_alike_when_they_differ():
+    """Issue 22 (minor): 84.99 against a target of 85 read "85,0 % (target 85,0 %)" beside
+    "near target"."""
+    from kpi.labels import value_and_target
+
+    assert value_and_target("within_standard_pct", 84.99, 85.0, "id") == ("84,99 %", "85,00 %")
+    assert value_and_target("within_standard_pct", 84.0, 85.0, "en") == ("84.0%", "85.0%")
+    assert value_and_target("within_standard_pct", 85.0, 85.0, "en") == ("85.0%", "85.0%")
+    assert value_and_target("throughput", 29.6, 30.0, "en") == ("29.6", "30.0")
+    assert value_and_target("ikm", 76.6, None, "en") == ("76.60", "—")
+
+
+def test_a_name_that_carries_its_code_is_not_given_it_twice():
+    """Issue 22 (minor): "Surat Keterangan Tidak Mampu (SKTM) (SKTM)" on the SKM page."""
+    from kpi.labels import name_and_code
+
+    assert name_and_code("Surat Keterangan Tidak Mampu (SKTM)", "SKTM") == \
+        "Surat Keterangan Tidak Mampu (SKTM)"
+    assert name_and_code("Poli umum", "UMUM") == "Poli umum (UMUM)"

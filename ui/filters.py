@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from kpi import config, metrics, reporting
+from kpi import config, labels, metrics, reporting
 from kpi.i18n import fmt_date, fmt_int, has_key, t
 from kpi.vocabulary import PERIODS
 from ui.data import load
@@ -184,7 +184,7 @@ def unit_label(tree: pd.DataFrame, code: str) -> str:
         names = dict(zip(tree["unit_code"].tolist(), tree["name"].tolist(), strict=True))
         _names_of.clear()
         _names_of[id(tree)] = (weakref.ref(tree), names)
-    return f"{names[code]} ({code})" if code in names else code
+    return labels.name_and_code(names[code], code) if code in names else code
 
 
 # -- widget / URL / session synchronisation ---------------------------------------------------

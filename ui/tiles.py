@@ -27,9 +27,10 @@ def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: 
     status = "none" if row is None else row["status"]
     target = None if row is None else row["target"]
     direction = labels.change_direction(kpi, change)
+    shown, target_text = labels.value_and_target(kpi, value, target, lang)
     with st.container(border=True, width=TILE_WIDTH, height="stretch"):
         st.metric(
-            labels.kpi_short(kpi, lang), labels.format_value(kpi, value, lang),
+            labels.kpi_short(kpi, lang), shown,
             delta=None if direction is None else 0 if direction == "same"
             else labels.format_change(kpi, change, lang),
             delta_color="normal" if info.better == "higher" else "inverse",
@@ -39,7 +40,7 @@ def kpi_tile(kpi: str, row: pd.Series | None, sparkline: Sequence[float], lang: 
         )
         st.markdown(labels.status_markdown(status, lang, has_value=not labels.is_missing(value)))
         if not labels.is_missing(target):
-            st.caption(t("status_ui.target", lang, value=labels.format_value(kpi, target, lang)))
+            st.caption(t("status_ui.target", lang, value=target_text))
         if partial:
             st.caption(f":material/hourglass_top: {t('partial.tile', lang)}")
 
