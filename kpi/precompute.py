@@ -37,6 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kpi import audit, config, metrics
+from kpi.reads import reads
 from kpi.vocabulary import AGGREGATES, KPIS, PERIODS
 
 # The KPIs each kind of data feeds (a services batch changes only the standard).
@@ -290,6 +291,7 @@ def set_defer_totals(store, on: bool, *, by: str | None = None) -> None:
         audit.record(cur, by, "totals.defer", "kpi_values", {"defer": on})
 
 
+@reads("kpi_pending")
 def pending_totals(reader) -> list[tuple[str, dt.date, dt.datetime]]:
     """The (grain, period_start, since) whose `*` values wait for `refresh_pending`, oldest
     first (one row per period, whichever sources)."""

@@ -55,6 +55,7 @@ CALLS: dict[str, list[dict[str, Any]]] = {
     "kpi.quality.small_samples": [{"quarter_start": D(2026, 1, 1)}],
     "kpi.quality.summary": [{**MARCH, "quarter_start": D(2026, 1, 1)}],
     "kpi.quality.volume_spikes": [MARCH],
+    "kpi.precompute.pending_totals": [{}],
     "kpi.reporting.reported_units": [{"period": "week"}],
     "kpi.review.data_agenda": [{"week": "2026-W13"}], "kpi.review.default_week": [{}],
     "kpi.review.list_actions": [{"week": "2026-W13"}], "kpi.review.minutes": [{"week": "2026-W13"}],
