@@ -253,6 +253,12 @@ def wait_settled(page, selector: str, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
 
 def open_app(page, url: str) -> None:
     page.goto(url)
+    # Without RUN_TRACKER wait_idle could never see a run finish: fail now, saying why, rather
+    # than after RUN_TIMEOUT_MS.
+    if not page.evaluate("() => Boolean(window.__kinerjaRuns)"):
+        raise AssertionError(
+            "this page has no run tracker (RUN_TRACKER): open pages with the `page` or "
+            "`new_page` fixtures (their contexts install it), not browser.new_page()")
     wait_idle(page)
 
 

@@ -39,10 +39,11 @@ def url_parts(catalog_url: str) -> list[str]:
     return [f"{parts.hostname}:{parts.port}", str(parts.username), unquote(parts.password or "")]
 
 
-def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_path, browser):
+def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_path, new_page):
     """Two servers on one PostgreSQL catalog, signed in to it as a role that is not a
     superuser, with a password, through the URL alone: every page of both shows the data, and
-    an import by the CLI shows in both."""
+    an import by the CLI shows in both. (Pages come from `new_page`, whose contexts install
+    the run tracker that open_app waits on; the second page shares nothing with the first.)"""
     load_example_here(catalog_url, tmp_path / "files")
     (tmp_path / "first").mkdir()
     (tmp_path / "second").mkdir()
@@ -50,7 +51,7 @@ def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_
             serve_dashboard(catalog_url, tmp_path / "second") as second:
         pages = []
         for url in (first, second):
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page = new_page()
             assert_every_page_shows_data(page, url, catalog_url)
             open_app(page, f"{url}/history?lang=en")
             pages.append(page)
@@ -69,14 +70,14 @@ def test_two_dashboard_servers_and_cli_imports_share_one_store(catalog_url, tmp_
 
 
 def test_the_embedded_store_takes_cli_imports_while_the_dashboard_is_browsed(
-        example_store, tmp_path, browser):
+        example_store, tmp_path, new_page):
     """One machine: the dashboard served and browsed in chromium, a reader process and a loop
     of CLI imports at once; every import succeeds and no page shows an error."""
     from tests.test_concurrency import reader_beside
 
     path = example_store.path
     with reader_beside(path, tmp_path) as seen, serve_dashboard(path, tmp_path) as url:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page = new_page()
         for _ in range(3):
             done = cli(path, "ingest", "events", str(EXAMPLE_DIR / "events.csv"))
             assert done.returncode == 0, done.stderr
@@ -85,7 +86,9 @@ def test_the_embedded_store_takes_cli_imports_while_the_dashboard_is_browsed(
                 assert page.locator('[data-testid="stException"]').count() == 0, view
                 assert page.locator('[data-testid="stAlertContentError"]').count() == 0, view
         open_app(page, f"{url}/history")
-        assert page.get_by_text("events.csv").count() >= 1
+        # The history table's cells (glide data grid) reach the page's accessible grid after
+        # the run has finished, when the grid is drawn: wait for them.
+        page.get_by_text("events.csv").first.wait_for(state="attached")
         page.close()
     assert seen["reads"] > 0 and seen["torn"] == 0
     assert Store(path).query_value(
