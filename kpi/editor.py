@@ -32,9 +32,6 @@ TARGET_COLUMNS = ("unit_code", "kpi", "target", "valid_from", "valid_to", "amber
 SERVICE_COLUMNS = ("unit_code", "service_code", "name", "standard_minutes")
 COLUMNS = {"targets": TARGET_COLUMNS, "services": SERVICE_COLUMNS}
 # The import already refuses negative minutes and percentages; a target may be any number there.
-NON_NEGATIVE = {"targets": ("target",), "services": ()}
-
-
 # -- reading the current tables ---------------------------------------------------------------
 @reads("targets")
 def targets_table(store) -> pd.DataFrame:
@@ -166,7 +163,6 @@ def _save(store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by:
     positions = [p for p, row in enumerate(after)
                  if tuple(row.values()) not in unchanged or after_keys[p] in repeated]
     problems = _removed_rows(kind, before, set(after_keys))
-    problems += _negative_values(kind, after, positions)
     if kind == "targets":
         problems += _overlaps(after, positions)
     if not positions:
@@ -209,17 +205,6 @@ def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list
             shown = " / ".join(value for value in key_of(row) if value)
             problems.append(_problem(
                 position + 1, KEYS[kind][-1], "targetspage.rule_removed", shown, row=shown))
-    return problems
-
-
-def _negative_values(kind: str, rows: list[dict], positions: list[int]) -> list:
-    problems = []
-    for position in positions:
-        for column in NON_NEGATIVE[kind]:
-            number = _as_number(rows[position][column])
-            if number is not None and number < 0:
-                problems.append(_problem(position + 1, column, "targetspage.rule_negative",
-                                         rows[position][column], name=column))
     return problems
 
 

@@ -63,7 +63,7 @@ def test_changing_a_value_replaces_that_row(example_store, monkeypatch):
 
 
 @pytest.mark.parametrize(("row", "column", "key"), [
-    (new_target(target=-5.0), "target", "targetspage.rule_negative"),
+    (new_target(target=-5.0), "target", "ingest.target_out_of_range"),  # one rule, the import's
     (new_target(kpi="waiting_time"), "kpi", "ingest.bad_kpi"),
     (new_target(unit="PKM-1", kpi="service_time_median", valid_from="2026-03-01"),
      "valid_from", "targetspage.rule_overlap"),
