@@ -76,11 +76,10 @@ lint: $(VENV)/.dev-installed
 # One pytest run on every core (pytest-xdist). The tests marked `serial` (servers on ports,
 # browsers, timed waits) are in three xdist groups ("browser", "signin", "services"): one worker
 # runs a group's tests one after the other while the others take the rest, each test on a
-# temporary store of its own. On 2 CPUs shared with other work: 8 min 7 s wall, 580 s CPU
-# (chromium not counted) at load average 3.7-5.5, from 11 min 18 s and 703 s at load 0.5-5.8
-# before issue 13's item 5 (bench/README.md, "Tests"); `.ci/run` from a fresh clone on an
-# otherwise idle machine: 7 min 47 s - 8 min 30 s (tests 7 min 21 s - 8 min 2 s), 9 min 49 s
-# before item 5.
+# temporary store of its own (the e-mail tests add a "mail" group). `.ci/run` from a fresh clone,
+# 819 tests, on a machine still busy with other work: 15 min 7 s, tests 14 min 36 s (2026-12-07;
+# 547 tests took 7 min 47 s - 8 min 30 s idle before this round; bench/README.md, "Tests in
+# tiers"). `make test-fast` is the inner loop.
 test: dev-deps
 	$(VENV)/bin/python -m pytest -q -n auto --dist loadgroup
 
