@@ -16,7 +16,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from kpi import interventions, labels, metrics, pack, review
+from kpi import config, interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_number
 from kpi.periods import week_bounds
@@ -378,7 +378,7 @@ else:
 tree = load(metrics.unit_tree)
 unit_names = {CITY: ctx.t("review.city_unit")} | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
-due_default = review.review_day(week) + dt.timedelta(days=review.DEFAULT_ACTION_DAYS)
+due_default = review.default_due_date(week, config.local_today())
 
 
 def action_form(item: dict) -> None:
