@@ -69,6 +69,14 @@ def review_day(week: str) -> dt.date:
     return parse_week(week) + dt.timedelta(days=7)
 
 
+def default_due_date(week: str, today: dt.date) -> dt.date:
+    """The due date a new action of `week`'s review starts with: DEFAULT_ACTION_DAYS after the
+    meeting, so that the review two weeks on follows it up. The meeting is the review day, or
+    today when the week is reviewed late: a week reviewed after its review day must not offer a
+    date already past (or today, as happened two weeks after the review day, issue 22)."""
+    return max(review_day(week), today) + dt.timedelta(days=DEFAULT_ACTION_DAYS)
+
+
 def data_weeks(store: Reader) -> list[str]:
     """Every ISO week with data, newest first (empty for an empty store)."""
     first, last = metrics.data_range(store)
