@@ -148,11 +148,12 @@ _computing: dict[tuple, threading.Lock] = {}  # one computation of a result at a
 def _frozen(value: Any) -> Hashable:
     """`value` (engine keyword arguments: dates, strings, numbers, lists of codes) as a key."""
     if isinstance(value, dict):
-        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+        return tuple((key, _frozen(item))
+                     for key, item in sorted(value.items(), key=lambda pair: repr(pair[0])))
     if isinstance(value, list | tuple):
         return tuple(_frozen(item) for item in value)
     if isinstance(value, set | frozenset):
-        return tuple(sorted(_frozen(item) for item in value))
+        return tuple(sorted((_frozen(item) for item in value), key=repr))
     if isinstance(value, float) and value != value:  # NaN equals nothing, not even itself
         return ("NaN",)
     hash(value)  # anything else must be hashable: a TypeError names the argument's type
