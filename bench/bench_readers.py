@@ -8,7 +8,9 @@ province's store is. Then, at once:
 - the 33 cities' week files imported by 33 CLI processes started together
   (bench_province.cli_import), as on a Monday;
 - SESSIONS Playwright contexts in Debian's chromium (half on each server), each opening pages
-  one after the other for SECONDS (and on until the last import has landed): the province
+  one after the other for SECONDS (and on until the last import has landed), once each server
+  has served one page (a server's first page copies the store's small tables: it is up before
+  a Monday's imports): the province
   overview (the cities), a city's overview, a unit's page, the compare page of the cities or of
   a city's units, chosen at random (seeded).
 
@@ -23,7 +25,7 @@ per page kind and over all, the errors, the torn numbers and the imports' outcom
 load average.
 
     python bench/bench_readers.py --store bench/data/province-10000000-embedded-kept
-                                  [--sessions 10] [--seconds 120] [--seed 26]
+                                  [--sessions 10] [--seconds 120] [--seed 26] [--clean]
 """
 
 from __future__ import annotations
@@ -150,16 +152,45 @@ async def session(index: int, url: str, tree: dict[str, list[str]], browser: Any
     await context.close()
 
 
+async def warm(browser: Any, url: str) -> float:
+    """Open the province overview once on the server at `url` (its first page copies the
+    store's small tables, as a server does once before the Monday imports); its seconds."""
+    context = await browser.new_context(viewport={"width": DESKTOP[0], "height": DESKTOP[1]})
+    await context.add_init_script(RUN_TRACKER)
+    page = await context.new_page()
+    started = time.perf_counter()
+    await page.goto(f"{url}/overview?lang=en", timeout=600_000)
+    await page.wait_for_function(IDLE, timeout=600_000, polling=POLL_MS)
+    await context.close()
+    return time.perf_counter() - started
+
+
 async def browse(urls: list[str], sessions: int, tree: dict[str, list[str]], until: Any,
-                 tally: Tally, seed: int) -> None:
+                 tally: Tally, seed: int, start_imports: Any) -> None:
+    """Warm both servers, start the imports, then run the sessions until `until()`."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                    args=CHROMIUM_ARGS)
+        for url in urls:
+            print(f"  {url} warmed in {await warm(browser, url):.0f} s ({load()})", flush=True)
+        start_imports()
+        reporter = asyncio.create_task(progress(tally, until))
         await asyncio.gather(*(session(n, urls[n % len(urls)], tree, browser, until, tally, seed)
                                for n in range(sessions)))
+        reporter.cancel()
         await browser.close()
+
+
+async def progress(tally: Tally, until: Any) -> None:
+    """A line every 30 s: pages done, errors, torn numbers, the load."""
+    started = time.perf_counter()
+    while not until():
+        await asyncio.sleep(30)
+        done = sum(len(times) for times in tally.times.values())
+        print(f"  {time.perf_counter() - started:4.0f} s: {done} pages, {len(tally.errors)} "
+              f"errors, {len(tally.torn)} torn ({load()})", flush=True)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -167,13 +198,14 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def prepared_store(kept: Path, folder: Path) -> Path:
-    """A copy of the kept store as a province's Monday finds it: no weekly import yet, the
-    province totals deferred."""
+def prepared_store(kept: Path, folder: Path, *, clean: bool) -> Path:
+    """A copy of the kept store as a province's Monday finds it: no weekly import yet (unless
+    `clean`: the kept store has none), the province totals deferred."""
     copy = folder / "store"
     shutil.copytree(kept, copy)
     store = Store(copy)
-    undo_weekly_imports(store)
+    if not clean:
+        undo_weekly_imports(store)
     precompute.set_defer_totals(store, True, by="bench")
     store.close()
     return copy
@@ -197,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument("--clean", action="store_true",
+                        help="the store has no weekly import to roll back (a copy made by a "
+                             "run before, its imports rolled back)")
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         raise SystemExit("Debian's chromium is not installed (make system-deps installs it)")
@@ -206,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="readers-",
                                                                       dir=DATA)))
         started = time.perf_counter()
-        store_path = prepared_store(args.store, folder)
+        store_path = prepared_store(args.store, folder, clean=args.clean)
         print(f"store ready in {time.perf_counter() - started:.0f} s ({load()})", flush=True)
         tree = city_units(store_path)
         urls = []
@@ -218,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {"KPI_DB": str(store_path)}
         tally = Tally()
         imports: dict[str, Any] = {"done": 0, "failed": {}, "last": None}
-        began = time.perf_counter()
+        clock = {"began": time.perf_counter()}
 
         def land() -> None:
             processes = {city: cli_import(env, path) for city, path in weeks.items()}
@@ -227,18 +262,21 @@ def main(argv: list[str] | None = None) -> int:
                 if process.returncode != 0:
                     imports["failed"][city] = (err.strip().splitlines() or ["?"])[-1]
                 imports["done"] += 1
-            imports["last"] = time.perf_counter() - began
+            imports["last"] = time.perf_counter() - clock["began"]
 
         lander = threading.Thread(target=land, name="imports")
-        lander.start()
+
+        def start_imports() -> None:
+            clock["began"] = time.perf_counter()
+            lander.start()
 
         def until() -> bool:
-            return (time.perf_counter() - began >= args.seconds
+            return (time.perf_counter() - clock["began"] >= args.seconds
                     and imports["done"] == len(weeks))
 
-        asyncio.run(browse(urls, args.sessions, tree, until, tally, args.seed))
+        asyncio.run(browse(urls, args.sessions, tree, until, tally, args.seed, start_imports))
         lander.join()
-        browsed = time.perf_counter() - began
+        browsed = time.perf_counter() - clock["began"]
     every = [seconds for times in tally.times.values() for seconds in times]
     print(f"\n{args.sessions} sessions on 2 servers for {browsed:.0f} s ({load()}); the "
           f"{len(weeks)} imports: {len(weeks) - len(imports['failed'])} succeeded, the last "
