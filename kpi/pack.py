@@ -42,6 +42,7 @@ from kpi.labels import (
     status_text,
 )
 from kpi.offtarget import chart_variations, point_variations
+from kpi.store import Reader
 from kpi.vocabulary import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -717,7 +718,7 @@ def build_pack(content: dict, lang: str, *, today: dt.date | None = None,
                 xlsx=render_xlsx(view, content, lang))
 
 
-def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -> list[Path]:
+def write_pack(store: Reader, week: str, out_dir: str | Path, lang: str | None = None) -> list[Path]:
     """Write review-<week>.pdf/.xlsx/.html of `week` into `out_dir`; returns their paths."""
     lang = lang or config.default_language()
     # No browser session up front: charts whose images are cached (charts.cached_images) need

@@ -19,12 +19,13 @@ from kpi.exports import to_csv_bytes
 from kpi.i18n import t
 from kpi.reads import reads
 from kpi.row_files import REASON_COLUMN, read_rows, source_shape
+from kpi.store import Reader, Writer
 from kpi.vocabulary import KEYS, TABLES
 
 KEY_SEPARATOR = "\x1f"
 
 
-def keep(cur, kind: str, batch_id: int, source, problems: list, keys: dict[int, list]) -> int:
+def keep(cur: Writer, kind: str, batch_id: int, source, problems: list, keys: dict[int, list]) -> int:
     """Store the rows `problems` name (by line) for `batch_id`; `keys` maps a line to the
     row's contract key values. Returns how many rows were set aside."""
     by_line: dict[int, list] = {}
@@ -57,7 +58,7 @@ def keep(cur, kind: str, batch_id: int, source, problems: list, keys: dict[int, 
     return len(records)
 
 
-def resolve(cur, kind: str, batch_id: int) -> None:
+def resolve(cur: Writer, kind: str, batch_id: int) -> None:
     """Mark the open set-aside rows of `kind` whose key batch `batch_id` brought as resolved."""
     if not cur.query_value(
             "SELECT count(*) FROM set_aside_rows WHERE kind = $kind AND resolved_by IS NULL "
@@ -71,13 +72,13 @@ def resolve(cur, kind: str, batch_id: int) -> None:
         {"batch": batch_id, "kind": kind})
 
 
-def reopen(cur, batch_id: int) -> None:
+def reopen(cur: Writer, batch_id: int) -> None:
     """Rolling back `batch_id` takes back what it resolved."""
     cur.execute("UPDATE set_aside_rows SET resolved_by = NULL WHERE resolved_by = $batch",
                 {"batch": batch_id})
 
 
-def counts(store) -> dict[int, int]:
+def counts(store: Reader) -> dict[int, int]:
     """batch_id -> rows still set aside (of committed batches)."""
     rows = store.query_rows(
         "SELECT s.batch_id, count(*) FROM set_aside_rows s JOIN batches b USING (batch_id) "
@@ -90,7 +91,7 @@ def _reasons(text: str, lang: str) -> str:
 
 
 @reads("batches", "set_aside_rows")
-def listing(store, lang: str, batch_id: int | None = None) -> pd.DataFrame:
+def listing(store: Reader, lang: str, batch_id: int | None = None) -> pd.DataFrame:
     """batch_id, kind, file_name, line, reason of the rows still set aside (of one batch)."""
     frame = store.query_df(
         "SELECT s.batch_id, s.kind, b.file_name, s.line, s.reasons FROM set_aside_rows s "
@@ -101,7 +102,7 @@ def listing(store, lang: str, batch_id: int | None = None) -> pd.DataFrame:
     return frame.drop(columns="reasons")
 
 
-def rows_file(store, batch_id: int, lang: str) -> tuple[bytes, int]:
+def rows_file(store: Reader, batch_id: int, lang: str) -> tuple[bytes, int]:
     """The batch's rows still set aside as the source had them, plus `rejected_because`, in the
     source's delimiter and line endings (the file to fix and import again); and their count."""
     rows = store.query_rows(
