@@ -209,7 +209,7 @@ def log_records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
-def to_date(value) -> dt.date:
+def to_date(value: object) -> dt.date:
     """A date from a date, timestamp or ISO text."""
     if isinstance(value, dt.datetime):
         return value.date()

@@ -60,11 +60,12 @@ final = week in finals
 data = None if final else load(review.data_agenda, week=week)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def content_and_view(store_key: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
     tenth of a second on a large city), once per store, week, language and data version;
-    keyed without the agenda itself, which would cost as much to hash."""
+    keyed without the agenda itself, which would cost as much to hash. Kept as objects (a
+    province's agenda took 0.2 s to unpickle on every rerun): the page only reads them."""
     content = review.review_content(ctx.store, week, data)
     return content, pack.pack_view(content, lang)
 
