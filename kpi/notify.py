@@ -25,8 +25,8 @@ from kpi.errors import InputRejected
 from kpi.i18n import LANGUAGES
 from kpi.reads import reads
 from kpi.scope import writable_units
-from kpi.store import Cursor
-from kpi.users import ROLES, get_user, normal_email, parse_units
+from kpi.store import Reader, Store, Writer, one_unit_of_work
+from kpi.users import ROLES, USER_COLUMNS, User, get_user, normal_email
 
 DIGEST_ROLES = ("admin", "reviewer")
 ALERT_ROLES = ("analyst", "reviewer")
@@ -35,9 +35,7 @@ SWITCHES = {"on": True, "off": False}
 
 @dataclass(frozen=True)
 class Subscription:
-    email: str
-    role: str
-    units: tuple[str, ...]   # scope roots; empty = the whole city
+    user: User               # who: e-mail, role, unit scope
     digest: bool
     alerts: bool
     lang: str
@@ -49,17 +47,20 @@ def defaults(role: str) -> tuple[bool, bool, str]:
     return role in DIGEST_ROLES, role in ALERT_ROLES, config.default_language()
 
 
-def subscriptions(store_or_cur) -> list[Subscription]:
+def subscriptions(store_or_cur: Reader) -> list[Subscription]:
     """Every user's subscription, by e-mail."""
     rows = store_or_cur.query_rows(
-        "SELECT u.email, u.role, u.units, s.digest, s.alerts, s.lang FROM users u "
+        f"SELECT {', '.join(f'u.{column}' for column in USER_COLUMNS)}, "  # noqa: S608
+        "s.digest, s.alerts, s.lang FROM users u "
         "LEFT JOIN notify_subscriptions s ON s.email = u.email ORDER BY u.email")
     found = []
-    for email, role, units, digest, alerts, lang in rows:
-        default_digest, default_alerts, default_lang = defaults(role)
+    for row in rows:
+        user = User.from_row(row[:len(USER_COLUMNS)])
+        digest, alerts, lang = row[len(USER_COLUMNS):]
+        default_digest, default_alerts, default_lang = defaults(user.role)
         chosen = digest is not None
         found.append(Subscription(
-            email=email, role=role, units=parse_units(units),
+            user=user,
             digest=bool(digest) if chosen else default_digest,
             alerts=bool(alerts) if chosen else default_alerts,
             lang=lang if chosen and lang in LANGUAGES else default_lang, chosen=chosen))
@@ -67,11 +68,11 @@ def subscriptions(store_or_cur) -> list[Subscription]:
 
 
 @reads("notify_subscriptions", "users")
-def subscription(store_or_cur, email: str) -> Subscription:
+def subscription(store_or_cur: Reader, email: str) -> Subscription:
     """The subscription of user `email`; refused for an address that is not a user."""
     address = normal_email(email)
     for found in subscriptions(store_or_cur):
-        if found.email == address:
+        if found.user.email == address:
             return found
     raise InputRejected("notify.error_unknown_user", email=address)
 
@@ -85,7 +86,7 @@ def _switch(value: bool | str | None, name: str) -> bool | None:
     return SWITCHES[text]
 
 
-def _may_change(cur: Cursor, by: str, email: str) -> None:
+def _may_change(cur: Reader, by: str, email: str) -> None:
     """A signed-in person changes their own settings; an admin (or a script without a
     signed-in person, `cli:…`/`local:…`) anyone's."""
     author = get_user(cur, by)
@@ -94,7 +95,7 @@ def _may_change(cur: Cursor, by: str, email: str) -> None:
     raise InputRejected("notify.error_not_yours", email=email)
 
 
-def set_subscription(store, email: str, *, digest: bool | str | None = None,
+def set_subscription(store: Store, email: str, *, digest: bool | str | None = None,
                      alerts: bool | str | None = None, lang: str | None = None,
                      by: str) -> Subscription:
     """Change what `email` receives (None leaves a setting as it is); audited as
@@ -107,7 +108,7 @@ def set_subscription(store, email: str, *, digest: bool | str | None = None,
         before = subscription(cur, address)
         _may_change(cur, by, address)
         after = Subscription(
-            email=address, role=before.role, units=before.units,
+            user=before.user,
             digest=before.digest if digest is None else digest,
             alerts=before.alerts if alerts is None else alerts,
             lang=before.lang if lang is None else lang, chosen=True)
@@ -122,13 +123,13 @@ def set_subscription(store, email: str, *, digest: bool | str | None = None,
     return after
 
 
-def recipient_units(store, who: Subscription) -> list[str] | None:
+@one_unit_of_work
+def recipient_units(cur: Reader, who: Subscription) -> list[str] | None:
     """The units whose news `who` receives: the subtrees of their scope, or None for the whole
     city (and `*`) when they are unscoped (the dashboard's and the write checks' scope)."""
-    if who.role not in ROLES:
+    if who.user.role not in ROLES:
         return []
-    with store.cursor() as cur:
-        return writable_units(cur, who.email)
+    return writable_units(cur, who.user.email)
 
 
 # -- delivery and its log ----------------------------------------------------------------------
@@ -153,11 +154,11 @@ class Letter:
     @property
     def stem(self) -> str:
         """The .eml file name of a dry run."""
-        return f"{self.kind}-{self.week or 'now'}-{self.recipient.email}"
+        return f"{self.kind}-{self.week or 'now'}-{self.recipient.user.email}"
 
 
-def deliver(store, letters: list[Letter], *, dry_run: str | Path | None = None,
-            after_logging: Callable[[Cursor, list[Letter]], None] | None = None,
+def deliver(store: Store, letters: list[Letter], *, dry_run: str | Path | None = None,
+            after_logging: Callable[[Writer, list[Letter]], None] | None = None,
             settings: mail.MailSettings | None = None) -> list[Path]:
     """Send `letters` (or, with `dry_run`, write them as .eml files into that folder and log
     nothing: a dry run changes nothing). Each message sent or refused is logged, and
@@ -178,7 +179,7 @@ def deliver(store, letters: list[Letter], *, dry_run: str | Path | None = None,
                 "INSERT INTO notify_deliveries (delivery_id, email, kind, subject, message_id, "
                 "week, items, bytes, tried_at, result, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [letter.delivery_id, letter.recipient.email, letter.kind,
+                [letter.delivery_id, letter.recipient.user.email, letter.kind,
                  str(letter.message["Subject"]), str(letter.message["Message-ID"]),
                  letter.week, letter.items, len(letter.message.as_bytes()), now,
                  "sent" if outcome.ok else "failed", outcome.error])
@@ -192,7 +193,7 @@ def deliver(store, letters: list[Letter], *, dry_run: str | Path | None = None,
 
 
 @reads("notify_deliveries")
-def delivery_log(store, *, limit: int | None = None) -> pd.DataFrame:
+def delivery_log(store: Reader, *, limit: int | None = None) -> pd.DataFrame:
     """The delivery log, newest first: delivery_id, tried_at, email, kind, week, subject,
     items, bytes, result, error, message_id."""
     return store.query_df(
@@ -209,7 +210,7 @@ def log_records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
-def to_date(value) -> dt.date:
+def to_date(value: object) -> dt.date:
     """A date from a date, timestamp or ISO text."""
     if isinstance(value, dt.datetime):
         return value.date()

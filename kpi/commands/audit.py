@@ -6,13 +6,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from kpi import audit
 from kpi.commands.common import EXIT_ERROR, EXIT_OK, Add, cli_language, open_store, say
 from kpi.periods import parse_date
 
+if TYPE_CHECKING:
+    from kpi.store import Store
 
-def announce_key(store) -> None:
+
+def announce_key(store: Store) -> None:
     """Make the key file when no key is configured (saying loudly where it is and that it must
     be kept), then key the trail: what `init` and `audit-key` both do."""
     made = audit.make_key_file()

@@ -8,10 +8,13 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpi import config
 from kpi.i18n import t
+
+if TYPE_CHECKING:  # imported on use (open_store): `--help` stays fast
+    from kpi.store import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
@@ -30,7 +33,7 @@ def say(key: str, **params: Any) -> str:
     return t(key, cli_language(), **params)
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False):
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The store named by `--db` (or `KPI_DB`). Opening it creates the tables a newer
     kpi/schema.sql added; a store made before the precomputed KPI values, or before a change
     to the KPI definitions, gets them (again) once, and a line on stderr says why the command

@@ -7,12 +7,18 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi.audit import cli_user
 from kpi.commands import notify as notify_commands
 from kpi.commands.common import EXIT_OK, EXIT_REJECTED, Add, cli_language, open_store, say
 from kpi.errors import FileRejected
 from kpi.vocabulary import KINDS
+
+if TYPE_CHECKING:  # imported on use: `--help` stays fast
+    from kpi.import_mapping import ImportMapping
+    from kpi.ingest import IngestResult
+    from kpi.store import Store
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -29,7 +35,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _report_rejected(report: list[str], result) -> int:
+def _report_rejected(report: list[str], result: IngestResult) -> int:
     """The rejected rows on stdout, the one sentence on stderr: exit status 2."""
     from kpi import ingest  # on use: --help stays fast
 
@@ -70,7 +76,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _mapping_argument(store, value: str):
+def _mapping_argument(store: Store, value: str) -> ImportMapping:
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
     from kpi import import_mapping, saved_mappings  # on use: --help stays fast
 

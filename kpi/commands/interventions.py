@@ -10,14 +10,10 @@ from kpi.commands.common import EXIT_OK, Add, open_store, say
 from kpi.vocabulary import KPIS, PERIODS
 
 
-def _store(args: argparse.Namespace):
-    return open_store(args)  # the CLI's one way to open the store, as every command does
-
-
 def cmd_interventions(args: argparse.Namespace) -> int:
     from kpi import interventions  # on use: --help stays fast
 
-    store = _store(args)
+    store = open_store(args)
     if args.interventions_command == "add":
         new_id = interventions.add(store, unit_code=args.unit, date=args.date, title=args.title,
                                    kpi=args.kpi, rebase=args.rebase, action_id=args.action,
@@ -50,7 +46,7 @@ EFFECT_KEYS = ("intervention_id", "unit_code", "kpi", "period", "date", "before_
 def cmd_effect(args: argparse.Namespace) -> int:
     from kpi import effect  # on use: --help stays fast
 
-    rows = effect.effect(_store(args), args.id, period=args.period, kpi=args.kpi)
+    rows = effect.effect(open_store(args), args.id, period=args.period, kpi=args.kpi)
     if args.format == "json":
         print(json.dumps([{key: row[key] for key in EFFECT_KEYS} for row in rows], indent=1,
                          ensure_ascii=False))

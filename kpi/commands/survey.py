@@ -11,14 +11,10 @@ from kpi.audit import cli_user
 from kpi.commands.common import EXIT_OK, Add, codes, open_store, say
 
 
-def _store(args: argparse.Namespace):
-    return open_store(args)  # the CLI's one way to open the store, as every command does
-
-
 def cmd_survey(args: argparse.Namespace) -> int:
     from kpi import posters, survey_links  # on use: --help stays fast
 
-    store = _store(args)
+    store = open_store(args)
     if args.survey_command == "link":
         for link in survey_links.links(store, [args.unit], who=cli_user()):
             print(link.url)
@@ -47,7 +43,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from kpi import survey_links  # on use: --help stays fast
 
-    store = _store(args)
+    store = open_store(args)
     if args.list or not args.units:
         units = survey_links.published(store)
         if args.json:

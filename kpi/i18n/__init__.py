@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date as _babel_format_date
+from babel.numbers import NumberFormatError
 from babel.numbers import format_decimal as _babel_format_decimal
+from babel.numbers import parse_decimal as _babel_parse_decimal
 from typing_extensions import TypeIs
 
 LANGUAGES = ("en", "id")
@@ -88,16 +90,43 @@ def _formatted_number(value: float | int, lang: str, decimals: int, negative: bo
     return _babel_format_decimal(value, format=pattern, locale=locale_of(lang))
 
 
+def fmt_plain_number(value: float | int | None, lang: str, max_decimals: int = 6) -> str:
+    """`value` as a person types it in the language: no grouping, no trailing zeros
+    (`76,61`, `10`); empty for null. What a number field shows before it is edited."""
+    if is_missing(value):
+        return ""
+    pattern = "0." + "#" * max_decimals if max_decimals > 0 else "0"
+    return _babel_format_decimal(value, format=pattern, locale=locale_of(lang))
+
+
+def parse_number(text: str, lang: str) -> float | None:
+    """A number typed in the language's convention (`12,5` in Indonesian, `12.5` in English),
+    None for empty text. Raises ValueError when `text` is not one, including a separator used
+    the other language's way (`12.5` in Indonesian), which would otherwise be read as 125."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(_babel_parse_decimal(text, locale=locale_of(lang), strict=True))
+    except NumberFormatError as error:
+        raise ValueError(text) from error
+
+
 def fmt_int(value: float | int | None, lang: str) -> str:
     return fmt_number(value, lang, 0)
+
+
+def percent_sign(lang: str) -> str:
+    """What follows a number in percent: ` %` in Indonesian (`87,5 %`), `%` in English
+    (`87.5%`). Charts put it after their tick numbers, so axes read as the page's figures."""
+    return " %" if lang == "id" else "%"
 
 
 def fmt_percent(value: float | None, lang: str, decimals: int = 1) -> str:
     """A value already in percent (0–100), e.g. `87,5 %` in Indonesian, `87.5%` in English."""
     if is_missing(value):
         return "—"
-    number = fmt_number(value, lang, decimals)
-    return f"{number} %" if lang == "id" else f"{number}%"
+    return fmt_number(value, lang, decimals) + percent_sign(lang)
 
 
 def fmt_date(value: dt.date | str | None, lang: str, style: str = "medium") -> str:
