@@ -653,7 +653,7 @@ errors_and_toasts("page")  # a confirmation queued before a full rerun (finalisi
 # -- The pack ----------------------------------------------------------------------------------
 def pack_files(*, week: str, lang: str) -> dict[str, bytes]:
     """The pack's three files of the review as it stands now."""
-    current, _ = content_and_view(ctx.store.key, week, lang, data_version())
+    current, _ = content_and_view(ctx.store.key, week, lang, data_version(), ctx.units)
     return pack.build_pack(current, lang).files()
 
 
