@@ -43,11 +43,15 @@ def unit_code_label(code: str) -> str:
     return ctx.t("targetspage.all_units") if code == CITY else code
 
 
+# Read once per run: the pickers label every unit with it (1,353 in a province).
+unit_names = load(editor.unit_names)
+
+
 def unit_label(code: str) -> str:
     """`*` in words, a unit as its code and name."""
     if code == CITY:
         return unit_code_label(code)
-    name = load(editor.unit_names).get(code)
+    name = unit_names.get(code)
     return ctx.t("targetspage.unit_label", code=code, name=name) if name else code
 
 
@@ -224,7 +228,7 @@ def in_force_tab() -> None:
     if frame.empty:
         st.info(ctx.t("targetspage.in_force_none"))
         return
-    names = load(editor.unit_names)
+    names = unit_names
     shown = pd.DataFrame({
         ctx.t("targetspage.col_unit"): [unit_code_label(code) for code in frame["unit_code"]],
         ctx.t("targetspage.col_unit_name"): [names.get(code, "") for code in frame["unit_code"]],
