@@ -21,17 +21,20 @@ import queue
 import tempfile
 import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import plotly.graph_objects as go
 from babel.dates import get_day_names, get_month_names
 
 from kpi import config
-from kpi.i18n import locale_of, t
+from kpi.i18n import fmt_date, fmt_int, fmt_percent, locale_of, percent_sign, t
+
+# What this module draws, for the type hints of the modules that may not import plotly.
+Figure: TypeAlias = go.Figure
 
 # Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
 OKABE_ITO = {
@@ -99,8 +102,9 @@ def base_layout(fig: go.Figure, lang: str, *, height: int | None = None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
                 "font": {"size": FONT_SIZE - 1}},
     )
-    if legend_below:
-        fig.update_layout(legend={"yanchor": "top", "y": -0.24, "valign": "top"})
+    if legend_below:  # at the foot of the figure, however many lines it takes when narrow
+        fig.update_layout(legend={"yref": "container", "yanchor": "bottom", "y": 0,
+                                  "valign": "top"})
     if height is not None:
         fig.update_layout(height=height)
     fig.update_xaxes(automargin=True, gridcolor="#EEEEEE", zeroline=False)
@@ -315,14 +319,29 @@ def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, lang: str, *, city_ra
     # Units of very different sizes crowd the left edge of a linear axis; a log axis spreads them.
     sizes = points["denominator"][points["denominator"] > 0]
     if len(sizes) and sizes.max() / sizes.min() > FUNNEL_LOG_RATIO:
-        fig.update_xaxes(type="log", dtick="D2")
+        reach = [*sizes, *curve["denominator"]]
+        values, texts = log_ticks(min(reach), max(reach), lang)
+        fig.update_xaxes(type="log", tickvals=values, ticktext=texts)
     else:
-        fig.update_xaxes(rangemode="tozero")
+        fig.update_xaxes(rangemode="tozero", tickformat=",d")
     fig.update_xaxes(title={"text": x_title})
-    fig.update_yaxes(title={"text": y_title}, range=[low, high], ticksuffix="%")
+    fig.update_yaxes(title={"text": y_title}, range=[low, high], ticksuffix=percent_sign(lang))
     base_layout(fig, lang, height=440, title=title)
     fig.update_layout(margin={"t": 90 if title else 60})
     return fig
+
+
+def log_ticks(low: float, high: float, lang: str) -> tuple[list[float], list[str]]:
+    """Ticks of a log axis from `low` to `high`, written as whole numbers in `lang` (`1.000`
+    in Indonesian, `1,000` in English): the powers of ten, with 2 and 5 times them as well
+    while the axis spans at most a hundredfold (plotly's own log ticks read "5, 100, 2, 5")."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = (1, 2, 5) if math.log10(high / low) <= 2 else (1,)
+    values = [step * 10.0 ** power for power in range(first, last + 1) for step in steps
+              if low <= step * 10.0 ** power <= high]
+    if len(values) < 2:  # a narrow span: its ends, rounded
+        values = sorted({float(round(low)), float(round(high))})
+    return values, [fmt_int(value, lang) for value in values]
 
 
 def _wrapped(label: str, width: int, max_lines: int = 2) -> str:
@@ -393,7 +412,7 @@ def ikm_trend(frame: pd.DataFrame, lang: str, *, bands: Sequence[tuple[float, fl
 
 
 # -- overview and unit pages -----------------------------------------------------------------
-def status_heatmap(cells, lang: str, *, rows: list[str], columns: list[str],
+def status_heatmap(cells: pd.DataFrame, lang: str, *, rows: list[str], columns: list[str],
                    title: str | None = None) -> go.Figure:
     """Units × indicators coloured by status, each cell showing its value and status symbol.
 
@@ -436,7 +455,8 @@ def _clip_step(step: dict, x_first: dt.date, x_last: dt.date) -> tuple[dt.date, 
     return start, end
 
 
-def _step_polyline(steps, x_first: dt.date, x_last: dt.date, value) -> tuple[list, list]:
+def _step_polyline(steps: pd.DataFrame, x_first: dt.date, x_last: dt.date,
+                   value: Callable[[dict], float]) -> tuple[list, list]:
     """x and y of a line that follows `value(step)` over each step clipped to the window, with
     gaps between steps that do not touch."""
     xs: list = []
@@ -455,32 +475,61 @@ def _step_polyline(steps, x_first: dt.date, x_last: dt.date, value) -> tuple[lis
     return xs, ys
 
 
-PERIOD_TICK_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y", "quarter": "%b %Y",
-                       "year": "%Y"}
+# How a tick names its period (a Babel pattern: month names in the reader's language), and the
+# year written under the first tick and under each tick in a new year.
+PERIOD_TICK_PATTERNS = {"day": "d MMM", "week": "d MMM", "month": "MMM", "quarter": "MMM",
+                        "year": "y"}
+MONTHS_PER_PERIOD = {"month": 1, "quarter": 3, "year": 12}
 MAX_TICKS = 5  # few enough to stay level and legible in a half-width chart on a tablet
 
 
-def period_axis(fig: go.Figure, starts, grain: str | None) -> None:
-    """Put the x-axis ticks on the periods' first dates (a week's Monday, not plotly's Sunday),
-    at most MAX_TICKS of them, labelled as the period is named."""
-    if grain not in PERIOD_TICK_FORMATS or not len(starts):
+def _months_later(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_ticks(starts: Sequence, grain: str, lang: str) -> tuple[list[dt.date], list[str]]:
+    """At most MAX_TICKS evenly spaced ticks on the periods' first dates (a week's Monday), from
+    the first of `starts` to the last, and their labels in `lang` (`6 Jul`, `17 Agu`); the first
+    tick and every tick in another year than the tick before carry the year on a second line,
+    so a chart across New Year never reads as one year."""
+    days = sorted({as_date(day) for day in starts})
+    if not days:
+        return [], []
+    every = -(-len(days) // MAX_TICKS)  # ceiling division
+    ticks = [days[0]]
+    while True:
+        if grain in MONTHS_PER_PERIOD:
+            following = _months_later(ticks[-1], every * MONTHS_PER_PERIOD[grain])
+        else:
+            following = ticks[-1] + dt.timedelta(days=every * (7 if grain == "week" else 1))
+        if following > days[-1]:
+            break
+        ticks.append(following)
+    texts = []
+    for number, day in enumerate(ticks):
+        text = fmt_date(day, lang, PERIOD_TICK_PATTERNS[grain])
+        if grain != "year" and (number == 0 or day.year != ticks[number - 1].year):
+            text += "<br>" + fmt_date(day, lang, "y")
+        texts.append(text)
+    return ticks, texts
+
+
+def period_axis(fig: go.Figure, starts: Sequence[Any] | pd.Series, grain: str | None,
+                lang: str) -> None:
+    """Put the x-axis ticks on the periods' first dates, labelled as `period_ticks` says."""
+    if grain not in PERIOD_TICK_PATTERNS or not len(starts):
         return
-    every = -(-len(starts) // MAX_TICKS)  # ceiling division
-    first = as_date(starts.iloc[0] if hasattr(starts, "iloc") else starts[0])
-    if grain in ("day", "week"):
-        days = every * (7 if grain == "week" else 1)
-        dtick: Any = days * 24 * 3600 * 1000  # plotly counts date ticks in milliseconds
-    else:
-        dtick = f"M{every * {'month': 1, 'quarter': 3, 'year': 12}[grain]}"
-    fig.update_xaxes(tick0=first.isoformat(), dtick=dtick, tickformat=PERIOD_TICK_FORMATS[grain],
-                     tickangle=0)
+    ticks, texts = period_ticks(list(starts), grain, lang)
+    fig.update_xaxes(tickvals=ticks, ticktext=texts, tickangle=0)
 
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
 UPCOMING_PERIODS = 12  # how far ahead a target that starts later is drawn
 
 
-def _with_upcoming_steps(steps, x_last: dt.date, grain: str | None) -> dt.date:
+def _with_upcoming_steps(steps: pd.DataFrame, x_last: dt.date, grain: str | None) -> dt.date:
     """The chart's last date, moved on so that targets starting within UPCOMING_PERIODS after
     `x_last` are drawn (each for one period), before any data reaches them."""
     period = dt.timedelta(days=PERIOD_DAYS.get(grain or "week", 7))
@@ -489,14 +538,25 @@ def _with_upcoming_steps(steps, x_last: dt.date, grain: str | None) -> dt.date:
     return max(upcoming) + period - dt.timedelta(days=1) if upcoming else x_last
 
 
-def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
+LEGEND_LINE_CHARS = 40  # a legend entry's line: fits a chart half a tablet wide (~360 px)
+
+
+def _percents(values: Sequence[float], lang: str) -> str:
+    """Percentages as the language writes them, each with its sign (`10 % / 12,5 %`): a comma
+    between them would read as a decimal comma in Indonesian."""
+    return " / ".join(fmt_percent(value, lang, 0 if float(value).is_integer() else 1)
+                      for value in values)
+
+
+def trend_chart(points: pd.DataFrame, steps: pd.DataFrame, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
                 y_title: str | None = None, title: str | None = None,
                 grain: str | None = None, markers: Sequence[dict] = ()) -> go.Figure:
     """A KPI over time with its target as it was valid (a step line) and the near-target band.
 
     `points`: period_start, value, status, hover (text); `steps`: valid_from, valid_to, target,
     amber_pct (kpi.targets.target_steps); `x_last` the last date the chart covers; `labels`:
-    value, target, band (the band's legend text, may hold {pct}); `markers`: interventions
+    value, target, band (the band's legend text, may hold {pct}: the percentages, signed);
+    `markers`: interventions
     (`intervention_markers`)."""
     fig = go.Figure()
     if len(points):
@@ -517,12 +577,13 @@ def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, label
                     y=[step["target"], step["target"], band_edge, band_edge],
                     fill="toself", fillcolor="rgba(230,159,0,0.18)", line={"width": 0},
                     mode="lines", hoverinfo="skip", showlegend=False, legendgroup="band",
-                    name=labels["band"].format(pct=step["amber_pct"])))
+                    name=labels["band"].format(pct=_percents([step["amber_pct"]], lang))))
             band_pcts = sorted(drawn_pcts)  # only the bands this chart draws (D7)
-            fig.add_trace(go.Scatter(  # one legend entry for the band
-                x=[None], y=[None], mode="markers", legendgroup="band",
+            fig.add_trace(go.Scatter(  # one legend entry for the band, on lines that fit
+                x=[None], y=[None], mode="markers", legendgroup="band",  # a tablet's half
                 marker={"symbol": "square", "size": 12, "color": "rgba(230,159,0,0.35)"},
-                name=labels["band"].format(pct=", ".join(f"{p:g}" for p in band_pcts))))
+                name=wrap_label(labels["band"].format(pct=_percents(band_pcts, lang)),
+                                LEGEND_LINE_CHARS, max_lines=3)))
             xs, ys = _step_polyline(steps, x_first, x_last, lambda s: s["target"])
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines", name=labels["target"], hoverinfo="skip",
@@ -536,7 +597,7 @@ def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, label
                     "symbol": [STATUS_MARKERS.get(s, "circle") for s in points["status"]],
                     "line": {"width": 1, "color": "white"}}))
     fig.update_yaxes(title=y_title)
-    period_axis(fig, points["period_start"], grain)
+    period_axis(fig, points["period_start"], grain, lang)
     intervention_markers(fig, markers)
     return base_layout(fig, lang, height=400, title=title, legend_below=True)
 
@@ -548,7 +609,7 @@ VARIATION_COLOURS = {"common": GREY, "concern": OKABE_ITO["orange"],
 VARIATION_MARKERS = {"common": "circle", "concern": "triangle-up", "improvement": "square"}
 
 
-def spc_chart(points, lang: str, *, centre: float | None, ucl: float | None,
+def spc_chart(points: pd.DataFrame, lang: str, *, centre: float | None, ucl: float | None,
               lcl: float | None, trial: bool, target: float | None, labels: dict[str, str],
               y_title: str | None = None, title: str | None = None,
               grain: str | None = None, segments: Sequence[dict] | None = None,
@@ -612,7 +673,7 @@ def spc_chart(points, lang: str, *, centre: float | None, ucl: float | None,
                         "symbol": VARIATION_MARKERS[reading],
                         "line": {"width": 1, "color": "white"}}))
     fig.update_yaxes(title=y_title)
-    period_axis(fig, points["period_start"], grain)
+    period_axis(fig, points["period_start"], grain, lang)
     intervention_markers(fig, markers)
     return base_layout(fig, lang, height=400, title=title, legend_below=True)
 
@@ -644,7 +705,7 @@ def intervention_markers(fig: go.Figure, markers: Sequence[dict]) -> None:
             bgcolor="rgba(255,255,255,0.75)", name=f"intervention-{marker.get('id', '')}")
 
 
-def weekday_hour_heatmap(cells, lang: str, *, weekdays: list[str], value_title: str,
+def weekday_hour_heatmap(cells: pd.DataFrame, lang: str, *, weekdays: list[str], value_title: str,
                          title: str | None = None, decimals: int = 0) -> go.Figure:
     """A weekday × hour heatmap: `cells` has weekday (1 = Monday … 7), hour (0–23) and value;
     `weekdays` are the seven day names, Monday first. Only the hours with data are columns."""
@@ -707,7 +768,7 @@ def _write_in_one_page(builds: Sequence[Callable[[], go.Figure]], paths: Sequenc
     built: queue.Queue[dict | None] = queue.Queue()
     failure: list[BaseException] = []
 
-    async def specs():
+    async def specs() -> AsyncIterator[dict]:
         for path in paths:
             figure = await asyncio.to_thread(built.get)
             if figure is None:  # the caller failed to build one: no more come

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -139,20 +140,20 @@ def with_bulk_target(store: Reader, table: pd.DataFrame, *, unit_type: str, kpi:
 
 # -- saving -----------------------------------------------------------------------------------
 def save_targets(store: Store, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None = None,
-                 dry_run: bool = False):
+                 dry_run: bool = False) -> IngestResult | None:
     """Validate the edited targets table and, unless `dry_run` or invalid, save what changed as
     one batch. Returns the IngestResult (problems by editor row), or None when nothing changed."""
     return _save(store, "targets", original, edited, by=by, dry_run=dry_run)
 
 
 def save_services(store: Store, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None = None,
-                  dry_run: bool = False):
+                  dry_run: bool = False) -> IngestResult | None:
     """Like save_targets, for the services table (standard minutes)."""
     return _save(store, "services", original, edited, by=by, dry_run=dry_run)
 
 
 def _save(store: Store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None,
-          dry_run: bool):
+          dry_run: bool) -> IngestResult | None:
     columns = COLUMNS[kind]
     before = [_row_text(row, columns) for row in original.to_dict("records")]
     after = [_row_text(row, columns) for row in edited.to_dict("records")]
@@ -185,20 +186,21 @@ def _save(store: Store, kind: str, original: pd.DataFrame, edited: pd.DataFrame,
     return dataclasses.replace(result, problems=every)
 
 
-def _renumber(problem, row: int):
+def _renumber(problem: Problem, row: int) -> Problem:
     """`problem` of the temporary file's line, told as the editor's row number."""
     params = {**problem.params, "line": row} if "line" in problem.params else problem.params
     return dataclasses.replace(problem, line=row, params=params)
 
 
-def _problem(editor_row: int, column: str, key: str, value: object = None, **params):
+def _problem(editor_row: int, column: str, key: str, value: object = None,
+             **params: object) -> Problem:
     """A Problem of the editor's own rules; its English reason comes from the catalogue."""
     text = None if value is None else str(value)
     return Problem(line=editor_row, column=column, reason=t(key, "en", **params), key=key,
                    params=params, value=text)
 
 
-def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list:
+def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list[Problem]:
     key_of = _key_function(kind)
     problems = []
     for position, row in enumerate(before):
@@ -209,7 +211,7 @@ def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list
     return problems
 
 
-def _overlaps(rows: list[dict], positions: list[int]) -> list:
+def _overlaps(rows: list[dict], positions: list[int]) -> list[Problem]:
     """A problem for each changed row whose validity overlaps another row of its unit and KPI."""
     problems = []
     changed = set(positions)
@@ -234,7 +236,7 @@ def _overlaps(rows: list[dict], positions: list[int]) -> list:
 
 
 # -- cell values as a CSV writes them ---------------------------------------------------------
-def _key_function(kind: str):
+def _key_function(kind: str) -> Callable[[dict[str, str]], tuple[str, ...]]:
     names = KEYS[kind]
     return lambda row: tuple(row[name] for name in names)
 

@@ -336,6 +336,7 @@ def _changes(cur: Reader, week: str, names: dict) -> dict:
 
 
 @reads("events", "kpi_values", "meta", "survey_responses", "targets", "unit_days", "units")
+@one_unit_of_work  # one snapshot: an import landing meanwhile never mixes its numbers in
 def data_agenda(store: Reader, week: str) -> dict:
     """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
     with their charts, coverage, SKM results, opportunities): the costly part, which changes
@@ -699,6 +700,7 @@ def load_record(store: Reader, week: str) -> dict | None:
     return record
 
 
+@one_unit_of_work  # one snapshot, as data_agenda
 def review_content(store: Reader, week: str, data: dict | None = None) -> dict:
     """What the page and the pack show for `week`: the stored record of a finalised review, or
     the live agenda with the draft minutes, in the same shape. `data`: as for build_agenda."""

@@ -15,22 +15,27 @@ import json
 
 import pandas as pd
 
+from kpi.errors import Problem
 from kpi.exports import to_csv_bytes
 from kpi.i18n import t
 from kpi.reads import reads
 from kpi.row_files import REASON_COLUMN, read_rows, source_shape
+from kpi.sources import Source
 from kpi.store import Reader, Writer
 from kpi.vocabulary import KEYS, TABLES
 
 KEY_SEPARATOR = "\x1f"
 
 
-def keep(cur: Writer, kind: str, batch_id: int, source, problems: list, keys: dict[int, list]) -> int:
+def keep(cur: Writer, kind: str, batch_id: int, source: Source, problems: list[Problem],
+         keys: dict[int, list]) -> int:
     """Store the rows `problems` name (by line) for `batch_id`; `keys` maps a line to the
     row's contract key values. Returns how many rows were set aside."""
     by_line: dict[int, list] = {}
     for problem in problems:
-        by_line.setdefault(int(problem.line), []).append(problem)
+        if problem.line is None:  # the import refuses such a file rather than set rows aside
+            raise ValueError(f"a set-aside row needs its line: {problem.key}")
+        by_line.setdefault(problem.line, []).append(problem)
     cells = read_rows(source.path, lines=set(by_line))
     header = [column for column in cells.columns if column != "line"]
     rows_by_line = {int(row["line"]): [row[c] for c in header]

@@ -18,7 +18,7 @@ import streamlit as st
 
 from kpi import config, interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
-from kpi.i18n import fmt_number
+from kpi.i18n import fmt_int, fmt_number
 from kpi.periods import week_bounds
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
@@ -29,6 +29,7 @@ from ui.guard import guard
 from ui.inputs import DATE_FORMAT
 from ui.state import keep_in_url, url_value
 from ui.text import md
+from ui.tiles import TILE_WIDTH
 
 ctx = guard("review")
 
@@ -273,12 +274,20 @@ def actions_part() -> None:
     new_views = [pack.action_view(a, ctx.lang) for a in new_actions]
     counts = pack.action_counts(carried_views, new_views)
     summary = view["summary"]
-    tiles = st.columns(4)
-    tiles[0].metric(ctx.t("pack.tile_off_target"), summary["off_target"], border=True)
-    tiles[1].metric(ctx.t("pack.tile_concerns"), summary["concerns"], border=True)
-    tiles[2].metric(ctx.t("pack.tile_open_actions", overdue=counts["overdue"]),
-                    counts["open_actions"], border=True)
-    tiles[3].metric(ctx.t("pack.tile_opportunities"), summary["opportunities"], border=True)
+    # Tiles as wide as the KPI tiles, flowing onto a second row on a tablet: in four columns
+    # of 820 px the labels were cut ("tindak lanjut terbuka (0 terla…"). The overdue count is
+    # the open actions' delta, so that the label stays short.
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        st.metric(ctx.t("pack.tile_off_target"), summary["off_target"], border=True,
+                  width=TILE_WIDTH, height="stretch")
+        st.metric(ctx.t("pack.tile_concerns"), summary["concerns"], border=True,
+                  width=TILE_WIDTH, height="stretch")
+        st.metric(ctx.t("reviewtiles.open_actions"), counts["open_actions"], border=True,
+                  width=TILE_WIDTH, height="stretch",
+                  delta=ctx.t("reviewtiles.overdue", count=fmt_int(counts["overdue"], ctx.lang)),
+                  delta_color="inverse" if counts["overdue"] else "off", delta_arrow="off")
+        st.metric(ctx.t("pack.tile_opportunities"), summary["opportunities"], border=True,
+                  width=TILE_WIDTH, height="stretch")
 
     st.header(f"1. {ctx.t('review.section_actions')}", divider="gray")
     st.caption(ctx.t("review.actions_caption"))

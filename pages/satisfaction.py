@@ -50,7 +50,8 @@ if PERIODS.index(filters.grain) < PERIODS.index(DEFAULT_GRAIN):
     hint.info(ctx.t("skmpage.short_period", grain=grain_label(filters.grain, ctx.lang).lower()),
               icon=":material/info:")
     if switch.button(ctx.t("skmpage.show_quarter",
-                           quarter=period_label(quarter, DEFAULT_GRAIN, ctx.lang))):
+                           quarter=period_label(quarter, DEFAULT_GRAIN, ctx.lang)),
+                     wrap=True):  # in a quarter of a tablet's width the label takes two lines
         keep_in_url(grain=DEFAULT_GRAIN, period=quarter.isoformat())
         st.rerun()
 tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other

@@ -195,11 +195,7 @@ else:
                  color=labels.ASSURANCE_BADGE_COLOURS.get(chart["assurance"], "gray"))
         if chart["trial"] and chart["ucl"] is not None:
             st.badge(ctx.t("status_ui.trial"), icon=":material/science:", color="gray")
-    st.caption(ctx.t("unitpage.spc_legend",
-                     centre=labels.format_value(kpi, chart["centre"], ctx.lang),
-                     lcl=labels.format_value(kpi, chart["lcl"], ctx.lang),
-                     ucl=labels.format_value(kpi, chart["ucl"], ctx.lang),
-                     points=fmt_int(len(points), ctx.lang), window=window))
+    st.caption(labels.spc_caption(kpi, chart, ctx.lang, window=window))
 
 manage_changes(ctx, unit, unit_name, changes)
 

@@ -149,7 +149,7 @@ def test_dry_run_writes_eml_files_and_changes_nothing(city, monkeypatch, tmp_pat
 
 # -- subscriptions -----------------------------------------------------------------------------
 def test_defaults_by_role_and_changes_audited(city, monkeypatch, capsys):
-    found = {who.email: (who.digest, who.alerts, who.lang) for who in notify.subscriptions(city)}
+    found = {who.user.email: (who.digest, who.alerts, who.lang) for who in notify.subscriptions(city)}
     assert found == {"admin@medan.go.id": (True, False, "id"),
                      "rev@medan.go.id": (True, True, "id"),
                      "ana2@medan.go.id": (False, True, "id"),

@@ -110,7 +110,7 @@ def users_notify(args: argparse.Namespace, store: Store) -> int:
 
 
 def settings_line(found: Any) -> str:
-    return t("notify.settings_line", "en", email=found.email,
+    return t("notify.settings_line", "en", email=found.user.email,
              digest=t(f"notify.digest_{'on' if found.digest else 'off'}", "en"),
              alerts=t(f"notify.alerts_{'on' if found.alerts else 'off'}", "en"), language=found.lang,
              defaults="" if found.chosen else t("notify.defaults_note", "en"))
