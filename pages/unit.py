@@ -26,6 +26,7 @@ from ui.filters import (
     synced_choice,
     unit_label,
     unit_type_label,
+    visible_tree,
 )
 from ui.guard import guard
 from ui.interventions_ui import manage_changes, rebase_switch, unit_changes
@@ -43,8 +44,8 @@ if filters is None:
     st.info(ctx.t("filters.no_data"))
     st.stop()
 
-tree = load(metrics.unit_tree)
-codes = [CITY, *tree["unit_code"]]
+tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
+codes = [*([] if ctx.units else [CITY]), *tree["unit_code"]]
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
 names[CITY] = ctx.t("charts.city")
 asked = st.query_params.get("unit")
