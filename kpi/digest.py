@@ -144,6 +144,7 @@ def latest_week(store: Reader, today: dt.date | None = None) -> str:
     return week
 
 
+@one_unit_of_work  # the digest's numbers from one snapshot, as the review's agenda
 def week_data(store: Reader, week: str) -> Week:
     start = review.parse_week(week)
     agenda = review.data_agenda(store, week)

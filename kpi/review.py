@@ -336,6 +336,7 @@ def _changes(cur: Reader, week: str, names: dict) -> dict:
 
 
 @reads("events", "kpi_values", "meta", "survey_responses", "targets", "unit_days", "units")
+@one_unit_of_work  # one snapshot: an import landing meanwhile never mixes its numbers in
 def data_agenda(store: Reader, week: str) -> dict:
     """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
     with their charts, coverage, SKM results, opportunities): the costly part, which changes
@@ -361,6 +362,20 @@ def data_agenda(store: Reader, week: str) -> dict:
         "satisfaction": _satisfaction(store, week, names, list(names)),
         "opportunities": opportunities,
     }
+
+
+_UNIT_ROWS = ("scorecard", "exceptions", "opportunities", "carried_actions", "new_actions")
+
+
+def agenda_of_units(agenda: dict, units: set[str] | frozenset[str]) -> dict:
+    """`agenda` (a data_agenda, build_agenda or a record's agenda) with only the rows, items and
+    actions of `units`: a city user's view of the week (issue 26)."""
+    shown: dict[str, Any] = {key: [row for row in agenda[key] if row.get("unit_code") in units]
+                             for key in _UNIT_ROWS if key in agenda}
+    if "satisfaction" in agenda:
+        shown["satisfaction"] = {**agenda["satisfaction"], "rows": [
+            row for row in agenda["satisfaction"]["rows"] if row.get("unit_code") in units]}
+    return {**agenda, **shown}
 
 
 def build_agenda(store: Reader, week: str, data: dict | None = None) -> dict:
@@ -685,6 +700,7 @@ def load_record(store: Reader, week: str) -> dict | None:
     return record
 
 
+@one_unit_of_work  # one snapshot, as data_agenda
 def review_content(store: Reader, week: str, data: dict | None = None) -> dict:
     """What the page and the pack show for `week`: the stored record of a finalised review, or
     the live agenda with the draft minutes, in the same shape. `data`: as for build_agenda."""
