@@ -366,6 +366,20 @@ def data_agenda(store: Reader, week: str) -> dict:
     }
 
 
+_UNIT_ROWS = ("scorecard", "exceptions", "opportunities", "carried_actions", "new_actions")
+
+
+def agenda_of_units(agenda: dict, units: set[str] | frozenset[str]) -> dict:
+    """`agenda` (a data_agenda, build_agenda or a record's agenda) with only the rows, items and
+    actions of `units`: a city user's view of the week (issue 26)."""
+    shown: dict[str, Any] = {key: [row for row in agenda[key] if row.get("unit_code") in units]
+                             for key in _UNIT_ROWS if key in agenda}
+    if "satisfaction" in agenda:
+        shown["satisfaction"] = {**agenda["satisfaction"], "rows": [
+            row for row in agenda["satisfaction"]["rows"] if row.get("unit_code") in units]}
+    return {**agenda, **shown}
+
+
 def build_agenda(store: Reader, week: str, data: dict | None = None) -> dict:
     """The agenda of `week`'s review, built from the data as it is now (see the module doc).
     `data`: `data_agenda(store, week)` when the caller already holds it for the current data."""

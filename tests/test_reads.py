@@ -57,6 +57,7 @@ CALLS: dict[str, list[dict[str, Any]]] = {
     "kpi.quality.volume_spikes": [MARCH],
     "kpi.precompute.pending_totals": [{}],
     "kpi.reporting.reported_units": [{"period": "week"}],
+    "kpi.reporting.coverages": [{"period": "week"}],
     "kpi.review.data_agenda": [{"week": "2026-W13"}], "kpi.review.default_week": [{}],
     "kpi.review.list_actions": [{"week": "2026-W13"}], "kpi.review.minutes": [{"week": "2026-W13"}],
     "kpi.review.review_weeks": [{}], "kpi.review.reviews": [{}],
