@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -204,6 +205,13 @@ def test_every_argparse_word_has_its_key_and_keeps_its_placeholders():
         assert english[key] == message
         assert sorted(re.findall(r"%(?:\(\w+\))?[a-z]", indonesian[key])) == sorted(
             re.findall(r"%(?:\(\w+\))?[a-z]", message)), key
+
+
+def test_argparse_still_asks_for_these_words():
+    """A newer Python whose argparse words a message otherwise would print it in English:
+    each message id must still be in argparse's source, as `_('…')` or `ngettext('…'`."""
+    source = inspect.getsource(argparse)
+    assert [message for message in ARGPARSE_KEYS if repr(message) not in source] == []
 
 
 USAGE_ERRORS = [
