@@ -109,9 +109,16 @@ class Coverages:
         self.share = config.complete_share() if share is None else share
         self.by_period = _units_by_period(zip(reported["period_start"].tolist(),
                                               reported["unit_code"].tolist(), strict=True))
+        self._known: dict[dt.date, Coverage] = {}  # a kept Coverages answers many reruns
 
     def __call__(self, start: dt.date) -> Coverage:
         """How many units reported in the period starting `start` (see the module docstring)."""
+        known = self._known.get(start)
+        if known is None:
+            known = self._known[start] = self._coverage(start)
+        return known
+
+    def _coverage(self, start: dt.date) -> Coverage:
         now = self.by_period.get(start, set())
         before: set[str] = set()
         previous = start
@@ -128,6 +135,13 @@ class Coverages:
     def two_periods(self, start: dt.date) -> TwoPeriods:
         """Who reported in the period starting `start` and in the one before."""
         return two_periods(self.by_period, start, self.period)
+
+
+@reads("unit_days")
+def coverages(store: Reader, *, period: str) -> Coverages:
+    """`Coverages` of every `period` of the data (the dashboard keeps it per KPI data version:
+    grouping a province's 100,000 unit × week rows cost a tenth of a second per page run)."""
+    return Coverages(reported_units(store, period=period), period)
 
 
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,

@@ -10,19 +10,30 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget, precompute, reporting
+from kpi import charts, labels, metrics, offtarget, precompute
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui import drill
 from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_downloads
-from ui.filters import Filters, period_label, sidebar_filters, unit_label, units_in_scope
+from ui.filters import (
+    Filters,
+    coverages,
+    period_label,
+    sidebar_filters,
+    unit_label,
+    units_shown,
+    visible_tree,
+    whole_codes,
+)
 from ui.guard import guard
+from ui.layout import reflowing_row
 from ui.text import md
 from ui.tiles import kpi_tiles
 
 MAX_LINKED_UNITS = 10
+EXCEPTION_CARD_MIN_REM = 26  # two cards in a row from 840 px: a tablet (788 px) has one
 
 ctx = guard("overview")
 filters = sidebar_filters(ctx)
@@ -30,8 +41,8 @@ if filters is None:
     st.info(ctx.t("filters.no_data"))
     st.stop()
 
-tree = load(metrics.unit_tree)
-scope = units_in_scope(tree, filters)
+tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
+scope = units_shown(ctx, tree, filters)
 period_name = period_label(filters.period_start, filters.grain, ctx.lang)
 previous_name = period_label(filters.previous_start, filters.grain, ctx.lang)
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
@@ -80,19 +91,22 @@ def exception_line(item: dict) -> str:
 
 # -- the city, one tile per KPI (below the units off target: those open the first screen) ----
 def city_tiles() -> None:
-    """The city's tiles, with the note when some units have not reported."""
-    st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
-    reported = load(reporting.reported_units, period=filters.grain)
-    coverages = reporting.Coverages(reported, filters.grain)
-    covered = coverages(filters.period_start)
-    if covered.missing:  # the tiles' changes are like for like (metrics.overview)
-        both = coverages.two_periods(filters.period_start).both
-        st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
-                         expected=fmt_int(covered.expected, ctx.lang), period=period_name,
-                         both=fmt_int(len(both), ctx.lang), previous=previous_name))
-    history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
-                   date_to=filters.period_start, units=[CITY])
-    kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+    """The city's tiles (a city user's own units' in its place), with the note when some
+    units have not reported."""
+    covering = coverages(ctx, filters.grain)
+    covered = covering(filters.period_start)
+    for number, code in enumerate(whole_codes(ctx)):
+        st.subheader(md(names.get(code, code)) if code != CITY else ctx.t(
+            "drill.province_heading" if province else "overview.city_heading"))
+        if covered.missing and not number:  # the tiles' changes are like for like
+            both = covering.two_periods(filters.period_start).both
+            st.caption(ctx.t("overview.city_partial",
+                             reported=fmt_int(covered.reported, ctx.lang),
+                             expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                             both=fmt_int(len(both), ctx.lang), previous=previous_name))
+        history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
+                       date_to=filters.period_start, units=[code])
+        kpi_tiles(frame[frame["unit_code"] == code], history, ctx.lang, partial=filters.partial)
     if province and (filters.grain, filters.period_start) in {
             (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
         st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
@@ -165,10 +179,12 @@ if found.empty:
 else:
     st.caption(ctx.t("overview.exceptions_caption"))
     ranked_units = list(dict.fromkeys(found["unit_code"]))  # by each unit's worst exception
-    halves = st.columns(2)
+    # Two cards side by side on a desktop, one under another on a tablet, where a long unit
+    # name in the link (which never wraps) was cut in half a row.
+    cards = reflowing_row("overview-exceptions", EXCEPTION_CARD_MIN_REM)
     for position, code in enumerate(ranked_units[:MAX_LINKED_UNITS]):
         items = found[found["unit_code"] == code]
-        with halves[position % 2].container(border=True):
+        with cards.container(border=True):
             st.page_link(
                 "pages/unit.py",
                 label=ctx.t("overview.exception_unit", rank=position + 1,

@@ -24,7 +24,7 @@ def settings_form(ctx, email: str, *, key: str) -> None:
         st.error(error.localized(ctx.lang), icon=":material/block:")
         return
     if not current.chosen:
-        st.caption(ctx.t("emailpage.defaults", role=ctx.t(f"roles.{current.role}")))
+        st.caption(ctx.t("emailpage.defaults", role=ctx.t(f"roles.{current.user.role}")))
     with st.form(f"{key}_form", border=True):
         digest = st.toggle(ctx.t("emailpage.digest"), value=current.digest,
                            help=ctx.t("emailpage.digest_help"), key=f"{key}_digest")
