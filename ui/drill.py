@@ -46,8 +46,9 @@ def breadcrumb(tree: pd.DataFrame, parent: str, params: dict[str, str], lang: st
     path = tree[tree["unit_code"] == parent]["path"]
     ancestors = list(path.iloc[0]) if len(path) else []
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        # An empty parent, not none: the session remembers the level it came from otherwise.
         st.page_link("pages/overview.py", label=t("drill.top", lang),
-                     icon=":material/account_tree:", query_params=params)
+                     icon=":material/account_tree:", query_params={**params, "parent": ""})
         for code in ancestors:
             st.markdown("›")
             st.page_link("pages/overview.py", label=md(names.get(code, code)),
