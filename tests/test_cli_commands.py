@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,8 +135,10 @@ def literal_text_in(files: list[Path]) -> list[tuple[str, int, str]]:
             name = node.func.id if isinstance(node.func, ast.Name) else (
                 node.func.attr if isinstance(node.func, ast.Attribute) else "")
             shown: list[ast.AST] = []
-            if name == "print":
+            if name in ("print", "write", "error", "SystemExit"):  # print, sys.stderr.write, …
                 shown = list(node.args)
+            elif name == "exit":  # parser.exit(status, message), sys.exit(message)
+                shown = list(node.args[-1:])
             elif name in DECLARING:
                 shown = [kw.value for kw in node.keywords if kw.arg in ("help", "description")]
                 if name == "add" and len(node.args) >= 3:
@@ -152,10 +155,11 @@ def test_the_scan_finds_a_literal_sentence(tmp_path):
     sample.write_text('print(f"Removed {x}")\nprint("a" if y else "  " + say("cli.out.k"))\n'
                       'add("xy", h, "help me")\np.add_argument("--all", help="an option")\n'
                       'print(say("cli.out.kpis_none"), file=sys.stderr)\nprint(", ".join(z))\n'
-                      'print(f"  {row[\'date\']}  {value:12.3f}")\nprint("Total: " + str(n))\n',
+                      'print(f"  {row[\'date\']}  {value:12.3f}")\nprint("Total: " + str(n))\n'
+                      'sys.stderr.write("oops")\nself.exit(1, "bad usage")\nsys.exit(2)\n',
                       encoding="utf-8")
     assert [text for _, _, text in literal_text_in([sample])] == [
-        "Removed ", "help me", "an option", "Total: "]
+        "Removed ", "help me", "an option", "Total: ", "oops", "bad usage"]
 
 
 def test_no_literal_sentence_in_the_cli_code():
@@ -201,6 +205,13 @@ def test_every_argparse_word_has_its_key_and_keeps_its_placeholders():
         assert english[key] == message
         assert sorted(re.findall(r"%(?:\(\w+\))?[a-z]", indonesian[key])) == sorted(
             re.findall(r"%(?:\(\w+\))?[a-z]", message)), key
+
+
+def test_argparse_still_asks_for_these_words():
+    """A newer Python whose argparse words a message otherwise would print it in English:
+    each message id must still be in argparse's source, as `_('…')` or `ngettext('…'`."""
+    source = inspect.getsource(argparse)
+    assert [message for message in ARGPARSE_KEYS if repr(message) not in source] == []
 
 
 USAGE_ERRORS = [

@@ -11,6 +11,8 @@ sentence too. Every text a person reads (help, lines, errors) comes from the cat
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from types import ModuleType
 
 from kpi.commands import (
@@ -34,10 +36,16 @@ MODULES: tuple[ModuleType, ...] = (
     totals)
 
 
+def _program() -> str:
+    """How the person called the CLI, for its usage lines: the `kinerja` script, or (the
+    contract's name, and pytest's) `python -m kpi`."""
+    return "kinerja" if Path(sys.argv[0]).name == "kinerja" else "python -m kpi"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command, its texts in the CLI's language (build and use it inside
     `common.argparse_speaking`, so that argparse's own words are in that language too)."""
-    parser = CliParser(prog="python -m kpi", description=say("cli.description"))
+    parser = CliParser(prog=_program(), description=say("cli.description"))
     parser.add_argument("--db", help=say("cli.help.db"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                 parser_class=CliParser)
