@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -29,7 +31,7 @@ def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | Non
 
 def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,
                          key: str | None = None, shown_rows: int | None = None,
-                         **dataframe_args) -> None:
+                         **dataframe_args: Any) -> None:
     """Show `frame` (its first `shown_rows` rows when given) with the columns named in
     `formats` turned into text by their function (numbers in the language's format), and offer
     `frame` itself, whole, as CSV/Excel, so that the files keep numbers a spreadsheet can
