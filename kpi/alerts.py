@@ -26,7 +26,7 @@ from kpi.i18n import fmt_int, t
 from kpi.labels import kpi_name
 from kpi.notify import Letter, Subscription, deliver, recipient_units, subscriptions, to_date
 from kpi.reads import reads
-from kpi.store import Reader, Store, Writer
+from kpi.store import Reader, Store, Writer, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
 
 KINDS = ("red", "concern")
@@ -52,6 +52,7 @@ def _rebase_dates(store: Reader) -> dict[tuple[str, str | None], list[dt.date]]:
     return found
 
 
+@one_unit_of_work  # the week's alerts from one snapshot: data range, values, rebasing dates
 def find(store: Reader, week: str) -> list[dict]:
     """Every alert of `week` (contract §2): per unit (and `*`) and KPI with a value that week,
     `red` when its status is red and was not the week before; `concern` when the weekly SPC

@@ -438,8 +438,10 @@ def status_heatmap(cells: pd.DataFrame, lang: str, *, rows: list[str], columns: 
         textfont={"size": FONT_SIZE - 2, "color": INK}, hovertemplate="%{customdata}<extra></extra>",
         colorscale=scale, zmin=0, zmax=len(STATUSES), showscale=False, xgap=2, ygap=2,
     ))
-    fig.update_xaxes(side="top", tickangle=0, showgrid=False, fixedrange=True,
-                     tickfont={"size": FONT_SIZE - 2})
+    # Level headings while they fit; upright ones when the chart is too narrow for them (a
+    # tablet with the sidebar open), where level ones would run into each other.
+    fig.update_xaxes(side="top", autotickangles=[0, 90], showgrid=False,
+                     fixedrange=True, tickfont={"size": FONT_SIZE - 2})
     fig.update_yaxes(autorange="reversed", showgrid=False, fixedrange=True,
                      tickfont={"size": FONT_SIZE - 1})
     base_layout(fig, lang, height=max(160, 38 * len(rows) + 80), title=title, legend=False)

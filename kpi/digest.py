@@ -318,6 +318,7 @@ def digest_letter(data: Week, who: Subscription, allowed: list[str] | None, *,
         keep -= 1
 
 
+@one_unit_of_work  # every recipient's digest from one snapshot
 def digest_letters(store: Reader, week: str | None = None, *, sender: str | None = None,
                    today: dt.date | None = None) -> list[Letter]:
     """The digest of every user with the digest on, for `week` (default: the latest complete

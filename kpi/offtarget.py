@@ -15,7 +15,7 @@ import pandas as pd
 
 from kpi import metrics, spc
 from kpi.reads import reads
-from kpi.store import Reader
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
 
 COLUMNS = ["rank", "unit_code", "kpi", "period_start", "value", "n", "target", "amber_pct",
@@ -45,6 +45,7 @@ def _gap_pct(value: float, target: float, better: str) -> float:
 
 
 @reads("kpi_values", "targets", "units")
+@one_unit_of_work
 def unit_kpi_history(store: Reader, *, period: str, period_start: dt.date, date_from: dt.date,
                      units: list[str] | None = None) -> pd.DataFrame:
     """Per unit × KPI with a value in the period: unit_code, kpi, value, target, status;
@@ -81,6 +82,7 @@ def unit_kpi_history(store: Reader, *, period: str, period_start: dt.date, date_
 
 
 @reads("kpi_values", "targets", "unit_days", "units")
+@one_unit_of_work
 def exceptions(store: Reader, *, period: str, period_start: dt.date, date_from: dt.date,
                units: list[str] | None = None, include_city: bool = False,
                history: pd.DataFrame | None = None) -> pd.DataFrame:

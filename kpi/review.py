@@ -91,6 +91,7 @@ def data_weeks(store: Reader) -> list[str]:
 
 
 @reads("kpi_values", "reviews")
+@one_unit_of_work
 def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
     """The weeks a review can be opened for, newest first: every week with data, then (F7)
     the weeks after the data up to today's and any week that already has a review, whose
@@ -109,6 +110,7 @@ def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
 
 
 @reads("kpi_values", "unit_days")
+@one_unit_of_work
 def default_week(store: Reader, today: dt.date | None = None) -> str | None:
     """The week a review normally looks at: the last complete ISO week by `today`, or the last
     week with data when the data ends earlier (offices closed on Sunday still end a week)."""

@@ -28,10 +28,12 @@ from ui.filters import (
     whole_codes,
 )
 from ui.guard import guard
+from ui.layout import reflowing_row
 from ui.text import md
 from ui.tiles import kpi_tiles
 
 MAX_LINKED_UNITS = 10
+EXCEPTION_CARD_MIN_REM = 26  # two cards in a row from 840 px: a tablet (788 px) has one
 
 ctx = guard("overview")
 filters = sidebar_filters(ctx)
@@ -174,10 +176,12 @@ if found.empty:
 else:
     st.caption(ctx.t("overview.exceptions_caption"))
     ranked_units = list(dict.fromkeys(found["unit_code"]))  # by each unit's worst exception
-    halves = st.columns(2)
+    # Two cards side by side on a desktop, one under another on a tablet, where a long unit
+    # name in the link (which never wraps) was cut in half a row.
+    cards = reflowing_row("overview-exceptions", EXCEPTION_CARD_MIN_REM)
     for position, code in enumerate(ranked_units[:MAX_LINKED_UNITS]):
         items = found[found["unit_code"] == code]
-        with halves[position % 2].container(border=True):
+        with cards.container(border=True):
             st.page_link(
                 "pages/unit.py",
                 label=ctx.t("overview.exception_unit", rank=position + 1,

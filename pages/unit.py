@@ -30,10 +30,12 @@ from ui.filters import (
 )
 from ui.guard import guard
 from ui.interventions_ui import manage_changes, rebase_switch, unit_changes
+from ui.layout import reflowing_row
 from ui.text import md
 from ui.tiles import kpi_tiles
 
 DEFAULT_KPI = "service_time_median"
+CHART_MIN_REM = 22  # two charts side by side while each is ≥ 352 px wide, else one under another
 ARRIVALS_MIN_DAYS = 28  # a weekday × hour grid needs a few weeks to be more than noise
 
 ctx = guard("unit")
@@ -157,8 +159,8 @@ else:
                                           first=points["period_start"].iloc[0],
                                           last=filters.period_end)
     y_title = labels.kpi_unit(kpi, ctx.lang)
-    left, right = st.columns(2)
-    with left:
+    over_time = reflowing_row("unit-over-time", CHART_MIN_REM)
+    with over_time.container():
         trend = built_figure(
             charts.trend_chart, points, steps, ctx.lang, better=info.better, x_last=filters.period_start,
             labels={"value": kpi_name, "target": ctx.t("charts.target"),
@@ -167,7 +169,7 @@ else:
             markers=markers)
         show_chart(trend, ctx.lang, name=file_name("trend", unit, kpi, filters.grain),
                    alt=ctx.t("unitpage.trend_alt", kpi=kpi_name, unit=unit_name, window=window))
-    with right:
+    with over_time.container():
         control = built_figure(
             charts.spc_chart, points, ctx.lang, centre=chart["centre"], ucl=chart["ucl"], lcl=chart["lcl"],
             trial=chart["trial"], target=chart["target"],
@@ -244,15 +246,15 @@ if by_hour.empty:
     st.info(ctx.t("unitpage.no_arrivals"))
 else:
     weekdays = labels.weekday_names(ctx.lang)
-    left, right = st.columns(2)
-    with left:
+    by_hour_row = reflowing_row("unit-by-hour", CHART_MIN_REM)
+    with by_hour_row.container():
         figure = built_figure(
             charts.weekday_hour_heatmap, by_hour.rename(columns={"arrivals": "value"}),
             ctx.lang, weekdays=weekdays,
             value_title=ctx.t("charts.arrivals"), title=ctx.t("charts.arrivals_title"))
         show_chart(figure, ctx.lang, name=file_name("arrivals", unit, arrivals_from),
                    alt=ctx.t("charts.arrivals_title"))
-    with right:
+    with by_hour_row.container():
         figure = built_figure(
             charts.weekday_hour_heatmap,
             by_hour.rename(columns={"wait_time_median": "value"}).dropna(subset=["value"]),

@@ -15,6 +15,8 @@ from kpi.errors import FileRejected, InputRejected
 from kpi.store import Store
 from tests.queue_export import HEADER, MAPPING_TOML, queue_frame, write_export, write_mapping
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)}
 EVENT_KPIS = [kpi for kpi in metrics.KPIS if kpi not in ("response_count", "ikm")]
 
