@@ -53,8 +53,16 @@ def read_number(text: str | None, lang: str) -> tuple[float | None, str | None]:
 def numbers_as_text(frame: pd.DataFrame, columns: list[str], lang: str) -> pd.DataFrame:
     """`frame` with `columns` as text in the language's convention, for an editable grid."""
     shown = frame.copy()
+    texts: dict[tuple[type, float | int | None], str] = {}  # a province's 10,000 targets share few values
+
+    def text(value: float | int | None) -> str:
+        key = (type(value), value)
+        if key not in texts:
+            texts[key] = fmt_plain_number(value, lang)
+        return texts[key]
+
     for column in columns:
-        shown[column] = pd.Series([fmt_plain_number(value, lang) for value in frame[column]],
+        shown[column] = pd.Series([text(value) for value in frame[column]],
                                   index=frame.index, dtype=object)
     return shown
 
