@@ -65,11 +65,6 @@ def formatted(kpis: pd.Series, values: pd.Series) -> list[str]:
 def table_shown_and_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
     """Show the formatted table; the downloads keep the numbers (a spreadsheet computes)."""
     st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
-    table_kept(shown=shown, kept=kept, name=name, key=key)
-
-
-def table_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
-    """The downloads alone (the table shown is a summary of it)."""
     table_downloads(pd.DataFrame(kept), name, ctx.lang, key=key)
 
 
@@ -155,6 +150,7 @@ if not scope:
 if province:
     down = level if not filters.parent else drill.children(tree, filters.parent)
     red_under = drill.under(tree, down)
+    has_children = set(tree["parent_code"].dropna())
     off_under = pd.Series([red_under.get(code) for code in off_target["unit_code"].unique()],
                           dtype=object).value_counts()
     st.subheader(ctx.t("drill.cities_heading") if not filters.parent
@@ -166,7 +162,7 @@ if province:
             if count else md(names[code])
 
     def down_target(code: str) -> tuple[str, dict[str, str]]:
-        if drill.children(tree, code):  # a level with units under it: the overview there
+        if code in has_children:  # a level with units under it: the overview there
             return "pages/overview.py", {**filters.url_params(unit_filters=False),
                                          "parent": code, "lang": ctx.lang}
         return "pages/unit.py", unit_page_params(code, filters)
@@ -213,33 +209,40 @@ else:
                 ctx.t("drill.col_red"): counts["red"].to_numpy(),
                 ctx.t("drill.col_items"): counts["items"].to_numpy()}),
                 hide_index=True, width="stretch")
-        unit_column = [unit_label(tree, code) for code in found["unit_code"]]
-        kpi_column = [labels.kpi_name(k, ctx.lang) for k in found["kpi"]]
-        described = {
-            ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang) for s in found["status"]],
-            ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
-                                          for d in found["red_since"]],
-            ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
-            ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
-                                           in zip(found["kpi"], found["change"], strict=True)],
-            ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
-                                              for v in found["variation"]],
-        }
-        # At the province's top level the table shown is the grouped one above.
-        show_table = table_kept if province and not filters.parent else table_shown_and_kept
-        show_table(
-            shown={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
-                   ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
-                   ctx.t("overview.col_value"): formatted(found["kpi"], found["value"]),
-                   ctx.t("overview.col_target"): formatted(found["kpi"], found["target"]),
-                   **described},
-            kept={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
-                  ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
-                  ctx.t("overview.col_value"): found["value"].to_numpy(dtype=float),
-                  ctx.t("overview.col_target"): found["target"].to_numpy(dtype=float),
-                  **described},
-            name=file_name("exceptions", filters.grain, filters.period_start),
-            key="overview-exceptions")
+
+        def exception_columns(*, as_text: bool) -> dict:
+            """The exceptions table: values and targets as text (shown) or numbers (the files,
+            which a spreadsheet computes with)."""
+            def number(column: str):
+                return formatted(found["kpi"], found[column]) if as_text \
+                    else found[column].to_numpy(dtype=float)
+            return {
+                ctx.t("overview.col_rank"): found["rank"].to_numpy(),
+                ctx.t("overview.col_unit"): [unit_label(tree, code) for code in found["unit_code"]],
+                ctx.t("overview.col_kpi"): [labels.kpi_name(k, ctx.lang) for k in found["kpi"]],
+                ctx.t("overview.col_value"): number("value"),
+                ctx.t("overview.col_target"): number("target"),
+                ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang)
+                                               for s in found["status"]],
+                ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
+                                              for d in found["red_since"]],
+                ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
+                ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
+                                               in zip(found["kpi"], found["change"], strict=True)],
+                ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
+                                                  for v in found["variation"]],
+            }
+
+        exceptions_file = file_name("exceptions", filters.grain, filters.period_start)
+        if province and not filters.parent:
+            # The table shown is the grouped one above; the files hold every row, written when
+            # one is asked for (thousands of rows at the province's top level).
+            table_downloads(lambda: pd.DataFrame(exception_columns(as_text=False)),
+                            exceptions_file, ctx.lang, key="overview-exceptions")
+        else:
+            table_shown_and_kept(shown=exception_columns(as_text=True),
+                                 kept=exception_columns(as_text=False), name=exceptions_file,
+                                 key="overview-exceptions")
 
 city_tiles()
 
