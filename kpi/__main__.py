@@ -8,20 +8,27 @@ report), 1 any other error. An error is one sentence on stderr in the CLI's lang
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 
 from kpi.commands import build_parser
 from kpi.commands.common import EXIT_ERROR, EXIT_REJECTED, argparse_speaking, cli_language, say
-from kpi.errors import InputRejected, KinerjaError
+from kpi.errors import InputRejected, KinerjaError, StoreUnreachable
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     lang = cli_language()
+    # The store's log line for the administrator would reach stderr through logging's last
+    # resort beside the error's own sentence; the CLI's sentence names the reason itself.
+    logging.getLogger("kinerja.store").addHandler(logging.NullHandler())
     with argparse_speaking(lang):
         args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except StoreUnreachable as error:
+        print(say("cli.store_unreachable", **error.params), file=sys.stderr)
+        return EXIT_ERROR
     except InputRejected as error:
         print(error.localized(lang), file=sys.stderr)
         return EXIT_REJECTED

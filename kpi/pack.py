@@ -17,7 +17,6 @@ import datetime as dt
 import functools
 import io
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -474,16 +473,12 @@ def item_figure(item: dict, lang: str, *, title: str | None = None,
                               lcl=chart.get("lcl"), trial=bool(chart.get("trial")),
                               target=item.get("target"), labels=chart_labels(lang, item["kpi"]),
                               y_title=kpi_unit(item["kpi"], lang), title=title,
-                              segments=chart.get("segments"),
+                              grain="week", segments=chart.get("segments"),
                               markers=interventions.chart_markers(
                                   own, item["kpi"], lang, first=points["period_start"].iloc[0],
                                   last=points["period_start"].iloc[-1] + dt.timedelta(days=6)))
     if height is not None:
         figure.update_layout(height=height)
-    # A static image has no plotly.js locale: label the weeks with the language's own dates.
-    every = max(1, math.ceil(len(points) / 8))
-    ticks = points["period_start"].tolist()[::-1][::every][::-1]
-    figure.update_xaxes(tickvals=ticks, ticktext=[fmt_date(day, lang, "d MMM") for day in ticks])
     return figure
 
 

@@ -156,6 +156,7 @@ if province:
     down = level if not filters.parent else drill.children(tree, filters.parent)
     # A city's link counts its own KPIs off target (its units' are one click further down).
     off_under = off_target["unit_code"].value_counts()
+    has_children = set(tree["parent_code"].dropna())
     st.subheader(ctx.t("drill.cities_heading") if not filters.parent
                  else ctx.t("drill.units_heading", unit=md(names.get(filters.parent, ""))))
 
@@ -165,7 +166,7 @@ if province:
             if count else md(names[code])
 
     def down_target(code: str) -> tuple[str, dict[str, str]]:
-        if drill.children(tree, code):  # a level with units under it: the overview there
+        if code in has_children:  # a level with units under it: the overview there
             return "pages/overview.py", {**filters.url_params(unit_filters=False),
                                          "parent": code, "lang": ctx.lang}
         return "pages/unit.py", unit_page_params(code, filters)
@@ -199,31 +200,33 @@ else:
         st.caption(ctx.t("overview.more_exceptions",
                          count=fmt_int(len(ranked_units) - MAX_LINKED_UNITS, ctx.lang)))
     with st.expander(ctx.t("overview.exceptions_table")):
-        unit_column = [unit_label(tree, code) for code in found["unit_code"]]
-        kpi_column = [labels.kpi_name(k, ctx.lang) for k in found["kpi"]]
-        described = {
-            ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang) for s in found["status"]],
-            ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
-                                          for d in found["red_since"]],
-            ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
-            ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
-                                           in zip(found["kpi"], found["change"], strict=True)],
-            ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
-                                              for v in found["variation"]],
-        }
-        table_shown_and_kept(
-            shown={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
-                   ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
-                   ctx.t("overview.col_value"): formatted(found["kpi"], found["value"]),
-                   ctx.t("overview.col_target"): formatted(found["kpi"], found["target"]),
-                   **described},
-            kept={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
-                  ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
-                  ctx.t("overview.col_value"): found["value"].to_numpy(dtype=float),
-                  ctx.t("overview.col_target"): found["target"].to_numpy(dtype=float),
-                  **described},
-            name=file_name("exceptions", filters.grain, filters.period_start),
-            key="overview-exceptions")
+        def exception_columns(*, as_text: bool) -> dict:
+            """The exceptions table: values and targets as text (shown) or numbers (the files,
+            which a spreadsheet computes with)."""
+            def number(column: str):
+                return formatted(found["kpi"], found[column]) if as_text \
+                    else found[column].to_numpy(dtype=float)
+            return {
+                ctx.t("overview.col_rank"): found["rank"].to_numpy(),
+                ctx.t("overview.col_unit"): [unit_label(tree, code) for code in found["unit_code"]],
+                ctx.t("overview.col_kpi"): [labels.kpi_name(k, ctx.lang) for k in found["kpi"]],
+                ctx.t("overview.col_value"): number("value"),
+                ctx.t("overview.col_target"): number("target"),
+                ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang)
+                                               for s in found["status"]],
+                ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
+                                              for d in found["red_since"]],
+                ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
+                ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
+                                               in zip(found["kpi"], found["change"], strict=True)],
+                ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
+                                                  for v in found["variation"]],
+            }
+
+        table_shown_and_kept(shown=exception_columns(as_text=True),
+                             kept=exception_columns(as_text=False),
+                             name=file_name("exceptions", filters.grain, filters.period_start),
+                             key="overview-exceptions")
 
 city_tiles()
 

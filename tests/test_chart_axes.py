@@ -96,3 +96,20 @@ def test_the_indonesian_catalogue_writes_a_percentage_as_fmt_percent_does():
     assert written == "99,8 %"
     glued = {key: text for key, text in catalog("id").items() if re.search(r"\d%", text)}
     assert glued == {}
+
+
+def test_the_review_chart_names_the_year_too():
+    """The review's (and the pack's) weekly control chart wrote "29 Des" and "5 Jan" with no
+    year at all; it takes the same ticks as the unit page."""
+    from kpi import pack
+
+    points = [{"period_start": day.isoformat(), "value": 20.0 + number % 3, "signals": [],
+               "segment": 0} for number, day in enumerate(WEEKS_ACROSS_NEW_YEAR)]
+    item = {"unit_code": "PKM-1", "kpi": "service_time_median", "target": 25.0,
+            "chart": {"centre": 21.0, "ucl": 24.0, "lcl": 18.0, "trial": False,
+                      "points": points}}
+    figure = pack.item_figure(item, "id")
+    assert figure is not None
+    assert figure.layout.xaxis.ticktext[0] == "4 Agu<br>2025"
+    assert list(figure.layout.xaxis.ticktext) == charts.period_ticks(WEEKS_ACROSS_NEW_YEAR,
+                                                                     "week", "id")[1]

@@ -280,3 +280,25 @@ def test_every_line_and_error_follows_the_language(example_store, monkeypatch, c
         assert english[1:] != indonesian[1:], argv
         assert "Traceback" not in english[2] + indonesian[2]
         assert leaked_english(indonesian[1] + indonesian[2]) == [], argv
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_an_unreachable_store_is_one_sentence_with_its_reason_and_no_password(
+        lang, monkeypatch, capsys):
+    """The CLI is run by the administrator: a catalog that refuses the connection is said in
+    one line on stderr, in the CLI's language, with the reason and without the password (the
+    store's log line for the dashboard's administrator does not come out beside it)."""
+    from tests.services import free_port
+
+    monkeypatch.setenv("KPI_LANG", lang)
+    url = f"postgresql://kinerja_app:N0t%2FShown@127.0.0.1:{free_port()}/kinerja"
+    assert main(["--db", url, "batches"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    expected_start = {"en": "The store postgresql://kinerja_app@127.0.0.1:",
+                      "id": "Penyimpanan data postgresql://kinerja_app@127.0.0.1:"}[lang]
+    assert lines[0].startswith(expected_start), lines[0]
+    assert "refused" in lines[0].lower()
+    assert "N0t" not in err and "Shown" not in err
