@@ -16,11 +16,12 @@ import pandas as pd
 import streamlit as st
 
 from kpi.i18n import fmt_int, t
+from ui.layout import reflowing_row
 from ui.text import md
 
 LARGE_TREE = 100  # more units than this: the overview opens on the top level
 PAGE_ROWS = 50  # rows of a heatmap or table drawn at once
-LINK_COLUMNS = 3
+LINK_MIN_REM = 17  # a link's least width: "Kota Bench 01 · 3 tidak memenuhi target"
 
 
 def is_large(tree: pd.DataFrame) -> bool:
@@ -59,12 +60,15 @@ def breadcrumb(tree: pd.DataFrame, parent: str, params: dict[str, str], lang: st
 
 def links(codes: Sequence[str], label: Callable[[str], str],
           target: Callable[[str], tuple[str, dict[str, str]]]) -> None:
-    """A page link per unit of `codes` in LINK_COLUMNS columns: `label(code)` its markdown,
-    `target(code)` its (page path, query parameters)."""
-    columns = st.columns(LINK_COLUMNS)
-    for position, code in enumerate(codes):
+    """A page link per unit of `codes`, as many in a row as fit LINK_MIN_REM each (three on a
+    desktop, two on a tablet: in three columns at 820 px a label such as "Kota Bench 01 · 3
+    tidak memenuhi target" was cut): `label(code)` its markdown, `target(code)` its (page
+    path, query parameters)."""
+    row = reflowing_row("drill-links", LINK_MIN_REM)
+    for code in codes:
         page, params = target(code)
-        columns[position % LINK_COLUMNS].page_link(page, label=label(code), query_params=params)
+        with row.container():
+            st.page_link(page, label=label(code), query_params=params)
 
 
 def paged(codes: Sequence[str], key: str, lang: str) -> list[str]:
