@@ -138,7 +138,9 @@ st.markdown(f"**{period_name}**")
 if len(off_target):
     worse_units = off_target[off_target["worse"]]["unit_code"].nunique()
     longest = off_target.sort_values(["red_periods", "gap_pct"], ascending=False).iloc[0]
-    st.markdown(ctx.t("overview.finding_detail",
+    detail_key = "overview.finding_detail_one" if longest["red_periods"] == 1 \
+        else "overview.finding_detail"
+    st.markdown(ctx.t(detail_key,
                       worse=fmt_int(worse_units, ctx.lang),
                       unit=md(names.get(longest["unit_code"], longest["unit_code"])),
                       kpi=labels.kpi_name(longest["kpi"], ctx.lang),
