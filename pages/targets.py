@@ -118,7 +118,7 @@ def targets_tab() -> None:
             "_index": row_number_column(),
             "unit_code": st.column_config.SelectboxColumn(
                 ctx.t("targetspage.col_unit"), options=[*whole, *units], required=True,
-                format_func=unit_label, help=ctx.t("targetspage.col_unit_help")),
+                format_func=unit_label, help=ctx.t("targetspage.col_unit_help"), width="medium"),
             "kpi": st.column_config.SelectboxColumn(
                 ctx.t("targetspage.col_kpi"), options=list(KPIS), required=True,
                 format_func=lambda kpi: kpi_name(kpi, ctx.lang), width="medium"),

@@ -108,7 +108,7 @@ def _recomputing_notice() -> None:
     st.info(t("upkeep.recomputing_page", language()), icon=":material/hourglass_top:")
 
 
-def _memo_version(kind: str, read) -> int:
+def _memo_version(kind: str, read: Callable[[Store], int]) -> int:
     """`read(store)`, re-read at most every half second (one page run's many calls)."""
     path = config.store_location()
     now = time.monotonic()

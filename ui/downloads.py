@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -36,7 +37,7 @@ def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
 
 def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,
                          key: str | None = None, shown_rows: int | None = None,
-                         **dataframe_args) -> None:
+                         **dataframe_args: Any) -> None:
     """Show `frame` (its first `shown_rows` rows when given) with the columns named in
     `formats` turned into text by their function (numbers in the language's format), and offer
     `frame` itself, whole, as CSV/Excel, so that the files keep numbers a spreadsheet can

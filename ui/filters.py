@@ -29,6 +29,7 @@ from kpi import config, labels, metrics, reporting
 from kpi.i18n import fmt_date, fmt_int, has_key, t
 from kpi.vocabulary import CITY, PERIODS
 from ui.data import load
+from ui.guard import PageContext
 from ui.state import keep_in_url
 
 GRAINS = PERIODS
@@ -186,27 +187,27 @@ def scoped_tree(tree: pd.DataFrame, roots: Sequence[str]) -> pd.DataFrame:
     return chosen
 
 
-def visible_tree(ctx) -> pd.DataFrame:
+def visible_tree(ctx: PageContext) -> pd.DataFrame:
     """The unit tree this visitor sees: a city user (a unit scope, kpi/scope.py) the subtrees of
     their units, as if the store held only those (scoped_tree); everyone else every unit."""
     tree = load(metrics.unit_tree)
     return scoped_tree(tree, ctx.units) if ctx.units else tree
 
 
-def whole_codes(ctx) -> list[str]:
+def whole_codes(ctx: PageContext) -> list[str]:
     """The codes whose rows stand for the whole of what this visitor sees: the city (`*`), or
     a city user's own units (their scope's tops) in the place of the city."""
     return list(ctx.units) if ctx.units else [CITY]
 
 
-def units_shown(ctx, tree: pd.DataFrame, filters: Filters) -> list[str]:
+def units_shown(ctx: PageContext, tree: pd.DataFrame, filters: Filters) -> list[str]:
     """`units_in_scope`, less a city user's own units (their scope's tops), which the pages
     show in the city's place (whole_codes), not among the units."""
     whole = set(whole_codes(ctx))
     return [code for code in units_in_scope(tree, filters) if code not in whole]
 
 
-def coverages(ctx, grain: str) -> reporting.Coverages:
+def coverages(ctx: PageContext, grain: str) -> reporting.Coverages:
     """Who reported in each `grain` period, among the units this visitor sees."""
     if not ctx.units:
         return load(reporting.coverages, period=grain)
@@ -289,7 +290,7 @@ def show_coverage(covered: reporting.Coverage, lang: str) -> None:
                      missing=fmt_int(covered.missing, lang)), icon=":material/hourglass_top:")
 
 
-def sidebar_filters(ctx, *, unit_filters: bool = True,
+def sidebar_filters(ctx: PageContext, *, unit_filters: bool = True,
                     default_grain: str = DEFAULT_GRAIN) -> Filters | None:
     """Draw the shared filters in the sidebar and return the selection; None when the store has
     no dated data yet (the page then says so). `unit_filters=False` leaves out unit type and

@@ -10,9 +10,11 @@ Indonesian is not 125). Dates are picked in the review form's DD/MM/YYYY everywh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from kpi.i18n import fmt_plain_number, parse_number, t
 
@@ -29,8 +31,8 @@ class BadNumber:
     text: str
 
 
-def number_field(container, label: str, *, key: str, lang: str, value: float | None = None,
-                 **options) -> str:
+def number_field(container: DeltaGenerator, label: str, *, key: str, lang: str,
+                 value: float | None = None, **options: Any) -> str:
     """A text input holding `value` as the language writes it; read it with `read_number`."""
     return container.text_input(label, value=fmt_plain_number(value, lang), key=key, **options)
 

@@ -8,11 +8,12 @@ from kpi import notify
 from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES
 from ui.data import forget_version, load
+from ui.guard import PageContext
 
 MESSAGE_KEY = "notify_settings_message"
 
 
-def settings_form(ctx, email: str, *, key: str) -> None:
+def settings_form(ctx: PageContext, email: str, *, key: str) -> None:
     """Digest on/off, alerts on/off and the language of `email`'s messages, saved together
     (audited, by the signed-in person: kpi.notify refuses someone else's unless an admin)."""
     message = st.session_state.pop(MESSAGE_KEY, None)

@@ -9,11 +9,12 @@ from kpi import set_aside
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_int
 from ui.data import forget_version, load
+from ui.guard import PageContext
 
 DONE_MESSAGE = "set_aside_dismissed"  # session key of the message shown after the rerun
 
 
-def show_set_aside(ctx) -> None:
+def show_set_aside(ctx: PageContext) -> None:
     """Each batch's rows still set aside: how many, why, the file to fix (in the source's
     delimiter and line endings), and the form that dismisses some of them. Nothing when none
     waits."""
@@ -41,7 +42,7 @@ def show_set_aside(ctx) -> None:
         dismiss_form(ctx, batch, [int(line) for line in rows["line"]])
 
 
-def dismiss_form(ctx, batch: int, lines: list[int]) -> None:
+def dismiss_form(ctx: PageContext, batch: int, lines: list[int]) -> None:
     """Pick lines of `batch` and dismiss them (the engine checks the person's unit scope)."""
     with st.form(f"set_aside_dismiss_{batch}", border=False):
         chosen = st.multiselect(ctx.t("setasidedismiss.pick"), lines,
