@@ -35,13 +35,23 @@ def _reported_sql(period: str, date_from: dt.date | None, date_to: dt.date | Non
     if date_from is not None and date_to is not None:
         params.update(start=date_from, end=date_to)
         within = "day >= $start AND day < $end"
+    # The units that answered surveys without an event in the range are the only ones whose
+    # events outside it are looked up (none, most often: the whole table is not read).
     return f"""
-        WITH event_units AS (SELECT DISTINCT unit_code FROM unit_days WHERE events > 0)
+        WITH in_range AS (SELECT day, unit_code, events, responses FROM unit_days
+                          WHERE {within}),
+        survey_only AS (
+            SELECT DISTINCT unit_code FROM in_range WHERE responses > 0
+            EXCEPT SELECT unit_code FROM in_range WHERE events > 0),
+        event_units AS (
+            SELECT DISTINCT unit_code FROM unit_days
+            WHERE events > 0 AND unit_code IN (SELECT unit_code FROM survey_only))
         SELECT DISTINCT date_trunc('{grain}', day)::DATE AS period_start, unit_code
-        FROM unit_days WHERE events > 0 AND {within}
+        FROM in_range WHERE events > 0
         UNION
         SELECT DISTINCT date_trunc('{grain}', day)::DATE, unit_code
-        FROM unit_days WHERE responses > 0 AND {within}
+        FROM in_range WHERE responses > 0
+            AND unit_code IN (SELECT unit_code FROM survey_only)
             AND unit_code NOT IN (SELECT unit_code FROM event_units)
     """  # noqa: S608 - the grain is checked against the fixed list
 

@@ -116,15 +116,20 @@ def city_tiles() -> None:
 if province and filters.parent:
     drill.breadcrumb(tree, filters.parent, {**filters.url_params(unit_filters=False),
                                             "lang": ctx.lang}, ctx.lang)
-frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
-unit_rows = frame[frame["unit_code"].isin(scope)]
+# A province reads only the level shown: the cities (their pooled figures and exceptions),
+# or one city's units; never the SPC of all 1,300 units at once.
+shown = level if province else scope
+frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start,
+             units=[CITY, *shown] if province else None)
 found = load(offtarget.exceptions, period=filters.grain, period_start=filters.period_start,
-             date_from=filters.date_from, units=scope) if scope \
+             date_from=filters.date_from, units=shown) if shown \
     else pd.DataFrame(columns=offtarget.COLUMNS)
 off_target = found[found["status"] == "red"]
 units_off = off_target["unit_code"].nunique()
 if units_off:
     title_key = "overview.title_off_one" if units_off == 1 else "overview.title_off_many"
+    if province and not filters.parent:  # the top level's units are the cities
+        title_key = "drill.title_off_one" if units_off == 1 else "drill.title_off_many"
     st.title(ctx.t(title_key, count=fmt_int(units_off, ctx.lang)))
 else:
     st.title(ctx.t("overview.title_none"))
@@ -149,10 +154,9 @@ if not scope:
 # -- a province: one level down, one link per unit (province → city → unit) -------------------
 if province:
     down = level if not filters.parent else drill.children(tree, filters.parent)
-    red_under = drill.under(tree, down)
+    # A city's link counts its own KPIs off target (its units' are one click further down).
+    off_under = off_target["unit_code"].value_counts()
     has_children = set(tree["parent_code"].dropna())
-    off_under = pd.Series([red_under.get(code) for code in off_target["unit_code"].unique()],
-                          dtype=object).value_counts()
     st.subheader(ctx.t("drill.cities_heading") if not filters.parent
                  else ctx.t("drill.units_heading", unit=md(names.get(filters.parent, ""))))
 
@@ -196,20 +200,6 @@ else:
         st.caption(ctx.t("overview.more_exceptions",
                          count=fmt_int(len(ranked_units) - MAX_LINKED_UNITS, ctx.lang)))
     with st.expander(ctx.t("overview.exceptions_table")):
-        if province and not filters.parent:  # 1,300 units: one row per city, the file keeps all
-            grouped_by = drill.under(tree, level)
-            grouped = found.assign(level=[grouped_by.get(code) for code in found["unit_code"]],
-                                   red=found["status"] == "red")
-            counts = grouped.groupby("level", sort=False).agg(
-                units=("unit_code", "nunique"), red=("red", "sum"), items=("kpi", "size"))
-            counts = counts.reindex([code for code in level if code in counts.index])
-            st.dataframe(pd.DataFrame({
-                ctx.t("drill.col_city"): [unit_label(tree, code) for code in counts.index],
-                ctx.t("drill.col_units"): counts["units"].to_numpy(),
-                ctx.t("drill.col_red"): counts["red"].to_numpy(),
-                ctx.t("drill.col_items"): counts["items"].to_numpy()}),
-                hide_index=True, width="stretch")
-
         def exception_columns(*, as_text: bool) -> dict:
             """The exceptions table: values and targets as text (shown) or numbers (the files,
             which a spreadsheet computes with)."""
@@ -233,16 +223,10 @@ else:
                                                   for v in found["variation"]],
             }
 
-        exceptions_file = file_name("exceptions", filters.grain, filters.period_start)
-        if province and not filters.parent:
-            # The table shown is the grouped one above; the files hold every row, written when
-            # one is asked for (thousands of rows at the province's top level).
-            table_downloads(lambda: pd.DataFrame(exception_columns(as_text=False)),
-                            exceptions_file, ctx.lang, key="overview-exceptions")
-        else:
-            table_shown_and_kept(shown=exception_columns(as_text=True),
-                                 kept=exception_columns(as_text=False), name=exceptions_file,
-                                 key="overview-exceptions")
+        table_shown_and_kept(shown=exception_columns(as_text=True),
+                             kept=exception_columns(as_text=False),
+                             name=file_name("exceptions", filters.grain, filters.period_start),
+                             key="overview-exceptions")
 
 city_tiles()
 
