@@ -263,7 +263,8 @@ def in_force_tab() -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch")
     # The files hold numbers and dates (a targets file that imports back), not the text shown.
-    table_downloads(targets.in_force_file(frame), f"targets-in-force-{day.isoformat()}",
+    # Written when a file is asked for (10,000 rows in a province: a tenth of a second a rerun).
+    table_downloads(lambda: targets.in_force_file(frame), f"targets-in-force-{day.isoformat()}",
                     ctx.lang, key="in-force")
 
 

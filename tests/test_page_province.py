@@ -130,6 +130,22 @@ def test_compare_ranks_the_cities_then_a_citys_units(province, monkeypatch):
     assert set(bars["y"]) <= city and len(bars["y"]) > 20
 
 
+def test_satisfaction_ranks_the_cities_then_a_citys_units(province, monkeypatch):
+    # The quarter's IKM per unit: at the top level the cities (1,353 rows and bars took the
+    # browser 20 s to draw), under a city its units.
+    from kpi.i18n import t
+
+    def codes(at) -> set[str]:
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", "en") in frame.value.columns)
+        return set(table[t("skmpage.col_code", "en")]) - {"*"}  # the province's own row aside
+
+    at = _open(province, monkeypatch, "satisfaction", grain="quarter")
+    assert codes(at) == set(CITIES)
+    at = _open(province, monkeypatch, "satisfaction", grain="quarter", parent="K03")
+    assert codes(at) and all(code.startswith("K03") for code in codes(at)) and len(codes(at)) > 5
+
+
 def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch, tmp_path):
     from kpi import precompute
 
