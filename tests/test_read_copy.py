@@ -138,3 +138,26 @@ def test_a_scope_changed_by_another_process_binds_the_next_write(example_store):
     with pytest.raises(scope.OutOfScope):
         review.create_action(store, week, unit_code="PKM-1", **action)
     review.create_action(store, week, unit_code="PKM-2", **action)
+
+
+def test_a_table_past_the_size_limit_is_read_from_the_lake(example_store, tmp_path,
+                                                              monkeypatch):
+    """A province's precomputed values are too big to copy into every server after every
+    import: a table whose data files pass COPY_MAX_BYTES is read from the lake at the same
+    snapshot, the small ones still from the copy, and the figures are the same."""
+    from kpi import store as store_module
+
+    store = example_store
+    period = dict(period="month", date_from=parse_date("2026-03-01"),
+                  date_to=parse_date("2026-03-31"), kpis=["response_count", "throughput"])
+    copied = metrics.kpi_values(store, **period)
+    monkeypatch.setattr(store_module, "COPY_MAX_BYTES", 10_000)  # the example's: 26 kB
+    assert ingest_file(store, "survey", _survey_file(tmp_path), loaded_by="tests").ok
+    copies = _copies(store)
+    assert "kpi_values" not in copies and "units" in copies
+    _assert_copy_equals_lake(store)
+    read_from_lake = metrics.kpi_values(store, **period)
+    city = lambda frame, kpi: frame.loc[(frame["unit_code"] == "*")  # noqa: E731
+                                        & (frame["kpi"] == kpi), "value"].iloc[0]
+    assert city(read_from_lake, "response_count") == city(copied, "response_count") + 1
+    assert city(read_from_lake, "throughput") == city(copied, "throughput")
