@@ -1,8 +1,8 @@
 """`totals`: a province's top-level totals (issue 26).
 
-In a store that defers them, a city's weekly import recomputes its own units and the `*` of its
-days and weeks; the `*` of the month, quarter and year (every unit's rows of months) waits until
-`totals --refresh`, run once after the Monday imports (or nightly).
+In a store that defers them, a city's weekly import recomputes its own units; the province `*`
+of every period (every city's rows) waits until `totals --refresh`, run once after the Monday
+imports (or nightly).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def cmd_totals(args: argparse.Namespace) -> int:
         print(f"Recomputed the top-level totals of {done} period(s).")
     pending = precompute.pending_totals(store)
     state = "deferred" if precompute.defers_totals(store) else "computed at every import"
-    print(f"Top-level totals of months, quarters and years: {state}; "
+    print(f"Top-level totals: {state}; "
           f"{len(pending)} period(s) waiting.")
     for grain, start, since in pending:
         print(f"  {grain:8s} {start}  waiting since {since:%Y-%m-%d %H:%M}")
@@ -35,7 +35,7 @@ def register(add) -> None:
     parser = add("totals", cmd_totals,
                  "a province's top-level totals: defer them at imports, recompute what waits")
     parser.add_argument("--defer", choices=("on", "off"), default=None,
-                        help="on: imports leave the `*` of months, quarters and years to "
+                        help="on: imports leave the `*` of every period to "
                              "--refresh; off: computed at every import (what waits is "
                              "recomputed now)")
     parser.add_argument("--refresh", action="store_true",
