@@ -22,11 +22,21 @@ Wall times on a shared machine are inflated by the others' load: the load averag
 with the results, the ratios are measured in the same run, and the AppTest part also reports
 the process CPU time of each rerun (all threads), which the load inflates much less.
 
+4. Navigation to settled (issue 22): the real server (warm-up on, as in production) over a copy
+   of the demo store (and with --province STORE over a copy of that store), each page opened in
+   Debian's chromium by `page.goto` and timed until Streamlit's own run state says its run has
+   finished and been drawn (tests/browser's `wait_idle`), per viewport (desktop 1366 px, tablet
+   820 px) in a fresh browser context: the cold first page after the server start, each page's
+   first open, then --repeat rounds (warm: median); ratios against the Upload page's warm
+   navigation in the same viewport and run, in wall time and in server CPU.
+
 With --large-rss the real server is also run over a copy of the large store: every page opened
 once in chromium, then the dashboard's RSS and its peak (VmHWM).
 
     python bench/bench_pages.py [--repeat R] [--skip-large] [--skip-browser] [--skip-apptest]
-                                [--large-rss] [--cli-pack-only]
+                                [--large-rss] [--cli-pack-only] [--navigation-only]
+                                [--skip-navigation] [--province STORE [--province-apptest]]
+                                [--pages upload,overview,...]
 """
 
 from __future__ import annotations
@@ -264,6 +274,159 @@ def served_pages_rss(store: Path) -> dict:
     return out
 
 
+VIEWPORTS = {"desktop": (1366, 768), "tablet": (820, 1180)}
+# Part 4's pages, the baseline first: the Upload page is Streamlit and the router alone.
+NAVIGATED = ("upload", "overview", "unit", "compare", "satisfaction", "review", "targets",
+             "quality", "history")
+QUIET_CPU_SHARE = 0.05  # the server counts as quiet below this share of one CPU over a second
+
+
+def _server_of_children():
+    """The `streamlit run` process this benchmark started (a child of this process)."""
+    import psutil
+
+    return next(child for child in psutil.Process().children(recursive=True)
+                if "streamlit" in " ".join(child.cmdline()))
+
+
+def _cpu_seconds(process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def _browser_cpu_seconds() -> float:
+    """The CPU time of every chromium process now running under this one (renderers come and
+    go: a difference of two readings is the work of the processes alive at both)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "chromium" in child.name():
+                total += _cpu_seconds(child)
+        except psutil.Error:
+            pass  # ended between the listing and the reading
+    return total
+
+
+def _wait_quiet(server, limit: float = 120.0) -> float:
+    """Wait until the server has used less than QUIET_CPU_SHARE of a CPU over a second (its
+    start-up warm-up done, a page's late work over); the seconds waited. The warm-up starts
+    WARM_UP_AFTER_SECONDS after the first page's run: that long is waited first."""
+    from ui.data import WARM_UP_AFTER_SECONDS
+
+    started = time.perf_counter()
+    time.sleep(WARM_UP_AFTER_SECONDS + 0.5)
+    while time.perf_counter() - started < limit:
+        before = _cpu_seconds(server)
+        time.sleep(1.0)
+        if _cpu_seconds(server) - before < QUIET_CPU_SHARE:
+            break
+    return time.perf_counter() - started
+
+
+def navigation_times(store: Path | str, repeat: int, pages: list[str],
+                     extra_env: dict[str, str] | None = None) -> dict:
+    """Navigation to settled in Debian's chromium, the real server (`streamlit run`, warm-up on
+    as in production) over `store` (a private copy of a folder store; a catalog URL as it is):
+    from `page.goto` until every script run the page asked for has finished and been drawn
+    (tests/browser's `wait_idle`: Streamlit's own run state off its WebSocket, every plotly
+    chart drawn at its width). Per viewport (VIEWPORTS) in a fresh browser context: each page's
+    first open, then `repeat` rounds over every page (warm: median). The very first page (the
+    overview, right after the server is up, browser cache empty) is the cold first page. Also
+    the server's CPU time per navigation, and its RSS and peak at the end."""
+    import statistics
+
+    from browser.conftest import CHROMIUM, CHROMIUM_ARGS, RUN_TRACKER, serve_dashboard, wait_idle
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"viewports": {}}
+    with tempfile.TemporaryDirectory(prefix="kinerja-bench-nav-") as folder:
+        served = str(store)
+        if Path(served).is_dir():
+            served = str(Path(folder) / "kpi")
+            shutil.copytree(store, served)
+        saved = {key: os.environ.get(key) for key in ("KPI_CACHE_DIR", "KPI_WARM_UP")}
+        os.environ["KPI_CACHE_DIR"] = str(Path(folder) / "cache")  # a cold chart cache
+        os.environ["KPI_WARM_UP"] = "1"  # as in production
+        try:
+            with serve_dashboard(Path(served), Path(folder), env=extra_env) as url, \
+                    sync_playwright() as playwright:
+                server = _server_of_children()
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                     args=CHROMIUM_ARGS)
+
+                def timed(page, path: str) -> tuple[float, float, float]:
+                    """Wall time, server CPU and chromium CPU of one navigation."""
+                    started, cpu = time.perf_counter(), _cpu_seconds(server)
+                    drawing = _browser_cpu_seconds()
+                    page.goto(f"{url}/{path}")
+                    wait_idle(page, 300_000)
+                    return (time.perf_counter() - started, _cpu_seconds(server) - cpu,
+                            _browser_cpu_seconds() - drawing)
+
+                for number, (name, (width, height)) in enumerate(VIEWPORTS.items()):
+                    context = browser.new_context(viewport={"width": width, "height": height},
+                                                  locale="en-GB", timezone_id="Asia/Jakarta")
+                    context.set_default_timeout(300_000)
+                    context.add_init_script(RUN_TRACKER)
+                    page = context.new_page()
+                    if number == 0:
+                        (out["first_page"], out["first_page_cpu"],
+                         out["first_page_browser"]) = timed(page, "?lang=en")
+                        out["quiet_after_first"] = _wait_quiet(server)
+                    first = {key: timed(page, f"{key}?lang=en") for key in pages}
+                    warm: dict[str, list[tuple[float, float, float]]] = {key: [] for key in pages}
+                    for _ in range(repeat):
+                        for key in pages:
+                            warm[key].append(timed(page, f"{key}?lang=en"))
+                    out["viewports"][name] = {key: {
+                        "first": first[key][0], "first_cpu": first[key][1],
+                        "warm": statistics.median(run[0] for run in warm[key]),
+                        "warm_cpu": statistics.median(run[1] for run in warm[key]),
+                        "warm_browser": statistics.median(run[2] for run in warm[key])}
+                        for key in pages}
+                    context.close()
+                browser.close()
+                out["rss_mib"] = server.memory_info().rss / 2**20
+                out["peak_mib"] = _peak_rss_mib(server.pid)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return out
+
+
+def print_navigation(title: str, found: dict, baseline: str = "upload") -> None:
+    """The navigation times, each warm one as a ratio of the baseline page's in the same
+    viewport (wall and server CPU)."""
+    print(f"\n{title}: navigation to settled in chromium (page.goto until Streamlit's run is "
+          "finished and drawn)")
+    print(f"  cold first page (overview, right after the server start): "
+          f"{found['first_page']:.2f} s ({found['first_page_cpu']:.2f} s server CPU, "
+          f"{found['first_page_browser']:.2f} s chromium CPU)  "
+          f"target <= 3 s idle: {'ok' if found['first_page'] <= 3 else 'OVER'}"
+          f"  (server quiet {found['quiet_after_first']:.0f} s later)")
+    for name, pages in found["viewports"].items():
+        base = pages[baseline]
+        width = VIEWPORTS[name][0]
+        print(f"  {name} ({width} px): baseline {baseline} warm {base['warm']:.2f} s, "
+              f"{base['warm_cpu']:.2f} s server CPU")
+        print(f"    {'page':14s}{'first':>8s}{'CPU':>7s}{'warm':>8s}{'CPU':>7s}{'ratio':>7s}"
+              f"{'CPU ratio':>10s}{'chromium':>9s}  target warm <= 1 s idle")
+        for key, run in pages.items():
+            ratio = run["warm"] / base["warm"]
+            cpu_ratio = run["warm_cpu"] / base["warm_cpu"] if base["warm_cpu"] else float("nan")
+            print(f"    {key:14s}{run['first']:7.2f}s{run['first_cpu']:6.2f}s{run['warm']:7.2f}s"
+                  f"{run['warm_cpu']:6.2f}s{ratio:6.1f}x{cpu_ratio:9.1f}x"
+                  f"{run['warm_browser']:8.2f}s  "
+                  f"{'ok' if run['warm'] <= 1 else 'OVER'}")
+    print(f"  dashboard RSS afterwards {found['rss_mib']:.0f} MiB, peak {found['peak_mib']:.0f} MiB"
+          " (target < 1536 MiB)")
+
+
 def _run_sampled(command: list[str], env: dict) -> dict:
     """Run `command`; its wall time, its own CPU time and its descendants' (the Chromium that
     kaleido starts: its processes are not all reaped by the CLI, so getrusage misses most of
@@ -334,6 +497,15 @@ def main(argv: list[str] | None = None) -> int:
                              "print the dashboard's RSS")
     parser.add_argument("--cli-pack-only", action="store_true",
                         help="only the pack from the CLI, cold and warm, --repeat times")
+    parser.add_argument("--navigation-only", action="store_true",
+                        help="only part 4: navigation to settled per page and viewport")
+    parser.add_argument("--skip-navigation", action="store_true")
+    parser.add_argument("--province", metavar="STORE", default=None,
+                        help="also time part 4 (and with --province-apptest part 1) over this "
+                             "store (bench_province.py --keep-store's folder)")
+    parser.add_argument("--province-apptest", action="store_true")
+    parser.add_argument("--pages", default=",".join(NAVIGATED),
+                        help="part 4's pages, comma-separated (the first is the baseline)")
     args = parser.parse_args(argv)
     from bench_import import machine
 
@@ -344,6 +516,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the pack from the CLI, median of {args.repeat} rounds:")
         print_cli_pack(cli_pack(demo, args.repeat))
         print(f"after: {load_average()}")
+        return 0
+    if not args.skip_navigation:
+        navigated = args.pages.split(",")
+        print_navigation(f"demo city ({load_average()})",
+                         navigation_times(demo, args.repeat, navigated), navigated[0])
+        if args.province:
+            print_navigation(f"province store {args.province} ({load_average()})",
+                             navigation_times(args.province, args.repeat, navigated),
+                             navigated[0])
+        print(f"after the navigation runs: {load_average()}")
+    if args.province and args.province_apptest:
+        print_pages(f"province store ({args.province})", apptest_pages(args.province, args.repeat))
+    if args.navigation_only:
         return 0
     large = ENGINE_DATA / "lake"
     if not args.skip_apptest:

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpi import audit, commands, config
 from kpi.audit import cli_user
@@ -22,6 +22,10 @@ from kpi.errors import FileRejected, InputRejected, KinerjaError, UnknownArgumen
 from kpi.i18n import t
 from kpi.periods import parse_date, parse_week, week_label
 from kpi.vocabulary import KINDS, KPIS, PERIODS
+
+if TYPE_CHECKING:  # imported on use: `--help` stays fast
+    from kpi.import_mapping import ImportMapping
+    from kpi.store import Store
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,7 +99,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _mapping_argument(store, value: str):
+def _mapping_argument(store: Store, value: str) -> ImportMapping:
     """`--mapping`: a §1.1 TOML file, or the name of a mapping saved in the store."""
     from kpi import import_mapping, saved_mappings  # on use: --help stays fast
 

@@ -26,7 +26,7 @@ from kpi.i18n import fmt_int, t
 from kpi.labels import kpi_name
 from kpi.notify import Letter, Subscription, deliver, recipient_units, subscriptions, to_date
 from kpi.reads import reads
-from kpi.store import Cursor
+from kpi.store import Reader, Store, Writer
 from kpi.vocabulary import CITY, KPIS
 
 KINDS = ("red", "concern")
@@ -43,7 +43,7 @@ def _chart(starts: Sequence[dt.date], values: Sequence[float], kpi: str,
                              better=KPIS[kpi].better)
 
 
-def _rebase_dates(store) -> dict[tuple[str, str | None], list[dt.date]]:
+def _rebase_dates(store: Reader) -> dict[tuple[str, str | None], list[dt.date]]:
     """Every unit's own rebasing interventions: (unit, kpi or None for every KPI) -> dates."""
     found: dict[tuple[str, str | None], list[dt.date]] = {}
     for unit, kpi, day in store.query_rows(
@@ -52,7 +52,7 @@ def _rebase_dates(store) -> dict[tuple[str, str | None], list[dt.date]]:
     return found
 
 
-def find(store, week: str) -> list[dict]:
+def find(store: Reader, week: str) -> list[dict]:
     """Every alert of `week` (contract §2): per unit (and `*`) and KPI with a value that week,
     `red` when its status is red and was not the week before; `concern` when the weekly SPC
     variation of its series up to the week is `concern` and up to the week before was not."""
@@ -101,7 +101,7 @@ def find(store, week: str) -> list[dict]:
     return found
 
 
-def _stored(cur, *, open_only: bool) -> list[dict]:
+def _stored(cur: Reader, *, open_only: bool) -> list[dict]:
     rows = cur.query_rows(
         "SELECT alert_id, unit_code, kpi, week_start, kind, details FROM notify_alerts "
         "WHERE NOT $open_only OR closed_at IS NULL ORDER BY week_start, alert_id",
@@ -115,7 +115,7 @@ def _key(alert: dict) -> tuple:
     return alert["unit_code"], alert["kpi"], to_date(alert["week_start"]), alert["kind"]
 
 
-def record_new(store, week: str) -> list[dict]:
+def record_new(store: Store, week: str) -> list[dict]:
     """Find `week`'s alerts and store those not stored yet (each key once, ever); returns the
     open alerts (the new ones and those still due from earlier runs)."""
     found = find(store, week)
@@ -134,7 +134,7 @@ def record_new(store, week: str) -> list[dict]:
         return _stored(cur, open_only=True)
 
 
-def pending(store, week: str) -> list[dict]:
+def pending(store: Store, week: str) -> list[dict]:
     """What a dry run shows: the open alerts plus `week`'s new ones (ids None), storing
     nothing."""
     with store.cursor() as cur:
@@ -144,7 +144,7 @@ def pending(store, week: str) -> list[dict]:
     return stored + new
 
 
-def _received(store) -> set[tuple[int, str]]:
+def _received(store: Reader) -> set[tuple[int, str]]:
     return {(int(alert_id), email) for alert_id, email in store.query_rows(
         "SELECT alert_id, email FROM notify_alert_sends")}
 
@@ -201,7 +201,7 @@ def alert_letter(alerts: list[dict], who: Subscription, names: dict[str, str], *
                   alert_ids=[alert["alert_id"] for alert in alerts])
 
 
-def _letters(store, alerts: list[dict], received: set[tuple[int, str]], *,
+def _letters(store: Reader, alerts: list[dict], received: set[tuple[int, str]], *,
              sender: str) -> tuple[list[Letter], dict[int | None, set[str]]]:
     """One letter per recipient with the alerts due to them; and per alert, who it is due to."""
     names = dict(store.query_rows("SELECT unit_code, name FROM units"))
@@ -221,7 +221,7 @@ def _letters(store, alerts: list[dict], received: set[tuple[int, str]], *,
     return letters, due_to
 
 
-def send_alerts(store, *, dry_run: str | Path | None = None, week: str | None = None,
+def send_alerts(store: Store, *, dry_run: str | Path | None = None, week: str | None = None,
                 settings: mail.MailSettings | None = None) -> list[Letter]:
     """Find the latest complete week's alerts, and send every recipient one message with the
     alerts due to them (see the module docstring). With `dry_run`, write the messages into that
@@ -241,7 +241,7 @@ def send_alerts(store, *, dry_run: str | Path | None = None, week: str | None = 
     alerts = record_new(store, week)
     letters, due_to = _letters(store, alerts, _received(store), sender=sender)
 
-    def mark(cur: Cursor, logged: list[Letter]) -> None:
+    def mark(cur: Writer, logged: list[Letter]) -> None:
         _mark(cur, logged, due_to)
 
     if letters:
@@ -252,7 +252,7 @@ def send_alerts(store, *, dry_run: str | Path | None = None, week: str | None = 
     return letters
 
 
-def _mark(cur: Cursor, letters: list[Letter], due_to: dict[int | None, set[str]]) -> None:
+def _mark(cur: Writer, letters: list[Letter], due_to: dict[int | None, set[str]]) -> None:
     """Record who received which alert; close the alerts every recipient now has."""
     got: dict[int, set[str]] = {}
     for letter in letters:
@@ -271,7 +271,7 @@ def _mark(cur: Cursor, letters: list[Letter], due_to: dict[int | None, set[str]]
 
 
 @reads("notify_alert_sends", "notify_alerts")
-def alert_log(store) -> pd.DataFrame:
+def alert_log(store: Reader) -> pd.DataFrame:
     """Every alert found: alert_id, unit_code, kpi, week_start, kind, found_at, closed_at, and
     how many recipients received it."""
     return store.query_df(

@@ -43,6 +43,8 @@ from kpi.reads import reads
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kpi.store import Reader, Store, Writer
+
 GENESIS = "0" * 64
 KEY_ENV = "KPI_AUDIT_KEY"
 KEY_FILE_ENV = "KPI_AUDIT_KEY_FILE"
@@ -156,7 +158,7 @@ def _marker_key_id(details: str | None) -> str | None:
         return None
 
 
-def _append(cur, seq: int, prev: str, who: str, action: str, obj: str, text: str,
+def _append(cur: Writer, seq: int, prev: str, who: str, action: str, obj: str, text: str,
             key: bytes | None) -> str:
     at = config.local_now()
     digest = row_sha256(prev, seq, at, who, action, obj, text, key)
@@ -166,7 +168,7 @@ def _append(cur, seq: int, prev: str, who: str, action: str, obj: str, text: str
     return digest
 
 
-def _append_marker(cur, seq: int, prev: str, who: str, key: bytes) -> str:
+def _append_marker(cur: Writer, seq: int, prev: str, who: str, key: bytes) -> str:
     return _append(cur, seq, prev, who, KEYED_MARKER, "audit trail",
                    canonical_json({"key_id": key_id(key), "unkeyed_rows": seq - 1}), key)
 
@@ -179,7 +181,7 @@ def _warn_unkeyed() -> None:
         key_source())
 
 
-def key_trail(store, who: str | None = None) -> tuple[int, int] | None:
+def key_trail(store: Store, who: str | None = None) -> tuple[int, int] | None:
     """Key the trail now rather than at its next write (the one migration of an older trail):
     (the marker row's seq, the unkeyed rows before it), or None without a key. A trail keyed
     already is left as it is."""
@@ -199,7 +201,7 @@ def key_trail(store, who: str | None = None) -> tuple[int, int] | None:
     return int(marker_seq), int(marker_seq) - 1
 
 
-def drop_lone_marker(cur) -> None:
+def drop_lone_marker(cur: Writer) -> None:
     """Empty a trail that holds nothing but its keying marker (a store `init` just made), so that
     an older store's trail can be moved in first (kpi.migrate); its next write keys it again."""
     rows = cur.query_rows("SELECT action FROM audit_log LIMIT 2")
@@ -207,7 +209,7 @@ def drop_lone_marker(cur) -> None:
         cur.execute("DELETE FROM audit_log")
 
 
-def record(cur, who: str | None, action: str, obj: str | int,
+def record(cur: Writer, who: str | None, action: str, obj: str | int,
            details: dict[str, Any] | None = None) -> int:
     """Append one row to the trail on `cur` (inside the write's transaction); returns its seq.
     `who` None is a script without a signed-in person: `cli:<os user>`. The first write with a
@@ -233,7 +235,7 @@ def record(cur, who: str | None, action: str, obj: str | int,
     return seq
 
 
-def record_alone(store, who: str | None, action: str, obj: str | int,
+def record_alone(store: Store, who: str | None, action: str, obj: str | int,
                  details: dict[str, Any] | None = None) -> int:
     """`record` in a transaction of its own, for what is not a data write of the store but
     changes or copies it as a whole (maintenance, backup, restore)."""
@@ -242,7 +244,7 @@ def record_alone(store, who: str | None, action: str, obj: str | int,
 
 
 @reads("audit_log")
-def trail(store, *, since: dt.date | None = None, who: str | None = None,
+def trail(store: Reader, *, since: dt.date | None = None, who: str | None = None,
           action: str | None = None) -> pd.DataFrame:
     """The trail, oldest first: seq, logged_at, who, action, object, details (JSON text),
     prev_sha256, sha256;
@@ -280,7 +282,7 @@ def short_hash(digest: str | None) -> str:
 
 
 @reads("audit_log")
-def verify(store) -> Verdict:
+def verify(store: Reader) -> Verdict:
     """Check the whole chain, oldest first; stops at the first broken row. The keyed rows need
     the key: without it (or with another) the verdict says so rather than half a check."""
     rows = store.query_rows("SELECT seq, logged_at, who, action, object, details, prev_sha256, sha256 "
@@ -323,7 +325,7 @@ def verdict_sentence(verdict: Verdict, lang: str) -> str:
              head=verdict.head_short)
 
 
-def head(store_or_cur) -> dict[str, Any] | None:
+def head(store_or_cur: Reader) -> dict[str, Any] | None:
     """The chain's head, {"seq", "sha256"} of its last row (None while the trail is empty): what
     a review record and pack print, so a later edit of earlier rows shows against the paper."""
     rows = store_or_cur.query_rows("SELECT seq, sha256 FROM audit_log ORDER BY seq DESC LIMIT 1")
@@ -331,13 +333,13 @@ def head(store_or_cur) -> dict[str, Any] | None:
 
 
 @reads("audit_log")
-def actions(store) -> list[str]:
+def actions(store: Reader) -> list[str]:
     """The actions that occur in the trail, alphabetically (for the page's filter)."""
     return [row[0] for row in store.query_rows(
         "SELECT DISTINCT action FROM audit_log ORDER BY action")]
 
 
 @reads("audit_log")
-def people(store) -> list[str]:
+def people(store: Reader) -> list[str]:
     """Everyone who wrote something, alphabetically (for the page's filter)."""
     return [row[0] for row in store.query_rows("SELECT DISTINCT who FROM audit_log ORDER BY who")]

@@ -21,10 +21,10 @@ import queue
 import tempfile
 import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -32,6 +32,9 @@ from babel.dates import get_day_names, get_month_names
 
 from kpi import config
 from kpi.i18n import locale_of, t
+
+# What this module draws, for the type hints of the modules that may not import plotly.
+Figure: TypeAlias = go.Figure
 
 # Okabe & Ito (2008), "Color Universal Design": eight colours distinguishable by most readers.
 OKABE_ITO = {
@@ -393,7 +396,7 @@ def ikm_trend(frame: pd.DataFrame, lang: str, *, bands: Sequence[tuple[float, fl
 
 
 # -- overview and unit pages -----------------------------------------------------------------
-def status_heatmap(cells, lang: str, *, rows: list[str], columns: list[str],
+def status_heatmap(cells: pd.DataFrame, lang: str, *, rows: list[str], columns: list[str],
                    title: str | None = None) -> go.Figure:
     """Units × indicators coloured by status, each cell showing its value and status symbol.
 
@@ -436,7 +439,8 @@ def _clip_step(step: dict, x_first: dt.date, x_last: dt.date) -> tuple[dt.date, 
     return start, end
 
 
-def _step_polyline(steps, x_first: dt.date, x_last: dt.date, value) -> tuple[list, list]:
+def _step_polyline(steps: pd.DataFrame, x_first: dt.date, x_last: dt.date,
+                   value: Callable[[dict], float]) -> tuple[list, list]:
     """x and y of a line that follows `value(step)` over each step clipped to the window, with
     gaps between steps that do not touch."""
     xs: list = []
@@ -460,7 +464,7 @@ PERIOD_TICK_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y", "quart
 MAX_TICKS = 5  # few enough to stay level and legible in a half-width chart on a tablet
 
 
-def period_axis(fig: go.Figure, starts, grain: str | None) -> None:
+def period_axis(fig: go.Figure, starts: Sequence[Any] | pd.Series, grain: str | None) -> None:
     """Put the x-axis ticks on the periods' first dates (a week's Monday, not plotly's Sunday),
     at most MAX_TICKS of them, labelled as the period is named."""
     if grain not in PERIOD_TICK_FORMATS or not len(starts):
@@ -480,7 +484,7 @@ PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
 UPCOMING_PERIODS = 12  # how far ahead a target that starts later is drawn
 
 
-def _with_upcoming_steps(steps, x_last: dt.date, grain: str | None) -> dt.date:
+def _with_upcoming_steps(steps: pd.DataFrame, x_last: dt.date, grain: str | None) -> dt.date:
     """The chart's last date, moved on so that targets starting within UPCOMING_PERIODS after
     `x_last` are drawn (each for one period), before any data reaches them."""
     period = dt.timedelta(days=PERIOD_DAYS.get(grain or "week", 7))
@@ -489,7 +493,7 @@ def _with_upcoming_steps(steps, x_last: dt.date, grain: str | None) -> dt.date:
     return max(upcoming) + period - dt.timedelta(days=1) if upcoming else x_last
 
 
-def trend_chart(points, steps, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
+def trend_chart(points: pd.DataFrame, steps: pd.DataFrame, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
                 y_title: str | None = None, title: str | None = None,
                 grain: str | None = None, markers: Sequence[dict] = ()) -> go.Figure:
     """A KPI over time with its target as it was valid (a step line) and the near-target band.
@@ -548,7 +552,7 @@ VARIATION_COLOURS = {"common": GREY, "concern": OKABE_ITO["orange"],
 VARIATION_MARKERS = {"common": "circle", "concern": "triangle-up", "improvement": "square"}
 
 
-def spc_chart(points, lang: str, *, centre: float | None, ucl: float | None,
+def spc_chart(points: pd.DataFrame, lang: str, *, centre: float | None, ucl: float | None,
               lcl: float | None, trial: bool, target: float | None, labels: dict[str, str],
               y_title: str | None = None, title: str | None = None,
               grain: str | None = None, segments: Sequence[dict] | None = None,
@@ -644,7 +648,7 @@ def intervention_markers(fig: go.Figure, markers: Sequence[dict]) -> None:
             bgcolor="rgba(255,255,255,0.75)", name=f"intervention-{marker.get('id', '')}")
 
 
-def weekday_hour_heatmap(cells, lang: str, *, weekdays: list[str], value_title: str,
+def weekday_hour_heatmap(cells: pd.DataFrame, lang: str, *, weekdays: list[str], value_title: str,
                          title: str | None = None, decimals: int = 0) -> go.Figure:
     """A weekday × hour heatmap: `cells` has weekday (1 = Monday … 7), hour (0–23) and value;
     `weekdays` are the seven day names, Monday first. Only the hours with data are columns."""
@@ -707,7 +711,7 @@ def _write_in_one_page(builds: Sequence[Callable[[], go.Figure]], paths: Sequenc
     built: queue.Queue[dict | None] = queue.Queue()
     failure: list[BaseException] = []
 
-    async def specs():
+    async def specs() -> AsyncIterator[dict]:
         for path in paths:
             figure = await asyncio.to_thread(built.get)
             if figure is None:  # the caller failed to build one: no more come

@@ -29,6 +29,7 @@ from kpi.i18n import fmt_date, fmt_int, t
 from kpi.labels import format_value, kpi_name, kpi_unit, status_word
 from kpi.notify import Letter, Subscription, recipient_units, subscriptions
 from kpi.pack import chart_labels, item_figure
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import CITY
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -134,7 +135,7 @@ class Week:
     effects: list[dict]        # recent interventions with the verdict on each KPI
 
 
-def latest_week(store, today: dt.date | None = None) -> str:
+def latest_week(store: Reader, today: dt.date | None = None) -> str:
     """The week the digest reports by default: the latest complete week (kpi.review's default,
     the week the dashboard and the review open on)."""
     week = review.default_week(store, today)
@@ -143,7 +144,7 @@ def latest_week(store, today: dt.date | None = None) -> str:
     return week
 
 
-def week_data(store, week: str) -> Week:
+def week_data(store: Reader, week: str) -> Week:
     start = review.parse_week(week)
     agenda = review.data_agenda(store, week)
     tree = metrics.unit_tree(store)
@@ -155,18 +156,18 @@ def week_data(store, week: str) -> Week:
                 parents=parents, effects=recent_effects(store, start))
 
 
-def recent_effects(store, week_start: dt.date) -> list[dict]:
+@one_unit_of_work
+def recent_effects(cur: Reader, week_start: dt.date) -> list[dict]:
     """The interventions dated in the EFFECT_WEEKS weeks up to the week's end, newest first,
     each with kpi.effect's verdict on every KPI it is judged on (issue 23)."""
     end = week_start + dt.timedelta(days=6)
     since = week_start - dt.timedelta(weeks=EFFECT_WEEKS - 1)
     found = []
-    with store.cursor() as cur:
-        for change in reversed(interventions.list_interventions(cur, since=since, until=end)):
-            verdicts = [(row["kpi"], row["verdict"])
-                        for row in effect.effect(cur, change["intervention_id"])]
-            if verdicts:
-                found.append({**change, "verdicts": verdicts})
+    for change in reversed(interventions.list_interventions(cur, since=since, until=end)):
+        verdicts = [(row["kpi"], row["verdict"])
+                    for row in effect.effect(cur, change["intervention_id"])]
+        if verdicts:
+            found.append({**change, "verdicts": verdicts})
     return found
 
 
@@ -316,7 +317,7 @@ def digest_letter(data: Week, who: Subscription, allowed: list[str] | None, *,
         keep -= 1
 
 
-def digest_letters(store, week: str | None = None, *, sender: str | None = None,
+def digest_letters(store: Reader, week: str | None = None, *, sender: str | None = None,
                    today: dt.date | None = None) -> list[Letter]:
     """The digest of every user with the digest on, for `week` (default: the latest complete
     week), each limited to its recipient's scope."""

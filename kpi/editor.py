@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,7 @@ from kpi.errors import Problem
 from kpi.i18n import t
 from kpi.ingest import IngestResult, ingest_file
 from kpi.reads import reads
+from kpi.store import Reader, Store
 from kpi.vocabulary import KEYS
 
 EDITOR_FILE_NAME = "editor"
@@ -34,7 +36,7 @@ COLUMNS = {"targets": TARGET_COLUMNS, "services": SERVICE_COLUMNS}
 # The import already refuses negative minutes and percentages; a target may be any number there.
 # -- reading the current tables ---------------------------------------------------------------
 @reads("targets")
-def targets_table(store) -> pd.DataFrame:
+def targets_table(store: Reader) -> pd.DataFrame:
     """Every target row as the editor shows it, by unit, KPI and start date."""
     frame = store.query_df(
         "SELECT unit_code, kpi, target, valid_from, valid_to, amber_pct FROM targets "
@@ -45,7 +47,7 @@ def targets_table(store) -> pd.DataFrame:
 
 
 @reads("services")
-def services_table(store) -> pd.DataFrame:
+def services_table(store: Reader) -> pd.DataFrame:
     """Every service with its standard minutes, by unit and service code."""
     return _numbered(store.query_df(
         "SELECT unit_code, service_code, name, standard_minutes FROM services "
@@ -60,18 +62,18 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @reads("units")
-def unit_types(store) -> list[str]:
+def unit_types(store: Reader) -> list[str]:
     """The unit types in the store, alphabetically."""
     return [row[0] for row in store.query_rows("SELECT DISTINCT type FROM units ORDER BY type")]
 
 
 @reads("units")
-def unit_codes(store) -> list[str]:
+def unit_codes(store: Reader) -> list[str]:
     return [row[0] for row in store.query_rows("SELECT unit_code FROM units ORDER BY unit_code")]
 
 
 @reads("units")
-def unit_names(store) -> dict[str, str]:
+def unit_names(store: Reader) -> dict[str, str]:
     """Each unit's name by its code."""
     return dict(store.query_rows("SELECT unit_code, name FROM units ORDER BY unit_code"))
 
@@ -111,7 +113,7 @@ def with_target_change(table: pd.DataFrame, *, unit: str, kpi: str, target: floa
     return pd.concat([table, added], ignore_index=True)
 
 
-def with_bulk_target(store, table: pd.DataFrame, *, unit_type: str, kpi: str, target: float,
+def with_bulk_target(store: Reader, table: pd.DataFrame, *, unit_type: str, kpi: str, target: float,
                      valid_from: dt.date, valid_to: dt.date | None = None,
                      amber_pct: float = 10.0) -> pd.DataFrame:
     """`table` (the targets editor's rows) plus a target for every unit of `unit_type` from
@@ -137,21 +139,21 @@ def with_bulk_target(store, table: pd.DataFrame, *, unit_type: str, kpi: str, ta
 
 
 # -- saving -----------------------------------------------------------------------------------
-def save_targets(store, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None = None,
-                 dry_run: bool = False):
+def save_targets(store: Store, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None = None,
+                 dry_run: bool = False) -> IngestResult | None:
     """Validate the edited targets table and, unless `dry_run` or invalid, save what changed as
     one batch. Returns the IngestResult (problems by editor row), or None when nothing changed."""
     return _save(store, "targets", original, edited, by=by, dry_run=dry_run)
 
 
-def save_services(store, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None = None,
-                  dry_run: bool = False):
+def save_services(store: Store, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None = None,
+                  dry_run: bool = False) -> IngestResult | None:
     """Like save_targets, for the services table (standard minutes)."""
     return _save(store, "services", original, edited, by=by, dry_run=dry_run)
 
 
-def _save(store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None,
-          dry_run: bool):
+def _save(store: Store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by: str | None,
+          dry_run: bool) -> IngestResult | None:
     columns = COLUMNS[kind]
     before = [_row_text(row, columns) for row in original.to_dict("records")]
     after = [_row_text(row, columns) for row in edited.to_dict("records")]
@@ -184,20 +186,21 @@ def _save(store, kind: str, original: pd.DataFrame, edited: pd.DataFrame, *, by:
     return dataclasses.replace(result, problems=every)
 
 
-def _renumber(problem, row: int):
+def _renumber(problem: Problem, row: int) -> Problem:
     """`problem` of the temporary file's line, told as the editor's row number."""
     params = {**problem.params, "line": row} if "line" in problem.params else problem.params
     return dataclasses.replace(problem, line=row, params=params)
 
 
-def _problem(editor_row: int, column: str, key: str, value: object = None, **params):
+def _problem(editor_row: int, column: str, key: str, value: object = None,
+             **params: object) -> Problem:
     """A Problem of the editor's own rules; its English reason comes from the catalogue."""
     text = None if value is None else str(value)
     return Problem(line=editor_row, column=column, reason=t(key, "en", **params), key=key,
                    params=params, value=text)
 
 
-def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list:
+def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list[Problem]:
     key_of = _key_function(kind)
     problems = []
     for position, row in enumerate(before):
@@ -208,7 +211,7 @@ def _removed_rows(kind: str, before: list[dict], after_keys: set[tuple]) -> list
     return problems
 
 
-def _overlaps(rows: list[dict], positions: list[int]) -> list:
+def _overlaps(rows: list[dict], positions: list[int]) -> list[Problem]:
     """A problem for each changed row whose validity overlaps another row of its unit and KPI."""
     problems = []
     changed = set(positions)
@@ -233,7 +236,7 @@ def _overlaps(rows: list[dict], positions: list[int]) -> list:
 
 
 # -- cell values as a CSV writes them ---------------------------------------------------------
-def _key_function(kind: str):
+def _key_function(kind: str) -> Callable[[dict[str, str]], tuple[str, ...]]:
     names = KEYS[kind]
     return lambda row: tuple(row[name] for name in names)
 

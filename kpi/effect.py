@@ -17,7 +17,7 @@ from typing import Any
 
 from kpi import interventions, metrics, spc
 from kpi.i18n import fmt_date, t
-from kpi.store import one_unit_of_work
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import KPIS
 
 VERDICTS = ("improved", "worse", "mixed", "no_change", "too_early", "no_baseline")
@@ -75,7 +75,7 @@ def split(days: Sequence[dt.date], day: dt.date, rebases: Sequence[dt.date]) -> 
 
 
 @one_unit_of_work
-def effect(cur, intervention_id: int, *, period: str = DEFAULT_PERIOD,
+def effect(cur: Reader, intervention_id: int, *, period: str = DEFAULT_PERIOD,
            kpi: str | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
     """The `effect` command's rows, one per KPI (the intervention's own KPI, or every KPI that
     has a value for the unit in some period of `period`; `kpi` picks one), in the contract's
@@ -93,7 +93,7 @@ def effect(cur, intervention_id: int, *, period: str = DEFAULT_PERIOD,
     return _judged(cur, change, period, [kpi] if kpi else None, until)
 
 
-def _judged(cur, change: dict[str, Any], period: str, kpis: list[str] | None,
+def _judged(cur: Reader, change: dict[str, Any], period: str, kpis: list[str] | None,
             until: dt.date | None) -> list[dict[str, Any]]:
     day = dt.date.fromisoformat(change["date"])
     unit = change["unit_code"]
@@ -140,7 +140,7 @@ REVIEW_WEEKS = 26  # the review lists the interventions of the last 26 weeks (it
 
 
 @one_unit_of_work
-def review_section(cur, *, week_start: dt.date, week_end: dt.date) -> dict[str, Any]:
+def review_section(cur: Reader, *, week_start: dt.date, week_end: dt.date) -> dict[str, Any]:
     """The review's section "Effectiveness of actions taken" for the week [week_start,
     week_end]: every intervention dated in the last REVIEW_WEEKS weeks up to the week's end,
     and older ones still `too_early` for some KPI (they come back every week until judged),

@@ -8,6 +8,7 @@ kpi.skm reads the survey with it, the pages draw the grade bands with it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -27,7 +28,7 @@ _PROPORTION = Fraction(1, 2)
 _MARGIN = Fraction("0.05")
 
 
-def exact_ikm(parts) -> Decimal | None:
+def exact_ikm(parts: Sequence[float | None]) -> Decimal | None:
     """The IKM rounded half up to two decimals, computed exactly from `parts` = [sum u1,
     count u1, …, sum u9, count u9] (the answers' integer sums and counts); None when no element
     has an answer."""
@@ -43,7 +44,7 @@ def exact_ikm(parts) -> Decimal | None:
     return Decimal((5000 * total + k * common) // (2 * k * common)) / 100
 
 
-def grade_of(parts) -> tuple[str, str, str]:
+def grade_of(parts: Sequence[float | None]) -> tuple[str, str, str]:
     """The grade of the IKM whose answer sums and counts are `parts` (which have answers)."""
     exact = exact_ikm(parts)
     if exact is None:

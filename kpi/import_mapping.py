@@ -108,7 +108,7 @@ class ImportMapping:
         return tomli_w.dumps(self.to_dict())
 
 
-def _bad(reason: str, **params) -> InputRejected:
+def _bad(reason: str, **params: object) -> InputRejected:
     return InputRejected(f"importmap.{reason}", **params)
 
 

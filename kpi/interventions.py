@@ -20,7 +20,7 @@ from kpi.errors import InputRejected, KinerjaError
 from kpi.i18n import fmt_date, t
 from kpi.reads import reads
 from kpi.scope import require_in_scope
-from kpi.store import Store, one_unit_of_work
+from kpi.store import Reader, Store, Writer, one_unit_of_work
 from kpi.users import get_user
 from kpi.vocabulary import CITY, KPIS
 
@@ -57,7 +57,7 @@ def _clean_title(title: str | None) -> str:
     return text
 
 
-def _require_writer(cur, who: str | None, unit_code: str) -> None:
+def _require_writer(cur: Reader, who: str | None, unit_code: str) -> None:
     """Refuse a viewer, and anyone whose unit scope does not hold `unit_code`."""
     user = get_user(cur, who)
     if user is not None and user.role == "viewer":
@@ -74,7 +74,7 @@ def add(store: Store, *, unit_code: str, date: str | dt.date, title: str,
                       action_id=action_id, by=by)
 
 
-def record(cur, *, unit_code: str, date: str | dt.date, title: str, kpi: str | None = None,
+def record(cur: Writer, *, unit_code: str, date: str | dt.date, title: str, kpi: str | None = None,
            rebase: bool = False, action_id: int | None = None, by: str | None = None) -> int:
     """`add` on the cursor of a write transaction of the caller's (closing a review action
     records its change in the same transaction); returns the new id."""
@@ -106,7 +106,7 @@ def record(cur, *, unit_code: str, date: str | dt.date, title: str, kpi: str | N
     return new_id
 
 
-def _existing(cur, intervention_id: int) -> dict[str, Any]:
+def _existing(cur: Reader, intervention_id: int) -> dict[str, Any]:
     rows = cur.query_df(
         f"SELECT * FROM {cur.as_begun('interventions')} WHERE intervention_id = ?",  # noqa: S608
         [int(intervention_id)])
@@ -145,7 +145,7 @@ def _plain_id(row: dict) -> int | None:
 
 @reads("interventions")
 @one_unit_of_work
-def list_interventions(cur, *, unit: str | None = None, since: dt.date | None = None,
+def list_interventions(cur: Reader, *, unit: str | None = None, since: dt.date | None = None,
                        until: dt.date | None = None) -> list[dict[str, Any]]:
     """Interventions (of `unit` alone, when given; dated in [since, until]), oldest first:
     intervention_id, unit_code, date (ISO), title, kpi, rebase, action_id, recorded_by,
@@ -158,7 +158,7 @@ def list_interventions(cur, *, unit: str | None = None, since: dt.date | None = 
 
 
 @one_unit_of_work
-def get(cur, intervention_id: int) -> dict[str, Any]:
+def get(cur: Reader, intervention_id: int) -> dict[str, Any]:
     """One intervention as `list_interventions` gives it; UnknownIntervention when absent."""
     frame = cur.query_df("SELECT * FROM interventions WHERE intervention_id = ?",
                          [int(intervention_id)])
@@ -183,7 +183,7 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @one_unit_of_work
-def rebase_dates(cur, *, unit: str, kpi: str) -> list[dt.date]:
+def rebase_dates(cur: Reader, *, unit: str, kpi: str) -> list[dt.date]:
     """The dates of `unit`'s own rebasing interventions for `kpi` or for every KPI (contract
     §2: not its parents', not its children's)."""
     rows = cur.query_rows(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -437,13 +439,13 @@ def _kpi_frame(frame: pd.DataFrame, with_targets: bool) -> pd.DataFrame:
     return _kpi_order(frame)
 
 
-def _graded(kpi: str, value: float, parts) -> float:
+def _graded(kpi: str, value: float, parts: Any) -> float:
     """The figure `kpi`'s status is judged on: only the IKM has parts (the answer sums and
     counts); every other value is its own grade."""
     return graded_value(value, parts) if kpi == "ikm" else value
 
 
-def graded_value(value: float, parts) -> float:
+def graded_value(value: float, parts: Any) -> float:
     """The figure a status is judged on: the value, or for the IKM (whose `parts` are the
     answer sums and counts) the IKM rounded half up to two decimals, computed exactly."""
     if not hasattr(parts, "__len__"):  # NULL (None, NaN or NA): not the IKM
@@ -725,7 +727,7 @@ def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date) -> pd
 FUNNEL_LIMITS = ("lower_95", "upper_95", "lower_998", "upper_998")
 
 
-def funnel_limits(city_rate: float, denominators) -> pd.DataFrame:
+def funnel_limits(city_rate: float, denominators: Iterable[float]) -> pd.DataFrame:
     """lower_95, upper_95, lower_998, upper_998 (percent, unclipped) around `city_rate`
     (percent) for each of `denominators`: the binomial normal approximation,
     city ± z·√(p(1−p)/n). One formula for the units' limits and the drawn funnel."""
@@ -743,7 +745,7 @@ def funnel_limits(city_rate: float, denominators) -> pd.DataFrame:
 KPI_RECORD_KEYS = ("unit_code", "period_start", "kpi", "value", "target", "status", "n")
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A JSON-ready scalar: NaN/NaT -> None, dates -> ISO text, numpy numbers -> Python's."""
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
@@ -765,7 +767,7 @@ def kpi_records(table: pd.DataFrame) -> list[dict]:
 FUNNEL_KPIS = tuple(_FUNNEL_COUNTS)
 
 
-def funnel_curve(city_rate: float, denominators, points: int = 80) -> pd.DataFrame:
+def funnel_curve(city_rate: float, denominators: Iterable[float], points: int = 80) -> pd.DataFrame:
     """The funnel to draw behind the units: `funnel_limits` on a geometric grid of
     denominators from just below the smallest of `denominators` to just past the largest."""
     counts = pd.Series(denominators, dtype=float)

@@ -25,7 +25,7 @@ from kpi.errors import InputRejected
 from kpi.i18n import LANGUAGES
 from kpi.reads import reads
 from kpi.scope import writable_units
-from kpi.store import Cursor
+from kpi.store import Reader, Store, Writer, one_unit_of_work
 from kpi.users import ROLES, get_user, normal_email, parse_units
 
 DIGEST_ROLES = ("admin", "reviewer")
@@ -49,7 +49,7 @@ def defaults(role: str) -> tuple[bool, bool, str]:
     return role in DIGEST_ROLES, role in ALERT_ROLES, config.default_language()
 
 
-def subscriptions(store_or_cur) -> list[Subscription]:
+def subscriptions(store_or_cur: Reader) -> list[Subscription]:
     """Every user's subscription, by e-mail."""
     rows = store_or_cur.query_rows(
         "SELECT u.email, u.role, u.units, s.digest, s.alerts, s.lang FROM users u "
@@ -67,7 +67,7 @@ def subscriptions(store_or_cur) -> list[Subscription]:
 
 
 @reads("notify_subscriptions", "users")
-def subscription(store_or_cur, email: str) -> Subscription:
+def subscription(store_or_cur: Reader, email: str) -> Subscription:
     """The subscription of user `email`; refused for an address that is not a user."""
     address = normal_email(email)
     for found in subscriptions(store_or_cur):
@@ -85,7 +85,7 @@ def _switch(value: bool | str | None, name: str) -> bool | None:
     return SWITCHES[text]
 
 
-def _may_change(cur: Cursor, by: str, email: str) -> None:
+def _may_change(cur: Reader, by: str, email: str) -> None:
     """A signed-in person changes their own settings; an admin (or a script without a
     signed-in person, `cli:…`/`local:…`) anyone's."""
     author = get_user(cur, by)
@@ -94,7 +94,7 @@ def _may_change(cur: Cursor, by: str, email: str) -> None:
     raise InputRejected("notify.error_not_yours", email=email)
 
 
-def set_subscription(store, email: str, *, digest: bool | str | None = None,
+def set_subscription(store: Store, email: str, *, digest: bool | str | None = None,
                      alerts: bool | str | None = None, lang: str | None = None,
                      by: str) -> Subscription:
     """Change what `email` receives (None leaves a setting as it is); audited as
@@ -122,13 +122,13 @@ def set_subscription(store, email: str, *, digest: bool | str | None = None,
     return after
 
 
-def recipient_units(store, who: Subscription) -> list[str] | None:
+@one_unit_of_work
+def recipient_units(cur: Reader, who: Subscription) -> list[str] | None:
     """The units whose news `who` receives: the subtrees of their scope, or None for the whole
     city (and `*`) when they are unscoped (the dashboard's and the write checks' scope)."""
     if who.role not in ROLES:
         return []
-    with store.cursor() as cur:
-        return writable_units(cur, who.email)
+    return writable_units(cur, who.email)
 
 
 # -- delivery and its log ----------------------------------------------------------------------
@@ -156,8 +156,8 @@ class Letter:
         return f"{self.kind}-{self.week or 'now'}-{self.recipient.email}"
 
 
-def deliver(store, letters: list[Letter], *, dry_run: str | Path | None = None,
-            after_logging: Callable[[Cursor, list[Letter]], None] | None = None,
+def deliver(store: Store, letters: list[Letter], *, dry_run: str | Path | None = None,
+            after_logging: Callable[[Writer, list[Letter]], None] | None = None,
             settings: mail.MailSettings | None = None) -> list[Path]:
     """Send `letters` (or, with `dry_run`, write them as .eml files into that folder and log
     nothing: a dry run changes nothing). Each message sent or refused is logged, and
@@ -192,7 +192,7 @@ def deliver(store, letters: list[Letter], *, dry_run: str | Path | None = None,
 
 
 @reads("notify_deliveries")
-def delivery_log(store, *, limit: int | None = None) -> pd.DataFrame:
+def delivery_log(store: Reader, *, limit: int | None = None) -> pd.DataFrame:
     """The delivery log, newest first: delivery_id, tried_at, email, kind, week, subject,
     items, bytes, result, error, message_id."""
     return store.query_df(
@@ -209,7 +209,7 @@ def log_records(frame: pd.DataFrame) -> list[dict]:
             for row in frame.to_dict("records")]
 
 
-def to_date(value) -> dt.date:
+def to_date(value: object) -> dt.date:
     """A date from a date, timestamp or ISO text."""
     if isinstance(value, dt.datetime):
         return value.date()

@@ -42,6 +42,7 @@ from kpi.labels import (
     status_text,
 )
 from kpi.offtarget import chart_variations, point_variations
+from kpi.store import Reader
 from kpi.vocabulary import KPIS
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -392,7 +393,7 @@ def chart_row(item: dict) -> dict | None:
 
 
 def effect_figure(item: dict, row: dict, lang: str, *, title: str | None = None,
-                  height: int | None = None):
+                  height: int | None = None) -> charts.Figure:
     """The before/after chart of an intervention on one KPI: the weekly values, the limits of
     before drawn across (signals marked on after points only) and the change's marker."""
     before = [{**point, "signals": []} for point in row["before"]]
@@ -448,7 +449,7 @@ def rebased_chart(chart: dict, kpi: str, rebase: tuple[dt.date, ...]) -> dict | 
 
 def item_figure(item: dict, lang: str, *, title: str | None = None,
                 height: int | None = None, changes: list[dict] | None = None,
-                rebased: bool = False):
+                rebased: bool = False) -> charts.Figure | None:
     """The XmR figure of one agenda item from its stored chart data (so a finalised review
     redraws exactly what it showed); None when the item has no chart. `changes`: the
     interventions to mark (the agenda's `effects` markers); `rebased`: the limits recalculated
@@ -717,7 +718,7 @@ def build_pack(content: dict, lang: str, *, today: dt.date | None = None,
                 xlsx=render_xlsx(view, content, lang))
 
 
-def write_pack(store, week: str, out_dir: str | Path, lang: str | None = None) -> list[Path]:
+def write_pack(store: Reader, week: str, out_dir: str | Path, lang: str | None = None) -> list[Path]:
     """Write review-<week>.pdf/.xlsx/.html of `week` into `out_dir`; returns their paths."""
     lang = lang or config.default_language()
     # No browser session up front: charts whose images are cached (charts.cached_images) need

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 from kpi import audit, config, metrics
 from kpi.reads import reads
+from kpi.store import Reader, Store, Writer
 from kpi.vocabulary import AGGREGATES, KPIS, PERIODS
 
 # The KPIs each kind of data feeds (a services batch changes only the standard).
@@ -82,11 +83,11 @@ class Change:
 EVERYTHING = Change()
 
 
-def _distinct(cur, sql: str, params: dict) -> frozenset:
+def _distinct(cur: Reader, sql: str, params: dict) -> frozenset:
     return frozenset(value for (value,) in cur.query_rows(sql, params) if value is not None)
 
 
-def batch_change(cur, kind: str, batch_id: int) -> Change:
+def batch_change(cur: Reader, kind: str, batch_id: int) -> Change:
     """What batch `batch_id` of `kind` touches: its own rows and the rows it replaced. Call it
     after the batch's rows are written (import) or before they are removed (rollback): both
     times the same rows are there."""
@@ -112,7 +113,7 @@ def batch_change(cur, kind: str, batch_id: int) -> Change:
                   days=frozenset(day for day in days or () if day is not None))
 
 
-def _scopes(cur, units: frozenset[str]) -> list[str] | None:
+def _scopes(cur: Reader, units: frozenset[str]) -> list[str] | None:
     """`*` and every unit whose subtree holds one of `units` (the units and their ancestors);
     None when that is every unit (a first load), which spares every query a scope filter."""
     ancestors = _distinct(cur, f"""
@@ -147,7 +148,7 @@ def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
     return merged
 
 
-def refresh(cur, change: Change = EVERYTHING) -> None:
+def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
     """Recompute the stored values `change` makes stale, on `cur` (inside the write
     transaction). EVERYTHING rebuilds the table from the raw rows. In a store that defers the
     top-level totals (`defers_totals`), a change of some units leaves the `*` values of the
@@ -192,7 +193,7 @@ def refresh(cur, change: Change = EVERYTHING) -> None:
          for source in sources for grain, start in periods])
 
 
-def _bump_version(cur) -> None:
+def _bump_version(cur: Writer) -> None:
     version = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
                               {"key": _VERSION_KEY})
     cur.execute("DELETE FROM meta WHERE key = $key", {"key": _VERSION_KEY})
@@ -200,7 +201,7 @@ def _bump_version(cur) -> None:
                 {"key": _VERSION_KEY, "value": (version or 0) + 1})
 
 
-def _recompute(cur, kpis: tuple[str, ...], scopes: Mapping[str, list[str] | None],
+def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str] | None],
                ranges: Mapping[str, metrics.Ranges | None],
                units_ranges: tuple[list[str], metrics.Ranges] | None = None) -> None:
     """Replace the stored values of `kpis` for each grain of `scopes` {grain: scopes (None =
@@ -270,7 +271,7 @@ def _recompute(cur, kpis: tuple[str, ...], scopes: Mapping[str, list[str] | None
         cur.execute(f"DROP TABLE {table}")
 
 
-def _clear_pending(cur, sources: list[str],
+def _clear_pending(cur: Writer, sources: list[str],
                    ranges: Mapping[str, metrics.Ranges | None]) -> None:
     """Forget the pending `*` periods of `sources` that `ranges` {grain: ranges} recomputed."""
     params: dict = {"sources": sources}
@@ -285,14 +286,14 @@ def _clear_pending(cur, sources: list[str],
                 f"AND ({' OR '.join(covered)})", params)
 
 
-def defers_totals(reader) -> bool:
+def defers_totals(reader: Reader) -> bool:
     """Whether this store leaves the top-level totals (`*`) of the month, quarter and year to
     `refresh_pending` (a province: `python -m kpi totals --defer on`)."""
     return bool(reader.query_value("SELECT coalesce(max(value), 0) FROM meta WHERE key = $key",
                                    {"key": _DEFER_KEY}))
 
 
-def set_defer_totals(store, on: bool, *, by: str | None = None) -> None:
+def set_defer_totals(store: Store, on: bool, *, by: str | None = None) -> None:
     """Turn the deferral of the top-level totals on or off (off: the pending ones are
     recomputed now, in the same transaction)."""
     store.init()  # a store made before kpi_pending gets it
@@ -306,7 +307,7 @@ def set_defer_totals(store, on: bool, *, by: str | None = None) -> None:
 
 
 @reads("kpi_pending")
-def pending_totals(reader) -> list[tuple[str, dt.date, dt.datetime]]:
+def pending_totals(reader: Reader) -> list[tuple[str, dt.date, dt.datetime]]:
     """The (grain, period_start, since) whose `*` values wait for `refresh_pending`, oldest
     first (one row per period, whichever sources)."""
     return [(grain, start, since) for grain, start, since in reader.query_rows(
@@ -314,7 +315,7 @@ def pending_totals(reader) -> list[tuple[str, dt.date, dt.datetime]]:
         "ORDER BY 3, 1, 2")]
 
 
-def refresh_pending(store, *, by: str | None = None) -> int:
+def refresh_pending(store: Store, *, by: str | None = None) -> int:
     """Recompute the pending `*` values (one transaction, every pending period at once);
     the number of periods recomputed."""
     with store.transaction() as cur:
@@ -324,7 +325,7 @@ def refresh_pending(store, *, by: str | None = None) -> int:
     return done
 
 
-def _refresh_pending(cur) -> int:
+def _refresh_pending(cur: Writer) -> int:
     pending = cur.query_rows("SELECT DISTINCT source, grain, period_start FROM kpi_pending")
     for source in sorted({source for source, _, _ in pending}):
         kpis = _EVENT_KPIS if source == "events" else _SURVEY_KPIS
@@ -339,7 +340,7 @@ def _refresh_pending(cur) -> int:
     return len({(grain, start) for _, grain, start in pending})
 
 
-def _mark_ready(cur, key: str, value: int = 1) -> None:
+def _mark_ready(cur: Writer, key: str, value: int = 1) -> None:
     cur.execute("DELETE FROM meta WHERE key = $key", {"key": key})
     cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)", {"key": key, "value": value})
 
@@ -362,7 +363,7 @@ def definitions_digest() -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _refresh_unit_days(cur, change: Change) -> None:
+def _refresh_unit_days(cur: Writer, change: Change) -> None:
     """Recount the own rows of the units and days `change` touched (all of them for None)."""
     params: dict = {}
     kept, rows = ["TRUE"], {"arrived_at": ["TRUE"], "submitted_at": ["TRUE"]}
@@ -394,13 +395,13 @@ def _refresh_unit_days(cur, change: Change) -> None:
         GROUP BY ALL""", params)  # noqa: S608 - conditions built here, values are parameters
 
 
-def data_version(store) -> int:
+def data_version(store: Reader) -> int:
     """The KPI data version: changes with every write the KPI values or statuses depend on."""
     return int(store.query_value("SELECT coalesce(max(value), 0) FROM meta WHERE key = $key",
                                  {"key": _VERSION_KEY}))
 
 
-def _state(cur) -> tuple[set[str], bool]:
+def _state(cur: Reader) -> tuple[set[str], bool]:
     """The ready flags set, and whether the stored values follow the running code's formulas."""
     rows = cur.query_rows("SELECT key, max(value) FROM meta WHERE list_contains($keys, key) "
                           "GROUP BY key",
@@ -410,7 +411,7 @@ def _state(cur) -> tuple[set[str], bool]:
     return ready, values.get(_DEFINITIONS_KEY) == definitions_digest()
 
 
-def ensure_ready(store, on_recompute: Callable[[], None] | None = None) -> bool:
+def ensure_ready(store: Store, on_recompute: Callable[[], None] | None = None) -> bool:
     """Build kpi_values and unit_days for a store made before they existed (or whose build
     never ran), and recompute every stored value, once, when the KPI definitions changed since
     they were computed (a new formula, a new KPI: `definitions_digest`); a no-op otherwise.

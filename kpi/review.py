@@ -49,7 +49,7 @@ from kpi.periods import (
 )
 from kpi.reads import reads
 from kpi.scope import require_in_scope
-from kpi.store import Store, one_unit_of_work
+from kpi.store import Reader, Store, Writer, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
 
 RECORD_FORMAT = 1
@@ -69,7 +69,15 @@ def review_day(week: str) -> dt.date:
     return parse_week(week) + dt.timedelta(days=7)
 
 
-def data_weeks(store) -> list[str]:
+def default_due_date(week: str, today: dt.date) -> dt.date:
+    """The due date a new action of `week`'s review starts with: DEFAULT_ACTION_DAYS after the
+    meeting, so that the review two weeks on follows it up. The meeting is the review day, or
+    today when the week is reviewed late: a week reviewed after its review day must not offer a
+    date already past (or today, as happened two weeks after the review day, issue 22)."""
+    return max(review_day(week), today) + dt.timedelta(days=DEFAULT_ACTION_DAYS)
+
+
+def data_weeks(store: Reader) -> list[str]:
     """Every ISO week with data, newest first (empty for an empty store)."""
     first, last = metrics.data_range(store)
     if first is None or last is None:
@@ -83,7 +91,7 @@ def data_weeks(store) -> list[str]:
 
 
 @reads("kpi_values", "reviews")
-def review_weeks(store, today: dt.date | None = None) -> list[str]:
+def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
     """The weeks a review can be opened for, newest first: every week with data, then (F7)
     the weeks after the data up to today's and any week that already has a review, whose
     meetings go through the carried actions and keep minutes before the data arrives."""
@@ -101,7 +109,7 @@ def review_weeks(store, today: dt.date | None = None) -> list[str]:
 
 
 @reads("kpi_values", "unit_days")
-def default_week(store, today: dt.date | None = None) -> str | None:
+def default_week(store: Reader, today: dt.date | None = None) -> str | None:
     """The week a review normally looks at: the last complete ISO week by `today`, or the last
     week with data when the data ends earlier (offices closed on Sunday still end a week)."""
     _, last = metrics.data_range(store)
@@ -117,7 +125,7 @@ def default_week(store, today: dt.date | None = None) -> str | None:
     return week_label(complete) if complete else week
 
 
-def _check_week_can_be_reviewed(store, week: str) -> tuple[dt.date, dt.date, dt.date]:
+def _check_week_can_be_reviewed(store: Reader, week: str) -> tuple[dt.date, dt.date, dt.date]:
     """Monday, Sunday and the first day with data; a week before the data (or any week of an
     empty store) is refused. A week after the data can be reviewed (F7): its meeting still
     goes through the actions carried from earlier reviews and keeps minutes."""
@@ -161,7 +169,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # -- the agenda --------------------------------------------------------------------------------
-def _scorecard(store, start: dt.date) -> list[dict]:
+def _scorecard(store: Reader, start: dt.date) -> list[dict]:
     """Every unit (the city first, then the unit tree) × KPI for the week: value, target,
     status, the value of the week before and the change."""
     frame = metrics.overview(store, period="week", period_start=start)
@@ -179,7 +187,7 @@ def _history_start(first: dt.date, start: dt.date) -> dt.date:
     return max(window, period_start(first, "week"))
 
 
-def _charts(store, pairs: list[tuple[str, str]], date_from: dt.date,
+def _charts(store: Reader, pairs: list[tuple[str, str]], date_from: dt.date,
             start: dt.date) -> dict[tuple[str, str], dict]:
     """The XmR chart data of agenda items {(unit, kpi): centre, ucl, lcl, trial, points} over
     the history window, from one query (the record stores it, so the chart can be redrawn)."""
@@ -214,7 +222,7 @@ def _agenda_item(kind: str, row: dict, scorecard: dict, chart: dict | None) -> d
             "red_periods": _plain(row.get("red_periods")), "chart": chart}
 
 
-def _exceptions(store, scorecard_rows: list[dict], first: dt.date,
+def _exceptions(store: Reader, scorecard_rows: list[dict], first: dt.date,
                 start: dt.date) -> tuple[list[dict], list[dict]]:
     """(exceptions, opportunities) of the week. Exceptions are kpi.offtarget's ranked list (red
     statuses, then SPC concerns; the overview page shows the same list), the city included;
@@ -257,7 +265,7 @@ def closed_quarter(week: str) -> tuple[dt.date, dt.date] | None:
     return quarter if start <= quarter[1] <= end else None
 
 
-def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
+def _satisfaction(store: Reader, week: str, names: dict, order: list[str]) -> dict:
     """IKM per unit of the quarter that closed in `week`; without one, the quarter to date."""
     end = week_bounds(week)[1]
     quarter = closed_quarter(week)
@@ -279,7 +287,7 @@ def _satisfaction(store, week: str, names: dict, order: list[str]) -> dict:
     })
 
 
-def _previous_review(cur, week: str) -> dict | None:
+def _previous_review(cur: Reader, week: str) -> dict | None:
     rows = cur.query_df(
         "SELECT week, status, created_at, finalised_at FROM reviews WHERE week < ? "
         "ORDER BY week DESC LIMIT 1", [week])
@@ -287,7 +295,7 @@ def _previous_review(cur, week: str) -> dict | None:
 
 
 @one_unit_of_work
-def _changes(cur, week: str, names: dict) -> dict:
+def _changes(cur: Reader, week: str, names: dict) -> dict:
     """What changed since the last review: imports, new units, targets that are new."""
     start, end = week_bounds(week)
     previous = _previous_review(cur, week)
@@ -328,7 +336,7 @@ def _changes(cur, week: str, names: dict) -> dict:
 
 
 @reads("events", "kpi_values", "meta", "survey_responses", "targets", "unit_days", "units")
-def data_agenda(store, week: str) -> dict:
+def data_agenda(store: Reader, week: str) -> dict:
     """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
     with their charts, coverage, SKM results, opportunities): the costly part, which changes
     only with an import, a rollback or a target edit, never with the meeting's own writes
@@ -355,7 +363,7 @@ def data_agenda(store, week: str) -> dict:
     }
 
 
-def build_agenda(store, week: str, data: dict | None = None) -> dict:
+def build_agenda(store: Reader, week: str, data: dict | None = None) -> dict:
     """The agenda of `week`'s review, built from the data as it is now (see the module doc).
     `data`: `data_agenda(store, week)` when the caller already holds it for the current data."""
     data = data_agenda(store, week) if data is None else data
@@ -377,7 +385,7 @@ def build_agenda(store, week: str, data: dict | None = None) -> dict:
 
 
 # -- actions -----------------------------------------------------------------------------------
-def _history(cur, action_ids: list[int]) -> dict[int, list[dict]]:
+def _history(cur: Reader, action_ids: list[int]) -> dict[int, list[dict]]:
     if not action_ids:
         return {}
     frame = cur.query_df(
@@ -391,7 +399,7 @@ def _history(cur, action_ids: list[int]) -> dict[int, list[dict]]:
 
 @reads("action_updates", "actions", "units")
 @one_unit_of_work
-def list_actions(cur, *, week: str | None = None, unit: str | None = None,
+def list_actions(cur: Reader, *, week: str | None = None, unit: str | None = None,
                  open_only: bool = False) -> list[dict]:
     """Actions with their history, overdue flag and unit name.
 
@@ -429,7 +437,7 @@ def _require(value: str | None, field: str) -> str:
     return text
 
 
-def create_action(store, week: str, *, title: str, unit_code: str, responsible: str,
+def create_action(store: Store, week: str, *, title: str, unit_code: str, responsible: str,
                   due_date: dt.date, kpi: str | None = None, item_key: str | None = None,
                   by: str | None = None) -> int:
     """Record a new action raised in `week`'s review; returns its id. Refused (ReviewLocked)
@@ -465,7 +473,7 @@ def create_action(store, week: str, *, title: str, unit_code: str, responsible: 
     return action_id
 
 
-def update_action(store, action_id: int, *, status: str, comment: str,
+def update_action(store: Store, action_id: int, *, status: str, comment: str,
                   week: str | None = None, by: str | None = None,
                   change_from: dt.date | None = None, change_rebase: bool = False) -> None:
     """Change an action's status with a comment; the history keeps every change. `week` is the
@@ -495,7 +503,7 @@ def update_action(store, action_id: int, *, status: str, comment: str,
             _record_change(cur, action_id, change_from, change_rebase, by)
 
 
-def _record_change(cur, action_id: int, day: dt.date, rebase: bool, by: str | None) -> None:
+def _record_change(cur: Writer, action_id: int, day: dt.date, rebase: bool, by: str | None) -> None:
     """The change an action made, as an intervention of its unit and KPI titled as the action
     (issue 23)."""
     unit_code, title, kpi = cur.query_rows(
@@ -505,7 +513,7 @@ def _record_change(cur, action_id: int, day: dt.date, rebase: bool, by: str | No
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
-def _ensure_editable(cur, week: str) -> str | None:
+def _ensure_editable(cur: Reader, week: str) -> str | None:
     """The review's status (None while it has none yet); ReviewLocked once it is final."""
     status = cur.query_value(f"SELECT status FROM {cur.as_begun('reviews')} WHERE week = ?",  # noqa: S608
                              [week])
@@ -514,7 +522,7 @@ def _ensure_editable(cur, week: str) -> str | None:
     return status
 
 
-def _open_review(cur, week: str, by: str | None) -> None:
+def _open_review(cur: Writer, week: str, by: str | None) -> None:
     """Refuse (ReviewLocked) a write to a finalised review; begin the draft when there is none
     yet. One read of the reviews table: each table a statement reads on the lake costs a
     catalog lookup."""
@@ -525,7 +533,7 @@ def _open_review(cur, week: str, by: str | None) -> None:
 
 
 @one_unit_of_work
-def get_review(store, week: str) -> dict:
+def get_review(store: Reader, week: str) -> dict:
     """The review's state: status (none | draft | final), attendees (list), decisions, who
     finalised it and when, and the record's checksum."""
     parse_week(week)
@@ -547,7 +555,7 @@ def _attendee_list(text: str | list | None) -> list[str]:
     return [line.strip() for line in lines if line and line.strip()]
 
 
-def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
+def save_minutes(store: Store, week: str, *, attendees: str | list[str] | None = None,
                  decisions: str | None = None, by: str | None = None) -> None:
     """Record the attendees (one a line) and the meeting's decisions. ReviewLocked once final."""
     parse_week(week)
@@ -564,7 +572,7 @@ def save_minutes(store, week: str, *, attendees: str | list[str] | None = None,
             "decisions": None if decisions is None else decisions.strip()})
 
 
-def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decision: str = "",
+def save_item_minutes(store: Store, week: str, item_key: str, *, note: str = "", decision: str = "",
                       by: str | None = None) -> None:
     """Record the note and decision on one agenda item. ReviewLocked once final."""
     parse_week(week)
@@ -583,7 +591,7 @@ def save_item_minutes(store, week: str, item_key: str, *, note: str = "", decisi
 
 @reads("review_minutes", "reviews")
 @one_unit_of_work
-def minutes(store, week: str) -> dict:
+def minutes(store: Reader, week: str) -> dict:
     """attendees, decisions and the notes per agenda item {item_key: {note, decision}}."""
     review = get_review(store, week)
     rows = store.query_df(
@@ -603,7 +611,7 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def finalise(store, week: str, *, by: str | None = None, data: dict | None = None) -> str:
+def finalise(store: Store, week: str, *, by: str | None = None, data: dict | None = None) -> str:
     """Store `week`'s review as its immutable record (agenda, numbers, minutes, actions as they
     stand) and lock it; returns the record's sha256. ReviewLocked when already final. `data`:
     `data_agenda(store, week)` of the current data, when the caller holds it."""
@@ -643,13 +651,13 @@ def finalise(store, week: str, *, by: str | None = None, data: dict | None = Non
     return digest
 
 
-def pinned_snapshots(store) -> set[int]:
+def pinned_snapshots(store: Reader) -> set[int]:
     """The lake snapshots finalised reviews read their numbers from (kept by `maintain`)."""
     return {int(snapshot) for (snapshot,) in store.query_rows(
         "SELECT snapshot_id FROM reviews WHERE status = 'final' AND snapshot_id IS NOT NULL")}
 
 
-def pinned_agenda(store, week: str) -> dict | None:
+def pinned_agenda(store: Store, week: str) -> dict | None:
     """The agenda of finalised `week` computed afresh at its pinned snapshot (None when the
     review is not final or pins none): equal to the stored record's while the data it was
     made from is kept."""
@@ -660,7 +668,7 @@ def pinned_agenda(store, week: str) -> dict | None:
     return json.loads(_canonical(build_agenda(store.at_snapshot(int(row[0][0])), week)))
 
 
-def load_record(store, week: str) -> dict | None:
+def load_record(store: Reader, week: str) -> dict | None:
     """The finalised record of `week` exactly as stored (None while not finalised); a record
     whose checksum no longer matches is refused."""
     parse_week(week)
@@ -677,7 +685,7 @@ def load_record(store, week: str) -> dict | None:
     return record
 
 
-def review_content(store, week: str, data: dict | None = None) -> dict:
+def review_content(store: Reader, week: str, data: dict | None = None) -> dict:
     """What the page and the pack show for `week`: the stored record of a finalised review, or
     the live agenda with the draft minutes, in the same shape. `data`: as for build_agenda."""
     record = load_record(store, week)
@@ -698,7 +706,7 @@ def review_content(store, week: str, data: dict | None = None) -> dict:
 
 
 @reads("reviews")
-def reviews(store) -> list[dict]:
+def reviews(store: Reader) -> list[dict]:
     """Every review: week, status, finalised_at, finalised_by, newest first."""
     return _records(store.query_df(
         "SELECT week, status, finalised_at, finalised_by FROM reviews ORDER BY week DESC"))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pandas as pd
 
+from kpi.errors import Problem
 from kpi.exports import to_csv_bytes
 from kpi.sources import open_binary, open_source
 from kpi.vocabulary import contract_columns
@@ -21,7 +23,7 @@ from kpi.vocabulary import contract_columns
 REASON_COLUMN = "rejected_because"
 
 
-def read_rows(path, *, lines: set[int] | None = None, limit: int | None = None) -> pd.DataFrame:
+def read_rows(path: str | os.PathLike[str], *, lines: set[int] | None = None, limit: int | None = None) -> pd.DataFrame:
     """The file's rows as text under its own header, with their `line` in the file (header =
     line 1): the first `limit` rows, or those at `lines`. Reads what kpi.ingest reads (same
     form, separator and header), but never judges the values."""
@@ -69,7 +71,7 @@ def _unique_names(header: list[str]) -> list[str]:
     return names
 
 
-def rejected_rows(path, problems: list, lang: str,
+def rejected_rows(path: str | os.PathLike[str], problems: list[Problem], lang: str,
                   reason_column: str = REASON_COLUMN) -> pd.DataFrame:
     """The original rows of every line a problem names, with the reasons (in `lang`) in a last
     column: the file to fix and upload again. Problems without a line are left out."""
@@ -84,7 +86,7 @@ def rejected_rows(path, problems: list, lang: str,
     return frame.drop(columns="line")
 
 
-def source_shape(path) -> tuple[str, str]:
+def source_shape(path: str | os.PathLike[str]) -> tuple[str, str]:
     """(delimiter, line ending) of a file as its system wrote it: a rejected-rows file in the
     same shape goes back through the same mapping. XLSX gives comma and LF."""
     source = open_source(Path(path), Path(path).name)
@@ -96,7 +98,7 @@ def source_shape(path) -> tuple[str, str]:
     return source.delimiter, "\r\n" if first > 0 and head[first - 1:first] == b"\r" else "\n"
 
 
-def rejected_csv(path, problems: list, lang: str) -> bytes:
+def rejected_csv(path: str | os.PathLike[str], problems: list[Problem], lang: str) -> bytes:
     """`rejected_rows` as CSV in the source's own delimiter and line endings."""
     delimiter, ending = source_shape(path)
     return to_csv_bytes(rejected_rows(path, problems, lang), delimiter=delimiter,

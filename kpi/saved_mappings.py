@@ -14,6 +14,7 @@ from kpi import audit, config, import_mapping
 from kpi.errors import InputRejected
 from kpi.import_mapping import ImportMapping
 from kpi.reads import reads
+from kpi.store import Reader, Store
 
 
 def _as_mapping(kind: str, text: str) -> ImportMapping:
@@ -23,7 +24,7 @@ def _as_mapping(kind: str, text: str) -> ImportMapping:
     return import_mapping.parse(text)
 
 
-def save_mapping(store, name: str, mapping: ImportMapping, *, by: str | None = None) -> None:
+def save_mapping(store: Store, name: str, mapping: ImportMapping, *, by: str | None = None) -> None:
     """Save `mapping` under `name` as its TOML, replacing a mapping of that name."""
     name = name.strip()
     if not name:
@@ -39,7 +40,7 @@ def save_mapping(store, name: str, mapping: ImportMapping, *, by: str | None = N
 
 
 @reads("column_mappings")
-def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
+def list_mappings(store: Reader, kind: str | None = None) -> pd.DataFrame:
     """name, kind, mapping (ImportMapping), toml, saved_by, saved_at of the saved mappings (of
     `kind`), by name."""
     frame = store.query_df(
@@ -51,7 +52,7 @@ def list_mappings(store, kind: str | None = None) -> pd.DataFrame:
     return frame[["name", "kind", "mapping", "toml", "saved_by", "saved_at"]]
 
 
-def load_mapping(store, name: str) -> ImportMapping:
+def load_mapping(store: Reader, name: str) -> ImportMapping:
     """The saved mapping `name`."""
     rows = store.query_rows("SELECT kind, mapping FROM column_mappings WHERE name = ?",
                             [name.strip()])

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpi.errors import InputRejected
+from kpi.store import Reader
 from kpi.users import SCOPED_ROLES, get_user
 
 # The units of the subtrees of the roots in $roots (cycles end: UNION drops repeats).
@@ -39,7 +40,7 @@ class OutOfScope(InputRejected):
     key = "scope.error_units"
 
 
-def scope_roots(cur, who: str | None) -> tuple[str, ...] | None:
+def scope_roots(cur: Reader, who: str | None) -> tuple[str, ...] | None:
     """The unit codes `who` is limited to, or None for the whole city."""
     user = get_user(cur, who)
     if user is None or user.role not in SCOPED_ROLES or not user.units:
@@ -47,7 +48,7 @@ def scope_roots(cur, who: str | None) -> tuple[str, ...] | None:
     return user.units
 
 
-def writable_units(cur, who: str | None) -> list[str] | None:
+def writable_units(cur: Reader, who: str | None) -> list[str] | None:
     """Every unit `who` may change (the subtrees of their scope), or None for the whole city."""
     roots = scope_roots(cur, who)
     if roots is None:
@@ -56,7 +57,7 @@ def writable_units(cur, who: str | None) -> list[str] | None:
     return [row[0] for row in cur.query_rows(sql, {"roots": list(roots)})]
 
 
-def require_in_scope(cur, who: str | None, unit_codes: list[str] | set[str]) -> None:
+def require_in_scope(cur: Reader, who: str | None, unit_codes: list[str] | set[str]) -> None:
     """Refuse (OutOfScope) when any of `unit_codes` lies outside `who`'s scope."""
     allowed = writable_units(cur, who)
     if allowed is None:
@@ -74,7 +75,7 @@ class ScopeBefore:
     top_parents: dict[str, str | None]
 
 
-def scope_before(cur, who: str | None) -> ScopeBefore | None:
+def scope_before(cur: Reader, who: str | None) -> ScopeBefore | None:
     """What `require_kept` compares the tree after a write with; None for the whole city."""
     allowed = writable_units(cur, who)
     if allowed is None:
@@ -87,7 +88,7 @@ def scope_before(cur, who: str | None) -> ScopeBefore | None:
     return ScopeBefore(frozenset(allowed), tops)
 
 
-def require_kept(cur, who: str | None, before: ScopeBefore | None,
+def require_kept(cur: Reader, who: str | None, before: ScopeBefore | None,
                  touched: list[str] | set[str]) -> None:
     """After a write, inside its transaction: refuse (OutOfScope, which rolls it back) when a
     unit it touched that still exists lies outside `who`'s scope now, or one of the scope's

@@ -15,21 +15,27 @@ import json
 
 import pandas as pd
 
+from kpi.errors import Problem
 from kpi.exports import to_csv_bytes
 from kpi.i18n import t
 from kpi.reads import reads
 from kpi.row_files import REASON_COLUMN, read_rows, source_shape
+from kpi.sources import Source
+from kpi.store import Reader, Writer
 from kpi.vocabulary import KEYS, TABLES
 
 KEY_SEPARATOR = "\x1f"
 
 
-def keep(cur, kind: str, batch_id: int, source, problems: list, keys: dict[int, list]) -> int:
+def keep(cur: Writer, kind: str, batch_id: int, source: Source, problems: list[Problem],
+         keys: dict[int, list]) -> int:
     """Store the rows `problems` name (by line) for `batch_id`; `keys` maps a line to the
     row's contract key values. Returns how many rows were set aside."""
     by_line: dict[int, list] = {}
     for problem in problems:
-        by_line.setdefault(int(problem.line), []).append(problem)
+        if problem.line is None:  # the import refuses such a file rather than set rows aside
+            raise ValueError(f"a set-aside row needs its line: {problem.key}")
+        by_line.setdefault(problem.line, []).append(problem)
     cells = read_rows(source.path, lines=set(by_line))
     header = [column for column in cells.columns if column != "line"]
     rows_by_line = {int(row["line"]): [row[c] for c in header]
@@ -57,7 +63,7 @@ def keep(cur, kind: str, batch_id: int, source, problems: list, keys: dict[int, 
     return len(records)
 
 
-def resolve(cur, kind: str, batch_id: int) -> None:
+def resolve(cur: Writer, kind: str, batch_id: int) -> None:
     """Mark the open set-aside rows of `kind` whose key batch `batch_id` brought as resolved."""
     if not cur.query_value(
             "SELECT count(*) FROM set_aside_rows WHERE kind = $kind AND resolved_by IS NULL "
@@ -71,13 +77,13 @@ def resolve(cur, kind: str, batch_id: int) -> None:
         {"batch": batch_id, "kind": kind})
 
 
-def reopen(cur, batch_id: int) -> None:
+def reopen(cur: Writer, batch_id: int) -> None:
     """Rolling back `batch_id` takes back what it resolved."""
     cur.execute("UPDATE set_aside_rows SET resolved_by = NULL WHERE resolved_by = $batch",
                 {"batch": batch_id})
 
 
-def counts(store) -> dict[int, int]:
+def counts(store: Reader) -> dict[int, int]:
     """batch_id -> rows still set aside (of committed batches)."""
     rows = store.query_rows(
         "SELECT s.batch_id, count(*) FROM set_aside_rows s JOIN batches b USING (batch_id) "
@@ -90,7 +96,7 @@ def _reasons(text: str, lang: str) -> str:
 
 
 @reads("batches", "set_aside_rows")
-def listing(store, lang: str, batch_id: int | None = None) -> pd.DataFrame:
+def listing(store: Reader, lang: str, batch_id: int | None = None) -> pd.DataFrame:
     """batch_id, kind, file_name, line, reason of the rows still set aside (of one batch)."""
     frame = store.query_df(
         "SELECT s.batch_id, s.kind, b.file_name, s.line, s.reasons FROM set_aside_rows s "
@@ -101,7 +107,7 @@ def listing(store, lang: str, batch_id: int | None = None) -> pd.DataFrame:
     return frame.drop(columns="reasons")
 
 
-def rows_file(store, batch_id: int, lang: str) -> tuple[bytes, int]:
+def rows_file(store: Reader, batch_id: int, lang: str) -> tuple[bytes, int]:
     """The batch's rows still set aside as the source had them, plus `rejected_because`, in the
     source's delimiter and line endings (the file to fix and import again); and their count."""
     rows = store.query_rows(

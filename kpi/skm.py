@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ def _nrr(row: dict) -> dict[str, float | None]:
     return {element: _float_or_none(row[f"nrr_{element}"]) for element in ELEMENTS}
 
 
-def _float_or_none(value) -> float | None:
+def _float_or_none(value: Any) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)

@@ -18,6 +18,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -274,6 +275,6 @@ def spc_series(store: Reader, *, unit: str, kpi: str, period: str, date_from: dt
     }
 
 
-def _as_date(value) -> dt.date:
+def _as_date(value: Any) -> dt.date:
     """A period start from the series (a date, or a pandas timestamp) as a date."""
     return value.date() if isinstance(value, pd.Timestamp | dt.datetime) else value

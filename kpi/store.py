@@ -61,7 +61,7 @@ from kpi.errors import StoreError
 __all__ = [  # what the rest of Kinerja imports from here (the catalog kinds' names included)
     "BACKUP_MANIFEST", "CACHED_TABLES", "CATALOG_FILE", "DATA_FOLDER", "LAKE", "LOCK_FILE",
     "LOCK_OWNER_FILE", "PG_DUMP_FILE", "SCHEMA_FILE", "Cursor", "EmbeddedCatalog", "Location",
-    "PostgresCatalog", "Reader", "Store", "copy_table", "extension_file", "old_store_tables",
+    "PostgresCatalog", "Reader", "Store", "Writer", "copy_table", "extension_file", "old_store_tables",
     "one_unit_of_work", "restore", "schema_digest",
 ]
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -117,6 +117,26 @@ class Reader(Protocol):
     def query_rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]: ...
 
     def query_value(self, sql: str, params: Params = None) -> Any: ...
+
+    def as_begun(self, table: str) -> str:
+        """The name that reads `table`: in a write transaction, its copy made at the snapshot
+        the transaction began on (`Cursor.as_begun`); the lake's own table otherwise."""
+        ...
+
+
+class Writer(Reader, Protocol):
+    """What an engine function writes through: the cursor of a write transaction
+    (`with store.transaction() as cur`). A `Store` is no Writer: a function that writes takes
+    the transaction its caller opened, so that the caller's writes and its own are one
+    snapshot, or none."""
+
+    def execute(self, sql: str, params: Params = None) -> Writer: ...
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Writer: ...
+
+    def register(self, name: str, data: Any) -> None: ...
+
+    def unregister(self, name: str) -> None: ...
 
 
 def extension_file(name: str) -> Path:
@@ -576,7 +596,7 @@ class Store:
                 raise
 
     @staticmethod
-    def next_id(cur: Cursor, table: str, column: str) -> int:
+    def next_id(cur: Writer, table: str, column: str) -> int:
         """The next id of `table.column` (max + 1): call inside `transaction()`, whose writer
         lock makes it unique."""
         sql = f"SELECT coalesce(max({_name(column)}), 0) + 1 FROM {cur.as_begun(table)}"  # noqa: S608
@@ -662,6 +682,11 @@ class Store:
     def query_value(self, sql: str, params: Params = None) -> Any:
         with self.reading() as cur:
             return cur.query_value(sql, params)
+
+    @staticmethod
+    def as_begun(table: str) -> str:
+        """The lake's own `table`: a Store's reads see the latest snapshot (see `Reader`)."""
+        return _name(table)
 
     def data_version(self) -> int:
         """The lake's current snapshot id: changes with every committed write, in any process;
@@ -776,6 +801,9 @@ def one_unit_of_work(
     return run
 
 
-if TYPE_CHECKING:  # mypy checks that both are Readers
+if TYPE_CHECKING:  # mypy checks that both are Readers, and a Cursor a Writer
     def _both_read(store: Store, cur: Cursor) -> tuple[Reader, Reader]:
         return store, cur
+
+    def _cursor_writes(cur: Cursor) -> Writer:
+        return cur

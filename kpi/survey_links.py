@@ -16,7 +16,7 @@ from kpi import audit, config
 from kpi.errors import InputRejected
 from kpi.reads import reads
 from kpi.scope import require_in_scope, writable_units
-from kpi.store import Cursor, Store, one_unit_of_work
+from kpi.store import Reader, Store, Writer, one_unit_of_work
 
 FORM_PATH = "/skm"           # the form of the unit whose token follows: /skm/<token>
 PUBLIC_RESULTS_PATH = "/publik"
@@ -48,7 +48,7 @@ class UnitLink:
         return form_url(self.token)
 
 
-def _unit_names(cur: Cursor, unit_codes: list[str]) -> dict[str, str]:
+def _unit_names(cur: Reader, unit_codes: list[str]) -> dict[str, str]:
     """{code: name} of the given units; an unknown code refuses (one sentence)."""
     names = dict(cur.query_rows(
         "SELECT unit_code, name FROM units WHERE list_contains($codes, unit_code)",
@@ -59,13 +59,13 @@ def _unit_names(cur: Cursor, unit_codes: list[str]) -> dict[str, str]:
     return names
 
 
-def _current_tokens(cur: Cursor, unit_codes: list[str]) -> dict[str, str]:
+def _current_tokens(cur: Reader, unit_codes: list[str]) -> dict[str, str]:
     return dict(cur.query_rows(
         "SELECT unit_code, token FROM survey_links WHERE revoked_at IS NULL "
         "AND list_contains($codes, unit_code)", {"codes": unit_codes}))
 
 
-def _new_token(cur: Cursor, unit_code: str, who: str) -> str:
+def _new_token(cur: Writer, unit_code: str, who: str) -> str:
     token = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
     cur.execute("INSERT INTO survey_links (unit_code, token, created_at, created_by) "
                 "VALUES ($unit, $token, $at, $who)",
@@ -108,7 +108,7 @@ def revoke(store: Store, unit_code: str, *, who: str | None = None) -> UnitLink:
 
 @reads("units", "users")
 @one_unit_of_work
-def units_in_scope(cur, *, who: str) -> list[tuple[str, str]]:
+def units_in_scope(cur: Reader, *, who: str) -> list[tuple[str, str]]:
     """(code, name) of the units whose posters `who` may print and revoke: their scope's
     subtrees, or every unit (kpi.scope), by code."""
     allowed = writable_units(cur, who)
@@ -127,7 +127,7 @@ class FormUnit:
 
 
 @one_unit_of_work
-def form_unit(cur, token: str) -> FormUnit | None:
+def form_unit(cur: Reader, token: str) -> FormUnit | None:
     """The unit of a current token and its services (one read of one snapshot), or None for an
     unknown or revoked token."""
     if not token or len(token) > 64:

@@ -36,13 +36,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kpi import config
 from kpi.errors import StoreBusy
-from kpi.ingest import ingest_file
+from kpi.ingest import IngestResult, ingest_file
 from kpi.store import Store
 from kpi.vocabulary import OPTIONAL, REQUIRED
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INTAKE_FILE = "intake.sqlite"
 CHANNEL = "public_form"
@@ -318,7 +321,7 @@ class Intake:
         return result
 
 
-def _import(store: Store, unit: str, payloads: list[dict[str, Any]]):
+def _import(store: Store, unit: str, payloads: list[dict[str, Any]]) -> IngestResult:
     """One unit's answers as a survey.csv of their rows, through the import (accept-valid: a
     row its rules refuse is kept with the batch's set-aside rows, never dropped)."""
     with tempfile.TemporaryDirectory(prefix="kinerja-form-") as folder:
@@ -360,7 +363,7 @@ def _resolve_tickets(store: Store, payloads: list[dict[str, Any]]) -> None:
         payloads[index]["ticket_id"] = ticket
 
 
-def _frame(asked: list[tuple[int, str, str, str]]):
+def _frame(asked: list[tuple[int, str, str, str]]) -> pd.DataFrame:
     import pandas as pd  # the look-up's table (pandas is loaded by the import anyway)
 
     return pd.DataFrame(asked, columns=["k", "unit_code", "ticket", "day"])

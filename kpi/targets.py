@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -59,7 +60,8 @@ def _resolve(store: Reader, ctes: str, params: dict, order: str | None = None) -
     return store.query_df(sql, params)
 
 
-def status(value: float | None, target: float | None, better: str, amber_pct: float = 10.0) -> str:
+def status(value: float | None, target: float | None, better: str,
+           amber_pct: float | None = 10.0) -> str:
     """"green" when `value` meets `target` (≥ when higher is better, ≤ when lower is), "amber"
     when it misses by at most amber_pct % of the target, "red" otherwise, "none" without a
     value or a target."""
@@ -78,7 +80,7 @@ def status(value: float | None, target: float | None, better: str, amber_pct: fl
     raise ValueError(f"better must be 'higher' or 'lower', not {better!r}")
 
 
-def _as_date(value) -> dt.date | None:
+def _as_date(value: Any) -> dt.date | None:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, pd.Timestamp | dt.datetime):

@@ -16,7 +16,7 @@ from kpi import audit, config
 from kpi.audit import cli_user  # noqa: F401 - the CLI's name, re-exported
 from kpi.errors import InputRejected
 from kpi.reads import reads
-from kpi.store import Cursor
+from kpi.store import Reader, Store
 
 # Least to most privileged: a role may open every page of the roles before it.
 ROLES = ("viewer", "analyst", "reviewer", "admin")
@@ -57,14 +57,14 @@ def _units_text(units: tuple[str, ...]) -> str | None:
     return ",".join(units) if units else None
 
 
-def get_user(store_or_cur, email: str | None) -> User | None:
+def get_user(store_or_cur: Reader, email: str | None) -> User | None:
     """The user with `email` (any case), or None."""
     if not email:
         return None
     # In a write transaction, the table as it began on (a copy, until it writes the users).
-    table = store_or_cur.as_begun("users") if isinstance(store_or_cur, Cursor) else "users"
     rows = store_or_cur.query_rows(
-        f"SELECT email, role, units, added_by, added_at FROM {table} WHERE email = ?",  # noqa: S608
+        f"SELECT email, role, units, added_by, added_at FROM {store_or_cur.as_begun('users')} "  # noqa: S608
+        "WHERE email = ?",
         [email.strip().lower()])
     if not rows:
         return None
@@ -73,7 +73,7 @@ def get_user(store_or_cur, email: str | None) -> User | None:
 
 
 @reads("users")
-def role_and_units(store, email: str) -> tuple[str, list[str]] | None:
+def role_and_units(store: Reader, email: str) -> tuple[str, list[str]] | None:
     """(role, unit scope roots) of `email`, or None when it is not a user (for the dashboard's
     cached look-up on every run)."""
     user = get_user(store, email)
@@ -81,7 +81,7 @@ def role_and_units(store, email: str) -> tuple[str, list[str]] | None:
 
 
 @reads("users")
-def list_users(store) -> pd.DataFrame:
+def list_users(store: Reader) -> pd.DataFrame:
     """email, role, units (text, empty = whole city), added_by, added_at; by e-mail."""
     frame = store.query_df(
         "SELECT email, role, coalesce(units, '') AS units, added_by, added_at FROM users "
@@ -89,7 +89,7 @@ def list_users(store) -> pd.DataFrame:
     return frame
 
 
-def add_user(store, email: str, role: str, units: str | list[str] | tuple[str, ...] | None = None,
+def add_user(store: Store, email: str, role: str, units: str | list[str] | tuple[str, ...] | None = None,
              *, by: str) -> dict:
     """Add `email` with `role` and unit scope, or change an existing user; audited. Returns
     {"email", "role", "units", "changed"} (changed: an existing user was updated)."""
@@ -123,7 +123,7 @@ def add_user(store, email: str, role: str, units: str | list[str] | tuple[str, .
     return {"email": email, "role": role, "units": list(scope), "changed": before is not None}
 
 
-def remove_user(store, email: str, *, by: str) -> None:
+def remove_user(store: Store, email: str, *, by: str) -> None:
     """Remove `email`; audited. Refused for an unknown address and for the last admin."""
     email = normal_email(email)
     with store.transaction() as cur:
@@ -138,7 +138,7 @@ def remove_user(store, email: str, *, by: str) -> None:
                      {"role": before.role, "units": list(before.units)})
 
 
-def _keep_an_admin(cur, email: str) -> None:
+def _keep_an_admin(cur: Reader, email: str) -> None:
     """Refuse to take away the last admin: nobody could then manage users in the app."""
     others = cur.query_value(
         "SELECT count(*) FROM users WHERE role = 'admin' AND email <> ?", [email])
@@ -146,7 +146,7 @@ def _keep_an_admin(cur, email: str) -> None:
         raise InputRejected("users.error_last_admin", email=email)
 
 
-def _require_admin(cur, by: str) -> None:
+def _require_admin(cur: Reader, by: str) -> None:
     """Refuse a change of users by a signed-in person who is not an admin, whatever the page: an
     analyst could otherwise widen their own scope. The operator (`cli:…`, `local:…`) is no user."""
     author = get_user(cur, by)

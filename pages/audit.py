@@ -14,6 +14,7 @@ from kpi.i18n import fmt_date
 from ui.data import load
 from ui.downloads import table_downloads
 from ui.guard import guard
+from ui.inputs import DATE_FORMAT
 
 ctx = guard("audit")
 
@@ -37,7 +38,7 @@ else:
         st.error(audit.verdict_sentence(verdict, ctx.lang), icon=":material/gpp_bad:")
 
 left, middle, right = st.columns(3)
-since = left.date_input(ctx.t("auditpage.since"), value=None, key="audit_since",
+since = left.date_input(ctx.t("auditpage.since"), value=None, key="audit_since", format=DATE_FORMAT,
                         max_value=dt.date.today() + dt.timedelta(days=1))
 everyone = [None, *load(audit.people)]
 who = middle.selectbox(ctx.t("auditpage.who"), everyone, key="audit_who",

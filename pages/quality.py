@@ -16,6 +16,7 @@ from kpi.i18n import fmt_date, fmt_int, fmt_number
 from ui.data import load
 from ui.downloads import table_downloads
 from ui.guard import guard
+from ui.inputs import DATE_FORMAT
 from ui.set_aside_ui import show_set_aside
 
 ctx = guard("quality")
@@ -119,7 +120,7 @@ first_day, last_day = load(metrics.data_range)
 if last_day is None:
     st.info(ctx.t("quality.no_data"))
     st.stop()
-chosen = st.date_input(ctx.t("quality.range"), key="quality_range", format="YYYY-MM-DD",
+chosen = st.date_input(ctx.t("quality.range"), key="quality_range", format=DATE_FORMAT,
                        value=(max(first_day, last_day - dt.timedelta(days=DEFAULT_DAYS - 1)), last_day),
                        min_value=first_day, max_value=last_day)
 if not isinstance(chosen, tuple | list) or len(chosen) != 2:

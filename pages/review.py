@@ -16,7 +16,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from kpi import interventions, labels, metrics, pack, review
+from kpi import config, interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
 from kpi.i18n import fmt_number
 from kpi.periods import week_bounds
@@ -26,6 +26,7 @@ from ui.data import built, data_version, forget_version, load
 from ui.downloads import table_downloads
 from ui.filters import period_label
 from ui.guard import guard
+from ui.inputs import DATE_FORMAT
 from ui.state import keep_in_url, url_value
 from ui.text import md
 
@@ -58,11 +59,12 @@ final = week in finals
 data = None if final else load(review.data_agenda, week=week)
 
 
-@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
 def content_and_view(store_key: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
     tenth of a second on a large city), once per store, week, language and data version;
-    keyed without the agenda itself, which would cost as much to hash."""
+    keyed without the agenda itself, which would cost as much to hash. Kept as objects (a
+    province's agenda took 0.2 s to unpickle on every rerun): the page only reads them."""
     content = review.review_content(ctx.store, week, data)
     return content, pack.pack_view(content, lang)
 
@@ -235,7 +237,7 @@ def change_question() -> None:
              format_func=lambda made: ctx.t("intervention.yes" if made else "intervention.no"),
              help=ctx.t("effect.ask_change_help"))
     left, right = st.columns(2)
-    left.date_input(ctx.t("effect.ask_change_from"), value=None, format="DD/MM/YYYY",
+    left.date_input(ctx.t("effect.ask_change_from"), value=None, format=DATE_FORMAT,
                     key="update-change-from")
     right.checkbox(ctx.t("intervention.rebase"), key="update-change-rebase",
                    help=ctx.t("intervention.rebase_help"))
@@ -377,7 +379,7 @@ else:
 tree = load(metrics.unit_tree)
 unit_names = {CITY: ctx.t("review.city_unit")} | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
-due_default = review.review_day(week) + dt.timedelta(days=review.DEFAULT_ACTION_DAYS)
+due_default = review.default_due_date(week, config.local_today())
 
 
 def action_form(item: dict) -> None:
@@ -407,7 +409,7 @@ def action_form(item: dict) -> None:
                      if item["unit_code"] in codes else 0,
                      format_func=lambda code: unit_names[code], key=f"unit-{key}")
         st.text_input(ctx.t("action.responsible"), key=f"who-{key}")
-        st.date_input(ctx.t("action.due_date"), value=due_default, format="DD/MM/YYYY",
+        st.date_input(ctx.t("action.due_date"), value=due_default, format=DATE_FORMAT,
                       key=f"due-{key}")
         kpis = [None, *KPIS]
         st.selectbox(ctx.t("action.kpi"), kpis, index=kpis.index(item["kpi"]),

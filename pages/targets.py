@@ -11,15 +11,27 @@ import pandas as pd
 import streamlit as st
 
 from kpi import config, editor, targets
-from kpi.i18n import fmt_date, fmt_int, fmt_number
+from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_plain_number
 from kpi.labels import format_value, kpi_name
 from kpi.vocabulary import CITY, KPIS
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
+from ui.filters import unit_type_label
 from ui.guard import guard
+from ui.inputs import (
+    DATE_FORMAT,
+    number_field,
+    numbers_as_text,
+    numbers_from_text,
+    read_number,
+    show_bad_numbers,
+)
 from ui.problems import show_problems
 
 ctx = guard("targets")
+# Numbers are edited as text in the reader's language (ui/inputs.py), dates as DD/MM/YYYY.
+TARGET_NUMBERS = ["target", "amber_pct"]
+SERVICE_NUMBERS = ["standard_minutes"]
 
 
 def editor_key(name: str) -> str:
@@ -31,11 +43,15 @@ def unit_code_label(code: str) -> str:
     return ctx.t("targetspage.all_units") if code == CITY else code
 
 
+# Read once per run: the pickers label every unit with it (1,353 in a province).
+unit_names = load(editor.unit_names)
+
+
 def unit_label(code: str) -> str:
     """`*` in words, a unit as its code and name."""
     if code == CITY:
         return unit_code_label(code)
-    name = load(editor.unit_names).get(code)
+    name = unit_names.get(code)
     return ctx.t("targetspage.unit_label", code=code, name=name) if name else code
 
 
@@ -43,6 +59,21 @@ def row_number_column():
     """The grid's index: the editor's row numbers, the ones its problems name."""
     return st.column_config.NumberColumn(ctx.t("targetspage.col_row"),
                                          help=ctx.t("targetspage.col_row_help"), width="small")
+
+
+def number_column(label: str, **options):
+    """A grid column of numbers typed as the language writes them (read back on Save)."""
+    return st.column_config.TextColumn(label, **options)
+
+
+def read_grid(edited: pd.DataFrame, columns: list[str], names: dict[str, str]):
+    """The edited grid with its number columns read back, or None (and a warning naming every
+    cell) when a cell is not a number in the reader's language."""
+    read, bad = numbers_from_text(edited, columns, ctx.lang)
+    if bad:
+        show_bad_numbers(bad, ctx.lang, names)
+        return None
+    return read
 
 
 def report(result, name: str) -> None:
@@ -66,7 +97,8 @@ def targets_tab() -> None:
     units = load(editor.unit_codes)
     st.caption(ctx.t("targetspage.targets_help"))
     edited = st.data_editor(
-        original, key=editor_key("targets_editor"), num_rows="add", hide_index=False,
+        numbers_as_text(original, TARGET_NUMBERS, ctx.lang), key=editor_key("targets_editor"),
+        num_rows="add", hide_index=False,
         width="stretch", placeholder="",
         column_config={
             "_index": row_number_column(),
@@ -76,20 +108,22 @@ def targets_tab() -> None:
             "kpi": st.column_config.SelectboxColumn(
                 ctx.t("targetspage.col_kpi"), options=list(KPIS), required=True,
                 format_func=lambda kpi: kpi_name(kpi, ctx.lang), width="medium"),
-            "target": st.column_config.NumberColumn(ctx.t("targetspage.col_target"),
-                                                    required=True),
+            "target": number_column(ctx.t("targetspage.col_target"), required=True),
             "valid_from": st.column_config.DateColumn(ctx.t("targetspage.col_valid_from"),
-                                                      required=True, format="YYYY-MM-DD"),
+                                                      required=True, format=DATE_FORMAT),
             "valid_to": st.column_config.DateColumn(ctx.t("targetspage.col_valid_to"),
-                                                    format="YYYY-MM-DD",
+                                                    format=DATE_FORMAT,
                                                     help=ctx.t("targetspage.col_valid_to_help")),
-            "amber_pct": st.column_config.NumberColumn(
-                ctx.t("targetspage.col_amber"), default=10.0,
+            "amber_pct": number_column(
+                ctx.t("targetspage.col_amber"), default=fmt_plain_number(10.0, ctx.lang),
                 help=ctx.t("targetspage.col_amber_help")),
         })
     if st.button(ctx.t("targetspage.save_targets"), key="targets_save", type="primary",
                  icon=":material/save:"):
-        report(editor.save_targets(ctx.store, original, edited, by=ctx.user), "targets")
+        read = read_grid(edited, TARGET_NUMBERS, {
+            "target": ctx.t("targetspage.col_target"), "amber_pct": ctx.t("targetspage.col_amber")})
+        if read is not None:
+            report(editor.save_targets(ctx.store, original, read, by=ctx.user), "targets")
 
     change_form(original, units)
     st.subheader(ctx.t("targetspage.bulk_title"), anchor=False)
@@ -97,20 +131,29 @@ def targets_tab() -> None:
     types = load(editor.unit_types)
     with st.form("targets_bulk", border=True):
         first, second, third = st.columns(3)
-        unit_type = first.selectbox(ctx.t("targetspage.bulk_type"), types, key="bulk_type")
+        unit_type = first.selectbox(ctx.t("targetspage.bulk_type"), types, key="bulk_type",
+                                    format_func=lambda code: unit_type_label(code, ctx.lang))
         kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPIS), key="bulk_kpi",
                                format_func=lambda name: kpi_name(name, ctx.lang))
-        value = third.number_input(ctx.t("targetspage.col_target"), value=0.0, key="bulk_target")
+        value_text = number_field(third, ctx.t("targetspage.col_target"), key="bulk_target",
+                                  lang=ctx.lang)
         first, second, third = st.columns(3)
         valid_from = first.date_input(ctx.t("targetspage.col_valid_from"), key="bulk_from",
-                                      value=config.local_today().replace(day=1), format="YYYY-MM-DD")
+                                      value=config.local_today().replace(day=1), format=DATE_FORMAT)
         valid_to = second.date_input(ctx.t("targetspage.col_valid_to"), key="bulk_to",
-                                     value=None, format="YYYY-MM-DD",
+                                     value=None, format=DATE_FORMAT,
                                      help=ctx.t("targetspage.col_valid_to_help"))
-        amber = third.number_input(ctx.t("targetspage.col_amber"), value=10.0, key="bulk_amber")
+        amber_text = number_field(third, ctx.t("targetspage.col_amber"), value=10.0,
+                                  key="bulk_amber", lang=ctx.lang)
         if st.form_submit_button(ctx.t("targetspage.bulk_apply"), icon=":material/done_all:"):
+            value, value_problem = read_number(value_text, ctx.lang)
+            amber, amber_problem = read_number(amber_text, ctx.lang)
             if unit_type is None:
                 st.warning(ctx.t("targetspage.bulk_no_type"))
+            elif value_problem or amber_problem:
+                st.warning(value_problem or amber_problem)
+            elif value is None or amber is None:
+                st.warning(ctx.t("targetspage.change_incomplete"))
             else:
                 bulk = editor.with_bulk_target(ctx.store, original, unit_type=unit_type, kpi=kpi,
                                                target=value, valid_from=valid_from,
@@ -129,14 +172,18 @@ def change_form(original: pd.DataFrame, units: list[str]) -> None:
         kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPIS), key="change_kpi",
                                format_func=lambda name: kpi_name(name, ctx.lang))
         first, second, third = st.columns(3)
-        value = first.number_input(ctx.t("targetspage.col_target"), value=None,
-                                   key="change_target")
+        value_text = number_field(first, ctx.t("targetspage.col_target"), key="change_target",
+                                  lang=ctx.lang)
         valid_from = second.date_input(ctx.t("targetspage.change_from"), key="change_from",
-                                       value=config.local_today(), format="YYYY-MM-DD")
-        amber = third.number_input(ctx.t("targetspage.col_amber"), value=None, key="change_amber",
-                                   placeholder=ctx.t("targetspage.change_amber_same"))
+                                       value=config.local_today(), format=DATE_FORMAT)
+        amber_text = number_field(third, ctx.t("targetspage.col_amber"), key="change_amber",
+                                  lang=ctx.lang, placeholder=ctx.t("targetspage.change_amber_same"))
         if st.form_submit_button(ctx.t("targetspage.change_apply"), icon=":material/event:"):
-            if value is None or valid_from is None:
+            value, value_problem = read_number(value_text, ctx.lang)
+            amber, amber_problem = read_number(amber_text, ctx.lang)
+            if value_problem or amber_problem:
+                st.warning(value_problem or amber_problem)
+            elif value is None or valid_from is None:
                 st.warning(ctx.t("targetspage.change_incomplete"))
             else:
                 changed = editor.with_target_change(original, unit=unit, kpi=kpi, target=value,
@@ -152,7 +199,8 @@ def standards_tab() -> None:
         st.info(ctx.t("targetspage.no_services"))
         return
     edited = st.data_editor(
-        original, key=editor_key("services_editor"), num_rows="fixed", hide_index=False,
+        numbers_as_text(original, SERVICE_NUMBERS, ctx.lang), key=editor_key("services_editor"),
+        num_rows="fixed", hide_index=False,
         width="stretch", disabled=["unit_code", "service_code"], placeholder="",
         column_config={
             "_index": row_number_column(),
@@ -161,23 +209,26 @@ def standards_tab() -> None:
             "service_code": st.column_config.TextColumn(ctx.t("targetspage.col_service")),
             "name": st.column_config.TextColumn(ctx.t("targetspage.col_service_name"),
                                                 required=True, width="large"),
-            "standard_minutes": st.column_config.NumberColumn(
+            "standard_minutes": number_column(
                 ctx.t("targetspage.col_standard"), help=ctx.t("targetspage.col_standard_help")),
         })
     if st.button(ctx.t("targetspage.save_standards"), key="services_save", type="primary",
                  icon=":material/save:"):
-        report(editor.save_services(ctx.store, original, edited, by=ctx.user), "services")
+        read = read_grid(edited, SERVICE_NUMBERS,
+                         {"standard_minutes": ctx.t("targetspage.col_standard")})
+        if read is not None:
+            report(editor.save_services(ctx.store, original, read, by=ctx.user), "services")
 
 
 def in_force_tab() -> None:
     day = st.date_input(ctx.t("targetspage.in_force_day"), value=config.local_today(),
-                        key="in_force_day", format="YYYY-MM-DD")
+                        key="in_force_day", format=DATE_FORMAT)
     st.caption(ctx.t("targetspage.in_force_help", day=fmt_date(day, ctx.lang)))
     frame = load(targets.targets_in_force, day=day)
     if frame.empty:
         st.info(ctx.t("targetspage.in_force_none"))
         return
-    names = load(editor.unit_names)
+    names = unit_names
     shown = pd.DataFrame({
         ctx.t("targetspage.col_unit"): [unit_code_label(code) for code in frame["unit_code"]],
         ctx.t("targetspage.col_unit_name"): [names.get(code, "") for code in frame["unit_code"]],

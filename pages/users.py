@@ -67,7 +67,8 @@ with st.form("users_form", clear_on_submit=False, border=True):
     email = st.text_input(ctx.t("userspage.email"), key="users_email")
     role = st.selectbox(ctx.t("userspage.role"), users.ROLES, index=0, key="users_role",
                         format_func=lambda name: role_name(name, ctx.lang))
-    units = st.multiselect(ctx.t("userspage.units"), load(unit_codes), key="users_units")
+    units = st.multiselect(ctx.t("userspage.units"), load(unit_codes), key="users_units",
+                           placeholder=ctx.t("forms.units_placeholder"))
     if st.form_submit_button(ctx.t("userspage.save"), type="primary", icon=":material/person_add:"):
         write(lambda: users.add_user(ctx.store, email, role, units, by=ctx.user),
               "userspage.saved", email=email.strip().lower(), role=role_name(role, ctx.lang))

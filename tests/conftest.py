@@ -60,7 +60,7 @@ def serial(group: str) -> list[pytest.MarkDecorator]:
 FAST_MODULES = frozenset({
     # the engine
     "test_spc.py", "test_skm.py", "test_metrics.py", "test_targets.py", "test_offtarget.py",
-    "test_segments_effect.py", "test_i18n.py", "test_quality.py",
+    "test_segments_effect.py", "test_i18n.py", "test_quality.py", "test_engine_types.py",
     # the contract's worked example through the CLI
     "test_example_contract.py",
     # the main pages in AppTest

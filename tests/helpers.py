@@ -13,6 +13,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from kpi import targets
+from kpi.i18n import catalog
 from kpi.store import Store
 from kpi.vocabulary import KINDS, contract_columns
 
@@ -140,3 +141,52 @@ def mapping_sources(at: AppTest) -> dict[str, str]:
     columns = {column for kind in KINDS for column in contract_columns(kind)}
     return {column: box.value for box in at.selectbox for column in columns
             if (box.key or "").startswith("upload_map_") and box.key.endswith(f"_{column}_source")}
+
+
+# -- what a reader sees, in which language (issue 22) -----------------------------------------
+TEXT_ELEMENTS = ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                 "success", "error")
+LABELLED_ELEMENTS = ("button", "selectbox", "multiselect", "text_input", "text_area",
+                     "date_input", "number_input", "checkbox", "toggle", "radio", "tabs",
+                     "expander")
+
+
+def shown_strings(at: AppTest) -> list[str]:
+    """Every string the page puts before the reader: texts, widget labels, help, placeholders
+    and options, the grids' column headings, help and option labels, and the tables' headings
+    and text cells."""
+    shown: list[str] = []
+    for kind in TEXT_ELEMENTS:
+        shown += [str(element.value) for element in getattr(at, kind)]
+    for kind in LABELLED_ELEMENTS:
+        for element in getattr(at, kind):
+            shown += [str(getattr(element, name)) for name in ("label", "help", "placeholder")
+                      if getattr(element, name, None)]
+            shown += [str(option) for option in getattr(element, "options", None) or []]
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for column in config.values():
+            shown += [column[name] for name in ("label", "help") if column.get(name)]
+            shown += [option["label"] for option in
+                      column.get("type_config", {}).get("options", []) or []
+                      if isinstance(option, dict) and option.get("label")]
+        value = frame.value
+        shown += [str(name) for name in value.columns]
+        shown += [cell for column in value.columns for cell in value[column]
+                  if isinstance(cell, str)]
+    return [text for text in shown if text.strip()]
+
+
+def other_language_strings(lang: str) -> set[str]:
+    """The other language's catalogue sentences that this language writes differently (and
+    that hold no placeholder): any of them on a `lang` page is a string left untranslated."""
+    other = "en" if lang == "id" else "id"
+    own, theirs = catalog(lang), catalog(other)
+    return {text for key, text in theirs.items()
+            if "{" not in text and own.get(key) != text and text not in own.values()}
+
+
+def foreign_strings(at: AppTest, lang: str) -> list[str]:
+    """The strings on the page that are the other language's (see other_language_strings)."""
+    foreign = other_language_strings(lang)
+    return [text for text in shown_strings(at) if text in foreign]

@@ -4,7 +4,8 @@ no [auth] in the secrets, so the session's role is set as the other page tests d
 from __future__ import annotations
 
 from kpi import audit, users
-from tests.helpers import open_view, run, texts
+from kpi.i18n import t
+from tests.helpers import foreign_strings, open_view, run, texts
 from ui.data import forget_version
 
 LOCAL = "local:"
@@ -89,3 +90,13 @@ def test_the_audit_page_says_when_the_key_is_unusable(example_store, monkeypatch
     assert texts(at.error) == [
         "The audit key from KPI_AUDIT_KEY is too short: it needs at least 32 characters."]
     assert len(at.dataframe) == 1  # the trail itself is still shown
+
+
+def test_the_users_page_and_its_unit_list_speak_indonesian(example_store, monkeypatch):
+    # Issue 22: Streamlit's own "Choose options" stood in the empty unit list.
+    at = open_view(example_store, monkeypatch, "users", lang="id", role="admin")
+    assert at.multiselect(key="users_units").placeholder == t("forms.units_placeholder", "id")
+    assert foreign_strings(at, "id") == []
+    assert {element.proto.format for element in
+            open_view(example_store, monkeypatch, "audit", lang="id", role="admin").date_input
+            } == {"DD/MM/YYYY"}

@@ -12,7 +12,14 @@ from kpi import metrics
 from kpi.i18n import t
 from kpi.labels import status_word
 from kpi.vocabulary import KPIS
-from tests.helpers import expected, no_exceptions, open_view, texts
+from tests.helpers import (
+    expected,
+    foreign_strings,
+    no_exceptions,
+    open_view,
+    shown_strings,
+    texts,
+)
 
 MARCH = "2026-03-01"
 UNIT_NAMES = {"DINKES": "Dinas Kesehatan Contoh", "PKM-1": "Puskesmas Contoh Satu",
@@ -211,3 +218,12 @@ def test_counts_are_ranked_without_the_city_total_as_a_reference(example_store, 
     at = open_compare(example_store, monkeypatch, kpi="service_time_median")
     [ranking] = at.get("plotly_chart")
     assert city_caption in ranking.proto.spec  # a median: the city's is a fair reference
+
+
+def test_the_funnel_plot_speaks_indonesian(example_store, monkeypatch):
+    # Issue 22: "Funnel plot: …" and "Data funnel plot" in English in Indonesian mode.
+    at = open_compare(example_store, monkeypatch, lang="id", kpi="within_standard_pct")
+    assert t("compare.funnel_title", "id") in texts(at.subheader)
+    assert t("compare.funnel_data", "id") in [expander.label for expander in at.expander]
+    assert [text for text in shown_strings(at) if "funnel" in text.lower()] == []
+    assert foreign_strings(at, "id") == []

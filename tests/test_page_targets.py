@@ -10,9 +10,18 @@ import pandas as pd
 import pytest
 
 from kpi import audit, editor
-from kpi.i18n import t
+from kpi.i18n import fmt_plain_number, t
 from kpi.ingest import list_batches, rollback
-from tests.helpers import click, open_view, run, table_with, target_on, texts
+from tests.helpers import (
+    click,
+    foreign_strings,
+    open_view,
+    run,
+    shown_strings,
+    table_with,
+    target_on,
+    texts,
+)
 
 TARGETS_EDITOR = "targets_editor_0"
 SERVICES_EDITOR = "services_editor_0"
@@ -25,8 +34,9 @@ def edit(store, monkeypatch, editor: str, *, lang: str = "en", edited=None, adde
                                      "deleted_rows": []}})
 
 
-def new_target(unit="PKM-2", kpi="throughput", target=100.0, valid_from="2026-01-01",
-               valid_to=None, amber=10.0) -> dict:
+def new_target(unit="PKM-2", kpi="throughput", target="100", valid_from="2026-01-01",
+               valid_to=None, amber="10") -> dict:
+    """A row added in the grid; numbers are typed as text (the reader's language)."""
     return {"unit_code": unit, "kpi": kpi, "target": target, "valid_from": valid_from,
             "valid_to": valid_to, "amber_pct": amber}
 
@@ -54,7 +64,7 @@ def test_a_new_target_is_saved_as_a_reversible_batch(example_store, monkeypatch)
 
 def test_changing_a_value_replaces_that_row(example_store, monkeypatch):
     # Row 5 (0-based) is PKM-1's service_time_median from 2026-01-01 (target 25).
-    at = edit(example_store, monkeypatch, TARGETS_EDITOR, edited={5: {"target": 24.0}})
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, edited={5: {"target": "24"}})
     at = click(at, t("targetspage.save_targets", "en"))
     last = list_batches(example_store).iloc[-1]
     assert (last["rows_inserted"], last["rows_replaced"]) == (0, 1)
@@ -63,11 +73,11 @@ def test_changing_a_value_replaces_that_row(example_store, monkeypatch):
 
 
 @pytest.mark.parametrize(("row", "column", "key"), [
-    (new_target(target=-5.0), "target", "ingest.target_out_of_range"),  # one rule, the import's
+    (new_target(target="-5"), "target", "ingest.target_out_of_range"),  # one rule, the import's
     (new_target(kpi="waiting_time"), "kpi", "ingest.bad_kpi"),
     (new_target(unit="PKM-1", kpi="service_time_median", valid_from="2026-03-01"),
      "valid_from", "targetspage.rule_overlap"),
-    (new_target(amber=-1.0), "amber_pct", "ingest.negative"),
+    (new_target(amber="-1"), "amber_pct", "ingest.negative"),
     (new_target(valid_from="2026-05-01", valid_to="2026-04-01"), "valid_to",
      "ingest.valid_to_before_from"),
 ])
@@ -98,14 +108,14 @@ def test_removing_a_row_is_refused(example_store, fingerprint, monkeypatch):
 
 def test_standard_minutes_are_saved_as_a_services_batch(example_store, monkeypatch, fingerprint):
     # Row 0 is DINKES/REK, standard 60 minutes.
-    at = edit(example_store, monkeypatch, SERVICES_EDITOR, edited={0: {"standard_minutes": 50.0}})
+    at = edit(example_store, monkeypatch, SERVICES_EDITOR, edited={0: {"standard_minutes": "50"}})
     at = click(at, t("targetspage.save_standards", "en"))
     last = list_batches(example_store).iloc[-1]
     assert (last["kind"], last["file_name"], last["rows_replaced"]) == ("services", "editor", 1)
     assert example_store.query_value(
         "SELECT standard_minutes FROM services WHERE unit_code = 'DINKES'") == 50.0
     before = fingerprint(example_store)
-    at = edit(example_store, monkeypatch, "services_editor_0", edited={0: {"standard_minutes": -3.0}})
+    at = edit(example_store, monkeypatch, "services_editor_0", edited={0: {"standard_minutes": "-3"}})
     at = click(at, t("targetspage.save_standards", "en"))
     assert [(line, col) for line, col, _ in problems(at)] == [(1, "standard_minutes")]
     assert fingerprint(example_store) == before
@@ -115,7 +125,7 @@ def test_bulk_set_for_every_unit_of_a_type(example_store, monkeypatch):
     at = open_view(example_store, monkeypatch, "targets", role="analyst")
     at.selectbox(key="bulk_type").set_value("puskesmas")
     at.selectbox(key="bulk_kpi").set_value("service_time_median")
-    at.number_input(key="bulk_target").set_value(20.0)
+    at.text_input(key="bulk_target").input("20")
     at.date_input(key="bulk_from").set_value(dt.date(2026, 3, 16))
     at = click(at, t("targetspage.bulk_apply", "en"))
     assert not at.error, texts(at.error)
@@ -149,10 +159,10 @@ def change_from_date(at, *, unit: str, kpi: str, target: float, day: dt.date,
     """Fill the "change a target from a date" form and submit it."""
     at.selectbox(key="change_unit").set_value(unit)
     at.selectbox(key="change_kpi").set_value(kpi)
-    at.number_input(key="change_target").set_value(target)
+    at.text_input(key="change_target").input(fmt_plain_number(target, "en"))
     at.date_input(key="change_from").set_value(day)
     if amber is not None:
-        at.number_input(key="change_amber").set_value(amber)
+        at.text_input(key="change_amber").input(fmt_plain_number(amber, "en"))
     return click(at, t("targetspage.change_apply", "en"))
 
 
@@ -205,7 +215,7 @@ def test_the_grid_shows_the_row_numbers_the_messages_name(example_store, monkeyp
     assert list(grid.index) == list(range(1, 8))
     named = grid.loc[6]  # "row 6" is the one the new row overlaps: 25 until 2026-03-08
     assert (named["unit_code"], named["kpi"], named["target"]) == ("PKM-1", "service_time_median",
-                                                                   25.0)
+                                                                   "25")
     columns = json.loads(at.data_editor(key=TARGETS_EDITOR).proto.columns)
     assert columns["_index"]["label"] == t("targetspage.col_row", "en")
     assert list(at.data_editor(key=SERVICES_EDITOR).value.index) == list(range(1, 8))
@@ -238,3 +248,67 @@ def test_change_from_a_date_on_a_rows_own_start_or_with_no_row_in_force(example_
     assert pd.isna(added["valid_to"])
     result = editor.save_targets(example_store, table, same_day, by="tests")
     assert result.ok and (result.inserted, result.replaced) == (0, 1)
+
+
+# -- the page in the reader's language (issue 22) ---------------------------------------------
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_every_string_numbers_dates_and_unit_types_in_the_readers_language(example_store,
+                                                                           monkeypatch, lang):
+    at = open_view(example_store, monkeypatch, "targets", role="analyst", lang=lang)
+    assert foreign_strings(at, lang) == []
+    shown = shown_strings(at)
+    # Unit types by their names from the catalogue, never their codes.
+    types = editor.unit_types(example_store)
+    assert at.selectbox(key="bulk_type").options == [
+        t(f"filters.unit_types.{code}", lang) for code in types]
+    assert not set(types) & set(shown)
+    # Numbers are typed and shown with the language's decimal separator: no number inputs
+    # (Streamlit writes those with a point), the grids hold text like the rest of the page.
+    assert len(at.number_input) == 0
+    grid = at.data_editor(key=TARGETS_EDITOR).value
+    ikm = grid[(grid["unit_code"] == "*") & (grid["kpi"] == "ikm")]["target"].iloc[0]
+    assert ikm == {"en": "76.61", "id": "76,61"}[lang]
+    assert at.text_input(key="bulk_amber").value == "10"
+    # Dates are picked as the review's form picks them.
+    assert {element.proto.format for element in at.date_input} == {"DD/MM/YYYY"}
+    columns = json.loads(at.data_editor(key=TARGETS_EDITOR).proto.columns)
+    assert {columns[name]["type_config"]["format"] for name in ("valid_from", "valid_to")} == {
+        "DD/MM/YYYY"}
+
+
+def test_a_decimal_typed_the_indonesian_way_is_saved_and_the_other_way_refused(
+        example_store, monkeypatch, fingerprint):
+    at = open_view(example_store, monkeypatch, "targets", role="analyst", lang="id")
+    before = fingerprint(example_store)
+    at.selectbox(key="change_unit").set_value("PKM-2")
+    at.selectbox(key="change_kpi").set_value("throughput")
+    at.text_input(key="change_target").input("24.5")  # a point: 245 in Indonesian? refused
+    at.date_input(key="change_from").set_value(dt.date(2026, 3, 1))
+    at = click(at, t("targetspage.change_apply", "id"))
+    assert texts(at.warning) == [t("forms.bad_number", "id", value="24.5", example="12,5")]
+    assert fingerprint(example_store) == before
+    at.text_input(key="change_target").input("24,5")
+    at = click(at, t("targetspage.change_apply", "id"))
+    assert not at.warning, texts(at.warning)
+    assert target_on(example_store, unit="PKM-2", kpi="throughput",
+                     day=dt.date(2026, 3, 2))["target"] == 24.5
+
+
+def test_a_grid_cell_that_is_not_a_number_in_the_language_is_named(example_store, monkeypatch,
+                                                                    fingerprint):
+    before = fingerprint(example_store)
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, lang="id",
+              edited={5: {"target": "24.5"}}, added=[new_target(target="100,5")])
+    at = click(at, t("targetspage.save_targets", "id"))
+    assert texts(at.warning) == ["- " + t(
+        "forms.bad_cell", "id", row=6, column=t("targetspage.col_target", "id"),
+        reason=t("forms.bad_number", "id", value="24.5", example="12,5"))]
+    assert fingerprint(example_store) == before
+    at = edit(example_store, monkeypatch, TARGETS_EDITOR, lang="id",
+              edited={5: {"target": "24,5"}}, added=[new_target(target="100,5")])
+    at = click(at, t("targetspage.save_targets", "id"))
+    assert not at.warning and not at.error, texts(at.warning)
+    assert target_on(example_store, unit="PKM-1", kpi="service_time_median",
+                     day=dt.date(2026, 2, 1))["target"] == 24.5
+    assert target_on(example_store, unit="PKM-2", kpi="throughput",
+                     day=dt.date(2026, 3, 1))["target"] == 100.5

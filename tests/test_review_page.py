@@ -3,7 +3,9 @@ for week 12 of the worked example, raising an action from an exception, finalisi
 
 from __future__ import annotations
 
-from kpi import review
+import datetime as dt
+
+from kpi import config, review
 from kpi.i18n import t
 from kpi.periods import parse_week
 from tests.helpers import click, open_view, table_with
@@ -167,3 +169,21 @@ def test_a_week_without_data_yet_opens_instead_of_another_week(example_store, mo
     assert at.selectbox(key="review_week").value == "2026-W30"
     assert t("review.no_unit_reported", "en", week="2026-W30") in [i.value for i in at.info]
     assert any("Call back no-shows" in str(frame.value.to_numpy()) for frame in at.dataframe), action
+
+
+def test_a_new_actions_due_date_is_two_weeks_after_the_meeting_never_past(example_store,
+                                                                          monkeypatch):
+    # Issue 22: the due date defaulted to the review day + 14 days, which is today two weeks
+    # after the review day and in the past for a week reviewed later (here March, in December).
+    today = config.local_today()
+    assert review.review_day(WEEK) + dt.timedelta(days=14) < today  # the example's weeks are past
+    at = review_page(example_store, monkeypatch)
+    assert at.date_input(key=f"due-{FIRST}").value == today + dt.timedelta(days=14)
+
+
+def test_the_default_due_date_counts_from_the_review_day_or_today_whichever_is_later():
+    monday = review.review_day("2026-W47")  # 23 Nov 2026
+    assert review.default_due_date("2026-W47", monday - dt.timedelta(days=1)) == dt.date(
+        2026, 12, 7)
+    assert review.default_due_date("2026-W47", monday) == dt.date(2026, 12, 7)
+    assert review.default_due_date("2026-W47", dt.date(2026, 12, 7)) == dt.date(2026, 12, 21)

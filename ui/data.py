@@ -13,9 +13,11 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from kpi import config, precompute
@@ -132,13 +134,70 @@ def forget_version() -> None:
     _version_memo.clear()
 
 
-@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+# Engine results, kept in this process as objects: a page's rerun at 1,300 units read its
+# results back from st.cache_data's pickles at 0.1-0.2 s each (the review's agenda, the
+# overview's frames). A DataFrame is handed out as a shallow copy, which pandas'
+# copy-on-write keeps apart from the kept one whatever the page does with it; any other
+# result (a dict, a list) is shared by every session and never changed by a page.
+_RESULTS_KEPT = 512
+_results: OrderedDict[tuple, Any] = OrderedDict()
+_results_lock = threading.Lock()
+_computing: dict[tuple, threading.Lock] = {}  # one computation of a result at a time
+
+
+def _frozen(value: Any) -> Hashable:
+    """`value` (engine keyword arguments: dates, strings, numbers, lists of codes) as a key."""
+    if isinstance(value, dict):
+        return tuple((key, _frozen(item))
+                     for key, item in sorted(value.items(), key=lambda pair: repr(pair[0])))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    if isinstance(value, set | frozenset):
+        return tuple(sorted((_frozen(item) for item in value), key=repr))
+    if isinstance(value, float) and value != value:  # NaN equals nothing, not even itself
+        return ("NaN",)
+    hash(value)  # anything else must be hashable: a TypeError names the argument's type
+    return value
+
+
+def _handed_out(value: Any) -> Any:
+    return value.copy(deep=False) if isinstance(value, pd.DataFrame | pd.Series) else value
+
+
+def _kept(key: tuple, compute: Callable[[], Any]) -> Any:
+    """The result kept under `key` (computing it once, whoever asks at the same time); the
+    results of the same call at older versions (`key[2]`) are let go."""
+    with _results_lock:
+        if key in _results:
+            _results.move_to_end(key)
+            return _handed_out(_results[key])
+        lock = _computing.setdefault(key, threading.Lock())
+    with lock:
+        with _results_lock:
+            if key in _results:
+                return _handed_out(_results[key])
+        value = compute()
+        with _results_lock:
+            for older in [kept for kept in _results if kept[:2] == key[:2]
+                          and kept[3:] == key[3:] and kept[2] < key[2]]:
+                del _results[older]
+            _results[key] = value
+            while len(_results) > _RESULTS_KEPT:
+                _results.popitem(last=False)
+            _computing.pop(key, None)
+    return _handed_out(value)
+
+
 def _engine_call(qualified_name: str, store_key: str, version: int, kwargs: dict[str, Any]) -> Any:
-    """Run engine function `qualified_name(store, **kwargs)` on this process's store (whose
-    `Store.key` is `store_key`); cached per store and version."""
-    module_name, function_name = qualified_name.rsplit(".", 1)
-    function = getattr(importlib.import_module(module_name), function_name)
-    return function(get_store(), **kwargs)
+    """Engine function `qualified_name(store, **kwargs)` on this process's store (whose
+    `Store.key` is `store_key`), computed once per store and version."""
+
+    def compute() -> Any:
+        module_name, function_name = qualified_name.rsplit(".", 1)
+        function = getattr(importlib.import_module(module_name), function_name)
+        return function(get_store(), **kwargs)
+
+    return _kept((qualified_name, store_key, version, _frozen(kwargs)), compute)
 
 
 def load(function: Any, **kwargs: Any) -> Any:
@@ -151,10 +210,12 @@ def load(function: Any, **kwargs: Any) -> Any:
     return _engine_call(qualified_name, get_store().key, version, kwargs)
 
 
-@st.cache_data(show_spinner=False, max_entries=256, ttl=3600)
 def _pure_call(qualified_name: str, kwargs: dict[str, Any]) -> Any:
-    module_name, function_name = qualified_name.rsplit(".", 1)
-    return getattr(importlib.import_module(module_name), function_name)(**kwargs)
+    def compute() -> Any:
+        module_name, function_name = qualified_name.rsplit(".", 1)
+        return getattr(importlib.import_module(module_name), function_name)(**kwargs)
+
+    return _kept((qualified_name, "", 0, _frozen(kwargs)), compute)
 
 
 def built(function: Any, **kwargs: Any) -> Any:

@@ -283,8 +283,8 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
                                       label=t("filters.unit_type", lang),
                                       format_func=lambda u: t("filters.all_types", lang)
                                       if u == ALL else unit_type_label(u, lang)) or None
-            parents = [code for code in tree["unit_code"]
-                       if (tree["parent_code"] == code).any()]
+            having_children = set(tree["parent_code"].dropna())
+            parents = [code for code in tree["unit_code"] if code in having_children]
             parent = synced_choice("parent", [ALL, *parents], ALL, widget=st.selectbox,
                                    label=t("filters.parent", lang),
                                    format_func=lambda p: t("filters.all_parents", lang)

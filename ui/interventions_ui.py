@@ -12,6 +12,7 @@ from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date
 from kpi.vocabulary import KPIS
 from ui.data import forget_version, load
+from ui.inputs import DATE_FORMAT
 
 WRITER_ROLES = ("analyst", "reviewer", "admin")  # viewers record nothing
 ALL_KPIS = ""  # the form's choice "every KPI of the unit"
@@ -78,7 +79,7 @@ def _add_form(ctx, unit: str) -> None:
     with st.form("intervention-add", clear_on_submit=True, border=True):
         st.markdown(f"**{ctx.t('intervention.add_heading')}**")
         left, right = st.columns(2)
-        day = left.date_input(ctx.t("intervention.date"), value=None, format="YYYY-MM-DD",
+        day = left.date_input(ctx.t("intervention.date"), value=None, format=DATE_FORMAT,
                               key="intervention-date")
         kpi = right.selectbox(ctx.t("intervention.kpi"), [ALL_KPIS, *KPIS],
                               format_func=lambda name: labels.kpi_name(name, ctx.lang) if name

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from kpi import audit
 from kpi.commands.common import EXIT_OK, open_store
 from kpi.i18n import t
 
+if TYPE_CHECKING:
+    from kpi.store import Store
 
-def announce_key(store) -> None:
+
+def announce_key(store: Store) -> None:
     """Make the key file when no key is configured (saying loudly where it is and that it must
     be kept), then key the trail: what `init` and `audit-key` both do."""
     made = audit.make_key_file()

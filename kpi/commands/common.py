@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from kpi import config
 from kpi.i18n import t
+
+if TYPE_CHECKING:  # imported on use (open_store): `--help` stays fast
+    from kpi.store import Store
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
@@ -18,7 +22,7 @@ def cli_language() -> str:
     return config.default_language()
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False):
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The store named by `--db` (or `KPI_DB`). Opening it creates the tables a newer
     kpi/schema.sql added; a store made before the precomputed KPI values, or before a change
     to the KPI definitions, gets them (again) once, and a line on stderr says why the command

@@ -22,11 +22,12 @@ from kpi.i18n import LANGUAGES, t
 
 if TYPE_CHECKING:
     from kpi.notify import Letter
+    from kpi.store import Store
 
 EXIT_OK, EXIT_ERROR = 0, 1
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace) -> Store:
     return open_store(args)  # the CLI's one way to open the store, as every command does
 
 
@@ -72,7 +73,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
                    args.dry_run)
 
 
-def alerts_after_import(store, *, quiet: bool = False) -> None:
+def alerts_after_import(store: Store, *, quiet: bool = False) -> None:
     """`ingest … --notify`: send the alerts the import made due. The import is committed
     already: a missing or unreachable mail server is one line on stderr, never a failure of
     the import, and the alerts stay due for the next run. `quiet`: no line on stdout (the
@@ -94,7 +95,7 @@ def alerts_after_import(store, *, quiet: bool = False) -> None:
         print(t("notify.sent_line", "en", count=sent, failed=len(letters) - sent))
 
 
-def users_notify(args: argparse.Namespace, store) -> int:
+def users_notify(args: argparse.Namespace, store: Store) -> int:
     """`users notify EMAIL [--digest on|off] [--alerts on|off] [--lang id|en]`: show or change
     what a user receives; prints the settings after."""
     from kpi import notify  # on use: --help stays fast

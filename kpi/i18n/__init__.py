@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date as _babel_format_date
+from babel.numbers import NumberFormatError
 from babel.numbers import format_decimal as _babel_format_decimal
+from babel.numbers import parse_decimal as _babel_parse_decimal
 from typing_extensions import TypeIs
 
 LANGUAGES = ("en", "id")
@@ -86,6 +88,28 @@ def fmt_number(value: float | int | None, lang: str, decimals: int = 1) -> str:
 def _formatted_number(value: float | int, lang: str, decimals: int, negative: bool) -> str:
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     return _babel_format_decimal(value, format=pattern, locale=locale_of(lang))
+
+
+def fmt_plain_number(value: float | int | None, lang: str, max_decimals: int = 6) -> str:
+    """`value` as a person types it in the language: no grouping, no trailing zeros
+    (`76,61`, `10`); empty for null. What a number field shows before it is edited."""
+    if is_missing(value):
+        return ""
+    pattern = "0." + "#" * max_decimals if max_decimals > 0 else "0"
+    return _babel_format_decimal(value, format=pattern, locale=locale_of(lang))
+
+
+def parse_number(text: str, lang: str) -> float | None:
+    """A number typed in the language's convention (`12,5` in Indonesian, `12.5` in English),
+    None for empty text. Raises ValueError when `text` is not one, including a separator used
+    the other language's way (`12.5` in Indonesian), which would otherwise be read as 125."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(_babel_parse_decimal(text, locale=locale_of(lang), strict=True))
+    except NumberFormatError as error:
+        raise ValueError(text) from error
 
 
 def fmt_int(value: float | int | None, lang: str) -> str:
