@@ -621,6 +621,7 @@ class Store:
             cur.execute("ALTER TABLE events SET SORTED BY (unit_code, arrived_at)")
             cur.execute("ALTER TABLE survey_responses SET SORTED BY (unit_code, submitted_at)")
             cur.execute("ALTER TABLE kpi_values SET SORTED BY (unit_code, grain, period_start)")
+            cur.execute("ALTER TABLE unit_days SET SORTED BY (unit_code, day)")
 
     def at_snapshot(self, snapshot: int) -> Store:
         """A read-only view of the store as it was at `snapshot` (a finalised review's)."""
