@@ -185,12 +185,16 @@ def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
     _recompute(cur, change.kpis, grain_scopes, ranges, units_ranges=(subtree, long_ranges))
     periods = sorted({(grain, metrics.period_start(day, grain))
                       for grain in DEFERRED_GRAINS for day in change.days})
-    cur.executemany(
+    noted = [(source, grain, start) for source in sources for grain, start in periods]
+    # One statement (each statement on the lake costs its catalog look-ups).
+    cur.execute(
         "INSERT INTO kpi_pending (source, grain, period_start, since) "
-        "SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM kpi_pending "
-        "WHERE source = ? AND grain = ? AND period_start = ?)",
-        [(source, grain, start, config.local_now(), source, grain, start)
-         for source in sources for grain, start in periods])
+        "SELECT source, grain, period_start, $since FROM (SELECT unnest($sources) AS source, "
+        "unnest($grains) AS grain, unnest($starts::DATE[]) AS period_start) AS noted "
+        "WHERE NOT EXISTS (SELECT 1 FROM kpi_pending AS k WHERE k.source = noted.source "
+        "AND k.grain = noted.grain AND k.period_start = noted.period_start)",
+        {"since": config.local_now(), "sources": [row[0] for row in noted],
+         "grains": [row[1] for row in noted], "starts": [row[2] for row in noted]})
 
 
 def _bump_version(cur: Writer) -> None:
@@ -246,8 +250,7 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
         grain_params: dict = {}
         rows = metrics.kpi_rows_sql(grain, spans, grain_scopes, list(kpis), grain_params,
                                     tables=tables)
-        inserts.append(("INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, "  # noqa: S608
-                        f"parts) SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "
+        inserts.append((f"SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "  # noqa: S608
                         f"FROM ({rows})", grain_params))
     # Bounds around every grain's condition (an OR, which DuckDB cannot check against a
     # file's statistics): the files and row groups of other units and periods are skipped.
@@ -264,8 +267,16 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
             bounds += " AND period_start >= $periods_low AND period_start < $periods_high"
     delete = (f"DELETE FROM kpi_values WHERE list_contains($kpis, kpi){bounds} "  # noqa: S608
               f"AND ({' OR '.join(stale)})")
+    merged: dict = {}
+    if units_ranges is not None and all(merged.setdefault(name, value) == value
+                                        for _, used in inserts for name, value in used.items()):
+        # A city's import (its own subtrees' rows only): one INSERT for every grain, one data
+        # file and one catalog write instead of five. (A full refresh keeps one grain per
+        # statement: all five grains' quantile states at once held 6 GB at 10 M events.)
+        inserts = [(" UNION ALL ".join(select for select, _ in inserts), merged)]
+    into = "INSERT INTO kpi_values (unit_code, kpi, grain, period_start, value, n, parts) "
     # DuckDB refuses named parameters a statement does not use.
-    for sql, used in ((delete, params), *inserts):
+    for sql, used in ((delete, params), *((into + select, used) for select, used in inserts)):
         cur.execute(sql, {name: value for name, value in used.items() if f"${name}" in sql})
     for table in (name for pair in tables.values() for name in pair):
         cur.execute(f"DROP TABLE {table}")
