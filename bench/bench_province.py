@@ -28,6 +28,7 @@ The load average is printed with every figure (2 CPUs shared: read CPU where giv
                                    [--cities N] [--units-per-city N] [--repeat R]
                                    [--skip-pages] [--skip-concurrent] [--no-defer]
                                    [--keep-store] [--reuse-store STORE] [--pages-only STORE]
+                                   [--reads-only STORE]
 """
 
 from __future__ import annotations
@@ -282,10 +283,15 @@ def reads(store: Store, env: dict[str, str], repeat: int) -> dict[str, Any]:
     city_units = sorted(tree[(tree["unit_code"] == city) | (tree["parent_code"] == city)]
                         ["unit_code"])
     leaf = city_units[1]
+    cities = ["*", *tree[tree["depth"] == 0]["unit_code"]]
+    # The province overview page reads the level it shows: the cities, then one city's units.
     calls = {
-        "overview (province)": lambda: metrics.overview(store, period="week", period_start=week),
+        "overview (the cities)": lambda: metrics.overview(store, period="week", period_start=week,
+                                                          units=cities),
         "overview (one city)": lambda: metrics.overview(store, period="week", period_start=week,
                                                         units=city_units),
+        "overview (every unit)": lambda: metrics.overview(store, period="week",
+                                                          period_start=week),
         "unit series (78 weeks)": lambda: metrics.series(
             store, unit=leaf, kpi="service_time_median", period="week", date_from=first,
             date_to=last),
@@ -368,10 +374,19 @@ def main(argv: list[str] | None = None) -> int:
                              "embedded store (its files must exist) takes the imports")
     parser.add_argument("--pages-only", metavar="STORE", default=None,
                         help="only the pages' AppTest reruns, over this kept embedded store")
+    parser.add_argument("--reads-only", metavar="STORE", default=None,
+                        help="only the reads against the raw weekly aggregate, over this kept "
+                             "embedded store")
     args = parser.parse_args(argv)
     if args.pages_only:
         print(f"machine: {machine()}")
         pages({"KPI_DB": args.pages_only}, args.repeat)
+        return 0
+    if args.reads_only:
+        print(f"machine: {machine()}")
+        reader = Store(args.reads_only)
+        reads(reader, {"KPI_DB": args.reads_only}, args.repeat)
+        reader.close()
         return 0
     args.responses = args.responses if args.responses is not None else max(args.events // 10, 1)
     print(f"machine: {machine()}")

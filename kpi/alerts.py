@@ -26,7 +26,7 @@ from kpi.i18n import fmt_int, t
 from kpi.labels import kpi_name
 from kpi.notify import Letter, Subscription, deliver, recipient_units, subscriptions, to_date
 from kpi.reads import reads
-from kpi.store import Reader, Store, Writer
+from kpi.store import Reader, Store, Writer, one_unit_of_work
 from kpi.vocabulary import CITY, KPIS
 
 KINDS = ("red", "concern")
@@ -52,6 +52,7 @@ def _rebase_dates(store: Reader) -> dict[tuple[str, str | None], list[dt.date]]:
     return found
 
 
+@one_unit_of_work  # the week's alerts from one snapshot: data range, values, rebasing dates
 def find(store: Reader, week: str) -> list[dict]:
     """Every alert of `week` (contract §2): per unit (and `*`) and KPI with a value that week,
     `red` when its status is red and was not the week before; `concern` when the weekly SPC
@@ -188,14 +189,14 @@ def alert_view(alerts: list[dict], who: Subscription, names: dict[str, str]) -> 
     return {"lang": lang, "subject": subject, "title": t("alertmail.title", lang),
             "intro": t("alertmail.intro", lang, count=fmt_int(len(items), lang)),
             "alerts": items, "settings_link": link("email", lang),
-            "why": t("alertmail.why", lang, email=who.email)}
+            "why": t("alertmail.why", lang, email=who.user.email)}
 
 
 def alert_letter(alerts: list[dict], who: Subscription, names: dict[str, str], *,
                  sender: str) -> Letter:
     view = alert_view(alerts, who, names)
     html, text = render("alerts", view, who.lang)
-    message = mail.build_message(sender=sender, to=who.email, subject=view["subject"],
+    message = mail.build_message(sender=sender, to=who.user.email, subject=view["subject"],
                                  text=text, html=html, lang=who.lang)
     return Letter(recipient=who, kind="alerts", message=message, items=len(alerts),
                   alert_ids=[alert["alert_id"] for alert in alerts])
@@ -213,9 +214,9 @@ def _letters(store: Reader, alerts: list[dict], received: set[tuple[int, str]], 
         allowed = recipient_units(store, who)
         mine = [alert for alert in alerts
                 if (allowed is None or alert["unit_code"] in allowed)
-                and (alert["alert_id"], who.email) not in received]
+                and (alert["alert_id"], who.user.email) not in received]
         for alert in mine:
-            due_to[alert["alert_id"]].add(who.email)
+            due_to[alert["alert_id"]].add(who.user.email)
         if mine:
             letters.append(alert_letter(mine, who, names, sender=sender))
     return letters, due_to
@@ -260,9 +261,9 @@ def _mark(cur: Writer, letters: list[Letter], due_to: dict[int | None, set[str]]
             continue
         for alert_id in letter.alert_ids:
             cur.execute("INSERT INTO notify_alert_sends (alert_id, email, delivery_id) "
-                        "VALUES (?, ?, ?)", [alert_id, letter.recipient.email,
+                        "VALUES (?, ?, ?)", [alert_id, letter.recipient.user.email,
                                              letter.delivery_id])
-            got.setdefault(int(alert_id), set()).add(letter.recipient.email)
+            got.setdefault(int(alert_id), set()).add(letter.recipient.user.email)
     done = [alert_id for alert_id, emails in due_to.items()
             if alert_id is not None and emails <= got.get(alert_id, set())]
     if done:

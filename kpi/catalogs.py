@@ -143,9 +143,11 @@ class Location(ABC):
 
     def unreachable(self, detail: str) -> StoreUnreachable:
         """The error for a catalog that cannot be reached: the reason goes to the log, the
-        message says only that."""
+        dashboard's message says only that (the CLI, run by the administrator, names the
+        reason from the error's `location` and `detail`, never the password)."""
         _LOG.error("The store %s cannot be reached: %s", self.logged, self.scrub(detail))
-        return StoreUnreachable("error.store_unreachable")
+        return StoreUnreachable("error.store_unreachable", location=self.logged,
+                                detail=self.scrub(detail))
 
     def translate(self, error: Exception) -> StoreError:
         """Turn a DuckDB exception into the app's own, with one clear sentence; no message,

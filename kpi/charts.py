@@ -31,7 +31,7 @@ import plotly.graph_objects as go
 from babel.dates import get_day_names, get_month_names
 
 from kpi import config
-from kpi.i18n import locale_of, t
+from kpi.i18n import fmt_date, fmt_int, fmt_percent, locale_of, percent_sign, t
 
 # What this module draws, for the type hints of the modules that may not import plotly.
 Figure: TypeAlias = go.Figure
@@ -102,8 +102,9 @@ def base_layout(fig: go.Figure, lang: str, *, height: int | None = None,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0,
                 "font": {"size": FONT_SIZE - 1}},
     )
-    if legend_below:
-        fig.update_layout(legend={"yanchor": "top", "y": -0.24, "valign": "top"})
+    if legend_below:  # at the foot of the figure, however many lines it takes when narrow
+        fig.update_layout(legend={"yref": "container", "yanchor": "bottom", "y": 0,
+                                  "valign": "top"})
     if height is not None:
         fig.update_layout(height=height)
     fig.update_xaxes(automargin=True, gridcolor="#EEEEEE", zeroline=False)
@@ -318,14 +319,29 @@ def funnel_plot(points: pd.DataFrame, curve: pd.DataFrame, lang: str, *, city_ra
     # Units of very different sizes crowd the left edge of a linear axis; a log axis spreads them.
     sizes = points["denominator"][points["denominator"] > 0]
     if len(sizes) and sizes.max() / sizes.min() > FUNNEL_LOG_RATIO:
-        fig.update_xaxes(type="log", dtick="D2")
+        reach = [*sizes, *curve["denominator"]]
+        values, texts = log_ticks(min(reach), max(reach), lang)
+        fig.update_xaxes(type="log", tickvals=values, ticktext=texts)
     else:
-        fig.update_xaxes(rangemode="tozero")
+        fig.update_xaxes(rangemode="tozero", tickformat=",d")
     fig.update_xaxes(title={"text": x_title})
-    fig.update_yaxes(title={"text": y_title}, range=[low, high], ticksuffix="%")
+    fig.update_yaxes(title={"text": y_title}, range=[low, high], ticksuffix=percent_sign(lang))
     base_layout(fig, lang, height=440, title=title)
     fig.update_layout(margin={"t": 90 if title else 60})
     return fig
+
+
+def log_ticks(low: float, high: float, lang: str) -> tuple[list[float], list[str]]:
+    """Ticks of a log axis from `low` to `high`, written as whole numbers in `lang` (`1.000`
+    in Indonesian, `1,000` in English): the powers of ten, with 2 and 5 times them as well
+    while the axis spans at most a hundredfold (plotly's own log ticks read "5, 100, 2, 5")."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = (1, 2, 5) if math.log10(high / low) <= 2 else (1,)
+    values = [step * 10.0 ** power for power in range(first, last + 1) for step in steps
+              if low <= step * 10.0 ** power <= high]
+    if len(values) < 2:  # a narrow span: its ends, rounded
+        values = sorted({float(round(low)), float(round(high))})
+    return values, [fmt_int(value, lang) for value in values]
 
 
 def _wrapped(label: str, width: int, max_lines: int = 2) -> str:
@@ -422,8 +438,10 @@ def status_heatmap(cells: pd.DataFrame, lang: str, *, rows: list[str], columns: 
         textfont={"size": FONT_SIZE - 2, "color": INK}, hovertemplate="%{customdata}<extra></extra>",
         colorscale=scale, zmin=0, zmax=len(STATUSES), showscale=False, xgap=2, ygap=2,
     ))
-    fig.update_xaxes(side="top", tickangle=0, showgrid=False, fixedrange=True,
-                     tickfont={"size": FONT_SIZE - 2})
+    # Level headings while they fit; upright ones when the chart is too narrow for them (a
+    # tablet with the sidebar open), where level ones would run into each other.
+    fig.update_xaxes(side="top", autotickangles=[0, 90], showgrid=False,
+                     fixedrange=True, tickfont={"size": FONT_SIZE - 2})
     fig.update_yaxes(autorange="reversed", showgrid=False, fixedrange=True,
                      tickfont={"size": FONT_SIZE - 1})
     base_layout(fig, lang, height=max(160, 38 * len(rows) + 80), title=title, legend=False)
@@ -459,25 +477,54 @@ def _step_polyline(steps: pd.DataFrame, x_first: dt.date, x_last: dt.date,
     return xs, ys
 
 
-PERIOD_TICK_FORMATS = {"day": "%d %b", "week": "%d %b", "month": "%b %Y", "quarter": "%b %Y",
-                       "year": "%Y"}
+# How a tick names its period (a Babel pattern: month names in the reader's language), and the
+# year written under the first tick and under each tick in a new year.
+PERIOD_TICK_PATTERNS = {"day": "d MMM", "week": "d MMM", "month": "MMM", "quarter": "MMM",
+                        "year": "y"}
+MONTHS_PER_PERIOD = {"month": 1, "quarter": 3, "year": 12}
 MAX_TICKS = 5  # few enough to stay level and legible in a half-width chart on a tablet
 
 
-def period_axis(fig: go.Figure, starts: Sequence[Any] | pd.Series, grain: str | None) -> None:
-    """Put the x-axis ticks on the periods' first dates (a week's Monday, not plotly's Sunday),
-    at most MAX_TICKS of them, labelled as the period is named."""
-    if grain not in PERIOD_TICK_FORMATS or not len(starts):
+def _months_later(day: dt.date, months: int) -> dt.date:
+    """The first of the month `months` after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_ticks(starts: Sequence, grain: str, lang: str) -> tuple[list[dt.date], list[str]]:
+    """At most MAX_TICKS evenly spaced ticks on the periods' first dates (a week's Monday), from
+    the first of `starts` to the last, and their labels in `lang` (`6 Jul`, `17 Agu`); the first
+    tick and every tick in another year than the tick before carry the year on a second line,
+    so a chart across New Year never reads as one year."""
+    days = sorted({as_date(day) for day in starts})
+    if not days:
+        return [], []
+    every = -(-len(days) // MAX_TICKS)  # ceiling division
+    ticks = [days[0]]
+    while True:
+        if grain in MONTHS_PER_PERIOD:
+            following = _months_later(ticks[-1], every * MONTHS_PER_PERIOD[grain])
+        else:
+            following = ticks[-1] + dt.timedelta(days=every * (7 if grain == "week" else 1))
+        if following > days[-1]:
+            break
+        ticks.append(following)
+    texts = []
+    for number, day in enumerate(ticks):
+        text = fmt_date(day, lang, PERIOD_TICK_PATTERNS[grain])
+        if grain != "year" and (number == 0 or day.year != ticks[number - 1].year):
+            text += "<br>" + fmt_date(day, lang, "y")
+        texts.append(text)
+    return ticks, texts
+
+
+def period_axis(fig: go.Figure, starts: Sequence[Any] | pd.Series, grain: str | None,
+                lang: str) -> None:
+    """Put the x-axis ticks on the periods' first dates, labelled as `period_ticks` says."""
+    if grain not in PERIOD_TICK_PATTERNS or not len(starts):
         return
-    every = -(-len(starts) // MAX_TICKS)  # ceiling division
-    first = as_date(starts.iloc[0] if hasattr(starts, "iloc") else starts[0])
-    if grain in ("day", "week"):
-        days = every * (7 if grain == "week" else 1)
-        dtick: Any = days * 24 * 3600 * 1000  # plotly counts date ticks in milliseconds
-    else:
-        dtick = f"M{every * {'month': 1, 'quarter': 3, 'year': 12}[grain]}"
-    fig.update_xaxes(tick0=first.isoformat(), dtick=dtick, tickformat=PERIOD_TICK_FORMATS[grain],
-                     tickangle=0)
+    ticks, texts = period_ticks(list(starts), grain, lang)
+    fig.update_xaxes(tickvals=ticks, ticktext=texts, tickangle=0)
 
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
@@ -493,6 +540,16 @@ def _with_upcoming_steps(steps: pd.DataFrame, x_last: dt.date, grain: str | None
     return max(upcoming) + period - dt.timedelta(days=1) if upcoming else x_last
 
 
+LEGEND_LINE_CHARS = 40  # a legend entry's line: fits a chart half a tablet wide (~360 px)
+
+
+def _percents(values: Sequence[float], lang: str) -> str:
+    """Percentages as the language writes them, each with its sign (`10 % / 12,5 %`): a comma
+    between them would read as a decimal comma in Indonesian."""
+    return " / ".join(fmt_percent(value, lang, 0 if float(value).is_integer() else 1)
+                      for value in values)
+
+
 def trend_chart(points: pd.DataFrame, steps: pd.DataFrame, lang: str, *, better: str, x_last: dt.date, labels: dict[str, str],
                 y_title: str | None = None, title: str | None = None,
                 grain: str | None = None, markers: Sequence[dict] = ()) -> go.Figure:
@@ -500,7 +557,8 @@ def trend_chart(points: pd.DataFrame, steps: pd.DataFrame, lang: str, *, better:
 
     `points`: period_start, value, status, hover (text); `steps`: valid_from, valid_to, target,
     amber_pct (kpi.targets.target_steps); `x_last` the last date the chart covers; `labels`:
-    value, target, band (the band's legend text, may hold {pct}); `markers`: interventions
+    value, target, band (the band's legend text, may hold {pct}: the percentages, signed);
+    `markers`: interventions
     (`intervention_markers`)."""
     fig = go.Figure()
     if len(points):
@@ -521,12 +579,13 @@ def trend_chart(points: pd.DataFrame, steps: pd.DataFrame, lang: str, *, better:
                     y=[step["target"], step["target"], band_edge, band_edge],
                     fill="toself", fillcolor="rgba(230,159,0,0.18)", line={"width": 0},
                     mode="lines", hoverinfo="skip", showlegend=False, legendgroup="band",
-                    name=labels["band"].format(pct=step["amber_pct"])))
+                    name=labels["band"].format(pct=_percents([step["amber_pct"]], lang))))
             band_pcts = sorted(drawn_pcts)  # only the bands this chart draws (D7)
-            fig.add_trace(go.Scatter(  # one legend entry for the band
-                x=[None], y=[None], mode="markers", legendgroup="band",
+            fig.add_trace(go.Scatter(  # one legend entry for the band, on lines that fit
+                x=[None], y=[None], mode="markers", legendgroup="band",  # a tablet's half
                 marker={"symbol": "square", "size": 12, "color": "rgba(230,159,0,0.35)"},
-                name=labels["band"].format(pct=", ".join(f"{p:g}" for p in band_pcts))))
+                name=wrap_label(labels["band"].format(pct=_percents(band_pcts, lang)),
+                                LEGEND_LINE_CHARS, max_lines=3)))
             xs, ys = _step_polyline(steps, x_first, x_last, lambda s: s["target"])
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines", name=labels["target"], hoverinfo="skip",
@@ -540,7 +599,7 @@ def trend_chart(points: pd.DataFrame, steps: pd.DataFrame, lang: str, *, better:
                     "symbol": [STATUS_MARKERS.get(s, "circle") for s in points["status"]],
                     "line": {"width": 1, "color": "white"}}))
     fig.update_yaxes(title=y_title)
-    period_axis(fig, points["period_start"], grain)
+    period_axis(fig, points["period_start"], grain, lang)
     intervention_markers(fig, markers)
     return base_layout(fig, lang, height=400, title=title, legend_below=True)
 
@@ -616,7 +675,7 @@ def spc_chart(points: pd.DataFrame, lang: str, *, centre: float | None, ucl: flo
                         "symbol": VARIATION_MARKERS[reading],
                         "line": {"width": 1, "color": "white"}}))
     fig.update_yaxes(title=y_title)
-    period_axis(fig, points["period_start"], grain)
+    period_axis(fig, points["period_start"], grain, lang)
     intervention_markers(fig, markers)
     return base_layout(fig, lang, height=400, title=title, legend_below=True)
 

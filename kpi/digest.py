@@ -144,6 +144,7 @@ def latest_week(store: Reader, today: dt.date | None = None) -> str:
     return week
 
 
+@one_unit_of_work  # the digest's numbers from one snapshot, as the review's agenda
 def week_data(store: Reader, week: str) -> Week:
     start = review.parse_week(week)
     agenda = review.data_agenda(store, week)
@@ -232,7 +233,7 @@ def digest_view(data: Week, who: Subscription, allowed: list[str] | None) -> dic
                         "url": link("", lang, grain="week", period=data.start.isoformat())}]
         scope_words = t("digest.scope_city", lang)
     else:
-        roots = [code for code in who.units if code in data.names]
+        roots = [code for code in who.user.units if code in data.names]
         scope_links = [{
             "label": t("digest.open_unit", lang, unit=data.names[code]),
             "url": link("", lang, grain="week", period=data.start.isoformat(), parent=code)
@@ -258,7 +259,7 @@ def digest_view(data: Week, who: Subscription, allowed: list[str] | None) -> dic
         "effects": effects,
         "links": scope_links,
         "settings_link": link("email", lang),
-        "why": t("digest.why", lang, email=who.email),
+        "why": t("digest.why", lang, email=who.user.email),
         "count": len(exceptions),
     }
 
@@ -309,7 +310,7 @@ def digest_letter(data: Week, who: Subscription, allowed: list[str] | None, *,
             entry["cid"] = f"chart{index + 1}@kinerja"
             named[entry["cid"]] = image
         html, text = render("digest", view, who.lang)
-        message = mail.build_message(sender=sender, to=who.email, subject=view["subject"],
+        message = mail.build_message(sender=sender, to=who.user.email, subject=view["subject"],
                                      text=text, html=html, images=named, lang=who.lang)
         if len(message.as_bytes()) <= MAX_BYTES or keep == 0:
             return Letter(recipient=who, kind="digest", message=message, items=view["count"],
@@ -317,6 +318,7 @@ def digest_letter(data: Week, who: Subscription, allowed: list[str] | None, *,
         keep -= 1
 
 
+@one_unit_of_work  # every recipient's digest from one snapshot
 def digest_letters(store: Reader, week: str | None = None, *, sender: str | None = None,
                    today: dt.date | None = None) -> list[Letter]:
     """The digest of every user with the digest on, for `week` (default: the latest complete

@@ -79,6 +79,20 @@ class ImportMapping:
         present = {name.strip().lower() for name in header}
         return [name for name in self.source_columns() if name.strip().lower() not in present]
 
+    def source_label(self, column: str) -> str | None:
+        """The file column(s) contract `column` is read from, as the analyst knows them
+        (`Waktu Selesai`, `Tanggal + Jam Selesai`); None for a constant or a column the
+        mapping does not give."""
+        if column in self.columns:
+            return self.columns[column]
+        if column in self.timestamps:
+            return " + ".join(self.timestamps[column].sources())
+        if column in self.compose:
+            return " + ".join(self.compose[column])
+        if column in self.values and column not in self.constants:
+            return column  # a [values.X] table alone reads the source column named X
+        return None
+
     def fits(self, header: list[str]) -> bool:
         """Whether a file with `header` has every source column the mapping names."""
         return bool(self.source_columns()) and not self.missing_sources(header)

@@ -24,7 +24,10 @@ naive values are parsed by `strptime`, offset values by a TIMESTAMPTZ cast carry
 # ruff: noqa: S608
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
+import datetime as dt
 import difflib
 import hashlib
 import io
@@ -158,6 +161,7 @@ class _Plan:
 
     exprs: dict[str, str]
     params: dict[str, Any] = field(default_factory=dict)
+    mapping: ImportMapping | None = None  # the problems then speak of the file's own columns
 
 
 def _plain_plan(positions: dict[str, int], xlsx: bool) -> _Plan:
@@ -219,7 +223,7 @@ def _mapped_plan(kind: str, header: list[str], mapping: ImportMapping, file_name
         raise FileRejected([Problem.make("missing_column", column=name, kind=kind)
                             for name in missing_required])
     return _Plan({name: exprs[name] for name in contract_columns(kind) if name in exprs},
-                 params)
+                 params, mapping)
 
 
 # -- the rules, written once as SQL over raw (r_<col>, trimmed text) and typed (<col>) values ---
@@ -595,8 +599,43 @@ def _diagnose(cur: Cursor, kind: str, source: Source, plan: _Plan,
                                   other=line_of[group[0]]) for rec in group[1:]]
     order = {name: i for i, name in enumerate(contract_columns(kind))}
     problems.sort(key=lambda p: (p.line or 0, order.get(p.column or "", -1)))
+    if plan.mapping is not None:
+        problems = [_in_file_terms(problem, plan.mapping) for problem in problems]
     bad = {rec for rec, *_ in found} | {rec for group, *_ in duplicates for rec in group[1:]}
     return _Diagnosis(problems, rows, bad, select, params, line_of)
+
+
+# Rules whose reason names a second column: that column, to be named as the file has it.
+_OTHER_COLUMN = {"started_before_arrived": "arrived_at", "completed_before_started": "started_at",
+                 "completed_before_arrived": "arrived_at", "valid_to_before_from": "valid_from"}
+_IN_FILE_TERMS = {"bad_timestamp", "completed_needs_time", *_OTHER_COLUMN}
+_STORED_TIMESTAMP = "%Y-%m-%d %H:%M:%S"  # a mapped timestamp's text once its format read it
+
+
+def _in_file_terms(problem: Problem, mapping: ImportMapping) -> Problem:
+    """`problem` told as the analyst knows the file (issue 22): its column the file's own
+    (`Waktu Selesai`, `Tanggal + Jam Selesai`), a timestamp in the mapping's format rather than
+    the contract's, the other column of an order rule the file's too. A problem of a column
+    the file does not give (a constant) keeps the contract's words."""
+    column = problem.column or ""
+    source = mapping.source_label(column)
+    if source is None:
+        return problem
+    rule = problem.key.removeprefix("ingest.")
+    spec = mapping.timestamps.get(column)
+    params = {**problem.params, "column": source}
+    if rule not in _IN_FILE_TERMS or (rule == "bad_timestamp" and not (spec and spec.format)):
+        return dataclasses.replace(problem, column=source, params=params,
+                                   reason=t(problem.key, "en", **params))
+    value = problem.value
+    if spec and spec.format and value and rule != "bad_timestamp":
+        with contextlib.suppress(ValueError):  # read with the format: written back in it
+            value = dt.datetime.strptime(value, _STORED_TIMESTAMP).strftime(spec.format)
+    other = _OTHER_COLUMN.get(rule)
+    params.update(value=value or "", format=spec.format if spec else "",
+                  other=(mapping.source_label(other) or other) if other else "")
+    key = f"mappedreason.{rule}"
+    return Problem(problem.line, source, t(key, "en", **params), key, params, value)
 
 
 def _line_numbers(source: Source, recs: set[int], records: int,

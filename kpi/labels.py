@@ -11,7 +11,8 @@ from __future__ import annotations
 from babel.dates import get_day_names
 
 from kpi.charts import STATUS_ICONS, STATUS_SYMBOLS, STATUS_TEXT_COLOURS
-from kpi.i18n import fmt_number, fmt_percent, is_missing, locale_of, t
+from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent, is_missing, locale_of, t
+from kpi.spc import MIN_POINTS_FOR_FIRM_LIMITS, MIN_POINTS_FOR_LIMITS
 from kpi.vocabulary import KPIS
 
 
@@ -135,6 +136,33 @@ def assurance_word(assurance: str | None, lang: str) -> str:
 
 def signal_words(signals: list[str], lang: str) -> str:
     return "; ".join(t(f"spc.signal.{signal}", lang) for signal in signals)
+
+
+def spc_caption(kpi: str, chart: dict, lang: str, *, window: str) -> str:
+    """The words under a unit's XmR chart (`chart`: kpi.spc.spc_series' dict): the centre and
+    limits of the latest segment and how many points they rest on, and "trial" exactly where
+    the contract says it (limits resting on fewer than 12 points); the markers' meaning."""
+    if chart["ucl"] is None:
+        limits = t("unitpage.spc_no_limits", lang,
+                   centre=format_value(kpi, chart["centre"], lang),
+                   points=fmt_int(len(chart["points"]), lang), window=window,
+                   least=fmt_int(MIN_POINTS_FOR_LIMITS, lang))
+    else:
+        segments = chart["segments"]
+        span = (t("unitpage.spc_since", lang, date=fmt_date(segments[-1]["start"], lang))
+                if len(segments) > 1 else window)
+        limits = t("unitpage.spc_limits", lang, centre=format_value(kpi, chart["centre"], lang),
+                   lcl=format_value(kpi, chart["lcl"], lang),
+                   ucl=format_value(kpi, chart["ucl"], lang),
+                   basis=fmt_int(chart["baseline"], lang), span=span)
+    sentences = [limits]
+    firm = fmt_int(MIN_POINTS_FOR_FIRM_LIMITS, lang)
+    if chart["trial"] and chart["ucl"] is not None:
+        sentences.append(t("unitpage.spc_trial", lang, firm=firm))
+    elif any(segment["trial"] and segment["ucl"] is not None for segment in chart["segments"]):
+        sentences.append(t("unitpage.spc_earlier_trial", lang, firm=firm))
+    sentences.append(t("unitpage.spc_markers", lang))
+    return " ".join(sentences)
 
 
 def kpi_unit(kpi: str, lang: str) -> str:

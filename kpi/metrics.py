@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpi import reporting
@@ -30,7 +31,7 @@ from kpi.periods import (
 )
 from kpi.reads import reads
 from kpi.store import Reader, one_unit_of_work
-from kpi.targets import attach_targets_sql, status
+from kpi.targets import attach_targets_sql, statuses
 from kpi.vocabulary import AGGREGATES, CITY, KPIS, WITHIN_STANDARD_SQL
 
 
@@ -387,14 +388,24 @@ def _stored_kpi_rows_sql(period: str, ranges: Ranges, units: list[str] | None,
                          kpis: list[str], params: dict) -> str:
     """The rows of `kpi_rows_sql` for whole periods, read from the precomputed `kpi_values`
     (kpi.precompute keeps them equal to the computation over the raw rows)."""
-    params.update(grain=period, kpis=list(kpis))
-    conditions = ["grain = $grain", "list_contains($kpis, kpi)"]
-    conditions.append(ranges_condition("period_start", ranges, params))
+    # One SELECT per range, each a plain range DuckDB checks against the (grain, period_start)
+    # order of the table's copy (kpi/store.py), so it reads only those periods' row groups; an
+    # OR of ranges, or a filter on every KPI, would be tested on each of its millions of rows.
+    if not ranges:
+        return "SELECT unit_code, period_start, kpi, value, n, parts FROM kpi_values WHERE FALSE"
+    params["grain"] = period
+    conditions = ["grain = $grain"]
+    if set(kpis) != set(KPIS):
+        params["kpis"] = list(kpis)
+        conditions.append("list_contains($kpis, kpi)")
     if units is not None:
         params["units"] = list(units)
         conditions.append("list_contains($units, unit_code)")
-    return ("SELECT unit_code, period_start, kpi, value, n, parts FROM kpi_values "  # noqa: S608
-            f"WHERE {' AND '.join(conditions)}")
+    selects = [
+        "SELECT unit_code, period_start, kpi, value, n, parts FROM kpi_values "  # noqa: S608
+        f"WHERE {' AND '.join([*conditions, ranges_condition('period_start', [span], params, f'r{index}_')])}"
+        for index, span in enumerate(ranges)]
+    return " UNION ALL ".join(selects)
 
 
 def _query_kpis(store: Reader, *, period: str, ranges: Ranges, units: list[str] | None,
@@ -422,27 +433,29 @@ def _kpi_frame(frame: pd.DataFrame, with_targets: bool) -> pd.DataFrame:
     frame["period_start"] = _to_dates(frame["period_start"])
     frame["value"] = frame["value"].astype(float)
     frame["n"] = frame["n"].astype("int64")
-    kpis, values, parts = (frame[column].tolist() for column in ("kpi", "value", "parts"))
-    frame["graded"] = pd.Series([_graded(kpi, value, part) for kpi, value, part
-                                 in zip(kpis, values, parts, strict=True)],
-                                index=frame.index, dtype=float)
+    frame["graded"] = _graded_column(frame["kpi"], frame["value"], frame["parts"])
     frame = frame.drop(columns="parts")
     if with_targets:
         frame["target"] = frame["target"].astype(float)
         frame["amber_pct"] = frame["amber_pct"].astype(float)
-        frame["status"] = [
-            status(graded, target, KPIS[kpi].better, amber)
-            for graded, target, kpi, amber in zip(
-                frame["graded"].tolist(), frame["target"].tolist(), kpis,
-                frame["amber_pct"].tolist(), strict=True)
-        ]
+        frame["status"] = statuses(frame["graded"].to_numpy(), frame["target"].to_numpy(),
+                                   _better(frame["kpi"]), frame["amber_pct"].to_numpy())
     return _kpi_order(frame)
 
 
-def _graded(kpi: str, value: float, parts: Any) -> float:
-    """The figure `kpi`'s status is judged on: only the IKM has parts (the answer sums and
-    counts); every other value is its own grade."""
-    return graded_value(value, parts) if kpi == "ikm" else value
+def _graded_column(kpis: pd.Series, values: pd.Series, parts: pd.Series) -> np.ndarray:
+    """The figure each row's status is judged on: only the IKM has parts (the answer sums and
+    counts) and is graded on them (`graded_value`); every other value is its own grade."""
+    graded = values.to_numpy(dtype=float, copy=True)
+    ikm = (kpis == "ikm").to_numpy() & ~np.isnan(graded)
+    graded[ikm] = [graded_value(value, part) for value, part
+                   in zip(graded[ikm], parts.to_numpy()[ikm], strict=True)]
+    return graded
+
+
+def _better(kpis: pd.Series) -> np.ndarray:
+    """Each row's KPI's better side ("higher" or "lower")."""
+    return kpis.map({name: kpi.better for name, kpi in KPIS.items()}).to_numpy()
 
 
 def graded_value(value: float, parts: Any) -> float:
@@ -519,56 +532,72 @@ def overview(store: Reader, *, period: str, period_start: dt.date,
     ranges = [(start, next_period(start, period)), (previous, start)]
     if last_year < previous:
         ranges.append((last_year, next_period(last_year, period)))
-    # One query: the three periods' values, and the period's unit × KPI pairs without a value,
-    # each with the target that applies on its period's first date (the targets in force).
-    params: dict = {}
-    rows = _stored_kpi_rows_sql(period, ranges, units, list(KPIS), params)
-    params["start_day"] = start
-    sql = f"""
-        WITH kpi_rows AS ({rows}),
-        unvalued AS (
-            SELECT s.unit_code, $start_day::DATE AS period_start, k.kpi, NULL::DOUBLE AS value,
-                   NULL::BIGINT AS n, NULL::BIGINT[] AS parts
-            FROM (SELECT unit_code FROM units UNION SELECT '{CITY}') AS s
-            CROSS JOIN (SELECT unnest($kpis) AS kpi) AS k
-            WHERE NOT EXISTS (SELECT 1 FROM kpi_rows AS r WHERE r.unit_code = s.unit_code
-                              AND r.kpi = k.kpi AND r.period_start = $start_day)),
-        wanted AS (SELECT * FROM kpi_rows UNION ALL SELECT * FROM unvalued)
-        {attach_targets_sql('wanted', 'period_start')}"""  # noqa: S608 - engine SQL only
-    # Plain rows, not a frame: a few hundred of them, and pandas' per-column work cost more
-    # than the query (the figures and statuses are those `_kpi_frame` gives).
-    in_force: dict[tuple[str, str], tuple[float, float]] = {}
-    by_period: dict[dt.date, dict[tuple[str, str], tuple]] = {}
-    nan = float("nan")
-    for code, day, kpi, value, n, parts, target, amber, *_ in store.query_rows(sql, params):
-        if target is not None and day == start:
-            in_force[(code, kpi)] = (float(target), nan if amber is None else float(amber))
-        if value is None:
-            continue
-        graded = _graded(kpi, float(value), parts)
-        state = status(graded, target, KPIS[kpi].better, amber)
-        by_period.setdefault(day, {})[(code, kpi)] = (float(value), int(n), graded, state)
-    current, before, year_ago = (by_period.get(day, {}) for day in (start, previous, last_year))
     tree = unit_tree(store)
     scopes = [(CITY, None, None, None, -1), *zip(
         *(tree[column].tolist() for column in ("unit_code", "name", "type", "parent_code",
                                                "depth")), strict=True)]
-    none = (nan, 0, nan, "none")
-    columns: dict[str, list] = {name: [] for name in _OVERVIEW_DTYPES}
-    for code, name, kind, parent, depth in scopes:
-        if units is not None and code not in units:
-            continue
-        for kpi in KPIS:
-            # The status was judged on the target in force (the period's own).
-            value, n, graded, state = current.get((code, kpi), none)
-            target, amber = in_force.get((code, kpi), (nan, nan))
-            prev_value, _, _, prev_status = before.get((code, kpi), none)
-            row = (code, name, kind, parent, depth, kpi, start, value, n, target, amber, state,
-                   prev_value, prev_status, year_ago.get((code, kpi), none)[0], graded)
-            for column, item in zip(columns.values(), row, strict=True):
-                column.append(item)
-    frame = pd.DataFrame({name: pd.Series(items, dtype=_OVERVIEW_DTYPES[name])
-                          for name, items in columns.items()})
+    if units is not None:
+        wanted = set(units)
+        scopes = [scope for scope in scopes if scope[0] in wanted]
+    # One query, one row per unit × KPI in the overview's order: the three periods' values
+    # side by side, the period's and the previous period's each with the target that applies
+    # on its first date (the targets in force); the statuses are judged on whole columns.
+    params: dict = {"kpis": list(KPIS)}
+    rows = _stored_kpi_rows_sql(period, ranges, units, list(KPIS), params)
+    params.update(codes=[scope[0] for scope in scopes], start_day=start, previous_day=previous,
+                  last_year_day=last_year)
+    sql = f"""
+        WITH kpi_rows AS ({rows}),
+        grid AS (
+            SELECT s.unit_code, s.position, k.kpi, k.kpi_position
+            FROM (SELECT unnest($codes) AS unit_code,
+                         generate_subscripts($codes, 1) AS position) AS s
+            CROSS JOIN (SELECT unnest($kpis) AS kpi,
+                               generate_subscripts($kpis, 1) AS kpi_position) AS k),
+        wanted AS (
+            SELECT unit_code, kpi, $start_day::DATE AS period_start FROM grid
+            UNION ALL
+            SELECT unit_code, kpi, period_start FROM kpi_rows
+            WHERE period_start = $previous_day),
+        targeted AS ({attach_targets_sql('wanted', 'period_start')})
+        SELECT now.value, now.n, now.parts, target_now.target, target_now.amber_pct,
+               before.value AS prev_value, before.parts AS prev_parts,
+               target_before.target AS prev_target, target_before.amber_pct AS prev_amber,
+               year_ago.value AS last_year_value
+        FROM grid AS g
+        LEFT JOIN kpi_rows AS now ON now.unit_code = g.unit_code AND now.kpi = g.kpi
+             AND now.period_start = $start_day
+        LEFT JOIN kpi_rows AS before ON before.unit_code = g.unit_code AND before.kpi = g.kpi
+             AND before.period_start = $previous_day
+        LEFT JOIN kpi_rows AS year_ago ON year_ago.unit_code = g.unit_code
+             AND year_ago.kpi = g.kpi AND year_ago.period_start = $last_year_day
+        LEFT JOIN targeted AS target_now ON target_now.unit_code = g.unit_code
+             AND target_now.kpi = g.kpi AND target_now.period_start = $start_day
+        LEFT JOIN targeted AS target_before ON target_before.unit_code = g.unit_code
+             AND target_before.kpi = g.kpi AND target_before.period_start = $previous_day
+        ORDER BY g.position, g.kpi_position"""  # noqa: S608 - engine SQL only
+    found = store.query_df(sql, params)
+    per_scope = len(KPIS)
+    kpis = pd.Series(list(KPIS) * len(scopes))
+    better = _better(kpis)
+    value = found["value"].to_numpy(dtype=float)
+    graded = _graded_column(kpis, found["value"].astype(float), found["parts"])
+    prev_graded = _graded_column(kpis, found["prev_value"].astype(float), found["prev_parts"])
+    target, amber = (found[column].to_numpy(dtype=float) for column in ("target", "amber_pct"))
+    columns = {
+        **{name: np.repeat(np.array([scope[index] for scope in scopes], dtype=object), per_scope)
+           for index, name in enumerate(("unit_code", "name", "type", "parent_code", "depth"))},
+        "kpi": kpis, "period_start": [start] * len(kpis), "value": value,
+        "n": found["n"].fillna(0).to_numpy(dtype="int64"), "target": target, "amber_pct": amber,
+        # Each status judged on the target in force in its own period.
+        "status": statuses(graded, target, better, amber),
+        "prev_value": found["prev_value"].to_numpy(dtype=float),
+        "prev_status": statuses(prev_graded, found["prev_target"].to_numpy(dtype=float), better,
+                                found["prev_amber"].to_numpy(dtype=float)),
+        "last_year_value": found["last_year_value"].to_numpy(dtype=float), "graded": graded}
+    frame = pd.DataFrame({  # a column of inferred type is given as a list (pandas infers)
+        name: pd.Series(list(items) if _OVERVIEW_DTYPES[name] is None else items,
+                        dtype=_OVERVIEW_DTYPES[name]) for name, items in columns.items()})
     frame.insert(frame.columns.get_loc("last_year_value"), "change",
                  _like_for_like_change(store, frame, period, start, units))
     return frame

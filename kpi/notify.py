@@ -26,7 +26,7 @@ from kpi.i18n import LANGUAGES
 from kpi.reads import reads
 from kpi.scope import writable_units
 from kpi.store import Reader, Store, Writer, one_unit_of_work
-from kpi.users import ROLES, get_user, normal_email, parse_units
+from kpi.users import ROLES, USER_COLUMNS, User, get_user, normal_email
 
 DIGEST_ROLES = ("admin", "reviewer")
 ALERT_ROLES = ("analyst", "reviewer")
@@ -35,9 +35,7 @@ SWITCHES = {"on": True, "off": False}
 
 @dataclass(frozen=True)
 class Subscription:
-    email: str
-    role: str
-    units: tuple[str, ...]   # scope roots; empty = the whole city
+    user: User               # who: e-mail, role, unit scope
     digest: bool
     alerts: bool
     lang: str
@@ -52,14 +50,17 @@ def defaults(role: str) -> tuple[bool, bool, str]:
 def subscriptions(store_or_cur: Reader) -> list[Subscription]:
     """Every user's subscription, by e-mail."""
     rows = store_or_cur.query_rows(
-        "SELECT u.email, u.role, u.units, s.digest, s.alerts, s.lang FROM users u "
+        f"SELECT {', '.join(f'u.{column}' for column in USER_COLUMNS)}, "  # noqa: S608
+        "s.digest, s.alerts, s.lang FROM users u "
         "LEFT JOIN notify_subscriptions s ON s.email = u.email ORDER BY u.email")
     found = []
-    for email, role, units, digest, alerts, lang in rows:
-        default_digest, default_alerts, default_lang = defaults(role)
+    for row in rows:
+        user = User.from_row(row[:len(USER_COLUMNS)])
+        digest, alerts, lang = row[len(USER_COLUMNS):]
+        default_digest, default_alerts, default_lang = defaults(user.role)
         chosen = digest is not None
         found.append(Subscription(
-            email=email, role=role, units=parse_units(units),
+            user=user,
             digest=bool(digest) if chosen else default_digest,
             alerts=bool(alerts) if chosen else default_alerts,
             lang=lang if chosen and lang in LANGUAGES else default_lang, chosen=chosen))
@@ -71,7 +72,7 @@ def subscription(store_or_cur: Reader, email: str) -> Subscription:
     """The subscription of user `email`; refused for an address that is not a user."""
     address = normal_email(email)
     for found in subscriptions(store_or_cur):
-        if found.email == address:
+        if found.user.email == address:
             return found
     raise InputRejected("notify.error_unknown_user", email=address)
 
@@ -107,7 +108,7 @@ def set_subscription(store: Store, email: str, *, digest: bool | str | None = No
         before = subscription(cur, address)
         _may_change(cur, by, address)
         after = Subscription(
-            email=address, role=before.role, units=before.units,
+            user=before.user,
             digest=before.digest if digest is None else digest,
             alerts=before.alerts if alerts is None else alerts,
             lang=before.lang if lang is None else lang, chosen=True)
@@ -126,9 +127,9 @@ def set_subscription(store: Store, email: str, *, digest: bool | str | None = No
 def recipient_units(cur: Reader, who: Subscription) -> list[str] | None:
     """The units whose news `who` receives: the subtrees of their scope, or None for the whole
     city (and `*`) when they are unscoped (the dashboard's and the write checks' scope)."""
-    if who.role not in ROLES:
+    if who.user.role not in ROLES:
         return []
-    return writable_units(cur, who.email)
+    return writable_units(cur, who.user.email)
 
 
 # -- delivery and its log ----------------------------------------------------------------------
@@ -153,7 +154,7 @@ class Letter:
     @property
     def stem(self) -> str:
         """The .eml file name of a dry run."""
-        return f"{self.kind}-{self.week or 'now'}-{self.recipient.email}"
+        return f"{self.kind}-{self.week or 'now'}-{self.recipient.user.email}"
 
 
 def deliver(store: Store, letters: list[Letter], *, dry_run: str | Path | None = None,
@@ -178,7 +179,7 @@ def deliver(store: Store, letters: list[Letter], *, dry_run: str | Path | None =
                 "INSERT INTO notify_deliveries (delivery_id, email, kind, subject, message_id, "
                 "week, items, bytes, tried_at, result, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [letter.delivery_id, letter.recipient.email, letter.kind,
+                [letter.delivery_id, letter.recipient.user.email, letter.kind,
                  str(letter.message["Subject"]), str(letter.message["Message-ID"]),
                  letter.week, letter.items, len(letter.message.as_bytes()), now,
                  "sent" if outcome.ok else "failed", outcome.error])

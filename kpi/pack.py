@@ -17,7 +17,6 @@ import datetime as dt
 import functools
 import io
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -474,16 +473,12 @@ def item_figure(item: dict, lang: str, *, title: str | None = None,
                               lcl=chart.get("lcl"), trial=bool(chart.get("trial")),
                               target=item.get("target"), labels=chart_labels(lang, item["kpi"]),
                               y_title=kpi_unit(item["kpi"], lang), title=title,
-                              segments=chart.get("segments"),
+                              grain="week", segments=chart.get("segments"),
                               markers=interventions.chart_markers(
                                   own, item["kpi"], lang, first=points["period_start"].iloc[0],
                                   last=points["period_start"].iloc[-1] + dt.timedelta(days=6)))
     if height is not None:
         figure.update_layout(height=height)
-    # A static image has no plotly.js locale: label the weeks with the language's own dates.
-    every = max(1, math.ceil(len(points) / 8))
-    ticks = points["period_start"].tolist()[::-1][::every][::-1]
-    figure.update_xaxes(tickvals=ticks, ticktext=[fmt_date(day, lang, "d MMM") for day in ticks])
     return figure
 
 
@@ -551,8 +546,13 @@ def render_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
 
 
-def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[str], list[list]]]:
-    """(sheet name, headers, rows) of the workbook; numbers stay numbers."""
+Block = tuple[list[str], list[list]]  # a table of a sheet: its header row, its rows
+
+
+def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[Block]]]:
+    """(sheet name, its tables) of the workbook; numbers stay numbers. Every sheet is one table
+    but the minutes: the attendees, the meeting's decisions and the agenda items' notes are
+    three, each under its own header row (issue 22: they stood under one "Note" header)."""
     agenda = content["agenda"]
     minutes = content.get("minutes") or {}
 
@@ -616,19 +616,25 @@ def _sheet_frames(view: dict, content: dict, lang: str) -> list[tuple[str, list[
                          row["before_n"], row["after_n"], item["recorded_by"],
                          item.get("action_id")]
                         for item in effects for row in item["rows"]]))
+    tables: list[tuple[str, list[Block]]] = [(name, [(headers, rows)])
+                                            for name, headers, rows in sheets]
     if view["minutes"]:
-        rows = [[t("pack.attendees", lang), ", ".join(view["minutes"]["attendees"]), ""],
-                [t("pack.decisions", lang), view["minutes"]["decisions"], ""]]
-        rows += [[entry["item"], entry["note"], entry["decision"]]
-                 for entry in view["minutes"]["entries"]]
-        sheets.append((t("pack.sheet_minutes", lang), [h("item"), h("note"), h("decision")],
-                       rows))
+        minutes_view = view["minutes"]
+        blocks: list[Block] = [
+            ([t("pack.attendees", lang)], [[name] for name in minutes_view["attendees"]]),
+            ([t("review.decisions", lang)],
+             [[minutes_view["decisions"]]] if minutes_view["decisions"] else [])]
+        if minutes_view["entries"]:
+            blocks.append(([h("item"), h("note"), h("decision")],
+                           [[entry["item"], entry["note"], entry["decision"]]
+                            for entry in minutes_view["entries"]]))
+        tables.append((t("pack.sheet_minutes", lang), blocks))
     record = [[t("pack.record_status", lang), view["status_line"]]]
     record += [[t("pack.checksum", lang), view["checksum"]]] if view["checksum"] else []
     record += [[t("audithead.label", lang), view["audit_head"]]] if view["audit_head"] else []
-    sheets.append((t("audithead.sheet", lang),
-                   [t("audithead.col_item", lang), t("audithead.col_value", lang)], record))
-    return sheets
+    tables.append((t("audithead.sheet", lang),
+                   [([t("audithead.col_item", lang), t("audithead.col_value", lang)], record)]))
+    return tables
 
 
 # Number formats of the workbook's numeric columns, by header key.
@@ -640,26 +646,54 @@ def _kpi_number_format(kpi_label_to_code: dict[str, str], label: str) -> str:
 
 def render_xlsx(view: dict, content: dict, lang: str) -> bytes:
     """The workbook: one formatted sheet each for scorecard, exceptions, actions and SKM (and
-    the minutes when there are any); bold frozen header, filters, widths, status colours."""
+    the minutes when there are any); bold header (frozen, with filters, on a one-table sheet),
+    widths, status colours."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "nan_inf_to_errors": True})
-    header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1,
-                              "text_wrap": True, "valign": "top"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    date_format = book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
-    status_formats = {status: book.add_format({"bg_color": _tint(colour), "valign": "top"})
-                      for status, colour in STATUS_COLOURS.items()}
-    number_formats: dict[str, Any] = {}
-    kpi_codes = {kpi_name(code, lang): code for code in KPIS}
-    status_words = {status_text(s, lang): s for s in STATUS_SYMBOLS}
-    for sheet_name, headers, rows in _sheet_frames(view, content, lang):
+    formats = _BookFormats(book, lang)
+    for sheet_name, blocks in _sheet_frames(view, content, lang):
         sheet = book.add_worksheet(sheet_name[:31])
-        sheet.write_row(0, 0, headers, header)
-        widths = [len(str(value)) for value in headers]
-        for r, row in enumerate(rows, start=1):
-            kpi_label = next((cell for cell in row if cell in kpi_codes), None)
-            pattern = _kpi_number_format(kpi_codes, kpi_label) if kpi_label else "#,##0.00"
-            number = number_formats.setdefault(pattern, book.add_format(
+        widths = [0] * max(len(headers) for headers, _ in blocks)
+        top = 0  # the row of a table's header; one empty row between tables
+        for headers, rows in blocks:
+            formats.write_block(sheet, top, headers, rows, widths)
+            top += len(rows) + 2
+        for c, width in enumerate(widths):
+            sheet.set_column(c, c, min(max(width + 2, 8), 62))
+        if len(blocks) == 1:  # one table: its header stays in view, with filters
+            headers, rows = blocks[0]
+            sheet.freeze_panes(1, 0)
+            sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+    book.close()
+    return buffer.getvalue()
+
+
+class _BookFormats:
+    """The workbook's cell formats, and writing one table of a sheet with them."""
+
+    def __init__(self, book: xlsxwriter.Workbook, lang: str) -> None:
+        self.book = book
+        self.header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1,
+                                       "text_wrap": True, "valign": "top"})
+        self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        self.date = book.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
+        self.status = {status: book.add_format({"bg_color": _tint(colour), "valign": "top"})
+                       for status, colour in STATUS_COLOURS.items()}
+        self.numbers: dict[str, Any] = {}
+        self.kpi_codes = {kpi_name(code, lang): code for code in KPIS}
+        self.status_words = {status_text(s, lang): s for s in STATUS_SYMBOLS}
+
+    def write_block(self, sheet: Any, top: int, headers: list[str], rows: list[list],
+                    widths: list[int]) -> None:
+        """One table from row `top`: its header, then its rows; `widths` grows to the widest
+        cell of each column."""
+        sheet.write_row(top, 0, headers, self.header)
+        for c, value in enumerate(headers):
+            widths[c] = max(widths[c], len(str(value)))
+        for r, row in enumerate(rows, start=top + 1):
+            kpi_label = next((cell for cell in row if cell in self.kpi_codes), None)
+            pattern = _kpi_number_format(self.kpi_codes, kpi_label) if kpi_label else "#,##0.00"
+            number = self.numbers.setdefault(pattern, self.book.add_format(
                 {"num_format": pattern, "valign": "top"}))
             for c, cell in enumerate(row):
                 if is_missing(cell):
@@ -669,19 +703,12 @@ def render_xlsx(view: dict, content: dict, lang: str) -> bytes:
                 elif isinstance(cell, int | float):
                     sheet.write_number(r, c, cell, number if isinstance(cell, float) else None)
                 elif isinstance(cell, dt.date):
-                    sheet.write_datetime(r, c, dt.datetime.combine(cell, dt.time()),
-                                         date_format)
-                elif cell in status_words:
-                    sheet.write_string(r, c, cell, status_formats[status_words[cell]])
+                    sheet.write_datetime(r, c, dt.datetime.combine(cell, dt.time()), self.date)
+                elif cell in self.status_words:
+                    sheet.write_string(r, c, cell, self.status[self.status_words[cell]])
                 else:
-                    sheet.write_string(r, c, str(escape_cell(str(cell))), wrap)
+                    sheet.write_string(r, c, str(escape_cell(str(cell))), self.wrap)
                 widths[c] = max(widths[c], min(len(str(cell)), 60))
-        for c, width in enumerate(widths):
-            sheet.set_column(c, c, min(max(width + 2, 8), 62))
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
-    book.close()
-    return buffer.getvalue()
 
 
 def _tint(colour: str, amount: float = 0.75) -> str:

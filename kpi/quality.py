@@ -16,7 +16,7 @@ import pandas as pd
 from kpi.ikm import min_sample
 from kpi.metrics import day_params, kpi_values
 from kpi.reads import reads
-from kpi.store import Reader
+from kpi.store import Reader, one_unit_of_work
 from kpi.vocabulary import CITY
 
 LONG_SERVICE_HOURS = 24
@@ -124,6 +124,7 @@ def volume_spikes(store: Reader, *, date_from: dt.date, date_to: dt.date,
 
 
 @reads("events", "kpi_values", "services", "survey_responses", "units")
+@one_unit_of_work
 def summary(store: Reader, *, date_from: dt.date, date_to: dt.date, quarter_start: dt.date) -> pd.DataFrame:
     """One row per unit: unit_code, name, type, last_event_date, last_survey_date,
     weeks_without_events, weeks_without_survey, responses, min_sample, sample_ok (None without

@@ -35,13 +35,23 @@ def _reported_sql(period: str, date_from: dt.date | None, date_to: dt.date | Non
     if date_from is not None and date_to is not None:
         params.update(start=date_from, end=date_to)
         within = "day >= $start AND day < $end"
+    # The units that answered surveys without an event in the range are the only ones whose
+    # events outside it are looked up (none, most often: the whole table is not read).
     return f"""
-        WITH event_units AS (SELECT DISTINCT unit_code FROM unit_days WHERE events > 0)
+        WITH in_range AS (SELECT day, unit_code, events, responses FROM unit_days
+                          WHERE {within}),
+        survey_only AS (
+            SELECT DISTINCT unit_code FROM in_range WHERE responses > 0
+            EXCEPT SELECT unit_code FROM in_range WHERE events > 0),
+        event_units AS (
+            SELECT DISTINCT unit_code FROM unit_days
+            WHERE events > 0 AND unit_code IN (SELECT unit_code FROM survey_only))
         SELECT DISTINCT date_trunc('{grain}', day)::DATE AS period_start, unit_code
-        FROM unit_days WHERE events > 0 AND {within}
+        FROM in_range WHERE events > 0
         UNION
         SELECT DISTINCT date_trunc('{grain}', day)::DATE, unit_code
-        FROM unit_days WHERE responses > 0 AND {within}
+        FROM in_range WHERE responses > 0
+            AND unit_code IN (SELECT unit_code FROM survey_only)
             AND unit_code NOT IN (SELECT unit_code FROM event_units)
     """  # noqa: S608 - the grain is checked against the fixed list
 
@@ -99,9 +109,16 @@ class Coverages:
         self.share = config.complete_share() if share is None else share
         self.by_period = _units_by_period(zip(reported["period_start"].tolist(),
                                               reported["unit_code"].tolist(), strict=True))
+        self._known: dict[dt.date, Coverage] = {}  # a kept Coverages answers many reruns
 
     def __call__(self, start: dt.date) -> Coverage:
         """How many units reported in the period starting `start` (see the module docstring)."""
+        known = self._known.get(start)
+        if known is None:
+            known = self._known[start] = self._coverage(start)
+        return known
+
+    def _coverage(self, start: dt.date) -> Coverage:
         now = self.by_period.get(start, set())
         before: set[str] = set()
         previous = start
@@ -118,6 +135,13 @@ class Coverages:
     def two_periods(self, start: dt.date) -> TwoPeriods:
         """Who reported in the period starting `start` and in the one before."""
         return two_periods(self.by_period, start, self.period)
+
+
+@reads("unit_days")
+def coverages(store: Reader, *, period: str) -> Coverages:
+    """`Coverages` of every `period` of the data (the dashboard keeps it per KPI data version:
+    grouping a province's 100,000 unit × week rows cost a tenth of a second per page run)."""
+    return Coverages(reported_units(store, period=period), period)
 
 
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,

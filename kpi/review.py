@@ -91,6 +91,7 @@ def data_weeks(store: Reader) -> list[str]:
 
 
 @reads("kpi_values", "reviews")
+@one_unit_of_work
 def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
     """The weeks a review can be opened for, newest first: every week with data, then (F7)
     the weeks after the data up to today's and any week that already has a review, whose
@@ -109,6 +110,7 @@ def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
 
 
 @reads("kpi_values", "unit_days")
+@one_unit_of_work
 def default_week(store: Reader, today: dt.date | None = None) -> str | None:
     """The week a review normally looks at: the last complete ISO week by `today`, or the last
     week with data when the data ends earlier (offices closed on Sunday still end a week)."""
@@ -336,6 +338,7 @@ def _changes(cur: Reader, week: str, names: dict) -> dict:
 
 
 @reads("events", "kpi_values", "meta", "survey_responses", "targets", "unit_days", "units")
+@one_unit_of_work  # one snapshot: an import landing meanwhile never mixes its numbers in
 def data_agenda(store: Reader, week: str) -> dict:
     """The parts of `week`'s agenda computed from the KPI data alone (scorecard, exceptions
     with their charts, coverage, SKM results, opportunities): the costly part, which changes
@@ -361,6 +364,20 @@ def data_agenda(store: Reader, week: str) -> dict:
         "satisfaction": _satisfaction(store, week, names, list(names)),
         "opportunities": opportunities,
     }
+
+
+_UNIT_ROWS = ("scorecard", "exceptions", "opportunities", "carried_actions", "new_actions")
+
+
+def agenda_of_units(agenda: dict, units: set[str] | frozenset[str]) -> dict:
+    """`agenda` (a data_agenda, build_agenda or a record's agenda) with only the rows, items and
+    actions of `units`: a city user's view of the week (issue 26)."""
+    shown: dict[str, Any] = {key: [row for row in agenda[key] if row.get("unit_code") in units]
+                             for key in _UNIT_ROWS if key in agenda}
+    if "satisfaction" in agenda:
+        shown["satisfaction"] = {**agenda["satisfaction"], "rows": [
+            row for row in agenda["satisfaction"]["rows"] if row.get("unit_code") in units]}
+    return {**agenda, **shown}
 
 
 def build_agenda(store: Reader, week: str, data: dict | None = None) -> dict:
@@ -685,6 +702,7 @@ def load_record(store: Reader, week: str) -> dict | None:
     return record
 
 
+@one_unit_of_work  # one snapshot, as data_agenda
 def review_content(store: Reader, week: str, data: dict | None = None) -> dict:
     """What the page and the pack show for `week`: the stored record of a finalised review, or
     the live agenda with the draft minutes, in the same shape. `data`: as for build_agenda."""

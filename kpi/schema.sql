@@ -166,6 +166,16 @@ CREATE TABLE IF NOT EXISTS set_aside_rows (
     resolved_by BIGINT              -- the later batch that supplied its key
 );
 
+-- Set-aside rows an analyst dismissed (issue 22): a row whose fix came in under another key is
+-- never resolved by an import, so the analyst says it is done with; the audit trail has who and
+-- when too. kpi/set_aside.py is the only writer.
+CREATE TABLE IF NOT EXISTS set_aside_dismissals (
+    batch_id     BIGINT    NOT NULL,   -- the set-aside row's batch and line
+    line         BIGINT    NOT NULL,
+    dismissed_by VARCHAR   NOT NULL,
+    dismissed_at TIMESTAMP NOT NULL
+);
+
 -- Who may sign in (issue 11): one row per e-mail address (kept lower case). `units` is the
 -- comma-separated list of unit codes whose subtrees an analyst or reviewer may change; NULL is
 -- the whole city. kpi/users.py is the only writer.

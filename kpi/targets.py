@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kpi.i18n import is_missing
@@ -64,20 +65,32 @@ def status(value: float | None, target: float | None, better: str,
            amber_pct: float | None = 10.0) -> str:
     """"green" when `value` meets `target` (≥ when higher is better, ≤ when lower is), "amber"
     when it misses by at most amber_pct % of the target, "red" otherwise, "none" without a
-    value or a target."""
-    if is_missing(value) or is_missing(target):
-        return "none"
-    if is_missing(amber_pct):
-        amber_pct = 10.0
-    if better == "higher":
-        if value >= target:
-            return "green"
-        return "amber" if value >= target * (1 - amber_pct / 100) else "red"
-    if better == "lower":
-        if value <= target:
-            return "green"
-        return "amber" if value <= target * (1 + amber_pct / 100) else "red"
-    raise ValueError(f"better must be 'higher' or 'lower', not {better!r}")
+    value or a target (one value: `statuses` judges many at once by the same rule)."""
+    def number(item: float | None) -> float:
+        return math.nan if is_missing(item) else float(item)
+
+    return str(statuses(np.array([number(value)]), np.array([number(target)]), np.array([better]),
+                        np.array([number(amber_pct)]))[0])
+
+
+def statuses(values: np.ndarray, targets: np.ndarray, better: np.ndarray,
+             amber_pct: np.ndarray) -> np.ndarray:
+    """The status of each row (`status`'s rule), for arrays of one length: values and targets
+    as floats (NaN: none), `better` "higher" or "lower" per row, amber_pct (NaN: 10)."""
+    values, targets, amber = (np.asarray(column, dtype=float)
+                              for column in (values, targets, amber_pct))
+    higher = np.asarray(better) == "higher"
+    if not (higher | (np.asarray(better) == "lower")).all():
+        wrong = np.asarray(better)[~higher & (np.asarray(better) != "lower")][0]
+        raise ValueError(f"better must be 'higher' or 'lower', not {wrong!r}")
+    amber = np.where(np.isnan(amber), 10.0, amber)
+    with np.errstate(invalid="ignore"):  # NaN compares False: those rows are "none" below
+        meets = np.where(higher, values >= targets, values <= targets)
+        within = np.where(higher, values >= targets * (1 - amber / 100),
+                          values <= targets * (1 + amber / 100))
+    judged = np.where(meets, "green", np.where(within, "amber", "red")).astype(object)
+    judged[np.isnan(values) | np.isnan(targets)] = "none"
+    return judged
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -8,7 +8,9 @@ transaction. E-mail addresses are kept lower case (identity providers differ in 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -32,6 +34,15 @@ class User:
     units: tuple[str, ...]  # scope roots; empty = the whole city
     added_by: str
     added_at: object
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> User:
+        """The user of a row of the users table's USER_COLUMNS."""
+        email, role, units, added_by, added_at = row
+        return cls(email, role, parse_units(units), added_by, added_at)
+
+
+USER_COLUMNS = ("email", "role", "units", "added_by", "added_at")  # User.from_row's order
 
 
 def normal_email(email: str) -> str:
@@ -63,13 +74,10 @@ def get_user(store_or_cur: Reader, email: str | None) -> User | None:
         return None
     # In a write transaction, the table as it began on (a copy, until it writes the users).
     rows = store_or_cur.query_rows(
-        f"SELECT email, role, units, added_by, added_at FROM {store_or_cur.as_begun('users')} "  # noqa: S608
+        f"SELECT {', '.join(USER_COLUMNS)} FROM {store_or_cur.as_begun('users')} "  # noqa: S608
         "WHERE email = ?",
         [email.strip().lower()])
-    if not rows:
-        return None
-    found, role, units, added_by, added_at = rows[0]
-    return User(found, role, parse_units(units), added_by, added_at)
+    return User.from_row(rows[0]) if rows else None
 
 
 @reads("users")

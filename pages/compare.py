@@ -13,7 +13,14 @@ from ui import drill
 from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
-from ui.filters import period_label, sidebar_filters, synced_choice, units_in_scope
+from ui.filters import (
+    period_label,
+    sidebar_filters,
+    synced_choice,
+    units_shown,
+    visible_tree,
+    whole_codes,
+)
 from ui.guard import guard
 from ui.text import md
 
@@ -35,8 +42,9 @@ with choice:
                         format_func=lambda name: labels.kpi_name(name, ctx.lang))
 kpi_name = labels.kpi_name(kpi, ctx.lang)
 period_name = period_label(filters.period_start, filters.grain, ctx.lang)
-tree = load(metrics.unit_tree)
-scope = units_in_scope(tree, filters)
+tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
+scope = units_shown(ctx, tree, filters)
+city = whole_codes(ctx)[0]  # the row the city's line is drawn from (a city user's own city)
 province = drill.is_large(tree)  # a province ranks one level: its cities, or a city's units
 if province and not filters.parent:
     scope = drill.top_level(tree, scope)
@@ -46,10 +54,10 @@ if not scope:
 
 # The whole-city frame is the one the overview page caches: filter it rather than query again.
 overview = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
+city_row = overview[(overview["unit_code"] == city) & (overview["kpi"] == kpi)]
 overview = overview[overview["unit_code"].isin([*scope, CITY])].reset_index(drop=True)
 table = metrics.league_table(overview, kpi)
 summary = metrics.league_summary(table)
-city_row = overview[(overview["unit_code"] == CITY) & (overview["kpi"] == kpi)]
 city_value = city_row["value"].iloc[0] if len(city_row) else None
 names = dict(zip(table["unit_code"], table["name"], strict=True))
 if len(set(names.values())) < len(names):  # two units share a name: tell them apart by code

@@ -10,19 +10,30 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import charts, labels, metrics, offtarget, precompute, reporting
+from kpi import charts, labels, metrics, offtarget, precompute
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui import drill
 from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_downloads
-from ui.filters import Filters, period_label, sidebar_filters, unit_label, units_in_scope
+from ui.filters import (
+    Filters,
+    coverages,
+    period_label,
+    sidebar_filters,
+    unit_label,
+    units_shown,
+    visible_tree,
+    whole_codes,
+)
 from ui.guard import guard
+from ui.layout import reflowing_row
 from ui.text import md
 from ui.tiles import kpi_tiles
 
 MAX_LINKED_UNITS = 10
+EXCEPTION_CARD_MIN_REM = 26  # two cards in a row from 840 px: a tablet (788 px) has one
 
 ctx = guard("overview")
 filters = sidebar_filters(ctx)
@@ -30,8 +41,8 @@ if filters is None:
     st.info(ctx.t("filters.no_data"))
     st.stop()
 
-tree = load(metrics.unit_tree)
-scope = units_in_scope(tree, filters)
+tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
+scope = units_shown(ctx, tree, filters)
 period_name = period_label(filters.period_start, filters.grain, ctx.lang)
 previous_name = period_label(filters.previous_start, filters.grain, ctx.lang)
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
@@ -54,11 +65,6 @@ def formatted(kpis: pd.Series, values: pd.Series) -> list[str]:
 def table_shown_and_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
     """Show the formatted table; the downloads keep the numbers (a spreadsheet computes)."""
     st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")
-    table_kept(shown=shown, kept=kept, name=name, key=key)
-
-
-def table_kept(*, shown: dict, kept: dict, name: str, key: str) -> None:
-    """The downloads alone (the table shown is a summary of it)."""
     table_downloads(pd.DataFrame(kept), name, ctx.lang, key=key)
 
 
@@ -85,19 +91,22 @@ def exception_line(item: dict) -> str:
 
 # -- the city, one tile per KPI (below the units off target: those open the first screen) ----
 def city_tiles() -> None:
-    """The city's tiles, with the note when some units have not reported."""
-    st.subheader(ctx.t("drill.province_heading" if province else "overview.city_heading"))
-    reported = load(reporting.reported_units, period=filters.grain)
-    coverages = reporting.Coverages(reported, filters.grain)
-    covered = coverages(filters.period_start)
-    if covered.missing:  # the tiles' changes are like for like (metrics.overview)
-        both = coverages.two_periods(filters.period_start).both
-        st.caption(ctx.t("overview.city_partial", reported=fmt_int(covered.reported, ctx.lang),
-                         expected=fmt_int(covered.expected, ctx.lang), period=period_name,
-                         both=fmt_int(len(both), ctx.lang), previous=previous_name))
-    history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
-                   date_to=filters.period_start, units=[CITY])
-    kpi_tiles(frame[frame["unit_code"] == CITY], history, ctx.lang, partial=filters.partial)
+    """The city's tiles (a city user's own units' in its place), with the note when some
+    units have not reported."""
+    covering = coverages(ctx, filters.grain)
+    covered = covering(filters.period_start)
+    for number, code in enumerate(whole_codes(ctx)):
+        st.subheader(md(names.get(code, code)) if code != CITY else ctx.t(
+            "drill.province_heading" if province else "overview.city_heading"))
+        if covered.missing and not number:  # the tiles' changes are like for like
+            both = covering.two_periods(filters.period_start).both
+            st.caption(ctx.t("overview.city_partial",
+                             reported=fmt_int(covered.reported, ctx.lang),
+                             expected=fmt_int(covered.expected, ctx.lang), period=period_name,
+                             both=fmt_int(len(both), ctx.lang), previous=previous_name))
+        history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
+                       date_to=filters.period_start, units=[code])
+        kpi_tiles(frame[frame["unit_code"] == code], history, ctx.lang, partial=filters.partial)
     if province and (filters.grain, filters.period_start) in {
             (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
         st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
@@ -107,15 +116,20 @@ def city_tiles() -> None:
 if province and filters.parent:
     drill.breadcrumb(tree, filters.parent, {**filters.url_params(unit_filters=False),
                                             "lang": ctx.lang}, ctx.lang)
-frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start)
-unit_rows = frame[frame["unit_code"].isin(scope)]
+# A province reads only the level shown: the cities (their pooled figures and exceptions),
+# or one city's units; never the SPC of all 1,300 units at once.
+shown = level if province else scope
+frame = load(metrics.overview, period=filters.grain, period_start=filters.period_start,
+             units=[CITY, *shown] if province else None)
 found = load(offtarget.exceptions, period=filters.grain, period_start=filters.period_start,
-             date_from=filters.date_from, units=scope) if scope \
+             date_from=filters.date_from, units=shown) if shown \
     else pd.DataFrame(columns=offtarget.COLUMNS)
 off_target = found[found["status"] == "red"]
 units_off = off_target["unit_code"].nunique()
 if units_off:
     title_key = "overview.title_off_one" if units_off == 1 else "overview.title_off_many"
+    if province and not filters.parent:  # the top level's units are the cities
+        title_key = "drill.title_off_one" if units_off == 1 else "drill.title_off_many"
     st.title(ctx.t(title_key, count=fmt_int(units_off, ctx.lang)))
 else:
     st.title(ctx.t("overview.title_none"))
@@ -140,9 +154,9 @@ if not scope:
 # -- a province: one level down, one link per unit (province → city → unit) -------------------
 if province:
     down = level if not filters.parent else drill.children(tree, filters.parent)
-    red_under = drill.under(tree, down)
-    off_under = pd.Series([red_under.get(code) for code in off_target["unit_code"].unique()],
-                          dtype=object).value_counts()
+    # A city's link counts its own KPIs off target (its units' are one click further down).
+    off_under = off_target["unit_code"].value_counts()
+    has_children = set(tree["parent_code"].dropna())
     st.subheader(ctx.t("drill.cities_heading") if not filters.parent
                  else ctx.t("drill.units_heading", unit=md(names.get(filters.parent, ""))))
 
@@ -152,7 +166,7 @@ if province:
             if count else md(names[code])
 
     def down_target(code: str) -> tuple[str, dict[str, str]]:
-        if drill.children(tree, code):  # a level with units under it: the overview there
+        if code in has_children:  # a level with units under it: the overview there
             return "pages/overview.py", {**filters.url_params(unit_filters=False),
                                          "parent": code, "lang": ctx.lang}
         return "pages/unit.py", unit_page_params(code, filters)
@@ -166,10 +180,12 @@ if found.empty:
 else:
     st.caption(ctx.t("overview.exceptions_caption"))
     ranked_units = list(dict.fromkeys(found["unit_code"]))  # by each unit's worst exception
-    halves = st.columns(2)
+    # Two cards side by side on a desktop, one under another on a tablet, where a long unit
+    # name in the link (which never wraps) was cut in half a row.
+    cards = reflowing_row("overview-exceptions", EXCEPTION_CARD_MIN_REM)
     for position, code in enumerate(ranked_units[:MAX_LINKED_UNITS]):
         items = found[found["unit_code"] == code]
-        with halves[position % 2].container(border=True):
+        with cards.container(border=True):
             st.page_link(
                 "pages/unit.py",
                 label=ctx.t("overview.exception_unit", rank=position + 1,
@@ -184,46 +200,33 @@ else:
         st.caption(ctx.t("overview.more_exceptions",
                          count=fmt_int(len(ranked_units) - MAX_LINKED_UNITS, ctx.lang)))
     with st.expander(ctx.t("overview.exceptions_table")):
-        if province and not filters.parent:  # 1,300 units: one row per city, the file keeps all
-            grouped_by = drill.under(tree, level)
-            grouped = found.assign(level=[grouped_by.get(code) for code in found["unit_code"]],
-                                   red=found["status"] == "red")
-            counts = grouped.groupby("level", sort=False).agg(
-                units=("unit_code", "nunique"), red=("red", "sum"), items=("kpi", "size"))
-            counts = counts.reindex([code for code in level if code in counts.index])
-            st.dataframe(pd.DataFrame({
-                ctx.t("drill.col_city"): [unit_label(tree, code) for code in counts.index],
-                ctx.t("drill.col_units"): counts["units"].to_numpy(),
-                ctx.t("drill.col_red"): counts["red"].to_numpy(),
-                ctx.t("drill.col_items"): counts["items"].to_numpy()}),
-                hide_index=True, width="stretch")
-        unit_column = [unit_label(tree, code) for code in found["unit_code"]]
-        kpi_column = [labels.kpi_name(k, ctx.lang) for k in found["kpi"]]
-        described = {
-            ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang) for s in found["status"]],
-            ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
-                                          for d in found["red_since"]],
-            ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
-            ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
-                                           in zip(found["kpi"], found["change"], strict=True)],
-            ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
-                                              for v in found["variation"]],
-        }
-        # At the province's top level the table shown is the grouped one above.
-        show_table = table_kept if province and not filters.parent else table_shown_and_kept
-        show_table(
-            shown={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
-                   ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
-                   ctx.t("overview.col_value"): formatted(found["kpi"], found["value"]),
-                   ctx.t("overview.col_target"): formatted(found["kpi"], found["target"]),
-                   **described},
-            kept={ctx.t("overview.col_rank"): found["rank"].to_numpy(),
-                  ctx.t("overview.col_unit"): unit_column, ctx.t("overview.col_kpi"): kpi_column,
-                  ctx.t("overview.col_value"): found["value"].to_numpy(dtype=float),
-                  ctx.t("overview.col_target"): found["target"].to_numpy(dtype=float),
-                  **described},
-            name=file_name("exceptions", filters.grain, filters.period_start),
-            key="overview-exceptions")
+        def exception_columns(*, as_text: bool) -> dict:
+            """The exceptions table: values and targets as text (shown) or numbers (the files,
+            which a spreadsheet computes with)."""
+            def number(column: str):
+                return formatted(found["kpi"], found[column]) if as_text \
+                    else found[column].to_numpy(dtype=float)
+            return {
+                ctx.t("overview.col_rank"): found["rank"].to_numpy(),
+                ctx.t("overview.col_unit"): [unit_label(tree, code) for code in found["unit_code"]],
+                ctx.t("overview.col_kpi"): [labels.kpi_name(k, ctx.lang) for k in found["kpi"]],
+                ctx.t("overview.col_value"): number("value"),
+                ctx.t("overview.col_target"): number("target"),
+                ctx.t("overview.col_status"): [labels.status_text(s, ctx.lang)
+                                               for s in found["status"]],
+                ctx.t("overview.col_since"): [fmt_date(d, ctx.lang) if d is not None else ""
+                                              for d in found["red_since"]],
+                ctx.t("overview.col_periods"): found["red_periods"].to_numpy(),
+                ctx.t("overview.col_change"): [labels.change_words(k, c, ctx.lang) for k, c
+                                               in zip(found["kpi"], found["change"], strict=True)],
+                ctx.t("overview.col_variation"): [labels.variation_word(v, ctx.lang)
+                                                  for v in found["variation"]],
+            }
+
+        table_shown_and_kept(shown=exception_columns(as_text=True),
+                             kept=exception_columns(as_text=False),
+                             name=file_name("exceptions", filters.grain, filters.period_start),
+                             key="overview-exceptions")
 
 city_tiles()
 

@@ -18,17 +18,18 @@ import streamlit as st
 
 from kpi import config, interventions, labels, metrics, pack, review
 from kpi.errors import KinerjaError
-from kpi.i18n import fmt_number
+from kpi.i18n import fmt_int, fmt_number
 from kpi.periods import week_bounds
 from kpi.vocabulary import CITY, KPIS
 from ui.charts_ui import file_name, show_chart
 from ui.data import built, data_version, forget_version, load
 from ui.downloads import table_downloads
-from ui.filters import period_label
+from ui.filters import period_label, visible_tree
 from ui.guard import guard
 from ui.inputs import DATE_FORMAT
 from ui.state import keep_in_url, url_value
 from ui.text import md
+from ui.tiles import TILE_WIDTH
 
 ctx = guard("review")
 
@@ -57,19 +58,26 @@ keep_in_url(week=week)
 # actions, the minutes and the pack are fragments: a save reruns only the part it changes.
 final = week in finals
 data = None if final else load(review.data_agenda, week=week)
+# A city user (a unit scope) meets over their own units: the week's agenda of those alone.
+visible = frozenset(visible_tree(ctx)["unit_code"]) if ctx.units else None
+if data is not None and visible is not None:
+    data = review.agenda_of_units(data, visible)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
-def content_and_view(store_key: str, week: str, lang: str, version: int) -> tuple[dict, dict]:
+def content_and_view(store_key: str, week: str, lang: str, version: int,
+                     units: tuple[str, ...]) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
     tenth of a second on a large city), once per store, week, language and data version;
     keyed without the agenda itself, which would cost as much to hash. Kept as objects (a
     province's agenda took 0.2 s to unpickle on every rerun): the page only reads them."""
     content = review.review_content(ctx.store, week, data)
+    if visible is not None:  # `units`: a city user's scope, whose tree is `visible`
+        content = {**content, "agenda": review.agenda_of_units(content["agenda"], visible)}
     return content, pack.pack_view(content, lang)
 
 
-content, view = content_and_view(ctx.store.key, week, ctx.lang, data_version())
+content, view = content_and_view(ctx.store.key, week, ctx.lang, data_version(), ctx.units)
 agenda = content["agenda"]
 covered = agenda.get("coverage")  # a record finalised before issue 12 has none
 if covered and not covered["reported"]:
@@ -109,7 +117,8 @@ def current_actions() -> tuple[list[dict], list[dict]]:
     """(carried, new) actions of the week as they stand now (the record's once final)."""
     if final:
         return agenda["carried_actions"], agenda["new_actions"]
-    actions = load(review.list_actions, week=week)
+    actions = [action for action in load(review.list_actions, week=week)
+               if visible is None or action["unit_code"] in visible]
     return ([a for a in actions if a["raised_week"] < week],
             [a for a in actions if a["raised_week"] == week])
 
@@ -265,12 +274,20 @@ def actions_part() -> None:
     new_views = [pack.action_view(a, ctx.lang) for a in new_actions]
     counts = pack.action_counts(carried_views, new_views)
     summary = view["summary"]
-    tiles = st.columns(4)
-    tiles[0].metric(ctx.t("pack.tile_off_target"), summary["off_target"], border=True)
-    tiles[1].metric(ctx.t("pack.tile_concerns"), summary["concerns"], border=True)
-    tiles[2].metric(ctx.t("pack.tile_open_actions", overdue=counts["overdue"]),
-                    counts["open_actions"], border=True)
-    tiles[3].metric(ctx.t("pack.tile_opportunities"), summary["opportunities"], border=True)
+    # Tiles as wide as the KPI tiles, flowing onto a second row on a tablet: in four columns
+    # of 820 px the labels were cut ("tindak lanjut terbuka (0 terla…"). The overdue count is
+    # the open actions' delta, so that the label stays short.
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        st.metric(ctx.t("pack.tile_off_target"), summary["off_target"], border=True,
+                  width=TILE_WIDTH, height="stretch")
+        st.metric(ctx.t("pack.tile_concerns"), summary["concerns"], border=True,
+                  width=TILE_WIDTH, height="stretch")
+        st.metric(ctx.t("reviewtiles.open_actions"), counts["open_actions"], border=True,
+                  width=TILE_WIDTH, height="stretch",
+                  delta=ctx.t("reviewtiles.overdue", count=fmt_int(counts["overdue"], ctx.lang)),
+                  delta_color="inverse" if counts["overdue"] else "off", delta_arrow="off")
+        st.metric(ctx.t("pack.tile_opportunities"), summary["opportunities"], border=True,
+                  width=TILE_WIDTH, height="stretch")
 
     st.header(f"1. {ctx.t('review.section_actions')}", divider="gray")
     st.caption(ctx.t("review.actions_caption"))
@@ -361,12 +378,20 @@ st.dataframe(scorecard, hide_index=True, width="stretch", key="scorecard-table",
 st.caption(" · ".join([*(labels.status_text(status, ctx.lang)
                          for status in ("green", "amber", "red")),
                        ctx.t("pack.legend_no_target")]))
-scorecard_rows = pd.DataFrame([{
-    ctx.t("pack.col_code"): row["unit_code"], ctx.t("pack.col_kpi"): labels.kpi_name(row["kpi"], ctx.lang),
-    ctx.t("pack.col_value"): row["value"], ctx.t("pack.col_target"): row["target"],
-    ctx.t("pack.col_status"): labels.status_text(row["status"], ctx.lang),
-    ctx.t("pack.col_previous"): row["prev_value"], ctx.t("pack.col_change"): row["change"],
-} for row in agenda["scorecard"]])
+
+
+def scorecard_rows() -> pd.DataFrame:
+    """The scorecard's file, one row per unit and KPI with numbers: built when it is asked for
+    (a province's 10,000 rows cost a tenth of a second on every rerun)."""
+    return pd.DataFrame([{
+        ctx.t("pack.col_code"): row["unit_code"],
+        ctx.t("pack.col_kpi"): labels.kpi_name(row["kpi"], ctx.lang),
+        ctx.t("pack.col_value"): row["value"], ctx.t("pack.col_target"): row["target"],
+        ctx.t("pack.col_status"): labels.status_text(row["status"], ctx.lang),
+        ctx.t("pack.col_previous"): row["prev_value"], ctx.t("pack.col_change"): row["change"],
+    } for row in agenda["scorecard"]])
+
+
 table_downloads(scorecard_rows, f"scorecard-{week}", ctx.lang, key="scorecard")
 minutes_part("scorecard")
 
@@ -645,7 +670,7 @@ errors_and_toasts("page")  # a confirmation queued before a full rerun (finalisi
 # -- The pack ----------------------------------------------------------------------------------
 def pack_files(*, week: str, lang: str) -> dict[str, bytes]:
     """The pack's three files of the review as it stands now."""
-    current, _ = content_and_view(ctx.store.key, week, lang, data_version())
+    current, _ = content_and_view(ctx.store.key, week, lang, data_version(), ctx.units)
     return pack.build_pack(current, lang).files()
 
 

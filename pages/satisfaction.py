@@ -9,6 +9,7 @@ import streamlit as st
 from kpi import charts, ikm, labels, metrics, skm
 from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
 from kpi.vocabulary import CITY, PERIODS
+from ui import drill
 from ui.charts_ui import built_figure, file_name, show_chart
 from ui.data import load
 from ui.downloads import table_with_downloads
@@ -18,7 +19,9 @@ from ui.filters import (
     period_label,
     sidebar_filters,
     synced_choice,
-    units_in_scope,
+    units_shown,
+    visible_tree,
+    whole_codes,
 )
 from ui.guard import guard
 from ui.state import keep_in_url
@@ -48,17 +51,23 @@ if PERIODS.index(filters.grain) < PERIODS.index(DEFAULT_GRAIN):
     hint.info(ctx.t("skmpage.short_period", grain=grain_label(filters.grain, ctx.lang).lower()),
               icon=":material/info:")
     if switch.button(ctx.t("skmpage.show_quarter",
-                           quarter=period_label(quarter, DEFAULT_GRAIN, ctx.lang))):
+                           quarter=period_label(quarter, DEFAULT_GRAIN, ctx.lang)),
+                     wrap=True):  # in a quarter of a tablet's width the label takes two lines
         keep_in_url(grain=DEFAULT_GRAIN, period=quarter.isoformat())
         st.rerun()
-tree = load(metrics.unit_tree)
-scope = units_in_scope(tree, filters)
+tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
+scope = units_shown(ctx, tree, filters)
+if drill.is_large(tree) and not filters.parent:
+    # A province ranks one level, its cities, as Compare does (1,353 bars and rows took the
+    # browser 20 s to draw); the parent filter opens a city's units.
+    scope = drill.top_level(tree, scope)
+whole = whole_codes(ctx)[0]  # the city's row, or a city user's own city's in its place
 names = {**dict(zip(tree["unit_code"], tree["name"], strict=True)),
          CITY: ctx.t("skmpage.city")}
 rows = load(skm.ikm_table, date_from=filters.period_start, date_to=filters.period_end)
-rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == CITY]
-city = next((row for row in rows if row["unit_code"] == CITY), None)
-unit_rows = [row for row in rows if row["unit_code"] != CITY]
+rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == whole]
+city = next((row for row in rows if row["unit_code"] == whole), None)
+unit_rows = [row for row in rows if row["unit_code"] != whole]
 if city is None:
     st.header(ctx.t("skmpage.title"))
     st.info(ctx.t("skmpage.no_responses", period=period_name))
@@ -208,9 +217,9 @@ st.caption(ctx.t("skmpage.sample_caption", shown=fmt_percent(SAMPLE_SHARE_SHOWN,
 
 # -- one unit in detail: trend, breakdowns, comments ------------------------------------------
 st.divider()
-choices = [CITY, *[row["unit_code"] for row in unit_rows]]
+choices = [whole, *[row["unit_code"] for row in unit_rows]]
 with st.columns([3, 2])[0]:
-    unit = synced_choice("unit", choices, CITY, widget=st.selectbox,
+    unit = synced_choice("unit", choices, whole, widget=st.selectbox,
                          label=ctx.t("skmpage.detail_unit"),
                          format_func=lambda code: names.get(code, code))
 unit_name = names.get(unit, unit)
@@ -218,7 +227,7 @@ unit_name = names.get(unit, unit)
 st.subheader(ctx.t("skmpage.trend_title", unit=md(unit_name)))
 trend = load(skm.ikm_by_period, period=TREND_GRAIN, date_to=filters.period_end)
 # Oldest first; on one date the city (`*` sorts first) before the unit, so its line comes first.
-trend = trend[trend["unit_code"].isin({unit, CITY})].sort_values(
+trend = trend[trend["unit_code"].isin({unit, whole})].sort_values(
     ["period_start", "unit_code"])
 trend_frame = pd.DataFrame({
     "series": [names.get(code, code) for code in trend["unit_code"]],

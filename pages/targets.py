@@ -16,7 +16,7 @@ from kpi.labels import format_value, kpi_name
 from kpi.vocabulary import CITY, KPIS
 from ui.data import forget_version, load
 from ui.downloads import table_downloads
-from ui.filters import unit_type_label
+from ui.filters import unit_type_label, visible_tree
 from ui.guard import guard
 from ui.inputs import (
     DATE_FORMAT,
@@ -45,6 +45,20 @@ def unit_code_label(code: str) -> str:
 
 # Read once per run: the pickers label every unit with it (1,353 in a province).
 unit_names = load(editor.unit_names)
+# A city user (a unit scope) edits and sees the targets and standards of their units alone,
+# not the city-wide `*` rows they may not change (kpi/scope.py refuses those writes).
+visible = set(visible_tree(ctx)["unit_code"]) if ctx.units else None
+whole = [] if ctx.units else [CITY]
+
+
+def only_visible(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame`'s rows of the units this visitor sees, renumbered from 1 (the editor's row
+    numbers, which its problems name); every row for everyone else."""
+    if visible is None:
+        return frame
+    rows = frame[frame["unit_code"].isin(visible)].reset_index(drop=True)
+    rows.index = pd.RangeIndex(1, len(rows) + 1)
+    return rows
 
 
 def unit_label(code: str) -> str:
@@ -93,8 +107,8 @@ def report(result, name: str) -> None:
 
 
 def targets_tab() -> None:
-    original = load(editor.targets_table)
-    units = load(editor.unit_codes)
+    original = only_visible(load(editor.targets_table))
+    units = [code for code in load(editor.unit_codes) if visible is None or code in visible]
     st.caption(ctx.t("targetspage.targets_help"))
     edited = st.data_editor(
         numbers_as_text(original, TARGET_NUMBERS, ctx.lang), key=editor_key("targets_editor"),
@@ -103,8 +117,8 @@ def targets_tab() -> None:
         column_config={
             "_index": row_number_column(),
             "unit_code": st.column_config.SelectboxColumn(
-                ctx.t("targetspage.col_unit"), options=[CITY, *units], required=True,
-                format_func=unit_label, help=ctx.t("targetspage.col_unit_help")),
+                ctx.t("targetspage.col_unit"), options=[*whole, *units], required=True,
+                format_func=unit_label, help=ctx.t("targetspage.col_unit_help"), width="medium"),
             "kpi": st.column_config.SelectboxColumn(
                 ctx.t("targetspage.col_kpi"), options=list(KPIS), required=True,
                 format_func=lambda kpi: kpi_name(kpi, ctx.lang), width="medium"),
@@ -155,9 +169,9 @@ def targets_tab() -> None:
             elif value is None or amber is None:
                 st.warning(ctx.t("targetspage.change_incomplete"))
             else:
-                bulk = editor.with_bulk_target(ctx.store, original, unit_type=unit_type, kpi=kpi,
-                                               target=value, valid_from=valid_from,
-                                               valid_to=valid_to, amber_pct=amber)
+                bulk = only_visible(editor.with_bulk_target(
+                    ctx.store, original, unit_type=unit_type, kpi=kpi, target=value,
+                    valid_from=valid_from, valid_to=valid_to, amber_pct=amber))
                 report(editor.save_targets(ctx.store, original, bulk, by=ctx.user), "targets")
 
 
@@ -167,7 +181,7 @@ def change_form(original: pd.DataFrame, units: list[str]) -> None:
     st.caption(ctx.t("targetspage.change_help"))
     with st.form("targets_change", border=True):
         first, second = st.columns(2)
-        unit = first.selectbox(ctx.t("targetspage.col_unit"), [CITY, *units], key="change_unit",
+        unit = first.selectbox(ctx.t("targetspage.col_unit"), [*whole, *units], key="change_unit",
                                format_func=unit_label)
         kpi = second.selectbox(ctx.t("targetspage.col_kpi"), list(KPIS), key="change_kpi",
                                format_func=lambda name: kpi_name(name, ctx.lang))
@@ -192,7 +206,7 @@ def change_form(original: pd.DataFrame, units: list[str]) -> None:
 
 
 def standards_tab() -> None:
-    original = load(editor.services_table)
+    original = only_visible(load(editor.services_table))
     units = sorted(set(original["unit_code"]))
     st.caption(ctx.t("targetspage.standards_help"))
     if original.empty:
@@ -225,6 +239,8 @@ def in_force_tab() -> None:
                         key="in_force_day", format=DATE_FORMAT)
     st.caption(ctx.t("targetspage.in_force_help", day=fmt_date(day, ctx.lang)))
     frame = load(targets.targets_in_force, day=day)
+    if visible is not None:
+        frame = frame[frame["unit_code"].isin(visible)]
     if frame.empty:
         st.info(ctx.t("targetspage.in_force_none"))
         return

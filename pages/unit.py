@@ -26,13 +26,16 @@ from ui.filters import (
     synced_choice,
     unit_label,
     unit_type_label,
+    visible_tree,
 )
 from ui.guard import guard
 from ui.interventions_ui import manage_changes, rebase_switch, unit_changes
+from ui.layout import reflowing_row
 from ui.text import md
 from ui.tiles import kpi_tiles
 
 DEFAULT_KPI = "service_time_median"
+CHART_MIN_REM = 22  # two charts side by side while each is ≥ 352 px wide, else one under another
 ARRIVALS_MIN_DAYS = 28  # a weekday × hour grid needs a few weeks to be more than noise
 
 ctx = guard("unit")
@@ -41,8 +44,8 @@ if filters is None:
     st.info(ctx.t("filters.no_data"))
     st.stop()
 
-tree = load(metrics.unit_tree)
-codes = [CITY, *tree["unit_code"]]
+tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
+codes = [*([] if ctx.units else [CITY]), *tree["unit_code"]]
 names = dict(zip(tree["unit_code"], tree["name"], strict=True))
 names[CITY] = ctx.t("charts.city")
 asked = st.query_params.get("unit")
@@ -156,8 +159,8 @@ else:
                                           first=points["period_start"].iloc[0],
                                           last=filters.period_end)
     y_title = labels.kpi_unit(kpi, ctx.lang)
-    left, right = st.columns(2)
-    with left:
+    over_time = reflowing_row("unit-over-time", CHART_MIN_REM)
+    with over_time.container():
         trend = built_figure(
             charts.trend_chart, points, steps, ctx.lang, better=info.better, x_last=filters.period_start,
             labels={"value": kpi_name, "target": ctx.t("charts.target"),
@@ -166,7 +169,7 @@ else:
             markers=markers)
         show_chart(trend, ctx.lang, name=file_name("trend", unit, kpi, filters.grain),
                    alt=ctx.t("unitpage.trend_alt", kpi=kpi_name, unit=unit_name, window=window))
-    with right:
+    with over_time.container():
         control = built_figure(
             charts.spc_chart, points, ctx.lang, centre=chart["centre"], ucl=chart["ucl"], lcl=chart["lcl"],
             trial=chart["trial"], target=chart["target"],
@@ -194,11 +197,7 @@ else:
                  color=labels.ASSURANCE_BADGE_COLOURS.get(chart["assurance"], "gray"))
         if chart["trial"] and chart["ucl"] is not None:
             st.badge(ctx.t("status_ui.trial"), icon=":material/science:", color="gray")
-    st.caption(ctx.t("unitpage.spc_legend",
-                     centre=labels.format_value(kpi, chart["centre"], ctx.lang),
-                     lcl=labels.format_value(kpi, chart["lcl"], ctx.lang),
-                     ucl=labels.format_value(kpi, chart["ucl"], ctx.lang),
-                     points=fmt_int(len(points), ctx.lang), window=window))
+    st.caption(labels.spc_caption(kpi, chart, ctx.lang, window=window))
 
 manage_changes(ctx, unit, unit_name, changes)
 
@@ -247,15 +246,15 @@ if by_hour.empty:
     st.info(ctx.t("unitpage.no_arrivals"))
 else:
     weekdays = labels.weekday_names(ctx.lang)
-    left, right = st.columns(2)
-    with left:
+    by_hour_row = reflowing_row("unit-by-hour", CHART_MIN_REM)
+    with by_hour_row.container():
         figure = built_figure(
             charts.weekday_hour_heatmap, by_hour.rename(columns={"arrivals": "value"}),
             ctx.lang, weekdays=weekdays,
             value_title=ctx.t("charts.arrivals"), title=ctx.t("charts.arrivals_title"))
         show_chart(figure, ctx.lang, name=file_name("arrivals", unit, arrivals_from),
                    alt=ctx.t("charts.arrivals_title"))
-    with right:
+    with by_hour_row.container():
         figure = built_figure(
             charts.weekday_hour_heatmap,
             by_hour.rename(columns={"wait_time_median": "value"}).dropna(subset=["value"]),

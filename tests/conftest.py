@@ -186,6 +186,13 @@ def store_fingerprint(store: Store) -> dict[str, str]:
 
 
 @pytest.fixture
+def cli_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI speaks KPI_LANG (default `id`, as the dashboard): tests that compare its lines
+    with English text run it with KPI_LANG=en (subprocesses inherit it through os.environ)."""
+    monkeypatch.setenv("KPI_LANG", "en")
+
+
+@pytest.fixture
 def fingerprint():
     """`fingerprint(store)`: a digest of every table, to prove that a store is unchanged."""
     return store_fingerprint

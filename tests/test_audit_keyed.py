@@ -17,6 +17,8 @@ from kpi import audit, pack, review, users
 from kpi.__main__ import main
 from kpi.errors import KinerjaError
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 CLI = f"cli:{getpass.getuser()}"
 OTHER_KEY = "another-key-of-at-least-thirty-two-characters"
 

@@ -14,6 +14,8 @@ from kpi.__main__ import main
 from kpi.errors import InputRejected
 from kpi.ingest import ingest_file, rollback
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 CLI = f"cli:{getpass.getuser()}"
 EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
 

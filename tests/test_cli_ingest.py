@@ -14,6 +14,8 @@ import pytest
 
 from kpi.__main__ import main
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_DIR = ROOT.parent / "shared" / "spec" / "example"
 EVENTS_HEADER = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"

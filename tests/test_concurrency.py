@@ -24,7 +24,8 @@ from tests.conftest import EXAMPLE_DIR, ROOT, serial
 from tests.services import check_a_killed_import_changes_nothing, stop_process
 
 # Processes and timed waits: one after the other (tests/conftest.py, serial).
-pytestmark = [pytest.mark.slow, *serial("services")]
+pytestmark = [pytest.mark.slow, *serial("services"),
+              pytest.mark.usefixtures("cli_in_english")]  # lines compared with English
 
 # Reads in a loop until told to stop; each read must see the example's 835 events from exactly
 # one batch (an import replaces them all): anything else is a torn read.

@@ -3,7 +3,8 @@
 mypy checks an engine function's calls only when its store parameter has a type: an untyped
 `store` or `cur` is `Any`, and a Store passed where a write transaction's cursor is needed (or a
 reading where a Store must open its own transaction) goes unseen. This test walks kpi/ with
-`ast` and fails on any function whose first store-like parameter lacks one of kpi.store's types.
+`ast` and fails on any function whose store-like parameter (the first, or any other named so)
+lacks one of kpi.store's types.
 """
 
 from __future__ import annotations
@@ -22,27 +23,24 @@ STORE_TYPES = frozenset({"Reader", "Writer", "Store", "Cursor"})
 
 
 def store_parameters(source: str) -> list[tuple[int, str, str, str | None]]:
-    """(line, function, parameter, annotation or None) of each function of `source` whose first
-    parameter (after self or cls) is store-like."""
+    """(line, function, parameter, annotation or None) of each store-like parameter of the
+    functions of `source`."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
-        parameters = [*node.args.posonlyargs, *node.args.args]
-        if parameters and parameters[0].arg in ("self", "cls"):
-            parameters = parameters[1:]
-        if parameters and parameters[0].arg in STORE_LIKE:
-            first = parameters[0]
-            annotation = ast.unparse(first.annotation) if first.annotation else None
-            found.append((node.lineno, node.name, first.arg, annotation))
+        for parameter in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+            if parameter.arg in STORE_LIKE:
+                annotation = ast.unparse(parameter.annotation) if parameter.annotation else None
+                found.append((node.lineno, node.name, parameter.arg, annotation))
     return found
 
 
 def untyped(source: str) -> list[str]:
-    """`function(parameter: annotation)` of each store-like first parameter of `source` that
-    has no type of kpi.store."""
+    """`function(parameter: annotation)` of each store-like parameter of `source` that has no
+    type of kpi.store."""
     return [f"{line}: {name}({parameter}: {annotation})"
-            for line, name, parameter, annotation in store_parameters(source)
+            for line, name, parameter, annotation in sorted(store_parameters(source))
             if annotation not in STORE_TYPES]
 
 
@@ -51,9 +49,10 @@ def test_the_check_finds_an_untyped_store_and_a_loose_type() -> None:
               "def write(cur: Any) -> None: ...\n"
               "def fine(store: Reader) -> None: ...\n"
               "class A:\n    def method(self, cur: Writer) -> None: ...\n"
-              "    def loose(self, cur) -> None: ...\n")
+              "    def loose(self, cur) -> None: ...\n"
+              "def second(args: Namespace, store) -> None: ...\n")
     assert untyped(source) == ["1: read(store: None)", "2: write(cur: Any)",
-                               "6: loose(cur: None)"]
+                               "6: loose(cur: None)", "7: second(store: None)"]
 
 
 @pytest.mark.parametrize("path", sorted(KPI.rglob("*.py")), ids=lambda path: str(path.relative_to(KPI)))

@@ -15,7 +15,8 @@ import pytest
 
 from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT, one_worker
 
-pytestmark = one_worker("example_db")  # the store the CLI loads, once
+# the store the CLI loads, once; its lines compared with English text
+pytestmark = [one_worker("example_db"), pytest.mark.usefixtures("cli_in_english")]
 
 EXPECTED = EXAMPLE_DIR / "expected"
 COMMANDS = {

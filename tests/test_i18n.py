@@ -74,8 +74,9 @@ ERROR_CLASS = re.compile(r"(Error|Rejected|Argument|Locked|Busy|Missing)$")
 
 
 def _translation_calls(tree: ast.AST):
-    """Calls of t(key, …) and <anything>.t(key, …), and the raising of an app error
-    (`InputRejected(key, …)`: its message comes from the catalogue), with their first argument."""
+    """Calls of t(key, …), <anything>.t(key, …) and the CLI's say(key, …), and the raising of an
+    app error (`InputRejected(key, …)`: its message comes from the catalogue), with their first
+    argument."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and node.args:
             func = node.func
@@ -83,7 +84,7 @@ def _translation_calls(tree: ast.AST):
                 func.attr if isinstance(func, ast.Attribute) else "")
             app_error = (ERROR_CLASS.search(name) and not name.startswith("_")
                          and name not in ("ValueError", "KeyError", "TypeError"))
-            if name == "t" or app_error:
+            if name in ("t", "say") or app_error:
                 yield node.args[0]
 
 
@@ -114,7 +115,8 @@ def used_keys() -> tuple[list[tuple[str, str]], list[tuple[str, re.Pattern[str]]
 def test_the_scan_finds_the_keys_the_pages_use():
     literal, patterns = used_keys()
     keys = {key for _, key in literal}
-    assert {"overview.title_none", "unitpage.over_time", "filters.period_week"} <= keys
+    assert {"overview.title_none", "unitpage.over_time", "filters.period_week",
+            "cli.out.kpis_none"} <= keys
     assert any(pattern.match("kpi.ikm.name") for _, pattern in patterns)
 
 

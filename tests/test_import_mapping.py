@@ -12,8 +12,11 @@ import pytest
 from kpi import import_mapping, ingest, metrics, row_files, saved_mappings, set_aside
 from kpi.__main__ import main
 from kpi.errors import FileRejected, InputRejected
+from kpi.i18n import t
 from kpi.store import Store
 from tests.queue_export import HEADER, MAPPING_TOML, queue_frame, write_export, write_mapping
+
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
 
 WHOLE_YEAR = {"date_from": dt.date(2026, 1, 1), "date_to": dt.date(2026, 12, 31)}
 EVENT_KPIS = [kpi for kpi in metrics.KPIS if kpi not in ("response_count", "ikm")]
@@ -57,8 +60,11 @@ def test_two_bad_rows_reject_the_whole_file_naming_the_source_lines(units_only, 
     code, out, err = run(capsys, units_only, "ingest", "events", str(bad),
                          "--mapping", str(write_mapping(tmp_path / "m.toml")))
     assert code == 2
-    assert f"line {lines[0]}, outcome: Outcome Selesaii is not one of" in out
-    assert f"line {lines[1]}, arrived_at: " in out and "25:61:00" in out
+    # Named as the file has them (issue 22): its columns and the mapping's format.
+    assert f"line {lines[0]}, Status: Outcome Selesaii is not one of" in out
+    assert (f"line {lines[1]}, Tanggal + Jam Datang: " in out and "25:61:00 is not a date and "
+            "time in the format %d/%m/%Y %H:%M:%S that the mapping reads Tanggal + Jam Datang "
+            "with." in out)
     assert "problems found: 2" in err
     assert fingerprint(units_only) == before
 
@@ -205,3 +211,39 @@ def test_rejected_rows_come_back_with_the_mapping(units_only, tmp_path):
                       .replace("25:61:00", "09:00:00").encode("utf-8"))
     again = ingest.ingest_file(units_only, "events", fixed, mapping=mapping)
     assert again.ok and again.rows == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_a_mapped_files_problems_name_its_own_columns_and_formats(units_only, tmp_path, lang):
+    # Issue 22: the reasons cited the contract's "YYYY-MM-DD HH:MM" and completed_at where the
+    # analyst knows "Waktu Selesai" and %d/%m/%Y.
+    frame = queue_frame()
+    done = frame.index[frame["Status"] == "Selesai"]
+    frame.loc[done[0], "Waktu Selesai"] = "31/02/2026 10:00:00"
+    called = frame.loc[done[1], "Waktu Dipanggil"]
+    frame.loc[done[1], "Waktu Selesai"] = called.replace(called[-8:-6], f"{int(called[-8:-6]) - 1:02d}")
+    export = write_export(tmp_path / "antrian-bad.csv", frame)
+    mapping = import_mapping.load(write_mapping(tmp_path / "m.toml"))
+    result = ingest.ingest_file(units_only, "events", export, mapping=mapping)
+    shown = [(problem.line, problem.column, problem.message(lang)) for problem in result.problems]
+    earlier = frame.loc[done[1], "Waktu Selesai"]
+    assert shown == [
+        (done[0] + 2, "Waktu Selesai", t("mappedreason.bad_timestamp", lang,
+                                         value="31/02/2026 10:00:00", format="%d/%m/%Y %H:%M:%S",
+                                         column="Waktu Selesai")),
+        (done[1] + 2, "Waktu Selesai", t("mappedreason.completed_before_started", lang,
+                                         column="Waktu Selesai", value=earlier,
+                                         other="Waktu Dipanggil")),
+    ]
+    assert not any("YYYY" in text or "completed_at" in text or "started_at" in text
+                   for _, _, text in shown)
+
+
+def test_an_unmapped_files_problems_keep_the_contracts_words(units_only, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,"
+                    "outcome,channel\nPKM-1,UMUM,T-1,31/03/2026 08:00,,,no_show,counter\n",
+                    encoding="utf-8")
+    [problem] = ingest.ingest_file(units_only, "events", path).problems
+    assert (problem.column, problem.key) == ("arrived_at", "ingest.bad_timestamp")
+    assert "YYYY-MM-DD HH:MM" in problem.message("en")

@@ -12,6 +12,8 @@ from kpi import audit, interventions, scope, users
 from kpi.__main__ import main
 from kpi.errors import InputRejected
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 CLI = "cli:test"
 TITLE = "  Dokter kedua <b>di</b> poli *umum*  "  # kept exactly as typed, markup and blanks
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import re
 import ssl
 from email import policy
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ import pytest
 
 from kpi import audit, mail, notify, review, users
 from kpi.__main__ import main
+from kpi.i18n import t
 from kpi.ingest import ingest_file
 from kpi.store import Store
 from tests.conftest import EXAMPLE_DIR, copy_store, serial
@@ -111,6 +113,7 @@ def test_settings_read_the_url_and_keep_the_password_out_of_sight(monkeypatch):
     assert "w0rd" not in str(refused.value)
 
 
+@pytest.mark.usefixtures("cli_in_english")  # its CLI lines compared with English
 def test_notify_without_a_mail_server_says_so_and_exits_1(city, monkeypatch, capsys):
     monkeypatch.setenv("KPI_DB", str(city.path))
     monkeypatch.delenv("KPI_SMTP_URL", raising=False)
@@ -120,6 +123,7 @@ def test_notify_without_a_mail_server_says_so_and_exits_1(city, monkeypatch, cap
         assert error.startswith("No mail server is set") and error.count("\n") == 0
 
 
+@pytest.mark.usefixtures("cli_in_english")  # its CLI lines compared with English
 def test_unreachable_server_is_one_sentence_without_credentials(city, monkeypatch, capsys):
     with smtp_server() as server:
         url = server.url("kinerja", SECRET)
@@ -149,21 +153,22 @@ def test_dry_run_writes_eml_files_and_changes_nothing(city, monkeypatch, tmp_pat
 
 # -- subscriptions -----------------------------------------------------------------------------
 def test_defaults_by_role_and_changes_audited(city, monkeypatch, capsys):
-    found = {who.email: (who.digest, who.alerts, who.lang) for who in notify.subscriptions(city)}
+    found = {who.user.email: (who.digest, who.alerts, who.lang) for who in notify.subscriptions(city)}
     assert found == {"admin@medan.go.id": (True, False, "id"),
                      "rev@medan.go.id": (True, True, "id"),
                      "ana2@medan.go.id": (False, True, "id"),
                      "view@medan.go.id": (False, False, "id")}
     monkeypatch.setenv("KPI_DB", str(city.path))
     assert main(["users", "notify", "ana2@medan.go.id", "--digest", "on", "--lang", "en"]) == 0
+    # The CLI speaks KPI_LANG, Indonesian by default, whatever the user's own language.
     assert capsys.readouterr().out.strip() == \
-        "ana2@medan.go.id: digest on, alerts on, language en"
+        "ana2@medan.go.id: ringkasan aktif, peringatan aktif, bahasa en"
     row = audit.trail(city, action="notify.subscription").iloc[-1]
     assert row["object"] == "ana2@medan.go.id" and row["who"].startswith("cli:")
     assert '"before":{"alerts":true,"digest":false,"lang":"id"}' in row["details"]
     assert main(["users", "notify", "nobody@medan.go.id", "--digest", "on"]) == 2
-    assert capsys.readouterr().err.strip() == \
-        "nobody@medan.go.id is not a user: add them first with `python -m kpi users add`."
+    assert capsys.readouterr().err.strip() == t("notify.error_unknown_user", "id",
+                                                email="nobody@medan.go.id")
     # A person changes their own settings; only an admin changes someone else's.
     notify.set_subscription(city, "view@medan.go.id", alerts="on", by="view@medan.go.id")
     with pytest.raises(Exception, match="Only an admin"):
@@ -259,6 +264,12 @@ def test_digest_links_open_the_exact_view(city, monkeypatch, tmp_path):
 
 
 # -- alerts ------------------------------------------------------------------------------------
+def fixed_part(key: str) -> str:
+    """The longest text between the placeholders of `key` in Indonesian, the CLI's language
+    where KPI_LANG is not set."""
+    return max(re.split(r"\{[^}]*\}", t(key, "id")), key=len)
+
+
 def test_alerts_once_per_event_to_the_units_analyst_and_never_lost(city, monkeypatch, tmp_path,
                                                                    capsys):
     users.add_user(city, "ana1@medan.go.id", "analyst", ["PKM-1"], by="tests")
@@ -285,16 +296,17 @@ def test_alerts_once_per_event_to_the_units_analyst_and_never_lost(city, monkeyp
         count = len(server.inbox.received)
         assert main(["notify", "alerts"]) == 0  # a second run sends nothing
         assert len(server.inbox.received) == count
-        assert "Nobody is due a message" in capsys.readouterr().out
+        assert t("notify.nobody", "id") in capsys.readouterr().out  # the CLI's KPI_LANG
 
         server.stop()  # the mail server is down: the import still succeeds, nothing is lost
         assert main(["ingest", "events", str(tmp_path / "slow3.csv"), "--notify"]) == 0
         captured = capsys.readouterr()
-        assert "The import is saved; the alerts were not sent" in captured.err
+        assert fixed_part("notify.import_alerts_failed") in captured.err
         assert captured.err.count("\n") == 1
         assert main(["notify", "alerts"]) == 1
         captured = capsys.readouterr()
-        assert captured.err.count("\n") == 1 and "could not be reached" in captured.err
+        assert captured.err.count("\n") == 1
+        assert fixed_part("mail.error_unavailable") in captured.err
         server.start()
         assert main(["notify", "alerts"]) == 0
         assert len(server.inbox.to("ana3@medan.go.id")) == 1
@@ -310,6 +322,7 @@ def test_alerts_once_per_event_to_the_units_analyst_and_never_lost(city, monkeyp
 
 
 # -- STARTTLS and AUTH -------------------------------------------------------------------------
+@pytest.mark.usefixtures("cli_in_english")  # its CLI lines compared with English
 def test_starttls_and_auth_with_a_certificate_made_for_the_test(city, monkeypatch, tmp_path,
                                                                 capsys):
     import trustme
@@ -351,6 +364,7 @@ def test_a_rebasing_intervention_starts_the_concern_reading_afresh(city, tmp_pat
     assert ("DUKCAPIL", "service_time_median", "red") in found
 
 
+@pytest.mark.usefixtures("cli_in_english")  # its CLI lines compared with English
 def test_no_password_without_encryption_and_one_line_subjects(city, monkeypatch, capsys):
     monkeypatch.setenv("KPI_DB", str(city.path))
     with smtp_server() as server:  # no STARTTLS offered

@@ -12,6 +12,8 @@ import pytest
 
 from kpi.i18n import t
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 SCRIPT = Path(sys.executable).parent / "kinerja"
 
 

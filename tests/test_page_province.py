@@ -96,20 +96,26 @@ def test_a_province_opens_on_its_cities_and_drills_down_to_a_unit(province, monk
     assert (at.query_params["grain"], at.query_params["period"]) == (grain, period)
 
 
-def test_the_province_groups_its_exceptions_by_city_and_indonesian_has_its_words(
+def test_the_province_reads_only_the_level_shown_and_indonesian_has_its_words(
         province, monkeypatch):
+    # The top level's exceptions are the cities' own (their pooled figures), not their 123
+    # units' (whose SPC the page would compute for every unit of a province); the city level's
+    # are its units'.
     at = _open(province, monkeypatch, lang="id")
     assert "Kabupaten dan kota" in texts(at.subheader)
-    grouped = [frame.value for frame in at.dataframe
-               if "Kabupaten atau kota" in frame.value.columns]
-    if texts(at.success):  # no exception in the period: nothing to group
-        assert grouped == []
-        return
-    assert len(grouped) == 1
-    cities = [name.split(" (")[0] for name in grouped[0]["Kabupaten atau kota"]]
-    assert set(cities) <= set(CITIES.values())
+    tables = [frame.value for frame in at.dataframe if "Peringkat" in frame.value.columns]
+    if texts(at.success):  # no exception in the period
+        assert tables == []
+    else:
+        assert len(tables) == 1
+        assert {name.split(" (")[0] for name in tables[0]["Unit"]} <= set(CITIES.values())
+        title = texts(at.title)[0]
+        assert "kabupaten" in title or "kota" in title
     at = _open(province, monkeypatch, lang="id", parent="K01")
     assert _links(at)["Provinsi"][0] == "overview"
+    tables = [frame.value for frame in at.dataframe if "Peringkat" in frame.value.columns]
+    for table in tables:
+        assert all(name.split(" (")[-1].rstrip(")").startswith("K01") for name in table["Unit"])
 
 
 def test_compare_ranks_the_cities_then_a_citys_units(province, monkeypatch):
@@ -122,6 +128,22 @@ def test_compare_ranks_the_cities_then_a_citys_units(province, monkeypatch):
     # The city and those of its 40 units with completed visits in the week (a sparse store).
     city = {"Kota Bench 03", *(f"Unit Layanan 03-{number:02d}" for number in range(1, 41))}
     assert set(bars["y"]) <= city and len(bars["y"]) > 20
+
+
+def test_satisfaction_ranks_the_cities_then_a_citys_units(province, monkeypatch):
+    # The quarter's IKM per unit: at the top level the cities (1,353 rows and bars took the
+    # browser 20 s to draw), under a city its units.
+    from kpi.i18n import t
+
+    def codes(at) -> set[str]:
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", "en") in frame.value.columns)
+        return set(table[t("skmpage.col_code", "en")]) - {"*"}  # the province's own row aside
+
+    at = _open(province, monkeypatch, "satisfaction", grain="quarter")
+    assert codes(at) == set(CITIES)
+    at = _open(province, monkeypatch, "satisfaction", grain="quarter", parent="K03")
+    assert codes(at) and all(code.startswith("K03") for code in codes(at)) and len(codes(at)) > 5
 
 
 def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch, tmp_path):

@@ -88,7 +88,7 @@ def test_the_spc_view_matches_the_contracts_xmr(unit_page):
     legend = next(text for text in texts(at.caption) if text.startswith("Mean "))
     assert legend.startswith(f"Mean {fmt_number(want['centre'], 'en', 1)} min, control limits "
                              f"{fmt_number(want['lcl'], 'en', 1)} min to "
-                             f"{fmt_number(want['ucl'], 'en', 1)} min, over "
+                             f"{fmt_number(want['ucl'], 'en', 1)} min, computed from "
                              f"{len(want['points'])} points")
     words = {"common": "Common-cause variation", "concern": "Special cause: concern",
              "improvement": "Special cause: improvement"}

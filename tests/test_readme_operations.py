@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from kpi import config
+from kpi.i18n import catalog
 from kpi.store import Store
 from tests.conftest import ROOT, serial
 from tests.test_shared_store import load_example_here, table_rows
@@ -32,6 +34,11 @@ def env_file_lines() -> list[str]:
     """The environment file's lines, as the README shows it."""
     block = SECTION[SECTION.index("# /srv/kinerja/kinerja.env"):]
     return [line for line in block.splitlines()[1:] if line.startswith("export ")][:2]
+
+
+def said(key: str) -> str:
+    """The opening of a CLI line as cron gets it: no KPI_LANG, so the default language."""
+    return catalog(config.DEFAULT_LANG)[key].split("{")[0]
 
 
 def as_cron_runs(line: str, replacements: dict[str, str]) -> subprocess.CompletedProcess:
@@ -67,7 +74,7 @@ def test_the_embedded_stores_cron_line_and_restore(example_store, tmp_path):
                                         "cd /srv/kinerja ": f"cd {ROOT} ",
                                         "/srv/backup": str(tmp_path / "backup")})
     assert done.returncode == 0, done.stderr
-    assert "Maintenance done" in done.stdout and "Backup written" in done.stdout
+    assert said("cli.out.maintained") in done.stdout and said("cli.out.backup_written") in done.stdout
     assert (backed_up(tmp_path / "backup") / "catalog.sqlite").exists()
     restore = RESTORE_LINES[0].replace("/srv/kinerja/data/kpi", str(tmp_path / "restored")) \
         .replace("/srv/backup/kinerja-2026-12-01", str(backed_up(tmp_path / "backup")))
@@ -92,7 +99,7 @@ def test_the_shared_stores_cron_line_env_file_and_restore(cluster, catalog_url, 
                                         "cd /srv/kinerja ": f"cd {ROOT} ",
                                         "/srv/backup": str(tmp_path / "backup")})
     assert done.returncode == 0, done.stderr
-    assert "Maintenance done" in done.stdout and "Backup written" in done.stdout
+    assert said("cli.out.maintained") in done.stdout and said("cli.out.backup_written") in done.stdout
     assert (backed_up(tmp_path / "backup") / "catalog.pgdump").exists()
     # The README's `createdb … -O kinerja kinerja_restored`, as the cluster's superuser.
     restored_url = cluster.create_database("kinerja_restored")

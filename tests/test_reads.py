@@ -57,6 +57,7 @@ CALLS: dict[str, list[dict[str, Any]]] = {
     "kpi.quality.volume_spikes": [MARCH],
     "kpi.precompute.pending_totals": [{}],
     "kpi.reporting.reported_units": [{"period": "week"}],
+    "kpi.reporting.coverages": [{"period": "week"}],
     "kpi.review.data_agenda": [{"week": "2026-W13"}], "kpi.review.default_week": [{}],
     "kpi.review.list_actions": [{"week": "2026-W13"}], "kpi.review.minutes": [{"week": "2026-W13"}],
     "kpi.review.review_weeks": [{}], "kpi.review.reviews": [{}],
@@ -132,22 +133,32 @@ def store(_example_store_file: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch):
-    """`recorded(store, function, **kwargs)`: the store tables `function` read."""
+    """`recorded(store, function, **kwargs)`: the store tables `function` read, all in one
+    snapshot (asserted)."""
 
     def run(store: Store, function: Callable, **kwargs: Any) -> set[str]:
         with store.cursor() as cur:
             known = {name for (name,) in cur.query_rows(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()")}
         statements: list[str] = []
-        execute = Cursor.execute
+        readings: list[Store] = []
+        execute, reading = Cursor.execute, Store.reading
 
         def recording(cursor: Cursor, sql: str, params: Any = None) -> Cursor:
             statements.append(sql)
             return execute(cursor, sql, params)
 
+        def counted(self: Store) -> Any:
+            readings.append(self)
+            return reading(self)
+
         with monkeypatch.context() as patch:
             patch.setattr(Cursor, "execute", recording)
+            patch.setattr(Store, "reading", counted)
             function(store, **kwargs)
+        # Called with the Store (as ui.data.load does), it reads one snapshot: its numbers
+        # never mix the data before an import with the data after it.
+        assert len(readings) <= 1, f"{len(readings)} snapshots read: make it one_unit_of_work"
         return _tables_named(store, statements, known)
 
     return run
@@ -191,3 +202,4 @@ def test_only_the_kpi_data_keeps_a_cache_through_a_meetings_writes():
     assert reads.reads_kpi_data_only(metrics.overview)
     assert not reads.reads_kpi_data_only(review.list_actions)
     assert not reads.reads_kpi_data_only(spc.spc_series)  # interventions rebase its limits
+

@@ -13,6 +13,7 @@ import pytest
 from kpi import ingest, review
 from kpi.errors import InputRejected, KinerjaError, ReviewLocked, StoreError
 from kpi.periods import parse_week
+from kpi.store import Store
 
 WEEK_1, WEEK_2, WEEK_3 = "2026-W11", "2026-W12", "2026-W13"
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example"
@@ -255,3 +256,20 @@ def test_a_targets_import_since_the_last_review_lists_its_targets(example_store,
     assert [b["kind"] for b in changes["batches"]] == ["targets"]
     assert [(t["unit_code"], t["kpi"], t["target"]) for t in changes["new_targets"]] == [
         ("PKM-2", "abandon_rate", 8.0)]
+
+
+def test_the_agenda_and_the_review_read_one_snapshot_each(example_store, monkeypatch):
+    """The page's agenda and review content, called with the Store (ui.data.load), read one
+    snapshot each: an import landing meanwhile never mixes its numbers with the ones before."""
+    readings: list[int] = []
+    reading = Store.reading
+
+    def counted(store: Store) -> object:
+        readings.append(1)
+        return reading(store)
+
+    monkeypatch.setattr(Store, "reading", counted)
+    data = review.data_agenda(example_store, WEEK_2)
+    assert len(readings) == 1
+    review.review_content(example_store, WEEK_2, data)
+    assert len(readings) == 2

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from kpi import audit, effect, interventions, pack, review
 from kpi.errors import InputRejected
@@ -111,18 +112,25 @@ def test_the_pack_has_the_section(example_store):
     assert html.count('alt="Weekly Service time (median) of') == 1  # its before/after chart
 
 
-def test_the_review_page_closes_with_a_change_and_shows_the_verdict(example_store, monkeypatch):
-    action_id = review.create_action(example_store, "2026-W11", title="Second doctor",
+def closed_on_the_page(store, monkeypatch, change_from: dt.date | None) -> tuple[AppTest, int]:
+    """An action raised in week 11 on PKM-1's service time, closed as done on week 12's review
+    page, saying a change was made from `change_from` (None: the date left out); the page
+    after "Save the update", and the action's id."""
+    action_id = review.create_action(store, "2026-W11", title="Second doctor",
                                      unit_code="PKM-1", responsible="dr. Rina",
                                      due_date=dt.date(2026, 3, 20), kpi=KPI, by=REVIEWER)
-    at = open_view(example_store, monkeypatch, "review", role="reviewer", timeout=120,
-                   week="2026-W12")
+    at = open_view(store, monkeypatch, "review", role="reviewer", timeout=120, week="2026-W12")
     at.selectbox(key="update-which").set_value(action_id)
     at.segmented_control(key="update-status").set_value("done")
     at.text_area(key="update-comment").input("Started on Monday")
     at.radio(key="update-change").set_value(True)
-    at.date_input(key="update-change-from").set_value(dt.date(2026, 3, 9))
-    at = click(at, "Save the update")
+    if change_from is not None:
+        at.date_input(key="update-change-from").set_value(change_from)
+    return click(at, "Save the update"), action_id
+
+
+def test_the_review_page_closes_with_a_change_and_shows_the_verdict(example_store, monkeypatch):
+    at, action_id = closed_on_the_page(example_store, monkeypatch, dt.date(2026, 3, 9))
     no_exceptions(at)
     [change] = interventions.list_interventions(example_store)
     assert (change["action_id"], change["date"], change["kpi"]) == (action_id, "2026-03-09", KPI)
@@ -142,16 +150,7 @@ def test_the_review_page_closes_with_a_change_and_shows_the_verdict(example_stor
 
 
 def test_a_missing_change_date_is_one_sentence_and_nothing_saved(example_store, monkeypatch):
-    action_id = review.create_action(example_store, "2026-W11", title="Second doctor",
-                                     unit_code="PKM-1", responsible="dr. Rina",
-                                     due_date=dt.date(2026, 3, 20), kpi=KPI, by=REVIEWER)
-    at = open_view(example_store, monkeypatch, "review", role="reviewer", timeout=120,
-                   week="2026-W12")
-    at.selectbox(key="update-which").set_value(action_id)
-    at.segmented_control(key="update-status").set_value("done")
-    at.text_area(key="update-comment").input("Started on Monday")
-    at.radio(key="update-change").set_value(True)
-    at = click(at, "Save the update")
+    at, _ = closed_on_the_page(example_store, monkeypatch, None)
     assert [e.value for e in at.error] == [
         "Give the date from which the change took effect, or answer that no change was made."]
     assert review.list_actions(example_store, unit="PKM-1")[0]["status"] == "open"

@@ -40,7 +40,8 @@ from tests.test_example_contract import (
     normalise,
 )
 
-pytestmark = [pytest.mark.slow, *serial("services")]
+pytestmark = [pytest.mark.slow, *serial("services"),
+              pytest.mark.usefixtures("cli_in_english")]  # lines compared with English
 
 
 def cli(db: str, *args: str, data_path: Path | str | None = None, **env: str

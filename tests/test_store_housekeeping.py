@@ -17,6 +17,8 @@ from kpi.ingest import ingest_file, rollback
 from kpi.store import Store, restore
 from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 WEEK = "2026-W12"
 
 

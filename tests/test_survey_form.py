@@ -179,7 +179,10 @@ def test_a_revoked_address_stops_working(public) -> None:
     assert client.get(f"/skm/{token}").status_code == 404
     refused = post(client, token, {**ANSWERS, "csrf": csrf})
     assert refused.status_code == 404 and "tidak berlaku" in refused.text
+    thanks = client.get(f"/skm/{token}/terima-kasih")
+    assert thanks.status_code == 404 and "tidak berlaku" in thanks.text
     assert client.get(f"/skm/{new.token}").status_code == 200
+    assert client.get(f"/skm/{new.token}/terima-kasih").status_code == 200
     assert survey_queue.Intake(store).waiting() == 0
     assert store.query_rows("SELECT who, action FROM audit_log ORDER BY seq DESC LIMIT 1") == [
         ("tests", "survey.revoke")]

@@ -14,6 +14,8 @@ import zxingcpp
 from kpi.__main__ import main
 from kpi.store import Store
 
+pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
+
 
 @pytest.fixture
 def cli(example_store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):

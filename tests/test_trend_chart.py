@@ -9,7 +9,7 @@ import pandas as pd
 
 from kpi import charts
 
-LABELS = {"value": "Service time", "target": "Target", "band": "Near target (up to {pct}%)"}
+LABELS = {"value": "Service time", "target": "Target", "band": "Near target (up to {pct})"}
 WEEKS = [dt.date(2026, 3, 2) + dt.timedelta(days=7 * i) for i in range(4)]  # to 23 March
 
 

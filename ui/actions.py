@@ -7,9 +7,10 @@ import streamlit as st
 
 from kpi import pack, review
 from ui.data import load
+from ui.guard import PageContext
 
 
-def show_open_actions(ctx, unit: str) -> None:
+def show_open_actions(ctx: PageContext, unit: str) -> None:
     """A section listing the unit's actions that are neither done nor dropped (overdue first),
     with what, who, due date, status and the latest comment."""
     actions = load(review.list_actions, unit=unit, open_only=True)

@@ -15,7 +15,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -25,6 +25,8 @@ from kpi.i18n import t
 from kpi.reads import reads_kpi_data_only
 from kpi.store import Store
 from ui.state import language
+
+R = TypeVar("R")  # what a cached engine function returns (load, built)
 
 _VERSION_TTL_SECONDS = 0.5
 _version_memo: dict[tuple[str, str], tuple[float, int]] = {}
@@ -106,7 +108,7 @@ def _recomputing_notice() -> None:
     st.info(t("upkeep.recomputing_page", language()), icon=":material/hourglass_top:")
 
 
-def _memo_version(kind: str, read) -> int:
+def _memo_version(kind: str, read: Callable[[Store], int]) -> int:
     """`read(store)`, re-read at most every half second (one page run's many calls)."""
     path = config.store_location()
     now = time.monotonic()
@@ -200,7 +202,7 @@ def _engine_call(qualified_name: str, store_key: str, version: int, kwargs: dict
     return _kept((qualified_name, store_key, version, _frozen(kwargs)), compute)
 
 
-def load(function: Any, **kwargs: Any) -> Any:
+def load(function: Callable[..., R], **kwargs: Any) -> R:
     """`function(store, **kwargs)` from the engine, cached until the data changes."""
     qualified_name = f"{function.__module__}.{function.__qualname__}"
     # The key follows the tables the function declares it reads (kpi.reads): the KPI data
@@ -218,7 +220,7 @@ def _pure_call(qualified_name: str, kwargs: dict[str, Any]) -> Any:
     return _kept((qualified_name, "", 0, _frozen(kwargs)), compute)
 
 
-def built(function: Any, **kwargs: Any) -> Any:
+def built(function: Callable[..., R], **kwargs: Any) -> R:
     """`function(**kwargs)` of an engine function that depends on its arguments alone (a chart
     from its data, say), built once per distinct arguments."""
     return _pure_call(f"{function.__module__}.{function.__qualname__}", kwargs)

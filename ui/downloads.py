@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -9,19 +12,24 @@ from kpi.exports import to_csv_bytes, to_xlsx_bytes
 from kpi.i18n import t
 
 
-def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | None = None) -> None:
-    """Two buttons under a table: CSV and Excel of `frame`, named `name`.csv/.xlsx."""
+def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, lang: str, *,
+                    key: str | None = None) -> None:
+    """Two buttons under a table: CSV and Excel of `frame` (or of what `frame()` returns, built
+    only when a file is asked for), named `name`.csv/.xlsx."""
     key = key or name
     # A horizontal container sizes the buttons to their labels (fixed-ratio columns cut them
     # to "C…" on a tablet).
     row = st.container(horizontal=True)
     # The files are written when a button is clicked (Streamlit calls the function then), not
     # on every rerun: an Excel file of a large table costs a tenth of a second or more.
-    row.download_button(t("download.csv", lang), lambda: to_csv_bytes(frame),
+    def table() -> pd.DataFrame:
+        return frame() if callable(frame) else frame
+
+    row.download_button(t("download.csv", lang), lambda: to_csv_bytes(table()),
                         file_name=f"{name}.csv",
                         mime="text/csv", key=f"dl-csv-{key}", icon=":material/download:",
                         on_click="ignore")
-    row.download_button(t("download.xlsx", lang), lambda: to_xlsx_bytes({name: frame}),
+    row.download_button(t("download.xlsx", lang), lambda: to_xlsx_bytes({name: table()}),
                         file_name=f"{name}.xlsx", key=f"dl-xlsx-{key}",
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         icon=":material/table_view:", on_click="ignore")
@@ -29,7 +37,7 @@ def table_downloads(frame: pd.DataFrame, name: str, lang: str, *, key: str | Non
 
 def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,
                          key: str | None = None, shown_rows: int | None = None,
-                         **dataframe_args) -> None:
+                         **dataframe_args: Any) -> None:
     """Show `frame` (its first `shown_rows` rows when given) with the columns named in
     `formats` turned into text by their function (numbers in the language's format), and offer
     `frame` itself, whole, as CSV/Excel, so that the files keep numbers a spreadsheet can

@@ -39,17 +39,6 @@ def children(tree: pd.DataFrame, code: str) -> list[str]:
     return tree[tree["parent_code"] == code]["unit_code"].tolist()
 
 
-def under(tree: pd.DataFrame, codes: Sequence[str]) -> dict[str, str]:
-    """{unit: the one of `codes` whose subtree holds it} for every unit under (or in) `codes`."""
-    wanted = set(codes)
-    found = {}
-    for code, path in zip(tree["unit_code"], tree["path"], strict=True):
-        hits = [step for step in [*path, code] if step in wanted]
-        if hits:
-            found[code] = hits[0]
-    return found
-
-
 def breadcrumb(tree: pd.DataFrame, parent: str, params: dict[str, str], lang: str) -> None:
     """`Province › City › …` above the overview: every level above `parent` a link to the
     overview on that level (`params`: the period and language to keep), `parent` itself text."""
@@ -57,8 +46,9 @@ def breadcrumb(tree: pd.DataFrame, parent: str, params: dict[str, str], lang: st
     path = tree[tree["unit_code"] == parent]["path"]
     ancestors = list(path.iloc[0]) if len(path) else []
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        # An empty parent, not none: the session remembers the level it came from otherwise.
         st.page_link("pages/overview.py", label=t("drill.top", lang),
-                     icon=":material/account_tree:", query_params=params)
+                     icon=":material/account_tree:", query_params={**params, "parent": ""})
         for code in ancestors:
             st.markdown("›")
             st.page_link("pages/overview.py", label=md(names.get(code, code)),

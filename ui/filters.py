@@ -27,8 +27,9 @@ import streamlit as st
 
 from kpi import config, labels, metrics, reporting
 from kpi.i18n import fmt_date, fmt_int, has_key, t
-from kpi.vocabulary import PERIODS
+from kpi.vocabulary import CITY, PERIODS
 from ui.data import load
+from ui.guard import PageContext
 from ui.state import keep_in_url
 
 GRAINS = PERIODS
@@ -160,6 +161,61 @@ def unit_type_label(unit_type: str, lang: str) -> str:
 
 
 # -- unit scope ------------------------------------------------------------------------------
+def scoped_tree(tree: pd.DataFrame, roots: Sequence[str]) -> pd.DataFrame:
+    """The units of `tree` in the subtrees of `roots` (tree order), each root a root of its own:
+    its depth 0 and the paths cut to start there (the tree a city of its own would have)."""
+    wanted = set(roots)
+    rows, depths, paths = [], [], []
+    for position, (code, path) in enumerate(zip(tree["unit_code"], tree["path"], strict=True)):
+        steps = list(path)
+        top = next((index for index, step in enumerate(steps) if step in wanted), None)
+        if code in wanted and top is None:
+            steps = []
+        elif top is not None:
+            steps = steps[top:]
+        else:
+            continue
+        rows.append(position)
+        depths.append(len(steps))
+        paths.append(steps)
+    chosen = tree.iloc[rows].reset_index(drop=True)
+    chosen["depth"] = depths
+    chosen["path"] = paths
+    tops = set(chosen["unit_code"][chosen["depth"] == 0])
+    chosen["parent_code"] = [None if code in tops else parent for code, parent
+                             in zip(chosen["unit_code"], chosen["parent_code"], strict=True)]
+    return chosen
+
+
+def visible_tree(ctx: PageContext) -> pd.DataFrame:
+    """The unit tree this visitor sees: a city user (a unit scope, kpi/scope.py) the subtrees of
+    their units, as if the store held only those (scoped_tree); everyone else every unit."""
+    tree = load(metrics.unit_tree)
+    return scoped_tree(tree, ctx.units) if ctx.units else tree
+
+
+def whole_codes(ctx: PageContext) -> list[str]:
+    """The codes whose rows stand for the whole of what this visitor sees: the city (`*`), or
+    a city user's own units (their scope's tops) in the place of the city."""
+    return list(ctx.units) if ctx.units else [CITY]
+
+
+def units_shown(ctx: PageContext, tree: pd.DataFrame, filters: Filters) -> list[str]:
+    """`units_in_scope`, less a city user's own units (their scope's tops), which the pages
+    show in the city's place (whole_codes), not among the units."""
+    whole = set(whole_codes(ctx))
+    return [code for code in units_in_scope(tree, filters) if code not in whole]
+
+
+def coverages(ctx: PageContext, grain: str) -> reporting.Coverages:
+    """Who reported in each `grain` period, among the units this visitor sees."""
+    if not ctx.units:
+        return load(reporting.coverages, period=grain)
+    reported = load(reporting.reported_units, period=grain)
+    return reporting.Coverages(
+        reported[reported["unit_code"].isin(set(visible_tree(ctx)["unit_code"]))], grain)
+
+
 def units_in_scope(tree: pd.DataFrame, filters: Filters) -> list[str]:
     """Codes of the units (tree order) of the chosen type that lie under the chosen parent
     (the parent itself included, as a unit's KPIs cover its subtree)."""
@@ -234,7 +290,7 @@ def show_coverage(covered: reporting.Coverage, lang: str) -> None:
                      missing=fmt_int(covered.missing, lang)), icon=":material/hourglass_top:")
 
 
-def sidebar_filters(ctx, *, unit_filters: bool = True,
+def sidebar_filters(ctx: PageContext, *, unit_filters: bool = True,
                     default_grain: str = DEFAULT_GRAIN) -> Filters | None:
     """Draw the shared filters in the sidebar and return the selection; None when the store has
     no dated data yet (the page then says so). `unit_filters=False` leaves out unit type and
@@ -256,8 +312,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
             forget_choice("period")
             keep_in_url(period=None)
         starts = period_starts(first, last, grain)
-        reported = load(reporting.reported_units, period=grain)
-        covered_in = reporting.Coverages(reported, grain)
+        covered_in = coverages(ctx, grain)
         over = last_complete_period(starts, last, grain)
         # The newest period that is over AND that most units have reported (issue 12).
         default = covered_in.latest_complete(starts[starts.index(over):]) or over
@@ -277,7 +332,7 @@ def sidebar_filters(ctx, *, unit_filters: bool = True,
         covered = covered_in(start)
         unit_type = parent = None
         if unit_filters:
-            tree = load(metrics.unit_tree)
+            tree = visible_tree(ctx)
             types = sorted(tree["type"].dropna().unique().tolist())
             unit_type = synced_choice("type", [ALL, *types], ALL, widget=st.selectbox,
                                       label=t("filters.unit_type", lang),

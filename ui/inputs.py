@@ -10,9 +10,11 @@ Indonesian is not 125). Dates are picked in the review form's DD/MM/YYYY everywh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from kpi.i18n import fmt_plain_number, parse_number, t
 
@@ -29,8 +31,8 @@ class BadNumber:
     text: str
 
 
-def number_field(container, label: str, *, key: str, lang: str, value: float | None = None,
-                 **options) -> str:
+def number_field(container: DeltaGenerator, label: str, *, key: str, lang: str,
+                 value: float | None = None, **options: Any) -> str:
     """A text input holding `value` as the language writes it; read it with `read_number`."""
     return container.text_input(label, value=fmt_plain_number(value, lang), key=key, **options)
 
@@ -51,8 +53,16 @@ def read_number(text: str | None, lang: str) -> tuple[float | None, str | None]:
 def numbers_as_text(frame: pd.DataFrame, columns: list[str], lang: str) -> pd.DataFrame:
     """`frame` with `columns` as text in the language's convention, for an editable grid."""
     shown = frame.copy()
+    texts: dict[tuple[type, float | int | None], str] = {}  # a province's 10,000 targets share few values
+
+    def text(value: float | int | None) -> str:
+        key = (type(value), value)
+        if key not in texts:
+            texts[key] = fmt_plain_number(value, lang)
+        return texts[key]
+
     for column in columns:
-        shown[column] = pd.Series([fmt_plain_number(value, lang) for value in frame[column]],
+        shown[column] = pd.Series([text(value) for value in frame[column]],
                                   index=frame.index, dtype=object)
     return shown
 

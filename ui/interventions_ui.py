@@ -4,6 +4,8 @@ write, a small form to record a change and a list to correct a title or remove o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -12,6 +14,7 @@ from kpi.errors import KinerjaError
 from kpi.i18n import fmt_date
 from kpi.vocabulary import KPIS
 from ui.data import forget_version, load
+from ui.guard import PageContext
 from ui.inputs import DATE_FORMAT
 
 WRITER_ROLES = ("analyst", "reviewer", "admin")  # viewers record nothing
@@ -23,7 +26,7 @@ def unit_changes(unit: str) -> list[dict]:
     return load(interventions.list_interventions, unit=unit)
 
 
-def rebase_switch(ctx, changes: list[dict], kpi: str) -> tuple[dt.date, ...]:
+def rebase_switch(ctx: PageContext, changes: list[dict], kpi: str) -> tuple[dt.date, ...]:
     """The switch "re-baseline at changes" (on by default when a change of this KPI asks for
     it); the rebase dates to apply (none when off, or when no change asks for it)."""
     dates = interventions.rebase_dates_of(changes, kpi)
@@ -34,7 +37,8 @@ def rebase_switch(ctx, changes: list[dict], kpi: str) -> tuple[dt.date, ...]:
     return dates if on else ()
 
 
-def _write(ctx, action, *args, done: str, **kwargs) -> None:
+def _write(ctx: PageContext, action: Callable[..., object], *args: Any, done: str,
+           **kwargs: Any) -> None:
     try:
         action(ctx.store, *args, by=ctx.user, **kwargs)
     except KinerjaError as error:
@@ -44,7 +48,7 @@ def _write(ctx, action, *args, done: str, **kwargs) -> None:
     st.session_state["intervention-done"] = done
 
 
-def manage_changes(ctx, unit: str, unit_name: str, changes: list[dict]) -> None:
+def manage_changes(ctx: PageContext, unit: str, unit_name: str, changes: list[dict]) -> None:
     """The unit's changes as a list; for writers a form to record one and the controls to
     correct a title or remove one."""
     may_write = ctx.role in WRITER_ROLES
@@ -75,7 +79,7 @@ def manage_changes(ctx, unit: str, unit_name: str, changes: list[dict]) -> None:
             _edit_controls(ctx, changes)
 
 
-def _add_form(ctx, unit: str) -> None:
+def _add_form(ctx: PageContext, unit: str) -> None:
     with st.form("intervention-add", clear_on_submit=True, border=True):
         st.markdown(f"**{ctx.t('intervention.add_heading')}**")
         left, right = st.columns(2)
@@ -98,7 +102,7 @@ def _add_form(ctx, unit: str) -> None:
             st.rerun()
 
 
-def _edit_controls(ctx, changes: list[dict]) -> None:
+def _edit_controls(ctx: PageContext, changes: list[dict]) -> None:
     by_id = {c["intervention_id"]: c for c in changes}
     chosen = st.selectbox(
         ctx.t("intervention.choose"), list(by_id), key="intervention-chosen",

@@ -8,11 +8,12 @@ from kpi import notify
 from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES
 from ui.data import forget_version, load
+from ui.guard import PageContext
 
 MESSAGE_KEY = "notify_settings_message"
 
 
-def settings_form(ctx, email: str, *, key: str) -> None:
+def settings_form(ctx: PageContext, email: str, *, key: str) -> None:
     """Digest on/off, alerts on/off and the language of `email`'s messages, saved together
     (audited, by the signed-in person: kpi.notify refuses someone else's unless an admin)."""
     message = st.session_state.pop(MESSAGE_KEY, None)
@@ -24,7 +25,7 @@ def settings_form(ctx, email: str, *, key: str) -> None:
         st.error(error.localized(ctx.lang), icon=":material/block:")
         return
     if not current.chosen:
-        st.caption(ctx.t("emailpage.defaults", role=ctx.t(f"roles.{current.role}")))
+        st.caption(ctx.t("emailpage.defaults", role=ctx.t(f"roles.{current.user.role}")))
     with st.form(f"{key}_form", border=True):
         digest = st.toggle(ctx.t("emailpage.digest"), value=current.digest,
                            help=ctx.t("emailpage.digest_help"), key=f"{key}_digest")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.i18n import fmt_int, t
+from kpi.ingest import IngestResult
 from ui.downloads import table_downloads
 
 WRAPPED_ROWS = 30  # up to this many problems show as a static table with wrapped text
@@ -39,7 +40,7 @@ def show_problems(problems: list, lang: str, *, name: str, key: str,
     table_downloads(frame, name, lang, key=key)
 
 
-def show_counts(result, lang: str, *, committed: bool = False) -> None:
+def show_counts(result: IngestResult, lang: str, *, committed: bool = False) -> None:
     """Rows in the file and what they (would) do: inserted, replaced, problems."""
     columns = st.columns(4)
     columns[0].metric(t("upload.count_rows", lang), fmt_int(result.rows, lang))

@@ -36,7 +36,10 @@ def keep_in_url(**values: Any) -> None:
                 del st.query_params[name]
         elif isinstance(value, list | tuple):
             st.query_params[name] = [str(v) for v in value]
-        elif st.query_params.get(name) != str(value):
+        else:
+            # Written even when equal: a link to the page itself (a drill-down) reruns it with
+            # its parameters but leaves the browser's address as it was; the write puts them
+            # in it (the browser ignores an address that did not change).
             st.query_params[name] = str(value)
 
 

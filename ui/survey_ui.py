@@ -13,9 +13,10 @@ from kpi.i18n import fmt_int, fmt_number
 from ui.charts_ui import file_name
 from ui.data import load
 from ui.downloads import table_with_downloads
+from ui.guard import PageContext
 
 
-def visit_section(ctx, *, unit: str, date_from: dt.date,
+def visit_section(ctx: PageContext, *, unit: str, date_from: dt.date,
                   date_to: dt.date) -> None:
     """IKM and u3 of the responses whose visit was within its service standard, against those
     over it (responses with a queue ticket that matches a completed visit)."""

@@ -120,6 +120,14 @@ def _form_view(unit: survey_links.FormUnit) -> dict[str, Any]:
             "csrf_field": survey_form.CSRF_FIELD}
 
 
+def _unit_or_refusal(lang: str, token: str) -> survey_links.FormUnit | HTMLResponse:
+    """The unit whose form `token` opens, or the page refusing an unknown or revoked token
+    (the form, the answer sent to it and the thank-you page alike). Reads the store: call it in
+    the thread pool from a route."""
+    unit = survey_links.form_unit(_store(), token)
+    return _refused(lang, "unknown_form", 404) if unit is None else unit
+
+
 def _new_csrf(unit_code: str) -> str:
     return _serializer().dumps([unit_code, secrets.token_urlsafe(12)])
 
@@ -128,9 +136,9 @@ def _new_csrf(unit_code: str) -> str:
 async def form_page(request: Request) -> Response:
     lang = _language(request)
     token = request.path_params["token"]
-    unit = await run_in_threadpool(survey_links.form_unit, _store(), token)
-    if unit is None:
-        return _refused(lang, "unknown_form", 404)
+    unit = await run_in_threadpool(_unit_or_refusal, lang, token)
+    if isinstance(unit, Response):
+        return unit
     return _page("form", lang, token=token, csrf=_new_csrf(unit.unit_code), values={},
                  problems={}, **_form_view(unit))
 
@@ -178,9 +186,9 @@ async def submit(request: Request) -> Response:
 
 def _judge_and_accept(lang: str, token: str, form: dict[str, list[str]],
                       client: str) -> Response:
-    unit = survey_links.form_unit(_store(), token)
-    if unit is None:
-        return _refused(lang, "unknown_form", 404)
+    unit = _unit_or_refusal(lang, token)
+    if isinstance(unit, Response):
+        return unit
     unit_code = unit.unit_code
     if any(value.strip() for value in form.get(survey_form.HONEYPOT_FIELD, [])):
         return _refused(lang, "not_accepted", 400, token=token)
@@ -206,9 +214,9 @@ def _judge_and_accept(lang: str, token: str, form: dict[str, list[str]],
 async def thanks_page(request: Request) -> Response:
     lang = _language(request)
     token = request.path_params["token"]
-    unit = await run_in_threadpool(survey_links.form_unit, _store(), token)
-    if unit is None:
-        return _refused(lang, "unknown_form", 404)
+    unit = await run_in_threadpool(_unit_or_refusal, lang, token)
+    if isinstance(unit, Response):
+        return unit
     return _page("thanks", lang, token=token, unit_name=unit.name,
                  published=await run_in_threadpool(_is_published, unit.unit_code))
 

@@ -6,18 +6,14 @@ import argparse
 import json
 
 from kpi.audit import cli_user
-from kpi.commands.common import open_store
+from kpi.commands.common import EXIT_OK, Add, open_store, say
 from kpi.vocabulary import KPIS, PERIODS
-
-
-def _store(args: argparse.Namespace):
-    return open_store(args)  # the CLI's one way to open the store, as every command does
 
 
 def cmd_interventions(args: argparse.Namespace) -> int:
     from kpi import interventions  # on use: --help stays fast
 
-    store = _store(args)
+    store = open_store(args)
     if args.interventions_command == "add":
         new_id = interventions.add(store, unit_code=args.unit, date=args.date, title=args.title,
                                    kpi=args.kpi, rebase=args.rebase, action_id=args.action,
@@ -25,20 +21,22 @@ def cmd_interventions(args: argparse.Namespace) -> int:
         print(new_id)
     elif args.interventions_command == "remove":
         interventions.remove(store, args.id, by=cli_user())
-        print(f"Removed intervention {args.id}")
+        print(say("cli.out.intervention_removed", id=args.id))
     else:
         rows = interventions.list_interventions(store, unit=args.unit)
         if args.json:
             print(json.dumps(rows, indent=1, ensure_ascii=False))
         elif not rows:
-            print("No interventions recorded.")
+            print(say("cli.out.interventions_none"))
         for row in [] if args.json else rows:
             flags = " ".join(part for part in (
-                row["kpi"] or "all KPIs", "rebase" if row["rebase"] else "",
-                f"action {row['action_id']}" if row["action_id"] is not None else "") if part)
+                row["kpi"] or say("cli.out.intervention_all_kpis"),
+                say("cli.out.intervention_rebase") if row["rebase"] else "",
+                say("cli.out.intervention_action", id=row["action_id"])
+                if row["action_id"] is not None else "") if part)
             print(f"{row['intervention_id']:>4}  {row['date']}  {row['unit_code']:<12} "
                   f"{row['title']}  ({flags}; {row['recorded_by']})")
-    return 0
+    return EXIT_OK
 
 
 EFFECT_KEYS = ("intervention_id", "unit_code", "kpi", "period", "date", "before_n", "after_n",
@@ -48,46 +46,45 @@ EFFECT_KEYS = ("intervention_id", "unit_code", "kpi", "period", "date", "before_
 def cmd_effect(args: argparse.Namespace) -> int:
     from kpi import effect  # on use: --help stays fast
 
-    rows = effect.effect(_store(args), args.id, period=args.period, kpi=args.kpi)
+    rows = effect.effect(open_store(args), args.id, period=args.period, kpi=args.kpi)
     if args.format == "json":
         print(json.dumps([{key: row[key] for key in EFFECT_KEYS} for row in rows], indent=1,
                          ensure_ascii=False))
-        return 0
+        return EXIT_OK
     if not rows:
-        print("No KPI values to judge.")
+        print(say("cli.out.effect_none"))
 
     def show(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
 
     for row in rows:
-        print(f"{row['kpi']:<22} {row['verdict']:<12} before {row['before_n']:>3} after "
-              f"{row['after_n']:>3}  limits {show(row['lcl'])} to {show(row['ucl'])} (centre "
-              f"{show(row['centre'])})  {', '.join(row['after_signals'])}")
-    return 0
+        print(say("cli.out.effect_line", kpi=row["kpi"], verdict=row["verdict"],
+                  before=row["before_n"], after=row["after_n"], lcl=show(row["lcl"]),
+                  ucl=show(row["ucl"]), centre=show(row["centre"]),
+                  signals=", ".join(row["after_signals"])))
+    return EXIT_OK
 
 
-def register(add) -> None:
-    parser = add("interventions", cmd_interventions,
-                 "the dated changes at a unit shown on its charts: add | list | remove")
+def register(add: Add) -> None:
+    parser = add("interventions", cmd_interventions, say("cli.help.interventions"))
     sub = parser.add_subparsers(dest="interventions_command", required=True,
                                 parser_class=type(parser))
-    adding = sub.add_parser("add", help="record a change; prints the new id")
+    adding = sub.add_parser("add", help=say("cli.help.interventions_add"))
     adding.add_argument("--unit", required=True)
     adding.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     adding.add_argument("--title", required=True)
-    adding.add_argument("--kpi", default=None, help="the KPI it is meant to move (default: all)")
+    adding.add_argument("--kpi", default=None, help=say("cli.help.interventions_kpi"))
     adding.add_argument("--rebase", action="store_true",
-                        help="start new SPC limits at this date (after a sustained shift)")
+                        help=say("cli.help.interventions_rebase"))
     adding.add_argument("--action", type=int, default=None, metavar="ID",
-                        help="the review action it carries out")
-    listing = sub.add_parser("list", help="list the interventions")
+                        help=say("cli.help.interventions_action"))
+    listing = sub.add_parser("list", help=say("cli.help.interventions_list"))
     listing.add_argument("--unit", default=None)
-    listing.add_argument("--json", action="store_true")
-    removing = sub.add_parser("remove", help="delete an intervention")
+    listing.add_argument("--json", action="store_true", help=say("cli.help.json"))
+    removing = sub.add_parser("remove", help=say("cli.help.interventions_remove"))
     removing.add_argument("id", type=int)
 
-    judged = add("effect", cmd_effect, "did it work? the verdict on an intervention's effect, "
-                 "one row per KPI")
+    judged = add("effect", cmd_effect, say("cli.help.effect"))
     judged.add_argument("id", type=int)
     judged.add_argument("--period", choices=PERIODS, default="week")
     judged.add_argument("--kpi", default=None, choices=list(KPIS))

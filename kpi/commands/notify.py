@@ -3,8 +3,8 @@
 
 Exit status as everywhere: 0 done; 1 with one sentence when no mail server is set, when it
 cannot be reached (nothing is marked sent: the next run sends it), or when it refused a message.
-The handlers import the engine's modules when they run, as kpi/__main__.py does: every other
-command of the CLI starts without them.
+The handlers import the engine's modules when they run, as every command module does: the
+other commands of the CLI start without them.
 """
 
 from __future__ import annotations
@@ -12,20 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kpi.audit import cli_user
-from kpi.commands.common import open_store
+from kpi.commands.common import EXIT_ERROR, EXIT_OK, Add, cli_language, open_store, say
 from kpi.errors import KinerjaError
-from kpi.i18n import LANGUAGES, t
+from kpi.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from kpi.notify import Letter
     from kpi.store import Store
-
-EXIT_OK, EXIT_ERROR = 0, 1
-
 
 def _store(args: argparse.Namespace) -> Store:
     return open_store(args)  # the CLI's one way to open the store, as every command does
@@ -34,16 +30,16 @@ def _store(args: argparse.Namespace) -> Store:
 def _report(letters: list[Letter], dry_run: str | None) -> int:
     """One line of what was done; exit 1 with a sentence when the server refused some."""
     if dry_run is not None:
-        print(t("notify.dry_run_line", "en", count=len(letters), folder=dry_run))
+        print(say("notify.dry_run_line", count=len(letters), folder=dry_run))
         return EXIT_OK
     sent = [letter for letter in letters if letter.sent]
     if not letters:
-        print(t("notify.nobody", "en"))
+        print(say("notify.nobody"))
         return EXIT_OK
     failed = len(letters) - len(sent)
-    print(t("notify.sent_line", "en", count=len(sent), failed=failed))
+    print(say("notify.sent_line", count=len(sent), failed=failed))
     if failed:
-        print(t("notify.failed_some", "en", failed=failed, count=len(letters)), file=sys.stderr)
+        print(say("notify.failed_some", failed=failed, count=len(letters)), file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 
@@ -57,7 +53,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(notify.log_records(frame), indent=1, ensure_ascii=False))
         elif frame.empty:
-            print(t("notify.log_none", "en"))
+            print(say("notify.log_none"))
         else:
             print(frame.drop(columns=["message_id"]).fillna("").to_string(index=False))
         return EXIT_OK
@@ -83,16 +79,16 @@ def alerts_after_import(store: Store, *, quiet: bool = False) -> None:
     try:
         letters = alerts.send_alerts(store)
     except KinerjaError as error:
-        print(t("notify.import_alerts_failed", "en", reason=str(error).rstrip(".")),
+        print(say("notify.import_alerts_failed", reason=error.localized(cli_language()).rstrip(".")),
               file=sys.stderr)
         return
     except Exception as error:
-        print(t("notify.import_alerts_failed", "en", reason=f"{type(error).__name__}: {error}"),
+        print(say("notify.import_alerts_failed", reason=f"{type(error).__name__}: {error}"),
               file=sys.stderr)
         return
     if letters and not quiet:
         sent = sum(letter.sent for letter in letters)
-        print(t("notify.sent_line", "en", count=sent, failed=len(letters) - sent))
+        print(say("notify.sent_line", count=sent, failed=len(letters) - sent))
 
 
 def users_notify(args: argparse.Namespace, store: Store) -> int:
@@ -110,34 +106,33 @@ def users_notify(args: argparse.Namespace, store: Store) -> int:
 
 
 def settings_line(found: Any) -> str:
-    return t("notify.settings_line", "en", email=found.email,
-             digest=t(f"notify.digest_{'on' if found.digest else 'off'}", "en"),
-             alerts=t(f"notify.alerts_{'on' if found.alerts else 'off'}", "en"), language=found.lang,
-             defaults="" if found.chosen else t("notify.defaults_note", "en"))
+    return say("notify.settings_line", email=found.user.email,
+               digest=say(f"notify.digest_{'on' if found.digest else 'off'}"),
+               alerts=say(f"notify.alerts_{'on' if found.alerts else 'off'}"),
+               language=found.lang, defaults="" if found.chosen else say("notify.defaults_note"))
 
 
 def add_users_notify(users_sub: Any) -> None:
     """The `users notify` sub-command's arguments (on the `users` command's sub-parsers)."""
-    command = users_sub.add_parser(
-        "notify", help="what a user receives by e-mail, in which language")
+    command = users_sub.add_parser("notify", help=say("cli.help.users_notify"))
     command.add_argument("email")
     command.add_argument("--digest", choices=["on", "off"], default=None)
     command.add_argument("--alerts", choices=["on", "off"], default=None)
     command.add_argument("--lang", choices=list(LANGUAGES), default=None)
 
 
-def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    command = add("notify", cmd_notify, "e-mail: the Monday digest, alerts, the delivery log")
+def register(add: Add) -> None:
+    command = add("notify", cmd_notify, say("cli.help.notify"))
     sub = command.add_subparsers(dest="notify_command", required=True,
                                  parser_class=type(command))
-    digest = sub.add_parser("digest", help="the weekly digest, one e-mail per subscribed user")
+    digest = sub.add_parser("digest", help=say("cli.help.notify_digest"))
     digest.add_argument("--week", metavar="YYYY-Www", default=None,
-                        help="the week (default: the latest complete week)")
+                        help=say("cli.help.notify_week"))
     digest.add_argument("--dry-run", metavar="DIR", default=None,
-                        help="write the messages as .eml files into DIR instead of sending")
-    alerts = sub.add_parser("alerts", help="the alerts not sent yet, one e-mail per user")
+                        help=say("cli.help.notify_dry_run"))
+    alerts = sub.add_parser("alerts", help=say("cli.help.notify_alerts"))
     alerts.add_argument("--dry-run", metavar="DIR", default=None,
-                        help="write the messages as .eml files into DIR instead of sending")
-    log = sub.add_parser("log", help="the delivery log: who, which message, when, result")
-    log.add_argument("--json", action="store_true")
-    log.add_argument("--limit", type=int, default=None)
+                        help=say("cli.help.notify_dry_run"))
+    log = sub.add_parser("log", help=say("cli.help.notify_log"))
+    log.add_argument("--json", action="store_true", help=say("cli.help.json"))
+    log.add_argument("--limit", type=int, default=None, help=say("cli.help.notify_limit"))

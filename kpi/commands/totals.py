@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from kpi.audit import cli_user
-from kpi.commands.common import open_store
+from kpi.commands.common import EXIT_OK, Add, open_store, say
 
 
 def cmd_totals(args: argparse.Namespace) -> int:
@@ -21,22 +21,19 @@ def cmd_totals(args: argparse.Namespace) -> int:
         precompute.set_defer_totals(store, args.defer == "on", by=cli_user())
     if args.refresh:
         done = precompute.refresh_pending(store, by=cli_user())
-        print(f"Recomputed the top-level totals of {done} period(s).")
+        print(say("cli.out.totals_refreshed", count=done))
     pending = precompute.pending_totals(store)
-    state = "deferred" if precompute.defers_totals(store) else "computed at every import"
-    print(f"Top-level totals: {state}; "
-          f"{len(pending)} period(s) waiting.")
+    state = say("cli.out.totals_deferred" if precompute.defers_totals(store)
+                else "cli.out.totals_at_import")
+    print(say("cli.out.totals_state", state=state, count=len(pending)))
     for grain, start, since in pending:
-        print(f"  {grain:8s} {start}  waiting since {since:%Y-%m-%d %H:%M}")
-    return 0
+        print("  " + say("cli.out.totals_waiting", grain=grain, start=start,
+                         since=f"{since:%Y-%m-%d %H:%M}"))
+    return EXIT_OK
 
 
-def register(add) -> None:
-    parser = add("totals", cmd_totals,
-                 "a province's top-level totals: defer them at imports, recompute what waits")
+def register(add: Add) -> None:
+    parser = add("totals", cmd_totals, say("cli.help.totals"))
     parser.add_argument("--defer", choices=("on", "off"), default=None,
-                        help="on: imports leave the `*` of every period to "
-                             "--refresh; off: computed at every import (what waits is "
-                             "recomputed now)")
-    parser.add_argument("--refresh", action="store_true",
-                        help="recompute the waiting totals now (after the weekly imports)")
+                        help=say("cli.help.totals_defer"))
+    parser.add_argument("--refresh", action="store_true", help=say("cli.help.totals_refresh"))

@@ -116,12 +116,17 @@ def fmt_int(value: float | int | None, lang: str) -> str:
     return fmt_number(value, lang, 0)
 
 
+def percent_sign(lang: str) -> str:
+    """What follows a number in percent: ` %` in Indonesian (`87,5 %`), `%` in English
+    (`87.5%`). Charts put it after their tick numbers, so axes read as the page's figures."""
+    return " %" if lang == "id" else "%"
+
+
 def fmt_percent(value: float | None, lang: str, decimals: int = 1) -> str:
     """A value already in percent (0–100), e.g. `87,5 %` in Indonesian, `87.5%` in English."""
     if is_missing(value):
         return "—"
-    number = fmt_number(value, lang, decimals)
-    return f"{number} %" if lang == "id" else f"{number}%"
+    return fmt_number(value, lang, decimals) + percent_sign(lang)
 
 
 def fmt_date(value: dt.date | str | None, lang: str, style: str = "medium") -> str:

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from kpi.i18n import t
+from tests.browser.test_charts_fit import misfits
 
 VIEWPORTS = {"desktop": (1366, 768), "tablet": (820, 1180)}
 SURVEY_CSV = Path(__file__).resolve().parents[3] / "shared" / "spec" / "example" / "survey.csv"
@@ -39,6 +40,7 @@ def check_rendered(page, *, charts: int) -> None:
         return main.scrollWidth - main.clientWidth;
     }""")
     assert overflow <= 1, f"the page scrolls sideways by {overflow}px"
+    assert misfits(page) == []  # titles, legends and labels inside their charts, none cut
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

@@ -1,0 +1,123 @@
+"""Pages filtered by the visitor's unit scope (issue 26 item 3): a city user (an analyst or
+reviewer added with units, kpi/scope.py) sees the dashboard as a city's store would show it,
+over their city's units alone; an admin sees every city. A store of 2 cities × 6 units from
+bench/make_bench_data.py's province layout, loaded through the import."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bench.make_bench_data import make_bench_data
+from kpi import metrics, users
+from kpi.ingest import ingest_file
+from kpi.store import Store
+from tests.helpers import DASHBOARD, no_exceptions, open_view, run, texts
+
+AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
+                 "cookie_secret": "test-only", "client_id": "kinerja",
+                 "client_secret": "test-only",
+                 "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}}
+CITY_USER = "kota01@province.go.id"
+
+
+@pytest.fixture(scope="module")
+def _two_cities(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("two-cities")
+    files = make_bench_data(folder / "csv", events=6_000, responses=600, cities=2,
+                            units_per_city=6)
+    store = Store(folder / "kpi", create=True)
+    for kind in ("units", "services", "targets", "survey", "events"):
+        assert ingest_file(store, kind, files[kind], loaded_by="tests").ok
+    users.add_user(store, CITY_USER, "reviewer", ["K01"], by="tests")
+    store.close()
+    return folder / "kpi"
+
+
+@pytest.fixture
+def two_cities(_two_cities, tmp_path) -> Store:
+    copy = tmp_path / "kpi"
+    shutil.copytree(_two_cities, copy)
+    return Store(copy)
+
+
+def _subtree(store: Store, city: str) -> set[str]:
+    tree = metrics.unit_tree(store)
+    return {code for code, path in zip(tree["unit_code"], tree["path"], strict=True)
+            if city in list(path) or code == city}
+
+
+def _as_city_user(store: Store, monkeypatch, page: str, **query: str) -> AppTest:
+    monkeypatch.setenv("KPI_DB", str(store.path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=90)
+    at.secrets = AUTH
+    at.user = {"is_logged_in": True, "email": CITY_USER, "email_verified": True}
+    at.query_params["lang"] = "en"
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(f"pages/{page}.py")
+    run(at)
+    no_exceptions(at)
+    return at
+
+
+def _heatmap_rows(at: AppTest) -> list[str]:
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    heatmap = next(spec for spec in charts if spec["data"][0]["type"] == "heatmap")
+    return list(dict.fromkeys(heatmap["data"][0]["y"]))
+
+
+def test_a_city_user_sees_the_overview_of_their_city_alone(two_cities, monkeypatch):
+    tree = metrics.unit_tree(two_cities)
+    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    mine, theirs = _subtree(two_cities, "K01"), _subtree(two_cities, "K02")
+    at = _as_city_user(two_cities, monkeypatch, "overview")
+    # The city's tiles are their city's (K01 in the city's place); the heatmap and the
+    # exceptions are its units; nothing of the other city.
+    assert names["K01"] in texts(at.subheader)
+    assert sorted(_heatmap_rows(at)) == sorted(names[code] for code in mine - {"K01"})
+    shown = " ".join(texts(at.markdown) + texts(at.subheader) + texts(at.title))
+    assert not [names[code] for code in theirs if names[code] in shown]
+    # The sidebar's parent filter offers their city's parents only.
+    parents = at.selectbox(key="kinerja_filter_parent").options[1:]  # after "All units"
+    assert parents and set(parents) <= {f"{names[code]} ({code})" for code in mine}
+    # An admin sees both cities, each a unit of the heatmap.
+    admin = open_view(two_cities, monkeypatch, "overview", role="admin")
+    assert {names["K01"], names["K02"]} <= set(_heatmap_rows(admin))
+
+
+def test_a_city_user_compares_and_picks_only_their_units(two_cities, monkeypatch):
+    tree = metrics.unit_tree(two_cities)
+    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    mine = _subtree(two_cities, "K01")
+    at = _as_city_user(two_cities, monkeypatch, "compare")
+    league = at.dataframe[0].value
+    assert set(league["Code"]) == mine - {"K01"}
+    unit_page = _as_city_user(two_cities, monkeypatch, "unit")
+    assert {option.rsplit("(", 1)[-1].rstrip(")")
+            for option in unit_page.selectbox(key="kinerja_filter_unit").options} == mine
+    assert names["K02"] not in " ".join(texts(unit_page.title) + texts(unit_page.subheader))
+
+
+def test_a_city_user_edits_the_targets_and_meets_over_their_units(two_cities, monkeypatch):
+    mine = _subtree(two_cities, "K01")
+    at = _as_city_user(two_cities, monkeypatch, "targets")
+    targets = at.data_editor(key="targets_editor_0").value
+    services = at.data_editor(key="services_editor_0").value
+    assert len(targets) and set(targets["unit_code"]) <= mine  # no other city's, no `*` row
+    assert len(services) and set(services["unit_code"]) <= mine
+    assert list(targets.index) == list(range(1, len(targets) + 1))  # the rows its problems name
+    review = _as_city_user(two_cities, monkeypatch, "review")
+    tree = metrics.unit_tree(two_cities)
+    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    frames = [element.value for element in review.dataframe]
+    scorecard = next(frame for frame in frames if "Completed" in frame.columns)
+    skm = next(frame for frame in frames if "Respondents" in frame.columns)
+    for shown in (scorecard, skm):  # the agenda's scorecard and SKM: their city, then its units
+        units = [name.strip("\u2003") for name in shown["Unit"]]
+        assert units[0] == names["K01"]
+        assert set(units) == {names[code] for code in mine}
