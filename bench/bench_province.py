@@ -15,7 +15,7 @@ loopback as the tests start them), in one run, each figure beside its baseline:
              the raw `read_csv` of the same file into the lake
   concurrent the 33 cities' weeks by 33 CLI processes started together: how many succeed, the
              total wall time, against 33 × the single import; then `kpi totals --refresh`
-             (the store defers the top-level totals of months, quarters and years, as a
+             (the store defers the top-level totals of every period, as a
              province's does; --no-defer: computed at every import, as a city's)
   reads      metrics.overview for the province (every unit) and for one city's subtree, one
              unit's weekly series; against DuckDB's raw weekly aggregate of the same week

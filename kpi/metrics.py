@@ -256,9 +256,16 @@ def source_rows_sql(source: str, ranges: Ranges | None, params: dict,
     if units_ranges is not None:
         units, more = units_ranges
         params["row_units"] = sorted(units)
+        params["row_units_low"], params["row_units_high"] = (min(units), max(units)) if units \
+            else ("", "")
         unit_column = "e.unit_code" if source == "events" else "unit_code"
-        time_filter = (f"({time_filter}) OR (list_contains($row_units, {unit_column}) AND "
-                       f"({ranges_condition(_TIME_COLUMN[source], more, params, 'units_', timestamps=True)}))")
+        # The bounds beside the list: DuckDB skips the files and row groups whose unit codes
+        # lie outside them (a province's rows are sorted by unit, and a city's codes are
+        # adjacent), where list_contains alone reads every row's unit code.
+        own = (f"list_contains($row_units, {unit_column}) AND {unit_column} BETWEEN "
+               f"$row_units_low AND $row_units_high AND "
+               f"{ranges_condition(_TIME_COLUMN[source], more, params, 'units_', timestamps=True)}")
+        time_filter = own if ranges == [] else f"({time_filter}) OR ({own})"
     # service_code is not aggregated: left out of the copy.
     return (f"SELECT * EXCLUDE (period_start, service_code) "  # noqa: S608
             f"FROM ({_rows_sql(source, time_filter)})")

@@ -615,11 +615,19 @@ class Store:
 
     def partition_by_month(self) -> None:
         """Write events and survey responses into one file set per month from now on (a
-        province's years: time-bounded reads then open only their months' files)."""
+        province's years: time-bounded reads then open only their months' files), each file
+        sorted by unit, and the precomputed values sorted by unit too: a city's weekly import
+        reads and replaces its own units' rows, which then lie together (adjacent codes), and
+        DuckDB skips the other files and row groups by their min/max statistics instead of
+        reading every row's unit code (issue 26)."""
         with self.transaction() as cur:
             cur.execute("ALTER TABLE events SET PARTITIONED BY (year(arrived_at), month(arrived_at))")
             cur.execute("ALTER TABLE survey_responses "
                         "SET PARTITIONED BY (year(submitted_at), month(submitted_at))")
+            cur.execute("ALTER TABLE events SET SORTED BY (unit_code, arrived_at)")
+            cur.execute("ALTER TABLE survey_responses SET SORTED BY (unit_code, submitted_at)")
+            cur.execute("ALTER TABLE kpi_values SET SORTED BY (unit_code, grain, period_start)")
+            cur.execute("ALTER TABLE unit_days SET SORTED BY (unit_code, day)")
 
     def at_snapshot(self, snapshot: int) -> Store:
         """A read-only view of the store as it was at `snapshot` (a finalised review's)."""

@@ -158,7 +158,9 @@ def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch,
     waiting = "The province totals of this period wait for this week's recount"
     at = _open(province, monkeypatch, grain="month", period="2026-11-01")
     assert any(waiting in text for text in texts(at.caption))
-    at = _open(province, monkeypatch, grain="week", period="2026-11-16")  # weeks are current
+    at = _open(province, monkeypatch, grain="week", period="2026-11-16")  # its week waits too
+    assert any(waiting in text for text in texts(at.caption))
+    at = _open(province, monkeypatch, grain="week", period="2026-11-09")  # a week untouched
     assert not any(waiting in text for text in texts(at.caption))
     precompute.refresh_pending(province, by="tests")
     # The dashboard re-reads the data version at most every half second (ui/data.py): the

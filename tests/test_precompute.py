@@ -172,11 +172,11 @@ def test_finalise_takes_the_pages_agenda_only_when_made_from_the_same_kpi_data(e
     assert review.load_record(example_store, week)["agenda"]["exceptions"] == marked["exceptions"]
 
 
-def test_a_province_store_defers_the_top_level_totals_of_long_periods(example_store, tmp_path):
+def test_a_province_store_defers_the_top_level_totals(example_store, tmp_path):
     """With the totals deferred (a province, issue 26), a unit's import recomputes its own
-    subtrees for every grain and `*` for days and weeks; the `*` of its month, quarter and year
-    wait in kpi_pending, keep their old values meanwhile, and `refresh_pending` makes every
-    value equal to a fresh computation again."""
+    subtrees for every grain; the `*` of its day, week, month, quarter and year wait in
+    kpi_pending, keep their old values meanwhile, and `refresh_pending` makes every value
+    equal to a fresh computation again."""
     store = example_store
     precompute.set_defer_totals(store, True, by="tests")
     assert precompute.defers_totals(store)
@@ -190,7 +190,8 @@ def test_a_province_store_defers_the_top_level_totals_of_long_periods(example_st
     ]), loaded_by="tests")
     assert batch.ok
     assert [(grain, start) for grain, start, _ in precompute.pending_totals(store)] == [
-        ("month", pd.Timestamp("2026-03-01").date()), ("quarter", pd.Timestamp("2026-01-01").date()),
+        ("day", pd.Timestamp("2026-03-02").date()), ("month", pd.Timestamp("2026-03-01").date()),
+        ("quarter", pd.Timestamp("2026-01-01").date()), ("week", pd.Timestamp("2026-03-02").date()),
         ("year", pd.Timestamp("2026-01-01").date())]
     stored, fresh = _stored(store), _from_raw_rows(store)
     key = ["grain", "unit_code", "kpi", "period_start"]
@@ -202,7 +203,8 @@ def test_a_province_store_defers_the_top_level_totals_of_long_periods(example_st
     assert set(differs["unit_code"]) == {metrics.CITY}
     assert {(grain, str(start)[:10]) for grain, start in zip(differs["grain"],
                                                             differs["period_start"], strict=True)} == {
-        ("month", "2026-03-01"), ("quarter", "2026-01-01"), ("year", "2026-01-01")}
+        ("day", "2026-03-02"), ("week", "2026-03-02"), ("month", "2026-03-01"),
+        ("quarter", "2026-01-01"), ("year", "2026-01-01")}
     assert (differs["n"] == differs["n_fresh"] - 1).all()
     # ... and they are the values before the import.
     waiting = before.merge(differs[key], on=key)
@@ -210,14 +212,59 @@ def test_a_province_store_defers_the_top_level_totals_of_long_periods(example_st
         waiting.reset_index(drop=True),
         stored.merge(differs[key], on=key).reset_index(drop=True), check_exact=True)
     version = store.data_version()
-    assert precompute.refresh_pending(store, by="tests") == 3
+    assert precompute.refresh_pending(store, by="tests") == 5
     assert precompute.pending_totals(store) == []
     assert store.data_version() != version
     assert_fresh(store)
     assert store.query_value("SELECT count(*) FROM audit_log WHERE action = 'totals.refresh'") == 1
     # Turning the deferral off recomputes what waits, at once.
     ingest.rollback(store, batch.batch_id, by="tests")
-    assert len(precompute.pending_totals(store)) == 3
+    assert len(precompute.pending_totals(store)) == 5
     precompute.set_defer_totals(store, False, by="tests")
     assert precompute.pending_totals(store) == []
     assert_fresh(store)
+
+
+def test_a_weekly_import_into_a_province_store_equals_a_full_recomputation(example_store,
+                                                                          tmp_path):
+    """A province's store (partitioned by month, sorted by unit: `partition_by_month`), its
+    totals deferred: one city's week (several units and days, across a month and a quarter,
+    one row replacing an older event of another month) recomputes only that city's subtrees
+    and periods. Every value but the waiting `*` ones then equals a full recomputation from the
+    raw rows; after `refresh_pending` every value does, and so after a rollback."""
+    store = example_store
+    store.partition_by_month()
+    precompute.set_defer_totals(store, True, by="tests")
+    services = dict(store.query_rows(
+        "SELECT unit_code, min(service_code) FROM services GROUP BY ALL"))
+    header = "unit_code,service_code,ticket_id,arrived_at,started_at,completed_at,outcome,channel"
+    rows = [header]
+    for day, unit in enumerate(["PKM-1", "PKM-2", "DINKES", "PKM-1", "PKM-2", "PKM-1", "DINKES"]):
+        date = f"2026-{'03-' + str(30 + day) if day < 2 else f'04-0{day - 1}'}"
+        for number in range(3):
+            rows.append(f"{unit},{services[unit]},WEEK-{day}-{number},{date} 08:0{number}:00,"
+                        f"{date} 08:1{number}:00,{date} 09:{10 + 7 * number + day}:00,"
+                        "completed,counter")
+    rows.append(f"DINKES,{services['DINKES']},TDINKES-000-001,2026-02-16 14:25:46,"
+                "2026-02-16 14:30:00,2026-02-16 15:44:51,completed,online")  # replaces one
+    before = _stored(store)
+    batch = ingest_file(store, "events", _write(tmp_path, "week.csv", rows), loaded_by="tests")
+    assert batch.ok and batch.replaced == 1
+    stored, fresh = _stored(store), _from_raw_rows(store)
+    city = metrics.CITY
+    pd.testing.assert_frame_equal(
+        stored[stored["unit_code"] != city].reset_index(drop=True),
+        fresh[fresh["unit_code"] != city].reset_index(drop=True),
+        check_exact=True, check_dtype=False)
+    # The other city's values were not rewritten, and `*` keeps its old values meanwhile.
+    untouched = before[before["unit_code"].isin(["DUKCAPIL", city])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        stored[stored["unit_code"].isin(["DUKCAPIL", city])].reset_index(drop=True), untouched,
+        check_exact=True)
+    assert {grain for grain, _, _ in precompute.pending_totals(store)} == set(PERIODS)
+    precompute.refresh_pending(store, by="tests")
+    assert_fresh(store)
+    ingest.rollback(store, batch.batch_id, by="tests")
+    precompute.refresh_pending(store, by="tests")
+    assert_fresh(store)
+    pd.testing.assert_frame_equal(_stored(store), before, check_exact=True)

@@ -1,8 +1,8 @@
 """`totals`: a province's top-level totals (issue 26).
 
-In a store that defers them, a city's weekly import recomputes its own units and the `*` of its
-days and weeks; the `*` of the month, quarter and year (every unit's rows of months) waits until
-`totals --refresh`, run once after the Monday imports (or nightly).
+In a store that defers them, a city's weekly import recomputes its own units; the province `*`
+of every period (every city's rows) waits until `totals --refresh`, run once after the Monday
+imports (or nightly).
 """
 
 from __future__ import annotations
