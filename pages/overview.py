@@ -95,7 +95,9 @@ def city_tiles() -> None:
     units have not reported."""
     covering = coverages(ctx, filters.grain)
     covered = covering(filters.period_start)
-    for number, code in enumerate(whole_codes(ctx)):
+    # A province drilled down to a city: the tiles are the city's, under its name.
+    wholes = [filters.parent] if province and filters.parent else whole_codes(ctx)
+    for number, code in enumerate(wholes):
         st.subheader(md(names.get(code, code)) if code != CITY else ctx.t(
             "drill.province_heading" if province else "overview.city_heading"))
         if covered.missing and not number:  # the tiles' changes are like for like
@@ -107,7 +109,7 @@ def city_tiles() -> None:
         history = load(metrics.kpi_values, period=filters.grain, date_from=filters.date_from,
                        date_to=filters.period_start, units=[code])
         kpi_tiles(frame[frame["unit_code"] == code], history, ctx.lang, partial=filters.partial)
-    if province and (filters.grain, filters.period_start) in {
+    if province and not filters.parent and (filters.grain, filters.period_start) in {
             (grain, start) for grain, start, _ in load(precompute.pending_totals)}:
         st.caption(ctx.t("drill.totals_pending"), help=ctx.t("drill.totals_pending_help"))
 

@@ -74,6 +74,7 @@ def test_a_province_opens_on_its_cities_and_drills_down_to_a_unit(province, monk
     assert _heatmap_rows(at) == list(CITIES.values())
     assert "Province" not in _links(at)
     grain, period = at.query_params["grain"], at.query_params["period"]
+    province_tiles = [metric.value for metric in at.metric]
 
     # 2. Click a city (its link's parameters): the breadcrumb leads back to the province, the
     #    city's 40 units each link to their unit page, the heatmap draws the city's 41 rows.
@@ -84,6 +85,10 @@ def test_a_province_opens_on_its_cities_and_drills_down_to_a_unit(province, monk
     assert links["Province"] == ("overview", {"grain": grain, "period": period, "lang": "en"})
     assert "**Kota Bench 02**" in texts(at.markdown)
     assert "Units of Kota Bench 02" in texts(at.subheader)
+    # The tiles are the city's own, under its name (the province's are one click up).
+    assert "Kota Bench 02" in texts(at.subheader)
+    assert "The province as a whole" not in texts(at.subheader)
+    assert [metric.value for metric in at.metric] != province_tiles
     units = {params["unit"]: params for page, params in links.values()
              if page == "unit" and "kpi" not in params}  # the exceptions' links name a KPI
     assert sorted(units) == [f"K02U{number:02d}" for number in range(1, 41)]
