@@ -7,15 +7,14 @@ province layout, loaded through the import. A city's store shows the overview as
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
-from bench.make_bench_data import make_bench_data
 from kpi.ingest import ingest_file
 from kpi.store import Store
+from tests.generated import copied_store, generated_cities
 from tests.helpers import no_exceptions, open_view, texts
 from ui.data import forget_version
 
@@ -24,21 +23,13 @@ CITIES = {"K01": "Kota Bench 01", "K02": "Kota Bench 02", "K03": "Kota Bench 03"
 
 @pytest.fixture(scope="module")
 def _province_folder(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("province")
-    files = make_bench_data(folder / "csv", events=20_000, responses=2_000, cities=3,
-                            units_per_city=40)
-    store = Store(folder / "kpi", create=True)
-    for kind in ("units", "services", "targets", "survey", "events"):
-        assert ingest_file(store, kind, files[kind], loaded_by="tests").ok
-    store.close()
-    return folder / "kpi"
+    return generated_cities(tmp_path_factory.mktemp("province"), events=20_000, responses=2_000,
+                            cities=3, units_per_city=40)
 
 
 @pytest.fixture
 def province(_province_folder, tmp_path) -> Store:
-    copy = tmp_path / "kpi"
-    shutil.copytree(_province_folder, copy)
-    return Store(copy)
+    return copied_store(_province_folder, tmp_path)
 
 
 def _links(at) -> dict[str, tuple[str, dict[str, str]]]:

@@ -6,16 +6,14 @@ bench/make_bench_data.py's province layout, loaded through the import."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench.make_bench_data import make_bench_data
 from kpi import metrics, users
-from kpi.ingest import ingest_file
 from kpi.store import Store
+from tests.generated import copied_store, generated_cities
 from tests.helpers import DASHBOARD, no_exceptions, open_view, run, texts
 
 AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
@@ -27,22 +25,17 @@ CITY_USER = "kota01@province.go.id"
 
 @pytest.fixture(scope="module")
 def _two_cities(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("two-cities")
-    files = make_bench_data(folder / "csv", events=6_000, responses=600, cities=2,
-                            units_per_city=6)
-    store = Store(folder / "kpi", create=True)
-    for kind in ("units", "services", "targets", "survey", "events"):
-        assert ingest_file(store, kind, files[kind], loaded_by="tests").ok
+    path = generated_cities(tmp_path_factory.mktemp("two-cities"), events=6_000, responses=600,
+                            cities=2, units_per_city=6)
+    store = Store(path)
     users.add_user(store, CITY_USER, "reviewer", ["K01"], by="tests")
     store.close()
-    return folder / "kpi"
+    return path
 
 
 @pytest.fixture
 def two_cities(_two_cities, tmp_path) -> Store:
-    copy = tmp_path / "kpi"
-    shutil.copytree(_two_cities, copy)
-    return Store(copy)
+    return copied_store(_two_cities, tmp_path)
 
 
 def _subtree(store: Store, city: str) -> set[str]:
