@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpi.audit import cli_user
-from kpi.commands import notify as notify_commands
 from kpi.commands.common import EXIT_OK, EXIT_REJECTED, Add, cli_language, open_store, say
+from kpi.commands.notify import alerts_after_import
 from kpi.errors import FileRejected
 from kpi.vocabulary import KINDS
 
@@ -61,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
         if result.ok and args.notify:  # issue 25: as below, without a line on stdout
-            notify_commands.alerts_after_import(store, quiet=True)
+            alerts_after_import(store, quiet=True)
         if not result.ok:
             print(ingest.rejected_sentence(result, lang), file=sys.stderr)
             if args.problems_csv:
@@ -72,7 +72,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             ingest.rejection_report(result, args.problems_csv, lang=lang), result)
     print(ingest.summary(result, lang))
     if args.notify:  # issue 25: the alerts this import made due (never fails the import)
-        notify_commands.alerts_after_import(store)
+        alerts_after_import(store)
     return EXIT_OK
 
 

@@ -9,8 +9,8 @@ import json
 import sys
 
 from kpi.audit import cli_user
-from kpi.commands import notify as notify_commands
 from kpi.commands.common import EXIT_ERROR, EXIT_OK, Add, cli_language, open_store, say
+from kpi.commands.notify import add_users_notify, users_notify
 from kpi.errors import InputRejected
 
 ROLES = ("viewer", "analyst", "reviewer", "admin")
@@ -22,7 +22,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     store = open_store(args)
     store.init()  # a store made before the users table existed gets it (idempotent)
     if args.users_command == "notify":  # issue 25: what the user receives by e-mail
-        return notify_commands.users_notify(args, store)
+        return users_notify(args, store)
     if args.users_command in ("add", "remove"):
         try:
             if args.users_command == "remove":
@@ -63,4 +63,4 @@ def register(add: Add) -> None:
     removing.add_argument("email")
     listing = sub.add_parser("list", help=say("cli.help.users_list"))
     listing.add_argument("--json", action="store_true", help=say("cli.help.json"))
-    notify_commands.add_users_notify(sub)  # issue 25: `users notify EMAIL …`
+    add_users_notify(sub)  # issue 25: `users notify EMAIL …`
