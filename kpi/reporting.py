@@ -144,6 +144,17 @@ def coverages(store: Reader, *, period: str) -> Coverages:
     return Coverages(reported_units(store, period=period), period)
 
 
+def coverages_of(reported: pd.DataFrame, period: str, counted_as: Mapping[str, str]) -> Coverages:
+    """`Coverages` of some units alone, from `reported` (reported_units): `counted_as` maps each
+    unit counted to what it counts as, itself or the unit it lies in (a province's units as
+    their cities: a city has reported when any of its units has). Units not in it are left out."""
+    kept = reported[reported["unit_code"].isin(list(counted_as))]
+    return Coverages(pd.DataFrame({"period_start": kept["period_start"].tolist(),
+                                   "unit_code": [counted_as[code]
+                                                 for code in kept["unit_code"].tolist()]}),
+                     period)
+
+
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,
              share: float | None = None) -> Coverage:
     """How many units reported in the period starting `start` (see the module docstring)."""
