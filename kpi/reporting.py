@@ -94,6 +94,9 @@ class Coverage:
     reported: int      # units that reported in the period
     expected: int      # those plus the units that reported in the four periods before
     complete: bool
+    # Whether any unit reported in the four periods before: without them (the data's first
+    # period) nothing says who else should have reported, and `expected` is only `reported`.
+    has_history: bool = True
 
     @property
     def missing(self) -> int:
@@ -126,7 +129,7 @@ class Coverages:
             previous = previous_period(previous, self.period)
             before |= self.by_period.get(previous, set())
         complete = not before or len(now & before) >= self.share * len(before)
-        return Coverage(start, len(now), len(now | before), complete)
+        return Coverage(start, len(now), len(now | before), complete, bool(before))
 
     def latest_complete(self, starts: list[dt.date]) -> dt.date | None:
         """The first of `starts` (newest first) that is complete; None when none is."""

@@ -314,12 +314,16 @@ def forget_choice(name: str) -> None:
 def show_coverage(covered: reporting.Coverage, lang: str,
                   cities: reporting.Coverage | None = None) -> None:
     """"n of m units reported" under the page's title, and at a province's top level "in k of
-    l cities and regencies"; a warning when the period is incomplete."""
-    text = t("filters.units_reported", lang, reported=fmt_int(covered.reported, lang),
-             expected=fmt_int(covered.expected, lang))
+    l cities and regencies"; "n units reported" alone when nothing before the period says who
+    else should have (the data's first period); a warning when the period is incomplete."""
+    text = t("filters.units_reported" if covered.has_history else "coverage.units", lang,
+             reported=fmt_int(covered.reported, lang), expected=fmt_int(covered.expected, lang))
     if cities is not None:
-        text = t("coverage.in_cities", lang, units=text, reported=fmt_int(cities.reported, lang),
+        text = t("coverage.in_cities" if covered.has_history else "coverage.in_cities_only",
+                 lang, units=text, reported=fmt_int(cities.reported, lang),
                  expected=fmt_int(cities.expected, lang))
+    if not covered.has_history:
+        text = t("coverage.no_history", lang, coverage=text)
     if covered.complete:
         st.caption(text)
     else:
