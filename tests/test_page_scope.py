@@ -5,6 +5,7 @@ bench/make_bench_data.py's province layout, loaded through the import."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -148,3 +149,27 @@ def test_a_city_reviewer_keeps_and_finalises_their_own_review_record(two_cities,
     assert t("review.status_draft", "en") in texts(province.info)
     assert province.text_area(key="decisions").value == "Provinsi: satu loket lagi"
     assert "Review of K01" not in " ".join(texts(province.markdown))
+
+
+def _funnel_centre(at: AppTest) -> float:
+    """The y of the funnel plot's centre line (its one horizontal line)."""
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    funnel = next(spec for spec in charts
+                  if any(trace.get("mode") == "lines" for trace in spec["data"]))
+    return funnel["layout"]["shapes"][0]["y0"]
+
+
+def test_a_city_users_funnel_is_centred_on_their_city(two_cities, monkeypatch):
+    """The funnel compares the units a city user may see: its centre line is their city's
+    rate (K01 pools its subtree), not the store's; an admin's stays the store's (`*`)."""
+    at = _as_city_user(two_cities, monkeypatch, "compare", kpi="within_standard_pct",
+                       grain="month")
+    period = dt.date.fromisoformat(at.query_params["period"])
+    rates = metrics.funnel(two_cities, kpi="within_standard_pct", period="month",
+                           period_start=period).set_index("unit_code")
+    store_rate = rates["city_rate"].iloc[0]
+    assert rates.loc["K01", "rate"] != pytest.approx(store_rate)  # the check tells them apart
+    assert _funnel_centre(at) == pytest.approx(rates.loc["K01", "rate"])
+    admin = open_view(two_cities, monkeypatch, "compare", role="admin", kpi="within_standard_pct",
+                      grain="month", period=period.isoformat())
+    assert _funnel_centre(admin) == pytest.approx(store_rate)
