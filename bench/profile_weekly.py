@@ -6,14 +6,15 @@ included), DuckDB's raw `read_csv` of the same file into the same lake (after th
 the same store: the baseline of the issue's "≤ 3× raw" target) and the import's costliest
 statements.
 
-    python bench/profile_weekly.py STORE FILE [--copy-to DIR] [--repeat N] [--top N]
+    python bench/profile_weekly.py STORE FILE [--copy-to DIR] [--repeat N] [--top N] [--maintain]
 
 With `--copy-to DIR` each run imports into a fresh copy of STORE made in DIR (its catalog
 copied, its data files hard-linked: DuckLake never rewrites a file it wrote, it writes new
 ones, so the copy shares them without touching STORE), removed afterwards; with `--repeat N`
 the figures are the median of N such runs (one statement: its median over the runs, the
 statements matched by their position in the import). Without `--copy-to` the import is
-committed into STORE itself: run it on a copy.
+committed into STORE itself: run it on a copy. `--maintain` runs `Store.maintain` first (no
+snapshot expired): the store as a province's nightly `python -m kpi maintain` leaves it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,14 @@ def store_copy(store: Path, folder: Path | None) -> Iterator[Path]:
         shutil.rmtree(copy, ignore_errors=True)
 
 
-def run_once(path: Path, week: Path) -> dict[str, Any]:
+def run_once(path: Path, week: Path, maintain: bool) -> dict[str, Any]:
+    if maintain:
+        kept = store_module.Store(path)
+        started, cpu = time.perf_counter(), cpu_seconds()
+        kept.maintain(36500, set())
+        print(f"  maintain {time.perf_counter() - started:.1f} s wall "
+              f"{cpu_seconds() - cpu:.1f} s CPU", flush=True)
+        kept.close()
     started, cpu = time.perf_counter(), cpu_seconds()
     store = store_module.Store(path)
     opened, opened_cpu = time.perf_counter(), cpu_seconds()
@@ -100,13 +108,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--copy-to", type=Path, help="import into a fresh copy made here")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--maintain", action="store_true", help="Store.maintain before the import")
     args = parser.parse_args(argv)
     if args.repeat > 1 and args.copy_to is None:
         parser.error("--repeat needs --copy-to (each run on a fresh copy)")
     runs = []
     for _ in range(args.repeat):
         with store_copy(args.store, args.copy_to) as path:
-            runs.append(run_once(path, args.file))
+            runs.append(run_once(path, args.file, args.maintain))
     median = {key: statistics.median(run[key] for run in runs)
               for key in ("open", "open_cpu", "wall", "cpu", "raw", "raw_cpu")}
     print(f"{args.file} ({runs[0]['rows']:,} rows), median of {len(runs)}, {load()}:")

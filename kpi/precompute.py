@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kpi import audit, config, metrics
@@ -60,6 +61,7 @@ DEFERRED_GRAINS = PERIODS
 # The digest of the formulas the stored values were computed with (`definitions_digest`): a
 # store whose digest differs from the running code's is recomputed once (`ensure_ready`).
 _DEFINITIONS_KEY = "kpi_definitions_sha"
+_CLOSURE_TABLE = "__kpi_closure"  # see _closure_table
 # Bump when the stored values change meaning without a change to the SQL of the definitions
 # (e.g. how unit_days is counted, or a column of kpi_values read differently).
 PRECOMPUTE_VERSION = 1
@@ -134,17 +136,30 @@ def row_time_column(kind: str) -> str | None:
     return None if found is None else found[1]
 
 
+@contextmanager
+def _closure_table(cur: Writer) -> Iterator[None]:
+    """The unit tree's closure (`metrics.CLOSURE_SQL`: every unit with each ancestor-or-self)
+    in the temporary table _CLOSURE_TABLE while the block runs: the scopes and every grain's
+    SELECT read it, and the lake's `units` once (each read of it on the lake costs a catalog
+    look-up, and each recursion over 1,353 units more than a city's quantiles)."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_CLOSURE_TABLE} AS "  # noqa: S608
+                f"WITH RECURSIVE {metrics.CLOSURE_SQL} SELECT ancestor, unit_code FROM closure")
+    try:
+        yield
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {_CLOSURE_TABLE}")
+
+
 def _scopes(cur: Reader, units: frozenset[str]) -> tuple[list[str] | None, list[str]]:
     """`*` and every unit whose subtree holds one of `units` (the units and their ancestors),
     None when that is every unit (a first load, which spares every query a scope filter); and
-    every unit of those subtrees. One statement: each on the lake costs the unit tree's
-    catalog look-up again."""
+    every unit of those subtrees. Inside `_closure_table`."""
     ancestors, every_unit, subtree = cur.query_rows(f"""
-        WITH RECURSIVE {metrics.CLOSURE_SQL},
-        touched AS (SELECT DISTINCT ancestor FROM closure WHERE list_contains($units, unit_code))
+        WITH touched AS (SELECT DISTINCT ancestor FROM {_CLOSURE_TABLE}
+                         WHERE list_contains($units, unit_code))
         SELECT (SELECT list(ancestor) FROM touched),
-               (SELECT count(DISTINCT unit_code) FROM closure),
-               (SELECT list(DISTINCT unit_code) FROM closure
+               (SELECT count(DISTINCT unit_code) FROM {_CLOSURE_TABLE}),
+               (SELECT list(DISTINCT unit_code) FROM {_CLOSURE_TABLE}
                 WHERE ancestor IN (SELECT ancestor FROM touched))""",  # noqa: S608
                                                     {"units": sorted(units)})[0]
     found = {code for code in ancestors or () if code is not None}
@@ -185,6 +200,12 @@ def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
         return
     if change.units is None or set(change.kpis) - {"within_standard_pct"}:  # rows changed
         _refresh_unit_days(cur, change)
+    with _closure_table(cur):
+        _refresh_values(cur, change)
+
+
+def _refresh_values(cur: Writer, change: Change) -> None:
+    """`refresh`'s recomputation of kpi_values (inside `_closure_table`)."""
     scopes, subtree = (None, []) if change.units is None else _scopes(cur, change.units)
     ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
               for grain in PERIODS}
@@ -234,7 +255,7 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
     """Replace the stored values of `kpis` for each grain of `scopes` {grain: scopes (None =
     every scope)}, over the periods of `ranges[grain]` (None = every period). The rows read:
     every unit's in the grains' ranges, except the ranges of `units_ranges` (units, ranges),
-    read for those units only."""
+    read for those units only. Inside `_closure_table`."""
     grains = list(scopes)
     # The lake is read once: the rows of every period to recompute (of every grain) are copied
     # into a temporary table, with their counts per unit and day beside them; each grain sums
@@ -272,7 +293,7 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
         stale.append(f"({' AND '.join(condition)})")
         grain_params: dict = {}
         rows = metrics.kpi_rows_sql(grain, spans, grain_scopes, list(kpis), grain_params,
-                                    tables=tables)
+                                    tables=tables, closure=_CLOSURE_TABLE)
         inserts.append((f"SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "  # noqa: S608
                         f"FROM ({rows})", grain_params))
     # Bounds around every grain's condition (an OR, which DuckDB cannot check against a
@@ -361,16 +382,18 @@ def refresh_pending(store: Store, *, by: str | None = None) -> int:
 
 def _refresh_pending(cur: Writer) -> int:
     pending = cur.query_rows("SELECT DISTINCT source, grain, period_start FROM kpi_pending")
-    for source in sorted({source for source, _, _ in pending}):
-        kpis = _EVENT_KPIS if source == "events" else _SURVEY_KPIS
-        ranges: dict[str, metrics.Ranges] = {}
-        for _, grain, start in (row for row in pending if row[0] == source):
-            ranges.setdefault(grain, []).append((start, metrics.next_period(start, grain)))
-        _recompute(cur, kpis, {grain: [metrics.CITY] for grain in ranges},
-                   {grain: _merged(spans) for grain, spans in ranges.items()})
-    if pending:
-        cur.execute("DELETE FROM kpi_pending")
-        _bump_version(cur)
+    if not pending:
+        return 0
+    with _closure_table(cur):
+        for source in sorted({source for source, _, _ in pending}):
+            kpis = _EVENT_KPIS if source == "events" else _SURVEY_KPIS
+            ranges: dict[str, metrics.Ranges] = {}
+            for _, grain, start in (row for row in pending if row[0] == source):
+                ranges.setdefault(grain, []).append((start, metrics.next_period(start, grain)))
+            _recompute(cur, kpis, {grain: [metrics.CITY] for grain in ranges},
+                       {grain: _merged(spans) for grain, spans in ranges.items()})
+    cur.execute("DELETE FROM kpi_pending")
+    _bump_version(cur)
     return len({(grain, start) for _, grain, start in pending})
 
 
