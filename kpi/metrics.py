@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -731,13 +731,18 @@ _FUNNEL_COUNTS = {
 
 @reads("events", "services", "units")
 @one_unit_of_work
-def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFrame:
+def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date,
+           centre: Sequence[str] | None = None) -> pd.DataFrame:
     """A funnel plot's data for `within_standard_pct` or `abandon_rate` in one period, one row
     per unit with a denominator: unit_code, numerator, denominator, rate (percent), city_rate,
     lower_95, upper_95, lower_998, upper_998 (binomial normal approximation around the city
-    rate, in percent, unclipped)."""
+    rate, in percent, unclipped). `centre`: the units whose pooled rate is the centre instead
+    of the city's (each unit's counts pool its subtree): a city user's own units, whose
+    subtrees are the population they compare."""
     if kpi not in _FUNNEL_COUNTS:
         raise UnknownArgument("kpi.error.funnel_kpi", kpi=kpi, kpis=" or ".join(_FUNNEL_COUNTS))
+    wholes = [CITY] if centre is None else list(centre)
+    check_units(store, wholes)
     numerator, denominator = _FUNNEL_COUNTS[kpi]
     start = _start_of(period_start, check_period(period))
     params: dict = {}
@@ -745,13 +750,13 @@ def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date) -> pd
     frame = store.query_df(
         f"SELECT unit_code, {numerator} AS numerator, {denominator} AS denominator "  # noqa: S608
         f"FROM ({aggregate}) WHERE {denominator} > 0 ORDER BY unit_code", params)
-    city = frame[frame["unit_code"] == CITY]
+    city = frame[frame["unit_code"].isin(wholes)]
     frame = frame[frame["unit_code"] != CITY].reset_index(drop=True)
     frame["rate"] = 100.0 * frame["numerator"] / frame["denominator"]
     if city.empty:
         frame["city_rate"] = float("nan")
-    else:
-        frame["city_rate"] = 100.0 * city["numerator"].iloc[0] / city["denominator"].iloc[0]
+    else:  # one row (the city) or the centre's units pooled
+        frame["city_rate"] = 100.0 * city["numerator"].sum() / city["denominator"].sum()
     city_rate = frame["city_rate"].iloc[0] if len(frame) else float("nan")
     limits = funnel_limits(city_rate, frame["denominator"])
     for column in FUNNEL_LIMITS:

@@ -32,12 +32,15 @@ from ui.text import md
 from ui.tiles import TILE_WIDTH
 
 ctx = guard("review")
+# The record this visitor keeps: their unit scope's (a city user's), or the whole store's. The
+# engine writes to the author's own scope; the page reads the same one.
+scope = review.scope_key(ctx.units)
 
-weeks = load(review.review_weeks)
+weeks = load(review.review_weeks, scope=scope)
 if not weeks:
     st.info(ctx.t("review.no_data"))
     st.stop()
-finals = {row["week"] for row in load(review.reviews) if row["status"] == "final"}
+finals = {row["week"] for row in load(review.reviews, scope=scope) if row["status"] == "final"}
 
 
 def week_option(week: str) -> str:
@@ -68,12 +71,11 @@ if data is not None and visible is not None:
 def content_and_view(store_key: str, week: str, lang: str, version: int,
                      units: tuple[str, ...]) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
-    tenth of a second on a large city), once per store, week, language and data version;
-    keyed without the agenda itself, which would cost as much to hash. Kept as objects (a
+    tenth of a second on a large city), once per store, week, language, data version and
+    scope (`units`: a city user's, whose record and agenda are their units' alone); keyed
+    without the agenda itself, which would cost as much to hash. Kept as objects (a
     province's agenda took 0.2 s to unpickle on every rerun): the page only reads them."""
-    content = review.review_content(ctx.store, week, data)
-    if visible is not None:  # `units`: a city user's scope, whose tree is `visible`
-        content = {**content, "agenda": review.agenda_of_units(content["agenda"], visible)}
+    content = review.review_content(ctx.store, week, data, scope=review.scope_key(units))
     return content, pack.pack_view(content, lang)
 
 
@@ -124,9 +126,13 @@ def current_actions() -> tuple[list[dict], list[dict]]:
 
 
 def current_minutes() -> dict:
-    return content["minutes"] if final else load(review.minutes, week=week)
+    return content["minutes"] if final else load(review.minutes, week=week, scope=scope)
 
 
+if content.get("scope_label"):  # a city user's own record, not the whole store's
+    st.markdown(ctx.t("reviewscope.whose", label=md(content["scope_label"]),
+                      week=period_label(week_bounds(week)[0], "week", ctx.lang)))
+    st.caption(ctx.t("reviewscope.whose_caption"))
 if final:
     st.success(ctx.t("review.status_final",
                      when=pack.format_timestamp(content["review"]["finalised_at"], ctx.lang),
@@ -401,8 +407,9 @@ if not agenda["exceptions"]:
     st.write(ctx.t("review.no_exceptions"))
 else:
     st.caption(ctx.t("review.exceptions_count", count=len(agenda["exceptions"])))
-tree = load(metrics.unit_tree)
-unit_names = {CITY: ctx.t("review.city_unit")} | dict(
+# The units an action may be raised for: a city user's own (the engine refuses the others).
+tree = load(metrics.unit_tree) if visible is None else visible_tree(ctx)
+unit_names = ({CITY: ctx.t("review.city_unit")} if visible is None else {}) | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
 due_default = review.default_due_date(week, config.local_today())
 

@@ -6,12 +6,15 @@ province layout, loaded through the import. A city's store shows the overview as
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
+from kpi import metrics, periods, reporting
+from kpi.i18n import t
 from kpi.ingest import ingest_file
 from kpi.store import Store
 from tests.generated import copied_store, generated_cities
@@ -164,3 +167,44 @@ def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch,
     forget_version()
     at = _open(province, monkeypatch, grain="month", period="2026-11-01")
     assert not any(waiting in text for text in texts(at.caption))
+
+
+def _reported(store, grain: str, start: dt.date, counted_as: dict[str, str]) -> tuple[int, int]:
+    """(reported, expected) of issue 12's rule, counted here from the reporting units: who
+    reported in the period, and those plus who reported in the four periods before, each unit
+    counted as `counted_as` says (itself, or its city)."""
+    reported = reporting.reported_units(store, period=grain)
+    by_start: dict[dt.date, set[str]] = {}
+    for when, code in zip(reported["period_start"], reported["unit_code"], strict=True):
+        if code in counted_as:
+            by_start.setdefault(when, set()).add(counted_as[code])
+    now, before, previous = by_start.get(start, set()), set(), start
+    for _ in range(reporting.LOOKBACK):
+        previous = periods.previous_period(previous, grain)
+        before |= by_start.get(previous, set())
+    return len(now), len(now | before)
+
+
+def test_the_coverage_sentence_counts_the_level_shown(province, monkeypatch):
+    """"n of m units reported" counts the units the page's figures pool: at the top level
+    every unit and the cities they lie in, at a city its own 41 units (it counted the whole
+    province there, 123 units under a city of 41)."""
+    tree = metrics.unit_tree(province)
+    city_of = {code: (list(path) or [code])[0]
+               for code, path in zip(tree["unit_code"], tree["path"], strict=True)}
+    at = _open(province, monkeypatch, grain="month")
+    start = dt.date.fromisoformat(at.query_params["period"])
+    units = _reported(province, "month", start, {code: code for code in city_of})
+    cities = _reported(province, "month", start, city_of)
+    units_text = t("filters.units_reported", "en", reported=units[0], expected=units[1])
+    said = texts(at.caption) + texts(at.warning)
+    assert any(t("coverage.in_cities", "en", units=units_text, reported=cities[0],
+                 expected=cities[1]) in text for text in said), said
+    at = _open(province, monkeypatch, lang="id", grain="month", parent="K02")
+    k02 = _reported(province, "month", start, {code: code for code, city in city_of.items()
+                                               if city == "K02"})
+    assert k02 != units and k02[1] <= 41  # the check tells the two levels apart
+    said = texts(at.caption) + texts(at.warning)
+    k02_text = t("filters.units_reported", "id", reported=k02[0], expected=k02[1])
+    assert any(k02_text in text for text in said), said
+    assert not any(f"{k02_text}, di" in text for text in said)  # no cities under a city
