@@ -399,21 +399,30 @@ def data_agenda(store: Reader, week: str) -> dict:
     scorecard = _scorecard(store, start)
     names = {row["unit_code"]: row["unit_name"] for row in scorecard}
     exceptions, opportunities = _exceptions(store, scorecard, first, start)
-    covered = reporting.coverage(
-        reporting.reported_units(store, period="week",
-                                 date_from=start - dt.timedelta(weeks=reporting.LOOKBACK),
-                                 date_to=end + dt.timedelta(days=1)), start, "week")
     return {
         "kpi_data_version": version,
         "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
         "review_day": review_day(week).isoformat(),
-        "coverage": {"reported": covered.reported, "expected": covered.expected,
-                     "complete": covered.complete},
+        "coverage": _coverage(store, week),
         "scorecard": scorecard,
         "exceptions": exceptions,
         "satisfaction": _satisfaction(store, week, names, list(names)),
         "opportunities": opportunities,
     }
+
+
+def _coverage(store: Reader, week: str, units: frozenset[str] | None = None) -> dict:
+    """How many units reported in `week` (among `units`, None for every unit): reported,
+    expected, complete."""
+    start, end = week_bounds(week)
+    reported = reporting.reported_units(store, period="week",
+                                        date_from=start - dt.timedelta(weeks=reporting.LOOKBACK),
+                                        date_to=end + dt.timedelta(days=1))
+    if units is not None:
+        reported = reported[reported["unit_code"].isin(units)]
+    covered = reporting.coverage(reported, start, "week")
+    return {"reported": covered.reported, "expected": covered.expected,
+            "complete": covered.complete}
 
 
 _UNIT_ROWS = ("scorecard", "exceptions", "opportunities", "carried_actions", "new_actions")
@@ -453,7 +462,10 @@ def build_agenda(store: Reader, week: str, data: dict | None = None,
                                                 week_end=week_bounds(week)[1])),
     }
     units = scope_units(store, scope)
-    return agenda if units is None else agenda_of_units(agenda, units)
+    if units is None:
+        return agenda
+    # A scope's week is complete when its own units have reported.
+    return {**agenda_of_units(agenda, units), "coverage": _coverage(store, week, units)}
 
 
 # -- actions -----------------------------------------------------------------------------------

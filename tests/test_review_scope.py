@@ -105,6 +105,9 @@ def test_a_city_record_holds_its_units_and_actions_and_names_its_scope(cities):
     assert whole["scope"] == "*" and whole["scope_label"] is None
     assert {a["action_id"] for a in whole["agenda"]["new_actions"]} == {mine, theirs}
     assert "DUKCAPIL" in {row["unit_code"] for row in whole["agenda"]["scorecard"]}
+    # The week's coverage is counted among the scope's units (all four units reported).
+    assert whole["agenda"]["coverage"] == {"reported": 4, "expected": 4, "complete": True}
+    assert agenda["coverage"] == {"reported": 3, "expected": 3, "complete": True}
     # Reopened at its pinned snapshot, the city's agenda is the record's.
     assert review.pinned_agenda(cities, WEEK, "DINKES") == agenda
     assert review.pinned_agenda(cities, WEEK) is None
