@@ -237,6 +237,7 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
 ACTIONS_FRAGMENT = "review-actions"  # the tiles and section 1
 SHOWN_ITEMS = "review-shown-items"  # the item fragments of the page of exceptions shown
 EXCEPTIONS_PER_PAGE = 10
+EXCEPTION_BUTTONS = 10  # pages of exceptions offered as buttons; more are picked from a list
 ITEM_FRAGMENTS = {item["key"]: f"review-item-{index}"
                   for index, item in enumerate(agenda["exceptions"], start=1)}
 # Within each item, its actions, the form for a new one and its notes are a fragment of their
@@ -370,15 +371,60 @@ if changes["units"]:
     st.text(", ".join(changes["units"]))
 minutes_part("changes")
 
+# -- tables of many units (a province's) --------------------------------------------------------
+TABLE_ROWS = 100  # a table of more units shows one part of the unit tree at a time
+WHOLE_TOP = ""  # the part "the top levels" (the province and its cities)
+DEPTHS = {row["code"]: row["depth"] for row in view["scorecard"]["rows"]}
+NAMES = {row["code"]: row["unit"] for row in view["scorecard"]["rows"]}
+
+
+def tree_parts(codes: list[str]) -> dict[str, list[int]]:
+    """The parts of a table of units in tree order (DEPTHS): WHOLE_TOP the rows down to the
+    first level that holds several units (the province and its cities), then each unit of that
+    level with the units under it; the positions of each part's rows."""
+    deepest = max(DEPTHS.values(), default=1)
+    depths = [DEPTHS.get(code, deepest) for code in codes]
+    level = next((depth for depth in sorted(set(depths)) if depths.count(depth) > 1),
+                 max(depths))
+    parts: dict[str, list[int]] = {WHOLE_TOP: []}
+    current = None
+    for position, (code, depth) in enumerate(zip(codes, depths, strict=True)):
+        if depth <= level:
+            parts[WHOLE_TOP].append(position)
+            current = parts.setdefault(code, []) if depth == level else None
+        if current is not None:
+            current.append(position)
+    return parts
+
+
+def rows_shown(codes: list[str], key: str) -> list[int]:
+    """The positions of the rows a table of units `codes` draws: all of them up to TABLE_ROWS;
+    beyond, the part of the tree the reader picks (the table's download keeps every row; a
+    province's 1,354 rows were sent to the browser on every rerun)."""
+    if len(codes) <= TABLE_ROWS:
+        return list(range(len(codes)))
+    parts = tree_parts(codes)
+    chosen = st.selectbox(
+        ctx.t("reviewscope.table_part"), list(parts), key=key,
+        help=ctx.t("reviewscope.table_part_help", limit=fmt_int(TABLE_ROWS, ctx.lang)),
+        format_func=lambda code: ctx.t(
+            "reviewscope.table_top" if code == WHOLE_TOP else "reviewscope.table_subtree",
+            unit=NAMES.get(code, code), rows=fmt_int(len(parts[code]), ctx.lang)))
+    return parts[chosen]
+
+
 # -- 3. Scorecard ------------------------------------------------------------------------------
 st.header(f"3. {ctx.t('review.section_scorecard')}", divider="gray")
 st.caption(ctx.t("review.scorecard_caption"))
 kpi_columns = [header["name"] for header in view["scorecard"]["headers"]]
+scorecard_view = view["scorecard"]["rows"]
+unit_column = ctx.t("pack.col_unit")
 scorecard = pd.DataFrame([{
-    ctx.t("pack.col_unit"): ("\u2003" * max(row["depth"] - 1, 0)) + row["unit"],
+    unit_column: ("\u2003" * max(row["depth"] - 1, 0)) + row["unit"],
     **{name: (f"{cell['symbol']} {cell['value']}".strip() if cell else "—")
        for name, cell in zip(kpi_columns, row["cells"], strict=True)},
-} for row in view["scorecard"]["rows"]])
+} for row in (scorecard_view[position] for position in rows_shown(
+    [row["code"] for row in scorecard_view], "review-scorecard-part"))])
 st.dataframe(scorecard, hide_index=True, width="stretch", key="scorecard-table",
              height=min(36 * (len(scorecard) + 1) + 4, 720))
 st.caption(" · ".join([*(labels.status_text(status, ctx.lang)
@@ -521,11 +567,20 @@ def item_actions(item: dict) -> None:
 
 numbered = list(enumerate(zip(agenda["exceptions"], view["exceptions"], strict=True), start=1))
 if len(numbered) > EXCEPTIONS_PER_PAGE:  # a page of exceptions at a time
-    pages = range(0, len(numbered), EXCEPTIONS_PER_PAGE)
-    first = st.segmented_control(
-        ctx.t("review.exceptions_page"), list(pages), default=0, key="review-exceptions-page",
-        format_func=lambda start: ctx.t("review.exceptions_range", first=start + 1,
-                                        last=min(start + EXCEPTIONS_PER_PAGE, len(numbered))))
+    pages = list(range(0, len(numbered), EXCEPTIONS_PER_PAGE))
+
+    def exceptions_range(start: int) -> str:
+        return ctx.t("review.exceptions_range", first=fmt_int(start + 1, ctx.lang),
+                     last=fmt_int(min(start + EXCEPTIONS_PER_PAGE, len(numbered)), ctx.lang))
+
+    # A button a page while they fit on a row; a province's hundreds of pages in a list (275
+    # buttons cost a fortieth of a second on every rerun, and did not fit on a screen).
+    if len(pages) <= EXCEPTION_BUTTONS:
+        first = st.segmented_control(ctx.t("review.exceptions_page"), pages, default=0,
+                                     key="review-exceptions-page", format_func=exceptions_range)
+    else:
+        first = st.selectbox(ctx.t("review.exceptions_page"), pages,
+                             key="review-exceptions-pages", format_func=exceptions_range)
     numbered = numbered[(first or 0):(first or 0) + EXCEPTIONS_PER_PAGE]
 st.session_state[SHOWN_ITEMS] = {ITEM_FRAGMENTS[item["key"]] for _, (item, _) in numbered}
 for index, (item, shown) in numbered:
@@ -536,12 +591,16 @@ st.header(f"5. {ctx.t('review.section_satisfaction')}", divider="gray")
 satisfaction = view["satisfaction"]
 if satisfaction and satisfaction["rows"]:
     st.caption(satisfaction["heading"])
+    shown_rows = rows_shown([row["unit_code"] for row in agenda["satisfaction"]["rows"]],
+                            "review-skm-part")
+    columns = {name: ctx.t(f"pack.col_{name}") for name in (
+        "unit", "respondents", "ikm", "grade", "prev_ikm", "min_sample", "sample_ok")}
     st.dataframe(pd.DataFrame([{
-        ctx.t("pack.col_unit"): row["unit"], ctx.t("pack.col_respondents"): row["n"],
-        ctx.t("pack.col_ikm"): row["ikm"], ctx.t("pack.col_grade"): row["grade"],
-        ctx.t("pack.col_prev_ikm"): row["prev_ikm"],
-        ctx.t("pack.col_min_sample"): row["min_sample"],
-        ctx.t("pack.col_sample_ok"): row["sample_text"]} for row in satisfaction["rows"]]),
+        columns["unit"]: row["unit"], columns["respondents"]: row["n"],
+        columns["ikm"]: row["ikm"], columns["grade"]: row["grade"],
+        columns["prev_ikm"]: row["prev_ikm"], columns["min_sample"]: row["min_sample"],
+        columns["sample_ok"]: row["sample_text"]}
+        for row in (satisfaction["rows"][position] for position in shown_rows)]),
         hide_index=True, width="stretch", key="skm-table")
 else:
     st.write(ctx.t("review.no_satisfaction"))

@@ -208,3 +208,32 @@ def test_the_coverage_sentence_counts_the_level_shown(province, monkeypatch):
     k02_text = t("filters.units_reported", "id", reported=k02[0], expected=k02[1])
     assert any(k02_text in text for text in said), said
     assert not any(f"{k02_text}, di" in text for text in said)  # no cities under a city
+
+
+def test_the_review_of_a_province_shows_its_tables_a_part_of_the_tree_at_a_time(province,
+                                                                               monkeypatch):
+    """The review's scorecard and SKM results of more than 100 units draw the top levels (the
+    province and its cities), or one city with its units as the reader picks (a province's
+    1,354 rows were sent to the browser on every rerun); the downloads keep every row."""
+    at = open_view(province, monkeypatch, "review", role="reviewer", timeout=120)
+    no_exceptions(at)
+    part = at.selectbox(key="review-scorecard-part")
+    assert part.value == "" and list(part.options) == [
+        t("reviewscope.table_top", "en", rows="4"),
+        *(t("reviewscope.table_subtree", "en", unit=name, rows="41") for name in CITIES.values())]
+
+    def scorecard_units(at) -> list[str]:
+        frame = next(frame.value for frame in at.dataframe if "Completed" in frame.value.columns)
+        return [name.strip("\u2003") for name in frame["Unit"]]
+
+    assert scorecard_units(at)[1:] == list(CITIES.values())  # after the province's own row
+    at = part.set_value("K02").run()
+    no_exceptions(at)
+    shown = scorecard_units(at)
+    assert shown[0] == CITIES["K02"] and len(shown) == 41
+    assert not set(shown) & {CITIES["K01"], CITIES["K03"]}
+    # The SKM results likewise: the top levels first, then a part for each city.
+    skm = at.selectbox(key="review-skm-part")
+    assert skm.value == "" and len(skm.options) == 1 + len(CITIES)
+    assert [option.split(" and the units")[0] for option in skm.options[1:]] == list(
+        CITIES.values())

@@ -227,10 +227,10 @@ def built(function: Callable[..., R], **kwargs: Any) -> R:
 
 
 def per_version(name: str, build: Callable[[], R], **key: Any) -> R:
-    """What `build()` returns (a page's table or figure made from engine results), built once
-    per data version and `key`: every choice the result follows besides the data (period, units
-    shown, language). `name` tells one page's builds from another's. Only the key is hashed:
-    st.cache_resource hashed the frames a figure is built from on every rerun, which cost a
-    page at 1,353 units more than drawing it."""
-    return _kept((f"view.{name}", get_store().key, data_version(), _frozen(key)), build)
+    """What `build()` returns (a page's table or figure made from the KPI data's engine results:
+    kpi.reads.KPI_DATA_TABLES), built once per KPI data version and `key`: every choice the
+    result follows besides the data (period, units shown, language). `name` tells one page's
+    builds from another's. Only the key is hashed: st.cache_resource hashed the frames a figure
+    is built from on every rerun, which cost a page at 1,353 units more than drawing it."""
+    return _kept((f"view.{name}", get_store().key, kpi_data_version(), _frozen(key)), build)
 
