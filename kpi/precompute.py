@@ -144,10 +144,10 @@ def _closure_table(cur: Writer) -> Iterator[None]:
     look-up, and each recursion over 1,353 units more than a city's quantiles)."""
     cur.execute(f"CREATE OR REPLACE TEMP TABLE {_CLOSURE_TABLE} AS "  # noqa: S608
                 f"WITH RECURSIVE {metrics.CLOSURE_SQL} SELECT ancestor, unit_code FROM closure")
-    try:
-        yield
-    finally:
-        cur.execute(f"DROP TABLE IF EXISTS {_CLOSURE_TABLE}")
+    yield
+    # Not on an error: the transaction is then aborted (a DROP would hide the error), and its
+    # rollback takes the table with it.
+    cur.execute(f"DROP TABLE {_CLOSURE_TABLE}")
 
 
 def _scopes(cur: Reader, units: frozenset[str]) -> tuple[list[str] | None, list[str]]:

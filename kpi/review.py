@@ -22,7 +22,9 @@ the record of their own units, keyed by their unit codes sorted and comma-joined
 `K01,K02`: `scope_key`). The scope of a write is the author's own, read in the engine from the
 users table (never from the page), so a city reviewer's minutes and finalising never touch the
 province's record of the week, nor another city's, and the other way round. A scoped record's
-agenda holds its units alone (`agenda_of_units`); the record names its scope, so its sha256
+agenda holds its units alone (`agenda_of_units`: their scorecard, exceptions, SKM results,
+actions, new units and targets, changes and their effects, and the week's coverage; the
+imports listed are the store's, a batch naming no unit); the record names its scope, so its sha256
 covers it, and a record read under another scope than it names is refused. Rows written before
 scopes existed (scope NULL) are the whole store's.
 """
@@ -436,6 +438,20 @@ def agenda_of_units(agenda: dict, units: set[str] | frozenset[str]) -> dict:
     if "satisfaction" in agenda:
         shown["satisfaction"] = {**agenda["satisfaction"], "rows": [
             row for row in agenda["satisfaction"]["rows"] if row.get("unit_code") in units]}
+    if agenda.get("changes"):  # the imports stay: a batch names no unit
+        changes = agenda["changes"]
+        shown["changes"] = {
+            **changes,
+            "new_units": [row for row in changes["new_units"] if row["unit_code"] in units],
+            # A target of every unit (`*`) holds for theirs too.
+            "new_targets": [row for row in changes["new_targets"]
+                            if row["unit_code"] in units or row["unit_code"] == CITY]}
+    if agenda.get("effects"):  # their units' changes, not the store's (`*`) nor other cities'
+        effects = agenda["effects"]
+        shown["effects"] = {
+            **effects,
+            "items": [item for item in effects["items"] if item["unit_code"] in units],
+            "markers": [change for change in effects["markers"] if change["unit_code"] in units]}
     return {**agenda, **shown}
 
 

@@ -113,6 +113,26 @@ def test_a_city_record_holds_its_units_and_actions_and_names_its_scope(cities):
     assert review.pinned_agenda(cities, WEEK) is None
 
 
+def test_a_city_record_holds_its_units_changes_and_new_targets(cities):
+    from kpi import interventions
+
+    mine = interventions.add(cities, unit_code="PKM-1", date="2026-03-10", title="Loket baru",
+                             by=DINKES)
+    interventions.add(cities, unit_code="DUKCAPIL", date="2026-03-11", title="Antrian online",
+                      by=CHAIR)
+    whole = review.build_agenda(cities, WEEK)
+    city = review.build_agenda(cities, WEEK, scope="DINKES")
+    assert len(whole["effects"]["items"]) == 2
+    assert [item["intervention_id"] for item in city["effects"]["items"]] == [mine]
+    assert {change["unit_code"] for change in city["effects"]["markers"]} == {"PKM-1"}
+    # The targets listed as new: their units' and every unit's (`*`), no other city's.
+    targets = {row["unit_code"] for row in whole["changes"]["new_targets"]}
+    assert targets - DINKES_UNITS - {"*"}, "the example has targets of other units to leave out"
+    assert {row["unit_code"] for row in city["changes"]["new_targets"]} == \
+        targets & (DINKES_UNITS | {"*"})
+    assert city["changes"]["batches"] == whole["changes"]["batches"]
+
+
 def test_the_record_hash_covers_its_scope(cities):
     review.finalise(cities, WEEK, by=DINKES)
     review.finalise(cities, WEEK, by=CHAIR)
@@ -234,3 +254,11 @@ def test_a_postgresql_store_made_before_scopes_gets_them_too(catalog_url, tmp_pa
     digest = _write_old_review(catalog_url)
     old_schema()
     _old_reviews_are_the_whole_store_s(catalog_url, digest)
+
+
+def test_the_pack_of_a_city_review_names_whose_it_is(cities):
+    from kpi import config, pack
+
+    city = pack.pack_view(review.review_content(cities, WEEK, scope="DINKES"), "en")
+    assert city["city"] == f"{config.city_name()} · DINKES — Dinas Kesehatan Contoh"
+    assert pack.pack_view(review.review_content(cities, WEEK), "en")["city"] == config.city_name()
