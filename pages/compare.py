@@ -46,6 +46,8 @@ tree = visible_tree(ctx)  # a city user: their city's units, as if the store hel
 scope = units_shown(ctx, tree, filters)
 city = whole_codes(ctx)[0]  # the row the city's line is drawn from (a city user's own city)
 province = drill.is_large(tree)  # a province ranks one level: its cities, or a city's units
+# The reference's words: a province's `*` is the province, not a city.
+of_whole = "_province" if province and city == CITY else ""
 if province and not filters.parent:
     scope = drill.top_level(tree, scope)
 if not scope:
@@ -127,7 +129,7 @@ info = KPIS[kpi]
 # The city's value as a reference line, except for counts: the city's count is the sum of all
 # units', off the scale of any one of them.
 reference = [] if labels.is_missing(city_value) or info.unit == "count" else [
-    (city_value, ctx.t("compare.city", value=show(city_value)))]
+    (city_value, ctx.t(f"compare.city{of_whole}", value=show(city_value)))]
 # The short name on the axis: a long one runs off a tablet's screen (the title has the full one).
 kpi_short = labels.kpi_short(kpi, ctx.lang)
 axis = kpi_short if info.unit in ("count", "index") else ctx.t(
@@ -191,7 +193,7 @@ if kpi in metrics.FUNNEL_KPIS:
             named = ctx.t("compare.list_separator").join(
                 ctx.t("compare.funnel_unit", unit=names.get(code, code), rate=show(rate))
                 for code, rate in zip(beyond["unit_code"], beyond["rate"], strict=True))
-            box(ctx.t(f"compare.funnel_outside_{position}", units=named,
+            box(ctx.t(f"compare.funnel_outside_{position}{of_whole}", units=named,
                       count=len(beyond), total=len(funnel)), icon=icon)
         if (funnel["position"] == "within").all():
             st.info(ctx.t("compare.funnel_none_outside"), icon=":material/check_circle:")
@@ -215,7 +217,7 @@ if kpi in metrics.FUNNEL_KPIS:
         })
         legend = {name: ctx.t(f"compare.funnel_{name}") for name in
                   ("limits_95", "limits_998", "within", "better", "worse")}
-        legend["city"] = ctx.t("compare.funnel_city", value=show(city_rate))
+        legend["city"] = ctx.t(f"compare.funnel_city{of_whole}", value=show(city_rate))
         funnel_fig = built_figure(charts.funnel_plot, points, metrics.funnel_curve(city_rate,
                                                                      funnel["denominator"]),
                                         ctx.lang, city_rate=city_rate, names=legend,
@@ -223,7 +225,7 @@ if kpi in metrics.FUNNEL_KPIS:
                                         y_title=labels.kpi_short(kpi, ctx.lang))
         show_chart(funnel_fig, ctx.lang, name=file_name(ctx.t("compare.funnel_file"), kpi,
                                                         filters.period_start))
-        st.caption(ctx.t("compare.funnel_caption"))
+        st.caption(ctx.t(f"compare.funnel_caption{of_whole}"))
         with st.expander(ctx.t("compare.funnel_data")):
             funnel_table = pd.DataFrame({
                 column["unit"]: [names.get(code, code) for code in funnel["unit_code"]],

@@ -272,3 +272,16 @@ def test_satisfaction_names_the_province_and_a_city_in_its_place(province, monke
         codes = list(table[t("skmpage.col_code", lang)])
         assert "*" not in codes and codes[-1] == "K03" and codes.count("K03") == 1
         assert table[t("skmpage.col_unit", lang)].iloc[-1] == CITIES["K03"]
+
+
+def test_compare_calls_the_province_the_province(province, monkeypatch):
+    """The reference line and the funnel's centre of a province's Compare page are the
+    province's (`*`): said so, not "City" (their numbers are unchanged)."""
+    for lang, parent in (("en", None), ("id", "K02")):
+        at = _open(province, monkeypatch, "compare", lang=lang, kpi="within_standard_pct",
+                   grain="month", **({"parent": parent} if parent else {}))
+        specs = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+        assert t("compare.funnel_city_province", lang, value="") in specs
+        assert t("compare.city_province", lang, value="") in specs
+        assert t("compare.funnel_city", lang, value="") not in specs
+        assert t("compare.funnel_caption_province", lang) in texts(at.caption)
