@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.make_bench_data import make_bench_data
 from kpi.i18n import t
@@ -100,10 +101,11 @@ def test_any_unit_of_a_province_is_three_clicks_away(province_url, new_page, scr
 
 @pytest.mark.parametrize(("lang", "viewport"), [("en", DESKTOP), ("id", TABLET)],
                          ids=["desktop-en", "tablet-id"])
-def test_the_satisfaction_page_names_the_province_then_a_city(province_url, new_page, screenshot,
+def test_the_skm_and_compare_pages_name_the_province(province_url, new_page, screenshot,
                                                               lang, viewport):
     """The SKM page of a province: the province's IKM over its cities, then a city's IKM over
-    its units (the city in the whole's place), each with its heatmap and sample chart drawn."""
+    its units (the city in the whole's place), each with its heatmap and sample chart drawn;
+    Compare's reference line and funnel centre, the province's, named so."""
     device = "desktop" if viewport == DESKTOP else "tablet"
     page = new_page(*viewport)
     open_app(page, f"{province_url}/satisfaction?grain=quarter&lang={lang}")
@@ -118,3 +120,10 @@ def test_the_satisfaction_page_names_the_province_then_a_city(province_url, new_
     assert heading.startswith(t("skmpage.city_ikm", lang)), heading
     assert "Kota Bench 05" in page.locator('[data-testid="stMain"]').inner_text()
     screenshot(page, f"province-skm-2-city-{device}-{lang}")
+    # Compare ranks the cities against the province's rate, named so.
+    open_app(page, f"{province_url}/compare?grain=month&kpi=within_standard_pct&lang={lang}")
+    no_error(page)
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)
+    assert t("compare.funnel_caption_province", lang) in main.inner_text()
+    screenshot(page, f"province-compare-{device}-{lang}")
