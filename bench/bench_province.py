@@ -26,7 +26,7 @@ The load average is printed with every figure (2 CPUs shared: read CPU where giv
 
     python bench/bench_province.py [--events N] [--responses N] [--layout embedded|pg+s3|both]
                                    [--cities N] [--units-per-city N] [--repeat R]
-                                   [--skip-pages] [--skip-concurrent] [--no-defer]
+                                   [--skip-pages] [--skip-concurrent] [--no-defer] [--maintain]
                                    [--keep-store] [--reuse-store STORE] [--pages-only STORE]
                                    [--reads-only STORE]
 """
@@ -138,6 +138,16 @@ def raw_read_csv(store: Store, path: Path) -> dict[str, float]:
         cur.execute("CREATE TABLE bench_raw AS SELECT * FROM read_csv($path)", {"path": str(path)})
         out = {"wall": time.perf_counter() - started, "cpu": cpu_seconds() - cpu}
         cur.execute("DROP TABLE bench_raw")
+    return out
+
+
+def maintained(store: Store) -> dict[str, float]:
+    """`python -m kpi maintain`'s work (no snapshot expired): the files with deleted rows
+    rewritten, small files merged."""
+    started, cpu = time.perf_counter(), cpu_seconds()
+    store.maintain(36500, set())
+    out = {"wall": time.perf_counter() - started, "cpu": cpu_seconds() - cpu}
+    print(f"  maintain: {out['wall']:.1f} s wall {out['cpu']:.1f} s CPU ({load()})", flush=True)
     return out
 
 
@@ -331,6 +341,8 @@ def run_layout(name: str, files: dict[str, Any], args: argparse.Namespace) -> di
             undo_weekly_imports(store)
         else:
             out["backfill"] = backfill(store, files)
+        if args.maintain:  # README, a province deployment: `maintain` after the backfill
+            out["maintain"] = maintained(store)
         if not args.no_defer:  # a province's store (README: a province deployment)
             precompute.set_defer_totals(store, True, by="bench")
         weeks = files["week"]
@@ -367,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-defer", action="store_true",
                         help="imports recompute the top-level totals of every grain (a city's "
                              "store) instead of leaving months, quarters, years to totals --refresh")
+    parser.add_argument("--maintain", action="store_true",
+                        help="Store.maintain after the backfill, as the README's province "
+                             "deployment runs `python -m kpi maintain` (then nightly)")
     parser.add_argument("--keep-store", action="store_true",
                         help="keep a copy of the embedded store (bench/data/…-kept)")
     parser.add_argument("--reuse-store", metavar="STORE", default=None,

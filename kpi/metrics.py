@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -282,12 +282,14 @@ def day_counts_sql(source: str, rows_table: str) -> str:
 
 def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
                                units: list[str] | None, params: dict, columns: list[str],
-                               tables: tuple[str, str]) -> str:
+                               tables: tuple[str, str], closure: str | None = None) -> str:
     """`_aggregate_sql`'s SELECT (same rows, same values) over `tables`: a table of
     `source_rows_sql`'s rows and one of their `day_counts_sql`. Counts are the sums of the
     day counts; the other aggregates (medians, P90, means) come from the rows themselves.
     The range parameters are named after `period`, so that the SELECTs of several grains can
-    make one statement."""
+    make one statement; `closure` names a table of `CLOSURE_SQL`'s rows that they then share
+    (each grain's own recursion over the units cost a province's weekly import more than
+    its quantiles)."""
     rows_table, counts_table = tables
     aggregates = AGGREGATES[source]
     bucket = f"date_trunc('{check_period(period)}', {{time}})::DATE"
@@ -312,6 +314,8 @@ def _aggregate_from_tables_sql(source: str, period: str, ranges: Ranges | None,
     joined = parts[0] if len(parts) == 1 else (
         f"SELECT * FROM ({parts[0]}) LEFT JOIN ({parts[1]}) "  # noqa: S608
         "USING (unit_code, period_start)")
+    if closure is not None:
+        return f"WITH closure AS (SELECT ancestor, unit_code FROM {closure}) {joined}"  # noqa: S608
     return f"WITH RECURSIVE {_CLOSURE} {joined}"
 
 
@@ -339,11 +343,13 @@ def survey_aggregates_sql() -> str:
 
 def kpi_rows_sql(period: str, ranges: Ranges | None, units: list[str] | None, kpis: list[str],
                  params: dict, row_units: list[str] | None = None,
-                 tables: dict[str, tuple[str, str]] | None = None) -> str:
+                 tables: dict[str, tuple[str, str]] | None = None,
+                 closure: str | None = None) -> str:
     """SELECT unit_code, period_start, kpi, value, n, parts for the KPIs asked for (n > 0
     only), computed over the raw rows whose local time lies in `ranges` (None = every row):
     the store's, or per source a copy of them, `tables` {source: (rows table, day counts
-    table)} (see `source_rows_sql`)."""
+    table)} (see `source_rows_sql`), with the unit tree's closure from the table `closure`
+    names (with `tables` only; see `_aggregate_from_tables_sql`)."""
     parts = []
     for source in AGGREGATES:
         wanted = [KPIS[name] for name in kpis if KPIS[name].source == source]
@@ -352,7 +358,7 @@ def kpi_rows_sql(period: str, ranges: Ranges | None, units: list[str] | None, kp
         columns = list(dict.fromkeys(column for kpi in wanted for column in kpi.needs))
         if tables is not None:
             aggregate = _aggregate_from_tables_sql(source, period, ranges, units, params,
-                                                   columns, tables[source])
+                                                   columns, tables[source], closure)
         else:
             aggregate = _aggregate_sql(source, period, ranges, units, params, columns, row_units)
         selects = [
@@ -725,13 +731,18 @@ _FUNNEL_COUNTS = {
 
 @reads("events", "services", "units")
 @one_unit_of_work
-def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date) -> pd.DataFrame:
+def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date,
+           centre: Sequence[str] | None = None) -> pd.DataFrame:
     """A funnel plot's data for `within_standard_pct` or `abandon_rate` in one period, one row
     per unit with a denominator: unit_code, numerator, denominator, rate (percent), city_rate,
     lower_95, upper_95, lower_998, upper_998 (binomial normal approximation around the city
-    rate, in percent, unclipped)."""
+    rate, in percent, unclipped). `centre`: the units whose pooled rate is the centre instead
+    of the city's (each unit's counts pool its subtree): a city user's own units, whose
+    subtrees are the population they compare."""
     if kpi not in _FUNNEL_COUNTS:
         raise UnknownArgument("kpi.error.funnel_kpi", kpi=kpi, kpis=" or ".join(_FUNNEL_COUNTS))
+    wholes = [CITY] if centre is None else list(centre)
+    check_units(store, wholes)
     numerator, denominator = _FUNNEL_COUNTS[kpi]
     start = _start_of(period_start, check_period(period))
     params: dict = {}
@@ -739,13 +750,13 @@ def funnel(store: Reader, *, kpi: str, period: str, period_start: dt.date) -> pd
     frame = store.query_df(
         f"SELECT unit_code, {numerator} AS numerator, {denominator} AS denominator "  # noqa: S608
         f"FROM ({aggregate}) WHERE {denominator} > 0 ORDER BY unit_code", params)
-    city = frame[frame["unit_code"] == CITY]
+    city = frame[frame["unit_code"].isin(wholes)]
     frame = frame[frame["unit_code"] != CITY].reset_index(drop=True)
     frame["rate"] = 100.0 * frame["numerator"] / frame["denominator"]
     if city.empty:
         frame["city_rate"] = float("nan")
-    else:
-        frame["city_rate"] = 100.0 * city["numerator"].iloc[0] / city["denominator"].iloc[0]
+    else:  # one row (the city) or the centre's units pooled
+        frame["city_rate"] = 100.0 * city["numerator"].sum() / city["denominator"].sum()
     city_rate = frame["city_rate"].iloc[0] if len(frame) else float("nan")
     limits = funnel_limits(city_rate, frame["denominator"])
     for column in FUNNEL_LIMITS:

@@ -319,7 +319,9 @@ def pack_view(content: dict, lang: str, *, today: dt.date | None = None) -> dict
     return {
         "lang": lang,
         "incomplete": incomplete_week_warning(covered, lang),
-        "city": content.get("city") or config.city_name(),
+        # A city user's review (a scope's record, kpi/review.py) says whose it is.
+        "city": " · ".join(part for part in (content.get("city") or config.city_name(),
+                                              content.get("scope_label")) if part),
         "week": content["week"],
         "week_title": t("pack.week_title", lang, week=week_number,
                         year=content["week"][:4]),

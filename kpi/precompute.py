@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from kpi import audit, config, metrics
@@ -60,6 +61,7 @@ DEFERRED_GRAINS = PERIODS
 # The digest of the formulas the stored values were computed with (`definitions_digest`): a
 # store whose digest differs from the running code's is recomputed once (`ensure_ready`).
 _DEFINITIONS_KEY = "kpi_definitions_sha"
+_CLOSURE_TABLE = "__kpi_closure"  # see _closure_table
 # Bump when the stored values change meaning without a change to the SQL of the definitions
 # (e.g. how unit_days is counted, or a column of kpi_values read differently).
 PRECOMPUTE_VERSION = 1
@@ -87,10 +89,15 @@ def _distinct(cur: Reader, sql: str, params: dict) -> frozenset:
     return frozenset(value for (value,) in cur.query_rows(sql, params) if value is not None)
 
 
-def batch_change(cur: Reader, kind: str, batch_id: int) -> Change:
+def batch_change(cur: Reader, kind: str, batch_id: int,
+                 own: tuple[list[str | None], list[dt.date | None]] | None = None,
+                 replaced: bool = True) -> Change:
     """What batch `batch_id` of `kind` touches: its own rows and the rows it replaced. Call it
     after the batch's rows are written (import) or before they are removed (rollback): both
-    times the same rows are there."""
+    times the same rows are there. `own`: the units and days of the batch's own rows when the
+    caller has them already (the import's key check reads them in the same pass); `replaced`
+    False when the batch replaced no row. Each statement on the lake costs its catalog
+    look-ups: a weekly import then reads nothing more here."""
     if kind == "targets":  # status is derived at read time
         return Change(kpis=())
     if kind == "units":  # the tree may have changed: every subtree
@@ -102,27 +109,62 @@ def batch_change(cur: Reader, kind: str, batch_id: int) -> Change:
             UNION SELECT unit_code FROM services_replaced WHERE replaced_by = $batch""", params)
         return Change(kpis=("within_standard_pct",), units=units)
     table, time_column = _ROW_TABLES[kind]
-    rows = (f"SELECT unit_code, {time_column} AS local_time FROM {table} "  # noqa: S608
-            f"WHERE batch_id = $batch UNION ALL SELECT unit_code, {time_column} "
-            f"FROM {table}_replaced WHERE replaced_by = $batch")
-    # Units and days in one pass over the batch's rows.
-    units, days = cur.query_rows(f"SELECT list(DISTINCT unit_code), "  # noqa: S608
-                                 f"list(DISTINCT local_time::DATE) FROM ({rows})", params)[0]
+    parts = []
+    if own is None:
+        parts.append(f"SELECT unit_code, {time_column} AS local_time FROM {table} "  # noqa: S608
+                     "WHERE batch_id = $batch")
+    if replaced:
+        parts.append(f"SELECT unit_code, {time_column} AS local_time FROM {table}_replaced "  # noqa: S608
+                     "WHERE replaced_by = $batch")
+    codes, days = (list(own[0]), list(own[1])) if own is not None else ([], [])
+    if parts:
+        # Units and days in one pass over the rows.
+        more_codes, more_days = cur.query_rows(
+            "SELECT list(DISTINCT unit_code), list(DISTINCT local_time::DATE) "  # noqa: S608
+            f"FROM ({' UNION ALL '.join(parts)})", params)[0]
+        codes += more_codes or []
+        days += more_days or []
     return Change(kpis=_EVENT_KPIS if kind == "events" else _SURVEY_KPIS,
-                  units=frozenset(code for code in units or () if code is not None),
-                  days=frozenset(day for day in days or () if day is not None))
+                  units=frozenset(code for code in codes if code is not None),
+                  days=frozenset(day for day in days if day is not None))
 
 
-def _scopes(cur: Reader, units: frozenset[str]) -> list[str] | None:
-    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors);
-    None when that is every unit (a first load), which spares every query a scope filter."""
-    ancestors = _distinct(cur, f"""
-        WITH RECURSIVE {metrics.CLOSURE_SQL}
-        SELECT ancestor FROM closure WHERE list_contains($units, unit_code)""",  # noqa: S608
-                          {"units": sorted(units)})
-    if ancestors >= _distinct(cur, "SELECT unit_code FROM units", {}):
-        return None
-    return sorted(ancestors | {metrics.CITY})
+def row_time_column(kind: str) -> str | None:
+    """The local time column of `kind`'s rows (events, survey): their day is what a batch of
+    them touches; None for the kinds without one."""
+    found = _ROW_TABLES.get(kind)
+    return None if found is None else found[1]
+
+
+@contextmanager
+def _closure_table(cur: Writer) -> Iterator[None]:
+    """The unit tree's closure (`metrics.CLOSURE_SQL`: every unit with each ancestor-or-self)
+    in the temporary table _CLOSURE_TABLE while the block runs: the scopes and every grain's
+    SELECT read it, and the lake's `units` once (each read of it on the lake costs a catalog
+    look-up, and each recursion over 1,353 units more than a city's quantiles)."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {_CLOSURE_TABLE} AS "  # noqa: S608
+                f"WITH RECURSIVE {metrics.CLOSURE_SQL} SELECT ancestor, unit_code FROM closure")
+    yield
+    # Not on an error: the transaction is then aborted (a DROP would hide the error), and its
+    # rollback takes the table with it.
+    cur.execute(f"DROP TABLE {_CLOSURE_TABLE}")
+
+
+def _scopes(cur: Reader, units: frozenset[str]) -> tuple[list[str] | None, list[str]]:
+    """`*` and every unit whose subtree holds one of `units` (the units and their ancestors),
+    None when that is every unit (a first load, which spares every query a scope filter); and
+    every unit of those subtrees. Inside `_closure_table`."""
+    ancestors, every_unit, subtree = cur.query_rows(f"""
+        WITH touched AS (SELECT DISTINCT ancestor FROM {_CLOSURE_TABLE}
+                         WHERE list_contains($units, unit_code))
+        SELECT (SELECT list(ancestor) FROM touched),
+               (SELECT count(DISTINCT unit_code) FROM {_CLOSURE_TABLE}),
+               (SELECT list(DISTINCT unit_code) FROM {_CLOSURE_TABLE}
+                WHERE ancestor IN (SELECT ancestor FROM touched))""",  # noqa: S608
+                                                    {"units": sorted(units)})[0]
+    found = {code for code in ancestors or () if code is not None}
+    scopes = None if len(found) >= every_unit else sorted(found | {metrics.CITY})
+    return scopes, sorted(code for code in subtree or () if code is not None)
 
 
 def _period_ranges(days: frozenset[dt.date], grain: str) -> metrics.Ranges:
@@ -158,7 +200,13 @@ def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
         return
     if change.units is None or set(change.kpis) - {"within_standard_pct"}:  # rows changed
         _refresh_unit_days(cur, change)
-    scopes = None if change.units is None else _scopes(cur, change.units)
+    with _closure_table(cur):
+        _refresh_values(cur, change)
+
+
+def _refresh_values(cur: Writer, change: Change) -> None:
+    """`refresh`'s recomputation of kpi_values (inside `_closure_table`)."""
+    scopes, subtree = (None, []) if change.units is None else _scopes(cur, change.units)
     ranges = {grain: None if change.days is None else _period_ranges(change.days, grain)
               for grain in PERIODS}
     sources = sorted({metrics.KPIS[name].source for name in change.kpis})
@@ -177,10 +225,6 @@ def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
     own = [scope for scope in scopes if scope != metrics.CITY]
     grain_scopes = {grain: own if grain in DEFERRED_GRAINS else scopes
                     for grain in PERIODS}
-    subtree = sorted(_distinct(cur, f"""
-        WITH RECURSIVE {metrics.CLOSURE_SQL}
-        SELECT unit_code FROM closure WHERE list_contains($scopes, ancestor)""",  # noqa: S608
-                               {"scopes": own}))
     long_ranges = _merged([span for grain in DEFERRED_GRAINS for span in ranges[grain] or []])
     _recompute(cur, change.kpis, grain_scopes, ranges, units_ranges=(subtree, long_ranges))
     periods = sorted({(grain, metrics.period_start(day, grain))
@@ -198,11 +242,11 @@ def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
 
 
 def _bump_version(cur: Writer) -> None:
-    version = cur.query_value("SELECT max(value) FROM meta WHERE key = $key",
+    # One statement where the row is there (each on the lake costs its catalog look-ups).
+    updated = cur.query_value("UPDATE meta SET value = value + 1 WHERE key = $key",
                               {"key": _VERSION_KEY})
-    cur.execute("DELETE FROM meta WHERE key = $key", {"key": _VERSION_KEY})
-    cur.execute("INSERT INTO meta (key, value) VALUES ($key, $value)",
-                {"key": _VERSION_KEY, "value": (version or 0) + 1})
+    if not updated:
+        cur.execute("INSERT INTO meta (key, value) VALUES ($key, 1)", {"key": _VERSION_KEY})
 
 
 def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str] | None],
@@ -211,7 +255,7 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
     """Replace the stored values of `kpis` for each grain of `scopes` {grain: scopes (None =
     every scope)}, over the periods of `ranges[grain]` (None = every period). The rows read:
     every unit's in the grains' ranges, except the ranges of `units_ranges` (units, ranges),
-    read for those units only."""
+    read for those units only. Inside `_closure_table`."""
     grains = list(scopes)
     # The lake is read once: the rows of every period to recompute (of every grain) are copied
     # into a temporary table, with their counts per unit and day beside them; each grain sums
@@ -249,7 +293,7 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
         stale.append(f"({' AND '.join(condition)})")
         grain_params: dict = {}
         rows = metrics.kpi_rows_sql(grain, spans, grain_scopes, list(kpis), grain_params,
-                                    tables=tables)
+                                    tables=tables, closure=_CLOSURE_TABLE)
         inserts.append((f"SELECT unit_code, kpi, '{grain}', period_start, value, n, parts "  # noqa: S608
                         f"FROM ({rows})", grain_params))
     # Bounds around every grain's condition (an OR, which DuckDB cannot check against a
@@ -338,16 +382,18 @@ def refresh_pending(store: Store, *, by: str | None = None) -> int:
 
 def _refresh_pending(cur: Writer) -> int:
     pending = cur.query_rows("SELECT DISTINCT source, grain, period_start FROM kpi_pending")
-    for source in sorted({source for source, _, _ in pending}):
-        kpis = _EVENT_KPIS if source == "events" else _SURVEY_KPIS
-        ranges: dict[str, metrics.Ranges] = {}
-        for _, grain, start in (row for row in pending if row[0] == source):
-            ranges.setdefault(grain, []).append((start, metrics.next_period(start, grain)))
-        _recompute(cur, kpis, {grain: [metrics.CITY] for grain in ranges},
-                   {grain: _merged(spans) for grain, spans in ranges.items()})
-    if pending:
-        cur.execute("DELETE FROM kpi_pending")
-        _bump_version(cur)
+    if not pending:
+        return 0
+    with _closure_table(cur):
+        for source in sorted({source for source, _, _ in pending}):
+            kpis = _EVENT_KPIS if source == "events" else _SURVEY_KPIS
+            ranges: dict[str, metrics.Ranges] = {}
+            for _, grain, start in (row for row in pending if row[0] == source):
+                ranges.setdefault(grain, []).append((start, metrics.next_period(start, grain)))
+            _recompute(cur, kpis, {grain: [metrics.CITY] for grain in ranges},
+                       {grain: _merged(spans) for grain, spans in ranges.items()})
+    cur.execute("DELETE FROM kpi_pending")
+    _bump_version(cur)
     return len({(grain, start) for _, grain, start in pending})
 
 

@@ -94,6 +94,9 @@ class Coverage:
     reported: int      # units that reported in the period
     expected: int      # those plus the units that reported in the four periods before
     complete: bool
+    # Whether any unit reported in the four periods before: without them (the data's first
+    # period) nothing says who else should have reported, and `expected` is only `reported`.
+    has_history: bool = True
 
     @property
     def missing(self) -> int:
@@ -126,7 +129,7 @@ class Coverages:
             previous = previous_period(previous, self.period)
             before |= self.by_period.get(previous, set())
         complete = not before or len(now & before) >= self.share * len(before)
-        return Coverage(start, len(now), len(now | before), complete)
+        return Coverage(start, len(now), len(now | before), complete, bool(before))
 
     def latest_complete(self, starts: list[dt.date]) -> dt.date | None:
         """The first of `starts` (newest first) that is complete; None when none is."""
@@ -142,6 +145,17 @@ def coverages(store: Reader, *, period: str) -> Coverages:
     """`Coverages` of every `period` of the data (the dashboard keeps it per KPI data version:
     grouping a province's 100,000 unit × week rows cost a tenth of a second per page run)."""
     return Coverages(reported_units(store, period=period), period)
+
+
+def coverages_of(reported: pd.DataFrame, period: str, counted_as: Mapping[str, str]) -> Coverages:
+    """`Coverages` of some units alone, from `reported` (reported_units): `counted_as` maps each
+    unit counted to what it counts as, itself or the unit it lies in (a province's units as
+    their cities: a city has reported when any of its units has). Units not in it are left out."""
+    kept = reported[reported["unit_code"].isin(list(counted_as))]
+    return Coverages(pd.DataFrame({"period_start": kept["period_start"].tolist(),
+                                   "unit_code": [counted_as[code]
+                                                 for code in kept["unit_code"].tolist()]}),
+                     period)
 
 
 def coverage(reported: pd.DataFrame, start: dt.date, period: str,

@@ -14,6 +14,19 @@ refused with `ReviewLocked`, here in the engine and not only in the UI.
 
 Everything the agenda holds is plain JSON (ISO dates as text, floats, None), so that a live
 draft and a finalised record have exactly the same shape and render the same way.
+
+A review record belongs to a week and a scope: what its reviewers may see. `*` (WHOLE_STORE) is
+the whole store's review, held by unscoped users (admins, the CLI, local mode) and made by
+`python -m kpi review`; a city user (an analyst or reviewer added with units, kpi/scope.py) keeps
+the record of their own units, keyed by their unit codes sorted and comma-joined (`K01`,
+`K01,K02`: `scope_key`). The scope of a write is the author's own, read in the engine from the
+users table (never from the page), so a city reviewer's minutes and finalising never touch the
+province's record of the week, nor another city's, and the other way round. A scoped record's
+agenda holds its units alone (`agenda_of_units`: their scorecard, exceptions, SKM results,
+actions, new units and targets, changes and their effects, and the week's coverage; the
+imports listed are the store's, a batch naming no unit); the record names its scope, so its sha256
+covers it, and a record read under another scope than it names is refused. Rows written before
+scopes existed (scope NULL) are the whole store's.
 """
 
 from __future__ import annotations
@@ -48,11 +61,15 @@ from kpi.periods import (
     week_label,
 )
 from kpi.reads import reads
-from kpi.scope import require_in_scope
+from kpi.scope import require_in_scope, scope_roots, subtrees
 from kpi.store import Reader, Store, Writer, one_unit_of_work
+from kpi.users import parse_units
 from kpi.vocabulary import CITY, KPIS
 
 RECORD_FORMAT = 1
+# The scope of the whole store's review. Rows written before scopes existed hold NULL: the
+# queries compare `coalesce(scope, '*')`.
+WHOLE_STORE = "*"
 ACTION_STATUSES = ("open", "in_progress", "done", "dropped")
 CLOSED_STATUSES = ("done", "dropped")
 # Weeks of history the SPC readings and charts rest on: the overview page's weekly window
@@ -60,6 +77,38 @@ CLOSED_STATUSES = ("done", "dropped")
 SPC_HISTORY_WEEKS = 26
 RECENT_BATCHES = 20  # imports listed under "changes since the last review"
 DEFAULT_ACTION_DAYS = 14
+
+
+# -- scopes ----------------------------------------------------------------------------------
+def scope_key(units: str | list[str] | tuple[str, ...] | None) -> str:
+    """The scope a review record of a person with unit scope `units` belongs to: their unit
+    codes sorted and comma-joined (`K01,K02`), or `*` for the whole store (no units)."""
+    codes = sorted(set(parse_units(units)))
+    return ",".join(codes) if codes else WHOLE_STORE
+
+
+def author_scope(cur: Reader, who: str | None) -> str:
+    """The scope of the review records `who` writes: their own unit scope (kpi.scope)."""
+    return scope_key(scope_roots(cur, who))
+
+
+def scope_units(cur: Reader, scope: str) -> frozenset[str] | None:
+    """The units a record of `scope` covers (its roots' subtrees), or None for the whole store."""
+    if scope == WHOLE_STORE:
+        return None
+    return frozenset(subtrees(cur, parse_units(scope)))
+
+
+def scope_label(store: Reader, scope: str) -> str | None:
+    """Whose record a scope's is, for people: `K01 — Kota Binjai` (each root with its name,
+    comma-separated); None for the whole store's."""
+    if scope == WHOLE_STORE:
+        return None
+    roots = parse_units(scope)
+    names = dict(store.query_rows(
+        "SELECT unit_code, name FROM units WHERE list_contains($roots, unit_code)",
+        {"roots": list(roots)}))
+    return ", ".join(f"{code} — {names[code]}" if names.get(code) else code for code in roots)
 
 
 # -- weeks -------------------------------------------------------------------------------------
@@ -92,10 +141,11 @@ def data_weeks(store: Reader) -> list[str]:
 
 @reads("kpi_values", "reviews")
 @one_unit_of_work
-def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
+def review_weeks(store: Reader, today: dt.date | None = None,
+                 scope: str = WHOLE_STORE) -> list[str]:
     """The weeks a review can be opened for, newest first: every week with data, then (F7)
-    the weeks after the data up to today's and any week that already has a review, whose
-    meetings go through the carried actions and keep minutes before the data arrives."""
+    the weeks after the data up to today's and any week that already has a review of `scope`,
+    whose meetings go through the carried actions and keep minutes before the data arrives."""
     weeks = set(data_weeks(store))
     if not weeks:
         return []
@@ -105,7 +155,7 @@ def review_weeks(store: Reader, today: dt.date | None = None) -> list[str]:
         weeks.add(week_label(day))
         day += dt.timedelta(days=7)
     first = min(weeks)
-    weeks |= {row["week"] for row in reviews(store) if row["week"] >= first}
+    weeks |= {row["week"] for row in reviews(store, scope) if row["week"] >= first}
     return sorted(weeks, reverse=True)
 
 
@@ -289,18 +339,20 @@ def _satisfaction(store: Reader, week: str, names: dict, order: list[str]) -> di
     })
 
 
-def _previous_review(cur: Reader, week: str) -> dict | None:
+def _previous_review(cur: Reader, week: str, scope: str) -> dict | None:
     rows = cur.query_df(
-        "SELECT week, status, created_at, finalised_at FROM reviews WHERE week < ? "
-        "ORDER BY week DESC LIMIT 1", [week])
+        "SELECT week, status, created_at, finalised_at FROM reviews "
+        "WHERE week < $week AND coalesce(scope, '*') = $scope ORDER BY week DESC LIMIT 1",
+        {"week": week, "scope": scope})
     return None if rows.empty else _records(rows)[0]
 
 
 @one_unit_of_work
-def _changes(cur: Reader, week: str, names: dict) -> dict:
-    """What changed since the last review: imports, new units, targets that are new."""
+def _changes(cur: Reader, week: str, names: dict, scope: str) -> dict:
+    """What changed since the last review of `scope`: imports, new units, targets that are
+    new."""
     start, end = week_bounds(week)
-    previous = _previous_review(cur, week)
+    previous = _previous_review(cur, week, scope)
     since = None
     if previous:
         since = previous["finalised_at"] or previous["created_at"]
@@ -349,21 +401,30 @@ def data_agenda(store: Reader, week: str) -> dict:
     scorecard = _scorecard(store, start)
     names = {row["unit_code"]: row["unit_name"] for row in scorecard}
     exceptions, opportunities = _exceptions(store, scorecard, first, start)
-    covered = reporting.coverage(
-        reporting.reported_units(store, period="week",
-                                 date_from=start - dt.timedelta(weeks=reporting.LOOKBACK),
-                                 date_to=end + dt.timedelta(days=1)), start, "week")
     return {
         "kpi_data_version": version,
         "week": week, "week_start": start.isoformat(), "week_end": end.isoformat(),
         "review_day": review_day(week).isoformat(),
-        "coverage": {"reported": covered.reported, "expected": covered.expected,
-                     "complete": covered.complete},
+        "coverage": _coverage(store, week),
         "scorecard": scorecard,
         "exceptions": exceptions,
         "satisfaction": _satisfaction(store, week, names, list(names)),
         "opportunities": opportunities,
     }
+
+
+def _coverage(store: Reader, week: str, units: frozenset[str] | None = None) -> dict:
+    """How many units reported in `week` (among `units`, None for every unit): reported,
+    expected, complete."""
+    start, end = week_bounds(week)
+    reported = reporting.reported_units(store, period="week",
+                                        date_from=start - dt.timedelta(weeks=reporting.LOOKBACK),
+                                        date_to=end + dt.timedelta(days=1))
+    if units is not None:
+        reported = reported[reported["unit_code"].isin(units)]
+    covered = reporting.coverage(reported, start, "week")
+    return {"reported": covered.reported, "expected": covered.expected,
+            "complete": covered.complete}
 
 
 _UNIT_ROWS = ("scorecard", "exceptions", "opportunities", "carried_actions", "new_actions")
@@ -377,21 +438,38 @@ def agenda_of_units(agenda: dict, units: set[str] | frozenset[str]) -> dict:
     if "satisfaction" in agenda:
         shown["satisfaction"] = {**agenda["satisfaction"], "rows": [
             row for row in agenda["satisfaction"]["rows"] if row.get("unit_code") in units]}
+    if agenda.get("changes"):  # the imports stay: a batch names no unit
+        changes = agenda["changes"]
+        shown["changes"] = {
+            **changes,
+            "new_units": [row for row in changes["new_units"] if row["unit_code"] in units],
+            # A target of every unit (`*`) holds for theirs too.
+            "new_targets": [row for row in changes["new_targets"]
+                            if row["unit_code"] in units or row["unit_code"] == CITY]}
+    if agenda.get("effects"):  # their units' changes, not the store's (`*`) nor other cities'
+        effects = agenda["effects"]
+        shown["effects"] = {
+            **effects,
+            "items": [item for item in effects["items"] if item["unit_code"] in units],
+            "markers": [change for change in effects["markers"] if change["unit_code"] in units]}
     return {**agenda, **shown}
 
 
-def build_agenda(store: Reader, week: str, data: dict | None = None) -> dict:
-    """The agenda of `week`'s review, built from the data as it is now (see the module doc).
-    `data`: `data_agenda(store, week)` when the caller already holds it for the current data."""
+def build_agenda(store: Reader, week: str, data: dict | None = None,
+                 scope: str = WHOLE_STORE) -> dict:
+    """The agenda of `week`'s review of `scope`, built from the data as it is now (see the
+    module doc): a scoped review's holds the rows, items and actions of its units alone.
+    `data`: `data_agenda(store, week)` when the caller already holds it for the current data
+    (of the whole store or of the scope's units)."""
     data = data_agenda(store, week) if data is None else data
     names = {row["unit_code"]: row["unit_name"] for row in data["scorecard"]}
     actions = list_actions(store, week=week)
-    return {
+    agenda = {
         **{key: data[key] for key in ("week", "week_start", "week_end", "review_day",
                                       "coverage")},
         "carried_actions": [a for a in actions if a["raised_week"] < week],
         "new_actions": [a for a in actions if a["raised_week"] == week],
-        "changes": _changes(store, week, names),
+        "changes": _changes(store, week, names, scope),
         **{key: data[key] for key in ("scorecard", "exceptions", "satisfaction",
                                       "opportunities")},
         # Issue 23: the verdicts on the changes made (interventions are no KPI data: not
@@ -399,6 +477,11 @@ def build_agenda(store: Reader, week: str, data: dict | None = None) -> dict:
         "effects": _plain(effect.review_section(store, week_start=parse_week(week),
                                                 week_end=week_bounds(week)[1])),
     }
+    units = scope_units(store, scope)
+    if units is None:
+        return agenda
+    # A scope's week is complete when its own units have reported.
+    return {**agenda_of_units(agenda, units), "coverage": _coverage(store, week, units)}
 
 
 # -- actions -----------------------------------------------------------------------------------
@@ -530,38 +613,48 @@ def _record_change(cur: Writer, action_id: int, day: dt.date, rebase: bool, by: 
 
 
 # -- reviews, minutes, the record --------------------------------------------------------------
-def _ensure_editable(cur: Reader, week: str) -> str | None:
-    """The review's status (None while it has none yet); ReviewLocked once it is final."""
-    status = cur.query_value(f"SELECT status FROM {cur.as_begun('reviews')} WHERE week = ?",  # noqa: S608
-                             [week])
+def _ensure_editable(cur: Reader, week: str, scope: str) -> str | None:
+    """The status of `scope`'s review of `week` (None while it has none yet); ReviewLocked once
+    it is final."""
+    status = cur.query_value(
+        f"SELECT status FROM {cur.as_begun('reviews')} "  # noqa: S608
+        "WHERE week = $week AND coalesce(scope, '*') = $scope",
+        {"week": week, "scope": scope})
     if status == "final":
         raise ReviewLocked(week=week)
     return status
 
 
-def _open_review(cur: Writer, week: str, by: str | None) -> None:
-    """Refuse (ReviewLocked) a write to a finalised review; begin the draft when there is none
-    yet. One read of the reviews table: each table a statement reads on the lake costs a
-    catalog lookup."""
-    if _ensure_editable(cur, week) is None:
+def _open_review(cur: Writer, week: str, by: str | None) -> str:
+    """Refuse (ReviewLocked) a write to `by`'s finalised review of `week`; begin the draft when
+    there is none yet. Returns the review's scope (`by`'s own). One read of the reviews table:
+    each table a statement reads on the lake costs a catalog lookup."""
+    scope = author_scope(cur, by)
+    if _ensure_editable(cur, week, scope) is None:
         cur.execute(
-            "INSERT INTO reviews (week, week_start, status, created_at, created_by) "
-            "VALUES (?, ?, 'draft', ?, ?)", [week, parse_week(week), config.local_now(), by])
+            "INSERT INTO reviews (week, week_start, status, created_at, created_by, scope) "
+            "VALUES (?, ?, 'draft', ?, ?, ?)",
+            [week, parse_week(week), config.local_now(), by, scope])
+    return scope
 
 
 @one_unit_of_work
-def get_review(store: Reader, week: str) -> dict:
-    """The review's state: status (none | draft | final), attendees (list), decisions, who
-    finalised it and when, and the record's checksum."""
+def get_review(store: Reader, week: str, scope: str = WHOLE_STORE) -> dict:
+    """The state of `scope`'s review of `week`: status (none | draft | final), attendees (list),
+    decisions, who finalised it and when, and the record's checksum."""
     parse_week(week)
     rows = store.query_df(
         "SELECT status, attendees, decisions, created_at, created_by, finalised_at, "
-        "finalised_by, record_sha256 FROM reviews WHERE week = ?", [week])
+        "finalised_by, record_sha256 FROM reviews "
+        "WHERE week = $week AND coalesce(scope, '*') = $scope",
+        {"week": week, "scope": scope})
     if rows.empty:
-        return {"week": week, "status": "none", "attendees": [], "decisions": "",
-                "finalised_at": None, "finalised_by": None, "record_sha256": None}
+        return {"week": week, "scope": scope, "status": "none", "attendees": [],
+                "decisions": "", "finalised_at": None, "finalised_by": None,
+                "record_sha256": None}
     review = _records(rows)[0]
     review["week"] = week
+    review["scope"] = scope
     review["attendees"] = _attendee_list(review["attendees"])
     review["decisions"] = review["decisions"] or ""
     return review
@@ -574,46 +667,57 @@ def _attendee_list(text: str | list | None) -> list[str]:
 
 def save_minutes(store: Store, week: str, *, attendees: str | list[str] | None = None,
                  decisions: str | None = None, by: str | None = None) -> None:
-    """Record the attendees (one a line) and the meeting's decisions. ReviewLocked once final."""
+    """Record the attendees (one a line) and the meeting's decisions in `by`'s review of `week`
+    (their scope's). ReviewLocked once final."""
     parse_week(week)
     with store.transaction() as cur:
-        _open_review(cur, week, by)
+        scope = _open_review(cur, week, by)
+        where = {"week": week, "scope": scope}
         if attendees is not None:
-            cur.execute("UPDATE reviews SET attendees = ? WHERE week = ?",
-                        ["\n".join(_attendee_list(attendees)), week])
+            cur.execute("UPDATE reviews SET attendees = $text "
+                        "WHERE week = $week AND coalesce(scope, '*') = $scope",
+                        {**where, "text": "\n".join(_attendee_list(attendees))})
         if decisions is not None:
-            cur.execute("UPDATE reviews SET decisions = ? WHERE week = ?",
-                        [decisions.strip(), week])
+            cur.execute("UPDATE reviews SET decisions = $text "
+                        "WHERE week = $week AND coalesce(scope, '*') = $scope",
+                        {**where, "text": decisions.strip()})
         audit.record(cur, by, "review.minutes", f"week {week}", {
+            "scope": scope,
             "attendees": None if attendees is None else _attendee_list(attendees),
             "decisions": None if decisions is None else decisions.strip()})
 
 
 def save_item_minutes(store: Store, week: str, item_key: str, *, note: str = "", decision: str = "",
                       by: str | None = None) -> None:
-    """Record the note and decision on one agenda item. ReviewLocked once final."""
+    """Record the note and decision on one agenda item of `by`'s review of `week` (their
+    scope's). ReviewLocked once final."""
     parse_week(week)
+    note, decision = (note or "").strip(), (decision or "").strip()
     with store.transaction() as cur:
-        _open_review(cur, week, by)
-        cur.execute("DELETE FROM review_minutes WHERE week = ? AND item_key = ?", [week, item_key])
-        if (note or "").strip() or (decision or "").strip():
+        scope = _open_review(cur, week, by)
+        cur.execute(
+            "DELETE FROM review_minutes "
+            "WHERE week = $week AND item_key = $item AND coalesce(scope, '*') = $scope",
+            {"week": week, "item": item_key, "scope": scope})
+        if note or decision:
             cur.execute(
                 "INSERT INTO review_minutes (week, item_key, note, decision, updated_at, "
-                "updated_by) VALUES (?, ?, ?, ?, ?, ?)",
-                [week, item_key, (note or "").strip(), (decision or "").strip(), config.local_now(), by])
+                "updated_by, scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [week, item_key, note, decision, config.local_now(), by, scope])
         audit.record(cur, by, "review.item_minutes", f"week {week}", {
-            "item_key": item_key, "note": (note or "").strip(),
-            "decision": (decision or "").strip()})
+            "scope": scope, "item_key": item_key, "note": note, "decision": decision})
 
 
 @reads("review_minutes", "reviews")
 @one_unit_of_work
-def minutes(store: Reader, week: str) -> dict:
-    """attendees, decisions and the notes per agenda item {item_key: {note, decision}}."""
-    review = get_review(store, week)
+def minutes(store: Reader, week: str, scope: str = WHOLE_STORE) -> dict:
+    """attendees, decisions and the notes per agenda item {item_key: {note, decision}} of
+    `scope`'s review of `week`."""
+    review = get_review(store, week, scope)
     rows = store.query_df(
-        "SELECT item_key, note, decision FROM review_minutes WHERE week = ? ORDER BY item_key",
-        [week])
+        "SELECT item_key, note, decision FROM review_minutes "
+        "WHERE week = $week AND coalesce(scope, '*') = $scope ORDER BY item_key",
+        {"week": week, "scope": scope})
     items = {row["item_key"]: {"note": row["note"] or "", "decision": row["decision"] or ""}
              for row in _records(rows)}
     return {"attendees": review["attendees"], "decisions": review["decisions"], "items": items}
@@ -629,20 +733,24 @@ def checksum(text: str) -> str:
 
 
 def finalise(store: Store, week: str, *, by: str | None = None, data: dict | None = None) -> str:
-    """Store `week`'s review as its immutable record (agenda, numbers, minutes, actions as they
-    stand) and lock it; returns the record's sha256. ReviewLocked when already final. `data`:
-    `data_agenda(store, week)` of the current data, when the caller holds it."""
+    """Store `by`'s review of `week` (their scope's) as its immutable record (agenda, numbers,
+    minutes, actions as they stand) and lock it; returns the record's sha256. ReviewLocked when
+    already final. The other scopes' reviews of the week stay as they are. `data`:
+    `data_agenda(store, week)` of the current data, when the caller holds it (of the whole
+    store or of the scope's units)."""
     # Everything the record holds (the numbers, the actions, the minutes) is read in one reading,
     # at one snapshot, which the record pins: reopened, its agenda is read from that snapshot
     # again (`pinned_agenda`), whatever was imported since. A `data` part computed from other
     # KPI data than the snapshot's is not used.
     with store.reading() as cur:
-        _ensure_editable(cur, week)
+        scope = author_scope(cur, by)
+        _ensure_editable(cur, week, scope)
         snapshot = Store.current_snapshot(cur)
         if data is not None and data.get("kpi_data_version") != precompute.data_version(cur):
             data = None
-        agenda = build_agenda(cur, week, data)
-        noted = minutes(cur, week)
+        agenda = build_agenda(cur, week, data, scope)
+        noted = minutes(cur, week, scope)
+        label = scope_label(cur, scope)
         # The audit trail's head as the record is made: printed with it, so that a later edit
         # of the rows before shows against the paper.
         audit_head = audit.head(cur)
@@ -651,6 +759,9 @@ def finalise(store: Store, week: str, *, by: str | None = None, data: dict | Non
         "format": RECORD_FORMAT,
         "city": config.city_name(),
         "week": week,
+        # Whose review it is, inside what the checksum covers (see load_record).
+        "scope": scope,
+        "scope_label": label,
         "agenda": agenda,
         "minutes": noted,
         "review": {"status": "final", "finalised_at": _plain(now), "finalised_by": by,
@@ -659,72 +770,91 @@ def finalise(store: Store, week: str, *, by: str | None = None, data: dict | Non
     text = _canonical(record)
     digest = checksum(text)
     with store.transaction() as cur:
-        _open_review(cur, week, by)  # again, inside the transaction: nobody finalised meanwhile
+        # Again, inside the transaction: nobody finalised meanwhile (nor changed `by`'s scope).
+        if _open_review(cur, week, by) != scope:
+            raise ReviewLocked(week=week)
         cur.execute(
-            "UPDATE reviews SET status = 'final', finalised_at = ?, finalised_by = ?, "
-            "record_json = ?, record_sha256 = ?, snapshot_id = ? WHERE week = ?",
-            [now, by, text, digest, snapshot, week])
-        audit.record(cur, by, "review.finalise", f"week {week}", {"record_sha256": digest})
+            "UPDATE reviews SET status = 'final', finalised_at = $now, finalised_by = $by, "
+            "record_json = $text, record_sha256 = $digest, snapshot_id = $snapshot "
+            "WHERE week = $week AND coalesce(scope, '*') = $scope",
+            {"now": now, "by": by, "text": text, "digest": digest, "snapshot": snapshot,
+             "week": week, "scope": scope})
+        audit.record(cur, by, "review.finalise", f"week {week}",
+                     {"record_sha256": digest, "scope": scope})
     return digest
 
 
 def pinned_snapshots(store: Reader) -> set[int]:
-    """The lake snapshots finalised reviews read their numbers from (kept by `maintain`)."""
+    """The lake snapshots finalised reviews (of every scope) read their numbers from (kept by
+    `maintain`)."""
     return {int(snapshot) for (snapshot,) in store.query_rows(
         "SELECT snapshot_id FROM reviews WHERE status = 'final' AND snapshot_id IS NOT NULL")}
 
 
-def pinned_agenda(store: Store, week: str) -> dict | None:
-    """The agenda of finalised `week` computed afresh at its pinned snapshot (None when the
-    review is not final or pins none): equal to the stored record's while the data it was
-    made from is kept."""
+def pinned_agenda(store: Store, week: str, scope: str = WHOLE_STORE) -> dict | None:
+    """The agenda of `scope`'s finalised review of `week` computed afresh at its pinned snapshot
+    (None when the review is not final or pins none): equal to the stored record's while the
+    data it was made from is kept."""
     row = store.query_rows(
-        "SELECT snapshot_id FROM reviews WHERE week = ? AND status = 'final'", [week])
+        "SELECT snapshot_id FROM reviews "
+        "WHERE week = $week AND coalesce(scope, '*') = $scope AND status = 'final'",
+        {"week": week, "scope": scope})
     if not row or row[0][0] is None:
         return None
-    return json.loads(_canonical(build_agenda(store.at_snapshot(int(row[0][0])), week)))
+    return json.loads(_canonical(build_agenda(store.at_snapshot(int(row[0][0])), week,
+                                              scope=scope)))
 
 
-def load_record(store: Reader, week: str) -> dict | None:
-    """The finalised record of `week` exactly as stored (None while not finalised); a record
-    whose checksum no longer matches is refused."""
+def load_record(store: Reader, week: str, scope: str = WHOLE_STORE) -> dict | None:
+    """The finalised record of `scope`'s review of `week` exactly as stored (None while not
+    finalised); a record whose checksum no longer matches, or that names another scope than
+    its row (a record made before scopes names none: the whole store's), is refused."""
     parse_week(week)
     row = store.query_rows(
-        "SELECT record_json, record_sha256 FROM reviews WHERE week = ? AND status = 'final'",
-        [week])
+        "SELECT record_json, record_sha256 FROM reviews "
+        "WHERE week = $week AND coalesce(scope, '*') = $scope AND status = 'final'",
+        {"week": week, "scope": scope})
     if not row:
         return None
     text, digest = row[0]
     if checksum(text) != digest:
         raise StoreError("review.error_checksum", week=week)
     record = json.loads(text)
+    if record.get("scope", WHOLE_STORE) != scope:
+        raise StoreError("reviewscope.error_scope", week=week, scope=scope,
+                         record=record.get("scope", WHOLE_STORE))
     record["review"]["record_sha256"] = digest
     return record
 
 
 @one_unit_of_work  # one snapshot, as data_agenda
-def review_content(store: Reader, week: str, data: dict | None = None) -> dict:
-    """What the page and the pack show for `week`: the stored record of a finalised review, or
-    the live agenda with the draft minutes, in the same shape. `data`: as for build_agenda."""
-    record = load_record(store, week)
+def review_content(store: Reader, week: str, data: dict | None = None,
+                   scope: str = WHOLE_STORE) -> dict:
+    """What the page and the pack show for `scope`'s review of `week`: its stored record once
+    finalised, or the live agenda with the draft minutes, in the same shape. `data`: as for
+    build_agenda."""
+    record = load_record(store, week, scope)
     if record is not None:
         return record
-    review = get_review(store, week)
+    review = get_review(store, week, scope)
     # As a record would hold it (through its canonical JSON): the draft's items are then equal
     # to the finalised record's, and so are the figures built from them (cached once).
     return json.loads(_canonical({
         "format": RECORD_FORMAT,
         "city": config.city_name(),
         "week": week,
-        "agenda": build_agenda(store, week, data),
-        "minutes": minutes(store, week),
+        "scope": scope,
+        "scope_label": scope_label(store, scope),
+        "agenda": build_agenda(store, week, data, scope),
+        "minutes": minutes(store, week, scope),
         "review": {"status": review["status"], "finalised_at": None, "finalised_by": None,
                    "record_sha256": None, "audit_head": audit.head(store)},
     }))
 
 
 @reads("reviews")
-def reviews(store: Reader) -> list[dict]:
-    """Every review: week, status, finalised_at, finalised_by, newest first."""
+def reviews(store: Reader, scope: str = WHOLE_STORE) -> list[dict]:
+    """Every review of `scope`: week, status, finalised_at, finalised_by, newest first."""
     return _records(store.query_df(
-        "SELECT week, status, finalised_at, finalised_by FROM reviews ORDER BY week DESC"))
+        "SELECT week, status, finalised_at, finalised_by FROM reviews "
+        "WHERE coalesce(scope, '*') = $scope ORDER BY week DESC", {"scope": scope}))

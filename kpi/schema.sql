@@ -127,6 +127,13 @@ CREATE TABLE IF NOT EXISTS review_minutes (
     updated_by VARCHAR
 );
 
+-- The management review per scope (issue 26): a review record belongs to (week, scope), the
+-- scope being what its reviewers may see: '*' for the whole store, or a city user's unit codes
+-- sorted and comma-joined (kpi/review.py scope_key). Added by name, so that a store made before
+-- gets it when it applies this file; its rows keep NULL, which kpi/review.py reads as '*'.
+ALTER TABLE reviews ADD COLUMN IF NOT EXISTS scope VARCHAR;
+ALTER TABLE review_minutes ADD COLUMN IF NOT EXISTS scope VARCHAR;
+
 CREATE TABLE IF NOT EXISTS actions (
     action_id   BIGINT    NOT NULL,
     title       VARCHAR   NOT NULL,     -- what is to be done

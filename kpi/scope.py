@@ -48,13 +48,16 @@ def scope_roots(cur: Reader, who: str | None) -> tuple[str, ...] | None:
     return user.units
 
 
+def subtrees(cur: Reader, roots: tuple[str, ...] | list[str]) -> list[str]:
+    """The units of the subtrees of `roots` (the roots included), by code."""
+    sql = _SUBTREES_SQL.format(units=cur.as_begun("units"))
+    return [row[0] for row in cur.query_rows(sql, {"roots": list(roots)})]
+
+
 def writable_units(cur: Reader, who: str | None) -> list[str] | None:
     """Every unit `who` may change (the subtrees of their scope), or None for the whole city."""
     roots = scope_roots(cur, who)
-    if roots is None:
-        return None
-    sql = _SUBTREES_SQL.format(units=cur.as_begun("units"))
-    return [row[0] for row in cur.query_rows(sql, {"roots": list(roots)})]
+    return None if roots is None else subtrees(cur, roots)
 
 
 def require_in_scope(cur: Reader, who: str | None, unit_codes: list[str] | set[str]) -> None:

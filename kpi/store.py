@@ -60,9 +60,9 @@ from kpi.errors import StoreError
 
 __all__ = [  # what the rest of Kinerja imports from here (the catalog kinds' names included)
     "BACKUP_MANIFEST", "CACHED_TABLES", "CATALOG_FILE", "DATA_FOLDER", "LAKE", "LOCK_FILE",
-    "LOCK_OWNER_FILE", "PG_DUMP_FILE", "SCHEMA_FILE", "Cursor", "EmbeddedCatalog", "Location",
-    "PostgresCatalog", "Reader", "Store", "Writer", "copy_table", "extension_file", "old_store_tables",
-    "one_unit_of_work", "restore", "schema_digest",
+    "LOCK_OWNER_FILE", "PG_DUMP_FILE", "PROVINCE_ORDER", "SCHEMA_FILE", "Cursor",
+    "EmbeddedCatalog", "Location", "PostgresCatalog", "Reader", "Store", "Writer", "copy_table",
+    "extension_file", "old_store_tables", "one_unit_of_work", "restore", "schema_digest",
 ]
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 # meta's record of the schema.sql a store last applied (a digest of the file): a store opened
@@ -100,6 +100,23 @@ _COPY_ORDER = {"kpi_values": "grain, period_start", "unit_days": "day"}
 # 680 MB of memory and 5.6 s of CPU in every dashboard server after every import, where their
 # catalog lookup costs milliseconds; a city's tables stay far below it (bench/README.md).
 COPY_MAX_BYTES = 24 << 20
+# A province's store (`Store.partition_by_month`): each table's rows in this order in its files.
+# The precomputed values by grain first: the pages read one grain's periods for many units
+# (the overview of the cities, of a city), and a city's weekly DELETE still skips the other
+# units' row groups inside each grain. By unit first, a read of one week's values for 33
+# cities read every row group: at 10^7 events 2-3x the CPU of this order (bench/README.md).
+PROVINCE_ORDER = {
+    "events": "unit_code, arrived_at",
+    "survey_responses": "unit_code, submitted_at",
+    "kpi_values": "grain, unit_code, period_start",
+    "unit_days": "unit_code, day",
+}
+# `maintain` rewrites a data file once this share of its rows is deleted. A DELETE that
+# touches a file rewrites that file's whole list of deleted rows: a weekly import's few
+# deletions in the files of the backfill paid for the backfill's hundreds of thousands (a
+# province's `unit_days` after its events' backfill: 0.26 s of CPU in each import at 3·10^6
+# events), and the replaced KPI values of every week add to the list (bench/README.md).
+REWRITE_DELETED_SHARE = 0.01
 _CACHES_KEPT = 2  # per lake: the current snapshot's copy and the one before (readers in flight)
 # Snapshot changes that name the tables they touched by id; any other kind of change (a table
 # created, altered or dropped, files compacted) makes a new copy of every table.
@@ -615,19 +632,33 @@ class Store:
 
     def partition_by_month(self) -> None:
         """Write events and survey responses into one file set per month from now on (a
-        province's years: time-bounded reads then open only their months' files), each file
-        sorted by unit, and the precomputed values sorted by unit too: a city's weekly import
-        reads and replaces its own units' rows, which then lie together (adjacent codes), and
-        DuckDB skips the other files and row groups by their min/max statistics instead of
-        reading every row's unit code (issue 26)."""
+        province's years: time-bounded reads then open only their months' files), each table
+        in its PROVINCE_ORDER: a city's weekly import reads and replaces its own units' rows,
+        which then lie together (adjacent codes), and DuckDB skips the other files and row
+        groups by their min/max statistics instead of reading every row's unit code (issue
+        26). The precomputed values already stored are rewritten in their order (a province's
+        store made before it: run `init --partition-by-month` again)."""
         with self.transaction() as cur:
             cur.execute("ALTER TABLE events SET PARTITIONED BY (year(arrived_at), month(arrived_at))")
             cur.execute("ALTER TABLE survey_responses "
                         "SET PARTITIONED BY (year(submitted_at), month(submitted_at))")
-            cur.execute("ALTER TABLE events SET SORTED BY (unit_code, arrived_at)")
-            cur.execute("ALTER TABLE survey_responses SET SORTED BY (unit_code, submitted_at)")
-            cur.execute("ALTER TABLE kpi_values SET SORTED BY (unit_code, grain, period_start)")
-            cur.execute("ALTER TABLE unit_days SET SORTED BY (unit_code, day)")
+            for table, order in PROVINCE_ORDER.items():
+                cur.execute(f"ALTER TABLE {table} SET SORTED BY ({order})")
+        self._rewrite_in_order("kpi_values")
+
+    def _rewrite_in_order(self, table: str) -> None:
+        """Write `table`'s rows again, in its PROVINCE_ORDER (same rows, one snapshot), and
+        drop the files that held them (each of their rows then deleted)."""
+        with self.transaction() as cur:
+            if not cur.query_value(f"SELECT count(*) FROM {_name(table)}"):  # noqa: S608
+                return
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE __in_order AS SELECT * FROM {_name(table)}")  # noqa: S608
+            cur.execute(f"DELETE FROM {_name(table)}")  # noqa: S608
+            cur.execute(f"INSERT INTO {_name(table)} SELECT * FROM __in_order "  # noqa: S608
+                        f"ORDER BY {PROVINCE_ORDER[table]}")
+            cur.execute("DROP TABLE __in_order")
+        with self._writer.held(), self.cursor() as cur:
+            cur.execute(f"CALL ducklake_rewrite_data_files('{LAKE}', '{table}')")
 
     def at_snapshot(self, snapshot: int) -> Store:
         """A read-only view of the store as it was at `snapshot` (a finalised review's)."""
@@ -722,10 +753,15 @@ class Store:
             "ORDER BY snapshot_id", {"lake": LAKE})
 
     def maintain(self, keep_days: float, pinned: set[int]) -> dict[str, int]:
-        """Merge small files, expire snapshots older than `keep_days` (but the `pinned` ones
-        and the current one), and delete the files nothing refers to any more."""
+        """Rewrite the files whose rows were partly deleted, merge small files, expire
+        snapshots older than `keep_days` (but the `pinned` ones and the current one), and
+        delete the files nothing refers to any more."""
         with self._writer.held(), self.cursor() as cur:
             cur.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
+            # Before the merge (which leaves a file with deletions as it is): the rewritten
+            # files are merged with their neighbours.
+            cur.execute(f"CALL ducklake_rewrite_data_files('{LAKE}', "
+                        f"delete_threshold => {REWRITE_DELETED_SHARE})")
             cur.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
             current = self.current_snapshot(cur)
             cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)

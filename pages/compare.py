@@ -171,8 +171,11 @@ table_with_downloads(
 
 # -- the funnel plot (percentages only) -------------------------------------------------------
 if kpi in metrics.FUNNEL_KPIS:
+    # The centre is the rate of the population compared: the city's, or a city user's own
+    # units' (their scope's tops), whose subtrees are all they may see.
+    centre = {"centre": tree.loc[tree["depth"] == 0, "unit_code"].tolist()} if ctx.units else {}
     funnel = load(metrics.funnel, kpi=kpi, period=filters.grain,
-                  period_start=filters.period_start)
+                  period_start=filters.period_start, **centre)
     funnel = funnel[funnel["unit_code"].isin(scope)].reset_index(drop=True)
     if not funnel.empty:
         st.subheader(ctx.t("compare.funnel_title"))

@@ -19,7 +19,7 @@ from ui.data import load
 from ui.downloads import table_downloads
 from ui.filters import (
     Filters,
-    coverages,
+    level_coverages,
     period_label,
     sidebar_filters,
     unit_label,
@@ -93,7 +93,7 @@ def exception_line(item: dict) -> str:
 def city_tiles() -> None:
     """The city's tiles (a city user's own units' in its place), with the note when some
     units have not reported."""
-    covering = coverages(ctx, filters.grain)
+    covering = level_coverages(ctx, tree, filters.grain, filters.parent)  # the tiles' units
     covered = covering(filters.period_start)
     # A province drilled down to a city: the tiles are the city's, under its name.
     wholes = [filters.parent] if province and filters.parent else whole_codes(ctx)

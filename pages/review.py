@@ -32,12 +32,15 @@ from ui.text import md
 from ui.tiles import TILE_WIDTH
 
 ctx = guard("review")
+# The record this visitor keeps: their unit scope's (a city user's), or the whole store's. The
+# engine writes to the author's own scope; the page reads the same one.
+scope = review.scope_key(ctx.units)
 
-weeks = load(review.review_weeks)
+weeks = load(review.review_weeks, scope=scope)
 if not weeks:
     st.info(ctx.t("review.no_data"))
     st.stop()
-finals = {row["week"] for row in load(review.reviews) if row["status"] == "final"}
+finals = {row["week"] for row in load(review.reviews, scope=scope) if row["status"] == "final"}
 
 
 def week_option(week: str) -> str:
@@ -68,12 +71,11 @@ if data is not None and visible is not None:
 def content_and_view(store_key: str, week: str, lang: str, version: int,
                      units: tuple[str, ...]) -> tuple[dict, dict]:
     """The review's content and its formatted view (every number of the agenda as text: a
-    tenth of a second on a large city), once per store, week, language and data version;
-    keyed without the agenda itself, which would cost as much to hash. Kept as objects (a
+    tenth of a second on a large city), once per store, week, language, data version and
+    scope (`units`: a city user's, whose record and agenda are their units' alone); keyed
+    without the agenda itself, which would cost as much to hash. Kept as objects (a
     province's agenda took 0.2 s to unpickle on every rerun): the page only reads them."""
-    content = review.review_content(ctx.store, week, data)
-    if visible is not None:  # `units`: a city user's scope, whose tree is `visible`
-        content = {**content, "agenda": review.agenda_of_units(content["agenda"], visible)}
+    content = review.review_content(ctx.store, week, data, scope=review.scope_key(units))
     return content, pack.pack_view(content, lang)
 
 
@@ -124,9 +126,13 @@ def current_actions() -> tuple[list[dict], list[dict]]:
 
 
 def current_minutes() -> dict:
-    return content["minutes"] if final else load(review.minutes, week=week)
+    return content["minutes"] if final else load(review.minutes, week=week, scope=scope)
 
 
+if content.get("scope_label"):  # a city user's own record, not the whole store's
+    st.markdown(ctx.t("reviewscope.whose", label=md(content["scope_label"]),
+                      week=period_label(week_bounds(week)[0], "week", ctx.lang)))
+    st.caption(ctx.t("reviewscope.whose_caption"))
 if final:
     st.success(ctx.t("review.status_final",
                      when=pack.format_timestamp(content["review"]["finalised_at"], ctx.lang),
@@ -231,6 +237,7 @@ def actions_frame(actions: list[dict]) -> pd.DataFrame:
 ACTIONS_FRAGMENT = "review-actions"  # the tiles and section 1
 SHOWN_ITEMS = "review-shown-items"  # the item fragments of the page of exceptions shown
 EXCEPTIONS_PER_PAGE = 10
+EXCEPTION_BUTTONS = 10  # pages of exceptions offered as buttons; more are picked from a list
 ITEM_FRAGMENTS = {item["key"]: f"review-item-{index}"
                   for index, item in enumerate(agenda["exceptions"], start=1)}
 # Within each item, its actions, the form for a new one and its notes are a fragment of their
@@ -364,15 +371,60 @@ if changes["units"]:
     st.text(", ".join(changes["units"]))
 minutes_part("changes")
 
+# -- tables of many units (a province's) --------------------------------------------------------
+TABLE_ROWS = 100  # a table of more units shows one part of the unit tree at a time
+WHOLE_TOP = ""  # the part "the top levels" (the province and its cities)
+DEPTHS = {row["code"]: row["depth"] for row in view["scorecard"]["rows"]}
+NAMES = {row["code"]: row["unit"] for row in view["scorecard"]["rows"]}
+
+
+def tree_parts(codes: list[str]) -> dict[str, list[int]]:
+    """The parts of a table of units in tree order (DEPTHS): WHOLE_TOP the rows down to the
+    first level that holds several units (the province and its cities), then each unit of that
+    level with the units under it; the positions of each part's rows."""
+    deepest = max(DEPTHS.values(), default=1)
+    depths = [DEPTHS.get(code, deepest) for code in codes]
+    level = next((depth for depth in sorted(set(depths)) if depths.count(depth) > 1),
+                 max(depths))
+    parts: dict[str, list[int]] = {WHOLE_TOP: []}
+    current = None
+    for position, (code, depth) in enumerate(zip(codes, depths, strict=True)):
+        if depth <= level:
+            parts[WHOLE_TOP].append(position)
+            current = parts.setdefault(code, []) if depth == level else None
+        if current is not None:
+            current.append(position)
+    return parts
+
+
+def rows_shown(codes: list[str], key: str) -> list[int]:
+    """The positions of the rows a table of units `codes` draws: all of them up to TABLE_ROWS;
+    beyond, the part of the tree the reader picks (the table's download keeps every row; a
+    province's 1,354 rows were sent to the browser on every rerun)."""
+    if len(codes) <= TABLE_ROWS:
+        return list(range(len(codes)))
+    parts = tree_parts(codes)
+    chosen = st.selectbox(
+        ctx.t("reviewscope.table_part"), list(parts), key=key,
+        help=ctx.t("reviewscope.table_part_help", limit=fmt_int(TABLE_ROWS, ctx.lang)),
+        format_func=lambda code: ctx.t(
+            "reviewscope.table_top" if code == WHOLE_TOP else "reviewscope.table_subtree",
+            unit=NAMES.get(code, code), rows=fmt_int(len(parts[code]), ctx.lang)))
+    return parts[chosen]
+
+
 # -- 3. Scorecard ------------------------------------------------------------------------------
 st.header(f"3. {ctx.t('review.section_scorecard')}", divider="gray")
 st.caption(ctx.t("review.scorecard_caption"))
 kpi_columns = [header["name"] for header in view["scorecard"]["headers"]]
+scorecard_view = view["scorecard"]["rows"]
+unit_column = ctx.t("pack.col_unit")
 scorecard = pd.DataFrame([{
-    ctx.t("pack.col_unit"): ("\u2003" * max(row["depth"] - 1, 0)) + row["unit"],
+    unit_column: ("\u2003" * max(row["depth"] - 1, 0)) + row["unit"],
     **{name: (f"{cell['symbol']} {cell['value']}".strip() if cell else "—")
        for name, cell in zip(kpi_columns, row["cells"], strict=True)},
-} for row in view["scorecard"]["rows"]])
+} for row in (scorecard_view[position] for position in rows_shown(
+    [row["code"] for row in scorecard_view], "review-scorecard-part"))])
 st.dataframe(scorecard, hide_index=True, width="stretch", key="scorecard-table",
              height=min(36 * (len(scorecard) + 1) + 4, 720))
 st.caption(" · ".join([*(labels.status_text(status, ctx.lang)
@@ -401,8 +453,9 @@ if not agenda["exceptions"]:
     st.write(ctx.t("review.no_exceptions"))
 else:
     st.caption(ctx.t("review.exceptions_count", count=len(agenda["exceptions"])))
-tree = load(metrics.unit_tree)
-unit_names = {CITY: ctx.t("review.city_unit")} | dict(
+# The units an action may be raised for: a city user's own (the engine refuses the others).
+tree = load(metrics.unit_tree) if visible is None else visible_tree(ctx)
+unit_names = ({CITY: ctx.t("review.city_unit")} if visible is None else {}) | dict(
     zip(tree["unit_code"], tree["name"], strict=True))
 due_default = review.default_due_date(week, config.local_today())
 
@@ -514,11 +567,20 @@ def item_actions(item: dict) -> None:
 
 numbered = list(enumerate(zip(agenda["exceptions"], view["exceptions"], strict=True), start=1))
 if len(numbered) > EXCEPTIONS_PER_PAGE:  # a page of exceptions at a time
-    pages = range(0, len(numbered), EXCEPTIONS_PER_PAGE)
-    first = st.segmented_control(
-        ctx.t("review.exceptions_page"), list(pages), default=0, key="review-exceptions-page",
-        format_func=lambda start: ctx.t("review.exceptions_range", first=start + 1,
-                                        last=min(start + EXCEPTIONS_PER_PAGE, len(numbered))))
+    pages = list(range(0, len(numbered), EXCEPTIONS_PER_PAGE))
+
+    def exceptions_range(start: int) -> str:
+        return ctx.t("review.exceptions_range", first=fmt_int(start + 1, ctx.lang),
+                     last=fmt_int(min(start + EXCEPTIONS_PER_PAGE, len(numbered)), ctx.lang))
+
+    # A button a page while they fit on a row; a province's hundreds of pages in a list (275
+    # buttons cost a fortieth of a second on every rerun, and did not fit on a screen).
+    if len(pages) <= EXCEPTION_BUTTONS:
+        first = st.segmented_control(ctx.t("review.exceptions_page"), pages, default=0,
+                                     key="review-exceptions-page", format_func=exceptions_range)
+    else:
+        first = st.selectbox(ctx.t("review.exceptions_page"), pages,
+                             key="review-exceptions-pages", format_func=exceptions_range)
     numbered = numbered[(first or 0):(first or 0) + EXCEPTIONS_PER_PAGE]
 st.session_state[SHOWN_ITEMS] = {ITEM_FRAGMENTS[item["key"]] for _, (item, _) in numbered}
 for index, (item, shown) in numbered:
@@ -529,12 +591,16 @@ st.header(f"5. {ctx.t('review.section_satisfaction')}", divider="gray")
 satisfaction = view["satisfaction"]
 if satisfaction and satisfaction["rows"]:
     st.caption(satisfaction["heading"])
+    shown_rows = rows_shown([row["unit_code"] for row in agenda["satisfaction"]["rows"]],
+                            "review-skm-part")
+    columns = {name: ctx.t(f"pack.col_{name}") for name in (
+        "unit", "respondents", "ikm", "grade", "prev_ikm", "min_sample", "sample_ok")}
     st.dataframe(pd.DataFrame([{
-        ctx.t("pack.col_unit"): row["unit"], ctx.t("pack.col_respondents"): row["n"],
-        ctx.t("pack.col_ikm"): row["ikm"], ctx.t("pack.col_grade"): row["grade"],
-        ctx.t("pack.col_prev_ikm"): row["prev_ikm"],
-        ctx.t("pack.col_min_sample"): row["min_sample"],
-        ctx.t("pack.col_sample_ok"): row["sample_text"]} for row in satisfaction["rows"]]),
+        columns["unit"]: row["unit"], columns["respondents"]: row["n"],
+        columns["ikm"]: row["ikm"], columns["grade"]: row["grade"],
+        columns["prev_ikm"]: row["prev_ikm"], columns["min_sample"]: row["min_sample"],
+        columns["sample_ok"]: row["sample_text"]}
+        for row in (satisfaction["rows"][position] for position in shown_rows)]),
         hide_index=True, width="stretch", key="skm-table")
 else:
     st.write(ctx.t("review.no_satisfaction"))

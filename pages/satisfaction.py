@@ -3,6 +3,8 @@ the quarterly trend, the sample against its minimum, breakdowns and the responde
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -10,8 +12,8 @@ from kpi import charts, ikm, labels, metrics, skm
 from kpi.i18n import fmt_date, fmt_int, fmt_number, fmt_percent
 from kpi.vocabulary import CITY, PERIODS
 from ui import drill
-from ui.charts_ui import built_figure, file_name, show_chart
-from ui.data import load
+from ui.charts_ui import file_name, show_chart
+from ui.data import load, per_version
 from ui.downloads import table_with_downloads
 from ui.filters import (
     date_range_label,
@@ -57,13 +59,22 @@ if PERIODS.index(filters.grain) < PERIODS.index(DEFAULT_GRAIN):
         st.rerun()
 tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
 scope = units_shown(ctx, tree, filters)
-if drill.is_large(tree) and not filters.parent:
+whole = whole_codes(ctx)[0]  # the city's row, or a city user's own city's in its place
+province = drill.is_large(tree)
+if province and filters.parent:
+    # A province drilled down to a city: the city's own row in the whole's place, under its
+    # name, as the overview's tiles (not the province's beside the city's units).
+    whole = filters.parent
+    scope = [code for code in scope if code != whole]
+elif province:
     # A province ranks one level, its cities, as Compare does (1,353 bars and rows took the
     # browser 20 s to draw); the parent filter opens a city's units.
     scope = drill.top_level(tree, scope)
-whole = whole_codes(ctx)[0]  # the city's row, or a city user's own city's in its place
 names = {**dict(zip(tree["unit_code"], tree["name"], strict=True)),
-         CITY: ctx.t("skmpage.city")}
+         CITY: ctx.t("skmpage.province" if province else "skmpage.city")}
+# The whole's words: the province's at a province's top level, else the city's (or a city
+# user's own city, or a province's city, whose names the rows give).
+whole_word = "province_" if whole == CITY and province else ""
 rows = load(skm.ikm_table, date_from=filters.period_start, date_to=filters.period_end)
 rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == whole]
 city = next((row for row in rows if row["unit_code"] == whole), None)
@@ -106,18 +117,18 @@ def sample_text(ok: bool) -> str:
 # -- the finding, said in the title ---------------------------------------------------------
 city_weakest = ikm.weakest_element(city["nrr"])
 if city_weakest:
-    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm_rounded"]), grade=grade_text(city["grade"]),
-                   element=element_name(city_weakest),
-                   nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
+    st.header(ctx.t(f"skmpage.{whole_word}finding", ikm=ikm_text(city["ikm_rounded"]),
+                    grade=grade_text(city["grade"]), element=element_name(city_weakest),
+                    nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
 else:
-    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm_rounded"]),
-                   grade=grade_text(city["grade"])))
+    st.header(ctx.t(f"skmpage.{whole_word}finding_short", ikm=ikm_text(city["ikm_rounded"]),
+                    grade=grade_text(city["grade"])))
 st.caption(ctx.t("skmpage.range", period=period_name,
                  dates=date_range_label(filters.period_start, filters.period_end, ctx.lang)))
 
 # Two columns, not three: on a tablet three would cut "C · Kurang Baik" to "C · Kur…".
 ikm_column, sample_column = st.columns(2)
-ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm_rounded"]),
+ikm_column.metric(ctx.t("skmpage.province_ikm" if whole_word else "skmpage.city_ikm"), ikm_text(city["ikm_rounded"]),
                   delta=grade_text(city["grade"]), delta_color="off", delta_arrow="off")
 sample_column.metric(ctx.t("grade.respondents"), count_text(city["n"]),
                      delta=ctx.t("skmpage.respondents_of",
@@ -140,78 +151,111 @@ elif unit_rows:
     st.success(ctx.t("skmpage.sample_all_ok"), icon=":material/check_circle:")
 
 # -- IKM per unit ---------------------------------------------------------------------------
+# The tables and figures below are built once per data version and what they show (the
+# period, the units, the language), not on every rerun (ui.data.per_version).
 st.subheader(ctx.t("skmpage.table_title"))
 ordered = [*unit_rows, city]
-weakest = {row["unit_code"]: ikm.weakest_element(row["nrr"]) for row in ordered}
+shown_view = {"start": filters.period_start, "end": filters.period_end, "lang": ctx.lang,
+              "units": [row["unit_code"] for row in ordered]}
+row_labels = [names.get(row["unit_code"], row["unit_code"]) for row in ordered]
 column = {key: ctx.t(f"skmpage.col_{key}") for key in
           ("unit", "code", "n", "ikm", "grade", "min_sample", "sample", "weakest")}
-per_unit = pd.DataFrame({
-    column["unit"]: [names.get(row["unit_code"], row["unit_code"]) for row in ordered],
-    column["ikm"]: [row["ikm_rounded"] for row in ordered],
-    column["grade"]: [grade_text(row["grade"]) for row in ordered],
-    column["n"]: [row["n"] for row in ordered],
-    column["min_sample"]: [row["min_sample"] for row in ordered],
-    column["sample"]: [sample_text(row["sample_ok"]) for row in ordered],
-    column["weakest"]: [element_name(weakest[row["unit_code"]]) for row in ordered],
-    column["code"]: [row["unit_code"] for row in ordered],
-})
-table_with_downloads(per_unit, {column["n"]: count_text, column["ikm"]: ikm_text,
-                                column["min_sample"]: count_text},
+element_names = [ctx.t("skmpage.element_axis", code=element.upper(), name=element_name(element))
+                 for element in skm.ELEMENTS]
+
+
+def weakest_of(row: dict) -> str | None:
+    return ikm.weakest_element(row["nrr"])
+
+
+def per_unit_table() -> pd.DataFrame:
+    return pd.DataFrame({
+        column["unit"]: row_labels,
+        column["ikm"]: [row["ikm_rounded"] for row in ordered],
+        column["grade"]: [grade_text(row["grade"]) for row in ordered],
+        column["n"]: [row["n"] for row in ordered],
+        column["min_sample"]: [row["min_sample"] for row in ordered],
+        column["sample"]: [sample_text(row["sample_ok"]) for row in ordered],
+        column["weakest"]: [element_name(weakest_of(row)) for row in ordered],
+        column["code"]: [row["unit_code"] for row in ordered],
+    })
+
+
+table_with_downloads(per_version("skm-units", per_unit_table, **shown_view),
+                     {column["n"]: count_text, column["ikm"]: ikm_text,
+                      column["min_sample"]: count_text},
                      file_name(ctx.t("skmpage.table_file"), filters.period_start), ctx.lang,
                      key="skm-units")
 
 # -- the nine elements ----------------------------------------------------------------------
 st.subheader(ctx.t("skmpage.heatmap_title"))
-row_labels = [names.get(row["unit_code"], row["unit_code"]) for row in ordered]
-nrr = pd.DataFrame([[row["nrr"][element] for element in skm.ELEMENTS] for row in ordered],
-                   index=row_labels, columns=list(skm.ELEMENTS), dtype=float)
-marks = pd.DataFrame(
-    [[ctx.t("skmpage.weakest_mark" if element == weakest[row["unit_code"]] else "skmpage.nrr_mark",
-            value=fmt_number(row["nrr"][element], ctx.lang, IKM_DECIMALS))
-      for element in skm.ELEMENTS] for row in ordered],
-    index=row_labels, columns=list(skm.ELEMENTS))
-element_names = [ctx.t("skmpage.element_axis", code=element.upper(), name=element_name(element))
-                 for element in skm.ELEMENTS]
-element_codes = [element.upper() for element in skm.ELEMENTS]
-heatmap = built_figure(charts.element_heatmap, nrr, marks, ctx.lang, element_codes=element_codes,
-                                 element_names=element_names, zmid=ikm.nrr_of_grade("B"))
-show_chart(heatmap, ctx.lang, name=file_name(ctx.t("skmpage.heatmap_file"), filters.period_start),
+
+
+def nrr_frame() -> pd.DataFrame:
+    """Each unit's NRR per element, a row per unit (its name), a column per element."""
+    return pd.DataFrame([[row["nrr"][element] for element in skm.ELEMENTS] for row in ordered],
+                        index=row_labels, columns=list(skm.ELEMENTS), dtype=float)
+
+
+def heatmap_figure() -> object:
+    weakest = [weakest_of(row) for row in ordered]
+    marks = pd.DataFrame(
+        [[ctx.t("skmpage.weakest_mark" if element == row_weakest else "skmpage.nrr_mark",
+                value=fmt_number(row["nrr"][element], ctx.lang, IKM_DECIMALS))
+          for element in skm.ELEMENTS] for row, row_weakest in zip(ordered, weakest, strict=True)],
+        index=row_labels, columns=list(skm.ELEMENTS))
+    return charts.element_heatmap(nrr_frame(), marks, ctx.lang,
+                                  element_codes=[element.upper() for element in skm.ELEMENTS],
+                                  element_names=element_names, zmid=ikm.nrr_of_grade("B"))
+
+
+show_chart(per_version("skm-heatmap", heatmap_figure, **shown_view), ctx.lang,
+           name=file_name(ctx.t("skmpage.heatmap_file"), filters.period_start),
            alt=ctx.t("skmpage.heatmap_title"))
 st.caption(ctx.t("skmpage.heatmap_caption",
                  line=fmt_number(ikm.nrr_of_grade("B"), ctx.lang, IKM_DECIMALS)))
 st.caption(ctx.t("skmpage.list_separator").join(element_names))
-with st.expander(ctx.t("skmpage.heatmap_data")):
-    nrr_table = nrr.copy()
-    nrr_table.columns = element_names
-    nrr_table = nrr_table.reset_index(names=column["unit"])
-    nrr_text = {name: ikm_text for name in element_names}
-    table_with_downloads(nrr_table, nrr_text,
-                         file_name(ctx.t("skmpage.heatmap_file"), filters.period_start), ctx.lang,
-                         key="skm-nrr")
+nrr_text = {name: ikm_text for name in element_names}
+# The numbers behind the heatmap are built only while their expander is open.
+nrr_box = st.expander(ctx.t("skmpage.heatmap_data"), key="skm-nrr-open", on_change="rerun")
+if nrr_box.open:
+    with nrr_box:
+        nrr_table = nrr_frame()
+        nrr_table.columns = element_names
+        table_with_downloads(nrr_table.reset_index(names=column["unit"]), nrr_text,
+                             file_name(ctx.t("skmpage.heatmap_file"), filters.period_start),
+                             ctx.lang, key="skm-nrr")
 
 # -- the sample against its minimum -----------------------------------------------------------
 # Respondents as a share of each unit's own minimum: one line (100 %) serves every unit, and a
 # big unit's thousands do not squeeze the small ones. Bars stop at SAMPLE_SHARE_SHOWN; the text
 # beside each bar gives the counts.
 st.subheader(ctx.t("skmpage.sample_title"))
-shares = [ikm.sample_share(row["n"], row["min_sample"]) for row in ordered]
-sample_bars = pd.DataFrame({
-    "label": row_labels,
-    "value": [min(share, SAMPLE_SHARE_SHOWN) for share in shares],
-    "text": [ctx.t("skmpage.sample_bar", n=count_text(row["n"]),
-                   minimum=count_text(row["min_sample"]),
-                   symbol=labels.status_symbol("green" if row["sample_ok"] else "red"))
-             for row in ordered],
-    "colour": [charts.STATUS_COLOURS["green" if row["sample_ok"] else "red"] for row in ordered],
-    "hover": [ctx.t("skmpage.sample_hover", unit=label, n=count_text(row["n"]),
-                    minimum=count_text(row["min_sample"]),
-                    share=fmt_percent(share, ctx.lang, 0), sample=sample_text(row["sample_ok"]))
-              for label, row, share in zip(row_labels, ordered, shares, strict=True)],
-})
-sample_fig = built_figure(charts.ranked_bars, sample_bars, ctx.lang, axis_title=ctx.t("skmpage.sample_axis"),
-                                lines=[(100.0, ctx.t("grade.min_sample"))])
-show_chart(sample_fig, ctx.lang, name=file_name(ctx.t("skmpage.sample_file"),
-                                                filters.period_start),
+
+
+def sample_figure() -> object:
+    shares = [ikm.sample_share(row["n"], row["min_sample"]) for row in ordered]
+    bars = pd.DataFrame({
+        "label": row_labels,
+        "value": [min(share, SAMPLE_SHARE_SHOWN) for share in shares],
+        "text": [ctx.t("skmpage.sample_bar", n=count_text(row["n"]),
+                       minimum=count_text(row["min_sample"]),
+                       symbol=labels.status_symbol("green" if row["sample_ok"] else "red"))
+                 for row in ordered],
+        "colour": [charts.STATUS_COLOURS["green" if row["sample_ok"] else "red"]
+                   for row in ordered],
+        "hover": [ctx.t("skmpage.sample_hover", unit=label, n=count_text(row["n"]),
+                        minimum=count_text(row["min_sample"]),
+                        share=fmt_percent(share, ctx.lang, 0),
+                        sample=sample_text(row["sample_ok"]))
+                  for label, row, share in zip(row_labels, ordered, shares, strict=True)],
+    })
+    return charts.ranked_bars(bars, ctx.lang, axis_title=ctx.t("skmpage.sample_axis"),
+                              lines=[(100.0, ctx.t("grade.min_sample"))])
+
+
+show_chart(per_version("skm-sample", sample_figure, **shown_view), ctx.lang,
+           name=file_name(ctx.t("skmpage.sample_file"), filters.period_start),
            alt=ctx.t("skmpage.sample_title"))
 st.caption(ctx.t("skmpage.sample_caption", shown=fmt_percent(SAMPLE_SHARE_SHOWN, ctx.lang, 0)))
 
@@ -225,34 +269,92 @@ with st.columns([3, 2])[0]:
 unit_name = names.get(unit, unit)
 
 st.subheader(ctx.t("skmpage.trend_title", unit=md(unit_name)))
-trend = load(skm.ikm_by_period, period=TREND_GRAIN, date_to=filters.period_end)
-# Oldest first; on one date the city (`*` sorts first) before the unit, so its line comes first.
-trend = trend[trend["unit_code"].isin({unit, whole})].sort_values(
-    ["period_start", "unit_code"])
-trend_frame = pd.DataFrame({
-    "series": [names.get(code, code) for code in trend["unit_code"]],
-    "period": [ctx.t("skmpage.quarter", quarter=(start.month - 1) // 3 + 1, year=start.year)
-               for start in trend["period_start"]],
-    "ikm": trend["ikm"].to_numpy(),
-    "hover": [ctx.t("skmpage.trend_hover", unit=names.get(code, code),
-                    period=period_label(start, TREND_GRAIN, ctx.lang), ikm=ikm_text(value),
-                    grade=grade_text(letter), n=count_text(n))
-              for code, start, value, letter, n in zip(
-                  trend["unit_code"], trend["period_start"], trend["ikm"], trend["grade"],
-                  trend["n"], strict=True)],
-})
-bands = []
-upper = ikm.IKM_HIGHEST
-for lowest, letter, _, _ in ikm.GRADES:
-    bands.append((max(lowest, ikm.IKM_LOWEST), upper, letter, grade_text(letter)))
-    upper = lowest
-trend_fig = built_figure(charts.ikm_trend, trend_frame, ctx.lang, bands=bands, y_title=ctx.t("skmpage.col_ikm"))
+
+
+def trend_figure() -> object:
+    trend = load(skm.ikm_by_period, period=TREND_GRAIN, date_to=filters.period_end)
+    # Oldest first; on one date the city (`*` sorts first) before the unit, so its line comes
+    # first.
+    trend = trend[trend["unit_code"].isin({unit, whole})].sort_values(
+        ["period_start", "unit_code"])
+    trend_frame = pd.DataFrame({
+        "series": [names.get(code, code) for code in trend["unit_code"]],
+        "period": [ctx.t("skmpage.quarter", quarter=(start.month - 1) // 3 + 1, year=start.year)
+                   for start in trend["period_start"]],
+        "ikm": trend["ikm"].to_numpy(),
+        "hover": [ctx.t("skmpage.trend_hover", unit=names.get(code, code),
+                        period=period_label(start, TREND_GRAIN, ctx.lang), ikm=ikm_text(value),
+                        grade=grade_text(letter), n=count_text(n))
+                  for code, start, value, letter, n in zip(
+                      trend["unit_code"], trend["period_start"], trend["ikm"], trend["grade"],
+                      trend["n"], strict=True)],
+    })
+    bands = []
+    upper = ikm.IKM_HIGHEST
+    for lowest, letter, _, _ in ikm.GRADES:
+        bands.append((max(lowest, ikm.IKM_LOWEST), upper, letter, grade_text(letter)))
+        upper = lowest
+    return charts.ikm_trend(trend_frame, ctx.lang, bands=bands, y_title=ctx.t("skmpage.col_ikm"))
+
+
+trend_fig = per_version("skm-trend", trend_figure, end=filters.period_end, lang=ctx.lang,
+                        units=[unit, whole])
 show_chart(trend_fig, ctx.lang, name=file_name(ctx.t("skmpage.trend_file"), unit),
            alt=ctx.t("skmpage.trend_title", unit=unit_name))
 
 st.subheader(ctx.t("skmpage.breakdown_title", unit=md(unit_name)))
-services = load(metrics.service_breakdown, unit=unit, date_from=filters.period_start,
-                date_to=filters.period_end)
+
+
+def breakdown_view(by: str) -> tuple[object, pd.DataFrame, int] | None:
+    """The chosen unit's responses split `by` one respondent trait: the chart of its largest
+    groups, the table of every group, and how many groups there are; None without responses."""
+    split = load(skm.ikm_breakdown, unit=unit, date_from=filters.period_start,
+                 date_to=filters.period_end, by=by)
+    if by == "age_band":  # age groups read best youngest first, not largest first
+        band_order = {label: index for index, (_, _, label) in enumerate(skm.AGE_BANDS)}
+        split = split.sort_values("group", key=lambda values: values.map(band_order),
+                                  na_position="last").reset_index(drop=True)
+    if split.empty:
+        return None
+    groups = [ctx.t("skmpage.not_stated") if labels.is_missing(group) else str(group)
+              for group in split["group"]]
+    if by == "service_code":
+        services = load(metrics.service_breakdown, unit=unit, date_from=filters.period_start,
+                        date_to=filters.period_end)
+        service_names = dict(zip(services["service_code"], services["name"], strict=True))
+        groups = [labels.name_and_code(service_names[group], group)
+                  if group in service_names else group for group in groups]
+    bars = pd.DataFrame({
+        "label": groups,
+        "value": split["ikm"].to_numpy(),
+        "text": [ctx.t("skmpage.breakdown_bar", ikm=ikm_text(value), grade=letter or "",
+                       n=count_text(n))
+                 for value, letter, n in zip(split["ikm"], split["grade"], split["n"],
+                                             strict=True)],
+        "colour": charts.NEUTRAL_BAR,
+        "hover": [ctx.t("skmpage.breakdown_hover", group=group, ikm=ikm_text(value),
+                        grade=grade_text(letter), n=count_text(n))
+                  for group, value, letter, n in zip(groups, split["ikm"], split["grade"],
+                                                     split["n"], strict=True)],
+    })
+    # The lines where grades C, B and A begin, captioned by letter (words would collide).
+    grade_lines = [(lowest, letter) for lowest, letter, _, _ in ikm.GRADES
+                   if lowest > ikm.IKM_LOWEST]
+    # The largest groups in the chart (a city has dozens of services); the table has all.
+    figure = charts.ranked_bars(bars.head(BREAKDOWN_BARS), ctx.lang,
+                                axis_title=ctx.t("skmpage.col_ikm"), lines=grade_lines,
+                                start=ikm.IKM_LOWEST)
+    table = pd.DataFrame({
+        ctx.t("skmpage.col_group"): groups,
+        column["n"]: split["n"].to_numpy(),
+        column["ikm"]: split["ikm"].to_numpy(),
+        column["grade"]: [grade_text(letter) for letter in split["grade"]],
+        **{name: split[f"nrr_{element}"].to_numpy()
+           for name, element in zip(element_names, skm.ELEMENTS, strict=True)},
+    })
+    return figure, table, len(bars)
+
+
 # Only the chosen breakdown is computed and drawn (its chart, table and downloads): choosing
 # another tab reruns the page for it.
 tabs = st.tabs([ctx.t(f"skmpage.by_{by}") for by in skm.BREAKDOWNS], key="skm-breakdown",
@@ -261,53 +363,17 @@ for tab, by in zip(tabs, skm.BREAKDOWNS, strict=True):
     if not tab.open:
         continue
     with tab:
-        split = load(skm.ikm_breakdown, unit=unit, date_from=filters.period_start,
-                     date_to=filters.period_end, by=by)
-        if by == "age_band":  # age groups read best youngest first, not largest first
-            band_order = {label: index for index, (_, _, label) in enumerate(skm.AGE_BANDS)}
-            split = split.sort_values("group", key=lambda values: values.map(band_order),
-                                      na_position="last").reset_index(drop=True)
-        if split.empty:
+        view = per_version("skm-breakdown", partial(breakdown_view, by), unit=unit, by=by,
+                           start=filters.period_start, end=filters.period_end, lang=ctx.lang)
+        if view is None:
             st.info(ctx.t("skmpage.no_responses", period=period_name))
             continue
-        groups = [ctx.t("skmpage.not_stated") if labels.is_missing(group) else str(group)
-                  for group in split["group"]]
-        if by == "service_code":
-            service_names = dict(zip(services["service_code"], services["name"], strict=True))
-            groups = [labels.name_and_code(service_names[group], group)
-                      if group in service_names else group for group in groups]
-        bars = pd.DataFrame({
-            "label": groups,
-            "value": split["ikm"].to_numpy(),
-            "text": [ctx.t("skmpage.breakdown_bar", ikm=ikm_text(value), grade=letter or "",
-                           n=count_text(n))
-                     for value, letter, n in zip(split["ikm"], split["grade"], split["n"],
-                                                 strict=True)],
-            "colour": charts.NEUTRAL_BAR,
-            "hover": [ctx.t("skmpage.breakdown_hover", group=group, ikm=ikm_text(value),
-                            grade=grade_text(letter), n=count_text(n))
-                      for group, value, letter, n in zip(groups, split["ikm"], split["grade"],
-                                                         split["n"], strict=True)],
-        })
-        # The lines where grades C, B and A begin, captioned by letter (words would collide).
-        grade_lines = [(lowest, letter) for lowest, letter, _, _ in ikm.GRADES
-                       if lowest > ikm.IKM_LOWEST]
-        # The largest groups in the chart (a city has dozens of services); the table has all.
-        show_chart(built_figure(charts.ranked_bars, bars.head(BREAKDOWN_BARS), ctx.lang,
-                                      axis_title=ctx.t("skmpage.col_ikm"), lines=grade_lines,
-                                      start=ikm.IKM_LOWEST),
-                   ctx.lang, name=file_name(ctx.t("skmpage.breakdown_file", by=by), unit),
+        figure, split_table, groups_count = view
+        show_chart(figure, ctx.lang, name=file_name(ctx.t("skmpage.breakdown_file", by=by), unit),
                    key=f"skm-breakdown-{by}")
-        if len(bars) > BREAKDOWN_BARS:
-            st.caption(ctx.t("skmpage.breakdown_largest", shown=BREAKDOWN_BARS, total=len(bars)))
-        split_table = pd.DataFrame({
-            ctx.t("skmpage.col_group"): groups,
-            column["n"]: split["n"].to_numpy(),
-            column["ikm"]: split["ikm"].to_numpy(),
-            column["grade"]: [grade_text(letter) for letter in split["grade"]],
-            **{name: split[f"nrr_{element}"].to_numpy()
-               for name, element in zip(element_names, skm.ELEMENTS, strict=True)},
-        })
+        if groups_count > BREAKDOWN_BARS:
+            st.caption(ctx.t("skmpage.breakdown_largest", shown=BREAKDOWN_BARS,
+                             total=groups_count))
         table_with_downloads(split_table, {column["n"]: count_text, column["ikm"]: ikm_text,
                                            **nrr_text},
                              file_name(ctx.t("skmpage.breakdown_file", by=by), unit,
@@ -329,20 +395,25 @@ if found.empty:
     st.info(ctx.t("skmpage.no_comments"))
 else:
     not_stated = ctx.t("skmpage.not_stated")
-    # Plain object columns: tens of thousands of texts, not converted to Arrow strings on
-    # every rerun.
-    comment_table = pd.DataFrame({
-        ctx.t("skmpage.col_submitted"): found["submitted_at"].to_numpy(),
-        column["unit"]: pd.Series([names.get(code, code) for code in found["unit_code"].tolist()],
-                                  dtype=object),
-        ctx.t("skmpage.col_service"): pd.Series(
-            [not_stated if labels.is_missing(code) else code
-             for code in found["service_code"].tolist()], dtype=object),
-        ctx.t("skmpage.col_comment"): pd.Series(found["comment"].tolist(), dtype=object),
-    })
-    if len(comment_table) > COMMENTS_SHOWN:
+
+    def comment_table(rows: pd.DataFrame) -> pd.DataFrame:
+        """The comments of `rows` (of skm.comments) as the table shows them. Plain object
+        columns: texts not converted to Arrow strings."""
+        return pd.DataFrame({
+            ctx.t("skmpage.col_submitted"): rows["submitted_at"].to_numpy(),
+            column["unit"]: pd.Series([names.get(code, code)
+                                       for code in rows["unit_code"].tolist()], dtype=object),
+            ctx.t("skmpage.col_service"): pd.Series(
+                [not_stated if labels.is_missing(code) else code
+                 for code in rows["service_code"].tolist()], dtype=object),
+            ctx.t("skmpage.col_comment"): pd.Series(rows["comment"].tolist(), dtype=object),
+        })
+
+    if len(found) > COMMENTS_SHOWN:
         st.caption(ctx.t("skmpage.comments_newest", shown=count_text(COMMENTS_SHOWN)))
-    table_with_downloads(comment_table,
+    # The newest comments are shown; the whole table (a province's quarter holds tens of
+    # thousands) is built only when its file is asked for.
+    table_with_downloads(comment_table(found.head(COMMENTS_SHOWN)),
                          {ctx.t("skmpage.col_submitted"): lambda when: fmt_date(when, ctx.lang)},
                          file_name(ctx.t("skmpage.comments_file"), unit, filters.period_start),
-                         ctx.lang, key="skm-comments", shown_rows=COMMENTS_SHOWN)
+                         ctx.lang, key="skm-comments", whole=lambda: comment_table(found))

@@ -34,6 +34,24 @@ def test_coverage_counts_the_units_that_reported(early_store):
     assert reporting.latest_complete(reported, [EARLY, LAST_COMPLETE], "week") == LAST_COMPLETE
 
 
+def test_the_first_period_of_the_data_expects_no_other_unit_and_says_so(example_store,
+                                                                          monkeypatch):
+    """Nothing reported before the data's first week: it counts as complete, its "expected"
+    is who reported, and the page says "n units reported" without an "of" it cannot know."""
+    reported = reporting.reported_units(example_store, period="week")
+    first = min(reported["period_start"])
+    opening = reporting.coverage(reported, first, "week")
+    assert opening.complete and not opening.has_history
+    assert opening.expected == opening.reported > 0
+    assert reporting.coverage(reported, LAST_COMPLETE, "week").has_history
+    for lang in ("en", "id"):
+        at = open_view(example_store, monkeypatch, "overview", lang=lang, grain="week",
+                       period=first.isoformat())
+        said = t("coverage.no_history", lang, coverage=t("coverage.units", lang,
+                                                          reported=opening.reported))
+        assert said in [caption.value for caption in at.caption]
+
+
 def test_the_review_stays_on_the_last_complete_week(early_store):
     assert review.default_week(early_store, today=dt.date(2026, 4, 7)) == "2026-W13"
 

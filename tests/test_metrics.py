@@ -165,6 +165,32 @@ def test_funnel(example_store):
         metrics.funnel(example_store, kpi="throughput", period="month", period_start=D(2026, 3, 1))
 
 
+def test_a_funnel_of_some_units_is_centred_on_their_pooled_rate(example_store):
+    """A city user compares the units of their scope: the centre line and the limits are
+    their units' pooled rate (each unit's row pools its subtree), not the store's."""
+    whole = metrics.funnel(example_store, kpi="abandon_rate", period="month",
+                           period_start=D(2026, 3, 1))
+    scoped = metrics.funnel(example_store, kpi="abandon_rate", period="month",
+                            period_start=D(2026, 3, 1), centre=["DINKES", "DUKCAPIL"])
+    counts = whole.set_index("unit_code")
+    pooled = 100 * (counts.loc[["DINKES", "DUKCAPIL"], "numerator"].sum()
+                    / counts.loc[["DINKES", "DUKCAPIL"], "denominator"].sum())
+    dinkes = metrics.funnel(example_store, kpi="abandon_rate", period="month",
+                            period_start=D(2026, 3, 1), centre=["DINKES"])
+    assert dinkes["city_rate"].tolist() == pytest.approx([counts.loc["DINKES", "rate"]]
+                                                         * len(dinkes))
+    assert dinkes["city_rate"].iloc[0] != pytest.approx(whole["city_rate"].iloc[0])
+    assert scoped["city_rate"].iloc[0] == pytest.approx(pooled)
+    limits = metrics.funnel_limits(dinkes["city_rate"].iloc[0], dinkes["denominator"])
+    assert dinkes["upper_998"].tolist() == pytest.approx(limits["upper_998"].tolist())
+    # The units and their counts are the same; only the centre and the limits move.
+    assert dinkes[["unit_code", "numerator", "denominator", "rate"]].equals(
+        whole[["unit_code", "numerator", "denominator", "rate"]])
+    with pytest.raises(KinerjaError):
+        metrics.funnel(example_store, kpi="abandon_rate", period="month",
+                       period_start=D(2026, 3, 1), centre=["NO-SUCH-UNIT"])
+
+
 @pytest.mark.parametrize("call", [
     lambda s: metrics.kpi_values(s, period="fortnight", date_from=D(2026, 3, 1), date_to=D(2026, 3, 1)),
     lambda s: metrics.kpi_values(s, period="week", date_from=D(2026, 3, 1), date_to=D(2026, 3, 1), units=["X"]),

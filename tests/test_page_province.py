@@ -6,12 +6,15 @@ province layout, loaded through the import. A city's store shows the overview as
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
 
+from kpi import metrics, periods, reporting, skm
+from kpi.i18n import fmt_number, t
 from kpi.ingest import ingest_file
 from kpi.store import Store
 from tests.generated import copied_store, generated_cities
@@ -164,3 +167,108 @@ def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch,
     forget_version()
     at = _open(province, monkeypatch, grain="month", period="2026-11-01")
     assert not any(waiting in text for text in texts(at.caption))
+
+
+def _reported(store, grain: str, start: dt.date, counted_as: dict[str, str]) -> tuple[int, int]:
+    """(reported, expected) of issue 12's rule, counted here from the reporting units: who
+    reported in the period, and those plus who reported in the four periods before, each unit
+    counted as `counted_as` says (itself, or its city)."""
+    reported = reporting.reported_units(store, period=grain)
+    by_start: dict[dt.date, set[str]] = {}
+    for when, code in zip(reported["period_start"], reported["unit_code"], strict=True):
+        if code in counted_as:
+            by_start.setdefault(when, set()).add(counted_as[code])
+    now, before, previous = by_start.get(start, set()), set(), start
+    for _ in range(reporting.LOOKBACK):
+        previous = periods.previous_period(previous, grain)
+        before |= by_start.get(previous, set())
+    return len(now), len(now | before)
+
+
+def test_the_coverage_sentence_counts_the_level_shown(province, monkeypatch):
+    """"n of m units reported" counts the units the page's figures pool: at the top level
+    every unit and the cities they lie in, at a city its own 41 units (it counted the whole
+    province there, 123 units under a city of 41)."""
+    tree = metrics.unit_tree(province)
+    city_of = {code: (list(path) or [code])[0]
+               for code, path in zip(tree["unit_code"], tree["path"], strict=True)}
+    at = _open(province, monkeypatch, grain="month")
+    start = dt.date.fromisoformat(at.query_params["period"])
+    units = _reported(province, "month", start, {code: code for code in city_of})
+    cities = _reported(province, "month", start, city_of)
+    units_text = t("filters.units_reported", "en", reported=units[0], expected=units[1])
+    said = texts(at.caption) + texts(at.warning)
+    assert any(t("coverage.in_cities", "en", units=units_text, reported=cities[0],
+                 expected=cities[1]) in text for text in said), said
+    at = _open(province, monkeypatch, lang="id", grain="month", parent="K02")
+    k02 = _reported(province, "month", start, {code: code for code, city in city_of.items()
+                                               if city == "K02"})
+    assert k02 != units and k02[1] <= 41  # the check tells the two levels apart
+    said = texts(at.caption) + texts(at.warning)
+    k02_text = t("filters.units_reported", "id", reported=k02[0], expected=k02[1])
+    assert any(k02_text in text for text in said), said
+    assert not any(f"{k02_text}, di" in text for text in said)  # no cities under a city
+
+
+def test_the_review_of_a_province_shows_its_tables_a_part_of_the_tree_at_a_time(province,
+                                                                               monkeypatch):
+    """The review's scorecard and SKM results of more than 100 units draw the top levels (the
+    province and its cities), or one city with its units as the reader picks (a province's
+    1,354 rows were sent to the browser on every rerun); the downloads keep every row."""
+    at = open_view(province, monkeypatch, "review", role="reviewer", timeout=120)
+    no_exceptions(at)
+    part = at.selectbox(key="review-scorecard-part")
+    assert part.value == "" and list(part.options) == [
+        t("reviewscope.table_top", "en", rows="4"),
+        *(t("reviewscope.table_subtree", "en", unit=name, rows="41") for name in CITIES.values())]
+
+    def scorecard_units(at) -> list[str]:
+        frame = next(frame.value for frame in at.dataframe if "Completed" in frame.value.columns)
+        return [name.strip("\u2003") for name in frame["Unit"]]
+
+    assert scorecard_units(at)[1:] == list(CITIES.values())  # after the province's own row
+    at = part.set_value("K02").run()
+    no_exceptions(at)
+    shown = scorecard_units(at)
+    assert shown[0] == CITIES["K02"] and len(shown) == 41
+    assert not set(shown) & {CITIES["K01"], CITIES["K03"]}
+    # The SKM results likewise: the top levels first, then a part for each city.
+    skm = at.selectbox(key="review-skm-part")
+    assert skm.value == "" and len(skm.options) == 1 + len(CITIES)
+    assert [option.split(" and the units")[0] for option in skm.options[1:]] == list(
+        CITIES.values())
+
+
+def _up_to(text: str, value: str) -> str:
+    """`text` up to and with `value` (a title's start: "Province IKM 75.96")."""
+    return text[:text.index(value) + len(value)]
+
+
+def test_satisfaction_names_the_province_and_a_city_in_its_place(province, monkeypatch):
+    """At the top level the whole is the province, named so (it said "City IKM" and "City (all
+    units)" of the 3 cities' pooled figures); drilled down to a city, the city's own IKM stands
+    in the whole's place, under its name, as the overview's tiles do, not the province's."""
+    rows = {row["unit_code"]: row for row in skm.ikm_table(
+        province, date_from=dt.date(2026, 7, 1), date_to=dt.date(2026, 9, 30))}
+    assert rows["K03"]["ikm_rounded"] != rows["*"]["ikm_rounded"]  # the check tells them apart
+    for lang in ("en", "id"):
+        at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter",
+                   period="2026-07-01")
+        province_ikm = fmt_number(rows["*"]["ikm_rounded"], lang, 2)
+        assert texts(at.header)[0].startswith(_up_to(t(
+            "skmpage.province_finding_short", lang, ikm=province_ikm, grade="-"), province_ikm))
+        assert at.metric[0].label == t("skmpage.province_ikm", lang)
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", lang) in frame.value.columns)
+        assert t("skmpage.province", lang) in set(table[t("skmpage.col_unit", lang)])
+        at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter",
+                   period="2026-07-01", parent="K03")
+        city_ikm = fmt_number(rows["K03"]["ikm_rounded"], lang, 2)
+        assert texts(at.header)[0].startswith(_up_to(t(
+            "skmpage.finding_short", lang, ikm=city_ikm, grade="-"), city_ikm))
+        assert at.metric[0].value == city_ikm
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", lang) in frame.value.columns)
+        codes = list(table[t("skmpage.col_code", lang)])
+        assert "*" not in codes and codes[-1] == "K03" and codes.count("K03") == 1
+        assert table[t("skmpage.col_unit", lang)].iloc[-1] == CITIES["K03"]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import csv
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from kpi import ikm, skm
 from kpi.i18n import t
 from tests.helpers import EXPECTED_DIR, expected, no_exceptions, open_view, texts
+from ui import downloads
 
 EXAMPLE_DIR = EXPECTED_DIR.parent
 
@@ -21,8 +23,8 @@ UNIT_NAMES = {"DINKES": "Dinas Kesehatan Contoh", "PKM-1": "Puskesmas Contoh Sat
 GRADE_WORDS = {"en": {"A": "Very good", "B": "Good", "C": "Poor", "D": "Very poor"}}
 
 
-def open_skm(store, monkeypatch, *, lang="en", **query) -> AppTest:
-    at = open_view(store, monkeypatch, "satisfaction", lang=lang, **query)
+def open_skm(store, monkeypatch, *, lang="en", state=None, **query) -> AppTest:
+    at = open_view(store, monkeypatch, "satisfaction", lang=lang, state=state, **query)
     no_exceptions(at)
     return at
 
@@ -124,9 +126,15 @@ def test_a_week_offers_the_quarter_around_it(example_store, monkeypatch):
 
 
 def test_the_element_table_has_every_nrr(example_store, monkeypatch):
-    at = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER)
+    unit_column = t("skmpage.col_unit", "id")
+    closed = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER)
+    # The numbers behind the heatmap are built only when their expander is opened.
+    assert not [frame for frame in closed.dataframe if "U1" in " ".join(frame.value.columns)
+                and unit_column in frame.value.columns]
+    at = open_skm(example_store, monkeypatch, lang="id", grain="quarter", period=QUARTER,
+                  state={"skm-nrr-open": True})
     first_element = t("skmpage.element_axis", "id", code="U1", name=t("element.u1", "id"))
-    table = table_with(at, first_element).set_index(t("skmpage.col_unit", "id"))
+    table = table_with(at, first_element).set_index(unit_column)
     for code, row in ikm_rows().items():
         name = UNIT_NAMES.get(code, t("skmpage.city", "id"))
         for index, element in enumerate(row["nrr"], start=1):
@@ -142,8 +150,13 @@ def test_charts_and_downloads(example_store, monkeypatch):
     assert len(at.get("plotly_chart")) == 4
     csv_buttons = [button for button in at.get("download_button")
                    if button.proto.label == t("download.csv", "en")]
-    # per unit, element scores, the chosen breakdown, comments
-    assert len(csv_buttons) == 4
+    # per unit, the chosen breakdown, comments; the element scores' once their expander opens
+    assert len(csv_buttons) == 3
+    at.session_state["skm-nrr-open"] = True
+    at.run()
+    no_exceptions(at)
+    assert len([button for button in at.get("download_button")
+                if button.proto.label == t("download.csv", "en")]) == 4
     assert [tab.label for tab in at.tabs] == [t(f"skmpage.by_{by}", "en")
                                               for by in skm.BREAKDOWNS]
 
@@ -202,3 +215,23 @@ def test_weakest_element_and_sample_share():
     assert ikm.sample_share(122, 229) == pytest.approx(53.275, abs=1e-3)
     assert ikm.sample_share(0, 0) == 100.0
     assert ikm.nrr_of_grade("B") == pytest.approx(76.61 / 25)
+
+
+def test_a_table_shown_in_part_offers_the_whole_table_built_only_when_asked(monkeypatch):
+    """The comments table shows the newest COMMENTS_SHOWN rows; its files hold every comment,
+    built only when a file is asked for (ui.downloads.table_with_downloads' `whole`)."""
+    shown, offered, built = [], [], []
+    monkeypatch.setattr(downloads.st, "dataframe", lambda frame, **_: shown.append(frame))
+    monkeypatch.setattr(downloads, "table_downloads",
+                        lambda frame, name, lang, key=None: offered.append(frame))
+
+    def whole() -> pd.DataFrame:
+        built.append(True)
+        return pd.DataFrame({"n": range(10)})
+
+    downloads.table_with_downloads(pd.DataFrame({"n": range(3)}), {"n": str}, "comments", "en",
+                                   whole=whole)
+    assert list(shown[0]["n"]) == ["0", "1", "2"] and not built
+    assert len(offered[0]()) == 10 and built
+    downloads.table_with_downloads(pd.DataFrame({"n": range(3)}), {}, "units", "en")
+    assert len(offered[1]) == 3  # without `whole`, the table shown is the file's

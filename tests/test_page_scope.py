@@ -5,13 +5,15 @@ bench/make_bench_data.py's province layout, loaded through the import."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kpi import metrics, users
+from kpi import metrics, review, users
+from kpi.i18n import t
 from kpi.store import Store
 from tests.generated import copied_store, generated_cities
 from tests.helpers import DASHBOARD, no_exceptions, open_view, run, texts
@@ -114,3 +116,60 @@ def test_a_city_user_edits_the_targets_and_meets_over_their_units(two_cities, mo
         units = [name.strip("\u2003") for name in shown["Unit"]]
         assert units[0] == names["K01"]
         assert set(units) == {names[code] for code in mine}
+
+
+def test_a_city_reviewer_keeps_and_finalises_their_own_review_record(two_cities, monkeypatch):
+    """The review record belongs to (week, scope): the city user's page shows and finalises
+    their city's record; the province's review of the week stays a draft with its minutes."""
+    week = review.default_week(two_cities)
+    review.save_minutes(two_cities, week, decisions="Provinsi: satu loket lagi", by="tests")
+    names = dict(zip(*(metrics.unit_tree(two_cities)[column] for column in ("unit_code", "name")),
+                     strict=True))
+    at = _as_city_user(two_cities, monkeypatch, "review", week=week)
+    assert f"Review of K01 — {names['K01']}" in " ".join(texts(at.markdown))
+    assert t("review.status_none", "en") in texts(at.info)  # their record: no minutes yet
+    assert at.text_area(key="decisions").value == ""  # not the province's minutes
+    at.text_area(key="decisions").input("Kota: tambah petugas")
+    at.checkbox(key="finalise-confirm").check()
+    at = run(at)
+    if any(box.key == "finalise-incomplete" for box in at.checkbox):
+        at.checkbox(key="finalise-incomplete").check()
+        at = run(at)
+    at.button(key="finalise").click()
+    at = run(at)
+    no_exceptions(at)
+    assert review.get_review(two_cities, week, "K01")["status"] == "final"
+    assert review.load_record(two_cities, week, "K01")["minutes"]["decisions"] == \
+        "Kota: tambah petugas"
+    assert review.get_review(two_cities, week)["status"] == "draft"
+    assert any(text.startswith("✓") for text in texts(at.success))
+    # The province's meeting (an unscoped reviewer) still has its draft and its own minutes.
+    province = open_view(two_cities, monkeypatch, "review", role="reviewer", timeout=120,
+                         week=week)
+    assert t("review.status_draft", "en") in texts(province.info)
+    assert province.text_area(key="decisions").value == "Provinsi: satu loket lagi"
+    assert "Review of K01" not in " ".join(texts(province.markdown))
+
+
+def _funnel_centre(at: AppTest) -> float:
+    """The y of the funnel plot's centre line (its one horizontal line)."""
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    funnel = next(spec for spec in charts
+                  if any(trace.get("mode") == "lines" for trace in spec["data"]))
+    return funnel["layout"]["shapes"][0]["y0"]
+
+
+def test_a_city_users_funnel_is_centred_on_their_city(two_cities, monkeypatch):
+    """The funnel compares the units a city user may see: its centre line is their city's
+    rate (K01 pools its subtree), not the store's; an admin's stays the store's (`*`)."""
+    at = _as_city_user(two_cities, monkeypatch, "compare", kpi="within_standard_pct",
+                       grain="month")
+    period = dt.date.fromisoformat(at.query_params["period"])
+    rates = metrics.funnel(two_cities, kpi="within_standard_pct", period="month",
+                           period_start=period).set_index("unit_code")
+    store_rate = rates["city_rate"].iloc[0]
+    assert rates.loc["K01", "rate"] != pytest.approx(store_rate)  # the check tells them apart
+    assert _funnel_centre(at) == pytest.approx(rates.loc["K01", "rate"])
+    admin = open_view(two_cities, monkeypatch, "compare", role="admin", kpi="within_standard_pct",
+                      grain="month", period=period.isoformat())
+    assert _funnel_centre(admin) == pytest.approx(store_rate)

@@ -14,7 +14,7 @@ from kpi import audit, review
 from kpi.__main__ import main
 from kpi.errors import StoreError
 from kpi.ingest import ingest_file, rollback
-from kpi.store import Store, restore
+from kpi.store import LAKE, PROVINCE_ORDER, Store, restore
 from tests.conftest import EXAMPLE_DIR, EXAMPLE_KINDS, ROOT
 
 pytestmark = pytest.mark.usefixtures("cli_in_english")  # lines compared with English text
@@ -54,6 +54,48 @@ def test_maintain_expires_old_snapshots_but_keeps_a_finalised_reviews(example_st
     (snapshot,) = pinned
     assert example_store.at_snapshot(snapshot).query_value("SELECT count(*) FROM events") == 835
     assert example_store.query_value("SELECT count(*) FROM events") == 835
+
+
+def _data_files(store: Store, table: str) -> list[tuple[str, str | None]]:
+    """(data file, its delete file or None) of each file `table`'s rows are in now."""
+    return store.query_rows("SELECT data_file, delete_file FROM ducklake_list_files($lake, "
+                            "$table)", {"lake": LAKE, "table": table})
+
+
+def test_maintain_rewrites_a_file_whose_rows_were_partly_replaced(example_store, tmp_path,
+                                                                  fingerprint):
+    """A reload of a few events deletes them from the file the first load wrote; `maintain`
+    writes that file again without them (a later DELETE touching it would otherwise rewrite
+    its whole list of deleted rows), and every table reads as before."""
+    lines = (EXAMPLE_DIR / "events.csv").read_text(encoding="utf-8").splitlines()
+    again = tmp_path / "again.csv"
+    again.write_text("\n".join(lines[:21]) + "\n", encoding="utf-8")
+    assert ingest_file(example_store, "events", again).replaced == 20
+    assert any(deleted for _, deleted in _data_files(example_store, "events"))
+    before = fingerprint(example_store)
+    example_store.maintain(30, set())
+    assert not any(deleted for _, deleted in _data_files(example_store, "events"))
+    assert fingerprint(example_store) == before
+
+
+def test_partition_by_month_rewrites_the_stored_values_in_grain_order(example_store,
+                                                                      fingerprint):
+    """A province's layout on a store that holds precomputed values already: the same rows,
+    now written by grain, then unit, then period (the pages read one grain's periods of many
+    units), in files with no deleted rows left; applying it again changes nothing."""
+    before = fingerprint(example_store)
+    example_store.partition_by_month()
+    assert fingerprint(example_store) == before
+    files = _data_files(example_store, "kpi_values")
+    assert files and not any(deleted for _, deleted in files)
+    order = ["grain", "unit_code", "period_start"]
+    for data_file, _ in files:
+        written = example_store.query_rows(
+            f"SELECT {', '.join(order)} FROM read_parquet($file)", {"file": data_file})
+        assert len(written) > 1 and written == sorted(written)
+    assert PROVINCE_ORDER["kpi_values"] == ", ".join(order)  # new writes keep it
+    example_store.partition_by_month()
+    assert fingerprint(example_store) == before
 
 
 def test_backup_and_restore_give_back_the_same_store(example_store, tmp_path, fingerprint):

@@ -224,3 +224,13 @@ def built(function: Callable[..., R], **kwargs: Any) -> R:
     """`function(**kwargs)` of an engine function that depends on its arguments alone (a chart
     from its data, say), built once per distinct arguments."""
     return _pure_call(f"{function.__module__}.{function.__qualname__}", kwargs)
+
+
+def per_version(name: str, build: Callable[[], R], **key: Any) -> R:
+    """What `build()` returns (a page's table or figure made from the KPI data's engine results:
+    kpi.reads.KPI_DATA_TABLES), built once per KPI data version and `key`: every choice the
+    result follows besides the data (period, units shown, language). `name` tells one page's
+    builds from another's. Only the key is hashed: st.cache_resource hashed the frames a figure
+    is built from on every rerun, which cost a page at 1,353 units more than drawing it."""
+    return _kept((f"view.{name}", get_store().key, kpi_data_version(), _frozen(key)), build)
+

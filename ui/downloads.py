@@ -36,14 +36,15 @@ def table_downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
 
 
 def table_with_downloads(frame: pd.DataFrame, formats: dict, name: str, lang: str, *,
-                         key: str | None = None, shown_rows: int | None = None,
+                         key: str | None = None,
+                         whole: Callable[[], pd.DataFrame] | None = None,
                          **dataframe_args: Any) -> None:
-    """Show `frame` (its first `shown_rows` rows when given) with the columns named in
-    `formats` turned into text by their function (numbers in the language's format), and offer
-    `frame` itself, whole, as CSV/Excel, so that the files keep numbers a spreadsheet can
-    compute with."""
-    head = frame if shown_rows is None else frame.head(shown_rows)
-    shown = head.assign(**{column: head[column].map(format_value)
-                           for column, format_value in formats.items()})
+    """Show `frame` with the columns named in `formats` turned into text by their function
+    (numbers in the language's format), and offer the table itself as CSV/Excel, so that the
+    files keep numbers a spreadsheet can compute with. `whole`: when `frame` holds only the
+    rows shown, the function that builds the whole table for the files (called only when a
+    file is asked for: tens of thousands of comments are not built on every rerun)."""
+    shown = frame.assign(**{column: frame[column].map(format_value)
+                            for column, format_value in formats.items()})
     st.dataframe(shown, hide_index=True, width="stretch", **dataframe_args)
-    table_downloads(frame, name, lang, key=key)
+    table_downloads(frame if whole is None else whole, name, lang, key=key)

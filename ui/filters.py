@@ -28,7 +28,8 @@ import streamlit as st
 from kpi import config, labels, metrics, reporting
 from kpi.i18n import fmt_date, fmt_int, has_key, t
 from kpi.vocabulary import CITY, PERIODS
-from ui.data import load
+from ui import drill
+from ui.data import load, per_version
 from ui.guard import PageContext
 from ui.state import keep_in_url
 
@@ -211,9 +212,41 @@ def coverages(ctx: PageContext, grain: str) -> reporting.Coverages:
     """Who reported in each `grain` period, among the units this visitor sees."""
     if not ctx.units:
         return load(reporting.coverages, period=grain)
-    reported = load(reporting.reported_units, period=grain)
-    return reporting.Coverages(
-        reported[reported["unit_code"].isin(set(visible_tree(ctx)["unit_code"]))], grain)
+    tree = visible_tree(ctx)
+    return _counted(ctx, grain, "scope", lambda: {code: code for code in tree["unit_code"]})
+
+
+def level_coverages(ctx: PageContext, tree: pd.DataFrame, grain: str,
+                    parent: str | None) -> reporting.Coverages:
+    """Who reported among the units whose figures the page's headline pools: at a city of a
+    province (the parent filter on a tree drill.is_large, where the tiles are the city's),
+    that city's units; otherwise every unit this visitor sees (coverages)."""
+    if not (parent and drill.is_large(tree)):
+        return coverages(ctx, grain)
+    return _counted(ctx, grain, "level", lambda: {
+        code: code for code in tree[in_subtree(tree, parent)]["unit_code"]}, parent=parent)
+
+
+def city_coverages(ctx: PageContext, tree: pd.DataFrame, grain: str) -> reporting.Coverages:
+    """Who reported among the top-level units of `tree` (a province's cities): a city has
+    reported when any unit of its subtree has."""
+    return _counted(ctx, grain, "cities", lambda: {
+        code: (list(path) or [code])[0]
+        for code, path in zip(tree["unit_code"], tree["path"], strict=True)})
+
+
+def _counted(ctx: PageContext, grain: str, name: str,
+             counted_as: Callable[[], dict[str, str]], **key: object) -> reporting.Coverages:
+    """reporting.coverages_of the units `counted_as()` maps, kept per data version (grouping
+    a province's unit × week rows on every rerun cost a tenth of a second)."""
+    return per_version(f"coverage-{name}", lambda: reporting.coverages_of(
+        load(reporting.reported_units, period=grain), grain, counted_as()),
+        grain=grain, scope=list(ctx.units), **key)
+
+
+def in_subtree(tree: pd.DataFrame, code: str) -> pd.Series:
+    """Whether each unit of `tree` lies in the subtree of `code` (`code` itself included)."""
+    return tree["path"].map(lambda path: code in list(path)) | (tree["unit_code"] == code)
 
 
 def units_in_scope(tree: pd.DataFrame, filters: Filters) -> list[str]:
@@ -221,8 +254,7 @@ def units_in_scope(tree: pd.DataFrame, filters: Filters) -> list[str]:
     (the parent itself included, as a unit's KPIs cover its subtree)."""
     chosen = tree
     if filters.parent:
-        under = chosen["path"].map(lambda path: filters.parent in list(path))
-        chosen = chosen[under | (chosen["unit_code"] == filters.parent)]
+        chosen = chosen[in_subtree(chosen, filters.parent)]
     if filters.unit_type:
         chosen = chosen[chosen["type"] == filters.unit_type]
     return chosen["unit_code"].tolist()
@@ -279,10 +311,19 @@ def forget_choice(name: str) -> None:
     st.session_state.pop(_MIRROR_PREFIX + name, None)
 
 
-def show_coverage(covered: reporting.Coverage, lang: str) -> None:
-    """"n of m units reported" under the page's title; a warning when the period is incomplete."""
-    text = t("filters.units_reported", lang, reported=fmt_int(covered.reported, lang),
-             expected=fmt_int(covered.expected, lang))
+def show_coverage(covered: reporting.Coverage, lang: str,
+                  cities: reporting.Coverage | None = None) -> None:
+    """"n of m units reported" under the page's title, and at a province's top level "in k of
+    l cities and regencies"; "n units reported" alone when nothing before the period says who
+    else should have (the data's first period); a warning when the period is incomplete."""
+    text = t("filters.units_reported" if covered.has_history else "coverage.units", lang,
+             reported=fmt_int(covered.reported, lang), expected=fmt_int(covered.expected, lang))
+    if cities is not None:
+        text = t("coverage.in_cities" if covered.has_history else "coverage.in_cities_only",
+                 lang, units=text, reported=fmt_int(cities.reported, lang),
+                 expected=fmt_int(cities.expected, lang))
+    if not covered.has_history:
+        text = t("coverage.no_history", lang, coverage=text)
     if covered.complete:
         st.caption(text)
     else:
@@ -331,6 +372,7 @@ def sidebar_filters(ctx: PageContext, *, unit_filters: bool = True,
         start = dt.date.fromisoformat(chosen)
         covered = covered_in(start)
         unit_type = parent = None
+        cities = None
         if unit_filters:
             tree = visible_tree(ctx)
             types = sorted(tree["type"].dropna().unique().tolist())
@@ -344,7 +386,11 @@ def sidebar_filters(ctx: PageContext, *, unit_filters: bool = True,
                                    label=t("filters.parent", lang),
                                    format_func=lambda p: t("filters.all_parents", lang)
                                    if p == ALL else unit_label(tree, p)) or None
-    show_coverage(covered, lang)
+            # Counted over the level shown: a province's city, or the province and its cities.
+            covered = level_coverages(ctx, tree, grain, parent)(start)
+            if drill.is_large(tree) and not parent:
+                cities = city_coverages(ctx, tree, grain)(start)
+    show_coverage(covered, lang, cities)
     end = period_end(start, grain)
     partial = not is_complete_period(start, last, grain)
     if partial and covered.complete:  # whole by units, but the data stop inside it

@@ -18,6 +18,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(say("cli.out.store_ready_data", path=store.path, data_path=data_path) if data_path
           else say("cli.out.store_ready", path=store.path))
     announce_key(store)  # the audit key, made here unless configured
+    if args.partition_by_month:  # after the key: the row is keyed like every later one
+        audit.record_alone(store, None, "store.partition_by_month", store.path)
     return EXIT_OK
 
 

@@ -75,6 +75,13 @@ def test_satisfaction_page(new_page, goto, idle, screenshot, lang, viewport):
                             selected=True)).to_have_count(1)
     expect(page.get_by_role("tabpanel").locator('[data-testid="stPlotlyChart"]')
            ).to_be_visible()
+    # The numbers behind the heatmap are built when their expander opens (the page reruns).
+    numbers = page.locator('[data-testid="stExpander"]').filter(
+        has_text=t("skmpage.heatmap_data", lang))
+    expect(numbers.locator('[data-testid="stDataFrame"]')).to_have_count(0)
+    numbers.locator("summary").click()
+    idle(page)
+    expect(numbers.locator('[data-testid="stDataFrame"]')).to_be_visible()
     title = page.locator('[data-testid="stHeading"] h2').first.inner_text()
     assert ("75,96" if lang == "id" else "75.96") in title
     warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()

@@ -24,7 +24,7 @@ import pytest
 from kpi import users
 from kpi.i18n import t
 from kpi.store import Store
-from tests.browser.conftest import open_app, serve_dashboard, wait_idle
+from tests.browser.conftest import DESKTOP, TABLET, open_app, serve_dashboard, wait_idle
 from tests.conftest import serial
 from tests.services import answers, free_port, served
 
@@ -35,6 +35,7 @@ pytestmark = serial("signin")
 ADMIN = "admin@medan.go.id"
 ANALYST = "ana@medan.go.id"        # analyst, scoped to PKM-1
 REVIEWER = "rev@medan.go.id"
+CITY_REVIEWER = "dinkes@medan.go.id"  # reviewer, scoped to DINKES: the review record of its own
 VIEWER = "view@medan.go.id"
 STRANGER = "stranger@example.org"  # signs in at the provider, unknown to Kinerja
 UNVERIFIED = "unverified@medan.go.id"  # a Kinerja user whose address the provider has not verified
@@ -57,7 +58,7 @@ def provider(tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("oidc") / "provider.log"
     command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)]
-    for email in (ADMIN, ANALYST, REVIEWER, VIEWER, STRANGER, UNVERIFIED):
+    for email in (ADMIN, ANALYST, REVIEWER, CITY_REVIEWER, VIEWER, STRANGER, UNVERIFIED):
         command += ["--user-claims", json.dumps({"sub": email, "email": email,
                                                  "email_verified": email != UNVERIFIED})]
     base = f"http://127.0.0.1:{port}"
@@ -74,6 +75,7 @@ def signed_store(_example_store_file: Path, tmp_path_factory) -> Path:
     users.add_user(store, ADMIN, "admin", by="cli:tests")
     users.add_user(store, ANALYST, "analyst", "PKM-1", by="cli:tests")
     users.add_user(store, REVIEWER, "reviewer", by="cli:tests")
+    users.add_user(store, CITY_REVIEWER, "reviewer", "DINKES", by="cli:tests")
     users.add_user(store, VIEWER, "viewer", by="cli:tests")
     users.add_user(store, UNVERIFIED, "admin", by="cli:tests")  # known, yet not let in
     return path
@@ -291,3 +293,21 @@ def test_local_mode_is_not_reachable_on_the_network_address(app_store, tmp_path,
         assert t("signin.local_mode", "id") in page.locator('[data-testid="stSidebar"]').inner_text()
         screenshot(page, "local-mode-id")
 
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("viewport", [DESKTOP, TABLET], ids=["desktop", "tablet"])
+def test_a_city_reviewer_meets_over_their_own_review_record(new_page, secure_url, screenshot,
+                                                            lang, viewport):
+    """Issue 26: a reviewer scoped to DINKES keeps the review record of DINKES; the page says
+    whose record it is, above its status."""
+    page = new_page(*viewport)
+    sign_in(page, secure_url, CITY_REVIEWER, lang)
+    open_app(page, f"{secure_url}/review?lang={lang}&week=2026-W12")
+    caption = t("reviewscope.whose_caption", lang)
+    page.get_by_text(caption).wait_for()
+    shown = main_text(page)
+    assert "DINKES — Dinas Kesehatan Contoh" in shown
+    assert shown.index(caption) < shown.index(t("review.status_none", lang))
+    name = "desktop" if viewport == DESKTOP else "tablet"
+    screenshot(page, f"review-city-record-{name}-{lang}")
