@@ -59,13 +59,22 @@ if PERIODS.index(filters.grain) < PERIODS.index(DEFAULT_GRAIN):
         st.rerun()
 tree = visible_tree(ctx)  # a city user: their city's units, as if the store held no other
 scope = units_shown(ctx, tree, filters)
-if drill.is_large(tree) and not filters.parent:
+whole = whole_codes(ctx)[0]  # the city's row, or a city user's own city's in its place
+province = drill.is_large(tree)
+if province and filters.parent:
+    # A province drilled down to a city: the city's own row in the whole's place, under its
+    # name, as the overview's tiles (not the province's beside the city's units).
+    whole = filters.parent
+    scope = [code for code in scope if code != whole]
+elif province:
     # A province ranks one level, its cities, as Compare does (1,353 bars and rows took the
     # browser 20 s to draw); the parent filter opens a city's units.
     scope = drill.top_level(tree, scope)
-whole = whole_codes(ctx)[0]  # the city's row, or a city user's own city's in its place
 names = {**dict(zip(tree["unit_code"], tree["name"], strict=True)),
-         CITY: ctx.t("skmpage.city")}
+         CITY: ctx.t("skmpage.province" if province else "skmpage.city")}
+# The whole's words: the province's at a province's top level, else the city's (or a city
+# user's own city, or a province's city, whose names the rows give).
+whole_word = "province_" if whole == CITY and province else ""
 rows = load(skm.ikm_table, date_from=filters.period_start, date_to=filters.period_end)
 rows = [row for row in rows if row["unit_code"] in scope or row["unit_code"] == whole]
 city = next((row for row in rows if row["unit_code"] == whole), None)
@@ -108,18 +117,18 @@ def sample_text(ok: bool) -> str:
 # -- the finding, said in the title ---------------------------------------------------------
 city_weakest = ikm.weakest_element(city["nrr"])
 if city_weakest:
-    st.header(ctx.t("skmpage.finding", ikm=ikm_text(city["ikm_rounded"]), grade=grade_text(city["grade"]),
-                   element=element_name(city_weakest),
-                   nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
+    st.header(ctx.t(f"skmpage.{whole_word}finding", ikm=ikm_text(city["ikm_rounded"]),
+                    grade=grade_text(city["grade"]), element=element_name(city_weakest),
+                    nrr=fmt_number(city["nrr"][city_weakest], ctx.lang, IKM_DECIMALS)))
 else:
-    st.header(ctx.t("skmpage.finding_short", ikm=ikm_text(city["ikm_rounded"]),
-                   grade=grade_text(city["grade"])))
+    st.header(ctx.t(f"skmpage.{whole_word}finding_short", ikm=ikm_text(city["ikm_rounded"]),
+                    grade=grade_text(city["grade"])))
 st.caption(ctx.t("skmpage.range", period=period_name,
                  dates=date_range_label(filters.period_start, filters.period_end, ctx.lang)))
 
 # Two columns, not three: on a tablet three would cut "C · Kurang Baik" to "C · Kur…".
 ikm_column, sample_column = st.columns(2)
-ikm_column.metric(ctx.t("skmpage.city_ikm"), ikm_text(city["ikm_rounded"]),
+ikm_column.metric(ctx.t("skmpage.province_ikm" if whole_word else "skmpage.city_ikm"), ikm_text(city["ikm_rounded"]),
                   delta=grade_text(city["grade"]), delta_color="off", delta_arrow="off")
 sample_column.metric(ctx.t("grade.respondents"), count_text(city["n"]),
                      delta=ctx.t("skmpage.respondents_of",

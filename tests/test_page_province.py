@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from kpi import metrics, periods, reporting
-from kpi.i18n import t
+from kpi import metrics, periods, reporting, skm
+from kpi.i18n import fmt_number, t
 from kpi.ingest import ingest_file
 from kpi.store import Store
 from tests.generated import copied_store, generated_cities
@@ -237,3 +237,38 @@ def test_the_review_of_a_province_shows_its_tables_a_part_of_the_tree_at_a_time(
     assert skm.value == "" and len(skm.options) == 1 + len(CITIES)
     assert [option.split(" and the units")[0] for option in skm.options[1:]] == list(
         CITIES.values())
+
+
+def _up_to(text: str, value: str) -> str:
+    """`text` up to and with `value` (a title's start: "Province IKM 75.96")."""
+    return text[:text.index(value) + len(value)]
+
+
+def test_satisfaction_names_the_province_and_a_city_in_its_place(province, monkeypatch):
+    """At the top level the whole is the province, named so (it said "City IKM" and "City (all
+    units)" of the 3 cities' pooled figures); drilled down to a city, the city's own IKM stands
+    in the whole's place, under its name, as the overview's tiles do, not the province's."""
+    rows = {row["unit_code"]: row for row in skm.ikm_table(
+        province, date_from=dt.date(2026, 7, 1), date_to=dt.date(2026, 9, 30))}
+    assert rows["K03"]["ikm_rounded"] != rows["*"]["ikm_rounded"]  # the check tells them apart
+    for lang in ("en", "id"):
+        at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter",
+                   period="2026-07-01")
+        province_ikm = fmt_number(rows["*"]["ikm_rounded"], lang, 2)
+        assert texts(at.header)[0].startswith(_up_to(t(
+            "skmpage.province_finding_short", lang, ikm=province_ikm, grade="-"), province_ikm))
+        assert at.metric[0].label == t("skmpage.province_ikm", lang)
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", lang) in frame.value.columns)
+        assert t("skmpage.province", lang) in set(table[t("skmpage.col_unit", lang)])
+        at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter",
+                   period="2026-07-01", parent="K03")
+        city_ikm = fmt_number(rows["K03"]["ikm_rounded"], lang, 2)
+        assert texts(at.header)[0].startswith(_up_to(t(
+            "skmpage.finding_short", lang, ikm=city_ikm, grade="-"), city_ikm))
+        assert at.metric[0].value == city_ikm
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", lang) in frame.value.columns)
+        codes = list(table[t("skmpage.col_code", lang)])
+        assert "*" not in codes and codes[-1] == "K03" and codes.count("K03") == 1
+        assert table[t("skmpage.col_unit", lang)].iloc[-1] == CITIES["K03"]

@@ -254,3 +254,11 @@ def test_a_postgresql_store_made_before_scopes_gets_them_too(catalog_url, tmp_pa
     digest = _write_old_review(catalog_url)
     old_schema()
     _old_reviews_are_the_whole_store_s(catalog_url, digest)
+
+
+def test_the_pack_of_a_city_review_names_whose_it_is(cities):
+    from kpi import config, pack
+
+    city = pack.pack_view(review.review_content(cities, WEEK, scope="DINKES"), "en")
+    assert city["city"] == f"{config.city_name()} · DINKES — Dinas Kesehatan Contoh"
+    assert pack.pack_view(review.review_content(cities, WEEK), "en")["city"] == config.city_name()

@@ -96,3 +96,25 @@ def test_any_unit_of_a_province_is_three_clicks_away(province_url, new_page, scr
     no_error(page)
     assert "parent" not in query(page)
     assert page.get_by_role("heading", name=t("drill.cities_heading", lang), exact=True).count() == 1
+
+
+@pytest.mark.parametrize(("lang", "viewport"), [("en", DESKTOP), ("id", TABLET)],
+                         ids=["desktop-en", "tablet-id"])
+def test_the_satisfaction_page_names_the_province_then_a_city(province_url, new_page, screenshot,
+                                                              lang, viewport):
+    """The SKM page of a province: the province's IKM over its cities, then a city's IKM over
+    its units (the city in the whole's place), each with its heatmap and sample chart drawn."""
+    device = "desktop" if viewport == DESKTOP else "tablet"
+    page = new_page(*viewport)
+    open_app(page, f"{province_url}/satisfaction?grain=quarter&lang={lang}")
+    no_error(page)
+    heading = page.locator('[data-testid="stMain"] h2').first.inner_text()
+    assert heading.startswith(t("skmpage.province_ikm", lang)), heading
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
+    screenshot(page, f"province-skm-1-province-{device}-{lang}")
+    open_app(page, f"{province_url}/satisfaction?grain=quarter&parent=K05&lang={lang}")
+    no_error(page)
+    heading = page.locator('[data-testid="stMain"] h2').first.inner_text()
+    assert heading.startswith(t("skmpage.city_ikm", lang)), heading
+    assert "Kota Bench 05" in page.locator('[data-testid="stMain"]').inner_text()
+    screenshot(page, f"province-skm-2-city-{device}-{lang}")
