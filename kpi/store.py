@@ -272,9 +272,8 @@ class _Engine:
             # together: 0.25-0.3 s CPU, 0.4-1.8 s wall on a busy 2-CPU machine; paid by every
             # CLI run, opened store and server start) adds nothing to that.
             settings: dict[str, str | bool | int | float | list[str]] = {
-                        "autoinstall_known_extensions": "false",
-                        "autoload_known_extensions": "false",
-                        "allow_unsigned_extensions": "true"}
+                "autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
+                "allow_unsigned_extensions": "true"}
             limit = config.memory_limit()
             if limit is not None:
                 settings["memory_limit"] = limit
