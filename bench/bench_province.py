@@ -60,8 +60,9 @@ from bench_pages import apptest_pages, print_pages  # noqa: E402
 from make_bench_data import make_bench_data, week_files  # noqa: E402
 
 from kpi import metrics, precompute  # noqa: E402
+from kpi.catalogs import Location  # noqa: E402
 from kpi.ingest import ingest_file, list_batches, rollback  # noqa: E402
-from kpi.store import Store  # noqa: E402
+from kpi.store import Store, extension_file  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 KINDS = ("units", "services", "targets", "survey", "events")
@@ -249,15 +250,55 @@ def concurrent(env: dict[str, str], weeks: dict[str, Path], single: float) -> di
     return {"total": total, "failed": failures, "budget": budget, "walls": waits}
 
 
-def undo_weekly_imports(store: Store) -> None:
+def copy_into(store: Store, kept: Path) -> None:
+    """Every row of the kept embedded store `kept`, table by table, into `store` (a new store
+    of another layout, made a province's first): the same data as the embedded backfill left
+    it, without a second backfill through the local S3 server (whose 10^8 run was killed by
+    the kernel's OOM killer after 50 minutes, bench/README.md). Events and survey responses
+    go a month at a time (one month's rows sorted in memory, not 10^8); meta keeps the new
+    store's own schema rows."""
+    store.partition_by_month()
+    old = Location.parse(kept)
+    options = ", ".join([*old.attach_options(), "READ_ONLY"])
+    started = time.perf_counter()
+    with store.cursor() as cur:
+        cur.execute("SET memory_limit = '8GB'")  # the server's other processes need the rest
+        cur.execute(f"LOAD '{extension_file('sqlite_scanner')}'")
+        cur.execute(f"ATTACH '{old.catalog}' AS kept ({options})")
+        tables = [name for (name,) in cur.query_rows(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'kept' "
+            "AND schema_name = 'main' ORDER BY table_name")]
+        months = {"events": "arrived_at", "survey_responses": "submitted_at"}
+        for table in tables:
+            source = f"kept.main.{table}"
+            if table == "meta":
+                source += " WHERE key NOT IN (SELECT key FROM meta)"
+            parts = [source]
+            if table in months:
+                column = months[table]
+                parts = [f"{source} WHERE {column} >= DATE '{first}' AND {column} < "
+                         f"DATE '{first}' + INTERVAL 1 MONTH" for (first,) in cur.query_rows(
+                             f"SELECT DISTINCT date_trunc('month', {column})::DATE FROM {source} "
+                             "ORDER BY 1")]
+            for part in parts:
+                cur.execute("BEGIN TRANSACTION")
+                cur.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {part}")
+                cur.execute("COMMIT")
+            print(f"  copied {table} ({len(parts)} statement(s)), {time.perf_counter() - started:.0f}"
+                  f" s so far ({load()})", flush=True)
+        cur.execute("DETACH kept")
+
+
+def undo_weekly_imports(store: Store, *, refresh: bool = True) -> None:
     """Roll back every events batch after the backfill's (a kept store's weekly imports), and
-    recompute what waits: the store as the backfill left it."""
+    recompute what waits (with `refresh`): the store as the backfill left it."""
     batches = list_batches(store)
     kept = batches[(batches["kind"] == "events") & batches["rolled_back_at"].isna()]
     events = sorted(kept["batch_id"].tolist())
     for batch_id in reversed(events[1:]):  # newest first: a later batch may replace rows
         rollback(store, int(batch_id), by="bench")
-    precompute.refresh_pending(store, by="bench")
+    if refresh:
+        precompute.refresh_pending(store, by="bench")
     print(f"  rolled back {len(events) - 1} weekly imports of the kept store ({load()})",
           flush=True)
 
@@ -333,7 +374,12 @@ def run_layout(name: str, files: dict[str, Any], args: argparse.Namespace) -> di
           flush=True)
     out: dict[str, Any] = {"layout": name, "events": args.events}
     with LAYOUTS[name](tag) as (store, env):
-        if args.reuse_store:
+        if args.reuse_store and name != "embedded":
+            copy_into(store, Path(args.reuse_store))
+            started = time.perf_counter()
+            undo_weekly_imports(store, refresh=not args.skip_refresh)
+            print(f"  rollbacks took {time.perf_counter() - started:.0f} s", flush=True)
+        elif args.reuse_store:
             store.close()
             shutil.rmtree(env["KPI_DB"])
             shutil.copytree(args.reuse_store, env["KPI_DB"])
@@ -350,7 +396,7 @@ def run_layout(name: str, files: dict[str, Any], args: argparse.Namespace) -> di
         out["weekly"] = weekly(store, env, city, weeks[city])
         if not args.skip_concurrent:
             out["concurrent"] = concurrent(env, weeks, out["weekly"]["cli"])
-        if not args.no_defer:
+        if not args.no_defer and not args.skip_refresh:
             out["totals_refresh"] = totals_refresh(env)
         store.close()  # the readers below are the dashboard's, opened afresh
         reader = Store(env["KPI_DB"])
@@ -385,8 +431,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-store", action="store_true",
                         help="keep a copy of the embedded store (bench/data/…-kept)")
     parser.add_argument("--reuse-store", metavar="STORE", default=None,
-                        help="skip the generation and the backfill: a copy of this kept "
-                             "embedded store (its files must exist) takes the imports")
+                        help="skip the backfill: a copy of this kept embedded store (its files "
+                             "must exist; for pg+s3, its rows copied into the new layout) takes "
+                             "the imports")
+    parser.add_argument("--skip-refresh", action="store_true",
+                        help="leave the province totals waiting: no `totals --refresh` (at 10^8 "
+                             "it re-reads the year's events of every city)")
     parser.add_argument("--pages-only", metavar="STORE", default=None,
                         help="only the pages' AppTest reruns, over this kept embedded store")
     parser.add_argument("--reads-only", metavar="STORE", default=None,

@@ -22,7 +22,7 @@ alert, or no run within TIMEOUT_S). A torn number: on the province overview at t
 up) differs from the sum of the cities' throughput in the heatmap below it, which the page
 reads at one data version: a page showing part of an import. The benchmark prints p50 and p95
 per page kind and over all, the errors, the torn numbers and the imports' outcome, with the
-load average.
+load average, and each server's resident memory at the end and its peak (VmHWM).
 
     python bench/bench_readers.py --store bench/data/province-10000000-embedded-kept
                                   [--sessions 10] [--seconds 120] [--seed 26] [--clean]
@@ -46,11 +46,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 for folder in (ROOT, ROOT / "bench"):  # run as a script from anywhere
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
+from bench_pages import _peak_rss_mib  # noqa: E402
 from bench_province import DATA, cli_import, load, undo_weekly_imports  # noqa: E402
 from make_bench_data import week_files  # noqa: E402
 
@@ -277,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(browse(urls, args.sessions, tree, until, tally, args.seed, start_imports))
         lander.join()
         browsed = time.perf_counter() - clock["began"]
+        servers = [child for child in psutil.Process().children(recursive=True)
+                   if "streamlit" in " ".join(child.cmdline())]
+        memory = [{"rss_mib": server.memory_info().rss / 2**20,
+                   "peak_mib": _peak_rss_mib(server.pid)} for server in servers]
     every = [seconds for times in tally.times.values() for seconds in times]
     print(f"\n{args.sessions} sessions on 2 servers for {browsed:.0f} s ({load()}); the "
           f"{len(weeks)} imports: {len(weeks) - len(imports['failed'])} succeeded, the last "
@@ -289,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     if every:
         print(f"  {'all':9s} {len(every):4d} pages  p50 {statistics.median(every):5.2f} s  "
               f"p95 {percentile(every, 0.95):5.2f} s (target ≤ 3 s)")
+    for index, used in enumerate(memory, 1):
+        print(f"  server {index}: RSS {used['rss_mib']:,.0f} MiB at the end, peak "
+              f"{used['peak_mib']:,.0f} MiB (target < 1.5 GB)")
     print(f"  errors seen: {len(tally.errors)}; torn numbers: {len(tally.torn)} of "
           f"{tally.checked} province overviews checked")
     for line in [*tally.errors[:10], *tally.torn[:10]]:
@@ -296,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"sessions": args.sessions, "seconds": browsed, "load": os.getloadavg(),
               "imports_failed": imports["failed"], "imports_last": imports["last"],
               "times": tally.times, "errors": tally.errors, "torn": tally.torn,
-              "checked": tally.checked}
+              "checked": tally.checked, "servers": memory}
     out = DATA / f"readers-results-{int(time.time())}.json"
     out.write_text(json.dumps(result, indent=1))
     print(f"results: {out}")

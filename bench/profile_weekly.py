@@ -35,7 +35,7 @@ for folder in (ROOT, ROOT / "bench"):  # run as a script from anywhere
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from bench_province import cpu_seconds, load, raw_read_csv  # noqa: E402
+from bench_province import cpu_seconds, load, maintained, raw_read_csv  # noqa: E402
 
 from kpi import store as store_module  # noqa: E402
 from kpi.catalogs import CATALOG_FILE, DATA_FOLDER  # noqa: E402
@@ -77,10 +77,7 @@ def store_copy(store: Path, folder: Path | None) -> Iterator[Path]:
 def run_once(path: Path, week: Path, maintain: bool) -> dict[str, Any]:
     if maintain:
         kept = store_module.Store(path)
-        started, cpu = time.perf_counter(), cpu_seconds()
-        kept.maintain(36500, set())
-        print(f"  maintain {time.perf_counter() - started:.1f} s wall "
-              f"{cpu_seconds() - cpu:.1f} s CPU", flush=True)
+        maintained(kept)
         kept.close()
     started, cpu = time.perf_counter(), cpu_seconds()
     store = store_module.Store(path)

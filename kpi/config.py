@@ -59,6 +59,14 @@ def busy_timeout() -> float:
     return float(os.environ.get("KPI_BUSY_TIMEOUT", "60"))
 
 
+def memory_limit() -> str | None:
+    """DuckDB's memory limit in each Kinerja process ("8GB"); None: DuckDB's default, 80 % of
+    the machine's memory, which a server running dashboards and imports side by side can
+    exceed (a 10^8-event backfill reached 20 GB on a 24 GB machine and was killed by the
+    kernel, bench/README.md). Past the limit DuckDB works on disk instead."""
+    return os.environ.get("KPI_MEMORY_LIMIT") or None
+
+
 def keep_snapshots_days() -> float:
     """`maintain` expires lake snapshots older than this (finalised reviews' are kept)."""
     return float(os.environ.get("KPI_KEEP_SNAPSHOTS_DAYS", "30"))

@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pandas as pd
 
+from kpi import config
 from kpi.catalogs import (
     BACKUP_MANIFEST,
     CATALOG_FILE,
@@ -270,9 +271,18 @@ class _Engine:
             # own signature check of each file on every connection (ducklake and sqlite_scanner
             # together: 0.25-0.3 s CPU, 0.4-1.8 s wall on a busy 2-CPU machine; paid by every
             # CLI run, opened store and server start) adds nothing to that.
-            self.db = duckdb.connect(config={"autoinstall_known_extensions": "false",
-                                             "autoload_known_extensions": "false",
-                                             "allow_unsigned_extensions": "true"})
+            settings: dict[str, str | bool | int | float | list[str]] = {
+                "autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
+                "allow_unsigned_extensions": "true"}
+            limit = config.memory_limit()
+            if limit is not None:
+                settings["memory_limit"] = limit
+            try:
+                self.db = duckdb.connect(config=settings)
+            except duckdb.Error as error:
+                if limit is None:
+                    raise
+                raise StoreError("error.memory_limit", value=limit) from error
             names = ["ducklake", location.extension]
             if location.uses_s3:
                 names.append("httpfs")

@@ -452,7 +452,8 @@ st.header(f"4. {ctx.t('review.section_exceptions')}", divider="gray")
 if not agenda["exceptions"]:
     st.write(ctx.t("review.no_exceptions"))
 else:
-    st.caption(ctx.t("review.exceptions_count", count=len(agenda["exceptions"])))
+    st.caption(ctx.t("review.exceptions_count",
+                     count=fmt_int(len(agenda["exceptions"]), ctx.lang)))
 # The units an action may be raised for: a city user's own (the engine refuses the others).
 tree = load(metrics.unit_tree) if visible is None else visible_tree(ctx)
 unit_names = ({CITY: ctx.t("review.city_unit")} if visible is None else {}) | dict(
@@ -609,7 +610,8 @@ minutes_part("satisfaction")
 # -- 6. Opportunities --------------------------------------------------------------------------
 st.header(f"6. {ctx.t('review.section_opportunities')}", divider="gray")
 if view["opportunities"]:
-    st.caption(ctx.t("review.opportunities_count", count=len(view["opportunities"])))
+    st.caption(ctx.t("review.opportunities_count",
+                     count=fmt_int(len(view["opportunities"]), ctx.lang)))
     st.dataframe(pd.DataFrame([{
         ctx.t("pack.col_unit"): o["unit"], ctx.t("pack.col_kpi"): o["kpi"],
         ctx.t("pack.col_value"): o["value"], ctx.t("pack.col_target"): o["target"],
