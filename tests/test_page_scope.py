@@ -173,3 +173,29 @@ def test_a_city_users_funnel_is_centred_on_their_city(two_cities, monkeypatch):
     admin = open_view(two_cities, monkeypatch, "compare", role="admin", kpi="within_standard_pct",
                       grain="month", period=period.isoformat())
     assert _funnel_centre(admin) == pytest.approx(store_rate)
+
+
+def test_a_city_users_satisfaction_page_and_an_admins_keep_apart(two_cities, monkeypatch):
+    """The SKM page's tables and figures are kept per data version and view (ui.data
+    per_version): a city user's (their city in the whole's place, its units) and an admin's
+    (the city `*`, every unit) in one process never show each other's."""
+    from kpi.i18n import t
+
+    def units(at: AppTest) -> list[str]:
+        table = next(frame.value for frame in at.dataframe
+                     if t("skmpage.col_ikm", "en") in frame.value.columns)
+        return list(table[t("skmpage.col_code", "en")])
+
+    mine = _subtree(two_cities, "K01")
+    city_user = _as_city_user(two_cities, monkeypatch, "satisfaction", grain="quarter")
+    shown = units(city_user)
+    assert shown[-1] == "K01" and set(shown) <= mine and len(shown) > 1
+    tree = metrics.unit_tree(two_cities)
+    names = dict(zip(tree["unit_code"], tree["name"], strict=True))
+    assert not {names[code] for code in _subtree(two_cities, "K02")} & set(
+        _heatmap_rows(city_user))
+    admin = open_view(two_cities, monkeypatch, "satisfaction", role="admin", grain="quarter",
+                      period=city_user.query_params["period"])
+    assert units(admin)[-1] == "*" and {"K01", "K02"} <= set(units(admin))
+    again = _as_city_user(two_cities, monkeypatch, "satisfaction", grain="quarter")
+    assert units(again) == shown
