@@ -145,10 +145,11 @@ if too_small:
         ctx.t("skmpage.sample_unit", unit=md(names.get(row["unit_code"], row["unit_code"])),
               n=count_text(row["n"]), minimum=count_text(row["min_sample"]))
         for row in too_small)
-    st.warning(ctx.t("skmpage.sample_warning", count=len(too_small), total=len(unit_rows),
-                     units=listed), icon=":material/warning:")
+    # At a province's top level the units listed are its cities and regencies, and say so.
+    st.warning(ctx.t(f"skmpage.{whole_word}sample_warning", count=len(too_small),
+                     total=len(unit_rows), units=listed), icon=":material/warning:")
 elif unit_rows:
-    st.success(ctx.t("skmpage.sample_all_ok"), icon=":material/check_circle:")
+    st.success(ctx.t(f"skmpage.{whole_word}sample_all_ok"), icon=":material/check_circle:")
 
 # -- IKM per unit ---------------------------------------------------------------------------
 # The tables and figures below are built once per data version and what they show (the

@@ -12,13 +12,15 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
-from kpi import metrics, periods, reporting, skm
+from kpi import metrics, periods, reporting, skm, users
 from kpi.i18n import fmt_number, t
 from kpi.ingest import ingest_file
 from kpi.store import Store
 from tests.generated import copied_store, generated_cities
-from tests.helpers import no_exceptions, open_view, texts
+from tests.helpers import DASHBOARD, no_exceptions, open_view, run, texts
 from ui.data import forget_version
 
 CITIES = {"K01": "Kota Bench 01", "K02": "Kota Bench 02", "K03": "Kota Bench 03"}
@@ -145,6 +147,60 @@ def test_satisfaction_ranks_the_cities_then_a_citys_units(province, monkeypatch)
     assert codes(at) == set(CITIES)
     at = _open(province, monkeypatch, "satisfaction", grain="quarter", parent="K03")
     assert codes(at) and all(code.startswith("K03") for code in codes(at)) and len(codes(at)) > 5
+
+
+def _navigation_titles(monkeypatch) -> dict[str, str]:
+    """{url path: title} of the pages the router gives st.navigation, filled on every run."""
+    titles: dict[str, str] = {}
+    navigation = st.navigation
+
+    def recorded(pages, **kwargs):
+        for page in [page for section in pages.values() for page in section] \
+                if isinstance(pages, dict) else pages:
+            titles[page.url_path] = page.title
+        return navigation(pages, **kwargs)
+
+    monkeypatch.setattr(st, "navigation", recorded)
+    return titles
+
+
+def test_the_sidebar_names_a_provinces_overview(province, monkeypatch):
+    # The overview of a province opens on its cities: the sidebar said "City overview".
+    titles = _navigation_titles(monkeypatch)
+    for lang in ("en", "id"):
+        _open(province, monkeypatch, lang=lang)
+        # The default page (the root, url path "") and its twin at /overview.
+        assert titles[""] == titles["overview"] == t("nav.overview_province", lang)
+        assert titles["overview"] == {"en": "Province overview", "id": "Ringkasan provinsi"}[lang]
+    # A city user of the province sees their city's overview, under the city's name.
+    city_user = "kota01@province.go.id"
+    users.add_user(province, city_user, "reviewer", ["K01"], by="tests")
+    monkeypatch.setenv("KPI_DB", str(province.path))
+    at = AppTest.from_file(DASHBOARD, default_timeout=90)
+    at.secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback",
+                           "cookie_secret": "test-only", "client_id": "kinerja",
+                           "client_secret": "test-only",
+                           "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}}
+    at.user = {"is_logged_in": True, "email": city_user, "email_verified": True}
+    at.query_params["lang"] = "en"
+    no_exceptions(run(at))
+    assert "Cities and regencies" not in texts(at.subheader)  # their city's overview
+    assert titles[""] == titles["overview"] == "City overview"
+
+
+def test_the_skm_sample_sentence_of_a_province_names_its_cities(province, monkeypatch):
+    # At the top level the SKM page's units are the cities and regencies, and its sample
+    # sentence (too small for some, or enough for all) says so; a city's level says units.
+    def sample_sentence(at) -> str:
+        return next(text for text in texts(at.warning) + texts(at.success)
+                    if "Krejcie" in text or "IKM" in text)
+
+    for lang, words in (("en", "cities and regencies"), ("id", "kota dan kabupaten")):
+        at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter")
+        sentence = sample_sentence(at)
+        assert words in sentence and " unit" not in sentence, sentence
+    at = _open(province, monkeypatch, "satisfaction", grain="quarter", parent="K03")
+    assert " unit" in sample_sentence(at)
 
 
 def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch, tmp_path):

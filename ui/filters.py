@@ -191,8 +191,21 @@ def scoped_tree(tree: pd.DataFrame, roots: Sequence[str]) -> pd.DataFrame:
 def visible_tree(ctx: PageContext) -> pd.DataFrame:
     """The unit tree this visitor sees: a city user (a unit scope, kpi/scope.py) the subtrees of
     their units, as if the store held only those (scoped_tree); everyone else every unit."""
+    return tree_seen(ctx.units)
+
+
+def tree_seen(units: Sequence[str]) -> pd.DataFrame:
+    """The unit tree seen by a visitor of unit scope `units` (empty: every unit)."""
     tree = load(metrics.unit_tree)
-    return scoped_tree(tree, ctx.units) if ctx.units else tree
+    return scoped_tree(tree, units) if units else tree
+
+
+def sees_a_province(units: Sequence[str]) -> bool:
+    """Whether a visitor of unit scope `units` (empty: every unit) sees a province
+    (drill.is_large): their overview opens on its cities, and the router names the page so.
+    A city user of a province sees their city. Decided once per data version."""
+    return per_version("sees-province", lambda: drill.is_large(tree_seen(units)),
+                       units=list(units))
 
 
 def whole_codes(ctx: PageContext) -> list[str]:

@@ -12,6 +12,7 @@ from kpi.errors import KinerjaError
 from kpi.i18n import LANGUAGES, t
 from ui.auth import current_visitor, gate, identity_panel
 from ui.data import warm_up_once
+from ui.filters import sees_a_province
 from ui.guard import ROUTED_KEY
 from ui.layout import collapse_sidebar_on_small_screens
 from ui.registry import PAGES, may_open
@@ -20,6 +21,7 @@ from ui.state import keep_in_url, language
 
 ROOT = Path(__file__).resolve().parent.parent  # dashboard.py's folder: page paths start there
 DEFAULT_PAGE = "overview"
+PROVINCE_TITLES = {"overview": "nav.overview_province"}  # a page's name at a province
 
 
 def route() -> None:
@@ -34,13 +36,22 @@ def route() -> None:
         st.stop()
     if visitor.may_enter:
         sections: dict[str, list[st.Page]] = {}
+        # A province's overview opens on its cities: its name in the sidebar says so. The
+        # navigation is built on every run, so a store that grows into a province is named so
+        # on the next one; a store that cannot be read keeps the city's name (its page says why).
+        try:
+            province = sees_a_province(visitor.units)
+        except KinerjaError:
+            province = False
         for spec in PAGES:
             # A page whose file is not there (yet) is left out rather than breaking every page;
             # tests/test_router_guard.py checks that every registered page exists. A page above
             # the role is routed but hidden, so that its address says which role it needs.
             if not (ROOT / spec.path).is_file():
                 continue
-            title, section = t(spec.title_key, lang), t(spec.section_key, lang)
+            title_key = PROVINCE_TITLES.get(spec.key, spec.title_key) if province \
+                else spec.title_key
+            title, section = t(title_key, lang), t(spec.section_key, lang)
             visibility: Literal["visible", "hidden"] = (
                 "visible" if may_open(visitor.role, spec) else "hidden")
             if spec.key == DEFAULT_PAGE:
