@@ -14,8 +14,8 @@ from kpi import charts, labels, metrics, offtarget, precompute
 from kpi.i18n import fmt_date, fmt_int
 from kpi.vocabulary import CITY, KPIS
 from ui import drill
-from ui.charts_ui import built_figure, file_name, show_chart
-from ui.data import load
+from ui.charts_ui import file_name, show_chart
+from ui.data import load, per_version
 from ui.downloads import table_downloads
 from ui.filters import (
     Filters,
@@ -127,6 +127,9 @@ found = load(offtarget.exceptions, period=filters.grain, period_start=filters.pe
              date_from=filters.date_from, units=shown) if shown \
     else pd.DataFrame(columns=offtarget.COLUMNS)
 off_target = found[found["status"] == "red"]
+# What the exception cards follow besides the data (ui.data.per_version): built once per view.
+exceptions_view = {"grain": filters.grain, "start": filters.period_start,
+                   "since": filters.date_from, "units": shown, "lang": ctx.lang}
 units_off = off_target["unit_code"].nunique()
 if units_off:
     title_key = "overview.title_off_one" if units_off == 1 else "overview.title_off_many"
@@ -187,23 +190,37 @@ else:
     # Two cards side by side on a desktop, one under another on a tablet, where a long unit
     # name in the link (which never wraps) was cut in half a row.
     cards = reflowing_row("overview-exceptions", EXCEPTION_CARD_MIN_REM)
-    for position, code in enumerate(ranked_units[:MAX_LINKED_UNITS]):
-        items = found[found["unit_code"] == code]
-        with cards.container(border=True):
-            st.page_link(
-                "pages/unit.py",
-                label=ctx.t("overview.exception_unit", rank=position + 1,
-                            unit=md(names.get(code, code))),
-                icon=labels.status_icon("red") if (items["status"] == "red").any()
+
+    def exception_cards() -> list[tuple[str, str, str, str, str]]:
+        """Each linked unit's card: its code, link label, icon, first (worst) KPI and its
+        exceptions as markdown bullets."""
+        shown_cards = []
+        for position, code in enumerate(ranked_units[:MAX_LINKED_UNITS]):
+            items = found[found["unit_code"] == code]
+            shown_cards.append((
+                code,
+                ctx.t("overview.exception_unit", rank=position + 1,
+                      unit=md(names.get(code, code))),
+                labels.status_icon("red") if (items["status"] == "red").any()
                 else ":material/warning:",
-                # The unit page opens on the KPI of the unit's first (worst) exception.
-                query_params={**unit_page_params(code, filters), "kpi": items["kpi"].iloc[0]},
-            )
-            st.markdown("\n".join(exception_line(item) for item in items.to_dict("records")))
+                items["kpi"].iloc[0],
+                "\n".join(exception_line(item) for item in items.to_dict("records"))))
+        return shown_cards
+
+    for code, label, icon, first_kpi, lines in per_version("overview-cards", exception_cards,
+                                                           **exceptions_view):
+        with cards.container(border=True):
+            # The unit page opens on the KPI of the unit's first (worst) exception.
+            st.page_link("pages/unit.py", label=label, icon=icon,
+                         query_params={**unit_page_params(code, filters), "kpi": first_kpi})
+            st.markdown(lines)
     if len(ranked_units) > MAX_LINKED_UNITS:
         st.caption(ctx.t("overview.more_exceptions",
                          count=fmt_int(len(ranked_units) - MAX_LINKED_UNITS, ctx.lang)))
-    with st.expander(ctx.t("overview.exceptions_table")):
+    # The table of every exception is built only while its expander is open.
+    exceptions_box = st.expander(ctx.t("overview.exceptions_table"),
+                                 key="overview-exceptions-open", on_change="rerun")
+    if exceptions_box.open:
         def exception_columns(*, as_text: bool) -> dict:
             """The exceptions table: values and targets as text (shown) or numbers (the files,
             which a spreadsheet computes with)."""
@@ -227,10 +244,11 @@ else:
                                                   for v in found["variation"]],
             }
 
-        table_shown_and_kept(shown=exception_columns(as_text=True),
-                             kept=exception_columns(as_text=False),
-                             name=file_name("exceptions", filters.grain, filters.period_start),
-                             key="overview-exceptions")
+        with exceptions_box:
+            table_shown_and_kept(shown=exception_columns(as_text=True),
+                                 kept=exception_columns(as_text=False),
+                                 name=file_name("exceptions", filters.grain, filters.period_start),
+                                 key="overview-exceptions")
 
 city_tiles()
 
@@ -242,46 +260,61 @@ unit_rows = frame[frame["unit_code"].isin(ordered)]
 row_names = {code: names[code] for code in ordered}
 if len(set(row_names.values())) < len(row_names):  # two units share a name: add the codes
     row_names = {code: unit_label(tree, code) for code in ordered}
-columns = [labels.kpi_short(kpi, ctx.lang) for kpi in KPIS]
-cells = pd.DataFrame([
-    {
-        "row": row_names[item["unit_code"]],
-        "column": labels.kpi_short(item["kpi"], ctx.lang),
-        "status": item["status"],
-        "text": f"{labels.format_value(item['kpi'], item['value'], ctx.lang, unit=False)} "
-                f"{labels.status_symbol(item['status'])}",
-        "hover": ctx.t("overview.cell_hover",
-                       unit=row_names[item["unit_code"]],
-                       kpi=labels.kpi_name(item["kpi"], ctx.lang),
-                       value=labels.format_value(item["kpi"], item["value"], ctx.lang),
-                       target=labels.format_value(item["kpi"], item["target"], ctx.lang),
-                       status=labels.status_word(item["status"], ctx.lang,
-                                                 has_value=not labels.is_missing(item["value"]))),
-    }
-    for item in unit_rows.to_dict("records")
-])
-figure = built_figure(charts.status_heatmap, cells, ctx.lang, rows=[row_names[c] for c in ordered],
-                               columns=columns)
-show_chart(figure, ctx.lang, name=file_name("status-heatmap", filters.grain, filters.period_start),
+
+
+def heatmap_figure() -> object:
+    """The heatmap of the rows `ordered`: a cell per unit and KPI, its value and status."""
+    cells = pd.DataFrame([
+        {
+            "row": row_names[item["unit_code"]],
+            "column": labels.kpi_short(item["kpi"], ctx.lang),
+            "status": item["status"],
+            "text": f"{labels.format_value(item['kpi'], item['value'], ctx.lang, unit=False)} "
+                    f"{labels.status_symbol(item['status'])}",
+            "hover": ctx.t("overview.cell_hover",
+                           unit=row_names[item["unit_code"]],
+                           kpi=labels.kpi_name(item["kpi"], ctx.lang),
+                           value=labels.format_value(item["kpi"], item["value"], ctx.lang),
+                           target=labels.format_value(item["kpi"], item["target"], ctx.lang),
+                           status=labels.status_word(
+                               item["status"], ctx.lang,
+                               has_value=not labels.is_missing(item["value"]))),
+        }
+        for item in unit_rows.to_dict("records")
+    ])
+    return charts.status_heatmap(cells, ctx.lang, rows=[row_names[c] for c in ordered],
+                                 columns=[labels.kpi_short(kpi, ctx.lang) for kpi in KPIS])
+
+
+# Built once per data version and view, not on every rerun (ui.data.per_version).
+show_chart(per_version("overview-heatmap", heatmap_figure, grain=filters.grain,
+                       start=filters.period_start, units=ordered, lang=ctx.lang),
+           ctx.lang, name=file_name("status-heatmap", filters.grain, filters.period_start),
            alt=ctx.t("overview.heatmap_alt", period=period_name))
 
-units_column = [unit_label(tree, code) for code in unit_rows["unit_code"]]
-kpi_column = [labels.kpi_name(k, ctx.lang) for k in unit_rows["kpi"]]
-status_column = [labels.status_text(s, ctx.lang, has_value=not labels.is_missing(v))
-                 for s, v in zip(unit_rows["status"], unit_rows["value"], strict=True)]
-with st.expander(ctx.t("overview.heatmap_table")):
+# The numbers behind the heatmap are built only while their expander is open.
+grid_box = st.expander(ctx.t("overview.heatmap_table"), key="overview-grid-open",
+                       on_change="rerun")
+if grid_box.open:
+    units_column = [unit_label(tree, code) for code in unit_rows["unit_code"]]
+    kpi_column = [labels.kpi_name(k, ctx.lang) for k in unit_rows["kpi"]]
+    status_column = [labels.status_text(s, ctx.lang, has_value=not labels.is_missing(v))
+                     for s, v in zip(unit_rows["status"], unit_rows["value"], strict=True)]
     common = {ctx.t("overview.col_unit"): units_column, ctx.t("overview.col_kpi"): kpi_column}
-    table_shown_and_kept(
-        shown={**common,
-               ctx.t("overview.col_value"): formatted(unit_rows["kpi"], unit_rows["value"]),
-               ctx.t("overview.col_target"): formatted(unit_rows["kpi"], unit_rows["target"]),
-               ctx.t("overview.col_status"): status_column,
-               ctx.t("overview.col_previous"): formatted(unit_rows["kpi"], unit_rows["prev_value"]),
-               ctx.t("overview.col_n"): [fmt_int(n, ctx.lang) for n in unit_rows["n"]]},
-        kept={**common,
-              ctx.t("overview.col_value"): unit_rows["value"].to_numpy(),
-              ctx.t("overview.col_target"): unit_rows["target"].to_numpy(),
-              ctx.t("overview.col_status"): status_column,
-              ctx.t("overview.col_previous"): unit_rows["prev_value"].to_numpy(),
-              ctx.t("overview.col_n"): unit_rows["n"].to_numpy()},
-        name=file_name("units-kpis", filters.grain, filters.period_start), key="overview-grid")
+    with grid_box:
+        table_shown_and_kept(
+            shown={**common,
+                   ctx.t("overview.col_value"): formatted(unit_rows["kpi"], unit_rows["value"]),
+                   ctx.t("overview.col_target"): formatted(unit_rows["kpi"], unit_rows["target"]),
+                   ctx.t("overview.col_status"): status_column,
+                   ctx.t("overview.col_previous"): formatted(unit_rows["kpi"],
+                                                             unit_rows["prev_value"]),
+                   ctx.t("overview.col_n"): [fmt_int(n, ctx.lang) for n in unit_rows["n"]]},
+            kept={**common,
+                  ctx.t("overview.col_value"): unit_rows["value"].to_numpy(),
+                  ctx.t("overview.col_target"): unit_rows["target"].to_numpy(),
+                  ctx.t("overview.col_status"): status_column,
+                  ctx.t("overview.col_previous"): unit_rows["prev_value"].to_numpy(),
+                  ctx.t("overview.col_n"): unit_rows["n"].to_numpy()},
+            name=file_name("units-kpis", filters.grain, filters.period_start),
+            key="overview-grid")

@@ -54,8 +54,8 @@ def heatmap(at) -> dict:
 
 @pytest.fixture
 def overview(example_store, monkeypatch):
-    def open_overview(**query):
-        at = open_view(example_store, monkeypatch, **query)
+    def open_overview(state=None, **query):
+        at = open_view(example_store, monkeypatch, state=state, **query)
         no_exceptions(at)
         return at
     return open_overview
@@ -180,8 +180,13 @@ def test_charts_download_as_png_and_tables_as_csv_and_excel(overview):
     assert config["toImageButtonOptions"]["format"] == "png"
     assert config["toImageButtonOptions"]["filename"] == "status-heatmap-week-2026-03-23"
     assert config["locale"] == "en" and "en" in config["locales"]
+    # The exceptions' and the heatmap's tables (and their files) are built when their
+    # expanders open: a closed one costs a rerun nothing.
+    assert not at.get("download_button") and not at.dataframe
+    at = overview(state={"overview-exceptions-open": True, "overview-grid-open": True})
     files = sorted(button.proto.label for button in at.get("download_button"))
     assert files == ["CSV", "CSV", "Excel", "Excel"]  # the exceptions and the heatmap's table
+    assert len(at.dataframe) == 2
 
 
 def test_period_names_and_the_default_period():

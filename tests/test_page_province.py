@@ -49,8 +49,9 @@ def _heatmap_rows(at) -> list[str]:
     return list(dict.fromkeys(json.loads(charts[0].proto.spec)["data"][0]["y"]))
 
 
-def _open(store, monkeypatch, page: str | None = None, **query: str):
-    at = open_view(store, monkeypatch, page, **query)
+def _open(store, monkeypatch, page: str | None = None, *, state: dict | None = None,
+          **query: str):
+    at = open_view(store, monkeypatch, page, state=state, **query)
     no_exceptions(at)
     return at
 
@@ -100,7 +101,8 @@ def test_the_province_reads_only_the_level_shown_and_indonesian_has_its_words(
     # The top level's exceptions are the cities' own (their pooled figures), not their 123
     # units' (whose SPC the page would compute for every unit of a province); the city level's
     # are its units'.
-    at = _open(province, monkeypatch, lang="id")
+    exceptions_open = {"overview-exceptions-open": True}  # the table is built when opened
+    at = _open(province, monkeypatch, lang="id", state=exceptions_open)
     assert "Kabupaten dan kota" in texts(at.subheader)
     tables = [frame.value for frame in at.dataframe if "Peringkat" in frame.value.columns]
     if texts(at.success):  # no exception in the period
@@ -110,7 +112,7 @@ def test_the_province_reads_only_the_level_shown_and_indonesian_has_its_words(
         assert {name.split(" (")[0] for name in tables[0]["Unit"]} <= set(CITIES.values())
         title = texts(at.title)[0]
         assert "kabupaten" in title or "kota" in title
-    at = _open(province, monkeypatch, lang="id", parent="K01")
+    at = _open(province, monkeypatch, lang="id", parent="K01", state=exceptions_open)
     assert _links(at)["Provinsi"][0] == "overview"
     tables = [frame.value for frame in at.dataframe if "Peringkat" in frame.value.columns]
     for table in tables:
