@@ -371,8 +371,7 @@ class PostgresCatalog(Location):
         import psycopg  # only a PostgreSQL catalog needs it
 
         with self._connect(autocommit=True) as pg:
-            _wait_for_lock(lambda: _take_advisory_lock(pg), lambda: _advisory_holder(pg),
-                           timeout, lambda: self.busy(timeout))
+            _wait_in_postgresql_queue(pg, timeout, lambda: self.busy(timeout))
             try:
                 yield
             finally:
@@ -480,10 +479,29 @@ def _advisory_holder(pg: Any) -> object:
         (_ADVISORY_KEY >> 32, _ADVISORY_KEY & 0xFFFFFFFF)).fetchone()
 
 
-def _take_advisory_lock(pg: Any) -> bool:
-    """True when this PostgreSQL session now holds the writers' advisory lock."""
-    row = pg.execute("SELECT pg_try_advisory_lock(%s)", (_ADVISORY_KEY,)).fetchone()
-    return bool(row and row[0])
+def _wait_in_postgresql_queue(pg: Any, timeout: float, busy: Callable[[], StoreBusy]) -> None:
+    """Take the writers' advisory lock, waiting in PostgreSQL's own lock queue: granted in the
+    order asked and handed over the moment it is released, with no polling (a province's 33
+    Monday imports: 32 waiting processes asked `pg_locks` up to five times a second each).
+    As in `_wait_for_lock`, `timeout` counts from
+    the last hand-over: a wait that times out while the writer who held the lock when it
+    began still holds it gives up (StoreBusy); nothing has been written by then."""
+    import psycopg  # only a PostgreSQL catalog needs it
+
+    pg.execute(f"SET lock_timeout = {max(1, round(timeout * 1000))}")
+    try:
+        seen = _advisory_holder(pg)
+        while True:
+            try:
+                pg.execute("SELECT pg_advisory_lock(%s)", (_ADVISORY_KEY,))
+                return
+            except psycopg.errors.LockNotAvailable:
+                now = _advisory_holder(pg)
+                if now is not None and now == seen:
+                    raise busy() from None
+                seen = now
+    finally:
+        pg.execute("RESET lock_timeout")
 
 
 def _pg_tool(name: str) -> str:

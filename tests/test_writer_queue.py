@@ -84,3 +84,44 @@ def test_a_queue_of_writers_on_the_embedded_store_drains(empty_store: Store):
 def test_a_queue_of_writers_on_postgresql_drains(catalog_url: str, tmp_path: Path):
     Store(catalog_url, create=True, data_path=str(tmp_path / "files")).close()
     _check_queue_and_give_up(Store(catalog_url, busy_timeout=TIMEOUT))
+
+
+def test_postgresql_writers_get_the_lock_in_the_order_they_asked(catalog_url: str,
+                                                                 tmp_path: Path):
+    """Writers wait in PostgreSQL's own lock queue: the lock goes to them in the order they
+    asked for it (no import of a Monday overtaken by later ones), the moment it is released."""
+    import psycopg  # the test's own look at the server's lock queue
+
+    Store(catalog_url, create=True, data_path=str(tmp_path / "files")).close()
+    store = Store(catalog_url, busy_timeout=30)
+    held, release = threading.Event(), threading.Event()
+    order: list[int] = []
+
+    def first_writer() -> None:
+        with store.transaction():
+            held.set()
+            release.wait(30)
+
+    def writer(number: int) -> None:
+        with store.transaction() as cur:
+            order.append(number)
+            cur.execute("INSERT INTO meta (key, value) VALUES ('fair_test', $n)", {"n": number})
+
+    holder = threading.Thread(target=first_writer)
+    holder.start()
+    assert held.wait(10)
+    threads = []
+    with psycopg.connect(catalog_url, autocommit=True) as watcher:
+        for number in range(5):
+            threads.append(threading.Thread(target=writer, args=(number,)))
+            threads[-1].start()
+            deadline = time.monotonic() + 10
+            while watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                  "AND NOT granted").fetchone() != (number + 1,):
+                assert time.monotonic() < deadline, f"writer {number} is not in the queue"
+                time.sleep(0.02)
+    release.set()
+    for thread in [holder, *threads]:
+        thread.join(30)
+    assert order == [0, 1, 2, 3, 4]
+    assert store.query_value("SELECT count(*) FROM meta WHERE key = 'fair_test'") == 5
