@@ -488,7 +488,8 @@ def _wait_in_postgresql_queue(pg: Any, timeout: float, busy: Callable[[], StoreB
     began still holds it gives up (StoreBusy); nothing has been written by then."""
     import psycopg  # only a PostgreSQL catalog needs it
 
-    pg.execute(f"SET lock_timeout = {max(1, round(timeout * 1000))}")
+    # In milliseconds; 0 would mean no limit to PostgreSQL, and it takes at most 2^31 - 1.
+    pg.execute(f"SET lock_timeout = {min(max(1, round(timeout * 1000)), 2**31 - 1)}")
     try:
         seen = _advisory_holder(pg)
         while True:
