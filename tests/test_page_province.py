@@ -195,7 +195,7 @@ def test_the_skm_sample_sentence_of_a_province_names_its_cities(province, monkey
         return next(text for text in texts(at.warning) + texts(at.success)
                     if "Krejcie" in text or "IKM" in text)
 
-    for lang, words in (("en", "cities and regencies"), ("id", "kota dan kabupaten")):
+    for lang, words in (("en", "cities and regencies"), ("id", "kabupaten dan kota")):
         at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter")
         sentence = sample_sentence(at)
         assert words in sentence and " unit" not in sentence, sentence
