@@ -154,7 +154,7 @@ elif unit_rows:
 # -- IKM per unit ---------------------------------------------------------------------------
 # The tables and figures below are built once per data version and what they show (the
 # period, the units, the language), not on every rerun (ui.data.per_version).
-st.subheader(ctx.t("skmpage.table_title"))
+st.subheader(ctx.t(f"skmpage.{whole_word}table_title"))  # a province's top level: its cities
 ordered = [*unit_rows, city]
 shown_view = {"start": filters.period_start, "end": filters.period_end, "lang": ctx.lang,
               "units": [row["unit_code"] for row in ordered]}

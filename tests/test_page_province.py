@@ -199,8 +199,11 @@ def test_the_skm_sample_sentence_of_a_province_names_its_cities(province, monkey
         at = _open(province, monkeypatch, "satisfaction", lang=lang, grain="quarter")
         sentence = sample_sentence(at)
         assert words in sentence and " unit" not in sentence, sentence
+        # The IKM table's title names them too.
+        assert t("skmpage.province_table_title", lang) in texts(at.subheader), texts(at.subheader)
     at = _open(province, monkeypatch, "satisfaction", grain="quarter", parent="K03")
     assert " unit" in sample_sentence(at)
+    assert t("skmpage.table_title", "en") in texts(at.subheader)
 
 
 def test_a_province_total_waiting_for_its_recount_says_so(province, monkeypatch, tmp_path):
