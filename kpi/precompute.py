@@ -57,7 +57,6 @@ _VERSION_KEY = "kpi_data_version"
 # each of 33 imports would re-read) waits in kpi_pending for `refresh_pending`, run once after
 # the Monday imports (or nightly).
 _DEFER_KEY = "defer_province_totals"
-DEFERRED_GRAINS = PERIODS
 # The digest of the formulas the stored values were computed with (`definitions_digest`): a
 # store whose digest differs from the running code's is recomputed once (`ensure_ready`).
 _DEFINITIONS_KEY = "kpi_definitions_sha"
@@ -193,8 +192,8 @@ def _merged(ranges: metrics.Ranges) -> metrics.Ranges:
 def refresh(cur: Writer, change: Change = EVERYTHING) -> None:
     """Recompute the stored values `change` makes stale, on `cur` (inside the write
     transaction). EVERYTHING rebuilds the table from the raw rows. In a store that defers the
-    top-level totals (`defers_totals`), a change of some units leaves the `*` values of the
-    month, quarter and year to `refresh_pending`: those periods are noted in kpi_pending."""
+    top-level totals (`defers_totals`), a change of some units leaves the `*` values of every
+    grain to `refresh_pending`: those periods are noted in kpi_pending."""
     _bump_version(cur)
     if change.nothing:
         return
@@ -223,12 +222,11 @@ def _refresh_values(cur: Writer, change: Change) -> None:
     # `*` pools every city's rows: left to refresh_pending. The other scopes need only their
     # own subtrees' rows.
     own = [scope for scope in scopes if scope != metrics.CITY]
-    grain_scopes = {grain: own if grain in DEFERRED_GRAINS else scopes
-                    for grain in PERIODS}
-    long_ranges = _merged([span for grain in DEFERRED_GRAINS for span in ranges[grain] or []])
-    _recompute(cur, change.kpis, grain_scopes, ranges, units_ranges=(subtree, long_ranges))
+    every_range = _merged([span for grain in PERIODS for span in ranges[grain] or []])
+    _recompute(cur, change.kpis, dict.fromkeys(PERIODS, own), ranges,
+               units_ranges=(subtree, every_range))
     periods = sorted({(grain, metrics.period_start(day, grain))
-                      for grain in DEFERRED_GRAINS for day in change.days})
+                      for grain in PERIODS for day in change.days})
     noted = [(source, grain, start) for source in sources for grain, start in periods]
     # One statement (each statement on the lake costs its catalog look-ups).
     cur.execute(
@@ -254,8 +252,8 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
                units_ranges: tuple[list[str], metrics.Ranges] | None = None) -> None:
     """Replace the stored values of `kpis` for each grain of `scopes` {grain: scopes (None =
     every scope)}, over the periods of `ranges[grain]` (None = every period). The rows read:
-    every unit's in the grains' ranges, except the ranges of `units_ranges` (units, ranges),
-    read for those units only. Inside `_closure_table`."""
+    every unit's in the grains' ranges; with `units_ranges` (units, ranges), only those units'
+    rows in those ranges (a city's import into a province store). Inside `_closure_table`."""
     grains = list(scopes)
     # The lake is read once: the rows of every period to recompute (of every grain) are copied
     # into a temporary table, with their counts per unit and day beside them; each grain sums
@@ -264,9 +262,7 @@ def _recompute(cur: Writer, kpis: tuple[str, ...], scopes: Mapping[str, list[str
         everyone = None if any(ranges[grain] is None for grain in grains) else _merged(
             [span for grain in grains for span in ranges[grain] or []])
     else:
-        long = set(DEFERRED_GRAINS)
-        everyone = _merged([span for grain in grains if grain not in long
-                            for span in ranges[grain] or []])
+        everyone = []
     tables = {source: (f"__kpi_rows_{source}", f"__kpi_day_counts_{source}")
               for source in sorted({metrics.KPIS[name].source for name in kpis})}
     for source, (rows_table, counts_table) in tables.items():
@@ -331,7 +327,7 @@ def _clear_pending(cur: Writer, sources: list[str],
     """Forget the pending `*` periods of `sources` that `ranges` {grain: ranges} recomputed."""
     params: dict = {"sources": sources}
     covered = []
-    for grain in DEFERRED_GRAINS:
+    for grain in PERIODS:
         spans = ranges.get(grain)
         condition = f"grain = '{grain}'"
         if spans is not None:
@@ -342,7 +338,7 @@ def _clear_pending(cur: Writer, sources: list[str],
 
 
 def defers_totals(reader: Reader) -> bool:
-    """Whether this store leaves the top-level totals (`*`) of the month, quarter and year to
+    """Whether this store leaves the top-level totals (`*`) of every grain to
     `refresh_pending` (a province: `python -m kpi totals --defer on`)."""
     return bool(reader.query_value("SELECT coalesce(max(value), 0) FROM meta WHERE key = $key",
                                    {"key": _DEFER_KEY}))
